@@ -1,0 +1,32 @@
+// Shared value types of the core. Imports nothing from vscode: the same code runs in the extension host,
+// worker threads, the CLI, Slurm tasks and the tests.
+
+export type DType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+export type PixelArray =
+  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+/** What opening a stack tells without decoding any pixel. */
+export interface StackInfo {
+  path: string;
+  width: number;
+  height: number;
+  depth: number;
+  dtype: DType;
+  bytesPerPixel: number;
+  bigTiff: boolean;
+  littleEndian: boolean;
+  compression: string; // 'none' | 'lzw' | 'deflate' | 'packbits' | ...
+  tiled: boolean;
+  /** Set when the slice count came from an ImageJ hyperstack description. */
+  imagej?: { slices?: number; channels?: number; frames?: number; spacing?: number; unit?: string };
+  fileBytes: number;
+}
+
+/** A stack opened lazily: directories parsed, pixels decoded per slice on demand. */
+export interface SliceSource {
+  readonly info: StackInfo;
+  /** Decodes slice z (0-based) into a fresh typed array of info.dtype, row-major, width*height long. */
+  readSlice(z: number): Promise<PixelArray>;
+  close(): Promise<void>;
+}
