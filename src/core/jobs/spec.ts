@@ -1,0 +1,55 @@
+// What a job is (JobSpec: what to do) and what happened (JobRecord: written to <jobDir>/job.json).
+
+import type { FileFingerprint } from '../fsutil';
+import type { ModelKind, ModelParams } from '../models/registry';
+
+export type JobKind = 'train' | 'segment' | 'run';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunnerKind = 'local' | 'slurm';
+
+export interface JobSpec {
+  kind: JobKind;
+  model: ModelKind;
+  params: ModelParams;
+  image: string;
+  labels?: string;
+  /** For `segment`: the job directory holding a trained model. */
+  modelFrom?: string;
+  truth?: string;
+  /** Prediction class -> truth class, e.g. {2: 1} when foam is label 2 and truth 1. */
+  classMap?: Record<number, number>;
+  /** Half-open slice range [start, end) to segment; whole stack when absent. */
+  slices?: [number, number];
+  /** Where the mask goes; <jobDir>/mask.tif when absent. */
+  maskOut?: string;
+}
+
+export interface JobProgress { phase: string; percent: number; message?: string; epoch?: number; loss?: number }
+
+export interface JobRecord {
+  format: 'stackseg-job';
+  version: 1;
+  id: string;
+  dir: string;
+  spec: JobSpec;
+  inputs: { image?: FileFingerprint; labels?: FileFingerprint; truth?: FileFingerprint };
+  status: JobStatus;
+  created: string;
+  started?: string;
+  finished?: string;
+  /** Seconds per phase: open, features, train, segment, metrics, total. */
+  timings: Record<string, number>;
+  backend?: string;
+  runner: RunnerKind;
+  versions: { stackseg: string; node: string; platform: string; tfjs?: string };
+  progress?: JobProgress;
+  error?: string;
+  outputs: { log: string; model?: string; mask?: string; metrics?: string };
+  summary?: { trainAccuracy?: number; meanF1?: number; classF1?: Record<string, number | null> };
+}
+
+export function newJobId(model: ModelKind, now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${stamp}-${model}-${Math.random().toString(36).slice(2, 6)}`;
+}

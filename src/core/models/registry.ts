@@ -1,0 +1,159 @@
+// The models StackSeg offers, their parameters with defaults (from the MLExchange paper) and validation.
+// One table feeds the CLI (`--set key=value`), the extension's model panel and the job record.
+
+import { UsageError } from '../errors';
+
+export type ModelKind = 'rf' | 'kmeans' | 'threshold' | 'msdnet';
+export const MODEL_KINDS: readonly ModelKind[] = ['rf', 'kmeans', 'threshold', 'msdnet'];
+
+export type ParamValue = number | string | boolean | number[];
+export type ModelParams = Record<string, ParamValue>;
+
+export interface ParamSpec {
+  key: string;
+  type: 'int' | 'number' | 'enum' | 'bool' | 'numbers' | 'list';
+  default: ParamValue;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+  description: string;
+}
+
+export interface ModelSpec {
+  kind: ModelKind;
+  title: string;
+  supervised: boolean;
+  description: string;
+  params: readonly ParamSpec[];
+}
+
+export const FEATURE_FAMILIES = ['raw', 'gaussian', 'gradient', 'log', 'dog', 'hessian', 'structure'] as const;
+const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
+const seed: ParamSpec = { key: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, description: 'random seed' };
+
+export const MODELS: Record<ModelKind, ModelSpec> = {
+  rf: {
+    kind: 'rf', title: 'Random Forest', supervised: true,
+    description: 'Histogram random forest on a per-pixel filter bank (ilastik-style features).',
+    params: [
+      { key: 'trees', type: 'int', default: 30, min: 1, max: 1000, description: 'number of trees' },
+      { key: 'depth', type: 'int', default: 8, min: 1, max: 40, description: 'maximum tree depth' },
+      { key: 'sigmas', type: 'numbers', default: DEFAULT_SIGMAS, min: 0.3, max: 50, description: 'filter scales in pixels' },
+      { key: 'features', type: 'list', default: [...FEATURE_FAMILIES].join(','), choices: FEATURE_FAMILIES, description: 'filter families' },
+      { key: 'maxFeatures', type: 'enum', default: 'sqrt', choices: ['sqrt', 'log2', 'all'], description: 'features tried per split' },
+      { key: 'minSamplesLeaf', type: 'int', default: 1, min: 1, max: 10000, description: 'minimum samples in a leaf' },
+      { key: 'classWeights', type: 'enum', default: 'none', choices: ['none', 'balanced'], description: 'class weighting' },
+      seed,
+    ],
+  },
+  kmeans: {
+    kind: 'kmeans', title: 'K-means', supervised: false,
+    description: 'Clusters pixel intensities; clusters numbered from darkest (1) to brightest (k).',
+    params: [
+      { key: 'k', type: 'int', default: 2, min: 2, max: 255, description: 'number of clusters' },
+      { key: 'iterations', type: 'int', default: 300, min: 1, max: 100000, description: 'maximum iterations' },
+      { key: 'sampleSize', type: 'int', default: 50000, min: 100, max: 10_000_000, description: 'pixels sampled for fitting' },
+      seed,
+    ],
+  },
+  threshold: {
+    kind: 'threshold', title: 'Threshold', supervised: false,
+    description: 'Global threshold: class 1 below, class 2 at or above.',
+    params: [
+      { key: 'method', type: 'enum', default: 'otsu', choices: ['otsu', 'fixed'], description: 'how the value is chosen' },
+      { key: 'value', type: 'number', default: 0, description: 'threshold in image units (method=fixed)' },
+    ],
+  },
+  msdnet: {
+    kind: 'msdnet', title: 'MSDNet', supervised: true,
+    description: 'Mixed-scale dense network (Pelt & Sethian), trained on labeled pixels only.',
+    params: [
+      { key: 'layers', type: 'int', default: 12, min: 1, max: 200, description: 'number of layers' },
+      { key: 'width', type: 'int', default: 1, min: 1, max: 16, description: 'channels per layer' },
+      { key: 'dilations', type: 'numbers', default: [1, 2, 3, 4, 5, 6], min: 1, max: 64, description: 'dilations, repeating' },
+      { key: 'epochs', type: 'int', default: 50, min: 1, max: 100000, description: 'training steps over the labeled slices' },
+      { key: 'learningRate', type: 'number', default: 0.01, min: 1e-6, max: 10, description: 'optimizer learning rate' },
+      { key: 'optimizer', type: 'enum', default: 'adam', choices: ['adam', 'sgd'], description: 'optimizer' },
+      { key: 'classWeights', type: 'enum', default: 'none', choices: ['none', 'balanced'], description: 'class weighting of the loss' },
+      { key: 'augment', type: 'bool', default: true, description: 'random flips / 90-degree rotations' },
+      { key: 'tta', type: 'bool', default: false, description: 'average predictions over the 8 flips/rotations' },
+      { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'gpu', 'wasm', 'cpu'], description: 'tfjs backend' },
+      seed,
+    ],
+  },
+};
+
+export function modelSpec(kind: string): ModelSpec {
+  if (!(MODEL_KINDS as readonly string[]).includes(kind)) {
+    throw new UsageError(`unknown model "${kind}"`, `valid models: ${MODEL_KINDS.join(', ')}`);
+  }
+  return MODELS[kind as ModelKind];
+}
+
+export function defaultParams(kind: ModelKind): ModelParams {
+  const out: ModelParams = {};
+  for (const p of MODELS[kind].params) out[p.key] = Array.isArray(p.default) ? [...p.default] : p.default;
+  return out;
+}
+
+/** Parses and validates `key=value` overrides (strings from the CLI or the UI) on top of the defaults. */
+export function resolveParams(kind: ModelKind, overrides: Record<string, string | ParamValue>): ModelParams {
+  const spec = MODELS[kind];
+  const params = defaultParams(kind);
+  for (const [key, raw] of Object.entries(overrides)) {
+    const p = spec.params.find((q) => q.key === key);
+    if (!p) {
+      throw new UsageError(`unknown parameter "${key}" for model ${kind}`, `valid: ${spec.params.map((q) => q.key).join(', ')}`);
+    }
+    params[key] = parseParam(kind, p, raw);
+  }
+  return params;
+}
+
+function parseParam(kind: ModelKind, p: ParamSpec, raw: string | ParamValue): ParamValue {
+  const bad = (why: string) => new UsageError(`parameter ${kind}.${p.key}=${String(raw)}: ${why}`, describeParam(p));
+  const inRange = (v: number) => {
+    if (!Number.isFinite(v)) throw bad('not a number');
+    if (p.min !== undefined && v < p.min) throw bad(`below ${p.min}`);
+    if (p.max !== undefined && v > p.max) throw bad(`above ${p.max}`);
+    return v;
+  };
+  switch (p.type) {
+    case 'int': {
+      const v = typeof raw === 'number' ? raw : Number(String(raw).trim());
+      if (!Number.isInteger(v)) throw bad('not an integer');
+      return inRange(v);
+    }
+    case 'number':
+      return inRange(typeof raw === 'number' ? raw : Number(String(raw).trim()));
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      throw bad('not true/false');
+    }
+    case 'enum': {
+      const s = String(raw).trim();
+      if (!p.choices!.includes(s)) throw bad(`not one of ${p.choices!.join('|')}`);
+      return s;
+    }
+    case 'numbers': {
+      const list = Array.isArray(raw) ? raw : String(raw).split(',').filter((s) => s.trim() !== '').map(Number);
+      if (list.length === 0) throw bad('empty list');
+      return list.map(inRange);
+    }
+    case 'list': {
+      const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter(Boolean);
+      const unknown = items.filter((s) => !p.choices!.includes(s));
+      if (items.length === 0 || unknown.length) throw bad(unknown.length ? `unknown ${unknown.join(', ')}` : 'empty list');
+      return items.join(',');
+    }
+  }
+}
+
+export function describeParam(p: ParamSpec): string {
+  const range = p.choices ? `one of ${p.choices.join('|')}` : p.min !== undefined ? `${p.min}..${p.max ?? '∞'}` : '';
+  const def = Array.isArray(p.default) ? p.default.join(',') : String(p.default);
+  return `${p.key} (${p.type}${range ? `, ${range}` : ''}, default ${def}): ${p.description}`;
+}
