@@ -1,0 +1,227 @@
+// TIFF / BigTIFF directory parser. Keeps per-page layout in typed arrays (no object per page or per tag) so that
+// opening a stack of many thousands of pages stays fast and small.
+import { StackSegError } from '../errors';
+import type { FileBytes } from './source';
+
+export const TAG = {
+  NewSubfileType: 254, ImageWidth: 256, ImageLength: 257, BitsPerSample: 258, Compression: 259,
+  ImageDescription: 270, StripOffsets: 273, SamplesPerPixel: 277, RowsPerStrip: 278, StripByteCounts: 279,
+  PlanarConfiguration: 284, Predictor: 317, TileWidth: 322, TileLength: 323, TileOffsets: 324, TileByteCounts: 325,
+  SampleFormat: 339,
+} as const;
+
+const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
+
+/** Growable Float64Array (offsets may pass 2^32 in BigTIFF; doubles are exact up to 2^53). */
+class NumberList {
+  data = new Float64Array(256);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  trimmed(): Float64Array { return this.data.slice(0, this.length); }
+}
+
+/** Per-page layout after validation: every page has the same width, height and sample type. */
+export interface PageTable {
+  count: number;
+  width: number;
+  height: number;
+  bitsPerSample: number;
+  sampleFormat: number; // 1 uint, 2 int, 3 float
+  littleEndian: boolean;
+  bigTiff: boolean;
+  description?: string;
+  compression: Uint16Array;
+  predictor: Uint8Array;
+  /** 0 for stripped pages. */
+  tileWidth: Uint32Array;
+  tileHeight: Uint32Array;
+  rowsPerStrip: Uint32Array;
+  chunkStart: Uint32Array;
+  chunkCount: Uint32Array;
+  chunkOffsets: Float64Array;
+  chunkByteCounts: Float64Array;
+}
+
+export const COMPRESSION_NAMES: Record<number, string> = {
+  1: 'none', 2: 'CCITT RLE', 3: 'CCITT Group 3', 4: 'CCITT Group 4', 5: 'lzw', 6: 'old-style JPEG', 7: 'JPEG',
+  8: 'deflate', 32946: 'deflate', 32773: 'packbits', 34712: 'JPEG 2000', 34887: 'LERC', 34925: 'LZMA',
+  50000: 'Zstandard', 50001: 'WebP', 50002: 'JPEG XL',
+};
+export const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32946, 32773]);
+
+const MAX_SLICE_BYTES = 2 ** 31 - 1;
+
+interface RawPage {
+  width: number; height: number; bits: number; format: number; spp: number; compression: number; predictor: number;
+  tileWidth: number; tileHeight: number; rowsPerStrip: number; offsets?: number[]; counts?: number[]; subfile: number;
+  description?: string; chunkStart: number;
+}
+
+export async function parsePages(src: FileBytes, path: string): Promise<PageTable> {
+  const fail = (what: string, hint?: string, page?: number): never => { throw new StackSegError(what, { file: path, page, hint }); };
+  if (src.size < 8) fail('not a TIFF file (too short for a TIFF header)', 'open a .tif/.tiff image stack');
+  const head = await src.read(0, 16);
+  const order = head.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') fail('not a TIFF file (wrong magic bytes)', 'open a .tif/.tiff image stack');
+  const le = order === 'II';
+  const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+  const magic = u16(head, 2);
+  if (magic !== 42 && magic !== 43) fail(`not a TIFF file (magic number ${magic}, expected 42 or 43)`, 'open a .tif/.tiff image stack');
+  const big = magic === 43;
+  if (big && head.length < 16) fail('truncated file: BigTIFF header is cut short', 'the file was not fully written or copied; copy it again');
+  let next = big ? u64(head, 8) : u32(head, 4);
+  const entrySize = big ? 20 : 12;
+  const inlineBytes = big ? 8 : 4;
+
+  const readValues = async (entry: Buffer, o: number, wantAscii = false): Promise<number[] | string> => {
+    const type = u16(entry, o + 2);
+    const count = big ? u64(entry, o + 4) : u32(entry, o + 4);
+    const size = TYPE_SIZE[type];
+    if (!size) return [];
+    const total = size * count;
+    let buf: Buffer;
+    let at: number;
+    if (total <= inlineBytes) { buf = entry; at = o + (big ? 12 : 8); } else {
+      const pos = big ? u64(entry, o + 12) : u32(entry, o + 8);
+      if (pos + total > src.size) fail(`truncated file: tag ${u16(entry, o)} data at byte ${pos} lies past the end of the file (${src.size} bytes)`, 'the file was not fully written or copied; copy it again');
+      buf = await src.read(pos, total);
+      at = 0;
+    }
+    if (wantAscii || type === 2) return buf.toString('latin1', at, at + count).replace(/\0+$/, '');
+    const out = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const p = at + i * size;
+      switch (type) {
+        case 1: case 7: out[i] = buf[p]; break;
+        case 6: out[i] = buf.readInt8(p); break;
+        case 3: out[i] = u16(buf, p); break;
+        case 8: out[i] = le ? buf.readInt16LE(p) : buf.readInt16BE(p); break;
+        case 4: case 13: out[i] = u32(buf, p); break;
+        case 9: out[i] = le ? buf.readInt32LE(p) : buf.readInt32BE(p); break;
+        case 16: case 17: case 18: out[i] = u64(buf, p); break;
+        default: out[i] = 0; // rationals/floats: not needed for layout
+      }
+    }
+    return out;
+  };
+
+  const raws: RawPage[] = [];
+  const visited = new Set<number>();
+  const offsets = new NumberList();
+  const counts = new NumberList();
+  while (next !== 0) {
+    const index = raws.length;
+    if (visited.has(next)) fail(`directory loop: page ${index} points back to the directory at byte ${next}`, 'the file is corrupt; re-save it with ImageJ/Fiji or tifffile', index);
+    visited.add(next);
+    if (next + (big ? 8 : 2) > src.size) fail(`truncated file: directory of page ${index} at byte ${next} lies past the end of the file (${src.size} bytes)`, 'the file was not fully written or copied; copy it again', index);
+    const countBuf = await src.read(next, big ? 8 : 2);
+    const n = big ? u64(countBuf, 0) : u16(countBuf, 0);
+    const dirBytes = n * entrySize + (big ? 8 : 4);
+    const dir = await src.read(next + (big ? 8 : 2), dirBytes);
+    if (dir.length < dirBytes) fail(`truncated file: directory of page ${index} is cut short at the end of the file`, 'the file was not fully written or copied; copy it again', index);
+    const page: RawPage = { width: 0, height: 0, bits: 1, format: 1, spp: 1, compression: 1, predictor: 1, tileWidth: 0, tileHeight: 0, rowsPerStrip: 0, subfile: 0, chunkStart: 0 };
+    for (let e = 0; e < n; e++) {
+      const o = e * entrySize;
+      const tag = u16(dir, o);
+      switch (tag) {
+        case TAG.NewSubfileType: page.subfile = (await readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.ImageWidth: page.width = (await readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.ImageLength: page.height = (await readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.BitsPerSample: page.bits = (await readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.Compression: page.compression = (await readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.SamplesPerPixel: page.spp = (await readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.RowsPerStrip: page.rowsPerStrip = (await readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.Predictor: page.predictor = (await readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.TileWidth: page.tileWidth = (await readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.TileLength: page.tileHeight = (await readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.SampleFormat: page.format = (await readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.StripOffsets: case TAG.TileOffsets: page.offsets = await readValues(dir, o) as number[]; break;
+        case TAG.StripByteCounts: case TAG.TileByteCounts: page.counts = await readValues(dir, o) as number[]; break;
+        case TAG.ImageDescription: if (index === 0) page.description = await readValues(dir, o, true) as string; break;
+        default: break;
+      }
+    }
+    next = big ? u64(dir, n * entrySize) : u32(dir, n * entrySize);
+    // Reduced-resolution thumbnails/previews are not slices of the stack.
+    if (index > 0 && (page.subfile & 1) === 1) continue;
+    validatePage(page, index, path, fail);
+    if (!page.counts) page.counts = [chunkBytes(page)];
+    const start = offsets.length;
+    for (let i = 0; i < page.offsets!.length; i++) {
+      const off = page.offsets![i];
+      const len = page.counts[i] ?? 0;
+      if (off + len > src.size) fail(`truncated file: pixel data of page ${raws.length} ends at byte ${off + len}, past the end of the file (${src.size} bytes)`, 'the file was not fully written or copied; copy it again', raws.length);
+      offsets.push(off);
+      counts.push(len);
+    }
+    // Keep memory flat: the number lists hold the offsets, the page keeps only its start index.
+    page.offsets = undefined;
+    page.counts = undefined;
+    page.chunkStart = start;
+    raws.push(page);
+  }
+  if (raws.length === 0) fail('the file has no pages (no image directories)', 'the file is empty or corrupt; re-save it');
+
+  const first = raws[0];
+  for (let i = 1; i < raws.length; i++) {
+    const p = raws[i];
+    if (p.width !== first.width || p.height !== first.height) fail(`page ${i} is ${p.width}x${p.height} but page 0 is ${first.width}x${first.height}`, 'all pages of a stack must have the same size; save the slices as one stack of equal pages', i);
+    if (p.bits !== first.bits || p.format !== first.format) fail(`page ${i} has a different sample type (${sampleTypeName(p)}) than page 0 (${sampleTypeName(first)})`, 'all pages of a stack must have the same data type; convert them to one type', i);
+  }
+
+  const count = raws.length;
+  const table: PageTable = {
+    count, width: first.width, height: first.height, bitsPerSample: first.bits, sampleFormat: first.format,
+    littleEndian: le, bigTiff: big, description: first.description,
+    compression: new Uint16Array(count), predictor: new Uint8Array(count), tileWidth: new Uint32Array(count),
+    tileHeight: new Uint32Array(count), rowsPerStrip: new Uint32Array(count), chunkStart: new Uint32Array(count),
+    chunkCount: new Uint32Array(count), chunkOffsets: offsets.trimmed(), chunkByteCounts: counts.trimmed(),
+  };
+  for (let i = 0; i < count; i++) {
+    const p = raws[i];
+    table.compression[i] = p.compression;
+    table.predictor[i] = p.predictor;
+    table.tileWidth[i] = p.tileWidth;
+    table.tileHeight[i] = p.tileWidth ? p.tileHeight : 0;
+    table.rowsPerStrip[i] = p.rowsPerStrip && p.rowsPerStrip < p.height ? p.rowsPerStrip : p.height;
+    table.chunkStart[i] = p.chunkStart;
+    table.chunkCount[i] = (i + 1 < count ? raws[i + 1].chunkStart : offsets.length) - p.chunkStart;
+  }
+  return table;
+}
+
+function sampleTypeName(p: { bits: number; format: number }): string {
+  return `${p.bits}-bit ${p.format === 3 ? 'float' : p.format === 2 ? 'signed int' : 'unsigned int'}`;
+}
+
+function chunkBytes(p: RawPage): number {
+  const bpp = p.bits / 8;
+  if (p.tileWidth) return p.tileWidth * p.tileHeight * bpp;
+  const rows = p.rowsPerStrip && p.rowsPerStrip < p.height ? p.rowsPerStrip : p.height;
+  return rows * p.width * bpp;
+}
+
+function validatePage(p: RawPage, index: number, path: string, fail: (what: string, hint?: string, page?: number) => never): void {
+  void path;
+  if (p.spp > 1) fail(`page ${index} has ${p.spp} samples per pixel (RGB or multi-channel); StackSeg needs grayscale`, 'convert with Fiji (Image > Type > 8-bit or 32-bit) or tifffile (save one channel) first', index);
+  if (p.width <= 0 || p.height <= 0) fail(`page ${index} has no pixels (${p.width}x${p.height})`, 'the file is corrupt; re-save it', index);
+  if (p.width > 2 ** 24 || p.height > 2 ** 24 || p.width * p.height * (p.bits / 8) > MAX_SLICE_BYTES) fail(`page ${index} is ${p.width}x${p.height} pixels, too large for one slice (over 2 GiB)`, 'crop or tile the stack into smaller slices first', index);
+  if (![8, 16, 32, 64].includes(p.bits)) fail(`page ${index} has ${p.bits}-bit samples, which StackSeg does not read`, 'convert to 8-bit, 16-bit or 32-bit float (Fiji: Image > Type)', index);
+  if (p.format === 3 && p.bits < 32) fail(`page ${index} has ${p.bits}-bit floating-point samples (half float), which StackSeg does not read`, 'convert to 32-bit float first', index);
+  if (p.format !== 1 && p.format !== 2 && p.format !== 3) fail(`page ${index} has an unsupported SampleFormat ${p.format}`, 'convert to integer or float samples', index);
+  if ((p.format === 1 || p.format === 2) && p.bits === 64) fail(`page ${index} has 64-bit integer samples, which StackSeg does not read`, 'convert to 32-bit integers or float', index);
+  if (!SUPPORTED_COMPRESSION.has(p.compression)) fail(`page ${index} uses unsupported compression ${COMPRESSION_NAMES[p.compression] ?? 'code'} (${p.compression})`, 're-save it uncompressed or with LZW/deflate (Fiji: File > Save As > Tiff; tifffile: compression=None or "zlib")', index);
+  if (p.predictor !== 1 && p.predictor !== 2 && p.predictor !== 3) fail(`page ${index} uses unsupported predictor ${p.predictor}`, 're-save it without a predictor', index);
+  if (!p.offsets || p.offsets.length === 0) fail(`page ${index} has no pixel data offsets`, 'the file is corrupt; re-save it', index);
+  if (p.tileWidth && !p.tileHeight) fail(`page ${index} has a TileWidth but no TileLength`, 'the file is corrupt; re-save it', index);
+  if (!p.counts && p.compression !== 1) fail(`page ${index} is compressed but has no byte counts`, 'the file is corrupt; re-save it', index);
+}

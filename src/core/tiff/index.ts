@@ -1,0 +1,3 @@
+// Public API of the TIFF layer: lazy stack reader and streaming multi-page writer.
+export { openStack, readStack, TiffStack, allocPixels, DEFAULT_CACHE_BYTES, type OpenOptions } from './reader';
+export { SliceCache } from './lru';
