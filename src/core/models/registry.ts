@@ -27,7 +27,7 @@ export interface ModelSpec {
   params: readonly ParamSpec[];
 }
 
-export const FEATURE_FAMILIES = ['raw', 'gaussian', 'gradient', 'log', 'dog', 'hessian', 'structure'] as const;
+export const FEATURE_FAMILIES = ['raw', 'gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'] as const;
 const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
 const seed: ParamSpec = { key: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, description: 'random seed' };
 

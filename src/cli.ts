@@ -1,0 +1,85 @@
+// `stackseg` command line (contract in DESIGN.md): JSON on stdout, progress as JSON lines on stderr with
+// `--progress json`, exit 0 on success, 1 on failure (one clear line on stderr), 2 on a usage error.
+// The extension's worker process and Slurm tasks run this same file.
+
+import { parseArgs } from 'node:util';
+import { StackSegError, UsageError } from './core/errors';
+import { commandEval, commandInfo, commandRun, commandSample, commandSegment, commandTrain, type CliContext } from './core/jobs/commands';
+
+const USAGE = `usage: stackseg <command> [options]
+
+  info    <image>                                      stack dimensions, dtype, compression as JSON
+  train   --image I --labels L --model rf|kmeans|threshold|msdnet [--set key=value]... [--out JOBDIR]
+  segment --job JOBDIR --image I [--slices a:b] [--out MASK] [--truth T [--class 2=1]...]
+  run     --image I --labels L --model M [--set key=value]... [--out JOBDIR] [--truth T [--class 2=1]...]
+  eval    --pred MASK --truth T [--class 2=1]...        per-class and mean F1/IoU, per-slice table
+  sample  --out DIR [--size WxHxD] [--seed N]           writes the demo stack, its labels and truth
+  params  [model]                                      lists models and their parameters with defaults
+
+options: --progress json   progress events as JSON lines on stderr
+         --help            this text`;
+
+const OPTIONS = {
+  image: { type: 'string' }, labels: { type: 'string' }, model: { type: 'string' }, set: { type: 'string', multiple: true },
+  out: { type: 'string' }, job: { type: 'string' }, slices: { type: 'string' }, pred: { type: 'string' },
+  truth: { type: 'string' }, class: { type: 'string', multiple: true }, progress: { type: 'string' },
+  size: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    process.stderr.write(`stackseg: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    (values.help ? process.stdout : process.stderr).write(USAGE + '\n');
+    return values.help ? 0 : 2;
+  }
+  if (values.progress !== undefined && values.progress !== 'json') {
+    process.stderr.write(`stackseg: --progress takes "json"\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const ctx: CliContext = {
+    values, positionals: rest, signal: controller.signal,
+    progress: values.progress === 'json' ? (ev) => process.stderr.write(JSON.stringify(ev) + '\n') : () => {},
+  };
+  try {
+    const commands: Record<string, (c: CliContext) => Promise<unknown>> = {
+      info: commandInfo, train: commandTrain, segment: commandSegment, run: commandRun,
+      eval: commandEval, sample: commandSample, params: async (c) => (await import('./core/jobs/commands')).commandParams(c),
+    };
+    const fn = commands[command];
+    if (!fn) throw new UsageError(`unknown command "${command}"`, `commands: ${Object.keys(commands).join(', ')}`);
+    const result = await fn(ctx);
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`stackseg: ${e.message}\n`);
+      return 2;
+    }
+    const msg = e instanceof StackSegError ? e.message : controller.signal.aborted ? 'cancelled' : String((e as Error)?.stack ?? e);
+    process.stderr.write(`stackseg: ${msg.split('\n')[0]}\n`);
+    if (!(e instanceof StackSegError) && process.env.STACKSEG_DEBUG) process.stderr.write(String((e as Error)?.stack) + '\n');
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Entry used by bin/stackseg.js and by `node dist/cli.js`. */
+export function runFromProcess(): void {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}
+
+if (typeof require !== 'undefined' && require.main === module) runFromProcess();

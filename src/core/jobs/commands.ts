@@ -1,0 +1,137 @@
+// The CLI's commands as functions returning JSON-able results. Kept out of cli.ts so tests and the extension can
+// call them in-process too.
+
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { StackSegError, UsageError } from '../errors';
+import { writeJsonAtomic } from '../fsutil';
+import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from '../models/registry';
+import { makeSample } from '../sample';
+import { openStack } from '../tiff';
+import { writeStack } from '../tiff/writer';
+import { runJob } from './engine';
+import { evaluateFiles } from './evaluate';
+import { parseSliceRange } from './inputs';
+import type { JobProgress, JobSpec } from './spec';
+import { defaultJobDir, loadRecord } from './store';
+
+export interface CliContext {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  signal: AbortSignal;
+  progress: (ev: JobProgress) => void;
+}
+
+const str = (c: CliContext, key: string): string | undefined => c.values[key] as string | undefined;
+const list = (c: CliContext, key: string): string[] => (c.values[key] as string[] | undefined) ?? [];
+
+function need(c: CliContext, key: string, command: string): string {
+  const v = str(c, key);
+  if (!v) throw new UsageError(`${command} needs --${key}`, `see stackseg --help`);
+  return resolve(v);
+}
+
+export async function commandInfo(c: CliContext) {
+  const path = c.positionals[0] ?? str(c, 'image');
+  if (!path) throw new UsageError('info needs an image path', 'stackseg info <image.tif>');
+  const src = await openStack(resolve(path));
+  try {
+    return { ...src.info };
+  } finally {
+    await src.close();
+  }
+}
+
+/** `--set key=value` pairs into an object; later ones win. */
+export function parseSets(sets: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set "${s}" is not key=value`, 'e.g. --set trees=50');
+    out[s.slice(0, i).trim()] = s.slice(i + 1);
+  }
+  return out;
+}
+
+/** `--class 2=1` pairs (prediction class = truth class). */
+export function parseClassMap(pairs: string[]): Record<number, number> | undefined {
+  if (pairs.length === 0) return undefined;
+  const map: Record<number, number> = {};
+  for (const p of pairs) {
+    const m = /^(\d+)=(\d+)$/.exec(p.trim());
+    if (!m) throw new UsageError(`--class "${p}" is not PRED=TRUTH`, 'e.g. --class 2=1 when foam is label 2 and truth 1');
+    map[Number(m[1])] = Number(m[2]);
+  }
+  return map;
+}
+
+function trainSpec(c: CliContext, kind: 'train' | 'run'): JobSpec {
+  const modelName = str(c, 'model');
+  if (!modelName) throw new UsageError(`${kind} needs --model`, `one of ${Object.keys(MODELS).join(', ')}`);
+  const model = modelSpec(modelName).kind;
+  const labels = str(c, 'labels');
+  if (!labels && MODELS[model].supervised) throw new UsageError(`${kind} --model ${model} needs --labels`, 'the <stem>.labels.tif painted in StackSeg');
+  return {
+    kind, model, params: resolveParams(model, parseSets(list(c, 'set'))),
+    image: need(c, 'image', kind), labels: labels ? resolve(labels) : undefined,
+    truth: str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined, classMap: parseClassMap(list(c, 'class')),
+  };
+}
+
+async function runAndSummarise(spec: JobSpec, c: CliContext) {
+  const dir = str(c, 'out') ? resolve(str(c, 'out')!) : defaultJobDir(spec);
+  const r = await runJob(spec, dir, { onProgress: c.progress, signal: c.signal });
+  return { job: r.dir, id: r.id, status: r.status, model: r.spec.model, backend: r.backend, outputs: r.outputs, timings: r.timings, summary: r.summary };
+}
+
+export const commandTrain = (c: CliContext) => runAndSummarise(trainSpec(c, 'train'), c);
+export const commandRun = (c: CliContext) => runAndSummarise(trainSpec(c, 'run'), c);
+
+export async function commandSegment(c: CliContext) {
+  const jobDir = need(c, 'job', 'segment');
+  const trained = await loadRecord(jobDir);
+  if (!trained.outputs.model) throw new StackSegError('this job has no trained model', { file: jobDir, hint: 'pass a job made by `stackseg train` or `stackseg run` that succeeded' });
+  const image = need(c, 'image', 'segment');
+  const info = await commandInfo({ ...c, positionals: [image] });
+  const spec: JobSpec = {
+    kind: 'segment', model: trained.spec.model, params: trained.spec.params, image, modelFrom: jobDir,
+    slices: parseSliceRange(str(c, 'slices'), info.depth),
+    truth: str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined, classMap: parseClassMap(list(c, 'class')),
+    maskOut: str(c, 'out') ? resolve(str(c, 'out')!) : undefined,
+  };
+  return runAndSummarise(spec, { ...c, values: { ...c.values, out: undefined } });
+}
+
+export async function commandEval(c: CliContext) {
+  return evaluateFiles(need(c, 'pred', 'eval'), need(c, 'truth', 'eval'), parseClassMap(list(c, 'class')));
+}
+
+export async function commandParams(c: CliContext) {
+  const kinds = c.positionals.length ? c.positionals.map((k) => modelSpec(k).kind) : (Object.keys(MODELS) as ModelKind[]);
+  return Object.fromEntries(kinds.map((k) => [k, { title: MODELS[k].title, supervised: MODELS[k].supervised, params: MODELS[k].params.map(describeParam) }]));
+}
+
+export const DEFAULT_CLASSES = [
+  { index: 1, name: 'background', color: '#3b82f6' },
+  { index: 2, name: 'foreground', color: '#f59e0b' },
+];
+
+export async function commandSample(c: CliContext) {
+  const out = need(c, 'out', 'sample');
+  const size = str(c, 'size') ?? '160x160x16';
+  const m = /^(\d+)x(\d+)x(\d+)$/.exec(size);
+  if (!m) throw new UsageError(`--size "${size}" is not WxHxD`, 'e.g. --size 160x160x16');
+  const [width, height, depth] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (width < 32 || height < 32 || depth < 1 || width * height * depth > 2 ** 28) throw new UsageError(`--size ${size} out of range`, 'each side >= 32, at most 268M voxels');
+  const seed = Number(str(c, 'seed') ?? 1);
+  await fs.mkdir(out, { recursive: true });
+  const s = makeSample({ width, height, depth, seed });
+  const n = width * height;
+  const paths = { image: join(out, 'sample.tif'), labels: join(out, 'sample.labels.tif'), truth: join(out, 'sample.truth.tif'), settings: join(out, 'sample.stackseg.json') };
+  const slab = <T extends Float32Array | Uint8Array>(a: T) => (z: number) => a.subarray(z * n, (z + 1) * n) as T;
+  await writeStack(paths.image, { width, height, depth, dtype: 'float32', getSlice: slab(s.image) });
+  await writeStack(paths.labels, { width, height, depth, dtype: 'uint8', getSlice: slab(s.labels) });
+  await writeStack(paths.truth, { width, height, depth, dtype: 'uint8', getSlice: slab(s.truth) });
+  await writeJsonAtomic(paths.settings, { format: 'stackseg-settings', version: 1, classes: DEFAULT_CLASSES.map((k, i) => ({ ...k, name: i === 0 ? 'background' : 'foam' })) });
+  return { ...paths, width, height, depth, seed, hint: `stackseg run --image ${paths.image} --labels ${paths.labels} --model rf --truth ${paths.truth} --class 2=1` };
+}

@@ -1,0 +1,175 @@
+// Runs a job: check inputs, train and/or segment, write outputs beside the data (temp + rename), keep job.json
+// current. Used by the CLI, hence by the extension's worker process and by Slurm tasks.
+
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { StackSegError } from '../errors';
+import { writeJsonAtomic } from '../fsutil';
+import { Evaluation } from './evaluate';
+import { loadSegmenter, trainSegmenter } from '../models';
+import { MODELS } from '../models/registry';
+import type { Segmenter } from '../models/segmenter';
+import { fitNormalization } from '../models/normalize';
+import { toFloat32, toLabels } from '../pixels';
+import { StackWriter } from '../tiff/writer';
+import type { SliceSource } from '../types';
+import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities } from './inputs';
+import type { JobProgress, JobRecord, JobSpec } from './spec';
+import { createJobRecord, JobLog, saveRecord } from './store';
+
+export interface RunHooks {
+  onProgress?: (p: JobProgress) => void;
+  signal?: AbortSignal;
+}
+
+interface Opened { image: SliceSource; labels?: SliceSource; truth?: SliceSource }
+
+/** Checks inputs (nothing written on failure), then creates jobDir and runs. Returns the final record. */
+export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}): Promise<JobRecord> {
+  const opened = await openInputs(spec);
+  let record: JobRecord | undefined;
+  try {
+    const training = spec.kind !== 'segment' ? await prepareTraining(spec, opened, hooks.signal) : undefined;
+    record = await createJobRecord(spec, jobDir);
+    return await execute(record, spec, opened, training, hooks);
+  } finally {
+    await Promise.all([opened.image.close(), opened.labels?.close(), opened.truth?.close()]);
+  }
+}
+
+async function openInputs(spec: JobSpec): Promise<Opened> {
+  const image = await openImage(spec.image);
+  try {
+    const supervised = MODELS[spec.model].supervised;
+    if (spec.kind !== 'segment' && supervised && !spec.labels) {
+      throw new StackSegError(`${MODELS[spec.model].title} needs labels`, { hint: 'pass --labels <stem>.labels.tif (paint them in the StackSeg editor)' });
+    }
+    const labels = spec.kind !== 'segment' && spec.labels ? await openLabels(spec.labels, image) : undefined;
+    const truth = spec.truth ? await openLabels(spec.truth, image).catch((e) => { void labels?.close(); throw e; }) : undefined;
+    parseSliceRange(spec.slices ? `${spec.slices[0]}:${spec.slices[1]}` : undefined, image.info.depth);
+    return { image, labels, truth };
+  } catch (e) {
+    await image.close();
+    throw e;
+  }
+}
+
+async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal) {
+  const slices = o.labels ? await collectTrainingSlices(o.image, o.labels, spec.model, signal) : [];
+  const sample = await sampleIntensities(o.image, 200_000, signal);
+  return { slices, sample, norm: fitNormalization(sample) };
+}
+
+async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Awaited<ReturnType<typeof prepareTraining>> | undefined, hooks: RunHooks): Promise<JobRecord> {
+  const log = await JobLog.open(record.outputs.log);
+  const t0 = performance.now();
+  const progress = (p: JobProgress) => {
+    record.progress = p;
+    hooks.onProgress?.(p);
+  };
+  let segmenter: Segmenter | undefined;
+  record.status = 'running';
+  record.started = new Date().toISOString();
+  await saveRecord(record);
+  log.line(`job ${record.id}: ${spec.kind} ${spec.model} on ${spec.image}`);
+  log.line(`params ${JSON.stringify(spec.params)}`);
+  try {
+    const { width, height } = o.image.info;
+    if (training) {
+      const tTrain = performance.now();
+      progress({ phase: 'train', percent: 0 });
+      segmenter = await trainSegmenter(spec.model, {
+        width, height, slices: training.slices, sample: training.sample, norm: training.norm, params: spec.params,
+        signal: hooks.signal,
+        onProgress: (p) => {
+          progress({ phase: 'train', ...p });
+          if (p.loss !== undefined) log.line(`epoch ${p.epoch} loss ${p.loss.toFixed(5)}`);
+        },
+      });
+      record.backend = segmenter.backend;
+      record.timings.train = (performance.now() - tTrain) / 1000;
+      const modelDir = join(record.dir, 'model');
+      await saveModelAtomic(segmenter, modelDir);
+      record.outputs.model = modelDir;
+      const report = { ...segmenter.trainingReport(), trainSeconds: record.timings.train };
+      record.summary = { ...record.summary, trainAccuracy: report.trainAccuracy as number | undefined };
+      log.line(`trained in ${record.timings.train.toFixed(2)} s (${segmenter.backend})`);
+      await writeJsonAtomic(join(record.dir, 'metrics.json'), { training: report });
+      record.outputs.metrics = join(record.dir, 'metrics.json');
+      await saveRecord(record);
+    } else {
+      segmenter = await loadSegmenter(join(spec.modelFrom!, 'model'));
+      record.backend = segmenter.backend;
+    }
+    if (spec.kind !== 'train') {
+      await segmentStack(record, spec, o, segmenter, progress, log, hooks.signal);
+    }
+    record.status = 'succeeded';
+    progress({ phase: 'done', percent: 100 });
+  } catch (e) {
+    const cancelled = hooks.signal?.aborted === true;
+    record.status = cancelled ? 'cancelled' : 'failed';
+    record.error = cancelled ? 'cancelled' : (e as Error).message ?? String(e);
+    log.line(cancelled ? 'cancelled' : `failed: ${(e as Error)?.stack ?? e}`);
+  } finally {
+    segmenter?.dispose?.();
+    record.timings.total = (performance.now() - t0) / 1000;
+    record.finished = new Date().toISOString();
+    log.line(`${record.status} after ${record.timings.total.toFixed(2)} s`);
+    await log.close();
+    await saveRecord(record);
+  }
+  if (record.status === 'failed') throw new StackSegError(record.error ?? 'job failed', { hint: `see ${record.outputs.log}` });
+  if (record.status === 'cancelled') throw new StackSegError('cancelled', { hint: `job ${record.dir}` });
+  return record;
+}
+
+async function saveModelAtomic(segmenter: Segmenter, modelDir: string): Promise<void> {
+  const tmp = `${modelDir}.tmp-${process.pid}`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  await segmenter.save(tmp);
+  await fs.rm(modelDir, { recursive: true, force: true });
+  await fs.rename(tmp, modelDir);
+}
+
+async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segmenter: Segmenter, progress: (p: JobProgress) => void, log: JobLog, signal?: AbortSignal) {
+  const { width, height, depth } = o.image.info;
+  const [z0, z1] = spec.slices ?? [0, depth];
+  const maskPath = spec.maskOut ?? join(record.dir, 'mask.tif');
+  const tSeg = performance.now();
+  const writer = await StackWriter.create(maskPath, { width, height, depth: z1 - z0, dtype: 'uint8' });
+  const evaluation = o.truth ? new Evaluation(spec.classMap) : undefined;
+  try {
+    for (let z = z0; z < z1; z++) {
+      signal?.throwIfAborted();
+      const img = toFloat32(await o.image.readSlice(z), o.image.info.path, z);
+      const { labels } = await segmenter.predict(img, width, height);
+      await writer.appendSlice(labels);
+      if (o.truth && evaluation) evaluation.addSlice(z, labels, await readTruthSlice(o.truth, z));
+      progress({ phase: 'segment', percent: (100 * (z - z0 + 1)) / (z1 - z0), message: `slice ${z + 1}/${depth}` });
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  record.outputs.mask = maskPath;
+  record.timings.segment = (performance.now() - tSeg) / 1000;
+  log.line(`segmented ${z1 - z0} slices in ${record.timings.segment.toFixed(2)} s -> ${maskPath}`);
+  if (evaluation) {
+    const metrics = evaluation.result();
+    const path = join(record.dir, 'metrics.json');
+    let prev: Record<string, unknown> = {};
+    try { prev = JSON.parse(await fs.readFile(path, 'utf8')); } catch { /* no training part */ }
+    await writeJsonAtomic(path, { ...prev, evaluation: metrics });
+    record.outputs.metrics = path;
+    record.summary = { ...record.summary, meanF1: metrics.meanF1 ?? undefined, classF1: metrics.classF1 };
+    log.line(`evaluation against ${spec.truth}: mean F1 ${metrics.meanF1?.toFixed(4)}`);
+  }
+  await saveRecord(record);
+}
+
+async function readTruthSlice(truth: SliceSource, z: number): Promise<Uint8Array> {
+  return toLabels(await truth.readSlice(truth.info.depth === 1 ? 0 : z), truth.info.path, z);
+}

@@ -1,0 +1,90 @@
+// Opening and checking a job's inputs before anything is written: bad input fails here with one clear message.
+
+import { StackSegError } from '../errors';
+import { MODELS, type ModelKind } from '../models/registry';
+import type { TrainingSlice } from '../models/segmenter';
+import { toFloat32, toLabels } from '../pixels';
+import { openStack } from '../tiff';
+import type { SliceSource } from '../types';
+
+export async function openImage(path: string): Promise<SliceSource> {
+  const src = await openStack(path);
+  if (src.info.depth === 0 || src.info.width === 0 || src.info.height === 0) {
+    await src.close();
+    throw new StackSegError('the stack is empty (no pixels)', { file: path, hint: 'choose a TIFF with at least one page' });
+  }
+  return src;
+}
+
+/** Opens labels and checks they match the image's width, height and depth. */
+export async function openLabels(path: string, image: SliceSource): Promise<SliceSource> {
+  const src = await openStack(path);
+  const a = image.info, b = src.info;
+  if (a.width !== b.width || a.height !== b.height || (b.depth !== a.depth && b.depth !== 1)) {
+    await src.close();
+    throw new StackSegError(
+      `labels are ${b.width}×${b.height}×${b.depth} but the image is ${a.width}×${a.height}×${a.depth}`,
+      { file: path, hint: `use labels painted on ${a.path} (same width, height and number of slices)` },
+    );
+  }
+  return src;
+}
+
+/** Reads every slice that holds labeled pixels, with its image slice; checks the classes suit the model. */
+export async function collectTrainingSlices(image: SliceSource, labels: SliceSource, model: ModelKind, signal?: AbortSignal): Promise<TrainingSlice[]> {
+  const out: TrainingSlice[] = [];
+  const classes = new Set<number>();
+  for (let z = 0; z < labels.info.depth; z++) {
+    signal?.throwIfAborted();
+    const lab = toLabels(await labels.readSlice(z), labels.info.path, z);
+    let any = false;
+    for (let i = 0; i < lab.length; i++) if (lab[i] !== 0) { any = true; classes.add(lab[i]); }
+    if (!any) continue;
+    const img = toFloat32(await image.readSlice(z), image.info.path, z);
+    out.push({ z, image: img, labels: lab });
+  }
+  if (MODELS[model].supervised) {
+    if (out.length === 0) {
+      throw new StackSegError('no labeled pixels', { file: labels.info.path, hint: 'paint at least one stroke of two classes, then train' });
+    }
+    if (classes.size < 2) {
+      throw new StackSegError(`only one class (${[...classes][0]}) is labeled; ${MODELS[model].title} needs at least two`, {
+        file: labels.info.path, hint: 'paint strokes of another class too (e.g. background)',
+      });
+    }
+  }
+  return out;
+}
+
+/** Evenly spaced pixels from up to 16 slices: enough for percentiles, Otsu and k-means fitting. */
+export async function sampleIntensities(image: SliceSource, maxPixels = 200_000, signal?: AbortSignal): Promise<Float32Array> {
+  const { depth, width, height } = image.info;
+  const nz = Math.min(depth, 16);
+  const perSlice = Math.max(1, Math.floor(maxPixels / nz));
+  const step = Math.max(1, Math.floor((width * height) / perSlice));
+  const parts: Float32Array[] = [];
+  for (let k = 0; k < nz; k++) {
+    signal?.throwIfAborted();
+    const z = Math.floor(((k + 0.5) * depth) / nz);
+    const s = toFloat32(await image.readSlice(z), image.info.path, z);
+    const part = new Float32Array(Math.ceil(s.length / step));
+    for (let i = 0, j = 0; i < s.length; i += step, j++) part[j] = s[i];
+    parts.push(part);
+  }
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** Parses `a:b` (half-open, 0-based; either side may be empty) against a depth. */
+export function parseSliceRange(text: string | undefined, depth: number): [number, number] {
+  if (!text) return [0, depth];
+  const m = /^(\d*):(\d*)$/.exec(text.trim());
+  const a = m ? (m[1] === '' ? 0 : Number(m[1])) : NaN;
+  const b = m ? (m[2] === '' ? depth : Number(m[2])) : NaN;
+  if (!m || a >= b || b > depth) {
+    throw new StackSegError(`slice range "${text}" is not valid for a stack of ${depth} slices`, { hint: `use a:b with 0 <= a < b <= ${depth}, e.g. 0:${depth}` });
+  }
+  return [a, b];
+}

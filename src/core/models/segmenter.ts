@@ -1,0 +1,53 @@
+// The one interface every trained model offers to the job engine, whatever its kind.
+
+import type { ModelKind, ModelParams } from './registry';
+
+import type { IntensityNormalization } from './normalize';
+
+export type Normalization = IntensityNormalization;
+
+export interface TrainingSlice { z: number; image: Float32Array; labels: Uint8Array }
+
+export interface TrainInput {
+  width: number;
+  height: number;
+  /** Slices with at least one labeled pixel, raw intensities as float32 (supervised models). */
+  slices: TrainingSlice[];
+  /** Intensities sampled over the whole stack (unsupervised models fit on these). */
+  sample: Float32Array;
+  norm: Normalization;
+  params: ModelParams;
+  onProgress: (p: { percent: number; message?: string; epoch?: number; loss?: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface Prediction {
+  /** Class value per pixel (same numbering as the labels: 1..k). */
+  labels: Uint8Array;
+  /** Optional class probabilities, class-major: probs[c * n + i] for classes[c]. */
+  probs?: Float32Array;
+}
+
+export interface Segmenter {
+  readonly kind: ModelKind;
+  readonly classes: readonly number[];
+  readonly norm: Normalization;
+  /** tfjs backend or 'js' — recorded in the job. */
+  readonly backend: string;
+  /** Predicts one slice of raw intensities. */
+  predict(image: Float32Array, width: number, height: number): Promise<Prediction>;
+  /** Writes the model into dir (which exists and is empty): model.json plus any weight files. */
+  save(dir: string): Promise<void>;
+  /** Extra training facts for metrics.json (loss curve, accuracy...). */
+  trainingReport(): Record<string, unknown>;
+  dispose?(): void;
+}
+
+export interface ModelFileHeader {
+  format: 'stackseg-model';
+  version: 1;
+  kind: ModelKind;
+  params: ModelParams;
+  classes: number[];
+  norm: Normalization;
+}
