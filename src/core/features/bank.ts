@@ -1,0 +1,123 @@
+// The per-slice filter bank used by the random forest (the ilastik pixel-classification set).
+//
+// API
+//   DEFAULT_FEATURE_OPTIONS                      raw + all 7 families at sigmas 0.7 1 1.6 3.5 5 = 41 features
+//   featureNames(opts): string[]                 stable names in output order, e.g. "gaussian_s1.6", "hessian_eig2_s5"
+//   featureCount(opts): number
+//   computeFeatures(slice, width, height, opts): Float32Array
+//        feature-major [feature][pixel]: feature f of pixel p is at f * width*height + p. The slice must already be
+//        intensity-normalised (see models/normalize.ts). Feature-major is what the filters produce (no transpose)
+//        and what the forest reads: prediction streams each feature plane sequentially.
+//   validateFeatureOptions(opts)                 throws StackSegError on unknown families / bad sigmas
+//
+// Families (per sigma s): gaussian (G_s), gradientMagnitude (|grad G_s|), laplacian (LoG_s), dog (G_s - G_0.66s, as
+// ilastik), hessian (2 eigenvalues of the Hessian of G_s, larger first), structureTensor (2 eigenvalues of the
+// structure tensor: gradient at s, outer smoothing 0.5 s, as ilastik). 'raw' is the normalised slice, sigma-free.
+
+import { StackSegError } from '../errors';
+import { gaussianDerivatives, gaussianSmooth, symmetricEigenvalues2 } from './filters';
+
+export type FeatureFamily = 'gaussian' | 'gradientMagnitude' | 'laplacian' | 'dog' | 'hessian' | 'structureTensor';
+export const FEATURE_FAMILIES: readonly FeatureFamily[] = ['gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'];
+
+export interface FeatureOptions {
+  /** Include the normalised intensity itself. */
+  raw: boolean;
+  families: FeatureFamily[];
+  sigmas: number[];
+  /** Kernel radius in sigmas (scipy's truncate). */
+  truncate?: number;
+}
+
+export const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
+export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { raw: true, families: [...FEATURE_FAMILIES], sigmas: [...DEFAULT_SIGMAS], truncate: 4 };
+
+const FAMILY_OUTPUTS: Record<FeatureFamily, string[]> = {
+  gaussian: ['gaussian'],
+  gradientMagnitude: ['gradmag'],
+  laplacian: ['log'],
+  dog: ['dog'],
+  hessian: ['hessian_eig1', 'hessian_eig2'],
+  structureTensor: ['stensor_eig1', 'stensor_eig2'],
+};
+
+export function validateFeatureOptions(opts: FeatureOptions): void {
+  for (const f of opts.families) {
+    if (!(f in FAMILY_OUTPUTS)) throw new StackSegError(`unknown feature family "${f}"`, { hint: `use some of ${FEATURE_FAMILIES.join(', ')}` });
+  }
+  for (const s of opts.sigmas) {
+    if (!(Number.isFinite(s) && s > 0 && s <= 64)) throw new StackSegError(`feature sigma ${s} is not in (0, 64]`, { hint: 'use sigmas like 0.7,1,1.6,3.5,5' });
+  }
+  if (!opts.raw && (opts.families.length === 0 || opts.sigmas.length === 0)) {
+    throw new StackSegError('the feature set is empty', { hint: 'enable raw or choose at least one family and one sigma' });
+  }
+}
+
+/** Families in canonical order, deduplicated, so names do not depend on how the user listed them. */
+function orderedFamilies(opts: FeatureOptions): FeatureFamily[] {
+  return FEATURE_FAMILIES.filter((f) => opts.families.includes(f));
+}
+
+export function featureNames(opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS): string[] {
+  const names: string[] = opts.raw ? ['raw'] : [];
+  for (const s of opts.sigmas) for (const f of orderedFamilies(opts)) for (const o of FAMILY_OUTPUTS[f]) names.push(`${o}_s${s}`);
+  return names;
+}
+
+export function featureCount(opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS): number {
+  return featureNames(opts).length;
+}
+
+/** All features of one normalised slice, feature-major [feature][pixel]. */
+export function computeFeatures(slice: Float32Array, width: number, height: number, opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS): Float32Array {
+  const n = width * height;
+  if (slice.length !== n) throw new StackSegError(`slice has ${slice.length} pixels, expected ${width}x${height}`);
+  validateFeatureOptions(opts);
+  const truncate = opts.truncate ?? 4;
+  const families = orderedFamilies(opts);
+  const out = new Float32Array(featureCount(opts) * n);
+  let f = 0;
+  const plane = () => out.subarray(n * f, n * ++f);
+  if (opts.raw) plane().set(slice);
+  for (const s of opts.sigmas) {
+    const d = gaussianDerivatives(slice, width, height, s, truncate);
+    for (const fam of families) {
+      switch (fam) {
+        case 'gaussian': plane().set(d.g); break;
+        case 'gradientMagnitude': {
+          const p = plane();
+          for (let i = 0; i < n; i++) p[i] = Math.sqrt(d.gx[i] * d.gx[i] + d.gy[i] * d.gy[i]);
+          break;
+        }
+        case 'laplacian': {
+          const p = plane();
+          for (let i = 0; i < n; i++) p[i] = d.gxx[i] + d.gyy[i];
+          break;
+        }
+        case 'dog': {
+          const inner = gaussianSmooth(slice, width, height, 0.66 * s, truncate);
+          const p = plane();
+          for (let i = 0; i < n; i++) p[i] = d.g[i] - inner[i];
+          break;
+        }
+        case 'hessian': {
+          const p1 = plane();
+          const p2 = plane();
+          symmetricEigenvalues2(d.gxx, d.gyy, d.gxy, p1, p2);
+          break;
+        }
+        case 'structureTensor': {
+          const xx = new Float32Array(n), yy = new Float32Array(n), xy = new Float32Array(n);
+          for (let i = 0; i < n; i++) { xx[i] = d.gx[i] * d.gx[i]; yy[i] = d.gy[i] * d.gy[i]; xy[i] = d.gx[i] * d.gy[i]; }
+          const outer = 0.5 * s;
+          const p1 = plane();
+          const p2 = plane();
+          symmetricEigenvalues2(gaussianSmooth(xx, width, height, outer, truncate), gaussianSmooth(yy, width, height, outer, truncate),
+            gaussianSmooth(xy, width, height, outer, truncate), p1, p2);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,357 @@
+// Histogram-binned random forest (Gini, bootstrap, feature subsampling), trained on labelled pixels.
+//
+// API
+//   DEFAULT_FOREST_OPTIONS                          30 trees, depth 8, sqrt features, min leaf 1, seed 0, no class weights
+//   gatherLabeledPixels(features, nFeatures, labels): TrainingData     pixels with label != 0 of one slice
+//   concatTrainingData(parts): TrainingData                            several slices into one set
+//   RandomForest.train(data, options?, featureNames?): RandomForest
+//   forest.predict(features, nPixels): { labels: Uint8Array, probabilities: Float32Array }
+//        features feature-major [feature][pixel] (as computeFeatures gives); labels are the ORIGINAL label values
+//        (e.g. 1, 2); probabilities are class-major [class][pixel] in the order of forest.classes, averaged over all
+//        trees. 1 - max probability is an uncertainty map.
+//   forest.toJSON(): ForestJSON  /  RandomForest.fromJSON(json)        versioned, plain JSON
+//   forest.featureImportances(): Float64Array                          Gini importance, sums to 1
+//
+// How it works: every feature is quantised to <= maxBins bins. Bin edges are quantiles of the training samples plus
+// per-class quantiles (including each class's min and max), so the gap between two well separated classes is always
+// bounded by edges. Each node histograms (bin x class) weights for a random subset of features and takes the split
+// with the best Gini decrease. The stored threshold is then moved to the midpoint between the largest left and the
+// smallest right sample value in the node (as scikit-learn does), because with sparse brush labels the gap between
+// classes is where the object boundary lies and a bin edge at one end of the gap would shift every boundary.
+// Trees are flat tables (Int32Array/Float32Array) for fast prediction.
+
+import { StackSegError } from '../errors';
+
+export type ClassWeight = 'none' | 'balanced' | Record<string, number>;
+
+export interface ForestOptions {
+  nTrees: number;
+  maxDepth: number;
+  /** Features tried per node: 'sqrt' (default), 'log2', 'all', or a count. */
+  maxFeatures: 'sqrt' | 'log2' | 'all' | number;
+  minSamplesLeaf: number;
+  bootstrap: boolean;
+  seed: number;
+  /** 'balanced' = n / (nClasses * count_c); an object maps label value -> weight. */
+  classWeight: ClassWeight;
+  maxBins: number;
+}
+
+export const DEFAULT_FOREST_OPTIONS: ForestOptions = {
+  nTrees: 30, maxDepth: 8, maxFeatures: 'sqrt', minSamplesLeaf: 1, bootstrap: true, seed: 0, classWeight: 'none', maxBins: 256,
+};
+
+/** Feature-major samples: x[f * nSamples + i]; y holds label values (1..255). */
+export interface TrainingData { x: Float32Array; y: Uint8Array; nFeatures: number; nSamples: number }
+
+export interface ForestJSON {
+  format: 'stackseg-forest';
+  version: 1;
+  options: ForestOptions;
+  classes: number[];
+  nFeatures: number;
+  featureNames?: string[];
+  treeRoots: number[];
+  /** Per node: split feature or -1 for a leaf. */
+  feature: number[];
+  threshold: number[];
+  /** Index of the left child; the right child is left + 1. */
+  left: number[];
+  /** Per node, nClasses class probabilities (leaf values). */
+  value: number[];
+  importances: number[];
+}
+
+export function gatherLabeledPixels(features: Float32Array, nFeatures: number, labels: ArrayLike<number>): TrainingData {
+  const nPixels = labels.length;
+  if (features.length !== nFeatures * nPixels) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
+  const idx: number[] = [];
+  for (let p = 0; p < nPixels; p++) if (labels[p] !== 0) idx.push(p);
+  const n = idx.length;
+  const x = new Float32Array(nFeatures * n);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) y[i] = labels[idx[i]];
+  for (let f = 0; f < nFeatures; f++) {
+    const src = f * nPixels, dst = f * n;
+    for (let i = 0; i < n; i++) x[dst + i] = features[src + idx[i]];
+  }
+  return { x, y, nFeatures, nSamples: n };
+}
+
+export function concatTrainingData(parts: TrainingData[]): TrainingData {
+  if (parts.length === 1) return parts[0];
+  const nFeatures = parts[0]?.nFeatures ?? 0;
+  const n = parts.reduce((a, p) => a + p.nSamples, 0);
+  const x = new Float32Array(nFeatures * n);
+  const y = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    if (p.nFeatures !== nFeatures) throw new StackSegError('training slices have different feature counts');
+    y.set(p.y, off);
+    for (let f = 0; f < nFeatures; f++) x.set(p.x.subarray(f * p.nSamples, (f + 1) * p.nSamples), f * n + off);
+    off += p.nSamples;
+  }
+  return { x, y, nFeatures, nSamples: n };
+}
+
+/** mulberry32: small, fast, deterministic. */
+function makeRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Edges e_0 < e_1 < ...; a value v falls in bin lowerBound(edges, v) (v <= e_b). */
+function binEdges(values: Float32Array, yi: Uint8Array, nClasses: number, maxBins: number): Float32Array {
+  const n = values.length;
+  const sorted = Float32Array.from(values).sort();
+  const edges = new Set<number>();
+  // Per-class quantiles (min and max included) so class gaps are bounded by edges.
+  const perClass = 16;
+  const classCount = new Int32Array(nClasses);
+  for (let i = 0; i < n; i++) classCount[yi[i]]++;
+  for (let c = 0; c < nClasses; c++) {
+    if (classCount[c] === 0) continue;
+    const cls = new Float32Array(classCount[c]);
+    for (let i = 0, k = 0; i < n; i++) if (yi[i] === c) cls[k++] = values[i];
+    cls.sort();
+    for (let q = 0; q <= perClass; q++) {
+      const v = cls[Math.min(cls.length - 1, Math.floor((q / perClass) * (cls.length - 1)))];
+      edges.add(v);
+      // Also the value just below the class minimum, so "v <= edge" can put that whole class on the right.
+      if (q === 0) { const k = lowerBound(sorted, v); if (k > 0) edges.add(sorted[k - 1]); }
+    }
+  }
+  const nGlobal = Math.max(1, maxBins - 1 - edges.size);
+  for (let q = 1; q <= nGlobal; q++) edges.add(sorted[Math.min(n - 1, Math.floor((q * n) / (nGlobal + 1)))]);
+  edges.delete(sorted[n - 1]); // an edge at the maximum splits nothing off
+  let list = Float32Array.from(edges).sort();
+  if (list.length > maxBins - 1) list = Float32Array.from({ length: maxBins - 1 }, (_, i) => list[Math.floor((i * list.length) / (maxBins - 1))]);
+  return list;
+}
+
+function lowerBound(a: Float32Array, v: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < v) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function resolveMaxFeatures(m: ForestOptions['maxFeatures'], nFeatures: number): number {
+  if (m === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(nFeatures)));
+  if (m === 'log2') return Math.max(1, Math.floor(Math.log2(nFeatures)));
+  if (m === 'all') return nFeatures;
+  if (!(Number.isInteger(m) && m >= 1)) throw new StackSegError(`maxFeatures ${m} is invalid`, { hint: "use 'sqrt', 'log2', 'all' or a positive integer" });
+  return Math.min(nFeatures, m);
+}
+
+function validateOptions(o: ForestOptions): void {
+  const bad = (what: string, hint: string) => new StackSegError(what, { hint, code: 'usage' });
+  if (!(Number.isInteger(o.nTrees) && o.nTrees >= 1 && o.nTrees <= 10000)) throw bad(`nTrees ${o.nTrees} is invalid`, 'use an integer 1..10000');
+  if (!(Number.isInteger(o.maxDepth) && o.maxDepth >= 1 && o.maxDepth <= 40)) throw bad(`maxDepth ${o.maxDepth} is invalid`, 'use an integer 1..40');
+  if (!(Number.isInteger(o.minSamplesLeaf) && o.minSamplesLeaf >= 1)) throw bad(`minSamplesLeaf ${o.minSamplesLeaf} is invalid`, 'use an integer >= 1');
+  if (!(Number.isInteger(o.maxBins) && o.maxBins >= 2 && o.maxBins <= 256)) throw bad(`maxBins ${o.maxBins} is invalid`, 'use an integer 2..256');
+}
+
+export class RandomForest {
+  private constructor(
+    readonly options: ForestOptions,
+    /** Label values, ascending; index = class index in probabilities. */
+    readonly classes: number[],
+    readonly nFeatures: number,
+    readonly featureNames: string[] | undefined,
+    private readonly treeRoots: Int32Array,
+    private readonly feature: Int32Array,
+    private readonly threshold: Float32Array,
+    private readonly left: Int32Array,
+    private readonly value: Float32Array,
+    private readonly importances: Float64Array,
+  ) {}
+
+  get nTrees(): number { return this.treeRoots.length; }
+  get nNodes(): number { return this.feature.length; }
+
+  static train(data: TrainingData, options: Partial<ForestOptions> = {}, featureNames?: string[]): RandomForest {
+    const opts: ForestOptions = { ...DEFAULT_FOREST_OPTIONS, ...options };
+    validateOptions(opts);
+    const { x, y, nFeatures, nSamples: n } = data;
+    if (n === 0) throw new StackSegError('no labelled pixels to train on', { hint: 'paint at least one stroke of two classes' });
+    if (x.length !== nFeatures * n || y.length !== n) throw new StackSegError('training data arrays have inconsistent sizes');
+    if (featureNames && featureNames.length !== nFeatures) throw new StackSegError(`${featureNames.length} feature names for ${nFeatures} features`);
+    const present = new Set<number>(); for (let i = 0; i < n; i++) present.add(y[i]);
+    present.delete(0);
+    const classes = [...present].sort((a, b) => a - b);
+    if (classes.length < 2) throw new StackSegError(`labels contain ${classes.length} class(es); at least 2 are needed`, { hint: 'paint strokes of at least two classes' });
+    const C = classes.length;
+    const classIndex = new Int16Array(256).fill(-1);
+    classes.forEach((c, i) => (classIndex[c] = i));
+    const yi = new Uint8Array(n);
+    const counts = new Float64Array(C);
+    for (let i = 0; i < n; i++) { yi[i] = classIndex[y[i]]; counts[yi[i]]++; }
+    const cw = new Float64Array(C).fill(1);
+    if (opts.classWeight === 'balanced') for (let c = 0; c < C; c++) cw[c] = n / (C * counts[c]);
+    else if (typeof opts.classWeight === 'object') for (let c = 0; c < C; c++) cw[c] = opts.classWeight[String(classes[c])] ?? 1;
+
+    // Quantise every feature once.
+    const edges: Float32Array[] = [];
+    const binned = new Uint8Array(nFeatures * n);
+    for (let f = 0; f < nFeatures; f++) {
+      const vals = x.subarray(f * n, (f + 1) * n);
+      const e = binEdges(vals, yi, C, opts.maxBins);
+      edges.push(e);
+      const off = f * n;
+      for (let i = 0; i < n; i++) binned[off + i] = lowerBound(e, vals[i]);
+    }
+
+    const mtry = resolveMaxFeatures(opts.maxFeatures, nFeatures);
+    const feature: number[] = [], threshold: number[] = [], left: number[] = [], value: number[] = [], roots: number[] = [];
+    const importances = new Float64Array(nFeatures);
+    const hist = new Float64Array(256 * C);
+    const histCount = new Float64Array(256);
+    const mult = new Float64Array(n);
+    const weight = new Float64Array(n);
+    const perm = Int32Array.from({ length: nFeatures }, (_, i) => i);
+
+    for (let t = 0; t < opts.nTrees; t++) {
+      const rng = makeRng((opts.seed * 1000003 + t * 7919 + 1) >>> 0);
+      mult.fill(0);
+      if (opts.bootstrap) for (let k = 0; k < n; k++) mult[Math.floor(rng() * n)]++;
+      else mult.fill(1);
+      const idxList: number[] = [];
+      for (let i = 0; i < n; i++) if (mult[i] > 0) { idxList.push(i); weight[i] = mult[i] * cw[yi[i]]; }
+      const idx = Int32Array.from(idxList);
+      roots.push(feature.length);
+      // Node work items: [node id, start, end, depth]
+      const stack: [number, number, number, number][] = [];
+      const newNode = () => { feature.push(-1); threshold.push(0); left.push(-1); for (let c = 0; c < C; c++) value.push(0); return feature.length - 1; };
+      stack.push([newNode(), 0, idx.length, 0]);
+      const tot = new Float64Array(C);
+      while (stack.length) {
+        const [node, start, end, depth] = stack.pop()!;
+        tot.fill(0);
+        let totMult = 0;
+        for (let k = start; k < end; k++) { const i = idx[k]; tot[yi[i]] += weight[i]; totMult += mult[i]; }
+        let W = 0; for (let c = 0; c < C; c++) W += tot[c];
+        for (let c = 0; c < C; c++) value[node * C + c] = W > 0 ? tot[c] / W : 1 / C;
+        let nonzero = 0; for (let c = 0; c < C; c++) if (tot[c] > 0) nonzero++;
+        if (depth >= opts.maxDepth || nonzero < 2 || totMult < 2 * opts.minSamplesLeaf) continue;
+        let parentScore = 0; for (let c = 0; c < C; c++) parentScore += tot[c] * tot[c];
+        parentScore /= W;
+        let bestScore = parentScore + 1e-12 * W, bestF = -1, bestBin = -1;
+        let visited = 0;
+        for (let j = 0; j < nFeatures && visited < mtry; j++) {
+          const r = j + Math.floor(rng() * (nFeatures - j));
+          const f = perm[r]; perm[r] = perm[j]; perm[j] = f;
+          const nb = edges[f].length + 1;
+          hist.fill(0, 0, nb * C); histCount.fill(0, 0, nb);
+          const off = f * n;
+          let minB = 255, maxB = 0;
+          for (let k = start; k < end; k++) {
+            const i = idx[k]; const b = binned[off + i];
+            hist[b * C + yi[i]] += weight[i]; histCount[b] += mult[i];
+            if (b < minB) minB = b; if (b > maxB) maxB = b;
+          }
+          if (minB === maxB) continue; // constant in this node: does not count towards mtry (as scikit-learn)
+          visited++;
+          const lw = new Float64Array(C);
+          let lCount = 0;
+          for (let b = minB; b < maxB; b++) {
+            for (let c = 0; c < C; c++) lw[c] += hist[b * C + c];
+            lCount += histCount[b];
+            if (histCount[b] === 0) continue;
+            if (lCount < opts.minSamplesLeaf || totMult - lCount < opts.minSamplesLeaf) continue;
+            let WL = 0, sL = 0, sR = 0;
+            for (let c = 0; c < C; c++) { WL += lw[c]; sL += lw[c] * lw[c]; const rw = tot[c] - lw[c]; sR += rw * rw; }
+            const WR = W - WL;
+            if (WL <= 0 || WR <= 0) continue;
+            const score = sL / WL + sR / WR;
+            if (score > bestScore) { bestScore = score; bestF = f; bestBin = b; }
+          }
+        }
+        if (bestF < 0) continue;
+        importances[bestF] += bestScore - parentScore;
+        // Partition idx[start:end] by bin, and find the gap around the split for the threshold.
+        const off = bestF * n, xoff = bestF * n;
+        let lo = start, hi = end - 1, maxLeft = -Infinity, minRight = Infinity;
+        while (lo <= hi) {
+          const i = idx[lo];
+          if (binned[off + i] <= bestBin) { const v = x[xoff + i]; if (v > maxLeft) maxLeft = v; lo++; }
+          else { const v = x[xoff + i]; if (v < minRight) minRight = v; idx[lo] = idx[hi]; idx[hi] = i; hi--; }
+        }
+        let thr = Math.fround((maxLeft + minRight) / 2);
+        if (!(thr >= maxLeft && thr < minRight)) thr = maxLeft;
+        feature[node] = bestF;
+        threshold[node] = thr;
+        const l = newNode(); newNode();
+        left[node] = l;
+        stack.push([l + 1, lo, end, depth + 1]);
+        stack.push([l, start, lo, depth + 1]);
+      }
+    }
+    let impSum = 0; for (const v of importances) impSum += v;
+    if (impSum > 0) for (let f = 0; f < nFeatures; f++) importances[f] /= impSum;
+    return new RandomForest(opts, classes, nFeatures, featureNames, Int32Array.from(roots), Int32Array.from(feature),
+      Float32Array.from(threshold), Int32Array.from(left), Float32Array.from(value), importances);
+  }
+
+  /** Labels (original values) and class-major probabilities for nPixels pixels of feature-major features. */
+  predict(features: Float32Array, nPixels: number): { labels: Uint8Array; probabilities: Float32Array } {
+    if (features.length !== this.nFeatures * nPixels) {
+      throw new StackSegError(`feature array has ${features.length} values, the model expects ${this.nFeatures} features x ${nPixels} pixels`,
+        { hint: 'segment with the same feature settings the model was trained with' });
+    }
+    const C = this.classes.length;
+    const { feature, threshold, left, value, treeRoots } = this;
+    const nTrees = treeRoots.length;
+    const labels = new Uint8Array(nPixels);
+    const probabilities = new Float32Array(C * nPixels);
+    const acc = new Float64Array(C);
+    const inv = 1 / nTrees;
+    for (let p = 0; p < nPixels; p++) {
+      acc.fill(0);
+      for (let t = 0; t < nTrees; t++) {
+        let node = treeRoots[t];
+        let f = feature[node];
+        while (f >= 0) {
+          node = features[f * nPixels + p] <= threshold[node] ? left[node] : left[node] + 1;
+          f = feature[node];
+        }
+        const vo = node * C;
+        for (let c = 0; c < C; c++) acc[c] += value[vo + c];
+      }
+      let best = 0;
+      for (let c = 0; c < C; c++) { probabilities[c * nPixels + p] = acc[c] * inv; if (acc[c] > acc[best]) best = c; }
+      labels[p] = this.classes[best];
+    }
+    return { labels, probabilities };
+  }
+
+  featureImportances(): Float64Array { return Float64Array.from(this.importances); }
+
+  toJSON(): ForestJSON {
+    return {
+      format: 'stackseg-forest', version: 1, options: this.options, classes: this.classes, nFeatures: this.nFeatures,
+      featureNames: this.featureNames, treeRoots: Array.from(this.treeRoots), feature: Array.from(this.feature),
+      threshold: Array.from(this.threshold), left: Array.from(this.left), value: Array.from(this.value), importances: Array.from(this.importances),
+    };
+  }
+
+  static fromJSON(json: unknown, file?: string): RandomForest {
+    const j = json as Partial<ForestJSON>;
+    if (!j || j.format !== 'stackseg-forest') throw new StackSegError('not a StackSeg forest model', { file, hint: 'expected "format": "stackseg-forest"' });
+    if (j.version !== 1) throw new StackSegError(`forest model version ${j.version} is not supported`, { file, hint: 'retrain the model with this StackSeg version' });
+    const need = ['options', 'classes', 'nFeatures', 'treeRoots', 'feature', 'threshold', 'left', 'value'] as const;
+    for (const k of need) if (j[k] === undefined) throw new StackSegError(`forest model lacks "${k}"`, { file, hint: 'the file is truncated or was edited' });
+    const C = j.classes!.length, nNodes = j.feature!.length;
+    if (j.threshold!.length !== nNodes || j.left!.length !== nNodes || j.value!.length !== nNodes * C) {
+      throw new StackSegError('forest model node tables have inconsistent lengths', { file, hint: 'the file is corrupted; retrain' });
+    }
+    return new RandomForest(j.options!, j.classes!, j.nFeatures!, j.featureNames, Int32Array.from(j.treeRoots!), Int32Array.from(j.feature!),
+      Float32Array.from(j.threshold!), Int32Array.from(j.left!), Float32Array.from(j.value!),
+      Float64Array.from(j.importances ?? new Array(j.nFeatures!).fill(0)));
+  }
+}

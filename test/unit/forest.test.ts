@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { concatTrainingData, gatherLabeledPixels, RandomForest, type TrainingData } from '../../src/core/models/forest';
+
+/** Deterministic two-feature data set: class 2 where f0 + 0.5 f1 > 1, with values in [0, 2). */
+function makeData(n: number, seed = 1, labelValues: [number, number] = [1, 2]): TrainingData {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+  const x = new Float32Array(2 * n), y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = 2 * rnd(), b = 2 * rnd();
+    x[i] = a; x[n + i] = b;
+    y[i] = a + 0.5 * b > 1.5 ? labelValues[1] : labelValues[0];
+  }
+  return { x, y, nFeatures: 2, nSamples: n };
+}
+
+describe('RandomForest', () => {
+  it('learns a separable rule and returns original label values', () => {
+    const train = makeData(3000, 1, [3, 7]);
+    const forest = RandomForest.train(train, { seed: 4 });
+    expect(forest.classes).toEqual([3, 7]);
+    const test = makeData(2000, 99, [3, 7]);
+    const { labels, probabilities } = forest.predict(test.x, test.nSamples);
+    let ok = 0; for (let i = 0; i < test.nSamples; i++) if (labels[i] === test.y[i]) ok++;
+    expect(ok / test.nSamples).toBeGreaterThan(0.95);
+    expect(new Set(labels)).toEqual(new Set([3, 7]));
+    for (let i = 0; i < test.nSamples; i += 37) expect(probabilities[i] + probabilities[test.nSamples + i]).toBeCloseTo(1, 5);
+  });
+
+  it('puts a single-feature threshold in the middle of the gap between classes', () => {
+    // Class 1 at values 0..1, class 2 at 3..4: sklearn-like split at 2, whatever the bin edges.
+    const n = 1000;
+    const x = Float32Array.from({ length: n }, (_, i) => (i < 900 ? i / 900 : 3 + (i - 900) / 100));
+    const y = Uint8Array.from({ length: n }, (_, i) => (i < 900 ? 1 : 2));
+    const forest = RandomForest.train({ x, y, nFeatures: 1, nSamples: n }, { nTrees: 5, bootstrap: false });
+    const probe = Float32Array.from([1.9, 1.99, 2.01, 2.1]);
+    expect(Array.from(forest.predict(probe, 4).labels)).toEqual([1, 1, 2, 2]);
+  });
+
+  it('averages probabilities over all trees', () => {
+    const forest = RandomForest.train(makeData(500, 3), { nTrees: 7, seed: 1 });
+    const json = forest.toJSON();
+    const p = Float32Array.from([0.9, 1.1]);
+    const expected = [0, 0];
+    for (let t = 0; t < json.treeRoots.length; t++) {
+      let node = json.treeRoots[t];
+      while (json.feature[node] >= 0) node = p[json.feature[node]] <= json.threshold[node] ? json.left[node] : json.left[node] + 1;
+      expected[0] += json.value[2 * node] / 7; expected[1] += json.value[2 * node + 1] / 7;
+    }
+    const got = forest.predict(p, 1).probabilities;
+    expect(got[0]).toBeCloseTo(expected[0], 5); expect(got[1]).toBeCloseTo(expected[1], 5);
+  });
+
+  it('is deterministic for a seed and differs between seeds', () => {
+    const d = makeData(800, 5);
+    const a = JSON.stringify(RandomForest.train(d, { seed: 11, nTrees: 4 }).toJSON());
+    expect(JSON.stringify(RandomForest.train(d, { seed: 11, nTrees: 4 }).toJSON())).toBe(a);
+    expect(JSON.stringify(RandomForest.train(d, { seed: 12, nTrees: 4 }).toJSON())).not.toBe(a);
+  });
+
+  it('round-trips through JSON with identical predictions', () => {
+    const d = makeData(1000, 6);
+    const f = RandomForest.train(d, { nTrees: 6, maxDepth: 5, classWeight: 'balanced' });
+    const g = RandomForest.fromJSON(JSON.parse(JSON.stringify(f.toJSON())));
+    const t = makeData(300, 8);
+    expect(g.predict(t.x, 300).probabilities).toEqual(f.predict(t.x, 300).probabilities);
+    expect(() => RandomForest.fromJSON({ format: 'stackseg-forest', version: 9 })).toThrow(/version 9/);
+    expect(() => RandomForest.fromJSON({ foo: 1 }, 'm.json')).toThrow(/m.json: not a StackSeg forest/);
+  });
+
+  it('respects max depth, min samples per leaf and class weights', () => {
+    const d = makeData(2000, 7);
+    const stump = RandomForest.train(d, { nTrees: 3, maxDepth: 1 });
+    expect(stump.nNodes).toBe(9);
+    const j = RandomForest.train(d, { nTrees: 2, maxDepth: 12, minSamplesLeaf: 400, bootstrap: false }).toJSON();
+    expect(j.feature.filter((f) => f >= 0).length).toBeLessThanOrEqual(2 * 4);
+    // Heavily weighting class 2 moves predictions towards 2.
+    const t = makeData(2000, 17);
+    const count2 = (f: RandomForest) => f.predict(t.x, t.nSamples).labels.filter((v) => v === 2).length;
+    const plain = RandomForest.train(d, { nTrees: 5, maxDepth: 2 });
+    const heavy = RandomForest.train(d, { nTrees: 5, maxDepth: 2, classWeight: { '2': 20 } });
+    expect(count2(heavy)).toBeGreaterThan(count2(plain));
+  });
+
+  it('gathers labelled pixels and refuses one-class labels', () => {
+    const features = Float32Array.from([1, 2, 3, 4, 10, 20, 30, 40]); // 2 features x 4 pixels
+    const g = gatherLabeledPixels(features, 2, Uint8Array.from([0, 2, 0, 1]));
+    expect(Array.from(g.x)).toEqual([2, 4, 20, 40]);
+    expect(Array.from(g.y)).toEqual([2, 1]);
+    const both = concatTrainingData([g, g]);
+    expect(Array.from(both.x)).toEqual([2, 4, 2, 4, 20, 40, 20, 40]);
+    expect(() => RandomForest.train(gatherLabeledPixels(features, 2, Uint8Array.from([1, 1, 0, 0])))).toThrow(/at least 2/);
+    expect(() => RandomForest.train(g, { nTrees: 0 })).toThrow(/nTrees/);
+  });
+});
