@@ -91,7 +91,7 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
       const modelDir = join(record.dir, 'model');
       await saveModelAtomic(segmenter, modelDir);
       record.outputs.model = modelDir;
-      const report = { ...segmenter.trainingReport(), trainSeconds: record.timings.train };
+      const report: Record<string, unknown> = { ...segmenter.trainingReport(), trainSeconds: record.timings.train };
       record.summary = { ...record.summary, trainAccuracy: report.trainAccuracy as number | undefined };
       log.line(`trained in ${record.timings.train.toFixed(2)} s (${segmenter.backend})`);
       await writeJsonAtomic(join(record.dir, 'metrics.json'), { training: report });

@@ -1,0 +1,54 @@
+// MSDNet as a Segmenter. The network normalises its own input (percentiles of the training slices) and writes
+// tfjs files (model.json + weights.bin) beside StackSeg's header (stackseg.json).
+
+import { loadMsdnet, trainMsdnet, type MsdnetModel } from '../msdnet';
+import type { BackendPreference } from '../tfBackend';
+import type { ModelParams } from '../registry';
+import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
+import { writeHeader } from './header';
+
+export class MsdnetSegmenter implements Segmenter {
+  readonly kind = 'msdnet' as const;
+
+  constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams) {}
+
+  get classes(): readonly number[] { return this.model.classValues; }
+  get backend(): string { return this.model.backend; }
+
+  static async train(input: TrainInput): Promise<MsdnetSegmenter> {
+    const epochs = input.params.epochs as number;
+    const model = await trainMsdnet(
+      input.slices.map((s) => ({ image: s.image, labels: s.labels, width: input.width, height: input.height })),
+      input.params,
+      (epoch, loss) => input.onProgress({ percent: (100 * epoch) / epochs, epoch, loss, message: `epoch ${epoch}/${epochs}` }),
+      input.signal,
+    );
+    return new MsdnetSegmenter(model, input.norm, input.params);
+  }
+
+  static async load(dir: string, header: ModelFileHeader): Promise<MsdnetSegmenter> {
+    const model = await loadMsdnet(dir, (header.params.backend as BackendPreference | undefined) ?? 'auto');
+    return new MsdnetSegmenter(model, header.norm, header.params);
+  }
+
+  async predict(image: Float32Array, width: number, height: number): Promise<Prediction> {
+    const { labels, probs } = await this.model.predict(image, width, height);
+    // The network gives pixel-major probabilities; the Segmenter contract is class-major.
+    const C = this.classes.length, n = width * height;
+    const classMajor = new Float32Array(C * n);
+    for (let p = 0; p < n; p++) for (let c = 0; c < C; c++) classMajor[c * n + p] = probs[p * C + c];
+    return { labels, probs: classMajor };
+  }
+
+  async save(dir: string): Promise<void> {
+    await this.model.save(dir);
+    await writeHeader(dir, { kind: 'msdnet', params: this.params, classes: [...this.classes], norm: this.norm }, { backend: this.backend });
+  }
+
+  trainingReport(): Record<string, unknown> {
+    const info = this.model.trainingInfo;
+    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend } : {};
+  }
+
+  dispose(): void { this.model.dispose(); }
+}

@@ -1,0 +1,43 @@
+// Runs the built CLI (dist/cli.js) as a child process, the way users, the extension and Slurm tasks run it.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli.js');
+export const FOAM = resolve(ROOT, '../shared/data/foam');
+export const hasFoam = existsSync(join(FOAM, 'hq.tif'));
+
+export interface CliResult { code: number; stdout: string; stderr: string; json?: any; progress: any[] }
+
+export function cli(args: string[], opts: { onStderrLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', buf = '';
+    const progress: any[] = [];
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.startsWith('{')) { try { progress.push(JSON.parse(line)); } catch { /* not json */ } }
+        opts.onStderrLine?.(line, (sig) => child.kill(sig));
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let json: any;
+      try { json = JSON.parse(stdout); } catch { /* not json */ }
+      resolvePromise({ code: code ?? -1, stdout, stderr, json, progress });
+    });
+  });
+}
+
+export function tempDir(prefix = 'stackseg-it-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
