@@ -1,0 +1,119 @@
+// A small pool of worker threads that compute features and forest predictions of slices in parallel.
+//
+// API
+//   const pool = FeaturePool.create({ forest?, features, norm, size?, workerPath? })   null when no worker bundle
+//        exists (e.g. running from TypeScript sources in tests): callers then use the synchronous path
+//        computeFeatures + forest.predict in this thread (see predictSliceSync).
+//   await pool.predict(image, width, height, { probabilities? }) -> { labels, probabilities? }   raw intensities in
+//   await pool.features(image, width, height) -> Float32Array                                    normalised features
+//   await pool.close()
+//   predictSliceSync(forest, features, norm, image, width, height)   the same result in the calling thread
+//
+// Size defaults to os.availableParallelism() (at most 16). Requests are queued and handed to idle workers, so a
+// caller can issue all slices at once (Promise.all) or keep a few in flight to bound memory. The image buffer is
+// copied before transfer, so the caller's array stays usable.
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { StackSegError } from '../errors';
+import type { ForestJSON, RandomForest } from '../models/forest';
+import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
+import { computeFeatures, type FeatureOptions } from './bank';
+import type { WorkerReply, WorkerRequest } from './worker';
+
+export interface PoolOptions {
+  forest?: ForestJSON;
+  features: FeatureOptions;
+  norm: IntensityNormalization;
+  size?: number;
+  /** Defaults to featureWorker.js beside the running bundle (dist/). */
+  workerPath?: string;
+}
+
+interface Pending { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; request: WorkerRequest; transfer: ArrayBuffer[] }
+
+export class FeaturePool {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<Worker, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const w of workers) {
+      w.on('message', (reply: WorkerReply) => this.finish(w, (p) => p.resolve(reply)));
+      w.on('error', (e) => this.finish(w, (p) => p.reject(e)));
+      this.idle.push(w);
+    }
+  }
+
+  static defaultWorkerPath(): string { return join(__dirname, 'featureWorker.js'); }
+
+  static create(opts: PoolOptions): FeaturePool | null {
+    const path = opts.workerPath ?? FeaturePool.defaultWorkerPath();
+    if (!existsSync(path)) return null;
+    const size = Math.max(1, Math.min(16, opts.size ?? availableParallelism()));
+    const workers = Array.from({ length: size }, () => new Worker(path));
+    const init: WorkerRequest = { type: 'init', forest: opts.forest, features: opts.features, norm: opts.norm };
+    for (const w of workers) { w.postMessage(init); w.unref(); }
+    return new FeaturePool(workers);
+  }
+
+  get size(): number { return this.workers.length; }
+
+  async predict(image: Float32Array, width: number, height: number, o: { probabilities?: boolean } = {}): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
+    const copy = Float32Array.from(image);
+    const r = await this.run({ type: 'predict', id: this.nextId++, image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer]);
+    if (!('labels' in r)) throw new StackSegError('feature worker returned no labels');
+    return r;
+  }
+
+  async features(image: Float32Array, width: number, height: number): Promise<Float32Array> {
+    const copy = Float32Array.from(image);
+    const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height }, [copy.buffer]);
+    if (!('features' in r)) throw new StackSegError('feature worker returned no features');
+    return r.features;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new StackSegError('feature pool closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private run(request: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+    if (this.closed) return Promise.reject(new StackSegError('feature pool is closed'));
+    return new Promise<WorkerReply>((resolve, reject) => {
+      this.queue.push({ resolve, reject, request, transfer });
+      this.pump();
+    }).then((r) => {
+      if ('error' in r) throw new StackSegError(`feature worker failed: ${r.error}`);
+      return r;
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop()!;
+      const p = this.queue.shift()!;
+      this.running.set(w, p);
+      w.ref(); // keep the process alive while work is outstanding
+      w.postMessage(p.request, p.transfer);
+    }
+  }
+
+  private finish(w: Worker, settle: (p: Pending) => void): void {
+    const p = this.running.get(w);
+    this.running.delete(w);
+    w.unref();
+    if (!this.closed) this.idle.push(w);
+    if (p) settle(p);
+    this.pump();
+  }
+}
+
+export function predictSliceSync(forest: RandomForest, features: FeatureOptions, norm: IntensityNormalization, image: Float32Array, width: number, height: number) {
+  return forest.predict(computeFeatures(normalizeSlice(image, norm), width, height, features), width * height);
+}

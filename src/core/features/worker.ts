@@ -1,0 +1,47 @@
+// Worker-thread entry (bundled by esbuild.mjs to dist/featureWorker.js): features + forest prediction of one slice.
+// Protocol (see pool.ts): { type: 'init', forest, features, norm } once, then
+// { type: 'predict', id, image, width, height, probabilities } -> { id, labels, probabilities? } | { id, error }
+// { type: 'features', id, image, width, height } -> { id, features } (normalised, feature-major)
+// Pixel buffers are transferred, not copied.
+
+import { parentPort } from 'node:worker_threads';
+import { RandomForest, type ForestJSON } from '../models/forest';
+import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
+import { computeFeatures, type FeatureOptions } from './bank';
+
+export type WorkerRequest =
+  | { type: 'init'; forest?: ForestJSON; features: FeatureOptions; norm: IntensityNormalization }
+  | { type: 'predict'; id: number; image: Float32Array; width: number; height: number; probabilities: boolean }
+  | { type: 'features'; id: number; image: Float32Array; width: number; height: number };
+
+export type WorkerReply =
+  | { id: number; labels: Uint8Array; probabilities?: Float32Array }
+  | { id: number; features: Float32Array }
+  | { id: number; error: string };
+
+let forest: RandomForest | undefined;
+let features: FeatureOptions | undefined;
+let norm: IntensityNormalization | undefined;
+
+parentPort?.on('message', (msg: WorkerRequest) => {
+  if (msg.type === 'init') {
+    forest = msg.forest ? RandomForest.fromJSON(msg.forest) : undefined;
+    features = msg.features;
+    norm = msg.norm;
+    return;
+  }
+  try {
+    if (!features || !norm) throw new Error('feature worker used before init');
+    const f = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features);
+    if (msg.type === 'features') {
+      parentPort!.postMessage({ id: msg.id, features: f } satisfies WorkerReply, [f.buffer]);
+      return;
+    }
+    if (!forest) throw new Error('feature worker has no forest to predict with');
+    const r = forest.predict(f, msg.width * msg.height);
+    const reply: WorkerReply = { id: msg.id, labels: r.labels, probabilities: msg.probabilities ? r.probabilities : undefined };
+    parentPort!.postMessage(reply, msg.probabilities ? [r.labels.buffer, r.probabilities.buffer] : [r.labels.buffer]);
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
+  }
+});

@@ -1,0 +1,36 @@
+import * as esbuild from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { computeFeatures, featureCount, type FeatureOptions } from '../../src/core/features/bank';
+import { FeaturePool, predictSliceSync } from '../../src/core/features/pool';
+import { gatherLabeledPixels, RandomForest } from '../../src/core/models/forest';
+import { fitNormalization, normalizeSlice } from '../../src/core/models/normalize';
+
+const dir = mkdtempSync(join(tmpdir(), 'stackseg-pool-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('feature worker pool', () => {
+  it('gives the same labels, probabilities and features as the in-thread path', async () => {
+    const workerPath = join(dir, 'featureWorker.js');
+    await esbuild.build({ entryPoints: ['src/core/features/worker.ts'], outfile: workerPath, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+    const w = 48, h = 40;
+    const slices = [0, 1, 2, 3].map((z) => Float32Array.from({ length: w * h }, (_, i) => 1000 + 800 * Math.sin((i % w) * 0.4 + z) * Math.cos(Math.floor(i / w) * 0.3)));
+    const fo: FeatureOptions = { raw: true, families: ['gaussian', 'hessian'], sigmas: [1, 2] };
+    const norm = fitNormalization(slices[0]);
+    const labels = Uint8Array.from(slices[0], (v, i) => (i % 5 ? 0 : v > 1300 ? 2 : 1));
+    const forest = RandomForest.train(gatherLabeledPixels(computeFeatures(normalizeSlice(slices[0], norm), w, h, fo), featureCount(fo), labels), { nTrees: 5 });
+    const pool = FeaturePool.create({ forest: forest.toJSON(), features: fo, norm, size: 2, workerPath })!;
+    expect(pool).not.toBeNull();
+    const got = await Promise.all(slices.map((s) => pool.predict(s, w, h, { probabilities: true })));
+    slices.forEach((s, z) => {
+      const want = predictSliceSync(forest, fo, norm, s, w, h);
+      expect(got[z].labels).toEqual(want.labels);
+      expect(got[z].probabilities).toEqual(want.probabilities);
+    });
+    expect(await pool.features(slices[1], w, h)).toEqual(computeFeatures(normalizeSlice(slices[1], norm), w, h, fo));
+    await pool.close();
+    expect(FeaturePool.create({ features: fo, norm, workerPath: join(dir, 'missing.js') })).toBeNull();
+  });
+});
