@@ -34,13 +34,13 @@ parentPort?.on('message', (msg: WorkerRequest) => {
     if (!features || !norm) throw new Error('feature worker used before init');
     const f = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features);
     if (msg.type === 'features') {
-      parentPort!.postMessage({ id: msg.id, features: f } satisfies WorkerReply, [f.buffer]);
+      parentPort!.postMessage({ id: msg.id, features: f } satisfies WorkerReply, [f.buffer as ArrayBuffer]);
       return;
     }
     if (!forest) throw new Error('feature worker has no forest to predict with');
     const r = forest.predict(f, msg.width * msg.height);
     const reply: WorkerReply = { id: msg.id, labels: r.labels, probabilities: msg.probabilities ? r.probabilities : undefined };
-    parentPort!.postMessage(reply, msg.probabilities ? [r.labels.buffer, r.probabilities.buffer] : [r.labels.buffer]);
+    parentPort!.postMessage(reply, msg.probabilities ? [r.labels.buffer as ArrayBuffer, r.probabilities.buffer as ArrayBuffer] : [r.labels.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
   }
