@@ -145,8 +145,8 @@ export function undoHorizontalPredictor(bytes: Uint8Array, bytesPerSample: numbe
 
 /**
  * Undoes the floating-point predictor (3) for `rows` rows of `rowLength` samples: byte-wise differencing over the
- * row, then bytes regrouped from most-significant-first planes. Output is host (little-endian) order whatever the
- * file byte order, as in libtiff.
+ * row, then bytes regrouped from most-significant-first planes. Output is little-endian samples for a
+ * little-endian file; for a big-endian file the caller swaps afterwards (verified against libtiff's tiffcp -B).
  */
 export function undoFloatPredictor(bytes: Uint8Array, bytesPerSample: number, rowLength: number, rows: number): void {
   const rowBytes = rowLength * bytesPerSample;

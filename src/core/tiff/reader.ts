@@ -148,12 +148,12 @@ export class TiffStack implements SliceSource {
       } else if (comp === 5) lzwDecode(chunk, target);
       else if (comp === 32773) packbitsDecode(chunk, target);
       else target.set(chunk.length > target.length ? chunk.subarray(0, target.length) : chunk);
-      // Predictor 3 yields host order itself; otherwise swap first so predictor 2 adds native integers.
-      if (swap && pred !== 3) swapInPlace(target, bps);
     };
+    // Predictor 2 adds integers: swap to host order first. Predictor 3 regroups bytes in file order: swap after.
     const unpredict = (target: Uint8Array, rowLength: number, rows: number): void => {
+      if (pred === 3) undoFloatPredictor(target, bps, rowLength, rows);
+      if (swap) swapInPlace(target, bps);
       if (pred === 2) undoHorizontalPredictor(target, bps, rowLength, rows);
-      else if (pred === 3) undoFloatPredictor(target, bps, rowLength, rows);
     };
 
     const tw = t.tileWidth[z];
