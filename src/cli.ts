@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { StackSegError, UsageError } from './core/errors';
-import { commandEval, commandInfo, commandRun, commandSample, commandSegment, commandTrain, type CliContext } from './core/jobs/commands';
+import { commandCancel, commandEval, commandInfo, commandMerge, commandRetry, commandStatus, commandRun, commandSample, commandSegment, commandTrain, type CliContext } from './core/jobs/commands';
 
 const USAGE = `usage: stackseg <command> [options]
 
@@ -16,6 +16,14 @@ const USAGE = `usage: stackseg <command> [options]
   sample  --out DIR [--size WxHxD] [--seed N]           writes the demo stack, its labels and truth
   params  [model]                                      lists models and their parameters with defaults
 
+  Slurm (run --runner slurm):
+  run ... --runner slurm [--chunks N] [--partition P] [--account A] [--time T] [--gpus N] [--sbatch-arg X]...
+          [--node-path NODE] [--detach]            train by sbatch, segment as an array of N chunks, merge
+  status  --job JOBDIR                               job and Slurm step states
+  cancel  --job JOBDIR                               scancel every step; job marked cancelled
+  retry   --job JOBDIR [--detach]                    resubmit only the failed chunks, then merge
+  merge   --job JOBDIR                               (the merge step; run by Slurm)
+
 options: --progress json   progress events as JSON lines on stderr
          --help            this text`;
 
@@ -24,6 +32,9 @@ const OPTIONS = {
   out: { type: 'string' }, job: { type: 'string' }, slices: { type: 'string' }, pred: { type: 'string' },
   truth: { type: 'string' }, class: { type: 'string', multiple: true }, progress: { type: 'string' },
   size: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  runner: { type: 'string' }, chunks: { type: 'string' }, partition: { type: 'string' }, account: { type: 'string' },
+  time: { type: 'string' }, gpus: { type: 'string' }, 'sbatch-arg': { type: 'string', multiple: true },
+  'node-path': { type: 'string' }, detach: { type: 'boolean' },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const commands: Record<string, (c: CliContext) => Promise<unknown>> = {
       info: commandInfo, train: commandTrain, segment: commandSegment, run: commandRun,
-      eval: commandEval, sample: commandSample, params: async (c) => (await import('./core/jobs/commands')).commandParams(c),
+      eval: commandEval, sample: commandSample, merge: commandMerge, status: commandStatus, cancel: commandCancel, retry: commandRetry, params: async (c) => (await import('./core/jobs/commands')).commandParams(c),
     };
     const fn = commands[command];
     if (!fn) throw new UsageError(`unknown command "${command}"`, `commands: ${Object.keys(commands).join(', ')}`);

@@ -9,10 +9,14 @@ import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from 
 import { makeSample } from '../sample';
 import { openStack } from '../tiff';
 import { writeStack } from '../tiff/writer';
-import { runJob } from './engine';
+import { runJob, validateJobInputs } from './engine';
+import { mergeChunks } from './merge';
+import { cancelSlurmJob, loadSlurmState, refreshSlurmJob, retryFailedChunks, submitSlurmJob, type SlurmOptions } from './runners/slurm';
 import { evaluateFiles } from './evaluate';
-import { parseSliceRange } from './inputs';
-import type { JobProgress, JobSpec } from './spec';
+import { openImage, parseSliceRange } from './inputs';
+import { loadSegmenter } from '../models';
+import { writeSegmentation } from './segmentation';
+import type { JobProgress, JobRecord, JobSpec } from './spec';
 import { defaultJobDir, loadRecord } from './store';
 
 export interface CliContext {
@@ -78,10 +82,78 @@ function trainSpec(c: CliContext, kind: 'train' | 'run'): JobSpec {
   };
 }
 
+const summarise = (r: JobRecord) => ({ job: r.dir, id: r.id, status: r.status, runner: r.runner, model: r.spec.model, backend: r.backend, outputs: r.outputs, timings: r.timings, summary: r.summary, error: r.error });
+
 async function runAndSummarise(spec: JobSpec, c: CliContext) {
   const dir = str(c, 'out') ? resolve(str(c, 'out')!) : defaultJobDir(spec);
-  const r = await runJob(spec, dir, { onProgress: c.progress, signal: c.signal });
-  return { job: r.dir, id: r.id, status: r.status, model: r.spec.model, backend: r.backend, outputs: r.outputs, timings: r.timings, summary: r.summary };
+  const runner = str(c, 'runner') ?? 'local';
+  if (runner === 'slurm') return runOnSlurm(spec, dir, c);
+  if (runner !== 'local') throw new UsageError(`unknown runner "${runner}"`, 'valid runners: local, slurm');
+  return summarise(await runJob(spec, dir, { onProgress: c.progress, signal: c.signal }));
+}
+
+export function slurmOptions(c: CliContext): SlurmOptions {
+  const int = (key: string, def: number) => {
+    const v = str(c, key);
+    if (v === undefined) return def;
+    if (!/^\d+$/.test(v) || Number(v) < (key === 'gpus' ? 0 : 1)) throw new UsageError(`--${key} ${v} is not a positive integer`);
+    return Number(v);
+  };
+  return {
+    node: str(c, 'node-path') ?? process.execPath, cli: __filename, chunks: int('chunks', 4), gpus: int('gpus', 0),
+    partition: str(c, 'partition'), account: str(c, 'account'), timeLimit: str(c, 'time'), extraArgs: list(c, 'sbatch-arg'),
+  };
+}
+
+async function runOnSlurm(spec: JobSpec, dir: string, c: CliContext) {
+  if (spec.kind !== 'run') throw new UsageError('--runner slurm runs `stackseg run` jobs (train + segment)');
+  await validateJobInputs(spec);
+  const o = slurmOptions(c);
+  await submitSlurmJob(spec, dir, o);
+  if (c.values.detach) return { ...summarise(await loadRecord(dir)), slurm: await loadSlurmState(dir) };
+  return summarise(await waitForSlurmJob(dir, c));
+}
+
+async function waitForSlurmJob(dir: string, c: CliContext): Promise<JobRecord> {
+  let last = '';
+  for (;;) {
+    if (c.signal.aborted) {
+      await cancelSlurmJob(dir);
+      throw new StackSegError('cancelled', { hint: `job ${dir}` });
+    }
+    const { record, states } = await refreshSlurmJob(dir);
+    const text = Object.entries(states).map(([k, v]) => `${k}=${v}`).join(' ');
+    if (text !== last) { c.progress({ phase: 'slurm', percent: record.progress?.percent ?? 0, message: text }); last = text; }
+    if (record.status === 'succeeded') return record;
+    if (record.status === 'failed' || record.status === 'cancelled') throw new StackSegError(`Slurm job ${record.status}: ${record.error ?? ''}`, { hint: `retry with stackseg retry --job ${dir}` });
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export async function commandMerge(c: CliContext) {
+  return mergeChunks(need(c, 'job', 'merge'));
+}
+
+export async function commandStatus(c: CliContext) {
+  const dir = need(c, 'job', 'status');
+  const record = await loadRecord(dir);
+  if (record.runner !== 'slurm') return summarise(record);
+  const { states, failedChunks } = await refreshSlurmJob(dir);
+  return { ...summarise(await loadRecord(dir)), slurm: states, failedChunks };
+}
+
+export async function commandCancel(c: CliContext) {
+  const dir = need(c, 'job', 'cancel');
+  const record = await loadRecord(dir);
+  if (record.runner !== 'slurm') throw new StackSegError('only Slurm jobs are cancelled with `stackseg cancel`', { file: dir, hint: 'a local job stops with Ctrl-C (SIGINT/SIGTERM) of its process' });
+  return summarise(await cancelSlurmJob(dir));
+}
+
+export async function commandRetry(c: CliContext) {
+  const dir = need(c, 'job', 'retry');
+  const retried = await retryFailedChunks(dir, slurmOptions(c));
+  if (c.values.detach) return { ...summarise(await loadRecord(dir)), retried };
+  return { ...summarise(await waitForSlurmJob(dir, c)), retried };
 }
 
 export const commandTrain = (c: CliContext) => runAndSummarise(trainSpec(c, 'train'), c);
@@ -91,15 +163,35 @@ export async function commandSegment(c: CliContext) {
   const jobDir = need(c, 'job', 'segment');
   const trained = await loadRecord(jobDir);
   if (!trained.outputs.model) throw new StackSegError('this job has no trained model', { file: jobDir, hint: 'pass a job made by `stackseg train` or `stackseg run` that succeeded' });
-  const image = need(c, 'image', 'segment');
-  const info = await commandInfo({ ...c, positionals: [image] });
+  const imagePath = need(c, 'image', 'segment');
+  const out = str(c, 'out');
+  if (out) return segmentToFile(c, jobDir, imagePath, resolve(out));
+  const info = await commandInfo({ ...c, positionals: [imagePath] });
   const spec: JobSpec = {
-    kind: 'segment', model: trained.spec.model, params: trained.spec.params, image, modelFrom: jobDir,
+    kind: 'segment', model: trained.spec.model, params: trained.spec.params, image: imagePath, modelFrom: jobDir,
     slices: parseSliceRange(str(c, 'slices'), info.depth),
     truth: str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined, classMap: parseClassMap(list(c, 'class')),
-    maskOut: str(c, 'out') ? resolve(str(c, 'out')!) : undefined,
   };
-  return runAndSummarise(spec, { ...c, values: { ...c.values, out: undefined } });
+  return runAndSummarise(spec, c);
+}
+
+/** `segment --out MASK`: just the mask (a Slurm chunk, a quick check), no job folder of its own. */
+async function segmentToFile(c: CliContext, jobDir: string, imagePath: string, out: string) {
+  const image = await openImage(imagePath);
+  try {
+    const range = parseSliceRange(str(c, 'slices'), image.info.depth);
+    const segmenter = await loadSegmenter(join(jobDir, 'model'));
+    try {
+      const { seconds } = await writeSegmentation(image, segmenter, range, out, {
+        signal: c.signal, onSlice: (done, total, z) => c.progress({ phase: 'segment', percent: (100 * done) / total, message: `slice ${z + 1}` }),
+      });
+      return { mask: out, slices: range, seconds, backend: segmenter.backend, model: jobDir };
+    } finally {
+      segmenter.dispose?.();
+    }
+  } finally {
+    await image.close();
+  }
 }
 
 export async function commandEval(c: CliContext) {

@@ -5,13 +5,12 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { StackSegError } from '../errors';
 import { writeJsonAtomic } from '../fsutil';
-import { Evaluation } from './evaluate';
+import { Evaluation, type EvaluationReport } from './evaluate';
+import { writeSegmentation } from './segmentation';
 import { loadSegmenter, trainSegmenter } from '../models';
 import { MODELS } from '../models/registry';
 import type { Segmenter } from '../models/segmenter';
 import { fitNormalization } from '../models/normalize';
-import { toFloat32, toLabels } from '../pixels';
-import { StackWriter } from '../tiff/writer';
 import type { SliceSource } from '../types';
 import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities } from './inputs';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
@@ -23,6 +22,16 @@ export interface RunHooks {
 }
 
 interface Opened { image: SliceSource; labels?: SliceSource; truth?: SliceSource }
+
+/** Checks a job's inputs as runJob would, without writing anything (runners call it before submitting). */
+export async function validateJobInputs(spec: JobSpec): Promise<void> {
+  const opened = await openInputs(spec);
+  try {
+    if (spec.kind !== 'segment' && opened.labels) await collectTrainingSlices(opened.image, opened.labels, spec.model);
+  } finally {
+    await Promise.all([opened.image.close(), opened.labels?.close(), opened.truth?.close()]);
+  }
+}
 
 /** Checks inputs (nothing written on failure), then creates jobDir and runs. Returns the final record. */
 export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}): Promise<JobRecord> {
@@ -104,7 +113,8 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
     if (spec.kind !== 'train') {
       await segmentStack(record, spec, o, segmenter, progress, log, hooks.signal);
     }
-    record.status = 'succeeded';
+    // A Slurm job's training step leaves the job running: its array tasks and merge step finish it.
+    record.status = record.runner === 'slurm' && record.spec.kind === 'run' && spec.kind === 'train' ? 'running' : 'succeeded';
     progress({ phase: 'done', percent: 100 });
   } catch (e) {
     const cancelled = hooks.signal?.aborted === true;
@@ -134,42 +144,28 @@ async function saveModelAtomic(segmenter: Segmenter, modelDir: string): Promise<
 }
 
 async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segmenter: Segmenter, progress: (p: JobProgress) => void, log: JobLog, signal?: AbortSignal) {
-  const { width, height, depth } = o.image.info;
-  const [z0, z1] = spec.slices ?? [0, depth];
+  const { depth } = o.image.info;
+  const range = spec.slices ?? [0, depth];
   const maskPath = spec.maskOut ?? join(record.dir, 'mask.tif');
-  const tSeg = performance.now();
-  const writer = await StackWriter.create(maskPath, { width, height, depth: z1 - z0, dtype: 'uint8' });
   const evaluation = o.truth ? new Evaluation(spec.classMap) : undefined;
-  try {
-    for (let z = z0; z < z1; z++) {
-      signal?.throwIfAborted();
-      const img = toFloat32(await o.image.readSlice(z), o.image.info.path, z);
-      const { labels } = await segmenter.predict(img, width, height);
-      await writer.appendSlice(labels);
-      if (o.truth && evaluation) evaluation.addSlice(z, labels, await readTruthSlice(o.truth, z));
-      progress({ phase: 'segment', percent: (100 * (z - z0 + 1)) / (z1 - z0), message: `slice ${z + 1}/${depth}` });
-    }
-    await writer.close();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
+  const { seconds } = await writeSegmentation(o.image, segmenter, range, maskPath, {
+    truth: o.truth, evaluation, signal,
+    onSlice: (done, total, z) => progress({ phase: 'segment', percent: (100 * done) / total, message: `slice ${z + 1}/${depth}` }),
+  });
   record.outputs.mask = maskPath;
-  record.timings.segment = (performance.now() - tSeg) / 1000;
-  log.line(`segmented ${z1 - z0} slices in ${record.timings.segment.toFixed(2)} s -> ${maskPath}`);
-  if (evaluation) {
-    const metrics = evaluation.result();
-    const path = join(record.dir, 'metrics.json');
-    let prev: Record<string, unknown> = {};
-    try { prev = JSON.parse(await fs.readFile(path, 'utf8')); } catch { /* no training part */ }
-    await writeJsonAtomic(path, { ...prev, evaluation: metrics });
-    record.outputs.metrics = path;
-    record.summary = { ...record.summary, meanF1: metrics.meanF1 ?? undefined, classF1: metrics.classF1 };
-    log.line(`evaluation against ${spec.truth}: mean F1 ${metrics.meanF1?.toFixed(4)}`);
-  }
+  record.timings.segment = seconds;
+  log.line(`segmented ${range[1] - range[0]} slices in ${seconds.toFixed(2)} s -> ${maskPath}`);
+  if (evaluation) await recordEvaluation(record, evaluation.result({ truth: spec.truth }), log);
   await saveRecord(record);
 }
 
-async function readTruthSlice(truth: SliceSource, z: number): Promise<Uint8Array> {
-  return toLabels(await truth.readSlice(truth.info.depth === 1 ? 0 : z), truth.info.path, z);
+/** Merges an evaluation into metrics.json (beside any training report) and the record's summary. */
+export async function recordEvaluation(record: JobRecord, metrics: EvaluationReport, log: JobLog): Promise<void> {
+  const path = join(record.dir, 'metrics.json');
+  let prev: Record<string, unknown> = {};
+  try { prev = JSON.parse(await fs.readFile(path, 'utf8')); } catch { /* no training part */ }
+  await writeJsonAtomic(path, { ...prev, evaluation: metrics });
+  record.outputs.metrics = path;
+  record.summary = { ...record.summary, meanF1: metrics.meanF1 ?? undefined, classF1: metrics.classF1 };
+  log.line(`evaluation against ${metrics.truth}: mean F1 ${metrics.meanF1?.toFixed(4)}`);
 }

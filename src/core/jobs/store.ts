@@ -4,7 +4,7 @@ import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StackSegError } from '../errors';
 import { readJson, writeJsonAtomic } from '../fsutil';
-import { type JobRecord, type JobSpec, newJobId } from './spec';
+import { type JobRecord, type JobSpec, type RunnerKind, newJobId } from './spec';
 import { STACKSEG_VERSION } from '../version';
 
 /** `dir/sample.tif` -> `dir/sample` (strips .tif/.tiff and a trailing .ome). */
@@ -24,6 +24,8 @@ export async function createJobRecord(spec: JobSpec, dir: string): Promise<JobRe
   try {
     await fs.mkdir(dir, { recursive: true });
     const entries = await fs.readdir(dir);
+    const queued = entries.includes('job.json') ? await adoptQueued(dir) : undefined;
+    if (queued) return queued;
     if (entries.includes('job.json')) {
       throw new StackSegError('a job already exists in this folder', { file: dir, hint: 'choose a new --out folder; StackSeg never overwrites a job' });
     }
@@ -34,18 +36,33 @@ export async function createJobRecord(spec: JobSpec, dir: string): Promise<JobRe
       file: dir, hint: code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'the data folder is read-only: pass --out to write the job elsewhere' : undefined,
     });
   }
-  const record: JobRecord = {
-    format: 'stackseg-job', version: 1, id: basename(dir), dir, spec,
-    inputs: {}, status: 'queued', created: new Date().toISOString(), timings: {}, runner: 'local',
-    versions: { stackseg: STACKSEG_VERSION, node: process.version, platform: `${process.platform}-${process.arch}` },
-    outputs: { log: join(dir, 'log.txt') },
-  };
+  const record = initialRecord(spec, dir, 'local');
   const { fingerprint } = await import('../fsutil');
   record.inputs.image = await fingerprint(spec.image);
   if (spec.labels && spec.kind !== 'segment') record.inputs.labels = await fingerprint(spec.labels);
   if (spec.truth) record.inputs.truth = await fingerprint(spec.truth);
   await saveRecord(record);
   return record;
+}
+
+export function initialRecord(spec: JobSpec, dir: string, runner: RunnerKind): JobRecord {
+  return {
+    format: 'stackseg-job', version: 1, id: basename(dir), dir, spec,
+    inputs: {}, status: 'queued', created: new Date().toISOString(), timings: {}, runner,
+    versions: { stackseg: STACKSEG_VERSION, node: process.version, platform: `${process.platform}-${process.arch}` },
+    outputs: { log: join(dir, 'log.txt') },
+  };
+}
+
+/** A record a Slurm runner wrote at submission ("queued") is taken over by the training step on the node. */
+async function adoptQueued(dir: string): Promise<JobRecord | undefined> {
+  const r = await loadRecord(dir).catch(() => undefined);
+  if (!r || r.status !== 'queued' || r.runner !== 'slurm') return undefined;
+  const { fingerprint } = await import('../fsutil');
+  r.inputs.image = await fingerprint(r.spec.image);
+  if (r.spec.labels) r.inputs.labels = await fingerprint(r.spec.labels);
+  if (r.spec.truth) r.inputs.truth = await fingerprint(r.spec.truth);
+  return r;
 }
 
 export async function saveRecord(record: JobRecord): Promise<void> {

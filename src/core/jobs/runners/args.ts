@@ -1,0 +1,20 @@
+// A JobSpec as `stackseg` command-line arguments: how runners hand a job to a worker process or a Slurm task.
+
+import type { JobSpec } from '../spec';
+
+function common(spec: JobSpec): string[] {
+  const out: string[] = [];
+  if (spec.truth) out.push('--truth', spec.truth);
+  for (const [p, t] of Object.entries(spec.classMap ?? {})) out.push('--class', `${p}=${t}`);
+  return out;
+}
+
+function paramArgs(spec: JobSpec): string[] {
+  return Object.entries(spec.params).flatMap(([k, v]) => ['--set', `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`]);
+}
+
+/** Arguments for training (kind train) or train + segment (kind run) into jobDir. */
+export function trainArgs(spec: JobSpec, jobDir: string, kind: 'train' | 'run' = spec.kind === 'segment' ? 'train' : spec.kind): string[] {
+  return [kind, '--image', spec.image, ...(spec.labels ? ['--labels', spec.labels] : []), '--model', spec.model,
+    ...paramArgs(spec), '--out', jobDir, ...(kind === 'run' ? common(spec) : []), '--progress', 'json'];
+}

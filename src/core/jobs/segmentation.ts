@@ -1,0 +1,40 @@
+// Segmenting a range of slices into a mask file: streams slice by slice (bounded memory), writes under a temporary
+// name and renames, optionally scores each slice against truth as it goes.
+
+import { toFloat32, toLabels } from '../pixels';
+import type { Segmenter } from '../models/segmenter';
+import { StackWriter } from '../tiff/writer';
+import type { SliceSource } from '../types';
+import type { Evaluation } from './evaluate';
+
+export interface SegmentOptions {
+  truth?: SliceSource;
+  evaluation?: Evaluation;
+  signal?: AbortSignal;
+  onSlice?: (done: number, total: number, z: number) => void;
+}
+
+export async function writeSegmentation(image: SliceSource, segmenter: Segmenter, [z0, z1]: [number, number], maskPath: string, opts: SegmentOptions = {}): Promise<{ seconds: number }> {
+  const { width, height } = image.info;
+  const t0 = performance.now();
+  const writer = await StackWriter.create(maskPath, { width, height, depth: z1 - z0, dtype: 'uint8' });
+  try {
+    for (let z = z0; z < z1; z++) {
+      opts.signal?.throwIfAborted();
+      const img = toFloat32(await image.readSlice(z), image.info.path, z);
+      const { labels } = await segmenter.predict(img, width, height);
+      await writer.appendSlice(labels);
+      if (opts.truth && opts.evaluation) opts.evaluation.addSlice(z, labels, await readTruthSlice(opts.truth, z));
+      opts.onSlice?.(z - z0 + 1, z1 - z0, z);
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  return { seconds: (performance.now() - t0) / 1000 };
+}
+
+export async function readTruthSlice(truth: SliceSource, z: number): Promise<Uint8Array> {
+  return toLabels(await truth.readSlice(truth.info.depth === 1 ? 0 : z), truth.info.path, z);
+}
