@@ -187,7 +187,7 @@ async function segmentToFile(c: CliContext, jobDir: string, imagePath: string, o
       });
       return { mask: out, slices: range, seconds, backend: segmenter.backend, model: jobDir };
     } finally {
-      segmenter.dispose?.();
+      await segmenter.dispose?.();
     }
   } finally {
     await image.close();

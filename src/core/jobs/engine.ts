@@ -122,7 +122,7 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
     record.error = cancelled ? 'cancelled' : (e as Error).message ?? String(e);
     log.line(cancelled ? 'cancelled' : `failed: ${(e as Error)?.stack ?? e}`);
   } finally {
-    segmenter?.dispose?.();
+    await segmenter?.dispose?.();
     record.timings.total = (performance.now() - t0) / 1000;
     record.finished = new Date().toISOString();
     log.line(`${record.status} after ${record.timings.total.toFixed(2)} s`);

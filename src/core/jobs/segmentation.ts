@@ -2,7 +2,7 @@
 // name and renames, optionally scores each slice against truth as it goes.
 
 import { toFloat32, toLabels } from '../pixels';
-import type { Segmenter } from '../models/segmenter';
+import type { Prediction, Segmenter } from '../models/segmenter';
 import { StackWriter } from '../tiff/writer';
 import type { SliceSource } from '../types';
 import type { Evaluation } from './evaluate';
@@ -19,10 +19,20 @@ export async function writeSegmentation(image: SliceSource, segmenter: Segmenter
   const t0 = performance.now();
   const writer = await StackWriter.create(maskPath, { width, height, depth: z1 - z0, dtype: 'uint8' });
   try {
-    for (let z = z0; z < z1; z++) {
+    // Keep one slice per worker in flight; write in slice order. Memory stays bounded by the concurrency.
+    const concurrency = Math.max(1, segmenter.concurrency ?? 1);
+    const queue: { z: number; result: Promise<Prediction> }[] = [];
+    for (let next = z0; next < z1 || queue.length > 0;) {
+      while (next < z1 && queue.length < concurrency) {
+        opts.signal?.throwIfAborted();
+        const img = toFloat32(await image.readSlice(next), image.info.path, next);
+        const result = segmenter.predict(img, width, height, false);
+        result.catch(() => undefined); // handled when its turn comes; avoids an unhandled rejection meanwhile
+        queue.push({ z: next++, result });
+      }
+      const { z, result } = queue.shift()!;
+      const { labels } = await result;
       opts.signal?.throwIfAborted();
-      const img = toFloat32(await image.readSlice(z), image.info.path, z);
-      const { labels } = await segmenter.predict(img, width, height);
       await writer.appendSlice(labels);
       if (opts.truth && opts.evaluation) opts.evaluation.addSlice(z, labels, await readTruthSlice(opts.truth, z));
       opts.onSlice?.(z - z0 + 1, z1 - z0, z);

@@ -34,13 +34,15 @@ export interface Segmenter {
   readonly norm: Normalization;
   /** tfjs backend or 'js' — recorded in the job. */
   readonly backend: string;
-  /** Predicts one slice of raw intensities. */
-  predict(image: Float32Array, width: number, height: number): Promise<Prediction>;
+  /** Predicts one slice of raw intensities; probabilities only where asked (they cost memory and transfer). */
+  predict(image: Float32Array, width: number, height: number, withProbabilities?: boolean): Promise<Prediction>;
   /** Writes the model into dir (which exists and is empty): model.json plus any weight files. */
   save(dir: string): Promise<void>;
   /** Extra training facts for metrics.json (loss curve, accuracy...). */
   trainingReport(): Record<string, unknown>;
-  dispose?(): void;
+  /** How many slices may be predicted at once (a worker pool); 1 when prediction runs in this thread. */
+  readonly concurrency?: number;
+  dispose?(): void | Promise<void>;
 }
 
 export interface ModelFileHeader {

@@ -5,6 +5,7 @@ import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON,
 import { normalizeSlice } from '../normalize';
 import type { ModelParams } from '../registry';
 import { writeHeader } from './header';
+import { FeaturePool } from '../../features/pool';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
 
 export function featureOptionsFrom(params: ModelParams): FeatureOptions {
@@ -68,10 +69,30 @@ export class RandomForestSegmenter implements Segmenter {
     });
   }
 
-  async predict(image: Float32Array, width: number, height: number): Promise<Prediction> {
+  private pool: FeaturePool | null | undefined;
+
+  /** Slices predicted at once: one per worker thread when the worker bundle is there. */
+  get concurrency(): number { return this.workers()?.size ?? 1; }
+
+  private workers(): FeaturePool | null {
+    if (this.pool === undefined) this.pool = FeaturePool.create({ forest: this.forest.toJSON(), features: this.featureOptions, norm: this.norm });
+    return this.pool;
+  }
+
+  async predict(image: Float32Array, width: number, height: number, withProbabilities = true): Promise<Prediction> {
+    const pool = this.workers();
+    if (pool) {
+      const r = await pool.predict(image, width, height, { probabilities: withProbabilities });
+      return { labels: r.labels, probs: r.probabilities };
+    }
     const f = computeFeatures(normalizeSlice(image, this.norm), width, height, this.featureOptions);
     const { labels, probabilities } = this.forest.predict(f, width * height);
     return { labels, probs: probabilities };
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool?.close();
+    this.pool = null;
   }
 
   async save(dir: string): Promise<void> {
