@@ -1,0 +1,15 @@
+// What activate() returns: a small API for tests running inside the extension host
+// (vscode.extensions.getExtension('stackseg.stackseg').exports).
+
+export interface StackSegApi {
+  /** URIs (as strings) of stacks open in a StackSeg viewer. */
+  openEditors(): string[];
+  /** 0-based slice last painted by the viewer of `uri`, or undefined before the first paint. */
+  lastSliceShown(uri: string): number | undefined;
+  /** The message the viewer of `uri` shows because the file cannot be read, if any. */
+  errorShown(uri: string): string | undefined;
+  /** Asks the viewer of `uri` to show slice z (0-based); false when no viewer of it is open. */
+  showSlice(uri: string, z: number): boolean;
+  /** Resolves when the viewer of `uri` has painted slice z (now or later); rejects after `timeoutMs`. */
+  waitForSlice(uri: string, z: number, timeoutMs?: number): Promise<void>;
+}

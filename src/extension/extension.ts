@@ -1,0 +1,19 @@
+// Extension entry: registers the stack viewer custom editor and returns the test API.
+
+import * as vscode from 'vscode';
+import type { StackSegApi } from './api';
+import { StackEditorProvider } from './stackEditorProvider';
+
+export type { StackSegApi } from './api';
+
+export function activate(context: vscode.ExtensionContext): StackSegApi {
+  const log = vscode.window.createOutputChannel('StackSeg', { log: true });
+  context.subscriptions.push(log);
+  const { provider, registration } = StackEditorProvider.register(context, log);
+  context.subscriptions.push(registration);
+  return provider.api();
+}
+
+export function deactivate(): void {
+  // Documents and webviews are disposed by VS Code; nothing else holds resources.
+}

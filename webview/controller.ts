@@ -1,0 +1,300 @@
+// The viewer's state and behaviour: which slice is shown, the display window, the view transform, and the
+// traffic with the host (requests, prefetch). Paints happen in requestAnimationFrame so bursts of key
+// repeats cost one paint per frame.
+
+import type { DType, PixelArray } from '../src/core/types';
+import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
+import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatZoom, isFloat } from './format';
+import { drawHistogram } from './histogramView';
+import { ImageCanvas } from './imageCanvas';
+import type { DisplayWindow } from './lut';
+import { autoWindow, computeHistogram, type Histogram } from './stats';
+import { clampSlice, prefetchPlan, SliceStore } from './sliceStore';
+import { showError, type ViewerDom } from './ui';
+import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, type View } from './zoom';
+
+export interface HostChannel {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+/** Saved with setState so a webview that was hidden and restored comes back on the same slice and window. */
+interface SavedState {
+  z?: number;
+  window?: DisplayWindow;
+}
+
+export interface PerfProbe {
+  /** ms from a slice-changing keydown to the end of the frame that painted the new slice. */
+  switches: number[];
+}
+
+const CACHE_BYTES = 256 * 1024 * 1024;
+
+export class ViewerController {
+  private info: ViewerStackInfo | undefined;
+  private readonly store = new SliceStore(CACHE_BYTES);
+  private readonly image: ImageCanvas;
+  /** Slice the user asked for (may not be painted yet). */
+  private target = 0;
+  /** Slice on screen, or -1 before the first paint. */
+  private shown = -1;
+  private lastStep = 0;
+  private window: DisplayWindow = { min: 0, max: 1 };
+  private windowSet = false;
+  private view: View = { scale: 1, tx: 0, ty: 0 };
+  private userMovedView = false;
+  private paintScheduled = false;
+  /** keydown time of the slice change waiting to be painted, for the perf probe. */
+  private pendingKeyTime: number | undefined;
+  private histogram: { z: number; h: Histogram } | undefined;
+  private histogramTimer: ReturnType<typeof setTimeout> | undefined;
+  private wheelRest = 0;
+  private lastPointer: { x: number; y: number } | undefined;
+
+  constructor(private readonly dom: ViewerDom, private readonly host: HostChannel, private readonly perf: PerfProbe) {
+    this.image = new ImageCanvas(dom.canvas);
+  }
+
+  // ------------------------------------------------------------ messages from the host
+
+  handleMessage(msg: HostToWebview): void {
+    switch (msg.type) {
+      case 'init': return this.onInit(msg.info, msg.initialSlice);
+      case 'slice': return this.onSlice(msg.z, msg.dtype, msg.width, msg.height, msg.data);
+      case 'error': return showError(this.dom, msg.message);
+      case 'sliceError':
+        this.store.inflight.delete(msg.z);
+        if (msg.z === this.target) showError(this.dom, msg.message);
+        return;
+      case 'goToSlice': return this.goTo(msg.z, undefined);
+    }
+  }
+
+  private onInit(info: ViewerStackInfo, initialSlice: number): void {
+    this.info = info;
+    const saved = (this.host.getState() ?? {}) as SavedState;
+    if (saved.window && Number.isFinite(saved.window.min) && Number.isFinite(saved.window.max)) {
+      this.window = saved.window;
+      this.windowSet = true;
+    }
+    const d = this.dom;
+    d.sliceSlider.max = String(info.depth);
+    d.sliceInput.max = String(info.depth);
+    d.sliceTotal.textContent = `/ ${info.depth}`;
+    d.statusInfo.textContent = formatInfo(info);
+    d.statusSlice.textContent = formatSliceStatus(clampSlice(saved.z ?? initialSlice, info.depth), info.depth);
+    const step = isFloat(info.dtype) ? 'any' : '1';
+    d.levelMin.step = step;
+    d.levelMax.step = step;
+    d.root.classList.toggle('single-slice', info.depth <= 1);
+    this.image.setSize(info.width, info.height);
+    this.fit();
+    this.goTo(saved.z ?? initialSlice, undefined);
+  }
+
+  private onSlice(z: number, dtype: DType, width: number, height: number, data: ArrayBuffer): void {
+    const info = this.info;
+    if (!info || width !== info.width || height !== info.height || dtype !== info.dtype) return;
+    const Ctor = DTYPE_ARRAYS[dtype];
+    if (!(data instanceof ArrayBuffer) || data.byteLength !== width * height * Ctor.BYTES_PER_ELEMENT) return;
+    this.store.put(z, new Ctor(data), this.shown);
+    if (z === this.target && this.shown !== z) this.schedulePaint();
+  }
+
+  // ------------------------------------------------------------ slices
+
+  /** Moves to slice z. `keyTime` is the keydown timestamp when a key caused it (perf probe). */
+  goTo(z: number, keyTime: number | undefined): void {
+    const info = this.info;
+    if (!info) return;
+    const next = clampSlice(z, info.depth);
+    this.lastStep = next - this.target || this.lastStep;
+    this.target = next;
+    this.pendingKeyTime = next === this.shown ? undefined : keyTime ?? this.pendingKeyTime;
+    this.dom.sliceSlider.value = String(next + 1);
+    if (document.activeElement !== this.dom.sliceInput) this.dom.sliceInput.value = String(next + 1);
+    if (this.store.has(next)) this.schedulePaint();
+    else this.request(next, 'show');
+    for (const p of prefetchPlan(next, this.lastStep, info.depth)) {
+      if (!this.store.has(p)) this.request(p, 'prefetch');
+    }
+  }
+
+  step(delta: number, keyTime?: number): void {
+    this.goTo(this.target + delta, keyTime);
+  }
+
+  private request(z: number, priority: 'show' | 'prefetch'): void {
+    if (priority === 'prefetch' && this.store.inflight.has(z)) return;
+    this.store.inflight.add(z);
+    this.host.postMessage({ type: 'requestSlice', z, priority });
+  }
+
+  private schedulePaint(): void {
+    if (this.paintScheduled) return;
+    this.paintScheduled = true;
+    requestAnimationFrame(() => {
+      this.paintScheduled = false;
+      this.paint();
+    });
+  }
+
+  private paint(): void {
+    const info = this.info;
+    const z = this.target;
+    const pixels = info && this.store.get(z);
+    if (!info || !pixels) return;
+    if (!this.windowSet) {
+      // First slice: auto-contrast before the first paint, then keep the window while stepping (like ImageJ),
+      // so brightness does not jump from slice to slice.
+      this.setWindow(autoWindow(this.histogramOf(z, pixels)), false);
+    }
+    this.image.draw(pixels, info.dtype, this.window);
+    this.shown = z;
+    this.dom.loading.hidden = true;
+    document.body.dataset.shownSlice = String(z);
+    this.dom.statusSlice.textContent = formatSliceStatus(z, info.depth);
+    this.refreshPixelStatus();
+    const keyTime = this.pendingKeyTime;
+    this.pendingKeyTime = undefined;
+    if (keyTime !== undefined) {
+      // The frame being built paints after this rAF callback; a task queued now runs after that paint.
+      setTimeout(() => this.perf.switches.push(performance.now() - keyTime), 0);
+    }
+    this.host.postMessage({ type: 'sliceShown', z });
+    this.host.setState({ z, window: this.window } satisfies SavedState);
+    this.scheduleHistogram();
+  }
+
+  private histogramOf(z: number, pixels: PixelArray): Histogram {
+    if (this.histogram?.z !== z) this.histogram = { z, h: computeHistogram(pixels, this.info!.dtype) };
+    return this.histogram.h;
+  }
+
+  /** The histogram costs a pass over the slice: do it when stepping pauses, not on every key repeat. */
+  private scheduleHistogram(): void {
+    clearTimeout(this.histogramTimer);
+    this.histogramTimer = setTimeout(() => {
+      const pixels = this.store.get(this.shown);
+      if (pixels) drawHistogram(this.dom.histogram, this.histogramOf(this.shown, pixels), this.window);
+    }, 80);
+  }
+
+  // ------------------------------------------------------------ display window
+
+  setWindow(w: DisplayWindow, repaint = true): void {
+    if (!Number.isFinite(w.min) || !Number.isFinite(w.max)) return;
+    this.window = { min: Math.min(w.min, w.max), max: Math.max(w.min, w.max) };
+    this.windowSet = true;
+    const dtype = this.info?.dtype ?? 'float32';
+    this.dom.levelMin.value = formatLevel(this.window.min, dtype);
+    this.dom.levelMax.value = formatLevel(this.window.max, dtype);
+    if (repaint && this.shown >= 0) {
+      this.schedulePaint();
+    }
+  }
+
+  autoContrast(): void {
+    const pixels = this.store.get(this.shown);
+    if (pixels) this.setWindow(autoWindow(this.histogramOf(this.shown, pixels)));
+  }
+
+  /** Reads the min/max inputs (after the user typed in them). */
+  windowFromInputs(): void {
+    const min = Number(this.dom.levelMin.value);
+    const max = Number(this.dom.levelMax.value);
+    if (this.dom.levelMin.value.trim() === '' || this.dom.levelMax.value.trim() === '' || !Number.isFinite(min) || !Number.isFinite(max)) {
+      this.setWindow(this.window, false); // put the last good values back
+      return;
+    }
+    this.setWindow({ min, max });
+  }
+
+  // ------------------------------------------------------------ view
+
+  private viewportSize(): { w: number; h: number } {
+    return { w: this.dom.viewport.clientWidth, h: this.dom.viewport.clientHeight };
+  }
+
+  private setView(v: View): void {
+    this.view = v;
+    this.image.setView(v);
+    const z = formatZoom(v.scale, window.devicePixelRatio || 1);
+    this.dom.zoomLabel.textContent = z;
+    this.dom.statusZoom.textContent = z;
+  }
+
+  fit(): void {
+    if (!this.info) return;
+    const { w, h } = this.viewportSize();
+    this.userMovedView = false;
+    this.setView(fitView(this.info.width, this.info.height, w, h));
+  }
+
+  oneToOne(): void {
+    if (!this.info) return;
+    const { w, h } = this.viewportSize();
+    this.userMovedView = true;
+    this.setView(oneToOneView(this.info.width, this.info.height, w, h, window.devicePixelRatio || 1, this.view));
+  }
+
+  /** Keeps a fitted image fitted when the editor is resized; a zoomed/panned view stays where the user put it. */
+  onResize(): void {
+    if (!this.userMovedView) this.fit();
+  }
+
+  zoomAt(factor: number, sx: number, sy: number): void {
+    this.userMovedView = true;
+    this.setView(zoomAbout(this.view, factor, sx, sy));
+  }
+
+  panBy(dx: number, dy: number): void {
+    this.userMovedView = true;
+    this.setView(pan(this.view, dx, dy));
+  }
+
+  wheel(e: WheelEvent, sx: number, sy: number): void {
+    if (e.ctrlKey || e.metaKey) {
+      this.zoomAt(wheelZoomFactor(e.deltaY, e.deltaMode), sx, sy);
+      return;
+    }
+    const { steps, rest } = wheelSliceSteps(this.wheelRest, e.deltaY, e.deltaMode);
+    this.wheelRest = rest;
+    if (steps !== 0) this.step(steps);
+  }
+
+  // ------------------------------------------------------------ pixel readout
+
+  pointerAt(sx: number, sy: number): void {
+    this.lastPointer = { x: sx, y: sy };
+    this.refreshPixelStatus();
+  }
+
+  pointerLeft(): void {
+    this.lastPointer = undefined;
+    this.dom.statusPixel.textContent = '';
+  }
+
+  private refreshPixelStatus(): void {
+    const info = this.info;
+    const p = this.lastPointer;
+    if (!info || !p) return;
+    const px = imagePixelAt(this.view, p.x, p.y, info.width, info.height);
+    const pixels = this.store.get(this.shown);
+    if (!px || !pixels) {
+      this.dom.statusPixel.textContent = '';
+      return;
+    }
+    this.dom.statusPixel.textContent = formatPixelStatus(px.x, px.y, pixels[px.y * info.width + px.x], info.dtype);
+  }
+
+  get depth(): number {
+    return this.info?.depth ?? 0;
+  }
+
+  get currentTarget(): number {
+    return this.target;
+  }
+}

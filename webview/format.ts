@@ -1,0 +1,44 @@
+// Text shown in the status bar and inputs. Pure (no DOM). The e2e tests match these formats.
+
+import type { DType } from '../src/core/types';
+import type { ViewerStackInfo } from '../src/protocol';
+
+export function isFloat(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+/** Integers as integers; floats with 4 decimals, or 4 significant digits in exponent form when tiny or huge. */
+export function formatValue(v: number, dtype: DType): string {
+  if (!isFloat(dtype)) return String(v);
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
+  return v.toFixed(4);
+}
+
+/** `Slice 3 / 32` for 0-based index 2 of 32 slices. */
+export function formatSliceStatus(z: number, depth: number): string {
+  return `Slice ${z + 1} / ${depth}`;
+}
+
+/** `x 12, y 40: 0.5321` */
+export function formatPixelStatus(x: number, y: number, value: number, dtype: DType): string {
+  return `x ${x}, y ${y}: ${formatValue(value, dtype)}`;
+}
+
+/** `256 × 256 × 32 float32` */
+export function formatInfo(info: Pick<ViewerStackInfo, 'width' | 'height' | 'depth' | 'dtype'>): string {
+  return `${info.width} × ${info.height} × ${info.depth} ${info.dtype}`;
+}
+
+export function formatZoom(scale: number, devicePixelRatio = 1): string {
+  const pct = scale * devicePixelRatio * 100;
+  return `${pct >= 10 ? Math.round(pct) : pct.toFixed(1)}%`;
+}
+
+/** Window bound for the min/max inputs: integers for integer data, up to 6 significant digits for floats. */
+export function formatLevel(v: number, dtype: DType): string {
+  if (!isFloat(dtype)) return String(Math.round(v));
+  return String(Number(v.toPrecision(6)));
+}

@@ -1,0 +1,122 @@
+// Entry of the stack viewer webview (bundled to dist/webview.js as a browser IIFE).
+// Builds the UI, wires input events to the controller, and relays messages to and from the host.
+
+import type { HostToWebview } from '../src/protocol';
+import { ViewerController, type HostChannel, type PerfProbe } from './controller';
+import { buildViewerDom } from './ui';
+
+declare function acquireVsCodeApi(): HostChannel;
+
+declare global {
+  interface Window {
+    __stacksegPerf: PerfProbe;
+  }
+}
+
+function isEditable(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target instanceof HTMLInputElement) return target.type !== 'range';
+  return target.isContentEditable || target instanceof HTMLTextAreaElement;
+}
+
+function main(): void {
+  const host = acquireVsCodeApi();
+  const perf: PerfProbe = { switches: [] };
+  window.__stacksegPerf = perf;
+  const app = document.getElementById('app') ?? document.body;
+  const dom = buildViewerDom(app);
+  const viewer = new ViewerController(dom, host, perf);
+
+  window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
+    const msg = e.data;
+    if (msg && typeof msg === 'object' && typeof msg.type === 'string') viewer.handleMessage(msg);
+  });
+
+  // Keys: work anywhere in the viewer except while typing in a text/number box.
+  document.addEventListener('keydown', (e) => {
+    if (isEditable(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
+    const t = e.timeStamp > 0 ? e.timeStamp : performance.now();
+    let handled = true;
+    switch (e.key) {
+      case 'ArrowUp': viewer.step(1, t); break;
+      case 'ArrowDown': viewer.step(-1, t); break;
+      case 'PageUp': viewer.step(10, t); break;
+      case 'PageDown': viewer.step(-10, t); break;
+      case 'Home': viewer.goTo(0, t); break;
+      case 'End': viewer.goTo(viewer.depth - 1, t); break;
+      case 'f': case 'F': viewer.fit(); break;
+      case '1': viewer.oneToOne(); break;
+      case 'a': case 'A': viewer.autoContrast(); break;
+      default: handled = false;
+    }
+    if (handled) e.preventDefault();
+  });
+
+  // Slice slider and number box (1-based).
+  dom.sliceSlider.addEventListener('input', () => viewer.goTo(Number(dom.sliceSlider.value) - 1, undefined));
+  const commitSliceInput = () => {
+    const n = Number(dom.sliceInput.value);
+    if (dom.sliceInput.value.trim() !== '' && Number.isFinite(n)) viewer.goTo(Math.round(n) - 1, undefined);
+    dom.sliceInput.value = String(viewer.currentTarget + 1);
+  };
+  dom.sliceInput.addEventListener('change', commitSliceInput);
+  dom.sliceInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      commitSliceInput();
+      dom.canvas.focus();
+    }
+  });
+
+  // View buttons.
+  dom.fitButton.addEventListener('click', () => viewer.fit());
+  dom.oneToOneButton.addEventListener('click', () => viewer.oneToOne());
+
+  // Contrast.
+  dom.autoButton.addEventListener('click', () => viewer.autoContrast());
+  for (const input of [dom.levelMin, dom.levelMax]) {
+    input.addEventListener('change', () => viewer.windowFromInputs());
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') viewer.windowFromInputs(); });
+  }
+
+  // Mouse: wheel = slices, ctrl/cmd+wheel = zoom about the cursor, drag = pan, move = pixel readout.
+  const local = (e: MouseEvent) => {
+    const r = dom.viewport.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  dom.viewport.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const p = local(e);
+    viewer.wheel(e, p.x, p.y);
+  }, { passive: false });
+  let drag: { id: number; x: number; y: number } | undefined;
+  dom.viewport.addEventListener('pointerdown', (e) => {
+    if (e.button !== 0 && e.button !== 1) return;
+    drag = { id: e.pointerId, x: e.clientX, y: e.clientY };
+    dom.viewport.setPointerCapture(e.pointerId);
+    dom.viewport.classList.add('panning');
+    dom.canvas.focus();
+  });
+  dom.viewport.addEventListener('pointermove', (e) => {
+    if (drag && e.pointerId === drag.id) {
+      viewer.panBy(e.clientX - drag.x, e.clientY - drag.y);
+      drag = { id: drag.id, x: e.clientX, y: e.clientY };
+    }
+    const p = local(e);
+    viewer.pointerAt(p.x, p.y);
+  });
+  const endDrag = (e: PointerEvent) => {
+    if (!drag || e.pointerId !== drag.id) return;
+    drag = undefined;
+    dom.viewport.classList.remove('panning');
+  };
+  dom.viewport.addEventListener('pointerup', endDrag);
+  dom.viewport.addEventListener('pointercancel', endDrag);
+  dom.viewport.addEventListener('pointerleave', () => viewer.pointerLeft());
+
+  new ResizeObserver(() => viewer.onResize()).observe(dom.viewport);
+
+  dom.canvas.focus();
+  host.postMessage({ type: 'ready' });
+}
+
+main();

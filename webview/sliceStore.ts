@@ -1,0 +1,81 @@
+// Webview-side slice cache and prefetch plan. Pure (no DOM).
+// Keeps the most recently used slices up to a byte budget, so stepping back and forth and the prefetched
+// neighbours paint without a round trip to the host.
+
+import type { PixelArray } from '../src/core/types';
+
+export class SliceStore {
+  private slices = new Map<number, PixelArray>();
+  private bytes = 0;
+  /** Slices asked of the host and not yet answered (avoids asking twice). */
+  readonly inflight = new Set<number>();
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(z: number): PixelArray | undefined {
+    const hit = this.slices.get(z);
+    if (hit) {
+      // Re-insert to mark it most recently used (Map keeps insertion order).
+      this.slices.delete(z);
+      this.slices.set(z, hit);
+    }
+    return hit;
+  }
+
+  has(z: number): boolean {
+    return this.slices.has(z);
+  }
+
+  /** Stores slice z, evicting least recently used slices but never `keep` (the slice on screen). */
+  put(z: number, pixels: PixelArray, keep?: number): void {
+    this.inflight.delete(z);
+    const old = this.slices.get(z);
+    if (old) {
+      this.bytes -= old.byteLength;
+      this.slices.delete(z);
+    }
+    this.slices.set(z, pixels);
+    this.bytes += pixels.byteLength;
+    for (const [k, v] of this.slices) {
+      if (this.bytes <= this.maxBytes || this.slices.size <= 1) break;
+      if (k === z || k === keep) continue;
+      this.slices.delete(k);
+      this.bytes -= v.byteLength;
+    }
+  }
+
+  get size(): number {
+    return this.slices.size;
+  }
+
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  clear(): void {
+    this.slices.clear();
+    this.inflight.clear();
+    this.bytes = 0;
+  }
+}
+
+/**
+ * Neighbours to prefetch after showing slice z when the user moves by `step` (signed; 0 = no direction yet):
+ * one and two steps ahead in the direction of travel, then the adjacent slices either side.
+ * Only indices inside 0..depth-1, without z itself or duplicates.
+ */
+export function prefetchPlan(z: number, step: number, depth: number): number[] {
+  const dir = step === 0 ? 1 : step;
+  const candidates = [z + dir, z + 2 * dir, z + Math.sign(dir), z + 2 * Math.sign(dir), z - Math.sign(dir)];
+  const out: number[] = [];
+  for (const c of candidates) {
+    if (c >= 0 && c < depth && c !== z && !out.includes(c)) out.push(c);
+  }
+  return out;
+}
+
+/** Clamps a requested slice index into the stack. */
+export function clampSlice(z: number, depth: number): number {
+  if (depth <= 0) return 0;
+  return Math.min(depth - 1, Math.max(0, Math.round(z)));
+}
