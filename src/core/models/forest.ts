@@ -2,7 +2,7 @@
 //
 // API
 //   DEFAULT_FOREST_OPTIONS                          30 trees, depth 8, sqrt features, min leaf 1, seed 0, no class weights
-//   gatherLabeledPixels(features, nFeatures, labels): TrainingData     pixels with label != 0 of one slice
+//   gatherLabeledPixels(features, nFeatures, labels, pixelWeights?): TrainingData   pixels with label != 0 of a slice
 //   concatTrainingData(parts): TrainingData                            several slices into one set
 //   RandomForest.train(data, options?, featureNames?): RandomForest
 //   forest.predict(features, nPixels): { labels: Uint8Array, probabilities: Float32Array }
@@ -41,8 +41,8 @@ export const DEFAULT_FOREST_OPTIONS: ForestOptions = {
   nTrees: 30, maxDepth: 8, maxFeatures: 'sqrt', minSamplesLeaf: 1, bootstrap: true, seed: 0, classWeight: 'none', maxBins: 256,
 };
 
-/** Feature-major samples: x[f * nSamples + i]; y holds label values (1..255). */
-export interface TrainingData { x: Float32Array; y: Uint8Array; nFeatures: number; nSamples: number }
+/** Feature-major samples: x[f * nSamples + i]; y holds label values (1..255); w optional per-sample weights. */
+export interface TrainingData { x: Float32Array; y: Uint8Array; nFeatures: number; nSamples: number; w?: Float32Array }
 
 export interface ForestJSON {
   format: 'stackseg-forest';
@@ -62,7 +62,8 @@ export interface ForestJSON {
   importances: number[];
 }
 
-export function gatherLabeledPixels(features: Float32Array, nFeatures: number, labels: ArrayLike<number>): TrainingData {
+/** Pixels with label != 0; pixelWeights (optional, per pixel) become per-sample weights. */
+export function gatherLabeledPixels(features: Float32Array, nFeatures: number, labels: ArrayLike<number>, pixelWeights?: ArrayLike<number>): TrainingData {
   const nPixels = labels.length;
   if (features.length !== nFeatures * nPixels) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
   const idx: number[] = [];
@@ -71,11 +72,12 @@ export function gatherLabeledPixels(features: Float32Array, nFeatures: number, l
   const x = new Float32Array(nFeatures * n);
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) y[i] = labels[idx[i]];
+  const w = pixelWeights ? Float32Array.from(idx, (p) => pixelWeights[p]) : undefined;
   for (let f = 0; f < nFeatures; f++) {
     const src = f * nPixels, dst = f * n;
     for (let i = 0; i < n; i++) x[dst + i] = features[src + idx[i]];
   }
-  return { x, y, nFeatures, nSamples: n };
+  return { x, y, nFeatures, nSamples: n, w };
 }
 
 export function concatTrainingData(parts: TrainingData[]): TrainingData {
@@ -84,14 +86,16 @@ export function concatTrainingData(parts: TrainingData[]): TrainingData {
   const n = parts.reduce((a, p) => a + p.nSamples, 0);
   const x = new Float32Array(nFeatures * n);
   const y = new Uint8Array(n);
+  const w = parts.some((p) => p.w) ? new Float32Array(n).fill(1) : undefined;
   let off = 0;
   for (const p of parts) {
     if (p.nFeatures !== nFeatures) throw new StackSegError('training slices have different feature counts');
     y.set(p.y, off);
+    if (w && p.w) w.set(p.w, off);
     for (let f = 0; f < nFeatures; f++) x.set(p.x.subarray(f * p.nSamples, (f + 1) * p.nSamples), f * n + off);
     off += p.nSamples;
   }
-  return { x, y, nFeatures, nSamples: n };
+  return { x, y, nFeatures, nSamples: n, w };
 }
 
 /** mulberry32: small, fast, deterministic. */
@@ -222,7 +226,7 @@ export class RandomForest {
       if (opts.bootstrap) for (let k = 0; k < n; k++) mult[Math.floor(rng() * n)]++;
       else mult.fill(1);
       const idxList: number[] = [];
-      for (let i = 0; i < n; i++) if (mult[i] > 0) { idxList.push(i); weight[i] = mult[i] * cw[yi[i]]; }
+      for (let i = 0; i < n; i++) if (mult[i] > 0) { idxList.push(i); weight[i] = mult[i] * cw[yi[i]] * (data.w ? data.w[i] : 1); }
       const idx = Int32Array.from(idxList);
       roots.push(feature.length);
       // Node work items: [node id, start, end, depth]
@@ -279,8 +283,9 @@ export class RandomForest {
         let lo = start, hi = end - 1, maxLeft = -Infinity, minRight = Infinity;
         while (lo <= hi) {
           const i = idx[lo];
-          if (binned[off + i] <= bestBin) { const v = x[xoff + i]; if (v > maxLeft) maxLeft = v; lo++; }
-          else { const v = x[xoff + i]; if (v < minRight) minRight = v; idx[lo] = idx[hi]; idx[hi] = i; hi--; }
+          const v = x[xoff + i];
+          if (binned[off + i] <= bestBin) { if (v > maxLeft) maxLeft = v; lo++; }
+          else { if (v < minRight) minRight = v; idx[lo] = idx[hi]; idx[hi] = i; hi--; }
         }
         let thr = Math.fround((maxLeft + minRight) / 2);
         if (!(thr >= maxLeft && thr < minRight)) thr = maxLeft;
