@@ -1,0 +1,241 @@
+/**
+ * MSDNet (mixed-scale dense network, Pelt & Sethian 2018) for sparse-label slice segmentation, on tfjs-core.
+ *
+ * API (used by the CLI / job runner):
+ *
+ *   const model = await trainMsdnet(slices, params, onProgress?, signal?);
+ *     slices: { image: Float32Array, labels: Uint8Array, width, height }[] — image row-major, raw values (normalised
+ *             here with percentiles unless params.normalization says otherwise); labels 0 = unlabelled, k = class k.
+ *     params: Partial<MsdnetParams> (the registry's msdnet keys; unknown keys are ignored).
+ *     onProgress(epoch, loss): after each epoch (1-based), mean cross-entropy over the labelled pixels.
+ *     signal: AbortSignal, checked between steps; aborting rejects with StackSegError code 'cancelled'.
+ *   const { labels, probs } = await model.predict(image, width, height);
+ *     labels: Uint8Array of the original label values (e.g. 1, 2); probs: Float32Array [pixel * classes + c],
+ *     classes in the order of model.classValues. Raw image, normalised with the training normalisation.
+ *   await model.save(dir);            // dir/model.json (tfjs weightsManifest) + dir/weights.bin, atomic
+ *   const again = await loadMsdnet(dir, backend?);   // usable on any other stack
+ *   model.backend, model.trainingInfo (loss curve, seconds, steps), model.dispose()
+ */
+
+import { StackSegError } from '../errors';
+import { mulberry32 } from '../random';
+import { initBackend, tf, type BackendPreference } from './tfBackend';
+import { applyMap, dihedral, accumulateInverse, normalize, percentileNormalization, type Normalization } from './msdnet/augment';
+import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './msdnet/network';
+import { recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
+import { loadWeights, saveWeights } from './msdnet/io';
+
+export interface MsdnetParams {
+  layers: number;
+  width: number;
+  dilations: number[];
+  /** Passes over the training slices; each pass is one optimizer step per slice. */
+  epochs: number;
+  learningRate: number;
+  optimizer: 'adam' | 'sgd';
+  /** 'cosine' decays the learning rate to 0 over the epochs. */
+  lrSchedule: 'constant' | 'cosine';
+  /** 'balanced' weights classes by inverse frequency of their labelled pixels; or explicit per-class weights. */
+  classWeights: 'none' | 'balanced' | number[];
+  augment: boolean;
+  /** Average softmax over the 8 flips/rotations at prediction. */
+  tta: boolean;
+  /** Re-estimate BatchNorm statistics on the 8 flipped/rotated copies of the training slices before eval mode. */
+  bnRecompute: boolean;
+  /** 'percentile' (1st/99th of the training slices), 'none' (images already normalised), or fixed values. */
+  normalization: 'percentile' | 'none' | Normalization;
+  backend: BackendPreference;
+  seed: number;
+}
+
+export const MSDNET_DEFAULTS: MsdnetParams = {
+  layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
+  lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
+  normalization: 'percentile', backend: 'auto', seed: 0,
+};
+
+export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number }
+export type ProgressFn = (epoch: number, loss: number) => void;
+
+export interface TrainingInfo { losses: number[]; seconds: number; steps: number; labelledPixels: number[] }
+
+export class MsdnetModel {
+  constructor(
+    readonly arch: MsdnetArch,
+    readonly weights: MsdnetWeights,
+    /** Label value of each output class, e.g. [1, 2]. */
+    readonly classValues: number[],
+    readonly normalization: Normalization,
+    readonly tta: boolean,
+    readonly backend: string,
+    readonly trainingInfo?: TrainingInfo,
+  ) {}
+
+  /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
+  async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
+    checkSlice(image.length, width, height, 'image');
+    const x = normalize(image, this.normalization);
+    const classes = this.arch.classes;
+    const probs = new Float32Array(width * height * classes);
+    const ks = (options.tta ?? this.tta) ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+    for (const k of ks) {
+      const t = dihedral(k, width, height);
+      const input = tf.tensor4d(applyMap(x, t), [1, t.height, t.width, 1]);
+      const softmax = tf.tidy(() => tf.softmax(forward(this.arch, this.weights, input, 'running')));
+      const data = (await softmax.data()) as Float32Array;
+      input.dispose();
+      softmax.dispose();
+      accumulateInverse(probs, data, t, classes);
+      await new Promise((r) => setImmediate(r)); // let the event loop breathe between passes
+    }
+    const labels = new Uint8Array(width * height);
+    for (let p = 0; p < labels.length; p++) {
+      let best = 0;
+      for (let c = 0; c < classes; c++) {
+        probs[p * classes + c] /= ks.length;
+        if (probs[p * classes + c] > probs[p * classes + best]) best = c;
+      }
+      labels[p] = this.classValues[best];
+    }
+    return { labels, probs };
+  }
+
+  save(dir: string): Promise<void> {
+    return saveWeights(dir, this);
+  }
+
+  dispose(): void {
+    disposeWeights(this.weights);
+  }
+}
+
+function checkSlice(length: number, width: number, height: number, what: string): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || length !== width * height) {
+    throw new StackSegError(`MSDNet ${what} has ${length} values but is said to be ${width} x ${height}`,
+      { hint: 'pass row-major pixel data of exactly width*height values' });
+  }
+}
+
+function resolve(params: Partial<MsdnetParams> | Record<string, unknown>): MsdnetParams {
+  const out = { ...MSDNET_DEFAULTS };
+  for (const key of Object.keys(MSDNET_DEFAULTS) as Array<keyof MsdnetParams>) {
+    const v = (params as Record<string, unknown>)[key];
+    if (v !== undefined) (out as Record<string, unknown>)[key] = v;
+  }
+  if (!(out.layers >= 1 && out.width >= 1 && out.epochs >= 1 && out.dilations.length > 0 && out.learningRate > 0)) {
+    throw new StackSegError(`invalid MSDNet parameters: ${JSON.stringify({ layers: out.layers, width: out.width, epochs: out.epochs, dilations: out.dilations, learningRate: out.learningRate })}`,
+      { hint: 'layers, width, epochs >= 1, a non-empty dilation list and learningRate > 0', code: 'usage' });
+  }
+  return out;
+}
+
+function cancelled(): StackSegError {
+  return new StackSegError('MSDNet training cancelled', { code: 'cancelled' });
+}
+
+/** Per-pixel loss targets: weight of the pixel's class at [pixel, class], 0 for unlabelled pixels. */
+function lossTargets(labels: Uint8Array, classIndex: Int16Array, weights: number[], classes: number): Float32Array {
+  const out = new Float32Array(labels.length * classes);
+  for (let p = 0; p < labels.length; p++) {
+    const c = classIndex[labels[p]];
+    if (c >= 0) out[p * classes + c] = weights[c];
+  }
+  return out;
+}
+
+export async function trainMsdnet(slices: TrainingSlice[], params: Partial<MsdnetParams> | Record<string, unknown> = {},
+  onProgress?: ProgressFn, signal?: AbortSignal): Promise<MsdnetModel> {
+  const p = resolve(params);
+  if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
+  slices.forEach((s, i) => { checkSlice(s.image.length, s.width, s.height, `slice ${i} image`); checkSlice(s.labels.length, s.width, s.height, `slice ${i} labels`); });
+
+  // Classes = the label values present, in increasing order.
+  const present = new Set<number>();
+  for (const s of slices) for (let i = 0; i < s.labels.length; i++) if (s.labels[i] !== 0) present.add(s.labels[i]);
+  const classValues = [...present].sort((a, b) => a - b);
+  if (classValues.length < 2) {
+    throw new StackSegError(`MSDNet needs labels of at least 2 classes; found ${classValues.length ? `only class ${classValues[0]}` : 'none'}`,
+      { hint: 'paint strokes of each class (e.g. background and foreground)' });
+  }
+  const classIndex = new Int16Array(256).fill(-1);
+  classValues.forEach((v, c) => { classIndex[v] = c; });
+  const counts = classValues.map((v) => slices.reduce((n, s) => n + s.labels.reduce((m, l) => m + (l === v ? 1 : 0), 0), 0));
+  const total = counts.reduce((a, b) => a + b, 0);
+  let classWeights: number[];
+  if (p.classWeights === 'balanced') classWeights = counts.map((n) => total / (classValues.length * n));
+  else if (Array.isArray(p.classWeights)) {
+    if (p.classWeights.length !== classValues.length) {
+      throw new StackSegError(`classWeights has ${p.classWeights.length} values for ${classValues.length} classes (${classValues.join(', ')})`, { hint: 'give one weight per class', code: 'usage' });
+    }
+    classWeights = p.classWeights;
+  } else classWeights = classValues.map(() => 1);
+
+  const { backend } = await initBackend(p.backend);
+  const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
+    : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
+  const images = slices.map((s) => normalize(s.image, normalization));
+  const targets = slices.map((s) => lossTargets(s.labels, classIndex, classWeights, classValues.length));
+  const denominators = slices.map((s) => s.labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
+
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: 1, classes: classValues.length };
+  const weights = createWeights(arch, p.seed);
+  const variables = trainableVariables(weights);
+  const optimizer = p.optimizer === 'sgd' ? tf.train.sgd(p.learningRate) : tf.train.adam(p.learningRate);
+  const rand = mulberry32(p.seed + 1);
+  const losses: number[] = [];
+  const started = performance.now();
+  let steps = 0;
+  try {
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
+      const lr = p.lrSchedule === 'cosine' ? p.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / p.epochs)) : p.learningRate;
+      if (p.optimizer === 'sgd') (optimizer as tf.SGDOptimizer).setLearningRate(lr);
+      else (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      let epochLoss = 0;
+      const order = slices.map((_, i) => i).sort(() => rand() - 0.5);
+      for (const i of order) {
+        if (signal?.aborted) throw cancelled();
+        const s = slices[i];
+        const t = dihedral(p.augment ? Math.floor(rand() * 8) : 0, s.width, s.height);
+        const x = tf.tensor4d(applyMap(images[i], t), [1, t.height, t.width, 1]);
+        const target = tf.tensor2d(transformTargets(targets[i], t, arch.classes), [t.map.length, arch.classes]);
+        const moments: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
+        const loss = optimizer.minimize(() => {
+          moments.length = 0;
+          const logits = tf.reshape(forward(arch, weights, x, 'batch', moments), [t.map.length, arch.classes]);
+          return tf.div(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))), denominators[i]) as tf.Scalar;
+        }, true, variables)!;
+        updateRunningStats(weights, moments, 0.1);
+        epochLoss += (await loss.data())[0] / slices.length;
+        tf.dispose([x, target, loss]);
+        steps++;
+        await new Promise((r) => setImmediate(r)); // lets an abort from the event loop arrive between steps
+      }
+      losses.push(epochLoss);
+      onProgress?.(epoch + 1, epochLoss);
+    }
+    if (signal?.aborted) throw cancelled();
+    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })));
+  } catch (e) {
+    disposeWeights(weights);
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+  const trainingInfo = { losses, seconds: (performance.now() - started) / 1000, steps, labelledPixels: counts };
+  return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo);
+}
+
+function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>, classes: number): Float32Array {
+  const out = new Float32Array(targets.length);
+  for (let i = 0; i < t.map.length; i++) {
+    const s = t.map[i] * classes;
+    for (let c = 0; c < classes; c++) out[i * classes + c] = targets[s + c];
+  }
+  return out;
+}
+
+export async function loadMsdnet(dir: string, backend: BackendPreference = 'auto'): Promise<MsdnetModel> {
+  const info = await initBackend(backend);
+  const { arch, weights, classValues, normalization, tta } = await loadWeights(dir);
+  return new MsdnetModel(arch, weights, classValues, normalization, tta, info.backend);
+}

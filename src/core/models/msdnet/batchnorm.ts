@@ -1,0 +1,61 @@
+// BatchNorm statistics for eval mode. The running averages gathered during training lag behind the weights
+// (a few dozen steps); re-estimating them on the 8 flipped/rotated copies of the training slices with the final
+// weights gives eval-mode outputs that match what the network saw (notes/quality.md: this helped on every variant).
+
+import { tf } from '../tfBackend';
+import { applyMap, dihedral } from './augment';
+import { forward, type MsdnetArch, type MsdnetWeights } from './network';
+
+type Moments = Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }>;
+
+/** Exponential moving average of the batch statistics (as PyTorch's momentum); disposes `moments`. */
+export function updateRunningStats(w: MsdnetWeights, moments: Moments, momentum: number): void {
+  tf.tidy(() => {
+    moments.forEach(({ mean, variance }, i) => {
+      w.runMeans[i].assign(tf.add(tf.mul(w.runMeans[i], 1 - momentum), tf.mul(mean, momentum)));
+      w.runVars[i].assign(tf.add(tf.mul(w.runVars[i], 1 - momentum), tf.mul(variance, momentum)));
+    });
+  });
+  for (const m of moments) tf.dispose([m.mean, m.variance]);
+}
+
+/**
+ * Sets the running statistics to those of the final network over the 8 copies of every (normalised) slice.
+ * Copies of one shape form one batch (8 for a square slice, 2 groups of 4 otherwise), as in training mode;
+ * the groups are combined by pixel count.
+ */
+export async function recomputeBatchNorm(arch: MsdnetArch, w: MsdnetWeights,
+  slices: Array<{ image: Float32Array; width: number; height: number }>): Promise<void> {
+  const sumMean = new Float64Array(arch.layers * arch.width);
+  const sumSquare = new Float64Array(arch.layers * arch.width);
+  let pixels = 0;
+  for (const s of slices) {
+    const groups = s.width === s.height ? [[0, 1, 2, 3, 4, 5, 6, 7]] : [[0, 2, 4, 6], [1, 3, 5, 7]];
+    for (const ks of groups) {
+      const copies = ks.map((k) => dihedral(k, s.width, s.height));
+      const batch = new Float32Array(copies.length * s.image.length);
+      copies.forEach((t, j) => batch.set(applyMap(s.image, t), j * s.image.length));
+      const moments: Moments = [];
+      const x = tf.tensor4d(batch, [copies.length, copies[0].height, copies[0].width, 1]);
+      tf.tidy(() => { forward(arch, w, x, 'batch', moments); });
+      const n = batch.length;
+      for (let i = 0; i < moments.length; i++) {
+        const mean = await moments[i].mean.data();
+        const variance = await moments[i].variance.data();
+        for (let c = 0; c < arch.width; c++) {
+          sumMean[i * arch.width + c] += mean[c] * n;
+          sumSquare[i * arch.width + c] += (variance[c] + mean[c] * mean[c]) * n;
+        }
+        tf.dispose([moments[i].mean, moments[i].variance]);
+      }
+      x.dispose();
+      pixels += n;
+    }
+  }
+  for (let i = 0; i < arch.layers; i++) {
+    const mean = Array.from({ length: arch.width }, (_, c) => sumMean[i * arch.width + c] / pixels);
+    const variance = mean.map((m, c) => Math.max(0, sumSquare[i * arch.width + c] / pixels - m * m));
+    w.runMeans[i].assign(tf.tensor1d(mean));
+    w.runVars[i].assign(tf.tensor1d(variance));
+  }
+}
