@@ -56,20 +56,40 @@ export function reflectIndex(p: number, n: number): number {
   return q < n ? q : period - 1 - q;
 }
 
-/** Convolution along x of every row: dst[y, x] = sum_j kernel[j] * src[y, x - (j - r)]. */
+/** +1 if kernel[r + o] == kernel[r - o], -1 if kernel[r + o] == -kernel[r - o] (and centre 0), else 0. */
+function kernelParity(k: Float32Array): 1 | -1 | 0 {
+  const r = (k.length - 1) >> 1;
+  let sym = true, anti = k[r] === 0;
+  for (let o = 1; o <= r; o++) { if (k[r + o] !== k[r - o]) sym = false; if (k[r + o] !== -k[r - o]) anti = false; }
+  return sym ? 1 : anti ? -1 : 0;
+}
+
+/** Convolution along x of every row: dst[y, x] = sum_o kernel[r + o] * src[y, x - o], o = -r..r. */
 export function convolveRows(src: Float32Array, w: number, h: number, kernel: Float32Array, dst = new Float32Array(w * h)): Float32Array {
   const r = (kernel.length - 1) >> 1;
   const padded = new Float32Array(w + 2 * r);
-  // Flip once so the inner loop is a correlation over the padded row.
-  const kf = Float32Array.from(kernel).reverse();
-  const kl = kf.length;
+  const parity = kernelParity(kernel);
+  const kl = kernel.length;
+  const kf = Float32Array.from(kernel).reverse(); // correlation form for the generic path
+  const c = kernel[r];
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let i = -r; i < w + r; i++) padded[i + r] = src[row + (i >= 0 && i < w ? i : reflectIndex(i, w))];
-    for (let x = 0; x < w; x++) {
-      let acc = 0;
-      for (let j = 0; j < kl; j++) acc += kf[j] * padded[x + j];
-      dst[row + x] = acc;
+    if (parity !== 0) {
+      // Symmetric / antisymmetric kernels: half the multiplications. padded[x + r - o] = src[x - o].
+      for (let x = 0; x < w; x++) {
+        const m = x + r;
+        let acc = c * padded[m];
+        if (parity === 1) for (let o = 1; o <= r; o++) acc += kernel[r + o] * (padded[m - o] + padded[m + o]);
+        else for (let o = 1; o <= r; o++) acc += kernel[r + o] * (padded[m - o] - padded[m + o]);
+        dst[row + x] = acc;
+      }
+    } else {
+      for (let x = 0; x < w; x++) {
+        let acc = 0;
+        for (let j = 0; j < kl; j++) acc += kf[j] * padded[x + j];
+        dst[row + x] = acc;
+      }
     }
   }
   return dst;
@@ -79,12 +99,22 @@ export function convolveRows(src: Float32Array, w: number, h: number, kernel: Fl
 export function convolveColumns(src: Float32Array, w: number, h: number, kernel: Float32Array, dst = new Float32Array(w * h)): Float32Array {
   const r = (kernel.length - 1) >> 1;
   const kl = kernel.length;
+  const parity = kernelParity(kernel);
+  const rowAt = (yy: number) => (yy >= 0 && yy < h ? yy : reflectIndex(yy, h)) * w;
   for (let y = 0; y < h; y++) {
     const out = y * w;
-    // Start from the first tap, then accumulate the others.
+    if (parity !== 0) {
+      const c = kernel[r], s0 = rowAt(y);
+      for (let x = 0; x < w; x++) dst[out + x] = c * src[s0 + x];
+      for (let o = 1; o <= r; o++) {
+        const ko = kernel[r + o], a = rowAt(y - o), b = rowAt(y + o);
+        if (parity === 1) for (let x = 0; x < w; x++) dst[out + x] += ko * (src[a + x] + src[b + x]);
+        else for (let x = 0; x < w; x++) dst[out + x] += ko * (src[a + x] - src[b + x]);
+      }
+      continue;
+    }
     for (let j = 0; j < kl; j++) {
-      const yy = y - (j - r);
-      const srcRow = (yy >= 0 && yy < h ? yy : reflectIndex(yy, h)) * w;
+      const srcRow = rowAt(y - (j - r));
       const kj = kernel[j];
       if (j === 0) for (let x = 0; x < w; x++) dst[out + x] = kj * src[srcRow + x];
       else for (let x = 0; x < w; x++) dst[out + x] += kj * src[srcRow + x];
