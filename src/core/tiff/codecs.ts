@@ -1,6 +1,10 @@
 // Decoders for the TIFF compressions and predictors StackSeg reads. Small and allocation-free where it matters:
 // they write into a caller-given buffer of the expected chunk size.
-import { inflateSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { inflate, inflateRaw, inflateSync, inflateRawSync } from 'node:zlib';
+
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
 
 /** Inflates zlib (or raw deflate) data; returns the decoded bytes (may be shorter/longer than expected). */
 export function inflateChunk(src: Uint8Array): Uint8Array {
@@ -8,6 +12,15 @@ export function inflateChunk(src: Uint8Array): Uint8Array {
     return inflateSync(src);
   } catch {
     return inflateRawSync(src);
+  }
+}
+
+/** inflateChunk on the libuv thread pool. */
+export async function inflateChunkAsync(src: Uint8Array): Promise<Uint8Array> {
+  try {
+    return await inflateAsync(src);
+  } catch {
+    return inflateRawAsync(src);
   }
 }
 

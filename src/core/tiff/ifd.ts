@@ -67,7 +67,7 @@ interface RawPage {
 export async function parsePages(src: FileBytes, path: string): Promise<PageTable> {
   const fail = (what: string, hint?: string, page?: number): never => { throw new StackSegError(what, { file: path, page, hint }); };
   if (src.size < 8) fail('not a TIFF file (too short for a TIFF header)', 'open a .tif/.tiff image stack');
-  const head = await src.read(0, 16);
+  const head = src.read(0, 16);
   const order = head.toString('latin1', 0, 2);
   if (order !== 'II' && order !== 'MM') fail('not a TIFF file (wrong magic bytes)', 'open a .tif/.tiff image stack');
   const le = order === 'II';
@@ -82,7 +82,7 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
   const entrySize = big ? 20 : 12;
   const inlineBytes = big ? 8 : 4;
 
-  const readValues = async (entry: Buffer, o: number, wantAscii = false): Promise<number[] | string> => {
+  const readValues = (entry: Buffer, o: number, wantAscii = false): number[] | string => {
     const type = u16(entry, o + 2);
     const count = big ? u64(entry, o + 4) : u32(entry, o + 4);
     const size = TYPE_SIZE[type];
@@ -93,7 +93,7 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
     if (total <= inlineBytes) { buf = entry; at = o + (big ? 12 : 8); } else {
       const pos = big ? u64(entry, o + 12) : u32(entry, o + 8);
       if (pos + total > src.size) fail(`truncated file: tag ${u16(entry, o)} data at byte ${pos} lies past the end of the file (${src.size} bytes)`, 'the file was not fully written or copied; copy it again');
-      buf = await src.read(pos, total);
+      buf = src.read(pos, total);
       at = 0;
     }
     if (wantAscii || type === 2) return buf.toString('latin1', at, at + count).replace(/\0+$/, '');
@@ -119,34 +119,35 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
   const offsets = new NumberList();
   const counts = new NumberList();
   while (next !== 0) {
+    await src.maybeYield();
     const index = raws.length;
     if (visited.has(next)) fail(`directory loop: page ${index} points back to the directory at byte ${next}`, 'the file is corrupt; re-save it with ImageJ/Fiji or tifffile', index);
     visited.add(next);
     if (next + (big ? 8 : 2) > src.size) fail(`truncated file: directory of page ${index} at byte ${next} lies past the end of the file (${src.size} bytes)`, 'the file was not fully written or copied; copy it again', index);
-    const countBuf = await src.read(next, big ? 8 : 2);
+    const countBuf = src.read(next, big ? 8 : 2);
     const n = big ? u64(countBuf, 0) : u16(countBuf, 0);
     const dirBytes = n * entrySize + (big ? 8 : 4);
-    const dir = await src.read(next + (big ? 8 : 2), dirBytes);
+    const dir = src.read(next + (big ? 8 : 2), dirBytes);
     if (dir.length < dirBytes) fail(`truncated file: directory of page ${index} is cut short at the end of the file`, 'the file was not fully written or copied; copy it again', index);
     const page: RawPage = { width: 0, height: 0, bits: 1, format: 1, spp: 1, compression: 1, predictor: 1, tileWidth: 0, tileHeight: 0, rowsPerStrip: 0, subfile: 0, chunkStart: 0 };
     for (let e = 0; e < n; e++) {
       const o = e * entrySize;
       const tag = u16(dir, o);
       switch (tag) {
-        case TAG.NewSubfileType: page.subfile = (await readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.ImageWidth: page.width = (await readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.ImageLength: page.height = (await readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.BitsPerSample: page.bits = (await readValues(dir, o) as number[])[0] ?? 1; break;
-        case TAG.Compression: page.compression = (await readValues(dir, o) as number[])[0] ?? 1; break;
-        case TAG.SamplesPerPixel: page.spp = (await readValues(dir, o) as number[])[0] ?? 1; break;
-        case TAG.RowsPerStrip: page.rowsPerStrip = (await readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.Predictor: page.predictor = (await readValues(dir, o) as number[])[0] ?? 1; break;
-        case TAG.TileWidth: page.tileWidth = (await readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.TileLength: page.tileHeight = (await readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.SampleFormat: page.format = (await readValues(dir, o) as number[])[0] ?? 1; break;
-        case TAG.StripOffsets: case TAG.TileOffsets: page.offsets = await readValues(dir, o) as number[]; break;
-        case TAG.StripByteCounts: case TAG.TileByteCounts: page.counts = await readValues(dir, o) as number[]; break;
-        case TAG.ImageDescription: if (index === 0) page.description = await readValues(dir, o, true) as string; break;
+        case TAG.NewSubfileType: page.subfile = (readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.ImageWidth: page.width = (readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.ImageLength: page.height = (readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.BitsPerSample: page.bits = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.Compression: page.compression = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.SamplesPerPixel: page.spp = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.RowsPerStrip: page.rowsPerStrip = (readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.Predictor: page.predictor = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.TileWidth: page.tileWidth = (readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.TileLength: page.tileHeight = (readValues(dir, o) as number[])[0] ?? 0; break;
+        case TAG.SampleFormat: page.format = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.StripOffsets: case TAG.TileOffsets: page.offsets = readValues(dir, o) as number[]; break;
+        case TAG.StripByteCounts: case TAG.TileByteCounts: page.counts = readValues(dir, o) as number[]; break;
+        case TAG.ImageDescription: if (index === 0) page.description = readValues(dir, o, true) as string; break;
         default: break;
       }
     }
