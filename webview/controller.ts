@@ -28,6 +28,10 @@ interface SavedState {
 export interface PerfProbe {
   /** ms from a slice-changing keydown to the end of the frame that painted the new slice. */
   switches: number[];
+  /** Key-triggered slice changes overtaken by the next key before their slice was painted. */
+  superseded: number;
+  /** ms spent in each slice paint (window/level pass + putImageData), to tell drawing from compositing. */
+  draws: number[];
 }
 
 const CACHE_BYTES = 256 * 1024 * 1024;
@@ -112,10 +116,11 @@ export class ViewerController {
     const next = clampSlice(z, info.depth);
     this.lastStep = next - this.target || this.lastStep;
     this.target = next;
+    if (keyTime !== undefined && this.pendingKeyTime !== undefined) this.perf.superseded++;
     this.pendingKeyTime = next === this.shown ? undefined : keyTime ?? this.pendingKeyTime;
     this.dom.sliceSlider.value = String(next + 1);
     if (document.activeElement !== this.dom.sliceInput) this.dom.sliceInput.value = String(next + 1);
-    if (this.store.has(next)) this.schedulePaint();
+    if (this.store.has(next)) this.schedulePaint(keyTime !== undefined);
     else this.request(next, 'show');
     for (const p of prefetchPlan(next, this.lastStep, info.depth)) {
       if (!this.store.has(p)) this.request(p, 'prefetch');
@@ -132,16 +137,25 @@ export class ViewerController {
     this.host.postMessage({ type: 'requestSlice', z, priority });
   }
 
-  private schedulePaint(): void {
+  /**
+   * Paints the target slice. A key press paints at once (the frame then only has to composite), other
+   * sources (slider drags, wheel bursts, arriving slices) are coalesced into one paint per frame.
+   */
+  private schedulePaint(immediate = false): void {
+    if (immediate && !this.paintScheduled) {
+      this.paint();
+      return;
+    }
     if (this.paintScheduled) return;
     this.paintScheduled = true;
     requestAnimationFrame(() => {
       this.paintScheduled = false;
-      this.paint();
+      this.paint(true);
     });
   }
 
-  private paint(): void {
+  /** `inFrame`: called from a requestAnimationFrame callback, i.e. the frame being built shows the result. */
+  private paint(inFrame = false): void {
     const info = this.info;
     const z = this.target;
     const pixels = info && this.store.get(z);
@@ -151,7 +165,10 @@ export class ViewerController {
       // so brightness does not jump from slice to slice.
       this.setWindow(autoWindow(this.histogramOf(z, pixels)), false);
     }
+    const t0 = performance.now();
     this.image.draw(pixels, info.dtype, this.window);
+    this.perf.draws.push(performance.now() - t0);
+    if (this.perf.draws.length > 1000) this.perf.draws.splice(0, 500);
     this.shown = z;
     this.dom.loading.hidden = true;
     document.body.dataset.shownSlice = String(z);
@@ -160,8 +177,10 @@ export class ViewerController {
     const keyTime = this.pendingKeyTime;
     this.pendingKeyTime = undefined;
     if (keyTime !== undefined) {
-      // The frame being built paints after this rAF callback; a task queued now runs after that paint.
-      setTimeout(() => this.perf.switches.push(performance.now() - keyTime), 0);
+      // A task queued from a rAF callback runs after that frame is painted: the frame that shows this draw.
+      const record = () => setTimeout(() => this.perf.switches.push(performance.now() - keyTime), 0);
+      if (inFrame) record();
+      else requestAnimationFrame(record);
     }
     this.host.postMessage({ type: 'sliceShown', z });
     this.host.setState({ z, window: this.window } satisfies SavedState);

@@ -38,7 +38,8 @@ export function computeHistogram(src: PixelArray, dtype: DType): Histogram {
   let max = -Infinity;
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
-    if (v < min) min = v; // NaN fails both comparisons
+    if (v - v !== 0) continue; // NaN and ±Infinity
+    if (v < min) min = v;
     if (v > max) max = v;
   }
   const counts = new Uint32Array(FLOAT_BINS);

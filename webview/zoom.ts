@@ -68,6 +68,6 @@ export function wheelSliceSteps(accumulated: number, deltaY: number, deltaMode: 
   if (deltaMode !== 0 || Math.abs(deltaY) >= notch) return { steps: Math.sign(deltaY), rest: 0 };
   // Leftovers from the other direction are dropped when the user reverses.
   const total = Math.sign(accumulated) === -Math.sign(deltaY) ? deltaY : accumulated + deltaY;
-  const steps = Math.trunc(total / notch);
+  const steps = Math.trunc(total / notch) + 0; // + 0 turns -0 into 0
   return { steps, rest: total - steps * notch };
 }

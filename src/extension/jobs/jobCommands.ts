@@ -1,0 +1,152 @@
+// Palette and Jobs-view commands (category "StackSeg"): Train Model, Segment Stack, Train and Segment, Cancel Job,
+// Open Job Output, Evaluate Against Ground Truth, Show Log, Delete Job, Open Job Report.
+
+import { existsSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { JobKind, JobRecord, JobSpec } from '../../core/jobs/spec';
+import { stackStem } from '../../core/jobs/store';
+import { MODELS, MODEL_KINDS, describeParam, resolveParams, type ModelKind, type ModelParams } from '../../core/models/registry';
+import type { JobManager } from './jobManager';
+import { showJobReport } from './jobReport';
+import { WorkerProcess } from './workerProcess';
+
+/** A command argument from the Jobs view (tree node), a job folder string, or nothing (ask). */
+type JobArg = { kind: 'job'; record: JobRecord } | string | undefined;
+const dirOf = (a: JobArg): string | undefined => (typeof a === 'string' ? a : a?.kind === 'job' ? a.record.dir : undefined);
+
+export function activeStackUri(arg?: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri && /\.tiff?$/i.test(arg.fsPath)) return arg;
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom && input.viewType === 'stackseg.stackEditor') return input.uri;
+  return undefined;
+}
+
+export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobManager): void {
+  const reg = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+
+  const startFromPalette = async (kind: JobKind, arg?: unknown, preset?: { model: ModelKind; params: ModelParams; modelFrom?: string }) => {
+    const uri = activeStackUri(arg);
+    if (!uri) return void vscode.window.showWarningMessage('Open a TIFF stack in the StackSeg viewer first (or run this from a .tif in the Explorer).');
+    const image = uri.fsPath;
+    let spec: JobSpec;
+    if (kind === 'segment') {
+      const from = preset?.modelFrom ?? (await pickJob(jobs, 'Model to segment with', (r) => !!r.outputs.model && r.status !== 'failed'))?.dir;
+      if (!from) return;
+      const trained = JSON.parse(await fs.readFile(join(from, 'job.json'), 'utf8')) as JobRecord;
+      spec = { kind, model: trained.spec.model, params: trained.spec.params, image, modelFrom: from };
+    } else {
+      const model = preset?.model ?? (await pickModel());
+      if (!model) return;
+      const params = preset?.params ?? (await editParams(model));
+      if (!params) return;
+      const labels = `${stackStem(image)}.labels.tif`;
+      if (MODELS[model].supervised && !existsSync(labels)) {
+        return void vscode.window.showErrorMessage(`${MODELS[model].title} needs labels: ${labels} does not exist. Paint strokes of at least two classes and save (Ctrl+S) first.`);
+      }
+      spec = { kind, model, params, image, labels: existsSync(labels) ? labels : undefined };
+    }
+    return jobs.start(spec);
+  };
+
+  reg('stackseg.trainModel', (arg?: unknown, preset?: never) => startFromPalette('train', arg, preset));
+  reg('stackseg.segmentStack', (arg?: unknown, preset?: never) => startFromPalette('segment', arg, preset));
+  reg('stackseg.trainAndSegment', (arg?: unknown, preset?: never) => startFromPalette('run', arg, preset));
+  /** For the model panel and tests: start a job with a full spec (validated like any webview input). */
+  reg('stackseg.startJob', (spec: JobSpec) => jobs.start({ ...spec, params: resolveParams(spec.model, spec.params) }));
+
+  reg('stackseg.cancelJob', async (arg?: JobArg) => {
+    let dir = dirOf(arg);
+    if (!dir) {
+      const running = jobs.runningJobs();
+      if (running.length === 0) return void vscode.window.showInformationMessage('No StackSeg job is running.');
+      const pick = await vscode.window.showQuickPick(running.map((j) => ({ label: `${j.spec.model} ${j.spec.kind}`, description: j.dir, dir: j.dir })), { title: 'Cancel which job?' });
+      dir = pick?.dir;
+    }
+    if (dir && !jobs.cancel(dir)) {
+      const { cancelSlurmJob } = await import('../../core/jobs/runners/slurm');
+      await cancelSlurmJob(dir).catch((e) => vscode.window.showErrorMessage(`Cannot cancel ${dir}: ${(e as Error).message}`));
+    }
+  });
+
+  reg('stackseg.openJobOutput', async (arg?: JobArg) => {
+    const dir = dirOf(arg) ?? (await pickJob(jobs, 'Open the mask of which job?', (r) => !!r.outputs.mask))?.dir;
+    if (!dir) return;
+    const mask = join(dir, 'mask.tif');
+    if (!existsSync(mask)) return void vscode.window.showWarningMessage('This job has no mask (yet).');
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(mask), 'stackseg.stackEditor');
+  });
+
+  reg('stackseg.showJobLog', async (arg?: JobArg) => {
+    const dir = dirOf(arg) ?? (await pickJob(jobs, 'Show the log of which job?', () => true))?.dir;
+    if (!dir) return;
+    const slurmDir = join(dir, 'slurm');
+    const files = [join(dir, 'log.txt'), ...(existsSync(slurmDir) ? (await fs.readdir(slurmDir)).filter((f) => f.endsWith('.out')).map((f) => join(slurmDir, f)) : [])];
+    const file = files.length === 1 ? files[0] : (await vscode.window.showQuickPick(files, { title: 'Job log or Slurm output' }));
+    if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  });
+
+  reg('stackseg.deleteJob', async (arg?: JobArg) => {
+    const dir = dirOf(arg);
+    if (!dir) return;
+    const ok = await vscode.window.showWarningMessage(`Delete job folder ${dir} with its model, mask and metrics?`, { modal: true }, 'Delete');
+    if (ok === 'Delete') await jobs.delete(dir).catch((e) => vscode.window.showErrorMessage((e as Error).message));
+  });
+
+  reg('stackseg.openJobReport', async (arg?: JobArg) => {
+    const dir = dirOf(arg) ?? (await pickJob(jobs, 'Report of which job?', () => true))?.dir;
+    if (dir) await showJobReport(dir);
+  });
+
+  reg('stackseg.evaluateJob', async (arg?: JobArg, truthArg?: string, classArg?: string) => {
+    if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('StackSeg does not run jobs in an untrusted workspace.');
+    const dir = dirOf(arg) ?? (await pickJob(jobs, 'Evaluate which segmentation?', (r) => !!r.outputs.mask))?.dir;
+    if (!dir) return;
+    const truth = truthArg ?? (await vscode.window.showOpenDialog({ title: 'Ground-truth stack', canSelectMany: false, filters: { 'TIFF stacks': ['tif', 'tiff'] } }))?.[0]?.fsPath;
+    if (!truth) return;
+    const classes = classArg ?? (await vscode.window.showInputBox({
+      title: 'Class mapping (prediction=truth)', value: '', placeHolder: 'e.g. 2=1, 1=0 — empty compares equal values',
+      validateInput: (v) => (v.trim() === '' || /^\s*\d+=\d+(\s*,\s*\d+=\d+)*\s*$/.test(v) ? undefined : 'pairs like 2=1, separated by commas'),
+    }));
+    if (classes === undefined) return;
+    const args = ['eval', '--job', dir, '--truth', truth, ...classes.split(',').map((s) => s.trim()).filter(Boolean).flatMap((p) => ['--class', p])];
+    const result = await new WorkerProcess(jobs.cliPath, args).done;
+    if (result.code !== 0) return void vscode.window.showErrorMessage(`Evaluation failed: ${result.lastError ?? `exit ${result.code}`}`);
+    const report = JSON.parse(result.stdout);
+    const f1 = Object.entries(report.classF1 as Record<string, number | null>).map(([t, v]) => `class ${t}: F1 ${v?.toFixed(4) ?? '—'}`).join(', ');
+    void vscode.window.showInformationMessage(`Evaluation of ${dir.split(/[\\/]/).pop()}: ${f1}`, 'Open Report').then((a) => a && showJobReport(dir));
+  });
+}
+
+async function pickModel(): Promise<ModelKind | undefined> {
+  const items = MODEL_KINDS.map((k) => ({ label: MODELS[k].title, description: k, detail: MODELS[k].description, model: k }));
+  const pick = await vscode.window.showQuickPick(items, { title: 'StackSeg: model' });
+  return pick?.model;
+}
+
+async function editParams(model: ModelKind): Promise<ModelParams | undefined> {
+  const help = MODELS[model].params.map((p) => p.key).join(', ');
+  const text = await vscode.window.showInputBox({
+    title: `${MODELS[model].title} parameters`, prompt: `key=value pairs separated by ";" (empty = defaults). Keys: ${help}`,
+    placeHolder: MODELS[model].params.slice(0, 3).map(describeParam).join('; '),
+    validateInput: (v) => { try { resolveParams(model, parsePairs(v)); return undefined; } catch (e) { return (e as Error).message; } },
+  });
+  return text === undefined ? undefined : resolveParams(model, parsePairs(text));
+}
+
+export function parsePairs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(';').map((s) => s.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new Error(`"${part}" is not key=value`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+async function pickJob(jobs: JobManager, title: string, filter: (r: JobRecord) => boolean): Promise<JobRecord | undefined> {
+  const all = (await jobs.listAll()).filter(filter);
+  if (all.length === 0) { void vscode.window.showInformationMessage('No matching StackSeg job.'); return undefined; }
+  const pick = await vscode.window.showQuickPick(all.map((r) => ({ label: `${r.spec.model} · ${r.spec.kind} · ${r.status}`, description: r.id, detail: r.spec.image, r })), { title });
+  return pick?.r;
+}

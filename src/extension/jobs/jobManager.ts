@@ -1,0 +1,132 @@
+// Starts, tracks and cancels StackSeg jobs from VS Code. Jobs run in a worker process (the CLI), never on the
+// extension host thread; their records (job.json beside the data) are the single source of truth, so the history
+// survives reloads. Jobs are refused in untrusted workspaces.
+
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { jobArgs } from '../../core/jobs/runners/args';
+import type { JobProgress, JobRecord, JobSpec } from '../../core/jobs/spec';
+import { defaultJobDir, listJobs, loadRecord } from '../../core/jobs/store';
+import { markWorkerDied, WorkerProcess } from './workerProcess';
+
+export interface RunningJob { dir: string; spec: JobSpec; worker: WorkerProcess; progress?: JobProgress; started: number }
+
+export class JobManager implements vscode.Disposable {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly changed = new vscode.EventEmitter<string | undefined>();
+  /** Fires with a job folder when that job changed (undefined: reload everything). */
+  readonly onDidChange = this.changed.event;
+  private readonly watcher: vscode.FileSystemWatcher;
+  /** Stacks opened in the editor, whose jobs are listed even outside the workspace folders. */
+  private readonly knownStacks = new Set<string>();
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
+    this.watcher = vscode.workspace.createFileSystemWatcher('**/*.stackseg/*/job.json');
+    const fire = (uri: vscode.Uri) => this.changed.fire(dirname(uri.fsPath));
+    this.watcher.onDidChange(fire);
+    this.watcher.onDidCreate(fire);
+    this.watcher.onDidDelete(() => this.changed.fire(undefined));
+  }
+
+  get cliPath(): string { return this.context.asAbsolutePath(join('dist', 'cli.js')); }
+
+  rememberStack(fsPath: string): void {
+    if (!this.knownStacks.has(fsPath)) { this.knownStacks.add(fsPath); this.changed.fire(undefined); }
+  }
+
+  isRunning(dir: string): boolean { return this.running.has(dir); }
+  progressOf(dir: string): JobProgress | undefined { return this.running.get(dir)?.progress; }
+  runningJobs(): RunningJob[] { return [...this.running.values()]; }
+
+  /** Starts a job; resolves with its final record (undefined when refused). Shows progress with a Cancel button. */
+  async start(spec: JobSpec): Promise<JobRecord | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage('StackSeg does not run training or segmentation jobs in an untrusted workspace. Viewing and annotating still work. Trust the workspace (Manage Workspace Trust) to run jobs.');
+      return undefined;
+    }
+    const dir = defaultJobDir(spec);
+    const args = [...jobArgs(spec, dir), ...this.runnerArgs(spec)];
+    const id = dir.split(/[\\/]/).pop()!;
+    this.log.info(`[${id}] start: stackseg ${args.join(' ')}`);
+    const worker = new WorkerProcess(this.cliPath, args, {
+      onProgress: (p) => { job.progress = p; this.changed.fire(dir); if (p.loss !== undefined && p.epoch !== undefined && p.epoch % 10 === 0) this.log.info(`[${id}] epoch ${p.epoch} loss ${p.loss.toFixed(4)}`); },
+      onLine: (line) => this.log.info(`[${id}] ${line}`),
+    });
+    const job: RunningJob = { dir, spec, worker, started: Date.now() };
+    this.running.set(dir, job);
+    this.rememberStack(spec.image);
+    this.changed.fire(dir);
+
+    const title = `StackSeg: ${spec.kind === 'segment' ? 'segmenting' : spec.kind === 'train' ? 'training' : 'training and segmenting'} with ${spec.model}`;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      token.onCancellationRequested(() => worker.cancel());
+      let last = 0;
+      const sub = this.onDidChange((d) => {
+        if (d !== dir || !job.progress) return;
+        const p = job.progress;
+        const overall = spec.kind === 'run' ? (p.phase === 'train' ? p.percent / 2 : p.phase === 'segment' ? 50 + p.percent / 2 : p.percent) : p.percent;
+        progress.report({ increment: Math.max(0, overall - last), message: p.message ?? p.phase });
+        last = Math.max(last, overall);
+      });
+      try { return await worker.done; } finally { sub.dispose(); }
+    });
+    this.running.delete(dir);
+    let record: JobRecord | undefined;
+    if (result.code !== 0) record = await markWorkerDied(dir, result);
+    record ??= await loadRecord(dir).catch(() => undefined);
+    this.changed.fire(dir);
+    this.log.info(`[${id}] ${record?.status ?? 'not started'}${record?.error ? `: ${record.error}` : ''}`);
+    if (!record) void vscode.window.showErrorMessage(`StackSeg: ${result.lastError ?? 'the job could not start'}`);
+    else if (record.status === 'failed') {
+      void vscode.window.showErrorMessage(`StackSeg job failed: ${record.error}`, 'Show Log').then((a) => a && vscode.commands.executeCommand('stackseg.showJobLog', dir));
+    }
+    return record;
+  }
+
+  cancel(dir: string): boolean {
+    const job = this.running.get(dir);
+    if (!job) return false;
+    job.worker.cancel();
+    return true;
+  }
+
+  private runnerArgs(spec: JobSpec): string[] {
+    const cfg = vscode.workspace.getConfiguration('stackseg', vscode.Uri.file(spec.image));
+    if (cfg.get<string>('runner', 'local') !== 'slurm' || spec.kind !== 'run') return [];
+    const s = (k: string) => cfg.get<string>(`slurm.${k}`, '');
+    const out = ['--runner', 'slurm', '--chunks', String(cfg.get<number>('slurm.chunks', 4))];
+    if (s('partition')) out.push('--partition', s('partition'));
+    if (s('account')) out.push('--account', s('account'));
+    if (s('timeLimit')) out.push('--time', s('timeLimit'));
+    if (s('nodePath')) out.push('--node-path', s('nodePath'));
+    const gpus = cfg.get<number>('slurm.gpus', 0);
+    if (gpus > 0) out.push('--gpus', String(gpus));
+    for (const a of cfg.get<string[]>('slurm.extraArgs', [])) out.push('--sbatch-arg', a);
+    return out;
+  }
+
+  /** Every job found in the workspace folders and beside stacks opened this session, newest first. */
+  async listAll(): Promise<JobRecord[]> {
+    const dirs = new Set<string>();
+    const found = await vscode.workspace.findFiles('**/*.stackseg/*/job.json', '**/node_modules/**', 2000);
+    for (const f of found) dirs.add(dirname(f.fsPath));
+    const records: JobRecord[] = [];
+    for (const d of dirs) { try { records.push(await loadRecord(d)); } catch { /* half-written or foreign */ } }
+    for (const stack of this.knownStacks) for (const r of await listJobs(stack)) if (!dirs.has(r.dir)) { dirs.add(r.dir); records.push(r); }
+    return records.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  async delete(dir: string): Promise<void> {
+    if (this.running.has(dir)) throw new Error('cancel the job before deleting it');
+    const record = await loadRecord(dir); // refuses folders that are not jobs
+    await fs.rm(record.dir, { recursive: true, force: true });
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    for (const j of this.running.values()) j.worker.cancel();
+    this.watcher.dispose();
+    this.changed.dispose();
+  }
+}

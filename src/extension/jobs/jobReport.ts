@@ -1,0 +1,65 @@
+// A job's report in an editor tab: status, parameters, timings, the loss curve and the per-slice metric plot.
+// Static HTML with inline SVG: the webview runs no script (CSP default-src 'none').
+
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { JobRecord } from '../../core/jobs/spec';
+import { loadRecord } from '../../core/jobs/store';
+import { lineChart } from './charts';
+import { formatDuration, paramSummary } from './jobsView';
+
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
+
+export async function showJobReport(dir: string): Promise<vscode.WebviewPanel> {
+  const record = await loadRecord(dir);
+  const panel = vscode.window.createWebviewPanel('stackseg.jobReport', `Job ${record.id}`, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+  const metrics = await fs.readFile(join(dir, 'metrics.json'), 'utf8').then(JSON.parse).catch(() => undefined);
+  const log = await fs.readFile(record.outputs.log, 'utf8').catch(() => '');
+  panel.webview.html = renderReport(record, metrics, log.split('\n').slice(-40).join('\n'), panel.webview.cspSource);
+  return panel;
+}
+
+export function renderReport(r: JobRecord, metrics: any, logTail: string, _cspSource: string): string {
+  const nonce = Math.random().toString(36).slice(2);
+  const rows: [string, unknown][] = [
+    ['status', r.status + (r.error ? ` — ${r.error}` : '')], ['model', `${r.spec.model} (${paramSummary(r)})`], ['image', r.spec.image],
+    ['labels', r.spec.labels ?? '—'], ['runner', `${r.runner}${r.backend ? ` · ${r.backend}` : ''}`], ['created', r.created],
+    ...Object.entries(r.timings).map(([k, v]) => [`time: ${k}`, formatDuration(v)] as [string, unknown]),
+    ['folder', r.dir],
+  ];
+  const charts: string[] = [];
+  const loss: number[] | undefined = metrics?.training?.lossCurve;
+  if (loss?.length) charts.push(lineChart('Training loss', [{ name: 'cross-entropy', values: loss, color: PALETTE[0] }], { xLabel: 'epoch', yLabel: 'loss', x0: 1 }));
+  const perSlice: { slice: number; classes: { truth: number; f1: number | null }[] }[] | undefined = metrics?.evaluation?.perSlice;
+  if (perSlice?.length) {
+    const truths = [...new Set(perSlice.flatMap((s) => s.classes.map((c) => c.truth)))];
+    charts.push(lineChart('F1 per slice', truths.map((t, i) => ({
+      name: `class ${t}`, color: PALETTE[(i + 1) % PALETTE.length],
+      values: perSlice.map((s) => s.classes.find((c) => c.truth === t)?.f1 ?? null),
+    })), { xLabel: 'slice', yLabel: 'F1', yMin: 0, yMax: 1, x0: perSlice[0].slice }));
+  }
+  const overall: { truth: number; pred: number; precision: number | null; recall: number | null; f1: number | null; iou: number | null }[] = metrics?.evaluation?.overall ?? [];
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
+  const classTable = overall.length ? `<h2>Against ground truth</h2><table><tr><th>pred → truth</th><th>precision</th><th>recall</th><th>F1</th><th>IoU</th></tr>${overall.map((c) => `<tr><td>${c.pred} → ${c.truth}</td><td>${f(c.precision)}</td><td>${f(c.recall)}</td><td>${f(c.f1)}</td><td>${f(c.iou)}</td></tr>`).join('')}</table>` : '';
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; img-src data:;">
+<style nonce="${nonce}">
+body{font-family:var(--vscode-font-family);font-size:var(--vscode-font-size);color:var(--vscode-foreground);padding:0 16px 24px}
+h1{font-size:1.3em;font-weight:600} h2{font-size:1.05em;margin-top:20px}
+table{border-collapse:collapse} td,th{padding:3px 12px 3px 0;text-align:left;vertical-align:top} th{color:var(--vscode-descriptionForeground);font-weight:normal}
+.k{color:var(--vscode-descriptionForeground)} svg{background:var(--vscode-editorWidget-background);border:1px solid var(--vscode-widget-border,transparent);margin:8px 16px 8px 0}
+svg .grid{stroke:var(--vscode-editorLineNumber-foreground);stroke-opacity:.25} svg text{fill:var(--vscode-foreground);font-size:11px}
+svg .title{font-weight:600;font-size:12px} svg .tick,svg .axis{fill:var(--vscode-descriptionForeground)}
+pre{background:var(--vscode-textCodeBlock-background);padding:8px;overflow:auto;max-height:320px;font-family:var(--vscode-editor-font-family)}
+.status-succeeded{color:var(--vscode-testing-iconPassed)} .status-failed{color:var(--vscode-testing-iconFailed)}
+</style><title>${esc(r.id)}</title></head><body>
+<h1>${esc(r.spec.kind)} · ${esc(r.spec.model)} <span class="status-${esc(r.status)}">${esc(r.status)}</span></h1>
+<table>${rows.map(([k, v]) => `<tr><td class="k">${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>
+${metrics?.training?.trainAccuracy !== undefined ? `<p>Accuracy on labeled pixels: ${(100 * metrics.training.trainAccuracy).toFixed(2)} %</p>` : ''}
+${charts.join('\n')}
+${classTable}
+<h2>Log (last lines)</h2><pre>${esc(logTail)}</pre>
+</body></html>`;
+}

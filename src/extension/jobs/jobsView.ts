@@ -1,0 +1,108 @@
+// The Jobs view: one node per stack, its jobs beneath with a status icon, model, parameter summary, duration,
+// progress and F1 when known. Rebuilt from job.json files, so it survives reloads.
+
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import type { JobRecord } from '../../core/jobs/spec';
+import { MODELS } from '../../core/models/registry';
+import type { JobManager } from './jobManager';
+
+type Node = { kind: 'stack'; image: string; jobs: JobRecord[] } | { kind: 'job'; record: JobRecord };
+
+const ICONS: Record<JobRecord['status'], [string, string?]> = {
+  queued: ['clock'], running: ['sync~spin', 'charts.blue'], succeeded: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'], cancelled: ['circle-slash', 'disabledForeground'],
+};
+
+export function paramSummary(r: JobRecord): string {
+  const p = r.spec.params;
+  switch (r.spec.model) {
+    case 'rf': return `${p.trees} trees, depth ${p.depth}`;
+    case 'kmeans': return `k=${p.k}`;
+    case 'threshold': return p.method === 'fixed' ? `value ${p.value}` : 'Otsu';
+    case 'msdnet': return `${p.layers} layers, ${p.epochs} epochs, lr ${p.learningRate}`;
+  }
+}
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '';
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m} min ${Math.round(seconds - 60 * m)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private records: JobRecord[] | undefined;
+  private readonly sub: vscode.Disposable;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly jobs: JobManager) {
+    // Coalesce bursts of progress events into at most a few refreshes a second.
+    this.sub = jobs.onDidChange(() => {
+      if (this.timer) return;
+      this.timer = setTimeout(() => { this.timer = undefined; this.records = undefined; this.emitter.fire(undefined); }, 250);
+    });
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (node?.kind === 'job') return [];
+    this.records ??= await this.jobs.listAll();
+    if (node?.kind === 'stack') return node.jobs.map((record) => ({ kind: 'job', record }));
+    const byStack = new Map<string, JobRecord[]>();
+    for (const r of this.records) byStack.set(r.spec.image, [...(byStack.get(r.spec.image) ?? []), r]);
+    return [...byStack].map(([image, jobs]) => ({ kind: 'stack', image, jobs }));
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'stack') {
+      const item = new vscode.TreeItem(basename(node.image), vscode.TreeItemCollapsibleState.Expanded);
+      item.resourceUri = vscode.Uri.file(node.image);
+      item.iconPath = vscode.ThemeIcon.File;
+      item.description = `${node.jobs.length} job${node.jobs.length === 1 ? '' : 's'}`;
+      item.contextValue = 'stack';
+      item.command = { command: 'vscode.openWith', title: 'Open', arguments: [vscode.Uri.file(node.image), 'stackseg.stackEditor'] };
+      return item;
+    }
+    const r = node.record;
+    const running = this.jobs.progressOf(r.dir);
+    const status = running ? 'running' : r.status;
+    const item = new vscode.TreeItem(`${MODELS[r.spec.model]?.title ?? r.spec.model} · ${r.spec.kind}`, vscode.TreeItemCollapsibleState.None);
+    const [icon, color] = ICONS[status];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    const f1 = r.summary?.meanF1;
+    const parts = [paramSummary(r)];
+    if (running) parts.push(`${running.phase} ${Math.round(running.percent)}%`);
+    else if (r.timings.total !== undefined) parts.push(formatDuration(r.timings.total));
+    if (f1 !== undefined && f1 !== null) parts.push(`F1 ${f1.toFixed(3)}`);
+    if (r.runner === 'slurm') parts.push('slurm');
+    item.description = parts.join(' · ');
+    item.tooltip = jobTooltip(r, status);
+    item.id = r.dir;
+    item.contextValue = `job.${status}${r.outputs.mask ? '.mask' : ''}${r.outputs.model ? '.model' : ''}`;
+    item.command = { command: 'stackseg.openJobReport', title: 'Open Job Report', arguments: [r.dir] };
+    return item;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+function jobTooltip(r: JobRecord, status: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${r.id}** — ${status}\n\n`);
+  md.appendMarkdown(`| | |\n|---|---|\n`);
+  const row = (k: string, v: unknown) => md.appendMarkdown(`| ${k} | ${String(v).replace(/\|/g, '\\|')} |\n`);
+  row('model', `${r.spec.model} (${paramSummary(r)})`);
+  row('image', r.spec.image);
+  if (r.spec.labels) row('labels', r.spec.labels);
+  row('runner', r.runner + (r.backend ? ` · ${r.backend}` : ''));
+  for (const [k, v] of Object.entries(r.timings)) row(k, formatDuration(v));
+  if (r.summary?.meanF1 !== undefined) row('mean F1', r.summary.meanF1?.toFixed(4));
+  if (r.error) row('error', r.error);
+  return md;
+}

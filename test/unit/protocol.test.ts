@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DTYPE_ARRAYS, isDType, parseWebviewMessage } from '../../src/protocol';
+
+const limits = { depth: 32 };
+
+function reason(raw: unknown, l = limits): string {
+  const r = parseWebviewMessage(raw, l);
+  if (r.ok) throw new Error(`accepted ${JSON.stringify(raw)}`);
+  return r.reason;
+}
+
+describe('parseWebviewMessage', () => {
+  it('accepts the well-formed messages and returns clean copies', () => {
+    expect(parseWebviewMessage({ type: 'ready' }, limits)).toEqual({ ok: true, message: { type: 'ready' } });
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 31, priority: 'prefetch' }, limits))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 31, priority: 'prefetch' } });
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 0, priority: 'show' }, limits))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 0, priority: 'show' } });
+    expect(parseWebviewMessage({ type: 'sliceShown', z: 3 }, limits)).toEqual({ ok: true, message: { type: 'sliceShown', z: 3 } });
+  });
+
+  it('rejects non-objects and unknown types', () => {
+    for (const raw of [null, undefined, 3, 'ready', [], [{ type: 'ready' }]]) expect(reason(raw)).toMatch(/must be an object/);
+    expect(reason({})).toMatch(/unknown message type/);
+    expect(reason({ type: 'deleteFile' })).toMatch(/unknown message type "deleteFile"/);
+    expect(reason({ type: 'toString' })).toMatch(/unknown message type/);
+    expect(reason({ type: '__proto__' })).toMatch(/unknown message type/);
+    expect(reason({ type: 7 })).toMatch(/unknown message type 7/);
+  });
+
+  it('rejects non-integer and out-of-range slice indices', () => {
+    for (const z of [1.5, NaN, Infinity, '3', null, undefined, true]) {
+      expect(reason({ type: 'requestSlice', z, priority: 'show' })).toMatch(/must be an integer/);
+      expect(reason({ type: 'sliceShown', z })).toMatch(/must be an integer/);
+    }
+    expect(reason({ type: 'requestSlice', z: 32, priority: 'show' })).toMatch(/outside 0\.\.31/);
+    expect(reason({ type: 'requestSlice', z: -1, priority: 'show' })).toMatch(/outside/);
+    expect(reason({ type: 'sliceShown', z: 1e9 })).toMatch(/outside/);
+    // No stack open (bad file): every index is out of range.
+    expect(reason({ type: 'requestSlice', z: 0, priority: 'show' }, { depth: 0 })).toMatch(/outside/);
+  });
+
+  it('rejects bad priorities and unexpected fields', () => {
+    expect(reason({ type: 'requestSlice', z: 1, priority: 'urgent' })).toMatch(/priority/);
+    expect(reason({ type: 'requestSlice', z: 1 })).toMatch(/priority/);
+    expect(reason({ type: 'ready', path: '/etc/passwd' })).toMatch(/unexpected field\(s\) path/);
+    expect(reason({ type: 'sliceShown', z: 1, extra: 1 })).toMatch(/unexpected/);
+  });
+});
+
+describe('dtype helpers', () => {
+  it('maps every dtype to a typed array of the right width', () => {
+    expect(DTYPE_ARRAYS.uint16.BYTES_PER_ELEMENT).toBe(2);
+    expect(DTYPE_ARRAYS.float64.BYTES_PER_ELEMENT).toBe(8);
+    expect(isDType('int8')).toBe(true);
+    expect(isDType('rgb')).toBe(false);
+    expect(isDType('constructor')).toBe(false);
+  });
+});
