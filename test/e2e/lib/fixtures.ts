@@ -1,0 +1,57 @@
+// Test data for the real-VS-Code suites, written with the project's own TIFF writer.
+// run.mjs bundles this file with esbuild (the suites are plain .mjs and cannot import TypeScript).
+import { promises as fsp } from 'node:fs';
+import { writeStack } from '../../../src/core/tiff/writer';
+
+/** A uint16 stack big enough to show slice-switch latency: a gradient plus a per-slice disc, so slices differ. */
+export async function writePerfStack(path: string, width = 2048, height = 2048, depth = 20): Promise<void> {
+  await writeStack(path, {
+    width, height, depth, dtype: 'uint16',
+    getSlice(z: number) {
+      const px = new Uint16Array(width * height);
+      const cx = width * (0.3 + 0.4 * (z / Math.max(1, depth - 1)));
+      const cy = height / 2;
+      const r2 = (Math.min(width, height) / 6) ** 2;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const inDisc = (x - cx) ** 2 + (y - cy) ** 2 < r2;
+          // Cheap hash noise keeps the histogram wide, like real detector data.
+          const noise = ((x * 73856093) ^ (y * 19349663) ^ (z * 83492791)) & 1023;
+          px[y * width + x] = (inDisc ? 40000 : 10000 + ((x + y) & 8191)) + noise;
+        }
+      }
+      return px;
+    },
+  }, { compression: 'none' });
+}
+
+/** Stand-in for ../shared/data/foam/hq.tif when the shared data is absent: float32 32 x 256 x 256 with round voids. */
+export async function writeSyntheticFoam(path: string, width = 256, height = 256, depth = 32): Promise<void> {
+  await writeStack(path, {
+    width, height, depth, dtype: 'float32',
+    getSlice(z: number) {
+      const px = new Float32Array(width * height);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const cellX = (x + z * 3) % 32 - 16;
+          const cellY = y % 32 - 16;
+          px[y * width + x] = cellX * cellX + cellY * cellY < 100 ? 0 : 0.02 + 0.0001 * ((x * 31 + y * 17 + z) % 50);
+        }
+      }
+      return px;
+    },
+  });
+}
+
+/**
+ * A file named .tif that no reader can open: a valid little-endian TIFF header whose first directory offset points
+ * far past the end of the file. The viewer must show an error message, not crash or hang.
+ */
+export async function writeBadTiff(path: string): Promise<void> {
+  const bytes = new Uint8Array(64);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x49, 0x49, 42, 0]);
+  view.setUint32(4, 0x7fff_0000, true);
+  for (let i = 8; i < bytes.length; i++) bytes[i] = (i * 37) & 0xff;
+  await fsp.writeFile(path, bytes);
+}

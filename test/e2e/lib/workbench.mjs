@@ -1,0 +1,105 @@
+// Driving the code-server workbench with Debian's Chromium through playwright-core: launch, open files in the
+// StackSeg custom editor (with retry when VS Code falls back to the text editor), reach the webview's inner frame.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.STACKSEG_CHROMIUM ?? '/usr/bin/chromium';
+
+/** A fresh Chromium profile and HOME inside `dir`; returns { context, page, close }. */
+export async function launchBrowser(dir) {
+  const profile = join(dir, 'chromium-profile');
+  const home = join(dir, 'chromium-home');
+  mkdirSync(profile, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    env: { ...process.env, HOME: home },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page, close: () => context.close().catch(() => {}) };
+}
+
+/** Opens the workbench for `workspace` (optionally with a payload) and waits until the explorer lists files. */
+export async function openWorkbench(page, url, workspace, payload) {
+  let target = `${url}/?folder=${encodeURIComponent(workspace)}`;
+  if (payload) target += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  await page.goto(target, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+}
+
+export async function waitForExplorerFile(page, name, timeout = 60_000) {
+  await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().waitFor({ timeout });
+}
+
+/** Runs a command by its palette label (F1, type, Enter). */
+export async function runCommand(page, label) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${label}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+export async function closeAllEditors(page) {
+  await runCommand(page, 'View: Close All Editors');
+  await page.waitForTimeout(300);
+}
+
+/** Quick Open (Ctrl+P) `name` and Enter; results take 3-10 s to appear the first time. */
+export async function quickOpen(page, name) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The inner frame (our HTML) of the visible webview: page -> iframe.webview.ready -> iframe#active-frame. */
+export async function viewerFrame(page, timeout = 30_000) {
+  const outer = page.locator('iframe.webview.ready:visible').last();
+  await outer.waitFor({ timeout });
+  const outerFrame = await (await outer.elementHandle()).contentFrame();
+  const inner = outerFrame.locator('iframe#active-frame');
+  await inner.waitFor({ state: 'attached', timeout });
+  return (await inner.elementHandle()).contentFrame();
+}
+
+/** Where VS Code put the file: 'custom' (a webview editor), 'text' (binary-file fallback), or null (not yet). */
+async function editorKind(page) {
+  // Webview iframes live in an overlay at workbench level, not inside the editor group.
+  const webview = await page.locator('iframe.webview.ready:visible').count();
+  if (webview > 0) return 'custom';
+  const fallback = await page.locator('.editor-group-container.active', { hasText: 'is either binary' }).count();
+  return fallback > 0 ? 'text' : null;
+}
+
+/**
+ * Opens `name` with Quick Open and waits for the StackSeg viewer. Opening before the extension's editor is
+ * registered falls back to the text editor ("...either binary or uses an unsupported text encoding"): then close
+ * and retry. Returns the viewer's inner frame.
+ */
+export async function openInStackViewer(page, name, { attempts = 4, log } = {}) {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    await quickOpen(page, name);
+    const until = Date.now() + 20_000;
+    let kind = null;
+    while (!kind && Date.now() < until) {
+      kind = await editorKind(page);
+      if (!kind) await page.waitForTimeout(200);
+    }
+    if (kind === 'custom') return viewerFrame(page);
+    log?.(`  ${name}: ${kind === 'text' ? 'opened in the text editor' : 'no editor appeared'} (attempt ${attempt}), retrying`);
+    await closeAllEditors(page);
+    await page.waitForTimeout(1500 * attempt);
+  }
+  throw new Error(`${name} did not open in the StackSeg custom editor after ${attempts} attempts`);
+}

@@ -1,0 +1,164 @@
+// UI suite: drives the installed extension in code-server through Chromium, using the viewer's test hooks
+// (data-testid attributes, document.body.dataset.shownSlice, window.__stacksegPerf) inside the webview frame.
+// Tests run in order on one page; each takes `ctx` = { page, shot(name), log, files: { foam, bad, perf, foamDepth } }.
+import assert from 'node:assert/strict';
+import { closeAllEditors, openInStackViewer, waitForExplorerFile } from './lib/workbench.mjs';
+
+const SLICE_RE = /^Slice (\d+) \/ (\d+)$/;
+const PIXEL_RE = /^x (\d+), y (\d+): \S+/;
+
+async function text(frame, testId) {
+  return ((await frame.locator(`[data-testid=${testId}]`).textContent()) ?? '').trim();
+}
+
+/** Waits until the viewer has painted slice z (0-based) and the status bar agrees. */
+async function waitForSlice(frame, z, depth, timeout = 10_000) {
+  await frame.waitForFunction((want) => document.body.dataset.shownSlice === String(want), z, { timeout })
+    .catch(async () => {
+      const shown = await frame.evaluate(() => document.body.dataset.shownSlice);
+      throw new Error(`expected slice ${z} shown, have ${shown}`);
+    });
+  assert.equal(await text(frame, 'status-slice'), `Slice ${z + 1} / ${depth}`);
+}
+
+async function shownSlice(frame) {
+  return Number(await frame.evaluate(() => document.body.dataset.shownSlice));
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function uiTests(ctx) {
+  const { page, shot, log, files } = ctx;
+  let frame; // the foam viewer's inner frame, shared by the tests that follow its opening
+  let depth = 0;
+
+  return [
+    {
+      name: 'workbench loads and lists the workspace files',
+      async fn() {
+        await waitForExplorerFile(page, files.foam);
+        await shot('01-workbench');
+      },
+    },
+    {
+      name: `${files.foam} opens in the StackSeg custom editor and paints a slice`,
+      async fn() {
+        frame = await openInStackViewer(page, files.foam, { log });
+        const canvas = frame.locator('[data-testid=viewer-canvas]');
+        await canvas.waitFor({ state: 'visible', timeout: 30_000 });
+        await frame.waitForFunction(() => document.body.dataset.shownSlice !== undefined, null, { timeout: 30_000 });
+        const status = await text(frame, 'status-slice');
+        const m = SLICE_RE.exec(status);
+        assert.ok(m, `status-slice "${status}" does not read "Slice k / n"`);
+        depth = Number(m[2]);
+        assert.equal(depth, files.foamDepth, 'depth in the status bar');
+        assert.equal(Number(m[1]), (await shownSlice(frame)) + 1, 'status slice agrees with the painted slice');
+        const box = await canvas.boundingBox();
+        assert.ok(box && box.width > 50 && box.height > 50, `canvas too small: ${JSON.stringify(box)}`);
+        const info = await text(frame, 'status-info');
+        assert.ok(info.length > 0, 'status-info is empty');
+        log(`  status: "${status}", info: "${info}"`);
+        await shot('02-foam-open');
+      },
+    },
+    {
+      name: 'End / ArrowDown / ArrowUp / PageDown / Home switch slices',
+      async fn() {
+        assert.ok(frame, 'viewer not open');
+        const canvas = frame.locator('[data-testid=viewer-canvas]');
+        await canvas.click({ position: { x: 5, y: 5 } }); // focus the webview
+        const last = depth - 1;
+        await page.keyboard.press('End');
+        await waitForSlice(frame, last, depth);
+        await page.keyboard.press('ArrowDown');
+        await waitForSlice(frame, last - 1, depth);
+        await page.keyboard.press('ArrowUp');
+        await waitForSlice(frame, last, depth);
+        await page.keyboard.press('PageDown');
+        await waitForSlice(frame, Math.max(0, last - 10), depth);
+        await shot('03-after-pagedown');
+        await page.keyboard.press('Home');
+        await waitForSlice(frame, 0, depth);
+        await page.keyboard.press('ArrowDown'); // already at the first slice: stays there
+        await page.waitForTimeout(300);
+        assert.equal(await shownSlice(frame), 0, 'ArrowDown below the first slice');
+      },
+    },
+    {
+      name: 'pixel readout follows the mouse',
+      async fn() {
+        assert.ok(frame, 'viewer not open');
+        const canvas = frame.locator('[data-testid=viewer-canvas]');
+        const box = await canvas.boundingBox();
+        const readAt = async (fx, fy) => {
+          await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy, { steps: 3 });
+          await page.waitForTimeout(150);
+          return text(frame, 'status-pixel');
+        };
+        const a = await readAt(0.5, 0.5);
+        const b = await readAt(0.3, 0.6);
+        log(`  readouts: "${a}" then "${b}"`);
+        assert.match(a, PIXEL_RE);
+        assert.match(b, PIXEL_RE);
+        assert.notEqual(a, b, 'the readout did not change when the mouse moved');
+        const [, ax] = PIXEL_RE.exec(a);
+        const [, bx] = PIXEL_RE.exec(b);
+        assert.ok(Number(bx) < Number(ax), `x should decrease moving left (${ax} -> ${bx})`);
+        await shot('04-pixel-readout');
+      },
+    },
+    {
+      name: 'a corrupt .tif shows an error message in the viewer',
+      async fn() {
+        await closeAllEditors(page);
+        const bad = await openInStackViewer(page, files.bad, { log });
+        const err = bad.locator('[data-testid=error-message]');
+        await err.waitFor({ state: 'visible', timeout: 20_000 });
+        const message = ((await err.textContent()) ?? '').trim();
+        log(`  error shown: "${message.slice(0, 160)}"`);
+        assert.ok(message.length > 10, 'error message is empty');
+        assert.ok(message.includes(files.bad), `error message does not name the file ${files.bad}`);
+        await shot('05-bad-tiff');
+      },
+    },
+    {
+      name: 'perf: key-driven slice switches on a 2048 x 2048 uint16 stack (p95 goal <= 50 ms)',
+      skip: files.perf ? undefined : 'perf stack not generated (--no-perf)',
+      async fn() {
+        await closeAllEditors(page);
+        const perf = await openInStackViewer(page, files.perf, { log });
+        await perf.locator('[data-testid=viewer-canvas]').waitFor({ state: 'visible', timeout: 30_000 });
+        await perf.waitForFunction(() => document.body.dataset.shownSlice !== undefined, null, { timeout: 60_000 });
+        const perfDepth = Number(SLICE_RE.exec(await text(perf, 'status-slice'))?.[2]);
+        assert.equal(perfDepth, files.perfDepth);
+        await perf.locator('[data-testid=viewer-canvas]').click({ position: { x: 5, y: 5 } });
+        await page.keyboard.press('End');
+        await waitForSlice(perf, perfDepth - 1, perfDepth, 30_000);
+        await page.waitForTimeout(500); // let prefetch settle, as a user would pause before stepping
+        await perf.evaluate(() => { window.__stacksegPerf.switches.length = 0; });
+        const presses = 30;
+        let z = perfDepth - 1;
+        for (let i = 0; i < presses; i++) {
+          const down = i < perfDepth - 1;
+          await page.keyboard.press(down ? 'ArrowDown' : 'ArrowUp');
+          z += down ? -1 : 1;
+          await waitForSlice(perf, z, perfDepth, 30_000);
+          await page.waitForTimeout(60);
+        }
+        const switches = await perf.evaluate(() => window.__stacksegPerf.switches.slice());
+        await shot('06-perf');
+        assert.ok(switches.length >= presses * 0.9, `only ${switches.length} switches recorded for ${presses} presses`);
+        const sorted = switches.slice().sort((a, b) => a - b);
+        const p50 = percentile(sorted, 50);
+        const p95 = percentile(sorted, 95);
+        const verdict = p95 <= 50 ? 'meets' : 'MISSES';
+        log(`  PERF slice switch 2048x2048 uint16: n=${sorted.length} p50=${p50.toFixed(1)} ms p95=${p95.toFixed(1)} ms max=${sorted.at(-1).toFixed(1)} ms (${verdict} the p95 <= 50 ms goal)`);
+        ctx.metrics.sliceSwitch = { n: sorted.length, p50, p95, max: sorted.at(-1) };
+      },
+    },
+  ];
+}
