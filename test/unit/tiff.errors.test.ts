@@ -72,3 +72,38 @@ describe('bad TIFF files are refused with a clear message', () => {
     await stack.close();
   });
 });
+
+describe('corrupted files never escape as anything but StackSegError', () => {
+  it('random byte flips in the directories of a valid stack', async () => {
+    const { writeStack } = await import('../../src/core/tiff');
+    const { readFileSync } = await import('node:fs');
+    const good = join(dir, 'good.tif');
+    const pixels = (z: number) => Uint16Array.from({ length: 24 * 16 }, (_, i) => (i * 31 + z) & 0xffff);
+    await writeStack(good, { width: 24, height: 16, depth: 4, dtype: 'uint16', getSlice: pixels }, { compression: 'deflate' });
+    const original = readFileSync(good);
+    let seed = 12345;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const path = join(dir, 'fuzz.tif');
+    const outcomes = { ok: 0, refused: 0 };
+    for (let trial = 0; trial < 300; trial++) {
+      const bytes = Buffer.from(original);
+      // Flip bytes in the header/first directory, or anywhere in the file.
+      for (let k = 0; k < 1 + rand(3); k++) bytes[trial % 2 ? rand(200) : rand(bytes.length)] = rand(256);
+      writeFileSync(path, bytes);
+      try {
+        const stack = await openStack(path);
+        try {
+          for (let z = 0; z < stack.info.depth; z++) await stack.readSlice(z);
+        } finally {
+          await stack.close();
+        }
+        outcomes.ok++;
+      } catch (e) {
+        if (!(e instanceof StackSegError)) throw new Error(`trial ${trial}: ${String(e)}`);
+        expect(e.file).toBe(path);
+        outcomes.refused++;
+      }
+    }
+    expect(outcomes.refused).toBeGreaterThan(20);
+  });
+});

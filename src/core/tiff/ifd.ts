@@ -126,6 +126,7 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
     if (next + (big ? 8 : 2) > src.size) fail(`truncated file: directory of page ${index} at byte ${next} lies past the end of the file (${src.size} bytes)`, 'the file was not fully written or copied; copy it again', index);
     const countBuf = src.read(next, big ? 8 : 2);
     const n = big ? u64(countBuf, 0) : u16(countBuf, 0);
+    if (n === 0 || n > 4096) fail(`the directory of page ${index} has ${n} entries`, 'the file is corrupt; re-save it with ImageJ/Fiji or tifffile', index);
     const dirBytes = n * entrySize + (big ? 8 : 4);
     const dir = src.read(next + (big ? 8 : 2), dirBytes);
     if (dir.length < dirBytes) fail(`truncated file: directory of page ${index} is cut short at the end of the file`, 'the file was not fully written or copied; copy it again', index);

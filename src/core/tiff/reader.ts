@@ -66,7 +66,8 @@ export class TiffStack implements SliceSource {
       return new TiffStack(info, table, src, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
     } catch (e) {
       await src.close();
-      throw e;
+      if (e instanceof StackSegError) throw e;
+      throw new StackSegError(`cannot read the TIFF directories (${(e as Error).message ?? String(e)})`, { file: path, hint: 'the file is damaged or not a TIFF; re-save it' });
     }
   }
 
@@ -106,7 +107,11 @@ export class TiffStack implements SliceSource {
 
   /** One decode per slice at a time; the result goes into the cache (when enabled). */
   private decode(z: number): Promise<PixelArray> {
-    const decoding = this.decodePage(z).then((a) => {
+    const decoding = this.decodePage(z).catch((e: unknown) => {
+      if (e instanceof StackSegError) throw e;
+      // zlib, RangeError from inconsistent sizes, ...: corrupt pixel data, reported as such.
+      throw new StackSegError(`page ${z} has corrupt ${this.info.compression} pixel data (${(e as Error).message ?? String(e)})`, { file: this.info.path, page: z, hint: 'the file is damaged; re-save or copy it again' });
+    }).then((a) => {
       if (this.cache.capacityBytes > 0 && !this.closed) this.cache.set(z, a);
       return a;
     }).finally(() => this.inflight.delete(z));

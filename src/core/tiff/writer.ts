@@ -31,7 +31,7 @@ export interface WriteOptions {
 const BITS: Record<DType, [bits: number, format: number]> = {
   uint8: [8, 1], int8: [8, 2], uint16: [16, 1], int16: [16, 2], uint32: [32, 1], int32: [32, 2], float32: [32, 3], float64: [64, 3],
 };
-const ARRAY_TYPES: Record<DType, Function> = {
+const ARRAY_TYPES: Record<DType, new (length: number) => PixelArray> = {
   uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array,
   int32: Int32Array, float32: Float32Array, float64: Float64Array,
 };
