@@ -10,9 +10,10 @@ const USAGE = `usage: stackseg <command> [options]
 
   info    <image>                                      stack dimensions, dtype, compression as JSON
   train   --image I --labels L --model rf|kmeans|threshold|msdnet [--set key=value]... [--out JOBDIR]
-  segment --job JOBDIR --image I [--slices a:b] [--out MASK] [--truth T [--class 2=1]...]
+  segment --job JOBDIR --image I [--slices a:b] [--out MASK | --dir NEWJOBDIR] [--truth T [--class 2=1]...]
   run     --image I --labels L --model M [--set key=value]... [--out JOBDIR] [--truth T [--class 2=1]...]
-  eval    --pred MASK --truth T [--class 2=1]...        per-class and mean F1/IoU, per-slice table
+  eval    --pred MASK|--job JOBDIR --truth T [--class 2=1]...   per-class and mean F1/IoU, per-slice table
+                                                       (with --job: recorded in the job's metrics.json)
   sample  --out DIR [--size WxHxD] [--seed N]           writes the demo stack, its labels and truth
   params  [model]                                      lists models and their parameters with defaults
 
@@ -34,7 +35,7 @@ const OPTIONS = {
   size: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   runner: { type: 'string' }, chunks: { type: 'string' }, partition: { type: 'string' }, account: { type: 'string' },
   time: { type: 'string' }, gpus: { type: 'string' }, 'sbatch-arg': { type: 'string', multiple: true },
-  'node-path': { type: 'string' }, detach: { type: 'boolean' },
+  'node-path': { type: 'string' }, detach: { type: 'boolean' }, dir: { type: 'string' },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {

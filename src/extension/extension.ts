@@ -2,16 +2,22 @@
 
 import * as vscode from 'vscode';
 import type { StackSegApi } from './api';
+import { registerJobs } from './jobs';
 import { StackEditorProvider } from './stackEditorProvider';
 
 export type { StackSegApi } from './api';
 
-export function activate(context: vscode.ExtensionContext): StackSegApi {
+export function activate(context: vscode.ExtensionContext): StackSegApi & { listJobs(): Promise<unknown[]> } {
   const log = vscode.window.createOutputChannel('StackSeg', { log: true });
   context.subscriptions.push(log);
   const { provider, registration } = StackEditorProvider.register(context, log);
   context.subscriptions.push(registration);
-  return provider.api();
+  const jobs = registerJobs(context, log);
+  return {
+    ...provider.api(),
+    // For tests inside the extension host: the jobs this window knows, read from job.json files.
+    listJobs: () => jobs.listAll(),
+  };
 }
 
 export function deactivate(): void {

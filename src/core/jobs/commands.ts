@@ -9,7 +9,7 @@ import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from 
 import { makeSample } from '../sample';
 import { openStack } from '../tiff';
 import { writeStack } from '../tiff/writer';
-import { runJob, validateJobInputs } from './engine';
+import { recordEvaluation, runJob, validateJobInputs } from './engine';
 import { mergeChunks } from './merge';
 import { cancelSlurmJob, loadSlurmState, refreshSlurmJob, retryFailedChunks, submitSlurmJob, type SlurmOptions } from './runners/slurm';
 import { evaluateFiles } from './evaluate';
@@ -17,7 +17,7 @@ import { openImage, parseSliceRange } from './inputs';
 import { loadSegmenter } from '../models';
 import { writeSegmentation } from './segmentation';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
-import { defaultJobDir, loadRecord } from './store';
+import { defaultJobDir, JobLog, loadRecord, saveRecord } from './store';
 
 export interface CliContext {
   values: Record<string, string | boolean | string[] | undefined>;
@@ -172,7 +172,8 @@ export async function commandSegment(c: CliContext) {
     slices: parseSliceRange(str(c, 'slices'), info.depth),
     truth: str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined, classMap: parseClassMap(list(c, 'class')),
   };
-  return runAndSummarise(spec, c);
+  const into = str(c, 'dir');
+  return runAndSummarise(spec, { ...c, values: { ...c.values, out: into } });
 }
 
 /** `segment --out MASK`: just the mask (a Slurm chunk, a quick check), no job folder of its own. */
@@ -195,7 +196,21 @@ async function segmentToFile(c: CliContext, jobDir: string, imagePath: string, o
 }
 
 export async function commandEval(c: CliContext) {
-  return evaluateFiles(need(c, 'pred', 'eval'), need(c, 'truth', 'eval'), parseClassMap(list(c, 'class')));
+  const jobDir = str(c, 'job') ? resolve(str(c, 'job')!) : undefined;
+  const record = jobDir ? await loadRecord(jobDir) : undefined;
+  if (record && !record.outputs.mask) throw new StackSegError('this job has no mask to evaluate', { file: jobDir, hint: 'segment first' });
+  const pred = record?.outputs.mask ?? need(c, 'pred', 'eval');
+  const report = await evaluateFiles(pred, need(c, 'truth', 'eval'), parseClassMap(list(c, 'class')));
+  if (record) {
+    // Recorded in the job: metrics.json gains the evaluation, job.json its summary.
+    record.spec.truth = report.truth;
+    record.spec.classMap = parseClassMap(list(c, 'class'));
+    const log = await JobLog.open(record.outputs.log);
+    await recordEvaluation(record, report, log);
+    await log.close();
+    await saveRecord(record);
+  }
+  return report;
 }
 
 export async function commandParams(c: CliContext) {

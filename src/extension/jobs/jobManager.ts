@@ -35,6 +35,8 @@ export class JobManager implements vscode.Disposable {
     if (!this.knownStacks.has(fsPath)) { this.knownStacks.add(fsPath); this.changed.fire(undefined); }
   }
 
+  refresh(): void { this.changed.fire(undefined); }
+
   isRunning(dir: string): boolean { return this.running.has(dir); }
   progressOf(dir: string): JobProgress | undefined { return this.running.get(dir)?.progress; }
   runningJobs(): RunningJob[] { return [...this.running.values()]; }

@@ -18,3 +18,14 @@ export function trainArgs(spec: JobSpec, jobDir: string, kind: 'train' | 'run' =
   return [kind, '--image', spec.image, ...(spec.labels ? ['--labels', spec.labels] : []), '--model', spec.model,
     ...paramArgs(spec), '--out', jobDir, ...(kind === 'run' ? common(spec) : []), '--progress', 'json'];
 }
+
+/** Arguments for a segment job (a new job folder jobDir) with the model trained in spec.modelFrom. */
+export function segmentArgs(spec: JobSpec, jobDir: string): string[] {
+  return ['segment', '--job', spec.modelFrom!, '--image', spec.image, '--dir', jobDir,
+    ...(spec.slices ? ['--slices', `${spec.slices[0]}:${spec.slices[1]}`] : []), ...common(spec), '--progress', 'json'];
+}
+
+/** Arguments for any job kind. */
+export function jobArgs(spec: JobSpec, jobDir: string): string[] {
+  return spec.kind === 'segment' ? segmentArgs(spec, jobDir) : trainArgs(spec, jobDir);
+}

@@ -1,0 +1,71 @@
+// Tasks of type "stackseg": training and segmentation from tasks.json and "Run Task". Executed as a process
+// (the extension host's Node running the bundled CLI), never through a shell.
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import { jobArgs } from '../../core/jobs/runners/args';
+import type { JobSpec } from '../../core/jobs/spec';
+import { defaultJobDir, stackStem } from '../../core/jobs/store';
+import { MODEL_KINDS, resolveParams, type ModelKind } from '../../core/models/registry';
+
+export interface StacksegTaskDefinition extends vscode.TaskDefinition {
+  type: 'stackseg';
+  command: 'run' | 'train' | 'segment';
+  image: string;
+  labels?: string;
+  model?: ModelKind;
+  params?: Record<string, string | number | boolean>;
+  /** For command "segment": the job folder with the trained model. */
+  job?: string;
+  truth?: string;
+  classMap?: Record<string, number>;
+}
+
+export class StacksegTaskProvider implements vscode.TaskProvider {
+  static readonly type = 'stackseg';
+
+  constructor(private readonly cliPath: string, private readonly openStacks: () => string[]) {}
+
+  provideTasks(): vscode.Task[] {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return [];
+    return this.openStacks().filter((image) => existsSync(`${stackStem(image)}.labels.tif`)).map((image) =>
+      this.build({ type: 'stackseg', command: 'run', image, labels: `${stackStem(image)}.labels.tif`, model: 'rf' }, folder));
+  }
+
+  resolveTask(task: vscode.Task): vscode.Task | undefined {
+    const def = task.definition as StacksegTaskDefinition;
+    const folder = typeof task.scope === 'object' ? task.scope : vscode.workspace.workspaceFolders?.[0];
+    return folder ? this.build(def, folder, task.name) : undefined;
+  }
+
+  /** Validates the definition (same rules as the CLI) and makes a process task; invalid definitions fail clearly. */
+  build(def: StacksegTaskDefinition, folder: vscode.WorkspaceFolder, name?: string): vscode.Task {
+    const abs = (p?: string) => (p === undefined ? undefined : isAbsolute(p) ? p : join(folder.uri.fsPath, p));
+    const model = def.model ?? 'rf';
+    let args: string[];
+    let problem: string | undefined;
+    try {
+      if (!MODEL_KINDS.includes(model)) throw new Error(`unknown model "${model}" (valid: ${MODEL_KINDS.join(', ')})`);
+      const spec: JobSpec = {
+        kind: def.command, model, params: resolveParams(model, def.params ?? {}), image: abs(def.image)!,
+        labels: abs(def.labels), truth: abs(def.truth), modelFrom: abs(def.job),
+        classMap: def.classMap ? Object.fromEntries(Object.entries(def.classMap).map(([k, v]) => [Number(k), v])) : undefined,
+      };
+      if (spec.kind === 'segment' && !spec.modelFrom) throw new Error('a "segment" task needs "job" (the folder of a trained model)');
+      args = jobArgs(spec, defaultJobDir(spec));
+    } catch (e) {
+      problem = (e as Error).message;
+      args = [];
+    }
+    const execution = problem
+      ? new vscode.ProcessExecution(process.execPath, ['-e', `console.error(${JSON.stringify(`stackseg task: ${problem}`)}); process.exit(2)`], { env: { ELECTRON_RUN_AS_NODE: '1' } })
+      : new vscode.ProcessExecution(process.execPath, [this.cliPath, ...args], { env: { ELECTRON_RUN_AS_NODE: '1' } });
+    const label = name ?? `${def.command} ${model}: ${def.image.split(/[\\/]/).pop()}`;
+    const task = new vscode.Task(def, folder, label, 'stackseg', execution, []);
+    task.group = def.command === 'segment' ? vscode.TaskGroup.Test : vscode.TaskGroup.Build;
+    task.detail = problem ? `invalid: ${problem}` : `stackseg ${args.slice(0, 6).join(' ')} …`;
+    return task;
+  }
+}
