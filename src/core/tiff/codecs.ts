@@ -6,21 +6,26 @@ import { inflate, inflateRaw, inflateSync, inflateRawSync } from 'node:zlib';
 const inflateAsync = promisify(inflate);
 const inflateRawAsync = promisify(inflateRaw);
 
-/** Inflates zlib (or raw deflate) data; returns the decoded bytes (may be shorter/longer than expected). */
-export function inflateChunk(src: Uint8Array): Uint8Array {
+/**
+ * Inflates zlib (or raw deflate) data; returns the decoded bytes (may be shorter/longer than expected).
+ * chunkSize = the expected size: zlib then fills one buffer instead of concatenating 16 KB pieces (a copy).
+ */
+export function inflateChunk(src: Uint8Array, expectedBytes = 0): Uint8Array {
+  const opts = { chunkSize: Math.max(1024, expectedBytes + 64) };
   try {
-    return inflateSync(src);
+    return inflateSync(src, opts);
   } catch {
-    return inflateRawSync(src);
+    return inflateRawSync(src, opts);
   }
 }
 
 /** inflateChunk on the libuv thread pool. */
-export async function inflateChunkAsync(src: Uint8Array): Promise<Uint8Array> {
+export async function inflateChunkAsync(src: Uint8Array, expectedBytes = 0): Promise<Uint8Array> {
+  const opts = { chunkSize: Math.max(1024, expectedBytes + 64) };
   try {
-    return await inflateAsync(src);
+    return await inflateAsync(src, opts);
   } catch {
-    return inflateRawAsync(src);
+    return inflateRawAsync(src, opts);
   }
 }
 

@@ -174,7 +174,11 @@ export class TiffStack implements SliceSource {
     if (deflated) {
       let total = 0;
       for (const c of raw) total += c.length;
-      raw = count > 1 && total / count >= 256 * 1024 ? await Promise.all(raw.map(inflateChunkAsync)) : raw.map(inflateChunk);
+      const tw = t.tileWidth[z];
+      const expected = (tw ? tw * t.tileHeight[z] : w * t.rowsPerStrip[z]) * bps;
+      raw = count > 1 && total / count >= 256 * 1024
+        ? await Promise.all(raw.map((c) => inflateChunkAsync(c, expected)))
+        : raw.map((c) => inflateChunk(c, expected));
     }
     const decode = (chunk: Uint8Array, target: Uint8Array): void => {
       if (deflated) target.set(chunk.length > target.length ? chunk.subarray(0, target.length) : chunk);
@@ -236,7 +240,7 @@ export class TiffStack implements SliceSource {
     if (sum === 0) return chunks.fill(new Uint8Array(0));
     if (hi - lo <= sum * 1.25 + 65536) {
       const span = Buffer.allocUnsafe(hi - lo);
-      const n = await this.src.readInto(span, 0, span.length, lo);
+      const n = await this.src.readIntoFast(span, 0, span.length, lo);
       for (let i = 0; i < count; i++) {
         const o = offs[start + i] - lo;
         chunks[i] = lens[start + i] === 0 ? new Uint8Array(0) : span.subarray(o, Math.min(o + lens[start + i], n));

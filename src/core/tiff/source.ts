@@ -6,6 +6,7 @@ import { readSync, promises as fsp } from 'node:fs';
 
 const BLOCK = 4 * 1024;
 const YIELD_AFTER_MS = 10;
+const SYNC_READ_MAX = 256 * 1024;
 const MAX_BLOCKS = 16;
 
 export class FileBytes {
@@ -44,6 +45,21 @@ export class FileBytes {
       await new Promise((resolve) => setImmediate(resolve));
       this.lastYield = performance.now();
     }
+  }
+
+  /**
+   * Like readInto, but small reads (compressed strips of a few KB) are done synchronously: a thread-pool hop
+   * costs more CPU than the read itself, and blocks for at most a fraction of a millisecond from the page cache.
+   */
+  async readIntoFast(target: Uint8Array, targetOffset: number, length: number, position: number): Promise<number> {
+    if (length > SYNC_READ_MAX) return this.readInto(target, targetOffset, length, position);
+    let done = 0;
+    while (done < length) {
+      const got = readSync(this.handle.fd, target, targetOffset + done, length - done, position + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return done;
   }
 
   /** Small metadata reads (IFD entries, tag arrays) through the block cache, synchronous. Returns fewer bytes at EOF. */
