@@ -169,8 +169,11 @@ export class ViewerController {
     this.image.draw(pixels, info.dtype, this.window);
     this.perf.draws.push(performance.now() - t0);
     if (this.perf.draws.length > 1000) this.perf.draws.splice(0, 500);
+    if (this.shown < 0) {
+      this.dom.loading.hidden = true;
+      this.dom.canvas.classList.remove('empty');
+    }
     this.shown = z;
-    this.dom.loading.hidden = true;
     document.body.dataset.shownSlice = String(z);
     this.dom.statusSlice.textContent = formatSliceStatus(z, info.depth);
     this.refreshPixelStatus();

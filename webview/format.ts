@@ -37,8 +37,8 @@ export function formatZoom(scale: number, devicePixelRatio = 1): string {
   return `${pct >= 10 ? Math.round(pct) : pct.toFixed(1)}%`;
 }
 
-/** Window bound for the min/max inputs: integers for integer data, up to 6 significant digits for floats. */
+/** Window bound for the min/max inputs: integers for integer data, 4 significant digits for floats. */
 export function formatLevel(v: number, dtype: DType): string {
   if (!isFloat(dtype)) return String(Math.round(v));
-  return String(Number(v.toPrecision(6)));
+  return String(Number(v.toPrecision(4)));
 }

@@ -61,12 +61,13 @@ export class SliceStore {
 
 /**
  * Neighbours to prefetch after showing slice z when the user moves by `step` (signed; 0 = no direction yet):
- * one and two steps ahead in the direction of travel, then the adjacent slices either side.
- * Only indices inside 0..depth-1, without z itself or duplicates.
+ * one, two and three steps ahead in the direction of travel (three so a held key does not outrun the host),
+ * then the adjacent slices either side. Only indices inside 0..depth-1, without z itself or duplicates.
  */
 export function prefetchPlan(z: number, step: number, depth: number): number[] {
   const dir = step === 0 ? 1 : step;
-  const candidates = [z + dir, z + 2 * dir, z + Math.sign(dir), z + 2 * Math.sign(dir), z - Math.sign(dir)];
+  const unit = Math.sign(dir);
+  const candidates = [z + dir, z + 2 * dir, z + 3 * dir, z + unit, z + 2 * unit, z - unit];
   const out: number[] = [];
   for (const c of candidates) {
     if (c >= 0 && c < depth && c !== z && !out.includes(c)) out.push(c);

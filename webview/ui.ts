@@ -88,7 +88,7 @@ export function buildViewerDom(parent: HTMLElement): ViewerDom {
   ]);
   toolbar.setAttribute('role', 'toolbar');
 
-  const canvas = el('canvas', { className: 'image', testId: 'viewer-canvas' });
+  const canvas = el('canvas', { className: 'image empty', testId: 'viewer-canvas' });
   canvas.tabIndex = 0;
   canvas.setAttribute('aria-label', 'Image slice. Up/Down: next/previous slice, PageUp/PageDown: 10 slices, Home/End: first/last, Ctrl+wheel: zoom, drag: pan.');
   const loading = el('div', { className: 'loading' }, [custom('vscode-progress-ring'), el('span', { text: 'Opening stack…' })]);

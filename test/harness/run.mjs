@@ -133,6 +133,10 @@ try {
     await page.mouse.up();
     const after = await page.evaluate(() => document.querySelector('[data-testid=viewer-canvas]').style.transform);
     check('drag pans', before !== after, `${before} -> ${after}`);
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.click('[data-testid=btn-fit]');
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(outDir, 'float32-narrow.png') });
     report.zoomAfterCtrlWheel = zoom;
     check('no console/CSP errors (float32)', consoleErrors.length === 0, consoleErrors.join(' | '));
     await page.close();

@@ -3,7 +3,7 @@ import { applyWindow, buildLut, grayWord, windowGray } from '../../webview/lut';
 import { autoWindow, computeHistogram, displayBins, percentile } from '../../webview/stats';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, MAX_SCALE } from '../../webview/zoom';
 import { clampSlice, prefetchPlan, SliceStore } from '../../webview/sliceStore';
-import { formatInfo, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
+import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
 
 const gray = (word: number) => word & 0xff;
 
@@ -174,9 +174,9 @@ describe('slice store and prefetch', () => {
   });
 
   it('plans neighbours ahead in the direction of travel, inside the stack', () => {
-    expect(prefetchPlan(5, 1, 32)).toEqual([6, 7, 4]);
-    expect(prefetchPlan(5, -1, 32)).toEqual([4, 3, 6]);
-    expect(prefetchPlan(20, 10, 32)).toEqual([30, 21, 22, 19]);
+    expect(prefetchPlan(5, 1, 32)).toEqual([6, 7, 8, 4]);
+    expect(prefetchPlan(5, -1, 32)).toEqual([4, 3, 2, 6]);
+    expect(prefetchPlan(10, 10, 32)).toEqual([20, 30, 11, 12, 9]);
     expect(prefetchPlan(31, 1, 32)).toEqual([30]);
     expect(prefetchPlan(0, 0, 1)).toEqual([]);
     expect(clampSlice(40, 32)).toBe(31);
@@ -192,5 +192,7 @@ describe('status text', () => {
     expect(formatInfo({ width: 256, height: 256, depth: 32, dtype: 'float32' })).toBe('256 × 256 × 32 float32');
     expect(formatValue(1.5e-7, 'float64')).toBe('1.500e-7');
     expect(formatZoom(0.5, 2)).toBe('100%');
+    expect(formatLevel(-0.133849, 'float32')).toBe('-0.1338');
+    expect(formatLevel(1234.6, 'uint16')).toBe('1235');
   });
 });
