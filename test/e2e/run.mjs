@@ -7,7 +7,7 @@
 // Options: --no-build (use dist/ as is), --no-perf (skip the 2048x2048 stack), --only=ui|host, --keep (keep .e2e/run-*)
 // Env: STACKSEG_E2E_TIMEOUT_S (default 420), STACKSEG_CODE_SERVER, STACKSEG_CHROMIUM, STACKSEG_FOAM_DIR.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -51,10 +51,23 @@ const watchdog = setTimeout(async () => {
   await finish();
 }, timeoutS * 1000);
 
-function run(cmd, cmdArgs, what) {
+function run(cmd, cmdArgs, what, cwd = repoRoot) {
   const started = Date.now();
-  execFileSync(cmd, cmdArgs, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(cmd, cmdArgs, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
   log(`${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+/**
+ * Snapshot of the built extension (what the .vsix holds) in the run dir: packaging and the host suite then read a
+ * consistent copy even when someone rebuilds dist/ in the same checkout meanwhile.
+ */
+function stageExtension() {
+  const dir = join(runDir, 'extension');
+  mkdirSync(dir, { recursive: true });
+  for (const entry of ['package.json', '.vscodeignore', 'README.md', 'LICENSE', 'dist', 'media']) {
+    if (existsSync(join(repoRoot, entry))) cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
+  }
+  return dir;
 }
 
 /** Locates the foam benchmark data: ../shared/data/foam beside the checkout (CI clones keep that layout). */
@@ -128,7 +141,7 @@ async function uiSuite(page, files) {
 }
 
 /** Runs test/e2e/hostSuite inside the extension host and collects its results file. */
-async function hostSuite(page, ws) {
+async function hostSuite(page, ws, extDir) {
   const resultFile = join(ws, '.stackseg-e2e', 'host-results.json');
   rmSync(resultFile, { force: true });
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
@@ -136,7 +149,7 @@ async function hostSuite(page, ws) {
   page.on('console', (m) => consoleLines.push(m.text()));
   const started = Date.now();
   await openWorkbench(page, server.url, ws, [
-    ['extensionDevelopmentPath', remote(repoRoot)],
+    ['extensionDevelopmentPath', remote(extDir)],
     ['extensionTestsPath', remote(join(repoRoot, 'test/e2e/hostSuite/index.js'))],
   ]);
   const until = Date.now() + 120_000;
@@ -178,9 +191,11 @@ async function main() {
   mkdirSync(shotsDir, { recursive: true });
   const bin = ensureCodeServer(repoRoot, log);
   if (!args.has('--no-build')) run('npm', ['run', '--silent', 'build'], 'built dist/');
+  const extDir = stageExtension();
   const vsix = join(runDir, 'stackseg.vsix');
   // --allow-missing-repository / --skip-license: vsce would otherwise stop and ask on stdin.
-  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], `packaged ${basename(vsix)}`);
+  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix],
+    `packaged ${basename(vsix)}`, extDir);
   const { ws, files } = await makeWorkspace();
   installExtension(bin, runDir, vsix);
   writeUserSettings();
@@ -190,7 +205,7 @@ async function main() {
   if (only !== 'host') await uiSuite(browser.page, files);
   if (only !== 'ui') {
     await browser.page.close().catch(() => {}); // one workbench at a time: Chromium takes ~1.2 GB per window
-    await hostSuite(await browser.context.newPage(), ws);
+    await hostSuite(await browser.context.newPage(), ws, extDir);
   }
 }
 

@@ -2,7 +2,7 @@
 // (data-testid attributes, document.body.dataset.shownSlice, window.__stacksegPerf) inside the webview frame.
 // Tests run in order on one page; each takes `ctx` = { page, shot(name), log, files: { foam, bad, perf, foamDepth } }.
 import assert from 'node:assert/strict';
-import { closeAllEditors, openInStackViewer, waitForExplorerFile } from './lib/workbench.mjs';
+import { closeAllEditors, openInStackViewer, waitForContributions, waitForExplorerFile } from './lib/workbench.mjs';
 
 const SLICE_RE = /^Slice (\d+) \/ (\d+)$/;
 const PIXEL_RE = /^x (\d+), y (\d+): \S+/;
@@ -38,9 +38,10 @@ export function uiTests(ctx) {
 
   return [
     {
-      name: 'workbench loads and lists the workspace files',
+      name: 'workbench loads, lists the workspace files and registers the StackSeg commands',
       async fn() {
         await waitForExplorerFile(page, files.foam);
+        await waitForContributions(page, 'StackSeg');
         await shot('01-workbench');
       },
     },
@@ -141,8 +142,11 @@ export function uiTests(ctx) {
         await page.waitForTimeout(500); // let prefetch settle, as a user would pause before stepping
         await perf.evaluate(() => { window.__stacksegPerf.switches.length = 0; });
         const presses = 30;
+        const budgetMs = 40_000; // keep the e2e run short on a slow machine: measure what fits
+        const loopStart = Date.now();
+        let pressed = 0;
         let z = perfDepth - 1;
-        for (let i = 0; i < presses; i++) {
+        for (let i = 0; i < presses && Date.now() - loopStart < budgetMs; i++, pressed++) {
           const down = i < perfDepth - 1;
           await page.keyboard.press(down ? 'ArrowDown' : 'ArrowUp');
           z += down ? -1 : 1;
@@ -151,7 +155,8 @@ export function uiTests(ctx) {
         }
         const switches = await perf.evaluate(() => window.__stacksegPerf.switches.slice());
         await shot('06-perf');
-        assert.ok(switches.length >= presses * 0.9, `only ${switches.length} switches recorded for ${presses} presses`);
+        assert.ok(pressed >= 5, `only ${pressed} key presses fit in ${budgetMs} ms`);
+        assert.ok(switches.length >= pressed * 0.9, `only ${switches.length} switches recorded for ${pressed} presses`);
         const sorted = switches.slice().sort((a, b) => a - b);
         const p50 = percentile(sorted, 50);
         const p95 = percentile(sorted, 95);

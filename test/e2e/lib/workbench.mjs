@@ -36,6 +36,26 @@ export async function waitForExplorerFile(page, name, timeout = 60_000) {
   await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().waitFor({ timeout });
 }
 
+/**
+ * Waits until the extension's contributions reach the workbench: its commands show up in the palette only once the
+ * remote extension host has registered it, and opening a .tif before that falls back to the text editor.
+ */
+export async function waitForContributions(page, query, timeout = 60_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(`>${query}`);
+    const found = await page.locator('.quick-input-list .monaco-list-row', { hasText: query }).first()
+      .waitFor({ timeout: 3000 }).then(() => true, () => false);
+    await page.keyboard.press('Escape');
+    if (found) return;
+    if (Date.now() > until) throw new Error(`no "${query}" commands in the palette after ${timeout / 1000} s: extension not registered`);
+  }
+}
+
 /** Runs a command by its palette label (F1, type, Enter). */
 export async function runCommand(page, label) {
   await page.keyboard.press('Escape');
@@ -89,7 +109,10 @@ async function editorKind(page) {
  */
 export async function openInStackViewer(page, name, { attempts = 4, log } = {}) {
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    await quickOpen(page, name);
+    // A click in the explorer opens at once; Quick Open (used on retries) first waits 3-10 s for file search.
+    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first();
+    if (attempt % 2 === 1 && (await row.count()) > 0) await row.click();
+    else await quickOpen(page, name);
     const until = Date.now() + 20_000;
     let kind = null;
     while (!kind && Date.now() < until) {
