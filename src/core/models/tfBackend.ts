@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone ships no gradients
-import '@tensorflow/tfjs-backend-cpu';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu'; // used, so bundlers keep its kernel registrations
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'; // also registers the 'wasm' backend
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -61,7 +61,7 @@ async function choose(prefer: BackendPreference): Promise<BackendInfo> {
   const attempts: Array<[string, () => Promise<string>]> = [];
   if (prefer === 'auto' || prefer === 'gpu') attempts.push(['tensorflow', tryGpu]);
   if (prefer === 'auto' || prefer === 'gpu' || prefer === 'wasm') attempts.push(['wasm', tryWasm]);
-  attempts.push(['cpu', async () => { await tf.setBackend('cpu'); return 'pure JavaScript'; }]);
+  attempts.push(['cpu', async () => { await tf.setBackend('cpu'); return `pure JavaScript (tfjs-backend-cpu ${version_cpu})`; }]);
   for (const [name, attempt] of attempts) {
     try {
       const how = await attempt();

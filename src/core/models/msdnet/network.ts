@@ -83,28 +83,29 @@ const dilatedConvs = new Map<number, DilatedConv>();
 /**
  * 3x3 'same' convolution with dilation d and an explicit gradient:
  * d/dx = the same dilated conv of dy with the spatially flipped, in/out-swapped filter;
- * d/df = the 9 dilated shifts of x (pad + slice) side by side, times dy, in one matMul.
+ * d/df = the correlation of x and dy at the 9 dilated offsets, as one strided conv (see below).
+ * (im2col by pad + 9 strided slices + a channel concat, or a one-hot depthwise conv, and a matMul is the textbook
+ * way, but wasm runs strided slices and inner-axis concats as JavaScript loops: 10x slower than the convolutions.)
  */
 export function dilatedConv3x3(d: number): DilatedConv {
   let fn = dilatedConvs.get(d);
   if (!fn) {
     fn = tf.customGrad(((x: tf.Tensor, f: tf.Tensor, save: tf.GradSaveFunc) => {
       save([x, f]);
-      const value = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', d);
+      const value = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', d) as tf.Tensor4D;
       const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const [n, h, wd, cin] = xs.shape;
+        const [n, h, wd] = xs.shape;
         const cout = fs.shape[3];
         const dy4 = dy as tf.Tensor4D;
         const flipped = tf.transpose(tf.reverse(fs, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
         const dx = tf.conv2d(dy4, flipped, 1, 'same', 'NHWC', d);
-        const padded = tf.pad(xs, [[0, 0], [d, d], [d, d], [0, 0]]);
-        const shifts: tf.Tensor4D[] = [];
-        for (let ky = 0; ky < 3; ky++) {
-          for (let kx = 0; kx < 3; kx++) shifts.push(tf.slice(padded, [0, ky * d, kx * d, 0], [n, h, wd, cin]));
-        }
-        const columns = tf.reshape(tf.concat(shifts, 3), [n * h * wd, 9 * cin]);
-        const df = tf.reshape(tf.matMul(columns, tf.reshape(dy4, [n * h * wd, cout]), true, false), [3, 3, cin, cout]);
+        // df[ky,kx,ci,co] = sum_p x[p + (k-1)d, ci] dy[p, co]: a strided conv of x (channels as batch) with dy as the
+        // kernel, evaluated at the 9 offsets 0, d, 2d of the padded input — one native conv instead of im2col.
+        const xAsBatch = tf.transpose(xs, [3, 1, 2, 0]); // [cin, h, w, n]
+        const dyAsKernel = n === 1 ? tf.reshape(dy4, [h, wd, 1, cout]) : tf.transpose(dy4, [1, 2, 0, 3]); // [h, w, n, cout]
+        const corr = tf.conv2d(xAsBatch as tf.Tensor4D, dyAsKernel as tf.Tensor4D, d, [[0, 0], [d, d], [d, d], [0, 0]]); // [cin, 3, 3, cout]
+        const df = tf.transpose(corr, [1, 2, 0, 3]);
         return [dx, df];
       };
       return { value, gradFunc };
@@ -120,16 +121,25 @@ export type BnMode = 'batch' | 'running';
  * Forward pass. x: [N, H, W, inChannels]. Returns logits [N, H, W, classes].
  * 'batch' normalises with the statistics of this batch (training, statistics recompute); 'running' with the
  * stored ones (eval). `moments`, when given, receives each layer's batch mean/variance (kept tensors).
+ * Feature maps are kept channel-major ([channels, pixels]) so that stacking them is a contiguous copy; each conv
+ * sees them transposed to NHWC (a fast native transpose on wasm).
  */
 export function forward(arch: MsdnetArch, w: MsdnetWeights, x: tf.Tensor4D, bn: BnMode,
   moments?: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }>): tf.Tensor4D {
-  const features: tf.Tensor4D[] = [x];
+  const [n, h, wd, cx] = x.shape;
+  const pixels = n * h * wd;
+  const column = (t: tf.Tensor1D) => tf.reshape(t, [arch.width, 1]);
+  // All feature maps so far, channel-major; grown by one concat per layer (its gradient is a split in 2 pieces:
+  // splitting into one piece per plane costs a copy of the whole stack per piece on wasm).
+  let stacked: tf.Tensor2D = cx === 1 ? tf.reshape(x, [1, pixels]) : tf.transpose(tf.reshape(x, [pixels, cx]));
   for (let i = 0; i < arch.layers; i++) {
-    const input = features.length === 1 ? x : tf.concat(features, 3);
-    const conv = tf.add(dilatedConv3x3(dilationOf(arch, i))(input, w.filters[i]), w.biases[i]) as tf.Tensor4D;
+    const cin = stacked.shape[0];
+    const input = tf.reshape<tf.Rank.R4>(cin === 1 ? stacked : tf.transpose(stacked), [n, h, wd, cin]);
+    const conv = tf.reshape(dilatedConv3x3(dilationOf(arch, i))(input, w.filters[i]), [pixels, arch.width]);
+    const y = tf.add(arch.width === 1 ? tf.reshape(conv, [1, pixels]) : tf.transpose(conv), column(w.biases[i]));
     let mean: tf.Tensor1D, variance: tf.Tensor1D;
     if (bn === 'batch') {
-      const m = tf.moments(conv, [0, 1, 2]);
+      const m = tf.moments(y, 1) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
       mean = m.mean as tf.Tensor1D;
       variance = m.variance as tf.Tensor1D;
       if (moments) moments.push({ mean: tf.keep(mean), variance: tf.keep(variance) });
@@ -137,12 +147,10 @@ export function forward(arch: MsdnetArch, w: MsdnetWeights, x: tf.Tensor4D, bn: 
       mean = w.runMeans[i];
       variance = w.runVars[i];
     }
-    const scale = tf.mul(tf.rsqrt(tf.add(variance, BN_EPSILON)), w.gammas[i]);
-    const normalised = tf.add(tf.mul(tf.sub(conv, mean), scale), w.betas[i]);
-    features.push(tf.relu(normalised) as tf.Tensor4D);
+    const scale = tf.mul<tf.Tensor1D>(tf.rsqrt(tf.add(variance, BN_EPSILON)), w.gammas[i]);
+    const normalised = tf.add(tf.mul(tf.sub(y, column(mean)), column(scale)), column(w.betas[i]));
+    stacked = tf.concat([stacked, tf.relu(normalised) as tf.Tensor2D], 0);
   }
-  const all = tf.concat(features, 3);
-  const [n, h, wd, c] = all.shape;
-  const logits = tf.add(tf.matMul(tf.reshape(all, [n * h * wd, c]), w.outFilter), w.outBias);
-  return tf.reshape(logits, [n, h, wd, arch.classes]);
+  const logits = tf.add(tf.matMul(w.outFilter, stacked, true, false), tf.reshape(w.outBias, [arch.classes, 1]));
+  return tf.reshape(tf.transpose(logits), [n, h, wd, arch.classes]);
 }
