@@ -108,6 +108,36 @@ describe('filter bank', () => {
   });
 });
 
+describe('feature engine (shared passes, selection)', () => {
+  const noise = Float32Array.from({ length: W * H }, (_, i) => Math.sin(i * 0.37) * Math.cos(i * 0.011) + (i % 7) * 0.1);
+  const all = computeFeatures(noise, W, H, DEFAULT_FEATURE_OPTIONS);
+  const names = featureNames(DEFAULT_FEATURE_OPTIONS);
+  const plane = (name: string) => all.subarray(names.indexOf(name) * W * H, (names.indexOf(name) + 1) * W * H);
+  const maxDiff = (a: ArrayLike<number>, b: (i: number) => number) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b(i))); return m; };
+
+  it('equals the separate-pass filters (filters.ts) at every sigma, borders included', () => {
+    for (const s of DEFAULT_FEATURE_OPTIONS.sigmas) {
+      const d = gaussianDerivatives(noise, W, H, s);
+      const inner = gaussianSmooth(noise, W, H, 0.66 * s);
+      expect(maxDiff(plane(`gaussian_s${s}`), (i) => d.g[i])).toBeLessThan(1e-5);
+      expect(maxDiff(plane(`gradmag_s${s}`), (i) => Math.hypot(d.gx[i], d.gy[i]))).toBeLessThan(1e-5);
+      expect(maxDiff(plane(`log_s${s}`), (i) => d.gxx[i] + d.gyy[i])).toBeLessThan(1e-5);
+      expect(maxDiff(plane(`dog_s${s}`), (i) => d.g[i] - inner[i])).toBeLessThan(1e-5);
+      const half = (i: number) => 0.5 * (d.gxx[i] + d.gyy[i]), root = (i: number) => Math.hypot(0.5 * (d.gxx[i] - d.gyy[i]), d.gxy[i]);
+      expect(maxDiff(plane(`hessian_eig1_s${s}`), (i) => half(i) + root(i))).toBeLessThan(1e-5);
+      expect(maxDiff(plane(`hessian_eig2_s${s}`), (i) => half(i) - root(i))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('computes a selection bit-identical to the same planes of the full set, in select order', () => {
+    const select = [40, 3, 0, 17, 12, 13, 31];
+    const some = computeFeatures(noise, W, H, DEFAULT_FEATURE_OPTIONS, select);
+    expect(some.length).toBe(select.length * W * H);
+    select.forEach((f, j) => expect(some.subarray(j * W * H, (j + 1) * W * H)).toEqual(all.subarray(f * W * H, (f + 1) * W * H)));
+    expect(() => computeFeatures(noise, W, H, DEFAULT_FEATURE_OPTIONS, [41])).toThrow(/feature index/);
+  });
+});
+
 describe('normalisation', () => {
   it('maps percentiles to 0 and 1 for uint16 and float alike', () => {
     const u16 = Uint16Array.from({ length: 10001 }, (_, i) => i * 6);

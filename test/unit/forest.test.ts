@@ -68,6 +68,19 @@ describe('RandomForest', () => {
     expect(() => RandomForest.fromJSON({ foo: 1 }, 'm.json')).toThrow(/m.json: not a StackSeg forest/);
   });
 
+  it('predicts identically from only the features its splits use', () => {
+    const d = makeData(1000, 6);
+    const f = RandomForest.train(d, { nTrees: 4, maxDepth: 2, maxFeatures: 'all' });
+    const used = f.usedFeatures();
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.length).toBeLessThanOrEqual(6);
+    const t = makeData(300, 8);
+    const compact = new Float32Array(used.length * 300);
+    used.forEach((u, j) => compact.set(t.x.subarray(u * 300, (u + 1) * 300), j * 300));
+    expect(f.selectFeatures(used).predict(compact, 300).probabilities).toEqual(f.predict(t.x, 300).probabilities);
+    if (used.length > 1) expect(() => f.selectFeatures(used.slice(1))).toThrow(/not in the selected/);
+  });
+
   it('respects max depth, min samples per leaf and class weights', () => {
     const d = makeData(2000, 7);
     const stump = RandomForest.train(d, { nTrees: 3, maxDepth: 1 });

@@ -15,7 +15,7 @@
 // structure tensor: gradient at s, outer smoothing 0.5 s, as ilastik). 'raw' is the normalised slice, sigma-free.
 
 import { StackSegError } from '../errors';
-import { gaussianDerivatives, gaussianSmooth, symmetricEigenvalues2 } from './filters';
+import { FeatureEngine } from './engine';
 
 export type FeatureFamily = 'gaussian' | 'gradientMagnitude' | 'laplacian' | 'dog' | 'hessian' | 'structureTensor';
 export const FEATURE_FAMILIES: readonly FeatureFamily[] = ['gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'];
@@ -68,56 +68,28 @@ export function featureCount(opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS): nu
   return featureNames(opts).length;
 }
 
-/** All features of one normalised slice, feature-major [feature][pixel]. */
-export function computeFeatures(slice: Float32Array, width: number, height: number, opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS): Float32Array {
+/** The engine of the last slice size and options, reused so scratch buffers are allocated once per worker. */
+let cachedEngine: { key: string; engine: FeatureEngine } | undefined;
+
+function engineFor(width: number, height: number, opts: FeatureOptions): FeatureEngine {
+  const key = JSON.stringify([width, height, opts.raw, orderedFamilies(opts), opts.sigmas, opts.truncate ?? 4]);
+  if (cachedEngine?.key !== key) cachedEngine = { key, engine: new FeatureEngine(width, height, opts) };
+  return cachedEngine.engine;
+}
+
+/**
+ * Features of one normalised slice, feature-major [feature][pixel]. With `select` (indices into featureNames(opts)),
+ * only those planes are computed, in select order: prediction passes the features its forest splits on.
+ */
+export function computeFeatures(slice: Float32Array, width: number, height: number, opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
+  select?: readonly number[]): Float32Array {
   const n = width * height;
   if (slice.length !== n) throw new StackSegError(`slice has ${slice.length} pixels, expected ${width}x${height}`);
   validateFeatureOptions(opts);
-  const truncate = opts.truncate ?? 4;
-  const families = orderedFamilies(opts);
-  const out = new Float32Array(featureCount(opts) * n);
-  let f = 0;
-  const plane = () => out.subarray(n * f, n * ++f);
-  if (opts.raw) plane().set(slice);
-  for (const s of opts.sigmas) {
-    const d = gaussianDerivatives(slice, width, height, s, truncate);
-    for (const fam of families) {
-      switch (fam) {
-        case 'gaussian': plane().set(d.g); break;
-        case 'gradientMagnitude': {
-          const p = plane();
-          for (let i = 0; i < n; i++) p[i] = Math.sqrt(d.gx[i] * d.gx[i] + d.gy[i] * d.gy[i]);
-          break;
-        }
-        case 'laplacian': {
-          const p = plane();
-          for (let i = 0; i < n; i++) p[i] = d.gxx[i] + d.gyy[i];
-          break;
-        }
-        case 'dog': {
-          const inner = gaussianSmooth(slice, width, height, 0.66 * s, truncate);
-          const p = plane();
-          for (let i = 0; i < n; i++) p[i] = d.g[i] - inner[i];
-          break;
-        }
-        case 'hessian': {
-          const p1 = plane();
-          const p2 = plane();
-          symmetricEigenvalues2(d.gxx, d.gyy, d.gxy, p1, p2);
-          break;
-        }
-        case 'structureTensor': {
-          const xx = new Float32Array(n), yy = new Float32Array(n), xy = new Float32Array(n);
-          for (let i = 0; i < n; i++) { xx[i] = d.gx[i] * d.gx[i]; yy[i] = d.gy[i] * d.gy[i]; xy[i] = d.gx[i] * d.gy[i]; }
-          const outer = 0.5 * s;
-          const p1 = plane();
-          const p2 = plane();
-          symmetricEigenvalues2(gaussianSmooth(xx, width, height, outer, truncate), gaussianSmooth(yy, width, height, outer, truncate),
-            gaussianSmooth(xy, width, height, outer, truncate), p1, p2);
-          break;
-        }
-      }
-    }
-  }
+  const count = featureCount(opts);
+  const chosen = select ?? Array.from({ length: count }, (_, i) => i);
+  for (const f of chosen) if (!(Number.isInteger(f) && f >= 0 && f < count)) throw new StackSegError(`feature index ${f} is not in 0..${count - 1}`);
+  const out = new Float32Array(chosen.length * n);
+  engineFor(width, height, opts).compute(slice, chosen, out);
   return out;
 }

@@ -115,5 +115,6 @@ export class FeaturePool {
 }
 
 export function predictSliceSync(forest: RandomForest, features: FeatureOptions, norm: IntensityNormalization, image: Float32Array, width: number, height: number) {
-  return forest.predict(computeFeatures(normalizeSlice(image, norm), width, height, features), width * height);
+  const used = forest.usedFeatures();
+  return forest.selectFeatures(used).predict(computeFeatures(normalizeSlice(image, norm), width, height, features, used), width * height);
 }

@@ -20,19 +20,23 @@ export type WorkerReply =
   | { id: number; error: string };
 
 let forest: RandomForest | undefined;
+/** Feature indices the forest splits on; prediction computes only these (the forest is remapped to read them). */
+let used: number[] | undefined;
 let features: FeatureOptions | undefined;
 let norm: IntensityNormalization | undefined;
 
 parentPort?.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'init') {
-    forest = msg.forest ? RandomForest.fromJSON(msg.forest) : undefined;
+    const full = msg.forest ? RandomForest.fromJSON(msg.forest) : undefined;
+    used = full?.usedFeatures();
+    forest = full && used ? full.selectFeatures(used) : undefined;
     features = msg.features;
     norm = msg.norm;
     return;
   }
   try {
     if (!features || !norm) throw new Error('feature worker used before init');
-    const f = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features);
+    const f = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features, msg.type === 'predict' ? used : undefined);
     if (msg.type === 'features') {
       parentPort!.postMessage({ id: msg.id, features: f } satisfies WorkerReply, [f.buffer as ArrayBuffer]);
       return;

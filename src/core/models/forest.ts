@@ -11,6 +11,7 @@
 //        trees. 1 - max probability is an uncertainty map.
 //   forest.toJSON(): ForestJSON  /  RandomForest.fromJSON(json)        versioned, plain JSON
 //   forest.featureImportances(): Float64Array                          Gini importance, sums to 1
+//   forest.usedFeatures(): number[]  /  forest.selectFeatures(indices)  prediction on only the features splits read
 //
 // How it works: every feature is quantised to <= maxBins bins. Bin edges are quantiles of the training samples plus
 // per-class quantiles (including each class's min and max), so the gap between two well separated classes is always
@@ -336,6 +337,29 @@ export class RandomForest {
   }
 
   featureImportances(): Float64Array { return Float64Array.from(this.importances); }
+
+  /** Indices of the features that some split reads, ascending: the only ones prediction needs. */
+  usedFeatures(): number[] {
+    const used = new Set<number>();
+    for (const f of this.feature) if (f >= 0) used.add(f);
+    return [...used].sort((a, b) => a - b);
+  }
+
+  /**
+   * The same forest reading a compact feature array that holds only `features` (indices into this forest's features,
+   * in that order), e.g. computeFeatures(..., select = forest.usedFeatures()). Predictions are identical.
+   */
+  selectFeatures(features: readonly number[]): RandomForest {
+    const pos = new Int32Array(this.nFeatures).fill(-1);
+    features.forEach((f, i) => { if (f >= 0 && f < this.nFeatures) pos[f] = i; });
+    const feature = this.feature.map((f) => {
+      if (f >= 0 && pos[f] < 0) throw new StackSegError(`feature ${f} is split on but not in the selected features`);
+      return f < 0 ? f : pos[f];
+    });
+    const names = this.featureNames ? features.map((f) => this.featureNames![f]) : undefined;
+    const imp = Float64Array.from(features, (f) => this.importances[f]);
+    return new RandomForest(this.options, this.classes, features.length, names, this.treeRoots, feature, this.threshold, this.left, this.value, imp);
+  }
 
   toJSON(): ForestJSON {
     return {

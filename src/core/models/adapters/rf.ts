@@ -85,8 +85,9 @@ export class RandomForestSegmenter implements Segmenter {
       const r = await pool.predict(image, width, height, { probabilities: withProbabilities });
       return { labels: r.labels, probs: r.probabilities };
     }
-    const f = computeFeatures(normalizeSlice(image, this.norm), width, height, this.featureOptions);
-    const { labels, probabilities } = this.forest.predict(f, width * height);
+    const used = this.forest.usedFeatures();
+    const f = computeFeatures(normalizeSlice(image, this.norm), width, height, this.featureOptions, used);
+    const { labels, probabilities } = this.forest.selectFeatures(used).predict(f, width * height);
     return { labels, probs: probabilities };
   }
 

@@ -1,0 +1,216 @@
+// Fast filter-bank engine behind bank.ts computeFeatures: one slice size, scratch buffers reused across slices.
+//
+// API
+//   new FeatureEngine(width, height, opts)       opts already validated (see bank.ts)
+//   engine.compute(slice, select, out)           writes the planes of the feature indices in `select` (indices into
+//                                                featureNames(opts)) into out, in select order, feature-major
+//
+// Why it is fast:
+// - Every separable pass is a ROW pass that writes its output transposed (dstT[x * h + y]); two of them give the 2-D
+//   result back in the original orientation. A row pass keeps its sum in a register over all taps (no strided reads,
+//   no read-modify-write of the output per tap), and the reflect border is padded once per row.
+// - Gaussian kernels of one sigma (orders 0, 1, 2) share the radius: one pass over a row serves all of them, and
+//   symmetric/antisymmetric kernels use p[m-o] + p[m+o] / p[m-o] - p[m+o] (half the multiplications). Per sigma:
+//   3 row passes + 6 column passes give g, gx, gy, gxx, gyy, gxy, with the loads of each pass shared.
+// - Only what the selected features need is computed (prediction computes only features the forest splits on).
+// Values equal the separate-pass filters (filters.ts) to float32 rounding: sums are accumulated in double.
+
+import { gaussianKernel1d } from './filters';
+import { featureNames, type FeatureFamily, type FeatureOptions } from './bank';
+
+interface SigmaKernels { r: number; k0: Float64Array; k1: Float64Array; k2: Float64Array }
+
+/** Half kernel h[o] = k[r + o], o = 0..r, in double. */
+function half(k: Float32Array): Float64Array {
+  const r = (k.length - 1) >> 1;
+  return Float64Array.from({ length: r + 1 }, (_, o) => k[r + o]);
+}
+
+function kernelsFor(sigma: number, truncate: number): SigmaKernels {
+  const k0 = gaussianKernel1d(sigma, 0, truncate);
+  return { r: (k0.length - 1) >> 1, k0: half(k0), k1: half(gaussianKernel1d(sigma, 1, truncate)), k2: half(gaussianKernel1d(sigma, 2, truncate)) };
+}
+
+function reflect(p: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n;
+  let q = p % period;
+  if (q < 0) q += period;
+  return q < n ? q : period - 1 - q;
+}
+
+/**
+ * Row pass with transposed output over an image of `rows` rows of `len` values: for every row y and column x,
+ *   symA/symB (symmetric kernels):      dst[x * rows + y] = h[0] p[x] + sum_o h[o] (p[x-o] + p[x+o])
+ *   anti (antisymmetric kernel):        dst[x * rows + y] =             sum_o h[o] (p[x-o] - p[x+o])
+ * Any of the three may be null (then its destination is ignored).
+ */
+function passT(src: Float32Array, len: number, rows: number, r: number, pad: Float64Array,
+  symA: Float64Array | null, dstA: Float32Array | null, symB: Float64Array | null, dstB: Float32Array | null,
+  anti: Float64Array | null, dstC: Float32Array | null): void {
+  if (!symA && symB) { symA = symB; dstA = dstB; symB = null; dstB = null; }
+  for (let y = 0; y < rows; y++) {
+    const row = y * len;
+    for (let i = 0; i < r; i++) { pad[i] = src[row + reflect(i - r, len)]; pad[len + r + i] = src[row + reflect(len + i, len)]; }
+    for (let x = 0; x < len; x++) pad[x + r] = src[row + x];
+    if (symA && !symB && !anti) {
+      // Plain smoothing: the common case, kept lean.
+      const c = symA[0];
+      for (let x = 0; x < len; x++) {
+        const m = x + r;
+        let a = c * pad[m];
+        for (let o = 1; o <= r; o++) a += symA[o] * (pad[m - o] + pad[m + o]);
+        dstA![x * rows + y] = a;
+      }
+    } else if (symA && symB && anti) {
+      const ca = symA[0], cb = symB[0];
+      for (let x = 0; x < len; x++) {
+        const m = x + r;
+        const pm = pad[m];
+        let a = ca * pm, b = cb * pm, d = 0;
+        for (let o = 1; o <= r; o++) {
+          const lo = pad[m - o], hi = pad[m + o];
+          const s = lo + hi;
+          a += symA[o] * s; b += symB[o] * s; d += anti[o] * (lo - hi);
+        }
+        const t = x * rows + y;
+        dstA![t] = a; dstB![t] = b; dstC![t] = d;
+      }
+    } else if (symA && anti && !symB) {
+      const ca = symA[0];
+      for (let x = 0; x < len; x++) {
+        const m = x + r;
+        let a = ca * pad[m], d = 0;
+        for (let o = 1; o <= r; o++) { const lo = pad[m - o], hi = pad[m + o]; a += symA[o] * (lo + hi); d += anti[o] * (lo - hi); }
+        const t = x * rows + y;
+        dstA![t] = a; dstC![t] = d;
+      }
+    } else if (symA && symB) {
+      const ca = symA[0], cb = symB[0];
+      for (let x = 0; x < len; x++) {
+        const m = x + r;
+        const pm = pad[m];
+        let a = ca * pm, b = cb * pm;
+        for (let o = 1; o <= r; o++) { const s = pad[m - o] + pad[m + o]; a += symA[o] * s; b += symB[o] * s; }
+        const t = x * rows + y;
+        dstA![t] = a; dstB![t] = b;
+      }
+    } else if (anti) {
+      for (let x = 0; x < len; x++) {
+        const m = x + r;
+        let d = 0;
+        for (let o = 1; o <= r; o++) d += anti[o] * (pad[m - o] - pad[m + o]);
+        dstC![x * rows + y] = d;
+      }
+    }
+  }
+}
+
+/** What one sigma needs, derived from the selected feature families. */
+interface SigmaNeeds { g: boolean; gx: boolean; gy: boolean; gxx: boolean; gyy: boolean; gxy: boolean; dog: boolean; st: boolean }
+
+export class FeatureEngine {
+  private readonly n: number;
+  private readonly names: string[];
+  private readonly pad: Float64Array;
+  private readonly planes: Float32Array[] = [];
+  private readonly kernels = new Map<number, SigmaKernels>();
+  private readonly truncate: number;
+
+  constructor(readonly width: number, readonly height: number, readonly opts: FeatureOptions) {
+    this.n = width * height;
+    this.names = featureNames(opts);
+    this.truncate = opts.truncate ?? 4;
+    let maxR = 1;
+    for (const s of opts.sigmas) for (const t of [s, 0.66 * s, 0.5 * s]) maxR = Math.max(maxR, this.kernelsOf(t).r);
+    this.pad = new Float64Array(Math.max(width, height) + 2 * maxR);
+  }
+
+  private kernelsOf(sigma: number): SigmaKernels {
+    let k = this.kernels.get(sigma);
+    if (!k) { k = kernelsFor(sigma, this.truncate); this.kernels.set(sigma, k); }
+    return k;
+  }
+
+  /** Scratch plane i (allocated on first use, then reused for every slice). */
+  private scratch(i: number): Float32Array {
+    while (this.planes.length <= i) this.planes.push(new Float32Array(this.n));
+    return this.planes[i];
+  }
+
+  /** Gaussian smoothing at sigma of src into dst (two transposed row passes through tmp). */
+  private smooth(src: Float32Array, sigma: number, tmp: Float32Array, dst: Float32Array): void {
+    const { r, k0 } = this.kernelsOf(sigma);
+    const { width: w, height: h, pad } = this;
+    passT(src, w, h, r, pad, k0, tmp, null, null, null, null);
+    passT(tmp, h, w, r, pad, k0, dst, null, null, null, null);
+  }
+
+  compute(slice: Float32Array, select: readonly number[], out: Float32Array): void {
+    const { n, width: w, height: h, pad } = this;
+    const where = new Map<string, number>(); // feature name -> output plane index
+    select.forEach((f, i) => where.set(this.names[f], i));
+    const plane = (name: string) => { const i = where.get(name); return i === undefined ? null : out.subarray(i * n, (i + 1) * n); };
+    const raw = plane('raw');
+    if (raw) raw.set(slice);
+    const has = (fam: FeatureFamily, s: number) => FAMILY_PLANES[fam].some((o) => where.has(`${o}_s${s}`));
+    for (const s of this.opts.sigmas) {
+      const need: SigmaNeeds = { g: false, gx: false, gy: false, gxx: false, gyy: false, gxy: false, dog: has('dog', s), st: has('structureTensor', s) };
+      if (has('gaussian', s) || need.dog) need.g = true;
+      if (has('gradientMagnitude', s) || need.st) need.gx = need.gy = true;
+      if (has('laplacian', s) || has('hessian', s)) need.gxx = need.gyy = true;
+      if (has('hessian', s)) need.gxy = true;
+      if (!Object.values(need).some(Boolean)) continue;
+      const { r, k0, k1, k2 } = this.kernelsOf(s);
+      // Scratch: 0-2 transposed row results, 3-8 derivatives, 9-11 structure-tensor work.
+      const [r0, r1, r2] = [this.scratch(0), this.scratch(1), this.scratch(2)];
+      const g = this.scratch(3), gx = this.scratch(4), gy = this.scratch(5), gxx = this.scratch(6), gyy = this.scratch(7), gxy = this.scratch(8);
+      const useR0 = need.g || need.gy || need.gyy, useR1 = need.gx || need.gxy, useR2 = need.gxx;
+      // Row passes (x direction) on the slice: r0 = k0 *x f, r1 = k1 *x f, r2 = k2 *x f, all transposed.
+      passT(slice, w, h, r, pad, useR0 ? k0 : null, r0, useR2 ? k2 : null, r2, useR1 ? k1 : null, r1);
+      // Column passes (y direction) on the transposed rows, back to the original orientation.
+      if (useR0) passT(r0, h, w, r, pad, need.g ? k0 : null, g, need.gyy ? k2 : null, gyy, need.gy ? k1 : null, gy);
+      if (useR1) passT(r1, h, w, r, pad, need.gx ? k0 : null, gx, null, null, need.gxy ? k1 : null, gxy);
+      if (useR2) passT(r2, h, w, r, pad, k0, gxx, null, null, null, null);
+      const gau = plane(`gaussian_s${s}`);
+      if (gau) gau.set(g);
+      const gm = plane(`gradmag_s${s}`);
+      if (gm) for (let i = 0; i < n; i++) gm[i] = Math.sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
+      const log = plane(`log_s${s}`);
+      if (log) for (let i = 0; i < n; i++) log[i] = gxx[i] + gyy[i];
+      const dog = plane(`dog_s${s}`);
+      if (dog) {
+        const inner = this.scratch(9);
+        this.smooth(slice, 0.66 * s, r0, inner);
+        for (let i = 0; i < n; i++) dog[i] = g[i] - inner[i];
+      }
+      if (has('hessian', s)) eigen2(gxx, gyy, gxy, plane(`hessian_eig1_s${s}`), plane(`hessian_eig2_s${s}`));
+      if (need.st) {
+        const xx = this.scratch(9), yy = this.scratch(10), xy = this.scratch(11);
+        for (let i = 0; i < n; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
+        const outer = 0.5 * s;
+        // Smoothed products land in g/gxx/gyy, which are no longer needed at this sigma.
+        this.smooth(xx, outer, r0, gxx);
+        this.smooth(yy, outer, r0, gyy);
+        this.smooth(xy, outer, r0, g);
+        eigen2(gxx, gyy, g, plane(`stensor_eig1_s${s}`), plane(`stensor_eig2_s${s}`));
+      }
+    }
+  }
+}
+
+const FAMILY_PLANES: Record<FeatureFamily, string[]> = {
+  gaussian: ['gaussian'], gradientMagnitude: ['gradmag'], laplacian: ['log'], dog: ['dog'],
+  hessian: ['hessian_eig1', 'hessian_eig2'], structureTensor: ['stensor_eig1', 'stensor_eig2'],
+};
+
+/** Eigenvalues of [[a, c], [c, b]] per pixel, larger into big, smaller into small (either may be null). */
+function eigen2(a: Float32Array, b: Float32Array, c: Float32Array, big: Float32Array | null, small: Float32Array | null): void {
+  for (let i = 0; i < a.length; i++) {
+    const hm = 0.5 * (a[i] + b[i]);
+    const d = 0.5 * (a[i] - b[i]);
+    const root = Math.sqrt(d * d + c[i] * c[i]);
+    if (big) big[i] = hm + root;
+    if (small) small[i] = hm - root;
+  }
+}
