@@ -7,6 +7,7 @@ import { dilatedConv3x3, createWeights, forward, trainableVariables, type Msdnet
 import { accumulateInverse, applyMap, dihedral } from '../../src/core/models/msdnet/augment';
 import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet';
 import { mulberry32 } from '../../src/core/random';
+import { fillPseudoLabels, gaussianBlur } from '../../src/core/models/msdnet/pseudo';
 
 const rand = mulberry32(42);
 const randomArray = (n: number) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
@@ -184,5 +185,24 @@ describe('trainMsdnet', () => {
     const s = disksSlice(16, 0, 1);
     await expect(trainMsdnet([{ ...s, labels: s.labels.map((l) => (l ? 3 : 0)) }], { epochs: 1 })).rejects.toThrow(/at least 2 classes/);
     await expect(trainMsdnet([{ ...s, width: 15 }], { epochs: 1 })).rejects.toThrow(/15 x 16/);
+  });
+});
+
+describe('pseudo-labels', () => {
+  it('fill unlabelled pixels by the nearest painted-class mean and keep painted pixels', () => {
+    const s = disksSlice(40, 0, 1);
+    const filled = fillPseudoLabels(s.image, s.labels, 40, 40, [3, 7], 0.7);
+    for (let i = 0; i < filled.length; i++) if (s.labels[i]) expect(filled[i]).toBe(s.labels[i]);
+    expect(filled.every((l) => l === 3 || l === 7)).toBe(true);
+    const agree = filled.reduce((n, l, i) => n + (l === s.truth[i] ? 1 : 0), 0) / filled.length;
+    expect(agree).toBeGreaterThan(0.97);
+  });
+
+  it('gaussianBlur keeps a constant image and the mean of an impulse', () => {
+    expect(Array.from(gaussianBlur(new Float32Array(25).fill(3), 5, 5, 1)).every((v) => Math.abs(v - 3) < 1e-5)).toBe(true);
+    const impulse = new Float32Array(121); impulse[60] = 1;
+    const blurred = gaussianBlur(impulse, 11, 11, 1);
+    expect(blurred.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(blurred[60]).toBeCloseTo(1 / (2 * Math.PI), 2);
   });
 });

@@ -24,6 +24,7 @@ import { applyMap, dihedral, accumulateInverse, normalize, percentileNormalizati
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './msdnet/network';
 import { recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
 import { loadWeights, saveWeights } from './msdnet/io';
+import { fillPseudoLabels } from './msdnet/pseudo';
 
 export interface MsdnetParams {
   layers: number;
@@ -44,6 +45,8 @@ export interface MsdnetParams {
   bnRecompute: boolean;
   /** 'percentile' (1st/99th of the training slices), 'none' (images already normalised), or fixed values. */
   normalization: 'percentile' | 'none' | Normalization;
+  /** Train on the painted pixels plus nearest-class-mean pseudo-labels for the unlabelled ones (msdnet/pseudo.ts). */
+  pseudoLabels: boolean;
   backend: BackendPreference;
   seed: number;
 }
@@ -51,7 +54,7 @@ export interface MsdnetParams {
 export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
   lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
-  normalization: 'percentile', backend: 'auto', seed: 0,
+  normalization: 'percentile', pseudoLabels: false, backend: 'auto', seed: 0,
 };
 
 export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number }
@@ -174,8 +177,9 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
   const images = slices.map((s) => normalize(s.image, normalization));
-  const targets = slices.map((s) => lossTargets(s.labels, classIndex, classWeights, classValues.length));
-  const denominators = slices.map((s) => s.labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
+  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
+  const targets = slices.map((s, i) => lossTargets(trainLabels[i], classIndex, classWeights, classValues.length));
+  const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
 
   const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: 1, classes: classValues.length };
   const weights = createWeights(arch, p.seed);

@@ -1,0 +1,49 @@
+// Optional pseudo-labels for the unlabelled pixels of the training slices. Painted strokes lie where the class is
+// certain, away from edges, so nothing tells the network where a boundary belongs (notes/quality.md: on the foam
+// set almost every error is 1 px off the true edge). Filling the unlabelled pixels with the nearest-class-mean rule
+// on a lightly smoothed image (the midpoint threshold for 2 classes) — computed from the painted pixels only — gives
+// it that edge. Painted pixels keep their labels.
+
+/** Separable Gaussian blur with mirrored borders. */
+export function gaussianBlur(image: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = Float32Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const sum = kernel.reduce((a, b) => a + b, 0);
+  kernel.forEach((v, i) => { kernel[i] = v / sum; });
+  const mirror = (i: number, n: number) => (i < 0 ? Math.min(n - 1, -i - 1) : i >= n ? Math.max(0, 2 * n - i - 1) : i);
+  const tmp = new Float32Array(image.length);
+  const out = new Float32Array(image.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius] * image[y * width + mirror(x + k, width)];
+      tmp[y * width + x] = acc;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius] * tmp[mirror(y + k, height) * width + x];
+      out[y * width + x] = acc;
+    }
+  }
+  return out;
+}
+
+/** Labels with every unlabelled pixel set to the class whose painted-pixel mean (after blurring) is nearest. */
+export function fillPseudoLabels(image: Float32Array, labels: Uint8Array, width: number, height: number,
+  classValues: number[], sigma = 0.7): Uint8Array {
+  const smooth = sigma > 0 ? gaussianBlur(image, width, height, sigma) : image;
+  const sums = new Float64Array(256), counts = new Float64Array(256);
+  for (let i = 0; i < labels.length; i++) if (labels[i]) { sums[labels[i]] += smooth[i]; counts[labels[i]]++; }
+  const means = classValues.filter((v) => counts[v] > 0).map((v) => ({ v, mean: sums[v] / counts[v] }));
+  if (means.length < 2) return labels; // this slice alone cannot place a boundary
+  const out = labels.slice();
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]) continue;
+    let best = means[0];
+    for (const m of means) if (Math.abs(smooth[i] - m.mean) < Math.abs(smooth[i] - best.mean)) best = m;
+    out[i] = best.v;
+  }
+  return out;
+}
