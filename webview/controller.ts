@@ -9,7 +9,7 @@ import { drawHistogram } from './histogramView';
 import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
 import { autoWindow, computeHistogram, type Histogram } from './stats';
-import { clampSlice, prefetchPlan, SliceStore } from './sliceStore';
+import { clampSlice, nextPrefetch, prefetchPlan, SliceStore } from './sliceStore';
 import { showError, type ViewerDom } from './ui';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, type View } from './zoom';
 
@@ -30,6 +30,8 @@ export interface PerfProbe {
   switches: number[];
   /** Key-triggered slice changes overtaken by the next key before their slice was painted. */
   superseded: number;
+  /** ms from asking the host for a slice to receiving it (transfer + decode on the host). */
+  fetches: number[];
   /** ms spent in each slice paint (window/level pass + putImageData), to tell drawing from compositing. */
   draws: number[];
 }
@@ -71,6 +73,7 @@ export class ViewerController {
       case 'sliceError':
         this.store.inflight.delete(msg.z);
         if (msg.z === this.target) showError(this.dom, msg.message);
+        else this.prefetch();
         return;
       case 'goToSlice': return this.goTo(msg.z, undefined);
     }
@@ -103,8 +106,11 @@ export class ViewerController {
     if (!info || width !== info.width || height !== info.height || dtype !== info.dtype) return;
     const Ctor = DTYPE_ARRAYS[dtype];
     if (!(data instanceof ArrayBuffer) || data.byteLength !== width * height * Ctor.BYTES_PER_ELEMENT) return;
+    const asked = this.store.inflight.get(z);
+    if (asked) pushCapped(this.perf.fetches, performance.now() - asked.since);
     this.store.put(z, new Ctor(data), this.shown);
     if (z === this.target && this.shown !== z) this.schedulePaint();
+    this.prefetch();
   }
 
   // ------------------------------------------------------------ slices
@@ -121,10 +127,15 @@ export class ViewerController {
     this.dom.sliceSlider.value = String(next + 1);
     if (document.activeElement !== this.dom.sliceInput) this.dom.sliceInput.value = String(next + 1);
     if (this.store.has(next)) this.schedulePaint(keyTime !== undefined);
-    else this.request(next, 'show');
-    for (const p of prefetchPlan(next, this.lastStep, info.depth)) {
-      if (!this.store.has(p)) this.request(p, 'prefetch');
-    }
+    else if (this.store.inflight.get(next)?.priority !== 'show') this.request(next, 'show');
+    this.prefetch();
+  }
+
+  /** Asks for the next neighbour of the target slice, within the in-flight budget. */
+  private prefetch(): void {
+    if (!this.info) return;
+    const z = nextPrefetch(prefetchPlan(this.target, this.lastStep, this.info.depth), this.store, performance.now());
+    if (z !== undefined) this.request(z, 'prefetch');
   }
 
   step(delta: number, keyTime?: number): void {
@@ -132,8 +143,8 @@ export class ViewerController {
   }
 
   private request(z: number, priority: 'show' | 'prefetch'): void {
-    if (priority === 'prefetch' && this.store.inflight.has(z)) return;
-    this.store.inflight.add(z);
+    const since = this.store.inflight.get(z)?.since ?? performance.now();
+    this.store.inflight.set(z, { priority, since });
     this.host.postMessage({ type: 'requestSlice', z, priority });
   }
 
@@ -167,8 +178,7 @@ export class ViewerController {
     }
     const t0 = performance.now();
     this.image.draw(pixels, info.dtype, this.window);
-    this.perf.draws.push(performance.now() - t0);
-    if (this.perf.draws.length > 1000) this.perf.draws.splice(0, 500);
+    pushCapped(this.perf.draws, performance.now() - t0);
     if (this.shown < 0) {
       this.dom.loading.hidden = true;
       this.dom.canvas.classList.remove('empty');
@@ -181,7 +191,7 @@ export class ViewerController {
     this.pendingKeyTime = undefined;
     if (keyTime !== undefined) {
       // A task queued from a rAF callback runs after that frame is painted: the frame that shows this draw.
-      const record = () => setTimeout(() => this.perf.switches.push(performance.now() - keyTime), 0);
+      const record = () => setTimeout(() => pushCapped(this.perf.switches, performance.now() - keyTime), 0);
       if (inFrame) record();
       else requestAnimationFrame(record);
     }
@@ -319,4 +329,10 @@ export class ViewerController {
   get currentTarget(): number {
     return this.target;
   }
+}
+
+/** Appends to a perf series, keeping the last 1000 values so a long session does not grow without bound. */
+function pushCapped(series: number[], value: number): void {
+  series.push(value);
+  if (series.length > 1000) series.splice(0, series.length - 1000);
 }

@@ -21,7 +21,7 @@ function isEditable(target: EventTarget | null): boolean {
 
 function main(): void {
   const host = acquireVsCodeApi();
-  const perf: PerfProbe = { switches: [], draws: [], superseded: 0 };
+  const perf: PerfProbe = { switches: [], fetches: [], draws: [], superseded: 0 };
   window.__stacksegPerf = perf;
   const app = document.getElementById('app') ?? document.body;
   const dom = buildViewerDom(app);

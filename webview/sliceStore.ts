@@ -7,8 +7,8 @@ import type { PixelArray } from '../src/core/types';
 export class SliceStore {
   private slices = new Map<number, PixelArray>();
   private bytes = 0;
-  /** Slices asked of the host and not yet answered (avoids asking twice). */
-  readonly inflight = new Set<number>();
+  /** Slices asked of the host and not yet answered: priority and request time (avoids asking twice). */
+  readonly inflight = new Map<number, { priority: 'show' | 'prefetch'; since: number }>();
 
   constructor(private readonly maxBytes: number) {}
 
@@ -73,6 +73,25 @@ export function prefetchPlan(z: number, step: number, depth: number): number[] {
     if (c >= 0 && c < depth && c !== z && !out.includes(c)) out.push(c);
   }
   return out;
+}
+
+/**
+ * Prefetches allowed in flight at once. Slices are large (8 MB at 2048x2048 uint16) and, over Remote-SSH or
+ * code-server, share one ordered connection with the slice the user is waiting for: every prefetch already
+ * sent delays a `show` behind it. Two at a time bounds that delay to two slices while keeping the pipe busy;
+ * the next goes when one lands.
+ */
+export const MAX_PREFETCH_IN_FLIGHT = 2;
+
+/** A prefetch unanswered this long no longer holds the budget (a lost reply must not stop prefetching). */
+export const PREFETCH_STALE_MS = 5000;
+
+/** Next slice to prefetch: the first planned one neither stored nor requested; undefined when the budget is used. */
+export function nextPrefetch(plan: number[], store: Pick<SliceStore, 'has' | 'inflight'>, now: number): number | undefined {
+  let prefetching = 0;
+  for (const r of store.inflight.values()) if (r.priority === 'prefetch' && now - r.since < PREFETCH_STALE_MS) prefetching++;
+  if (prefetching >= MAX_PREFETCH_IN_FLIGHT) return undefined;
+  return plan.find((z) => !store.has(z) && !store.inflight.has(z));
 }
 
 /** Clamps a requested slice index into the stack. */

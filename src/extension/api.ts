@@ -10,6 +10,8 @@ export interface StackSegApi {
   errorShown(uri: string): string | undefined;
   /** Asks the viewer of `uri` to show slice z (0-based); false when no viewer of it is open. */
   showSlice(uri: string, z: number): boolean;
+  /** Host-side times of the last slices served to the viewer of `uri` (decode, and until postMessage resolved). */
+  sliceTimings(uri: string): { z: number; readMs: number; postMs: number; bytes: number }[];
   /** Resolves when the viewer of `uri` has painted slice z (now or later); rejects after `timeoutMs`. */
   waitForSlice(uri: string, z: number, timeoutMs?: number): Promise<void>;
 }

@@ -9,7 +9,8 @@ import type { SlicePriority } from '../protocol';
 export const MAX_QUEUED_PREFETCH = 16;
 
 export interface SliceSink {
-  slice(z: number, pixels: PixelArray): void;
+  /** `readMs`: time the source took to decode the slice. */
+  slice(z: number, pixels: PixelArray, readMs: number): void;
   error(z: number, error: unknown): void;
 }
 
@@ -54,13 +55,14 @@ export class SliceServer {
     try {
       for (let next = takeNext(this.queue); next && !this.disposed; next = takeNext(this.queue)) {
         let pixels: PixelArray;
+        const t0 = performance.now();
         try {
           pixels = await this.source.readSlice(next.z);
         } catch (e) {
           if (!this.disposed) this.sink.error(next.z, e);
           continue;
         }
-        if (!this.disposed) this.sink.slice(next.z, pixels);
+        if (!this.disposed) this.sink.slice(next.z, pixels, performance.now() - t0);
       }
     } finally {
       this.running = false;

@@ -15,6 +15,7 @@ interface EditorEntry {
   document: StackDocument;
   panel: vscode.WebviewPanel;
   lastShown?: number;
+  timings: { z: number; readMs: number; postMs: number; bytes: number }[];
   waiters: { z: number; resolve: () => void }[];
 }
 
@@ -58,15 +59,20 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
     });
 
     const key = document.uri.toString();
-    const entry: EditorEntry = { document, panel, waiters: [] };
+    const entry: EditorEntry = { document, panel, waiters: [], timings: [] };
     this.editors.set(key, entry);
     const post = (msg: HostToWebview) => webview.postMessage(msg).then(undefined, (e) => this.log.error(`postMessage failed: ${String(e)}`));
 
     const source = document.source;
     const server = source && new SliceServer(source, {
-      slice: (z, pixels) => {
+      slice: (z, pixels, readMs) => {
         // The reader hands out a fresh array per call, so its buffer can go to the webview as is.
-        void post({ type: 'slice', z, width: source.info.width, height: source.info.height, dtype: source.info.dtype, data: exactBuffer(pixels) });
+        const t0 = performance.now();
+        const data = exactBuffer(pixels);
+        void post({ type: 'slice', z, width: source.info.width, height: source.info.height, dtype: source.info.dtype, data }).then(() => {
+          entry.timings.push({ z, readMs, postMs: performance.now() - t0, bytes: data.byteLength });
+          if (entry.timings.length > 200) entry.timings.splice(0, 100);
+        });
       },
       error: (z, e) => {
         const message = describeOpenError(e, document.uri.fsPath);
@@ -116,6 +122,7 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
     return {
       openEditors: () => [...this.editors.keys()],
       lastSliceShown: (uri) => this.find(uri)?.lastShown,
+      sliceTimings: (uri) => [...(this.find(uri)?.timings ?? [])],
       errorShown: (uri) => this.find(uri)?.document.errorMessage,
       showSlice: (uri, z) => {
         const e = this.find(uri);

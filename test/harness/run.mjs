@@ -160,13 +160,13 @@ try {
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(outDir, 'uint16-2048.png') });
     const run = async (gapMs, n, key) => {
-      await page.evaluate(() => { window.__stacksegPerf.switches.length = 0; window.__stacksegPerf.draws.length = 0; window.__stacksegPerf.superseded = 0; });
+      await page.evaluate(() => { window.__stacksegPerf.switches.length = 0; window.__stacksegPerf.draws.length = 0; window.__stacksegPerf.fetches.length = 0; window.__stacksegPerf.superseded = 0; });
       for (let i = 0; i < n; i++) {
         await page.keyboard.press(key);
         await page.waitForTimeout(gapMs);
       }
       await page.waitForTimeout(400);
-      return page.evaluate(() => ({ switches: [...window.__stacksegPerf.switches], draws: [...window.__stacksegPerf.draws], superseded: window.__stacksegPerf.superseded }));
+      return page.evaluate(() => ({ switches: [...window.__stacksegPerf.switches], draws: [...window.__stacksegPerf.draws], fetches: [...window.__stacksegPerf.fetches], superseded: window.__stacksegPerf.superseded }));
     };
     const stats = (xs) => {
       const s = [...xs].sort((a, b) => a - b);
@@ -176,8 +176,8 @@ try {
     const paced = await run(150, Math.min(switchCount, 60), 'ArrowUp');
     const repeat = await run(33, Math.min(switchCount, 60), 'ArrowDown');
     report.uint16_2048 = {
-      pace150ms: { keyToFrame: stats(paced.switches), draw: stats(paced.draws), superseded: paced.superseded },
-      pace33ms: { keyToFrame: stats(repeat.switches), draw: stats(repeat.draws), superseded: repeat.superseded },
+      pace150ms: { keyToFrame: stats(paced.switches), draw: stats(paced.draws), fetch: stats(paced.fetches), superseded: paced.superseded },
+      pace33ms: { keyToFrame: stats(repeat.switches), draw: stats(repeat.draws), fetch: stats(repeat.fetches), superseded: repeat.superseded },
     };
     check('no console/CSP errors (uint16)', consoleErrors.length === 0, consoleErrors.join(' | '));
     await page.close();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyWindow, buildLut, grayWord, windowGray } from '../../webview/lut';
 import { autoWindow, computeHistogram, displayBins, percentile } from '../../webview/stats';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, MAX_SCALE } from '../../webview/zoom';
-import { clampSlice, prefetchPlan, SliceStore } from '../../webview/sliceStore';
+import { clampSlice, nextPrefetch, PREFETCH_STALE_MS, prefetchPlan, SliceStore } from '../../webview/sliceStore';
 import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
 
 const gray = (word: number) => word & 0xff;
@@ -181,6 +181,21 @@ describe('slice store and prefetch', () => {
     expect(prefetchPlan(0, 0, 1)).toEqual([]);
     expect(clampSlice(40, 32)).toBe(31);
     expect(clampSlice(-2, 32)).toBe(0);
+  });
+});
+
+describe('prefetch budget', () => {
+  it('keeps at most MAX_PREFETCH_IN_FLIGHT (2) prefetches in flight, skips stored/requested slices, forgets stale ones', () => {
+    const s = new SliceStore(1 << 20);
+    s.put(6, new Uint8Array(4));
+    expect(nextPrefetch([6, 7, 8, 9], s, 0)).toBe(7);
+    s.inflight.set(7, { priority: 'prefetch', since: 0 });
+    s.inflight.set(8, { priority: 'prefetch', since: 0 });
+    expect(nextPrefetch([6, 7, 8, 9], s, 100)).toBeUndefined(); // budget used
+    s.inflight.set(7, { priority: 'show', since: 0 }); // upgraded to show: no longer a prefetch
+    expect(nextPrefetch([6, 7, 8, 9], s, 100)).toBe(9);
+    s.inflight.set(9, { priority: 'prefetch', since: 0 });
+    expect(nextPrefetch([6, 7, 8, 9, 10], s, PREFETCH_STALE_MS + 1)).toBe(10);
   });
 });
 
