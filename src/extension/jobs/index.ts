@@ -1,6 +1,7 @@
 // Wires jobs into the extension: manager, Jobs view, commands, tasks.
 
 import * as vscode from 'vscode';
+import { GpuStatusBar, setUpGpuBackend, workerEnv } from '../gpu';
 import { registerJobCommands } from './jobCommands';
 import { JobManager } from './jobManager';
 import { JobsTreeProvider } from './jobsView';
@@ -17,6 +18,10 @@ export function registerJobs(context: vscode.ExtensionContext, log: vscode.LogOu
   context.subscriptions.push(vscode.window.tabGroups.onDidChangeTabs(() => openStacks().forEach((s) => jobs.rememberStack(s))));
   context.subscriptions.push(vscode.tasks.registerTaskProvider(StacksegTaskProvider.type, new StacksegTaskProvider(jobs.cliPath, openStacks)));
   registerJobCommands(context, jobs);
+  const gpu = new GpuStatusBar(context);
+  context.subscriptions.push(gpu, vscode.commands.registerCommand('stackseg.setupGpuBackend', () => setUpGpuBackend(context, gpu)));
+  jobs.workerEnv = () => workerEnv(gpu.status);
+  void gpu.refresh();
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.refreshJobs', () => jobs.refresh()));
   return jobs;
 }

@@ -21,6 +21,9 @@ export class JobManager implements vscode.Disposable {
   /** Stacks opened in the editor, whose jobs are listed even outside the workspace folders. */
   private readonly knownStacks = new Set<string>();
 
+  /** Extra environment for workers (e.g. NODE_PATH to an installed tfjs-node-gpu). */
+  workerEnv: () => NodeJS.ProcessEnv = () => ({});
+
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
     this.watcher = vscode.workspace.createFileSystemWatcher('**/*.stackseg/*/job.json');
     const fire = (uri: vscode.Uri) => this.changed.fire(dirname(uri.fsPath));
@@ -54,7 +57,7 @@ export class JobManager implements vscode.Disposable {
     const worker = new WorkerProcess(this.cliPath, args, {
       onProgress: (p) => { job.progress = p; this.changed.fire(dir); if (p.loss !== undefined && p.epoch !== undefined && p.epoch % 10 === 0) this.log.info(`[${id}] epoch ${p.epoch} loss ${p.loss.toFixed(4)}`); },
       onLine: (line) => this.log.info(`[${id}] ${line}`),
-    });
+    }, this.workerEnv());
     const job: RunningJob = { dir, spec, worker, started: Date.now() };
     this.running.set(dir, job);
     this.rememberStack(spec.image);

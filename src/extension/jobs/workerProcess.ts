@@ -20,10 +20,10 @@ export class WorkerProcess {
   readonly done: Promise<WorkerResult>;
   private cancelled = false;
 
-  constructor(cliPath: string, args: string[], handlers: WorkerHandlers = {}, cwd?: string) {
+  constructor(cliPath: string, args: string[], handlers: WorkerHandlers = {}, extraEnv: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [cliPath, ...args], {
-      cwd, shell: false, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      shell: false, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...extraEnv, ELECTRON_RUN_AS_NODE: '1' },
     });
     let stdout = '', pending = '', lastError: string | undefined;
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
