@@ -1,0 +1,30 @@
+// Worker-thread entry (dist/previewWorker.js) for the live preview, so painting never waits on the extension host.
+// Messages: {type:'image', key, image, width, height} then {type:'predict', id, labels, width, height}
+// -> {id, labels, uncertainty, featureMs, trainMs, predictMs} | {id, none: true} | {id, error}.
+
+import { parentPort } from 'node:worker_threads';
+import { LivePreview } from './livePreview';
+
+export type PreviewRequest =
+  | { type: 'image'; key: string; image: Float32Array; width: number; height: number }
+  | { type: 'predict'; id: number; labels: Uint8Array; width: number; height: number };
+
+export type PreviewReply =
+  | { id: number; labels: Uint8Array; uncertainty: Uint8Array; featureMs: number; trainMs: number; predictMs: number }
+  | { id: number; none: true }
+  | { id: number; error: string };
+
+const preview = new LivePreview();
+let pending: { key: string; image: Float32Array; width: number; height: number } | undefined;
+
+parentPort?.on('message', (m: PreviewRequest) => {
+  if (m.type === 'image') { pending = m; return; } // features are computed lazily, on the next predict
+  try {
+    if (pending) { preview.setImage(pending.key, pending.image, pending.width, pending.height); pending = undefined; }
+    const r = preview.predict(m.labels, m.width, m.height);
+    const reply: PreviewReply = r ? { id: m.id, ...r } : { id: m.id, none: true };
+    parentPort!.postMessage(reply, r ? [r.labels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer] : []);
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: (e as Error).message } satisfies PreviewReply);
+  }
+});
