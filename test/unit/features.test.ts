@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFeatures, DEFAULT_FEATURE_OPTIONS, featureCount, featureNames } from '../../src/core/features/bank';
 import { convolveColumns, convolveRows, gaussianDerivatives, gaussianKernel1d, gaussianSmooth, reflectIndex } from '../../src/core/features/filters';
+import { FeatureEngine } from '../../src/core/features/engine';
 import { fitNormalization, normalizeSlice } from '../../src/core/models/normalize';
 
 const W = 40, H = 36;
@@ -127,6 +128,25 @@ describe('feature engine (shared passes, selection)', () => {
       expect(maxDiff(plane(`hessian_eig1_s${s}`), (i) => half(i) + root(i))).toBeLessThan(1e-5);
       expect(maxDiff(plane(`hessian_eig2_s${s}`), (i) => half(i) - root(i))).toBeLessThan(1e-5);
     }
+  });
+
+  it('gives the same values from the WebAssembly SIMD passes and the JS passes', () => {
+    const simd = new FeatureEngine(W, H, DEFAULT_FEATURE_OPTIONS);
+    const js = new FeatureEngine(W, H, DEFAULT_FEATURE_OPTIONS, { simd: false });
+    expect(simd.usesSimd).toBe(true);
+    expect(js.usesSimd).toBe(false);
+    expect(new FeatureEngine(W + 2, H, DEFAULT_FEATURE_OPTIONS).usesSimd).toBe(false); // rows must be a multiple of 4
+    const select = names.map((_, i) => i);
+    const a = new Float32Array(all.length), b = new Float32Array(all.length);
+    simd.compute(noise, select, a);
+    js.compute(noise, select, b);
+    expect(maxDiff(a, (i) => b[i])).toBeLessThan(1e-5);
+    expect(maxDiff(a, (i) => all[i])).toBe(0);
+    // Odd widths take the JS path and still match the separate-pass filters.
+    const w2 = W + 2, odd = Float32Array.from({ length: w2 * H }, (_, i) => Math.cos(i * 0.21));
+    const g = computeFeatures(odd, w2, H, { raw: false, families: ['gaussian'], sigmas: [1.6] });
+    const want = gaussianSmooth(odd, w2, H, 1.6);
+    expect(maxDiff(g, (i) => want[i])).toBeLessThan(1e-5);
   });
 
   it('computes a selection bit-identical to the same planes of the full set, in select order', () => {

@@ -6,17 +6,26 @@
 //                                                featureNames(opts)) into out, in select order, feature-major
 //
 // Why it is fast:
-// - Every separable pass is a ROW pass that writes its output transposed (dstT[x * h + y]); two of them give the 2-D
+// - JS path: every separable pass is a ROW pass that writes its output transposed (dstT[x * h + y]); two of them give the 2-D
 //   result back in the original orientation. A row pass keeps its sum in a register over all taps (no strided reads,
 //   no read-modify-write of the output per tap), and the reflect border is padded once per row.
 // - Gaussian kernels of one sigma (orders 0, 1, 2) share the radius: one pass over a row serves all of them, and
 //   symmetric/antisymmetric kernels use p[m-o] + p[m+o] / p[m-o] - p[m+o] (half the multiplications). Per sigma:
 //   3 row passes + 6 column passes give g, gx, gy, gxx, gyy, gxy, with the loads of each pass shared.
 // - Only what the selected features need is computed (prediction computes only features the forest splits on).
-// Values equal the separate-pass filters (filters.ts) to float32 rounding: sums are accumulated in double.
+// - With WebAssembly SIMD (simd.ts, widths that are a multiple of 4) the passes run 4 pixels per instruction, in the
+//   original orientation; otherwise in JS as transposed row passes.
+// Values equal the separate-pass filters (filters.ts) to float32 rounding (JS sums in double, SIMD in float32).
+//   new FeatureEngine(width, height, opts, { simd: false })   forces the JS passes (tests)
 
 import { gaussianKernel1d } from './filters';
+import { SimdConvolver } from './simd';
 import { featureNames, type FeatureFamily, type FeatureOptions } from './bank';
+
+/** Scratch planes: 0-2 first-pass results, 3-8 derivatives, 9-11 structure-tensor work, last = the slice (SIMD). */
+const SCRATCH_PLANES = 13;
+type Kernels3 = [Float64Array | null, Float64Array | null, Float64Array | null];
+type Outs3 = [Float32Array | null, Float32Array | null, Float32Array | null];
 
 interface SigmaKernels { r: number; k0: Float64Array; k1: Float64Array; k2: Float64Array }
 
@@ -117,14 +126,20 @@ export class FeatureEngine {
   private readonly kernels = new Map<number, SigmaKernels>();
   private readonly truncate: number;
 
-  constructor(readonly width: number, readonly height: number, readonly opts: FeatureOptions) {
+  private readonly simd: SimdConvolver | null;
+
+  constructor(readonly width: number, readonly height: number, readonly opts: FeatureOptions, engineOpts: { simd?: boolean } = {}) {
     this.n = width * height;
     this.names = featureNames(opts);
     this.truncate = opts.truncate ?? 4;
     let maxR = 1;
     for (const s of opts.sigmas) for (const t of [s, 0.66 * s, 0.5 * s]) maxR = Math.max(maxR, this.kernelsOf(t).r);
     this.pad = new Float64Array(Math.max(width, height) + 2 * maxR);
+    this.simd = (engineOpts.simd ?? true) ? SimdConvolver.create(width, height, SCRATCH_PLANES, maxR) : null;
   }
+
+  /** True when the passes run in WebAssembly SIMD (else in JS). */
+  get usesSimd(): boolean { return this.simd !== null; }
 
   private kernelsOf(sigma: number): SigmaKernels {
     let k = this.kernels.get(sigma);
@@ -132,27 +147,41 @@ export class FeatureEngine {
     return k;
   }
 
-  /** Scratch plane i (allocated on first use, then reused for every slice). */
+  /** Scratch plane i (allocated on first use, then reused for every slice; in WebAssembly memory with SIMD). */
   private scratch(i: number): Float32Array {
+    if (this.simd) return this.simd.plane(i);
     while (this.planes.length <= i) this.planes.push(new Float32Array(this.n));
     return this.planes[i];
   }
 
-  /** Gaussian smoothing at sigma of src into dst (two transposed row passes through tmp). */
-  private smooth(src: Float32Array, sigma: number, tmp: Float32Array, dst: Float32Array): void {
-    const { r, k0 } = this.kernelsOf(sigma);
-    const { width: w, height: h, pad } = this;
-    passT(src, w, h, r, pad, k0, tmp, null, null, null, null);
-    passT(tmp, h, w, r, pad, k0, dst, null, null, null, null);
+  /** First (x) pass: kernels [symmetric, symmetric, antisymmetric] share loads; null outputs are skipped. */
+  private rows(src: Float32Array, k: Kernels3, outs: Outs3, r: number): void {
+    if (this.simd) { this.simd.pass('x', src, k, outs, r); return; }
+    passT(src, this.width, this.height, r, this.pad, outs[0] && k[0], outs[0], outs[1] && k[1], outs[1], outs[2] && k[2], outs[2]);
   }
 
-  compute(slice: Float32Array, select: readonly number[], out: Float32Array): void {
-    const { n, width: w, height: h, pad } = this;
+  /** Second (y) pass on the result of rows(), giving planes in the original orientation. */
+  private cols(src: Float32Array, k: Kernels3, outs: Outs3, r: number): void {
+    if (this.simd) { this.simd.pass('y', src, k, outs, r); return; }
+    passT(src, this.height, this.width, r, this.pad, outs[0] && k[0], outs[0], outs[1] && k[1], outs[1], outs[2] && k[2], outs[2]);
+  }
+
+  /** Gaussian smoothing at sigma of src into dst (two passes through tmp). */
+  private smooth(src: Float32Array, sigma: number, tmp: Float32Array, dst: Float32Array): void {
+    const { r, k0 } = this.kernelsOf(sigma);
+    this.rows(src, [k0, null, null], [tmp, null, null], r);
+    this.cols(tmp, [k0, null, null], [dst, null, null], r);
+  }
+
+  compute(input: Float32Array, select: readonly number[], out: Float32Array): void {
+    const n = this.n;
+    let slice = input;
     const where = new Map<string, number>(); // feature name -> output plane index
     select.forEach((f, i) => where.set(this.names[f], i));
     const plane = (name: string) => { const i = where.get(name); return i === undefined ? null : out.subarray(i * n, (i + 1) * n); };
     const raw = plane('raw');
     if (raw) raw.set(slice);
+    if (this.simd) { this.scratch(SCRATCH_PLANES - 1).set(slice); slice = this.scratch(SCRATCH_PLANES - 1); }
     const has = (fam: FeatureFamily, s: number) => FAMILY_PLANES[fam].some((o) => where.has(`${o}_s${s}`));
     for (const s of this.opts.sigmas) {
       const need: SigmaNeeds = { g: false, gx: false, gy: false, gxx: false, gyy: false, gxy: false, dog: has('dog', s), st: has('structureTensor', s) };
@@ -167,11 +196,11 @@ export class FeatureEngine {
       const g = this.scratch(3), gx = this.scratch(4), gy = this.scratch(5), gxx = this.scratch(6), gyy = this.scratch(7), gxy = this.scratch(8);
       const useR0 = need.g || need.gy || need.gyy, useR1 = need.gx || need.gxy, useR2 = need.gxx;
       // Row passes (x direction) on the slice: r0 = k0 *x f, r1 = k1 *x f, r2 = k2 *x f, all transposed.
-      passT(slice, w, h, r, pad, useR0 ? k0 : null, r0, useR2 ? k2 : null, r2, useR1 ? k1 : null, r1);
-      // Column passes (y direction) on the transposed rows, back to the original orientation.
-      if (useR0) passT(r0, h, w, r, pad, need.g ? k0 : null, g, need.gyy ? k2 : null, gyy, need.gy ? k1 : null, gy);
-      if (useR1) passT(r1, h, w, r, pad, need.gx ? k0 : null, gx, null, null, need.gxy ? k1 : null, gxy);
-      if (useR2) passT(r2, h, w, r, pad, k0, gxx, null, null, null, null);
+      this.rows(slice, [k0, k2, k1], [useR0 ? r0 : null, useR2 ? r2 : null, useR1 ? r1 : null], r);
+      // Column passes (y direction), back to the original orientation.
+      if (useR0) this.cols(r0, [k0, k2, k1], [need.g ? g : null, need.gyy ? gyy : null, need.gy ? gy : null], r);
+      if (useR1) this.cols(r1, [k0, null, k1], [need.gx ? gx : null, null, need.gxy ? gxy : null], r);
+      if (useR2) this.cols(r2, [k0, null, null], [gxx, null, null], r);
       const gau = plane(`gaussian_s${s}`);
       if (gau) gau.set(g);
       const gm = plane(`gradmag_s${s}`);

@@ -1,0 +1,110 @@
+// WebAssembly SIMD (f32x4) separable convolution passes for the filter bank (engine.ts). Source: convolve.wat beside
+// this file; the bytes below are its binary (regenerate with wabt: wat2wasm --enable-simd convolve.wat, then base64).
+//
+// API
+//   SimdConvolver.create(width, height, nPlanes, maxRadius): SimdConvolver | null   null without WebAssembly SIMD or
+//        when width % 4 != 0 (planes are rows of width floats, read 4 at a time)
+//   conv.plane(i): Float32Array                  view of plane i (width*height floats) in the module's memory
+//   conv.pass('x' | 'y', src, kernels, outs)      one pass over src (a plane view): up to 2 symmetric half kernels
+//        (outs[0], outs[1]) and 1 antisymmetric (outs[2]) share the loads; a null output/kernel is skipped
+//
+// Why: V8 does not vectorise the JS loops; f32x4 sums 4 pixels per instruction. Accumulation is in float32, so values
+// differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
+
+const WASM_BASE64 = 'AGFzbQEAAAABNwRgCX9/f39/f39/fwBgDX9/f39/f39/f39/f38AYAh/f39/f39/fwBgDH9/f39/f39/f39/fwADBQQAAQIDBQMBAAEHHgUGbWVtb3J5AgACaDEAAAJoMwABAnYxAAICdjMAAwqhCQSJAgMHfwF7AX8gBCADQQF0aiELAkADQCAJIAVPDQEgACAJIAZsQQJ0aiEMQQAhCgJAA0AgCiALTw0BIAggCkECdGogDCAHIApBAnRqKAIAQQJ0aioCADgCACAKQQFqIQoMAAsLQQAhDQJAA0AgDSAETw0BIAggDSADakECdGohDiAC/QAEACAO/QAEAP3mASEQQQEhDwJAA0AgDyADSw0BIBAgAiAPQQR0av0ABAAgDiAPQQJ0a/0ABAAgDiAPQQJ0av0ABAD95AH95gH95AEhECAPQQFqIQ8MAAsLIAkgBmwgDWpBAnQhESABIBFqIBD9CwQAIA1BBGohDQwACwsgCUEBaiEJDAALCwv4AgMHfwZ7An8gCCAHQQF0aiEPAkADQCANIAlPDQEgACANIApsQQJ0aiEQQQAhDgJAA0AgDiAPTw0BIAwgDkECdGogECALIA5BAnRqKAIAQQJ0aioCADgCACAOQQFqIQ4MAAsLQQAhEQJAA0AgESAITw0BIAwgESAHakECdGohEiAS/QAEACEXIAT9AAQAIBf95gEhFCAF/QAEACAX/eYBIRVDAAAAAP0TIRZBASETAkADQCATIAdLDQEgEiATQQJ0a/0ABAAhFyASIBNBAnRq/QAEACEYIBcgGP3kASEZIBNBBHQhGyAUIAQgG2r9AAQAIBn95gH95AEhFCAVIAUgG2r9AAQAIBn95gH95AEhFSAWIAYgG2r9AAQAIBcgGP3lAf3mAf3kASEWIBNBAWohEwwACwsgDSAKbCARakECdCEaIAEgGmogFP0LBAAgAiAaaiAV/QsEACADIBpqIBb9CwQAIBFBBGohEQwACwsgDUEBaiENDAALCwvVAQMFfwF7AX8CQANAIAggBU8NASAHIAggA2pBAnRqIQxBACEJAkADQCAJIARPDQEgACAJQQJ0aiELIAL9AAQAIAsgDCgCAGr9AAQA/eYBIQ1BASEKAkADQCAKIANLDQEgDSACIApBBHRq/QAEACALIAwgCkECdGsoAgBq/QAEACALIAwgCkECdGooAgBq/QAEAP3kAf3mAf3kASENIApBAWohCgwACwsgCCAGbCAJakECdCEOIAEgDmogDf0LBAAgCUEEaiEJDAALCyAIQQFqIQgMAAsLC8ICAgd/BnsCQANAIAwgCU8NASALIAwgB2pBAnRqIRBBACENAkADQCANIAhPDQEgACANQQJ0aiEPIA8gECgCAGr9AAQAIRYgBP0ABAAgFv3mASETIAX9AAQAIBb95gEhFEMAAAAA/RMhFUEBIQ4CQANAIA4gB0sNASAPIBAgDkECdGsoAgBq/QAEACEWIA8gECAOQQJ0aigCAGr9AAQAIRcgFiAX/eQBIRggDkEEdCESIBMgBCASav0ABAAgGP3mAf3kASETIBQgBSASav0ABAAgGP3mAf3kASEUIBUgBiASav0ABAAgFiAX/eUB/eYB/eQBIRUgDkEBaiEODAALCyAMIApsIA1qQQJ0IREgASARaiAT/QsEACACIBFqIBT9CwQAIAMgEWogFf0LBAAgDUEEaiENDAALCyAMQQFqIQwMAAsLCw==';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  h1(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
+  h3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
+  v1(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
+  v3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+function moduleOrNull(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try { compiled = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')); } catch { compiled = null; }
+  }
+  return compiled;
+}
+
+function reflect(p: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n;
+  let q = p % period;
+  if (q < 0) q += period;
+  return q < n ? q : period - 1 - q;
+}
+
+export class SimdConvolver {
+  private readonly views: Float32Array[] = [];
+  private readonly f32: Float32Array;
+  private readonly i32: Int32Array;
+  /** Byte addresses of the scratch regions: 3 splat kernels + a zero kernel, index table, pad row, dummy plane. */
+  private readonly kAt: number[];
+  private readonly zeroAt: number;
+  private readonly idxAt: number;
+  private readonly padAt: number;
+  private readonly dummyAt: number;
+
+  private constructor(private readonly x: Exports, readonly width: number, readonly height: number, nPlanes: number, maxRadius: number) {
+    const n = width * height;
+    const kBytes = (maxRadius + 1) * 16;
+    let at = 0;
+    this.kAt = [0, kBytes, 2 * kBytes];
+    this.zeroAt = 3 * kBytes;
+    at = 4 * kBytes;
+    this.idxAt = at; at += (Math.max(width, height) + 2 * maxRadius) * 4;
+    this.padAt = at; at += (width + 2 * maxRadius + 8) * 4;
+    at = Math.ceil(at / 64) * 64;
+    this.dummyAt = at; at += n * 4;
+    const planesAt = at;
+    const need = planesAt + nPlanes * n * 4;
+    const pages = Math.ceil(need / 65536) - x.memory.buffer.byteLength / 65536;
+    if (pages > 0) x.memory.grow(pages);
+    this.f32 = new Float32Array(x.memory.buffer);
+    this.i32 = new Int32Array(x.memory.buffer);
+    for (let i = 0; i < nPlanes; i++) this.views.push(new Float32Array(x.memory.buffer, planesAt + i * n * 4, n));
+  }
+
+  static create(width: number, height: number, nPlanes: number, maxRadius: number): SimdConvolver | null {
+    if (width % 4 !== 0 || width < 4) return null;
+    const mod = moduleOrNull();
+    if (!mod) return null;
+    const inst = new WebAssembly.Instance(mod, {});
+    return new SimdConvolver(inst.exports as unknown as Exports, width, height, nPlanes, maxRadius);
+  }
+
+  plane(i: number): Float32Array { return this.views[i]; }
+
+  private writeKernel(slot: number, k: Float64Array | null): number {
+    if (!k) return this.zeroAt;
+    const at = this.kAt[slot] >> 2;
+    for (let o = 0; o < k.length; o++) this.f32.fill(k[o], at + 4 * o, at + 4 * o + 4);
+    return this.kAt[slot];
+  }
+
+  /** One pass along x or y; kernels [symA, symB, anti] are half kernels (index o = 0..r) of one radius r. */
+  pass(dir: 'x' | 'y', src: Float32Array, kernels: [Float64Array | null, Float64Array | null, Float64Array | null],
+    outs: [Float32Array | null, Float32Array | null, Float32Array | null], r: number): void {
+    const { width: w, height: h, x } = this;
+    const len = dir === 'x' ? w : h;
+    const idx = this.idxAt >> 2;
+    for (let j = 0; j < len + 2 * r; j++) { const s = reflect(j - r, len); this.i32[idx + j] = dir === 'x' ? s : s * w * 4; }
+    this.f32.fill(0, this.zeroAt >> 2, (this.zeroAt >> 2) + 4 * (r + 1));
+    const [ka, kb, kc] = kernels;
+    const [oa, ob, oc] = outs;
+    const single = (ka && oa && !(kb && ob) && !(kc && oc)) ? [ka, oa] as const : (!(ka && oa) && kb && ob && !(kc && oc)) ? [kb, ob] as const : null;
+    if (single) {
+      const k = this.writeKernel(0, single[0]);
+      if (dir === 'x') x.h1(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt);
+      else x.v1(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt);
+      return;
+    }
+    const a = oa && ka ? oa.byteOffset : this.dummyAt, b = ob && kb ? ob.byteOffset : this.dummyAt, c = oc && kc ? oc.byteOffset : this.dummyAt;
+    const pa = this.writeKernel(0, oa ? ka : null), pb = this.writeKernel(1, ob ? kb : null), pc = this.writeKernel(2, oc ? kc : null);
+    if (dir === 'x') x.h3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
+    else x.v3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt);
+  }
+}
