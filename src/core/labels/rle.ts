@@ -1,0 +1,101 @@
+// Run-length encoding of uint8 label data. Labels are sparse (long runs of 0 with a few painted runs), so a
+// stroke on a 2048x2048 slice shrinks from megabytes to a few hundred bytes. Format: repeated
+// [value: u8][run length: unsigned LEB128 varint, >= 1]. Pure (no DOM, no node), shared by host, webview and tests.
+
+import { StackSegError } from '../errors';
+
+/** Encodes `data` (any length, 0 allowed) into runs. */
+export function encodeRle(data: Uint8Array): Uint8Array {
+  const n = data.length;
+  // Worst case (every pixel differs from its neighbour): 2 bytes per pixel; grow on demand instead of allocating it.
+  let out = new Uint8Array(Math.min(2 * n + 16, 4096));
+  let o = 0;
+  let i = 0;
+  while (i < n) {
+    const v = data[i];
+    let j = i + 1;
+    while (j < n && data[j] === v) j++;
+    let len = j - i;
+    if (o + 6 > out.length) {
+      const bigger = new Uint8Array(Math.min(2 * n + 16, out.length * 2 + 16));
+      bigger.set(out);
+      out = bigger;
+    }
+    out[o++] = v;
+    while (len >= 0x80) {
+      out[o++] = (len & 0x7f) | 0x80;
+      len >>>= 7;
+    }
+    out[o++] = len;
+    i = j;
+  }
+  return out.slice(0, o);
+}
+
+/** Decodes runs into `out` (exactly out.length values, or throws). */
+export function decodeRleInto(rle: Uint8Array, out: Uint8Array): void {
+  let o = 0;
+  let i = 0;
+  const n = out.length;
+  while (i < rle.length) {
+    const v = rle[i++];
+    let len = 0;
+    let shift = 0;
+    for (;;) {
+      if (i >= rle.length) throw rleError('ends inside a run length');
+      const b = rle[i++];
+      len += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+      if (shift > 35) throw rleError('has a run length longer than 5 bytes');
+    }
+    if (len === 0) throw rleError('has a run of length 0');
+    if (o + len > n) throw rleError(`holds more than the ${n} values expected`);
+    out.fill(v, o, o + len);
+    o += len;
+  }
+  if (o !== n) throw rleError(`holds ${o} values, expected ${n}`);
+}
+
+export function decodeRle(rle: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  decodeRleInto(rle, out);
+  return out;
+}
+
+function rleError(what: string): StackSegError {
+  return new StackSegError(`run-length encoded labels ${what}`, { hint: 'the edit or backup is corrupt; it was not applied' });
+}
+
+/** Standard base64 without depending on Buffer (webview) or btoa limits on large inputs. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let s = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    s += alphabet[n >> 18] + alphabet[(n >> 12) & 63] + alphabet[(n >> 6) & 63] + alphabet[n & 63];
+  }
+  if (i < bytes.length) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8);
+    s += alphabet[n >> 18] + alphabet[(n >> 12) & 63] + (i + 1 < bytes.length ? alphabet[(n >> 6) & 63] : '=') + '=';
+  }
+  return s;
+}
+
+export function base64ToBytes(s: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) throw new StackSegError('invalid base64 in saved labels', { hint: 'the backup is corrupt; it was not applied' });
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const lookup = new Uint8Array(128);
+  for (let k = 0; k < 64; k++) lookup[alphabet.charCodeAt(k)] = k;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const n = (lookup[s.charCodeAt(i)] << 18) | (lookup[s.charCodeAt(i + 1)] << 12) | (lookup[s.charCodeAt(i + 2)] << 6) | lookup[s.charCodeAt(i + 3)];
+    if (o < out.length) out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
