@@ -2,12 +2,13 @@
 
 import * as vscode from 'vscode';
 import type { StackSegApi } from './api';
+import type { JobSpec } from '../core/jobs/spec';
 import { registerJobs } from './jobs';
 import { StackEditorProvider } from './stackEditorProvider';
 
 export type { StackSegApi } from './api';
 
-export function activate(context: vscode.ExtensionContext): StackSegApi & { listJobs(): Promise<unknown[]> } {
+export function activate(context: vscode.ExtensionContext): StackSegApi & { listJobs(): Promise<unknown[]>; jobs: unknown } {
   const log = vscode.window.createOutputChannel('StackSeg', { log: true });
   context.subscriptions.push(log);
   const { provider, registration } = StackEditorProvider.register(context, log);
@@ -17,6 +18,11 @@ export function activate(context: vscode.ExtensionContext): StackSegApi & { list
     ...provider.api(),
     // For tests inside the extension host: the jobs this window knows, read from job.json files.
     listJobs: () => jobs.listAll(),
+    jobs: {
+      start: (spec: JobSpec) => jobs.start(spec),
+      running: () => jobs.runningJobs().map((j) => ({ dir: j.dir, pid: j.worker.pid, progress: j.progress })),
+      cancel: (dir: string) => jobs.cancel(dir),
+    },
   };
 }
 

@@ -18,7 +18,7 @@ import { uiTests } from './ui.suite.mjs';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const timeoutS = Number(process.env.STACKSEG_E2E_TIMEOUT_S ?? 420);
+const timeoutS = Number(process.env.STACKSEG_E2E_TIMEOUT_S ?? 720);
 const t0 = Date.now();
 const log = (msg) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
 
@@ -91,7 +91,9 @@ async function makeWorkspace() {
     log('workspace: foam data not found (../shared/data/foam); wrote a synthetic 32 x 256 x 256 hq.tif');
   }
   await fixtures.writeBadTiff(join(ws, 'bad.tif'));
-  const files = { foam: 'hq.tif', foamDepth: 32, bad: 'bad.tif' };
+  const jobStacks = await fixtures.writeJobStacks(ws, foam);
+  log(`workspace: noisy.tif + noisy.labels.tif + noisy.truth.tif for the jobs tests (${foam ? 'foam' : 'generated'})`);
+  const files = { foam: 'hq.tif', foamDepth: 32, bad: 'bad.tif', jobs: { image: 'noisy.tif', labels: 'noisy.labels.tif', truth: 'noisy.truth.tif', depth: jobStacks.depth } };
   if (!args.has('--no-perf')) {
     const started = Date.now();
     await fixtures.writePerfStack(join(ws, 'perf2048.tif'), 2048, 2048, 20);
@@ -152,12 +154,12 @@ async function hostSuite(page, ws, extDir) {
     ['extensionDevelopmentPath', remote(extDir)],
     ['extensionTestsPath', remote(join(repoRoot, 'test/e2e/hostSuite/index.js'))],
   ]);
-  const until = Date.now() + 120_000;
+  const until = Date.now() + 300_000; // the jobs tests train and segment for real
   while (!existsSync(resultFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
   await page.screenshot({ path: join(shotsDir, '07-host-suite.png') }).catch(() => {});
   if (!existsSync(resultFile)) {
     writeFileSync(join(shotsDir, 'host-console.log'), consoleLines.join('\n'));
-    results.push({ name: 'host suite reports results', ok: false, ms: Date.now() - started, error: `no ${resultFile} within 120 s; browser console in test-results/e2e/host-console.log` });
+    results.push({ name: 'host suite reports results', ok: false, ms: Date.now() - started, error: `no ${resultFile} within 300 s; browser console in test-results/e2e/host-console.log` });
     log('FAIL - host suite wrote no results');
     return;
   }

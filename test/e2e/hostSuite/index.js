@@ -83,6 +83,8 @@ const tests = [
   }],
 ];
 
+tests.push(...require('./jobs').tests);
+
 function writeResults(results) {
   const folder = vscode.workspace.workspaceFolders?.[0];
   // In code-server the folder is a vscode-remote: URI whose path is a path on this machine.

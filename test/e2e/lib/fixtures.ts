@@ -55,3 +55,30 @@ export async function writeBadTiff(path: string): Promise<void> {
   for (let i = 8; i < bytes.length; i++) bytes[i] = (i * 37) & 0xff;
   await fsp.writeFile(path, bytes);
 }
+
+/**
+ * A stack with labels and truth beside it for the jobs tests: foam noisy.tif with slice 0's sparse labels expanded
+ * to a full-depth noisy.labels.tif (as the editor saves them), or the generated sample when the foam data is absent.
+ */
+export async function writeJobStacks(ws: string, foamDir?: string): Promise<{ image: string; labels: string; truth: string; depth: number }> {
+  const { join } = await import('node:path');
+  const { readStack } = await import('../../../src/core/tiff');
+  const image = join(ws, 'noisy.tif'), labels = join(ws, 'noisy.labels.tif'), truth = join(ws, 'noisy.truth.tif');
+  if (foamDir) {
+    await fsp.copyFile(join(foamDir, 'noisy.tif'), image);
+    await fsp.copyFile(join(foamDir, 'truth.tif'), truth);
+    const sparse = await readStack(join(foamDir, 'sparse_labels_slice0.tif'));
+    const { width, height } = sparse.info;
+    const depth = (await readStack(truth)).info.depth;
+    await writeStack(labels, { width, height, depth, dtype: 'uint8', getSlice: (z) => (z === 0 ? (sparse.data as Uint8Array) : new Uint8Array(width * height)) });
+    return { image, labels, truth, depth };
+  }
+  const { makeSample } = await import('../../../src/core/sample');
+  const s = makeSample({ width: 128, height: 128, depth: 8, seed: 2 });
+  const n = 128 * 128;
+  const spec = { width: 128, height: 128, depth: 8 };
+  await writeStack(image, { ...spec, dtype: 'float32', getSlice: (z) => s.image.subarray(z * n, (z + 1) * n) });
+  await writeStack(labels, { ...spec, dtype: 'uint8', getSlice: (z) => s.labels.subarray(z * n, (z + 1) * n) });
+  await writeStack(truth, { ...spec, dtype: 'uint8', getSlice: (z) => s.truth.subarray(z * n, (z + 1) * n) });
+  return { image, labels, truth, depth: 8 };
+}
