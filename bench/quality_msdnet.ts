@@ -43,6 +43,7 @@ async function main() {
     model.dispose();
     await stack.close();
   }
+  await Promise.all([labels.close(), truth.close()]);
   console.log(JSON.stringify({ epochs, seed, tta, pseudoLabels, results }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });
