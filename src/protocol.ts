@@ -4,6 +4,7 @@
 // parseWebviewMessage before it is acted on.
 
 import type { DType } from './core/types';
+import { classListProblem, type DisplaySettings, type LabelClass } from './core/labels/classes';
 
 /** What the viewer needs to know about the stack (a subset of StackInfo, JSON-safe). */
 export interface ViewerStackInfo {
@@ -30,7 +31,22 @@ export type HostToWebview =
   /** Slice z could not be decoded; the rest of the stack may still be fine. */
   | { type: 'sliceError'; z: number; message: string }
   /** Ask the viewer to show slice z (commands, tests). */
-  | { type: 'goToSlice'; z: number };
+  | { type: 'goToSlice'; z: number }
+  // ---- labels (annotation). Label values are uint8 run-length encoded (src/core/labels/rle.ts) and sent as binary.
+  /**
+   * All labels of slice z, sent before the image slice the first time the host serves z to this webview (only when
+   * z has labels). From then on the webview keeps its copy in sync from its own strokes and `labelPatch`es.
+   */
+  | { type: 'labels'; z: number; rle: ArrayBuffer }
+  /** Box values written by undo/redo/revert/class deletion: the webview copies them into its label buffer. */
+  | { type: 'labelPatch'; z: number; x: number; y: number; width: number; height: number; rle: ArrayBuffer }
+  /** Drop every label buffer (revert); `labels` messages for the annotated slices follow. */
+  | { type: 'labelsReset' }
+  | { type: 'classes'; classes: LabelClass[]; display: DisplaySettings }
+  /** Labeled pixels per class [index, count] and the annotated slices, after every change. */
+  | { type: 'labelStats'; counts: [number, number][]; annotated: { z: number; labeled: number }[] }
+  /** A segmentation mask slice (uint8 class indices, width*height) to draw under the labels; null data hides it. */
+  | { type: 'segmentation'; z: number; data: ArrayBuffer | null; source: string };
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -42,7 +58,20 @@ export type WebviewToHost =
   /** Send slice z. `show` requests are served before queued prefetches. */
   | { type: 'requestSlice'; z: number; priority: SlicePriority }
   /** The viewer painted slice z (tracked by the host for commands and tests). */
-  | { type: 'sliceShown'; z: number };
+  | { type: 'sliceShown'; z: number }
+  /**
+   * One finished stroke / fill / lasso: the new label values of a box of slice z (RLE). The webview has already
+   * drawn it; the host turns it into one undoable edit.
+   */
+  | { type: 'stroke'; z: number; x: number; y: number; width: number; height: number; rle: Uint8Array; tool: PaintTool }
+  /** New class list (add, rename, recolour): one undoable edit. */
+  | { type: 'setClasses'; classes: LabelClass[] }
+  /** Delete a class; the host asks first when pixels use it. */
+  | { type: 'deleteClass'; index: number }
+  | { type: 'setDisplay'; display: DisplaySettings };
+
+export type PaintTool = 'brush' | 'eraser' | 'fill' | 'lasso';
+const PAINT_TOOLS: readonly PaintTool[] = ['brush', 'eraser', 'fill', 'lasso'];
 
 export type WebviewMessageType = WebviewToHost['type'];
 
@@ -51,6 +80,9 @@ export type ParseResult = { ok: true; message: WebviewToHost } | { ok: false; re
 /** Limits that depend on the open stack; depth 0 (no stack open) makes every slice index out of range. */
 export interface ParseLimits {
   depth: number;
+  /** Slice size, for label boxes (0 or absent: no label message is valid). */
+  width?: number;
+  height?: number;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -75,7 +107,45 @@ const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   ready: ['type'],
   requestSlice: ['type', 'z', 'priority'],
   sliceShown: ['type', 'z'],
+  stroke: ['type', 'z', 'x', 'y', 'width', 'height', 'rle', 'tool'],
+  setClasses: ['type', 'classes'],
+  deleteClass: ['type', 'index'],
+  setDisplay: ['type', 'display'],
 };
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** Binary payloads arrive as ArrayBuffer or as a typed array depending on the VS Code version. */
+function bytesOf(v: unknown): Uint8Array | undefined {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return undefined;
+}
+
+function parseStroke(raw: Record<string, unknown>, limits: ParseLimits): ParseResult {
+  const index = sliceIndex(raw, limits);
+  if ('reason' in index) return { ok: false, reason: index.reason };
+  const { x, y, width, height, tool } = raw;
+  const W = limits.width ?? 0;
+  const H = limits.height ?? 0;
+  if (!isInt(x) || !isInt(y) || !isInt(width) || !isInt(height)) return { ok: false, reason: 'stroke box must be integers x, y, width, height' };
+  if (x < 0 || y < 0 || width < 1 || height < 1 || x + width > W || y + height > H) return { ok: false, reason: `stroke box ${x},${y} ${width}x${height} is not inside the ${W} x ${H} slice` };
+  if (typeof tool !== 'string' || !(PAINT_TOOLS as readonly string[]).includes(tool)) return { ok: false, reason: `unknown tool ${describe(tool)}` };
+  const rle = bytesOf(raw.rle);
+  // Each run takes at least 2 bytes and covers at least 1 pixel: more bytes than 6 per pixel cannot be valid.
+  if (!rle || rle.length < 2 || rle.length > width * height * 6) return { ok: false, reason: 'stroke rle must be a non-empty binary buffer of plausible size' };
+  return { ok: true, message: { type: 'stroke', z: index.z, x, y, width, height, rle, tool: tool as PaintTool } };
+}
+
+function parseDisplay(raw: unknown): DisplaySettings | undefined {
+  if (!isRecord(raw)) return undefined;
+  const { labelOpacity, showLabels } = raw;
+  if (typeof labelOpacity !== 'number' || !(labelOpacity >= 0 && labelOpacity <= 1) || typeof showLabels !== 'boolean') return undefined;
+  if (Object.keys(raw).some((k) => k !== 'labelOpacity' && k !== 'showLabels')) return undefined;
+  return { labelOpacity, showLabels };
+}
 
 /** Validates one message from the webview. Never throws. */
 export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseResult {
@@ -102,6 +172,24 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       const index = sliceIndex(raw, limits);
       if ('reason' in index) return { ok: false, reason: index.reason };
       return { ok: true, message: { type: 'sliceShown', z: index.z } };
+    }
+    case 'stroke':
+      return parseStroke(raw, limits);
+    case 'setClasses': {
+      const problem = classListProblem(raw.classes);
+      if (problem) return { ok: false, reason: problem };
+      const classes = (raw.classes as LabelClass[]).map(({ index, name, color }) => ({ index, name, color }));
+      return { ok: true, message: { type: 'setClasses', classes } };
+    }
+    case 'deleteClass': {
+      const k = raw.index;
+      if (!isInt(k) || k < 1 || k > 255) return { ok: false, reason: `class index must be an integer 1..255, got ${describe(k)}` };
+      return { ok: true, message: { type: 'deleteClass', index: k } };
+    }
+    case 'setDisplay': {
+      const display = parseDisplay(raw.display);
+      if (!display) return { ok: false, reason: 'display must be {labelOpacity: 0..1, showLabels: boolean}' };
+      return { ok: true, message: { type: 'setDisplay', display } };
     }
   }
 }

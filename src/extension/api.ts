@@ -14,4 +14,18 @@ export interface StackSegApi {
   sliceTimings(uri: string): { z: number; readMs: number; postMs: number; bytes: number }[];
   /** Resolves when the viewer of `uri` has painted slice z (now or later); rejects after `timeoutMs`. */
   waitForSlice(uri: string, z: number, timeoutMs?: number): Promise<void>;
+  /** Labels of the stack open in `uri`: classes, labeled-pixel counts, annotated slices, timings (ms). */
+  labelState(uri: string): LabelState | undefined;
+}
+
+export interface LabelState {
+  classes: { index: number; name: string; color: string }[];
+  counts: [number, number][];
+  annotated: { z: number; labeled: number }[];
+  /** Host-side ms of the last save (labels + settings written) and of the last undo/redo applied. */
+  lastSaveMs: number;
+  lastUndoMs: number;
+  /** Why the labels file beside the image was not loaded, if it was not. */
+  conflict?: string;
+  warnings: string[];
 }

@@ -1,25 +1,66 @@
 // One open stack file. Owns the SliceSource (lazy reader + decoded-slice cache), or the one clear message
-// when the file cannot be read. A later issue adds labels, edits and undo here (CustomDocument -> editable).
+// when the file cannot be read, and the labels painted on it (DocumentLabels): every stroke, class change and
+// deletion becomes one edit that VS Code's undo/redo, dirty marker, save, revert and hot-exit backups act on.
+// The image file itself is never written.
 
 import * as vscode from 'vscode';
 import { openStack } from '../core/tiff/index';
 import { StackSegError } from '../core/errors';
+import type { BoxWrite, LabelEdit } from '../core/labels/edits';
 import type { SliceSource } from '../core/types';
 import type { ViewerStackInfo } from '../protocol';
+import { DocumentLabels, type EditResult, type LabelsConflict } from './documentLabels';
 
 export type StackOpenResult = { ok: true; source: SliceSource } | { ok: false; message: string };
+
+/** What changed in the labels, for the webview of this document. */
+export interface LabelsChange {
+  /** Box writes to mirror in the webview (undo, redo, deletion); a stroke's own writes are not echoed. */
+  writes: BoxWrite[];
+  classesChanged: boolean;
+  /** Everything was reloaded (revert). */
+  reset?: boolean;
+}
 
 export class StackDocument implements vscode.CustomDocument {
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   /** Fires once when VS Code releases the document (last editor closed). */
   readonly onDidDispose = this.onDidDisposeEmitter.event;
+  private readonly onDidEditEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<StackDocument>>();
+  /** One event per edit, carrying undo/redo: the provider forwards it to VS Code (dirty marker, undo stack). */
+  readonly onDidEdit = this.onDidEditEmitter.event;
+  private readonly onDidChangeLabelsEmitter = new vscode.EventEmitter<LabelsChange>();
+  readonly onDidChangeLabels = this.onDidChangeLabelsEmitter.event;
   private disposed = false;
+  /** ms of the last undo or redo applied on the host (test API). */
+  lastUndoMs = 0;
 
-  private constructor(readonly uri: vscode.Uri, private readonly opened: StackOpenResult) {}
+  private constructor(
+    readonly uri: vscode.Uri,
+    private readonly opened: StackOpenResult,
+    /** Undefined when the image cannot be read. */
+    readonly labels: DocumentLabels | undefined,
+    /** Messages to show once (unreadable sidecar, backup not applied, labels file not loaded). */
+    readonly warnings: string[],
+  ) {}
 
-  /** Opens the stack; never throws: a bad file gives a document that carries the error message instead. */
-  static async create(uri: vscode.Uri, cacheBytes: number): Promise<StackDocument> {
-    return new StackDocument(uri, await openSource(uri, cacheBytes));
+  /** Opens the stack and its labels; never throws: a bad file gives a document that carries the error message. */
+  static async create(uri: vscode.Uri, cacheBytes: number, backupId?: string): Promise<StackDocument> {
+    const opened = await openSource(uri, cacheBytes);
+    if (!opened.ok) return new StackDocument(uri, opened, undefined, []);
+    const { width, height, depth } = opened.source.info;
+    let backupText: string | undefined;
+    const warnings: string[] = [];
+    if (backupId) {
+      try {
+        backupText = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(backupId)));
+      } catch (e) {
+        warnings.push(`The backup of unsaved labels could not be read (${String(e)}); the labels on disk are shown.`);
+      }
+    }
+    const loaded = await DocumentLabels.load(uri.fsPath, { width, height, depth }, backupText, backupId);
+    warnings.push(...loaded.warnings);
+    return new StackDocument(uri, opened, loaded.labels, warnings);
   }
 
   get source(): SliceSource | undefined {
@@ -31,11 +72,67 @@ export class StackDocument implements vscode.CustomDocument {
     return this.opened.ok ? undefined : this.opened.message;
   }
 
+  get labelsConflict(): LabelsConflict | undefined {
+    return this.labels?.conflict;
+  }
+
   viewerInfo(): ViewerStackInfo | undefined {
     const s = this.source;
     if (!s) return undefined;
     const { width, height, depth, dtype } = s.info;
     return { width, height, depth, dtype, fileName: baseName(this.uri) };
+  }
+
+  /** Registers an applied edit with VS Code; `echo` sends its writes to the webview (not for the webview's own strokes). */
+  pushEdit(result: EditResult, echo: boolean): void {
+    const { edit, writes } = result;
+    this.onDidChangeLabelsEmitter.fire({ writes: echo ? writes : [], classesChanged: edit.classes !== undefined });
+    this.onDidEditEmitter.fire({
+      document: this,
+      label: edit.label,
+      undo: () => this.undoRedo(edit, 'undo'),
+      redo: () => this.undoRedo(edit, 'redo'),
+    });
+  }
+
+  private undoRedo(edit: LabelEdit, direction: 'undo' | 'redo'): void {
+    if (!this.labels || this.disposed) return;
+    const t0 = performance.now();
+    const writes = this.labels.apply(edit, direction);
+    this.lastUndoMs = performance.now() - t0;
+    this.onDidChangeLabelsEmitter.fire({ writes, classesChanged: edit.classes !== undefined });
+  }
+
+  /** Display settings are saved with the classes but are not undoable edits (like a view state). */
+  setDisplay(display: { labelOpacity: number; showLabels: boolean }): void {
+    this.labels?.setDisplay(display);
+  }
+
+  async save(confirm: (c: LabelsConflict) => Promise<boolean>, target?: vscode.Uri): Promise<void> {
+    if (!this.labels) return;
+    if (target && target.toString() !== this.uri.toString()) {
+      if (target.scheme !== 'file') throw new StackSegError(`cannot save to ${target.toString(true)}`, { hint: 'choose a file on the machine the extension runs on' });
+      // Save As: the labels go beside a copy of the image, so the copy opens with them.
+      await vscode.workspace.fs.copy(this.uri, target, { overwrite: true });
+      await this.labels.save(confirm, target.fsPath);
+      return;
+    }
+    await this.labels.save(confirm);
+  }
+
+  async revert(): Promise<void> {
+    if (!this.labels) return;
+    const warnings = await this.labels.revert();
+    for (const w of warnings) void vscode.window.showWarningMessage(w);
+    this.onDidChangeLabelsEmitter.fire({ writes: [], classesChanged: true, reset: true });
+  }
+
+  async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
+    await vscode.workspace.fs.writeFile(destination, new TextEncoder().encode(this.labels?.backupText() ?? '{}'));
+    return {
+      id: destination.toString(),
+      delete: () => { void vscode.workspace.fs.delete(destination).then(undefined, () => undefined); },
+    };
   }
 
   dispose(): void {
@@ -44,6 +141,8 @@ export class StackDocument implements vscode.CustomDocument {
     void this.source?.close().catch(() => undefined);
     this.onDidDisposeEmitter.fire();
     this.onDidDisposeEmitter.dispose();
+    this.onDidEditEmitter.dispose();
+    this.onDidChangeLabelsEmitter.dispose();
   }
 }
 

@@ -1,11 +1,14 @@
 // Custom editor for *.tif / *.tiff: opens a StackDocument and shows it in the viewer webview.
-// Read-only for now (CustomReadonlyEditorProvider); labels, edits and save come with the annotation issue.
+// Editable (CustomEditorProvider): labels painted in the webview arrive as one message per stroke and become
+// undoable edits; save writes <stem>.labels.tif + <stem>.stackseg.json, never the image.
 
 import * as vscode from 'vscode';
+import { encodeRle } from '../core/labels/rle';
 import { parseWebviewMessage, type HostToWebview } from '../protocol';
 import type { StackSegApi } from './api';
 import { exactBuffer, SliceServer } from './sliceServer';
-import { describeOpenError, StackDocument } from './stackDocument';
+import type { LabelsConflict } from './documentLabels';
+import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
 
 const MB = 1024 * 1024;
@@ -17,12 +20,17 @@ interface EditorEntry {
   lastShown?: number;
   timings: { z: number; readMs: number; postMs: number; bytes: number }[];
   waiters: { z: number; resolve: () => void }[];
+  /** Slices whose labels this webview holds (sent with the image, then kept in sync by patches). */
+  sentLabels: Set<number>;
+  post(msg: HostToWebview): Thenable<unknown>;
 }
 
-export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<StackDocument> {
+export class StackEditorProvider implements vscode.CustomEditorProvider<StackDocument> {
   static readonly viewType = 'stackseg.stackEditor';
 
   private readonly editors = new Map<string, EditorEntry>();
+  private readonly onDidChangeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<StackDocument>>();
+  readonly onDidChangeCustomDocument = this.onDidChangeEmitter.event;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {}
 
@@ -34,13 +42,60 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
     return { provider, registration };
   }
 
-  async openCustomDocument(uri: vscode.Uri, _openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<StackDocument> {
+  async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<StackDocument> {
     const megabytes = vscode.workspace.getConfiguration('stackseg', uri).get<number>('cacheMegabytes', 512);
     const cacheBytes = Math.max(16, Number.isFinite(megabytes) ? megabytes : 512) * MB;
-    const document = await StackDocument.create(uri, cacheBytes);
+    const document = await StackDocument.create(uri, cacheBytes, openContext.backupId);
     if (document.errorMessage) this.log.warn(`Cannot view ${uri.toString(true)}: ${document.errorMessage}`);
-    else this.log.info(`Opened ${uri.toString(true)}: ${JSON.stringify(document.viewerInfo())}`);
+    else this.log.info(`Opened ${uri.toString(true)}: ${JSON.stringify(document.viewerInfo())}${openContext.backupId ? ' (restored unsaved labels from a backup)' : ''}`);
+    for (const w of document.warnings) {
+      this.log.warn(w);
+      void vscode.window.showWarningMessage(w);
+    }
+    const conflict = document.labelsConflict;
+    if (conflict) {
+      const message = `${conflict.message}. The labels start empty; the old file is kept and is not overwritten without asking.`;
+      this.log.warn(message);
+      void vscode.window.showWarningMessage(message, 'Start empty', 'Close editor').then((choice) => {
+        if (choice === 'Close editor') void this.closeTabsOf(uri);
+      });
+    }
+    document.onDidEdit((e) => this.onDidChangeEmitter.fire(e));
     return document;
+  }
+
+  // ------------------------------------------------------------ save, revert, backup (VS Code calls these)
+
+  async saveCustomDocument(document: StackDocument, _cancellation: vscode.CancellationToken): Promise<void> {
+    await document.save((c) => this.confirmOverwrite(c));
+    this.log.info(`Saved labels of ${document.uri.fsPath} in ${document.labels?.lastSaveMs.toFixed(0)} ms`);
+  }
+
+  async saveCustomDocumentAs(document: StackDocument, destination: vscode.Uri, _cancellation: vscode.CancellationToken): Promise<void> {
+    await document.save((c) => this.confirmOverwrite(c), destination);
+  }
+
+  async revertCustomDocument(document: StackDocument, _cancellation: vscode.CancellationToken): Promise<void> {
+    await document.revert();
+  }
+
+  backupCustomDocument(document: StackDocument, context: vscode.CustomDocumentBackupContext, _cancellation: vscode.CancellationToken): Promise<vscode.CustomDocumentBackup> {
+    return document.backup(context.destination);
+  }
+
+  private async confirmOverwrite(c: LabelsConflict): Promise<boolean> {
+    const choice = await vscode.window.showWarningMessage(
+      `${c.path} was not loaded (${c.message}). Replace it with the labels painted now? The old file is kept as ${c.path}.bak.`,
+      { modal: true }, 'Replace (keep .bak)');
+    return choice === 'Replace (keep .bak)';
+  }
+
+  private async closeTabsOf(uri: vscode.Uri): Promise<void> {
+    for (const group of vscode.window.tabGroups.all) {
+      for (const tab of group.tabs) {
+        if (tab.input instanceof vscode.TabInputCustom && tab.input.uri.toString() === uri.toString()) await vscode.window.tabGroups.close(tab);
+      }
+    }
   }
 
   async resolveCustomEditor(document: StackDocument, panel: vscode.WebviewPanel, _token: vscode.CancellationToken): Promise<void> {
@@ -59,15 +114,22 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
     });
 
     const key = document.uri.toString();
-    const entry: EditorEntry = { document, panel, waiters: [], timings: [] };
-    this.editors.set(key, entry);
     const post = (msg: HostToWebview) => webview.postMessage(msg).then(undefined, (e) => this.log.error(`postMessage failed: ${String(e)}`));
+    const entry: EditorEntry = { document, panel, waiters: [], timings: [], sentLabels: new Set(), post };
+    this.editors.set(key, entry);
+    const labels = document.labels;
 
     const source = document.source;
     const server = source && new SliceServer(source, {
       slice: (z, pixels, readMs) => {
         // The reader hands out a fresh array per call, so its buffer can go to the webview as is.
         const t0 = performance.now();
+        if (labels && !entry.sentLabels.has(z)) {
+          // Labels travel with the first copy of the slice; later changes reach the webview as patches.
+          entry.sentLabels.add(z);
+          const slice = labels.volume.slice(z);
+          if (slice) void post({ type: 'labels', z, rle: exactBuffer(encodeRle(slice)) });
+        }
         const data = exactBuffer(pixels);
         void post({ type: 'slice', z, width: source.info.width, height: source.info.height, dtype: source.info.dtype, data }).then(() => {
           entry.timings.push({ z, readMs, postMs: performance.now() - t0, bytes: data.byteLength });
@@ -81,10 +143,14 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
       },
     });
     const depth = source?.info.depth ?? 0;
+    const limits = { depth, width: source?.info.width ?? 0, height: source?.info.height ?? 0 };
+    const sendClasses = () => { if (labels) void post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display }); };
+    const sendStats = () => { if (labels) void post({ type: 'labelStats', counts: labels.volume.classCounts(), annotated: labels.volume.annotatedSlices() }); };
 
     const subscriptions: vscode.Disposable[] = [];
+    subscriptions.push(document.onDidChangeLabels((change) => this.mirrorLabels(entry, change)));
     subscriptions.push(webview.onDidReceiveMessage((raw: unknown) => {
-      const parsed = parseWebviewMessage(raw, { depth });
+      const parsed = parseWebviewMessage(raw, limits);
       if (!parsed.ok) {
         this.log.warn(`Ignored a message from the viewer of ${key}: ${parsed.reason}`);
         return;
@@ -93,6 +159,9 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
       switch (msg.type) {
         case 'ready': {
           const info = document.viewerInfo();
+          entry.sentLabels.clear(); // a (re)loaded webview holds no labels yet
+          sendClasses();
+          sendStats();
           if (info) void post({ type: 'init', info, initialSlice: 0 });
           else void post({ type: 'error', message: document.errorMessage ?? 'This file cannot be shown.' });
           return;
@@ -107,6 +176,35 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
           for (const w of done) w.resolve();
           return;
         }
+        case 'stroke': {
+          if (!labels) return;
+          try {
+            const result = labels.stroke(msg.z, { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, msg.rle, msg.tool);
+            if (result) document.pushEdit(result, false);
+          } catch (e) {
+            // Corrupt payload: nothing was applied; resend the slice so the webview drops what it drew.
+            this.log.warn(`Ignored a stroke from the viewer of ${key}: ${e instanceof Error ? e.message : String(e)}`);
+            this.resendLabels(entry, msg.z);
+          }
+          return;
+        }
+        case 'setClasses': {
+          if (!labels) return;
+          try {
+            const result = labels.setClasses(msg.classes);
+            if (result) document.pushEdit(result, true);
+          } catch (e) {
+            void vscode.window.showWarningMessage(e instanceof Error ? e.message : String(e));
+            sendClasses();
+          }
+          return;
+        }
+        case 'deleteClass':
+          void this.deleteClass(document, msg.index);
+          return;
+        case 'setDisplay':
+          document.setDisplay(msg.display);
+          return;
       }
     }));
     panel.onDidDispose(() => {
@@ -114,6 +212,52 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
       for (const s of subscriptions) s.dispose();
       if (this.editors.get(key) === entry) this.editors.delete(key);
     });
+  }
+
+  /** Mirrors label changes in the webview: patches for slices it holds, then classes and counts. */
+  private mirrorLabels(entry: EditorEntry, change: LabelsChange): void {
+    const labels = entry.document.labels;
+    if (!labels) return;
+    if (change.reset) {
+      entry.sentLabels.clear();
+      void entry.post({ type: 'labelsReset' });
+      for (const { z } of labels.volume.annotatedSlices()) this.resendLabels(entry, z);
+      if (entry.lastShown !== undefined) entry.sentLabels.add(entry.lastShown);
+    }
+    for (const w of change.writes) {
+      // A slice the webview has not been sent yet gets its labels with the image later.
+      if (!entry.sentLabels.has(w.z)) continue;
+      void entry.post({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle) });
+    }
+    if (change.classesChanged || change.reset) void entry.post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display });
+    void entry.post({ type: 'labelStats', counts: labels.volume.classCounts(), annotated: labels.volume.annotatedSlices() });
+  }
+
+  /** Sends the whole label slice z (all zeros as one run when unpainted). */
+  private resendLabels(entry: EditorEntry, z: number): void {
+    const labels = entry.document.labels;
+    if (!labels) return;
+    entry.sentLabels.add(z);
+    void entry.post({ type: 'labels', z, rle: exactBuffer(encodeRle(labels.volume.sliceOrZeros(z))) });
+  }
+
+  private async deleteClass(document: StackDocument, k: number): Promise<void> {
+    const labels = document.labels;
+    if (!labels) return;
+    const used = labels.volume.classCount(k);
+    if (used > 0) {
+      const slices = labels.volume.annotatedSlices().length;
+      const choice = await vscode.window.showWarningMessage(
+        `Class "${labels.className(k)}" labels ${used.toLocaleString('en-US')} pixels. Delete the class and erase those pixels?`,
+        { modal: true, detail: `Labels on up to ${slices} slice(s) are erased. Undo (Ctrl+Z) brings them back.` }, 'Delete class and pixels');
+      if (choice !== 'Delete class and pixels') {
+        const entry = this.find(document.uri.toString());
+        if (entry) void entry.post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display });
+        return;
+      }
+    }
+    const result = labels.deleteClass(k);
+    if (result) document.pushEdit(result, true);
   }
 
   // ------------------------------------------------------------ API for tests in the extension host
@@ -124,6 +268,15 @@ export class StackEditorProvider implements vscode.CustomReadonlyEditorProvider<
       lastSliceShown: (uri) => this.find(uri)?.lastShown,
       sliceTimings: (uri) => [...(this.find(uri)?.timings ?? [])],
       errorShown: (uri) => this.find(uri)?.document.errorMessage,
+      labelState: (uri) => {
+        const d = this.find(uri)?.document;
+        const l = d?.labels;
+        if (!d || !l) return undefined;
+        return {
+          classes: l.settings.classes, counts: l.volume.classCounts(), annotated: l.volume.annotatedSlices(),
+          lastSaveMs: l.lastSaveMs, lastUndoMs: d.lastUndoMs, conflict: l.conflict?.message, warnings: d.warnings,
+        };
+      },
       showSlice: (uri, z) => {
         const e = this.find(uri);
         if (!e) return false;
