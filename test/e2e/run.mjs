@@ -14,6 +14,7 @@ import * as esbuild from 'esbuild';
 import { ensureCodeServer, installExtension, killGroupNow, startCodeServer } from './lib/codeServer.mjs';
 import { launchBrowser, openWorkbench } from './lib/workbench.mjs';
 import { uiTests } from './ui.suite.mjs';
+import { jobsUiTests } from './jobs.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -136,7 +137,8 @@ async function uiSuite(page, files) {
   const shot = (name) => page.screenshot({ path: join(shotsDir, `${name}.png`) });
   page.on('pageerror', (e) => log(`  page error: ${e.message}`));
   await openWorkbench(page, server.url, join(runDir, 'workspace'));
-  for (const t of uiTests({ page, shot, log, files, metrics })) {
+  const tests = [...uiTests({ page, shot, log, files, metrics }), ...jobsUiTests({ page, shot, log, files, workspace: join(runDir, 'workspace') })];
+  for (const t of tests) {
     if (t.skip) { results.push({ name: t.name, skipped: t.skip }); log(`skip - ${t.name}: ${t.skip}`); continue; }
     await runTest(t.name, t.fn, page);
   }
