@@ -1,19 +1,22 @@
-// StackSeg side of bench/rf_speed.mjs: features of slice 0 + train (30 trees, depth 8) + segment every slice,
-// with the worker pool (os.availableParallelism() threads) or in-thread (--sync). Prints one JSON line.
+// StackSeg side of bench/rf_speed.mjs, through the app's own rf adapter (models/adapters/rf.ts) with the registry's
+// default rf parameters (override with --set key=value): features of slice 0 + train, then segment every slice with
+// the worker pool (one slice per worker in flight, as the job engine does), or in this thread (--sync, no pool).
+// Prints one JSON line.
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { computeFeatures, DEFAULT_FEATURE_OPTIONS, featureCount } from '../src/core/features/bank';
-import { FeaturePool } from '../src/core/features/pool';
-import { gatherLabeledPixels, RandomForest } from '../src/core/models/forest';
+import { RandomForestSegmenter } from '../src/core/models/adapters/rf';
 import { SegmentationEvaluator } from '../src/core/metrics';
-import { fitNormalizationFromSource, normalizeSlice } from '../src/core/models/normalize';
+import { fitNormalizationFromSource } from '../src/core/models/normalize';
+import { resolveParams } from '../src/core/models/registry';
 import { openStack } from '../src/core/tiff';
+import { join } from 'node:path';
 
 const args = process.argv.slice(2);
 const arg = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const dataDir = arg('--data', '/work/shared/data/foam');
 const variant = arg('--variant', 'hq');
 const sync = args.includes('--sync');
+const overrides: Record<string, string> = {};
+args.forEach((a, i) => { if (a === '--set') { const [k, v] = args[i + 1].split('='); overrides[k] = v; } });
 
 async function main() {
   const stack = await openStack(join(dataDir, `${variant}.tif`));
@@ -23,24 +26,25 @@ async function main() {
   const sparse = (await (await openStack(join(dataDir, 'sparse_labels_slice0.tif'))).readSlice(0)) as Uint8Array;
   const truthStack = await openStack(join(dataDir, 'truth.tif'));
   const norm = await fitNormalizationFromSource(stack);
-  const fo = DEFAULT_FEATURE_OPTIONS;
+  const params = resolveParams('rf', overrides);
   const t0 = performance.now();
-  const f0 = computeFeatures(normalizeSlice(slices[0], norm), w, h, fo);
-  const t1 = performance.now();
-  const forest = RandomForest.train(gatherLabeledPixels(f0, featureCount(fo), sparse), { seed: 0 });
+  const model = await RandomForestSegmenter.train({ width: w, height: h, slices: [{ z: 0, image: slices[0], labels: sparse }], sample: new Float32Array(0),
+    norm, params, onProgress: () => undefined });
   const t2 = performance.now();
-  let labels: Uint8Array[];
-  const pool = sync ? null : FeaturePool.create({ forest: forest.toJSON(), features: fo, norm, workerPath: join(__dirname, 'featureWorker.js') });
-  if (pool) {
-    labels = await Promise.all(slices.map((s) => pool.predict(s, w, h).then((r) => r.labels)));
-    await pool.close();
-  } else {
-    labels = slices.map((s) => forest.predict(computeFeatures(normalizeSlice(s, norm), w, h, fo), w * h).labels);
-  }
+  const report = model.trainingReport() as { featureSeconds: number; fitSeconds: number };
+  if (sync) (model as unknown as { pool: null }).pool = null; // no workers: predict in this thread
+  const labels: Uint8Array[] = new Array(depth);
+  const inFlight = model.concurrency;
+  let next = 0;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < depth) { const z = next++; labels[z] = (await model.predict(slices[z], w, h, false)).labels; }
+  }));
   const t3 = performance.now();
+  const threads = model.concurrency;
+  await model.dispose();
   const ev = new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] });
   for (let z = 0; z < depth; z++) ev.add(labels[z], await truthStack.readSlice(z));
-  console.log(JSON.stringify({ features_s: (t1 - t0) / 1000, train_s: (t2 - t1) / 1000, segment_s: (t3 - t2) / 1000, total_s: (t3 - t0) / 1000,
-    f1: ev.result().meanOverSlices[0].f1, threads: pool ? pool.size : 1, cores: availableParallelism() }));
+  console.log(JSON.stringify({ features_s: report.featureSeconds, train_s: (t2 - t0) / 1000 - report.featureSeconds, segment_s: (t3 - t2) / 1000,
+    total_s: (t3 - t0) / 1000, f1: ev.result().meanOverSlices[0].f1, threads, cores: availableParallelism(), fill: params.fill }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -81,6 +81,20 @@ describe('RandomForest', () => {
     if (used.length > 1) expect(() => f.selectFeatures(used.slice(1))).toThrow(/not in the selected/);
   });
 
+  it('merges forests into one whose probabilities average theirs, weighted by tree count', () => {
+    const d = makeData(800, 3);
+    const a = RandomForest.train(d, { nTrees: 2, maxDepth: 3, seed: 1 });
+    const b = RandomForest.train(d, { nTrees: 4, maxDepth: 4, seed: 2 });
+    const m = RandomForest.merge([a, b]);
+    expect(m.nTrees).toBe(6);
+    const t = makeData(200, 9);
+    const pa = a.predict(t.x, 200).probabilities, pb = b.predict(t.x, 200).probabilities, pm = m.predict(t.x, 200).probabilities;
+    for (let i = 0; i < pm.length; i += 7) expect(pm[i]).toBeCloseTo((2 * pa[i] + 4 * pb[i]) / 6, 5);
+    expect(RandomForest.fromJSON(m.toJSON()).predict(t.x, 200).probabilities).toEqual(pm);
+    const other = RandomForest.train(makeData(100, 4, [1, 3]), { nTrees: 1 });
+    expect(() => RandomForest.merge([a, other])).toThrow(/same classes/);
+  });
+
   it('respects max depth, min samples per leaf and class weights', () => {
     const d = makeData(2000, 7);
     const stump = RandomForest.train(d, { nTrees: 3, maxDepth: 1 });

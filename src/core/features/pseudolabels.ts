@@ -1,10 +1,18 @@
-// Optional semi-supervised fill of the unlabelled pixels of a training slice (two classes only).
+// Optional semi-supervised fill of the unlabelled pixels of training slices (two classes only).
 //
 // API
-//   fillByMidpointThreshold(normalised, width, height, labels, { sigma = 0.7 }): { labels, pseudo, threshold, low, high }
-//        Smooths the slice with a Gaussian (sigma), takes the mean smoothed value of each of the two labelled classes,
-//        and gives every unlabelled pixel the class whose side of the midpoint it is on. `pseudo` marks filled pixels
-//        (1) so the trainer can weight them below the user's strokes (see RandomForest sample weights).
+//   fitThresholdFill(slices: { normalised, labels }[], width, height, { sigma = 0.7 | 'auto' }): ThresholdFill | null
+//        Smooths each slice with a Gaussian (sigma) and takes the mean smoothed value of each of the two labelled
+//        classes over all slices. null when the labels do not hold exactly two classes (the fill does not apply).
+//        sigma 'auto': the smallest of AUTO_FILL_SIGMAS at which the std of the more uniform labelled class is at
+//        most AUTO_FILL_NOISE (20 %) of the gap between the class means (noisy images get smoothed more).
+//   applyThresholdFill(fill, normalised, width, height, labels, { mode, band }): { labels, pseudo }
+//        mode 'midpoint': every unlabelled pixel gets the class whose side of the midpoint its smoothed value is on.
+//        mode 'confident': only pixels clearly on one side: smoothed value below low + band * (high - low) or above
+//        high - band * (high - low) (band 0.25 = outside the 25 %..75 % points between the class means); the rest
+//        stay unlabelled so the forest decides them from the features. `pseudo` marks filled pixels (1) so the trainer
+//        can weight them below the user's strokes (see RandomForest sample weights).
+//   fillByMidpointThreshold(normalised, width, height, labels, { sigma }) one slice, mode 'midpoint' (kept for callers)
 //
 // Why: brush labels lie where the class is certain, away from edges, so nothing tells a forest where the boundary
 // between them is, and where it lands varies with the seed. For partial-volume images the 50 % boundary sits at the
@@ -13,17 +21,71 @@
 import { StackSegError } from '../errors';
 import { gaussianSmooth } from './filters';
 
-export function fillByMidpointThreshold(normalised: Float32Array, width: number, height: number, labels: Uint8Array, opts: { sigma?: number } = {}) {
-  const g = gaussianSmooth(normalised, width, height, opts.sigma ?? 0.7);
-  const sum = new Float64Array(256), count = new Float64Array(256);
-  for (let i = 0; i < labels.length; i++) if (labels[i]) { sum[labels[i]] += g[i]; count[labels[i]]++; }
+export type FillMode = 'midpoint' | 'confident';
+
+export interface ThresholdFill {
+  sigma: number;
+  /** Label values of the darker and the brighter class, and their mean smoothed values. */
+  low: number; high: number; lowMean: number; highMean: number;
+  threshold: number;
+  /** Std of the smoothed values of the more uniform class over the gap between the class means. */
+  noise: number;
+}
+
+/** Sigmas tried by sigma 'auto', and the noise (std of the cleaner class / class-mean gap) it accepts. */
+export const AUTO_FILL_SIGMAS = [0.3, 0.5, 0.7, 1, 1.4, 2];
+export const AUTO_FILL_NOISE = 0.2;
+
+export function fitThresholdFill(slices: { normalised: Float32Array; labels: Uint8Array }[], width: number, height: number,
+  opts: { sigma?: number | 'auto' } = {}): ThresholdFill | null {
+  const auto = opts.sigma === 'auto';
+  const tries = auto ? AUTO_FILL_SIGMAS : [typeof opts.sigma === 'number' ? opts.sigma : 0.7];
+  let fit: ThresholdFill | null = null;
+  for (const sigma of tries) {
+    fit = fitAt(slices, width, height, sigma);
+    // 'auto': the least smoothing at which the labelled pixels are clean enough (a 5:1 contrast-to-noise ratio);
+    // more smoothing than needed moves thin walls' boundaries, less leaves noise in the fill.
+    if (!fit || !auto || fit.noise <= AUTO_FILL_NOISE) break;
+  }
+  return fit;
+}
+
+function fitAt(slices: { normalised: Float32Array; labels: Uint8Array }[], width: number, height: number, sigma: number): ThresholdFill | null {
+  const sum = new Float64Array(256), sum2 = new Float64Array(256), count = new Float64Array(256);
+  for (const s of slices) {
+    const g = gaussianSmooth(s.normalised, width, height, sigma);
+    for (let i = 0; i < s.labels.length; i++) { const c = s.labels[i]; if (c) { sum[c] += g[i]; sum2[c] += g[i] * g[i]; count[c]++; } }
+  }
   const classes = [...count.keys()].filter((c) => c > 0 && count[c] > 0);
-  if (classes.length !== 2) throw new StackSegError(`the threshold fill needs exactly 2 labelled classes, found ${classes.length}`, { hint: 'turn fill off for more classes' });
+  if (classes.length !== 2) return null;
   let [low, high] = classes;
   if (sum[low] / count[low] > sum[high] / count[high]) [low, high] = [high, low];
-  const threshold = 0.5 * (sum[low] / count[low] + sum[high] / count[high]);
+  const lowMean = sum[low] / count[low], highMean = sum[high] / count[high];
+  const std = (c: number) => Math.sqrt(Math.max(0, sum2[c] / count[c] - (sum[c] / count[c]) ** 2));
+  const noise = Math.min(std(low), std(high)) / Math.max(1e-12, highMean - lowMean);
+  return { sigma, low, high, lowMean, highMean, threshold: 0.5 * (lowMean + highMean), noise };
+}
+
+export function applyThresholdFill(fill: ThresholdFill, normalised: Float32Array, width: number, height: number, labels: Uint8Array,
+  opts: { mode?: FillMode; band?: number } = {}): { labels: Uint8Array; pseudo: Uint8Array } {
+  const g = gaussianSmooth(normalised, width, height, fill.sigma);
+  const mode = opts.mode ?? 'midpoint';
+  const band = mode === 'confident' ? Math.min(0.5, Math.max(0, opts.band ?? 0.25)) : 0.5;
+  const span = fill.highMean - fill.lowMean;
+  const lowBelow = fill.lowMean + band * span, highAbove = fill.highMean - band * span;
   const out = Uint8Array.from(labels);
   const pseudo = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) if (!labels[i]) { out[i] = g[i] < threshold ? low : high; pseudo[i] = 1; }
-  return { labels: out, pseudo, threshold, low, high };
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]) continue;
+    if (mode === 'midpoint') { out[i] = g[i] < fill.threshold ? fill.low : fill.high; pseudo[i] = 1; }
+    else if (g[i] < lowBelow) { out[i] = fill.low; pseudo[i] = 1; }
+    else if (g[i] > highAbove) { out[i] = fill.high; pseudo[i] = 1; }
+  }
+  return { labels: out, pseudo };
+}
+
+export function fillByMidpointThreshold(normalised: Float32Array, width: number, height: number, labels: Uint8Array, opts: { sigma?: number } = {}) {
+  const fill = fitThresholdFill([{ normalised, labels }], width, height, opts);
+  if (!fill) throw new StackSegError('the threshold fill needs exactly 2 labelled classes', { hint: 'turn fill off for more classes' });
+  return { ...applyThresholdFill(fill, normalised, width, height, labels, { mode: 'midpoint' }), threshold: fill.threshold, low: fill.low, high: fill.high };
 }

@@ -11,6 +11,7 @@
 //        trees. 1 - max probability is an uncertainty map.
 //   forest.toJSON(): ForestJSON  /  RandomForest.fromJSON(json)        versioned, plain JSON
 //   forest.featureImportances(): Float64Array                          Gini importance, sums to 1
+//   RandomForest.merge(forests): RandomForest                         all trees of several forests in one
 //   forest.usedFeatures(): number[]  /  forest.selectFeatures(indices)  prediction on only the features splits read
 //
 // How it works: every feature is quantised to <= maxBins bins. Bin edges are quantiles of the training samples plus
@@ -111,8 +112,30 @@ function makeRng(seed: number): () => number {
   };
 }
 
+/** Samples above which bin edges come from a strided subsample (plus exact class extremes): sorting all is slow. */
+const EDGE_SAMPLE_CAP = 32768;
+
 /** Edges e_0 < e_1 < ...; a value v falls in bin lowerBound(edges, v) (v <= e_b). */
 function binEdges(values: Float32Array, yi: Uint8Array, nClasses: number, maxBins: number): Float32Array {
+  const n = values.length;
+  if (n <= EDGE_SAMPLE_CAP) return binEdgesOf(values, yi, nClasses, maxBins);
+  const stride = n / EDGE_SAMPLE_CAP;
+  const sv = new Float32Array(EDGE_SAMPLE_CAP), sy = new Uint8Array(EDGE_SAMPLE_CAP);
+  for (let k = 0; k < EDGE_SAMPLE_CAP; k++) { const i = Math.floor(k * stride); sv[k] = values[i]; sy[k] = yi[i]; }
+  // Exact per-class minimum and maximum, and the largest value below each class minimum, as the unsampled edges have.
+  const lo = new Float64Array(nClasses).fill(Infinity), hi = new Float64Array(nClasses).fill(-Infinity);
+  for (let i = 0; i < n; i++) { const v = values[i], c = yi[i]; if (v < lo[c]) lo[c] = v; if (v > hi[c]) hi[c] = v; }
+  const below = new Float64Array(nClasses).fill(-Infinity);
+  for (let i = 0; i < n; i++) { const v = values[i]; for (let c = 0; c < nClasses; c++) if (v < lo[c] && v > below[c]) below[c] = v; }
+  let vmax = -Infinity; for (let c = 0; c < nClasses; c++) vmax = Math.max(vmax, hi[c]);
+  const edges = new Set<number>(binEdgesOf(sv, sy, nClasses, maxBins - 3 * nClasses));
+  for (let c = 0; c < nClasses; c++) for (const v of [lo[c], hi[c], below[c]]) if (Number.isFinite(v) && v < vmax) edges.add(Math.fround(v));
+  let list = Float32Array.from(edges).sort();
+  if (list.length > maxBins - 1) list = Float32Array.from({ length: maxBins - 1 }, (_, i) => list[Math.floor((i * list.length) / (maxBins - 1))]);
+  return list;
+}
+
+function binEdgesOf(values: Float32Array, yi: Uint8Array, nClasses: number, maxBins: number): Float32Array {
   const n = values.length;
   const sorted = Float32Array.from(values).sort();
   const edges = new Set<number>();
@@ -217,6 +240,7 @@ export class RandomForest {
     const importances = new Float64Array(nFeatures);
     const hist = new Float64Array(256 * C);
     const histCount = new Float64Array(256);
+    const countBins = opts.minSamplesLeaf > 1;
     const mult = new Float64Array(n);
     const weight = new Float64Array(n);
     const perm = Int32Array.from({ length: nFeatures }, (_, i) => i);
@@ -252,13 +276,23 @@ export class RandomForest {
           const r = j + Math.floor(rng() * (nFeatures - j));
           const f = perm[r]; perm[r] = perm[j]; perm[j] = f;
           const nb = edges[f].length + 1;
-          hist.fill(0, 0, nb * C); histCount.fill(0, 0, nb);
+          hist.fill(0, 0, nb * C);
           const off = f * n;
           let minB = 255, maxB = 0;
-          for (let k = start; k < end; k++) {
-            const i = idx[k]; const b = binned[off + i];
-            hist[b * C + yi[i]] += weight[i]; histCount[b] += mult[i];
-            if (b < minB) minB = b; if (b > maxB) maxB = b;
+          if (countBins) {
+            histCount.fill(0, 0, nb);
+            for (let k = start; k < end; k++) {
+              const i = idx[k]; const b = binned[off + i];
+              hist[b * C + yi[i]] += weight[i]; histCount[b] += mult[i];
+              if (b < minB) minB = b; if (b > maxB) maxB = b;
+            }
+          } else {
+            // minSamplesLeaf 1: counts are not needed (an empty bin scores as its left neighbour, so it never wins).
+            for (let k = start; k < end; k++) {
+              const i = idx[k]; const b = binned[off + i];
+              hist[b * C + yi[i]] += weight[i];
+              if (b < minB) minB = b; if (b > maxB) maxB = b;
+            }
           }
           if (minB === maxB) continue; // constant in this node: does not count towards mtry (as scikit-learn)
           visited++;
@@ -266,9 +300,11 @@ export class RandomForest {
           let lCount = 0;
           for (let b = minB; b < maxB; b++) {
             for (let c = 0; c < C; c++) lw[c] += hist[b * C + c];
-            lCount += histCount[b];
-            if (histCount[b] === 0) continue;
-            if (lCount < opts.minSamplesLeaf || totMult - lCount < opts.minSamplesLeaf) continue;
+            if (countBins) {
+              lCount += histCount[b];
+              if (histCount[b] === 0) continue;
+              if (lCount < opts.minSamplesLeaf || totMult - lCount < opts.minSamplesLeaf) continue;
+            }
             let WL = 0, sL = 0, sR = 0;
             for (let c = 0; c < C; c++) { WL += lw[c]; sL += lw[c] * lw[c]; const rw = tot[c] - lw[c]; sR += rw * rw; }
             const WR = W - WL;
@@ -315,28 +351,60 @@ export class RandomForest {
     const nTrees = treeRoots.length;
     const labels = new Uint8Array(nPixels);
     const probabilities = new Float32Array(C * nPixels);
-    const acc = new Float64Array(C);
     const inv = 1 / nTrees;
-    for (let p = 0; p < nPixels; p++) {
+    // Tree-major over blocks of pixels: one tree's few nodes stay hot while its split features stream by. Sums run
+    // over trees in order, in double, so results equal the pixel-major loop.
+    const B = 4096;
+    const acc = new Float64Array(B * C);
+    for (let p0 = 0; p0 < nPixels; p0 += B) {
+      const p1 = Math.min(nPixels, p0 + B);
       acc.fill(0);
       for (let t = 0; t < nTrees; t++) {
-        let node = treeRoots[t];
-        let f = feature[node];
-        while (f >= 0) {
-          node = features[f * nPixels + p] <= threshold[node] ? left[node] : left[node] + 1;
-          f = feature[node];
+        const root = treeRoots[t], rootFeature = feature[root];
+        for (let p = p0; p < p1; p++) {
+          let node = root, f = rootFeature;
+          while (f >= 0) {
+            node = features[f * nPixels + p] <= threshold[node] ? left[node] : left[node] + 1;
+            f = feature[node];
+          }
+          const vo = node * C, ao = (p - p0) * C;
+          for (let c = 0; c < C; c++) acc[ao + c] += value[vo + c];
         }
-        const vo = node * C;
-        for (let c = 0; c < C; c++) acc[c] += value[vo + c];
       }
-      let best = 0;
-      for (let c = 0; c < C; c++) { probabilities[c * nPixels + p] = acc[c] * inv; if (acc[c] > acc[best]) best = c; }
-      labels[p] = this.classes[best];
+      for (let p = p0; p < p1; p++) {
+        const ao = (p - p0) * C;
+        let best = 0;
+        for (let c = 0; c < C; c++) { probabilities[c * nPixels + p] = acc[ao + c] * inv; if (acc[ao + c] > acc[ao + best]) best = c; }
+        labels[p] = this.classes[best];
+      }
     }
     return { labels, probabilities };
   }
 
   featureImportances(): Float64Array { return Float64Array.from(this.importances); }
+
+  /** One forest holding the trees of all given forests (same classes and features): averages their probabilities. */
+  static merge(forests: RandomForest[]): RandomForest {
+    if (forests.length === 1) return forests[0];
+    const [a] = forests;
+    for (const f of forests) {
+      if (f.nFeatures !== a.nFeatures || f.classes.join() !== a.classes.join()) throw new StackSegError('only forests with the same classes and features can be merged');
+    }
+    const roots: number[] = [], feature: number[] = [], threshold: number[] = [], left: number[] = [], value: number[] = [];
+    const imp = new Float64Array(a.nFeatures);
+    const nTrees = forests.reduce((s, f) => s + f.nTrees, 0);
+    for (const f of forests) {
+      const base = feature.length;
+      for (const r of f.treeRoots) roots.push(r + base);
+      for (let i = 0; i < f.nNodes; i++) {
+        feature.push(f.feature[i]); threshold.push(f.threshold[i]); left.push(f.left[i] < 0 ? -1 : f.left[i] + base);
+      }
+      for (const v of f.value) value.push(v);
+      for (let k = 0; k < imp.length; k++) imp[k] += (f.importances[k] * f.nTrees) / nTrees;
+    }
+    return new RandomForest({ ...a.options, nTrees }, a.classes, a.nFeatures, a.featureNames, Int32Array.from(roots), Int32Array.from(feature),
+      Float32Array.from(threshold), Int32Array.from(left), Float32Array.from(value), imp);
+  }
 
   /** Indices of the features that some split reads, ascending: the only ones prediction needs. */
   usedFeatures(): number[] {

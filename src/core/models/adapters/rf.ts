@@ -1,7 +1,8 @@
-// Random Forest as a Segmenter: normalise, filter bank, histogram forest.
+// Random Forest as a Segmenter: normalise, filter bank, optional threshold fill of unlabelled pixels, histogram forest.
 
 import { computeFeatures, featureNames, type FeatureFamily, type FeatureOptions } from '../../features/bank';
-import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON, type ForestOptions } from '../forest';
+import { applyThresholdFill, fitThresholdFill, type FillMode } from '../../features/pseudolabels';
+import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../forest';
 import { normalizeSlice } from '../normalize';
 import type { ModelParams } from '../registry';
 import { writeHeader } from './header';
@@ -26,6 +27,50 @@ function forestOptionsFrom(params: ModelParams): Partial<ForestOptions> {
   };
 }
 
+/** One training slice: normalised intensities, all features (feature-major) and the user's labels. */
+export interface RfTrainingSlice { normalised: Float32Array; features: Float32Array; labels: Uint8Array }
+
+/**
+ * Trains the forest of `params` on labelled slices, with the optional threshold fill of unlabelled pixels
+ * (params fill, fillWeight, fillBand, fillSigma, fillTrees; see registry.ts): fillTrees of the trees learn from the
+ * filled slices, the rest from the user's labels alone, and the forest averages both. The fill is skipped (and
+ * reported) when the labels do not hold exactly two classes.
+ */
+export function trainForestWithFill(slices: RfTrainingSlice[], width: number, height: number, params: ModelParams, names: string[]):
+  { forest: RandomForest; data: TrainingData; report: Record<string, unknown> } {
+  const opts = forestOptionsFrom(params);
+  const sparse = concatTrainingData(slices.map((s) => gatherLabeledPixels(s.features, names.length, s.labels)));
+  const mode = String(params.fill ?? 'none') as 'none' | FillMode;
+  const sigma = Number(params.fillSigma ?? 0);
+  const fit = mode === 'none' ? null : fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' });
+  if (!fit) {
+    const report = mode === 'none' ? { fill: 'none' } : { fill: 'skipped (needs exactly 2 labelled classes)' };
+    return { forest: RandomForest.train(sparse, opts, names), data: sparse, report };
+  }
+  // fillFraction < 1 keeps that share of the filled pixels (a fixed hash pattern), each weighing 1/fraction more:
+  // the same total pseudo-label weight for less training time.
+  const fraction = Math.min(1, Math.max(1e-3, Number(params.fillFraction ?? 1)));
+  const weight = Number(params.fillWeight ?? 0.01) / fraction;
+  let filledPixels = 0;
+  const filled = concatTrainingData(slices.map((s) => {
+    const f = applyThresholdFill(fit, s.normalised, width, height, s.labels, { mode: mode as FillMode, band: Number(params.fillBand ?? 0.25) });
+    if (fraction < 1) {
+      for (let i = 0; i < f.pseudo.length; i++) {
+        if (f.pseudo[i] && Math.imul(i + 1, 0x9e3779b1) >>> 0 >= fraction * 4294967296) { f.pseudo[i] = 0; f.labels[i] = 0; }
+      }
+    }
+    for (const p of f.pseudo) filledPixels += p;
+    return gatherLabeledPixels(s.features, names.length, f.labels, Float32Array.from(f.pseudo, (p) => (p ? weight : 1)));
+  }));
+  const nTrees = opts.nTrees ?? 30;
+  const nFilled = Math.round(nTrees * Math.min(1, Math.max(0, Number(params.fillTrees ?? 1))));
+  const parts: RandomForest[] = [];
+  if (nFilled > 0) parts.push(RandomForest.train(filled, { ...opts, nTrees: nFilled }, names));
+  if (nTrees - nFilled > 0) parts.push(RandomForest.train(sparse, { ...opts, nTrees: nTrees - nFilled }, names));
+  const report = { fill: mode, fillSigma: fit.sigma, fillNoise: fit.noise, fillThreshold: fit.threshold, filledPixels, filledTrees: nFilled };
+  return { forest: RandomForest.merge(parts), data: sparse, report };
+}
+
 export class RandomForestSegmenter implements Segmenter {
   readonly kind = 'rf' as const;
   readonly backend = 'js';
@@ -45,18 +90,17 @@ export class RandomForestSegmenter implements Segmenter {
     const fo = featureOptionsFrom(input.params);
     const names = featureNames(fo);
     const t0 = performance.now();
-    const parts = input.slices.map((s, i) => {
+    const parts = input.slices.map((s, i): RfTrainingSlice => {
       input.signal?.throwIfAborted();
       input.onProgress({ percent: (40 * i) / input.slices.length, message: `features of slice ${s.z}` });
-      const f = computeFeatures(normalizeSlice(s.image, input.norm), input.width, input.height, fo);
-      return gatherLabeledPixels(f, names.length, s.labels);
+      const normalised = normalizeSlice(s.image, input.norm);
+      return { normalised, features: computeFeatures(normalised, input.width, input.height, fo), labels: s.labels };
     });
-    const data = concatTrainingData(parts);
     const tFeatures = (performance.now() - t0) / 1000;
     input.signal?.throwIfAborted();
-    input.onProgress({ percent: 50, message: `training ${input.params.trees} trees on ${data.nSamples} pixels` });
+    input.onProgress({ percent: 50, message: `training ${input.params.trees} trees` });
     const t1 = performance.now();
-    const forest = RandomForest.train(data, forestOptionsFrom(input.params), names);
+    const { forest, data, report: fillReport } = trainForestWithFill(parts, input.width, input.height, input.params, names);
     const tTrain = (performance.now() - t1) / 1000;
     const { labels } = forest.predict(data.x, data.nSamples);
     let correct = 0;
@@ -65,7 +109,7 @@ export class RandomForestSegmenter implements Segmenter {
     const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
     return new RandomForestSegmenter(forest, input.norm, input.params, {
       trainAccuracy: correct / data.nSamples, labeledPixels: data.nSamples, features: names.length,
-      featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top,
+      featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...fillReport,
     });
   }
 
