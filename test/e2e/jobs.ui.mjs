@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInStackViewer, runCommand } from './lib/workbench.mjs';
+import { openInStackViewer, runCommand, viewerFrame } from './lib/workbench.mjs';
 
 export function jobsUiTests({ page, shot, log, files, workspace }) {
   return [
@@ -41,7 +41,9 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         await shot('12-jobs-view');
         await row.click();
         await page.locator('.tab', { hasText: /^Job / }).first().waitFor({ timeout: 15_000 });
-        await page.waitForTimeout(1000);
+        const report = await viewerFrame(page);
+        await report.locator('h1', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
+        assert.match(await report.locator('body').textContent(), /Accuracy on labeled pixels/);
         await shot('13-job-report');
       },
     },
