@@ -85,6 +85,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'augment', type: 'bool', default: true, description: 'random flips / 90-degree rotations' },
       { key: 'tta', type: 'bool', default: true, description: 'average predictions over the 8 flips/rotations' },
       { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on flipped/rotated training slices' },
+      { key: 'pseudoLabels', type: 'bool', default: false, description: 'fill unlabelled training pixels with the nearest painted-class mean on a lightly blurred image' },
       { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'gpu', 'wasm', 'cpu'], description: 'tfjs backend' },
       seed,
     ],
