@@ -38,6 +38,12 @@ export interface PerfProbe {
 
 const CACHE_BYTES = 256 * 1024 * 1024;
 
+/** Observers of the view (the annotation layer follows zoom/pan and slice changes). */
+export interface ViewerListener {
+  viewChanged(v: View): void;
+  sliceShown(z: number): void;
+}
+
 export class ViewerController {
   private info: ViewerStackInfo | undefined;
   private readonly store = new SliceStore(CACHE_BYTES);
@@ -58,6 +64,7 @@ export class ViewerController {
   private histogramTimer: ReturnType<typeof setTimeout> | undefined;
   private wheelRest = 0;
   private lastPointer: { x: number; y: number } | undefined;
+  listener: ViewerListener | undefined;
 
   constructor(private readonly dom: ViewerDom, private readonly host: HostChannel, private readonly perf: PerfProbe) {
     this.image = new ImageCanvas(dom.canvas);
@@ -184,6 +191,7 @@ export class ViewerController {
       this.dom.canvas.classList.remove('empty');
     }
     this.shown = z;
+    this.listener?.sliceShown(z);
     document.body.dataset.shownSlice = String(z);
     this.dom.statusSlice.textContent = formatSliceStatus(z, info.depth);
     this.refreshPixelStatus();
@@ -253,6 +261,7 @@ export class ViewerController {
   private setView(v: View): void {
     this.view = v;
     this.image.setView(v);
+    this.listener?.viewChanged(v);
     const z = formatZoom(v.scale, window.devicePixelRatio || 1);
     this.dom.zoomLabel.textContent = z;
     this.dom.statusZoom.textContent = z;
@@ -328,6 +337,19 @@ export class ViewerController {
 
   get currentTarget(): number {
     return this.target;
+  }
+
+  get stackInfo(): ViewerStackInfo | undefined {
+    return this.info;
+  }
+
+  get currentView(): View {
+    return this.view;
+  }
+
+  /** Slice on screen, -1 before the first paint. */
+  get shownSlice(): number {
+    return this.shown;
   }
 }
 

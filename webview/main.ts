@@ -2,14 +2,16 @@
 // Builds the UI, wires input events to the controller, and relays messages to and from the host.
 
 import type { HostToWebview } from '../src/protocol';
+import { Annotator, type AnnotationPerf } from './annotator';
 import { ViewerController, type HostChannel, type PerfProbe } from './controller';
+import labelsCss from './labels.css';
 import { buildViewerDom } from './ui';
 
 declare function acquireVsCodeApi(): HostChannel;
 
 declare global {
   interface Window {
-    __stacksegPerf: PerfProbe;
+    __stacksegPerf: PerfProbe & AnnotationPerf;
   }
 }
 
@@ -21,20 +23,36 @@ function isEditable(target: EventTarget | null): boolean {
 
 function main(): void {
   const host = acquireVsCodeApi();
-  const perf: PerfProbe = { switches: [], fetches: [], draws: [], superseded: 0 };
+  const perf: PerfProbe & AnnotationPerf = { switches: [], fetches: [], draws: [], superseded: 0, strokeFrames: [], patches: [] };
   window.__stacksegPerf = perf;
   const app = document.getElementById('app') ?? document.body;
   const dom = buildViewerDom(app);
   const viewer = new ViewerController(dom, host, perf);
 
+  // Annotation: overlay canvases in the viewport, side panel to its right (constructable stylesheet: CSP-safe).
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(labelsCss);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  const annotator = new Annotator(dom.viewport, dom.canvas, host, viewer, perf);
+  const work = document.createElement('div');
+  work.className = 'workarea';
+  dom.viewport.replaceWith(work);
+  work.append(dom.viewport, annotator.panel.root);
+  viewer.listener = { viewChanged: (v) => annotator.onViewChanged(v), sliceShown: (z) => annotator.onSliceShown(z) };
+
   window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     const msg = e.data;
-    if (msg && typeof msg === 'object' && typeof msg.type === 'string') viewer.handleMessage(msg);
+    if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+    if (!annotator.handleMessage(msg)) viewer.handleMessage(msg);
   });
 
   // Keys: work anywhere in the viewer except while typing in a text/number box.
   document.addEventListener('keydown', (e) => {
     if (isEditable(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (annotator.keyDown(e)) {
+      e.preventDefault();
+      return;
+    }
     const t = e.timeStamp > 0 ? e.timeStamp : performance.now();
     let handled = true;
     switch (e.key) {
@@ -45,7 +63,7 @@ function main(): void {
       case 'Home': viewer.goTo(0, t); break;
       case 'End': viewer.goTo(viewer.depth - 1, t); break;
       case 'f': case 'F': viewer.fit(); break;
-      case '1': viewer.oneToOne(); break;
+      case '0': viewer.oneToOne(); break; // 1-9 select label classes
       case 'a': case 'A': viewer.autoContrast(); break;
       default: handled = false;
     }
@@ -90,6 +108,10 @@ function main(): void {
   }, { passive: false });
   let drag: { id: number; x: number; y: number } | undefined;
   dom.viewport.addEventListener('pointerdown', (e) => {
+    if (annotator.pointerDown(e)) {
+      dom.canvas.focus();
+      return;
+    }
     if (e.button !== 0 && e.button !== 1) return;
     drag = { id: e.pointerId, x: e.clientX, y: e.clientY };
     dom.viewport.setPointerCapture(e.pointerId);

@@ -70,7 +70,7 @@ export function buildViewerDom(parent: HTMLElement): ViewerDom {
   const sliceTotal = el('span', { className: 'muted', text: '/ –' });
 
   const fitButton = custom('vscode-button', { testId: 'btn-fit', text: 'Fit', title: 'Fit the slice in the view (F)', secondary: true });
-  const oneToOneButton = custom('vscode-button', { testId: 'btn-1to1', text: '1:1', title: 'One image pixel per screen pixel (1)', secondary: true });
+  const oneToOneButton = custom('vscode-button', { testId: 'btn-1to1', text: '1:1', title: 'One image pixel per screen pixel (0)', secondary: true });
   const zoomLabel = el('span', { className: 'muted zoom-label', text: '' });
 
   const autoButton = custom('vscode-button', { testId: 'btn-auto-contrast', text: 'Auto', title: 'Auto contrast: 0.5–99.5 percentiles of this slice (A)', secondary: true });

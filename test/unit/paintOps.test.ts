@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, stampDisc, stampLine, writeRect } from '../../webview/paintOps';
+
+const W = 40, H = 30;
+const count = (b: Uint8Array, v: number) => b.reduce((n, x) => n + (x === v ? 1 : 0), 0);
+
+describe('brush', () => {
+  it('a 1 px brush paints exactly the pixel under the cursor; 3 px a 3x3 block; 5 px a disc', () => {
+    for (const [d, n] of [[1, 1], [2, 4], [3, 9], [5, 21]] as const) {
+      const b = new Uint8Array(W * H);
+      const c = brushCentre(10.7, 12.2, d);
+      const dirty = emptyRect();
+      stampDisc(b, W, H, c.cx, c.cy, d, 2, dirty);
+      expect(count(b, 2)).toBe(n);
+      expect(dirty.x1 - dirty.x0).toBe(d);
+      if (d === 1) expect(b[12 * W + 10]).toBe(2);
+    }
+  });
+
+  it('a fast stroke leaves no gaps and clips at the slice edge', () => {
+    const b = new Uint8Array(W * H);
+    const dirty = emptyRect();
+    stampLine(b, W, H, 0.5, 5.5, 39.5, 5.5, 1, 1, dirty);
+    expect(count(b, 1)).toBe(40);
+    stampDisc(b, W, H, 0, 0, 9, 3, dirty);
+    expect(dirty).toMatchObject({ x0: 0, y0: 0 });
+    expect(b[0]).toBe(3);
+  });
+});
+
+describe('flood fill', () => {
+  it('fills a 4-connected region bounded by other labels and by the slice', () => {
+    const b = new Uint8Array(W * H);
+    // A closed square outline of class 1 from (5,5) to (14,14); a diagonal gap does not leak (4-connectivity).
+    for (let i = 5; i <= 14; i++) { b[5 * W + i] = 1; b[14 * W + i] = 1; b[i * W + 5] = 1; b[i * W + 14] = 1; }
+    const inside = emptyRect();
+    expect(floodFill(b, W, H, 8, 8, 2, inside)).toBe(64);
+    expect(inside).toEqual({ x0: 6, y0: 6, x1: 14, y1: 14 });
+    expect(floodFill(b, W, H, 8, 8, 2, emptyRect())).toBe(0); // same value: nothing to do
+    const outside = emptyRect();
+    expect(floodFill(b, W, H, 0, 0, 3, outside)).toBe(W * H - 64 - 36);
+    expect(outside).toEqual({ x0: 0, y0: 0, x1: W, y1: H });
+  });
+});
+
+describe('lasso', () => {
+  it('fills pixels whose centres are inside the polygon', () => {
+    const b = new Uint8Array(W * H);
+    const dirty = emptyRect();
+    expect(fillPolygon(b, W, H, [{ x: 2, y: 2 }, { x: 12, y: 2 }, { x: 12, y: 7 }, { x: 2, y: 7 }], 4, dirty)).toBe(50);
+    expect(dirty).toEqual({ x0: 2, y0: 2, x1: 12, y1: 7 });
+    const tri = new Uint8Array(W * H);
+    const n = fillPolygon(tri, W, H, [{ x: 0, y: 0 }, { x: 20, y: 0 }, { x: 0, y: 20 }], 1, emptyRect());
+    expect(n).toBeGreaterThan(180);
+    expect(n).toBeLessThan(220);
+  });
+
+  it('extractRect and writeRect are inverse', () => {
+    const b = Uint8Array.from({ length: W * H }, (_, i) => i & 255);
+    const r = { x0: 3, y0: 4, x1: 9, y1: 8 };
+    const v = extractRect(b, W, r);
+    const c = new Uint8Array(W * H);
+    writeRect(c, W, 3, 4, 6, 4, v);
+    expect(c[5 * W + 7]).toBe(b[5 * W + 7]);
+    expect(count(c, 0)).toBe(W * H - 24 + count(v, 0));
+  });
+});

@@ -1,0 +1,206 @@
+// The annotation side panel: tools and brush size, classes (select, rename, recolour, add, delete, counts),
+// label display (show/hide, opacity) and the list of annotated slices. Native inputs and buttons styled with the
+// VS Code theme variables (Playwright's fill()/click() reach them; data-testids are a contract with the e2e tests).
+
+import type { LabelClass } from '../src/core/labels/classes';
+
+export type Tool = 'pan' | 'brush' | 'eraser' | 'fill' | 'lasso';
+
+export const TOOLS: { tool: Tool; label: string; key: string; title: string }[] = [
+  { tool: 'pan', label: 'Pan', key: 'H', title: 'Pan: drag moves the view (also Space+drag or the middle button with any tool)' },
+  { tool: 'brush', label: 'Brush', key: 'B', title: 'Brush: paint the selected class; [ and ] change the size' },
+  { tool: 'eraser', label: 'Eraser', key: 'E', title: 'Eraser: set pixels back to unlabeled' },
+  { tool: 'fill', label: 'Fill', key: 'G', title: 'Fill: fill the 4-connected region of equal labels under the click on this slice' },
+  { tool: 'lasso', label: 'Lasso', key: 'L', title: 'Lasso: drag around an area; it is filled with the selected class' },
+];
+
+export interface PanelCallbacks {
+  tool(t: Tool): void;
+  brushSize(px: number): void;
+  selectClass(index: number): void;
+  renameClass(index: number, name: string): void;
+  recolourClass(index: number, color: string): void;
+  addClass(): void;
+  deleteClass(index: number): void;
+  showLabels(show: boolean): void;
+  opacity(value: number): void;
+  goToSlice(z: number): void;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string, testId?: string): HTMLElementTagNameMap[K] {
+  const n = document.createElement(tag);
+  if (className) n.className = className;
+  if (text !== undefined) n.textContent = text;
+  if (testId) n.dataset.testid = testId;
+  return n;
+}
+
+export class LabelPanel {
+  readonly root: HTMLElement;
+  private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
+  private readonly sizeSlider: HTMLInputElement;
+  private readonly sizeLabel: HTMLElement;
+  private readonly classList: HTMLElement;
+  private readonly sliceList: HTMLElement;
+  private readonly showBox: HTMLInputElement;
+  private readonly opacitySlider: HTMLInputElement;
+  private readonly totalLabel: HTMLElement;
+  private classes: LabelClass[] = [];
+  private counts = new Map<number, number>();
+  private selected = 0;
+
+  constructor(private readonly cb: PanelCallbacks) {
+    this.root = el('aside', 'label-panel', undefined, 'label-panel');
+    this.root.setAttribute('aria-label', 'Annotation');
+
+    const tools = el('div', 'tool-row');
+    tools.setAttribute('role', 'toolbar');
+    for (const t of TOOLS) {
+      const b = el('button', 'tool', t.label, `tool-${t.tool}`);
+      b.type = 'button';
+      b.title = `${t.title} (${t.key})`;
+      b.addEventListener('click', () => cb.tool(t.tool));
+      this.toolButtons.set(t.tool, b);
+      tools.append(b);
+    }
+    this.sizeSlider = el('input', 'brush-size', undefined, 'brush-size');
+    Object.assign(this.sizeSlider, { type: 'range', min: '1', max: '200', step: '1', title: 'Brush size in image pixels ([ and ])' });
+    this.sizeSlider.setAttribute('aria-label', 'Brush size');
+    this.sizeLabel = el('span', 'muted size-label', '', 'brush-size-label');
+    this.sizeSlider.addEventListener('input', () => cb.brushSize(Number(this.sizeSlider.value)));
+
+    this.classList = el('div', 'class-list', undefined, 'class-list');
+    this.classList.setAttribute('role', 'listbox');
+    const add = el('button', 'link-button', '+ Add class', 'class-add');
+    add.type = 'button';
+    add.addEventListener('click', () => cb.addClass());
+
+    this.showBox = el('input', undefined, undefined, 'labels-visible');
+    this.showBox.type = 'checkbox';
+    this.showBox.addEventListener('change', () => cb.showLabels(this.showBox.checked));
+    this.opacitySlider = el('input', 'opacity', undefined, 'labels-opacity');
+    Object.assign(this.opacitySlider, { type: 'range', min: '0', max: '100', step: '5', title: 'Label opacity' });
+    this.opacitySlider.addEventListener('input', () => cb.opacity(Number(this.opacitySlider.value) / 100));
+    const showLabel = el('label', 'check');
+    showLabel.append(this.showBox, ' Show labels (V)');
+
+    this.sliceList = el('div', 'slice-list', undefined, 'annotated-slices');
+    this.totalLabel = el('span', 'muted', '');
+
+    const section = (title: string, ...body: Node[]) => {
+      const s = el('section', 'panel-section');
+      s.append(el('h3', undefined, title), ...body);
+      return s;
+    };
+    const sizeRow = el('div', 'row');
+    sizeRow.append(el('span', 'muted', 'Size'), this.sizeSlider, this.sizeLabel);
+    const opacityRow = el('div', 'row');
+    opacityRow.append(el('span', 'muted', 'Opacity'), this.opacitySlider);
+    const slicesTitle = el('div', 'row');
+    slicesTitle.append(this.totalLabel);
+    this.root.append(
+      section('Tools', tools, sizeRow),
+      section('Classes', this.classList, add),
+      section('Labels', showLabel, opacityRow),
+      section('Annotated slices', slicesTitle, this.sliceList),
+    );
+  }
+
+  setTool(t: Tool): void {
+    for (const [tool, b] of this.toolButtons) {
+      b.classList.toggle('active', tool === t);
+      b.setAttribute('aria-pressed', String(tool === t));
+    }
+  }
+
+  setBrushSize(px: number): void {
+    this.sizeSlider.value = String(px);
+    this.sizeLabel.textContent = `${px} px`;
+  }
+
+  setDisplay(show: boolean, opacity: number): void {
+    this.showBox.checked = show;
+    this.opacitySlider.value = String(Math.round(opacity * 100));
+  }
+
+  setClasses(classes: LabelClass[], selected: number): void {
+    this.classes = classes;
+    this.selected = selected;
+    this.renderClasses();
+  }
+
+  setSelected(index: number): void {
+    this.selected = index;
+    for (const row of this.classList.children) (row as HTMLElement).classList.toggle('selected', (row as HTMLElement).dataset.index === String(index));
+  }
+
+  setStats(counts: [number, number][], annotated: { z: number; labeled: number }[], currentZ: number): void {
+    this.counts = new Map(counts);
+    for (const row of this.classList.children) {
+      const k = Number((row as HTMLElement).dataset.index);
+      const c = row.querySelector('.count');
+      if (c) c.textContent = formatCount(this.counts.get(k) ?? 0);
+    }
+    this.sliceList.replaceChildren(...annotated.map(({ z, labeled }) => {
+      const b = el('button', 'slice-entry', undefined, `annotated-slice-${z}`);
+      b.type = 'button';
+      b.dataset.z = String(z);
+      b.classList.toggle('current', z === currentZ);
+      b.append(el('span', undefined, `Slice ${z + 1}`), el('span', 'muted', `${formatCount(labeled)} px`));
+      b.addEventListener('click', () => this.cb.goToSlice(z));
+      return b;
+    }));
+    this.totalLabel.textContent = annotated.length === 0 ? 'None yet: pick Brush (B) and paint.' : `${annotated.length} slice${annotated.length === 1 ? '' : 's'}`;
+  }
+
+  markCurrentSlice(z: number): void {
+    for (const b of this.sliceList.children) (b as HTMLElement).classList.toggle('current', (b as HTMLElement).dataset.z === String(z));
+  }
+
+  private renderClasses(): void {
+    this.classList.replaceChildren(...this.classes.map((c, position) => {
+      const row = el('div', 'class-row', undefined, `class-${c.index}`);
+      row.dataset.index = String(c.index);
+      row.setAttribute('role', 'option');
+      row.classList.toggle('selected', c.index === this.selected);
+      const colour = el('input', 'swatch', undefined, `class-color-${c.index}`);
+      colour.type = 'color';
+      colour.value = c.color;
+      colour.title = 'Colour';
+      colour.addEventListener('change', () => this.cb.recolourClass(c.index, colour.value));
+      const name = el('input', 'class-name', undefined, `class-name-${c.index}`);
+      name.type = 'text';
+      name.value = c.name;
+      name.spellcheck = false;
+      name.title = 'Click to select; edit to rename (Enter)';
+      name.setAttribute('aria-label', `Class ${c.index} name`);
+      const commit = () => {
+        const v = name.value.trim();
+        if (v && v !== c.name) this.cb.renameClass(c.index, v);
+        else name.value = c.name;
+      };
+      name.addEventListener('change', commit);
+      name.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') { commit(); name.blur(); }
+        if (e.key === 'Escape') { name.value = c.name; name.blur(); }
+        e.stopPropagation();
+      });
+      name.addEventListener('focus', () => this.cb.selectClass(c.index));
+      const key = el('span', 'muted key', position < 9 ? String(position + 1) : '');
+      key.title = position < 9 ? `Key ${position + 1} selects this class` : '';
+      const count = el('span', 'muted count', formatCount(this.counts.get(c.index) ?? 0), `class-count-${c.index}`);
+      count.title = 'Labeled pixels in the stack';
+      const del = el('button', 'icon-button', '✕', `class-delete-${c.index}`);
+      del.type = 'button';
+      del.title = `Delete class ${c.name}`;
+      del.addEventListener('click', (e) => { e.stopPropagation(); this.cb.deleteClass(c.index); });
+      row.append(key, colour, name, count, del);
+      row.addEventListener('click', () => this.cb.selectClass(c.index));
+      return row;
+    }));
+  }
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

@@ -1,0 +1,142 @@
+// Pixel operations of the annotation tools on one uint8 label slice (width x height, row-major). Pure (no DOM),
+// unit-tested. Every operation grows a dirty rectangle so the caller redraws and sends only what changed.
+
+/** Half-open rectangle [x0, x1) x [y0, y1); empty when x1 <= x0. */
+export interface Rect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export function emptyRect(): Rect {
+  return { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+}
+
+export function isEmptyRect(r: Rect): boolean {
+  return !(r.x1 > r.x0 && r.y1 > r.y0);
+}
+
+function grow(r: Rect, x0: number, y0: number, x1: number, y1: number): void {
+  if (x0 < r.x0) r.x0 = x0;
+  if (y0 < r.y0) r.y0 = y0;
+  if (x1 > r.x1) r.x1 = x1;
+  if (y1 > r.y1) r.y1 = y1;
+}
+
+/**
+ * Centre of a brush of `diameter` pixels under image point (px, py): a pixel centre for odd diameters, the nearest
+ * pixel corner for even ones, so the stamp is symmetric and a 1 px brush paints exactly the pixel under the cursor.
+ */
+export function brushCentre(px: number, py: number, diameter: number): { cx: number; cy: number } {
+  if (diameter % 2 === 1) return { cx: Math.floor(px) + 0.5, cy: Math.floor(py) + 0.5 };
+  return { cx: Math.round(px), cy: Math.round(py) };
+}
+
+/** Sets every pixel whose centre lies within diameter/2 of (cx, cy) to `value`. */
+export function stampDisc(buf: Uint8Array, width: number, height: number, cx: number, cy: number, diameter: number, value: number, dirty: Rect): void {
+  const r = diameter / 2;
+  const r2 = r * r + 1e-6;
+  const yStart = Math.max(0, Math.floor(cy - r));
+  const yEnd = Math.min(height - 1, Math.ceil(cy + r));
+  for (let y = yStart; y <= yEnd; y++) {
+    const dy = y + 0.5 - cy;
+    const rest = r2 - dy * dy;
+    if (rest < 0) continue;
+    const half = Math.sqrt(rest);
+    const xa = Math.max(0, Math.ceil(cx - half - 0.5));
+    const xb = Math.min(width - 1, Math.floor(cx + half - 0.5));
+    if (xb < xa) continue;
+    buf.fill(value, y * width + xa, y * width + xb + 1);
+    grow(dirty, xa, y, xb + 1, y + 1);
+  }
+}
+
+/** Stamps discs along the segment so no gap opens between pointer events however fast the mouse moves. */
+export function stampLine(buf: Uint8Array, width: number, height: number, ax: number, ay: number, bx: number, by: number, diameter: number, value: number, dirty: Rect): void {
+  const step = Math.max(0.5, diameter / 4);
+  const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / step));
+  for (let i = 1; i <= n; i++) {
+    const t = i / n;
+    stampDisc(buf, width, height, ax + (bx - ax) * t, ay + (by - ay) * t, diameter, value, dirty);
+  }
+}
+
+/**
+ * Fills the 4-connected region of equal label value around (x, y) with `value` (scanline fill, bounded to the
+ * slice). Returns the number of pixels changed.
+ */
+export function floodFill(buf: Uint8Array, width: number, height: number, x: number, y: number, value: number, dirty: Rect): number {
+  if (x < 0 || y < 0 || x >= width || y >= height) return 0;
+  const target = buf[y * width + x];
+  if (target === value) return 0;
+  let changed = 0;
+  const stack: number[] = [x, y];
+  while (stack.length > 0) {
+    const sy = stack.pop()!;
+    const sx = stack.pop()!;
+    const row = sy * width;
+    if (buf[row + sx] !== target) continue;
+    let l = sx;
+    while (l > 0 && buf[row + l - 1] === target) l--;
+    let r = sx;
+    while (r < width - 1 && buf[row + r + 1] === target) r++;
+    buf.fill(value, row + l, row + r + 1);
+    changed += r - l + 1;
+    grow(dirty, l, sy, r + 1, sy + 1);
+    for (const ny of [sy - 1, sy + 1]) {
+      if (ny < 0 || ny >= height) continue;
+      const nrow = ny * width;
+      let inRun = false;
+      for (let i = l; i <= r; i++) {
+        const match = buf[nrow + i] === target;
+        if (match && !inRun) stack.push(i, ny);
+        inRun = match;
+      }
+    }
+  }
+  return changed;
+}
+
+/** Fills the polygon (image coordinates, closed implicitly) by pixel centres, even-odd rule. Returns pixels set. */
+export function fillPolygon(buf: Uint8Array, width: number, height: number, points: readonly { x: number; y: number }[], value: number, dirty: Rect): number {
+  if (points.length < 3) return 0;
+  let minY = Infinity, maxY = -Infinity;
+  for (const p of points) {
+    if (p.y < minY) minY = p.y;
+    if (p.y > maxY) maxY = p.y;
+  }
+  let count = 0;
+  const xs: number[] = [];
+  for (let y = Math.max(0, Math.floor(minY)); y <= Math.min(height - 1, Math.ceil(maxY)); y++) {
+    const yc = y + 0.5;
+    xs.length = 0;
+    for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+      const a = points[j], b = points[i];
+      if ((a.y <= yc) !== (b.y <= yc)) xs.push(a.x + ((yc - a.y) / (b.y - a.y)) * (b.x - a.x));
+    }
+    xs.sort((p, q) => p - q);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const xa = Math.max(0, Math.ceil(xs[k] - 0.5));
+      const xb = Math.min(width - 1, Math.floor(xs[k + 1] - 0.5));
+      if (xb < xa) continue;
+      buf.fill(value, y * width + xa, y * width + xb + 1);
+      count += xb - xa + 1;
+      grow(dirty, xa, y, xb + 1, y + 1);
+    }
+  }
+  return count;
+}
+
+/** Copies the rectangle's values out of a slice (row-major, rect width x height). */
+export function extractRect(buf: Uint8Array, width: number, r: Rect): Uint8Array {
+  const w = r.x1 - r.x0;
+  const out = new Uint8Array(w * (r.y1 - r.y0));
+  for (let y = r.y0; y < r.y1; y++) out.set(buf.subarray(y * width + r.x0, y * width + r.x1), (y - r.y0) * w);
+  return out;
+}
+
+/** Writes box values into a slice (inverse of extractRect). */
+export function writeRect(buf: Uint8Array, width: number, x: number, y: number, w: number, h: number, values: Uint8Array): void {
+  for (let r = 0; r < h; r++) buf.set(values.subarray(r * w, (r + 1) * w), (y + r) * width + x);
+}
