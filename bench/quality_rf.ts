@@ -7,6 +7,7 @@ import { computeFeatures, featureNames } from '../src/core/features/bank';
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/adapters/rf';
 import { fitNormalizationFromSource, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/core/models/registry';
+import type { RandomForest } from '../src/core/models/forest';
 import { SegmentationEvaluator } from '../src/core/metrics';
 import { openStack } from '../src/core/tiff';
 
@@ -36,7 +37,8 @@ async function main() {
     const t0 = performance.now();
     const n0 = normalizeSlice(await stack.readSlice(0), norm);
     const f0 = computeFeatures(n0, w, h, fo);
-    const forests = seeds.map((seed) => trainForestWithFill([{ normalised: n0, features: f0, labels: sparse }], w, h, { ...base, seed }, names).forest);
+    const forests: RandomForest[] = [];
+    for (const seed of seeds) forests.push((await trainForestWithFill([{ normalised: n0, features: f0, labels: sparse }], w, h, { ...base, seed }, names)).forest);
     const t1 = performance.now();
     const evals = seeds.map(() => new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] }));
     for (let z = 0; z < depth; z++) {

@@ -40,7 +40,7 @@ async function main() {
     while (next < depth) { const z = next++; labels[z] = (await model.predict(slices[z], w, h, false)).labels; }
   }));
   const t3 = performance.now();
-  const threads = model.concurrency;
+  const threads = Math.max(1, model.concurrency / 2); // two slices in flight per worker
   await model.dispose();
   const ev = new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] });
   for (let z = 0; z < depth; z++) ev.add(labels[z], await truthStack.readSlice(z));

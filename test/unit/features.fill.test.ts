@@ -46,12 +46,12 @@ describe('threshold fill (pseudo-labels)', () => {
     expect(fitThresholdFill([{ normalised: clean.image, labels: three }], W, H)).toBeNull();
   });
 
-  it('trains the rf with fill, fill fraction and mixed trees, and skips the fill for three classes', () => {
+  it('trains the rf with fill, fill fraction and mixed trees, and skips the fill for three classes', async () => {
     const { image, labels } = scene(0.1);
     const params = resolveParams('rf', { trees: '6', sigmas: '1', fill: 'midpoint', fillFraction: '0.5', fillTrees: '0.5' });
     const fo = featureOptionsFrom(params);
     const features = computeFeatures(image, W, H, fo);
-    const r = trainForestWithFill([{ normalised: image, features, labels }], W, H, params, featureNames(fo));
+    const r = await trainForestWithFill([{ normalised: image, features, labels }], W, H, params, featureNames(fo));
     expect(r.forest.nTrees).toBe(6);
     expect(r.report.fill).toBe('midpoint');
     expect(r.report.filledTrees).toBe(3);
@@ -60,6 +60,6 @@ describe('threshold fill (pseudo-labels)', () => {
     expect(r.report.filledPixels as number).toBeLessThan(0.6 * unlabelled);
     expect(r.forest.predict(features, W * H).labels[10 * W + 22]).toBe(2);
     const three = Uint8Array.from(labels, (v, i) => (i === 0 ? 3 : v));
-    expect(trainForestWithFill([{ normalised: image, features, labels: three }], W, H, params, featureNames(fo)).report.fill).toMatch(/skipped/);
+    expect((await trainForestWithFill([{ normalised: image, features, labels: three }], W, H, params, featureNames(fo))).report.fill).toMatch(/skipped/);
   });
 });

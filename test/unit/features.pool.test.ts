@@ -31,6 +31,17 @@ describe('feature worker pool', () => {
     });
     expect(await pool.features(slices[1], w, h)).toEqual(computeFeatures(normalizeSlice(slices[1], norm), w, h, fo));
     await pool.close();
+    // A pool made for training: trees split over its workers equal one-thread training; then it predicts.
+    const trainPool = FeaturePool.create({ features: fo, norm, size: 2, workerPath })!;
+    const data = gatherLabeledPixels(computeFeatures(normalizeSlice(slices[0], norm), w, h, fo), featureCount(fo), labels);
+    const parallel = await trainPool.trainForest(data, { nTrees: 5, seed: 3 });
+    const serial = RandomForest.train(data, { nTrees: 5, seed: 3 });
+    const probe = computeFeatures(normalizeSlice(slices[2], norm), w, h, fo);
+    expect(parallel.nTrees).toBe(5);
+    expect(parallel.predict(probe, w * h).probabilities).toEqual(serial.predict(probe, w * h).probabilities);
+    trainPool.setForest(serial.toJSON());
+    expect((await trainPool.predict(slices[2], w, h)).labels).toEqual(predictSliceSync(serial, fo, norm, slices[2], w, h).labels);
+    await trainPool.close();
     expect(FeaturePool.create({ features: fo, norm, workerPath: join(dir, 'missing.js') })).toBeNull();
   });
 });

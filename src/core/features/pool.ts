@@ -6,6 +6,8 @@
 //        computeFeatures + forest.predict in this thread (see predictSliceSync).
 //   await pool.predict(image, width, height, { probabilities? }) -> { labels, probabilities? }   raw intensities in
 //   await pool.features(image, width, height) -> Float32Array                                    normalised features
+//   await pool.trainForest(data, options, names) -> RandomForest   trees split over the workers, same as one thread
+//   pool.setForest(forestJSON)                                      (re)initialise the workers with a trained forest
 //   await pool.close()
 //   predictSliceSync(forest, features, norm, image, width, height)   the same result in the calling thread
 //
@@ -18,7 +20,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../errors';
-import type { ForestJSON, RandomForest } from '../models/forest';
+import { RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import { computeFeatures, type FeatureOptions } from './bank';
 import type { WorkerReply, WorkerRequest } from './worker';
@@ -41,7 +43,7 @@ export class FeaturePool {
   private nextId = 1;
   private closed = false;
 
-  private constructor(private readonly workers: Worker[]) {
+  private constructor(private readonly workers: Worker[], private readonly opts: PoolOptions) {
     for (const w of workers) {
       w.on('message', (reply: WorkerReply) => this.finish(w, (p) => p.resolve(reply)));
       w.on('error', (e) => this.finish(w, (p) => p.reject(e)));
@@ -58,7 +60,7 @@ export class FeaturePool {
     const workers = Array.from({ length: size }, () => new Worker(path));
     const init: WorkerRequest = { type: 'init', forest: opts.forest, features: opts.features, norm: opts.norm };
     for (const w of workers) { w.postMessage(init); w.unref(); }
-    return new FeaturePool(workers);
+    return new FeaturePool(workers, opts);
   }
 
   get size(): number { return this.workers.length; }
@@ -75,6 +77,25 @@ export class FeaturePool {
     const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height }, [copy.buffer]);
     if (!('features' in r)) throw new StackSegError('feature worker returned no features');
     return r.features;
+  }
+
+  /** Trees of one forest split over the workers (same result as RandomForest.train in one thread). */
+  async trainForest(data: TrainingData, options: Partial<ForestOptions> & { nTrees: number }, names?: string[]): Promise<RandomForest> {
+    const parts = Math.max(1, Math.min(this.size, options.nTrees));
+    const replies = await Promise.all(Array.from({ length: parts }, (_, k) => {
+      const first = Math.floor((k * options.nTrees) / parts), end = Math.floor(((k + 1) * options.nTrees) / parts);
+      return this.run({ type: 'train', id: this.nextId++, data, options: { ...options, nTrees: end - first }, names, firstTree: first }, []);
+    }));
+    const forests = replies.map((r) => {
+      if (!('forest' in r)) throw new StackSegError('feature worker returned no forest');
+      return RandomForest.fromJSON(r.forest);
+    });
+    return RandomForest.merge(forests); // predictions equal one-thread training; importances are averaged per part
+  }
+
+  /** Gives every worker the forest to predict with (a pool created before training gets it here). */
+  setForest(forest: ForestJSON): void {
+    for (const w of this.workers) w.postMessage({ type: 'init', forest, features: this.opts.features, norm: this.opts.norm } satisfies WorkerRequest);
   }
 
   async close(): Promise<void> {

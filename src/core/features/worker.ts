@@ -2,21 +2,25 @@
 // Protocol (see pool.ts): { type: 'init', forest, features, norm } once, then
 // { type: 'predict', id, image, width, height, probabilities } -> { id, labels, probabilities? } | { id, error }
 // { type: 'features', id, image, width, height } -> { id, features } (normalised, feature-major)
+// { type: 'train', id, data, options, names, firstTree } -> { id, forest } (some trees of a forest trained in parts)
+// 'init' may come again (a pool created for training gets its forest afterwards).
 // Pixel buffers are transferred, not copied.
 
 import { parentPort } from 'node:worker_threads';
-import { RandomForest, type ForestJSON } from '../models/forest';
+import { RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import { computeFeatures, type FeatureOptions } from './bank';
 
 export type WorkerRequest =
   | { type: 'init'; forest?: ForestJSON; features: FeatureOptions; norm: IntensityNormalization }
   | { type: 'predict'; id: number; image: Float32Array; width: number; height: number; probabilities: boolean }
-  | { type: 'features'; id: number; image: Float32Array; width: number; height: number };
+  | { type: 'features'; id: number; image: Float32Array; width: number; height: number }
+  | { type: 'train'; id: number; data: TrainingData; options: Partial<ForestOptions>; names?: string[]; firstTree: number };
 
 export type WorkerReply =
   | { id: number; labels: Uint8Array; probabilities?: Float32Array }
   | { id: number; features: Float32Array }
+  | { id: number; forest: ForestJSON }
   | { id: number; error: string };
 
 let forest: RandomForest | undefined;
@@ -35,6 +39,11 @@ parentPort?.on('message', (msg: WorkerRequest) => {
     return;
   }
   try {
+    if (msg.type === 'train') {
+      const part = RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree);
+      parentPort!.postMessage({ id: msg.id, forest: part.toJSON() } satisfies WorkerReply);
+      return;
+    }
     if (!features || !norm) throw new Error('feature worker used before init');
     const f = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features, msg.type === 'predict' ? used : undefined);
     if (msg.type === 'features') {

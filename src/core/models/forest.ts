@@ -203,7 +203,11 @@ export class RandomForest {
   get nTrees(): number { return this.treeRoots.length; }
   get nNodes(): number { return this.feature.length; }
 
-  static train(data: TrainingData, options: Partial<ForestOptions> = {}, featureNames?: string[]): RandomForest {
+  /**
+   * firstTree: index of this forest's first tree in a larger forest trained in parts (in parallel): tree t uses the
+   * random stream of tree firstTree + t, so merging the parts in order equals training all trees at once.
+   */
+  static train(data: TrainingData, options: Partial<ForestOptions> = {}, featureNames?: string[], firstTree = 0): RandomForest {
     const opts: ForestOptions = { ...DEFAULT_FOREST_OPTIONS, ...options };
     validateOptions(opts);
     const { x, y, nFeatures, nSamples: n } = data;
@@ -246,7 +250,8 @@ export class RandomForest {
     const perm = Int32Array.from({ length: nFeatures }, (_, i) => i);
 
     for (let t = 0; t < opts.nTrees; t++) {
-      const rng = makeRng((opts.seed * 1000003 + t * 7919 + 1) >>> 0);
+      const rng = makeRng((opts.seed * 1000003 + (t + firstTree) * 7919 + 1) >>> 0);
+      for (let f = 0; f < nFeatures; f++) perm[f] = f; // every tree starts alike, so trees do not depend on earlier ones
       mult.fill(0);
       if (opts.bootstrap) for (let k = 0; k < n; k++) mult[Math.floor(rng() * n)]++;
       else mult.fill(1);
@@ -354,18 +359,33 @@ export class RandomForest {
     const inv = 1 / nTrees;
     // Tree-major over blocks of pixels: one tree's few nodes stay hot while its split features stream by. Sums run
     // over trees in order, in double, so results equal the pixel-major loop.
+    // Start of each split node's feature plane (-1 for leaves): no multiplication per step.
+    const offset = Int32Array.from(feature, (f) => (f < 0 ? -1 : f * nPixels));
     const B = 4096;
     const acc = new Float64Array(B * C);
     for (let p0 = 0; p0 < nPixels; p0 += B) {
       const p1 = Math.min(nPixels, p0 + B);
       acc.fill(0);
       for (let t = 0; t < nTrees; t++) {
-        const root = treeRoots[t], rootFeature = feature[root];
+        const root = treeRoots[t], rootOffset = offset[root];
+        if (C === 2) {
+          // The common two-class case, unrolled.
+          for (let p = p0; p < p1; p++) {
+            let node = root, o = rootOffset;
+            while (o >= 0) {
+              node = features[o + p] <= threshold[node] ? left[node] : left[node] + 1;
+              o = offset[node];
+            }
+            const vo = 2 * node, ao = 2 * (p - p0);
+            acc[ao] += value[vo]; acc[ao + 1] += value[vo + 1];
+          }
+          continue;
+        }
         for (let p = p0; p < p1; p++) {
-          let node = root, f = rootFeature;
-          while (f >= 0) {
-            node = features[f * nPixels + p] <= threshold[node] ? left[node] : left[node] + 1;
-            f = feature[node];
+          let node = root, o = rootOffset;
+          while (o >= 0) {
+            node = features[o + p] <= threshold[node] ? left[node] : left[node] + 1;
+            o = offset[node];
           }
           const vo = node * C, ao = (p - p0) * C;
           for (let c = 0; c < C; c++) acc[ao + c] += value[vo + c];
