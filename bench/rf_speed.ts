@@ -33,6 +33,7 @@ async function main() {
   const t2 = performance.now();
   const report = model.trainingReport() as { featureSeconds: number; fitSeconds: number };
   if (sync) (model as unknown as { pool: null }).pool = null; // no workers: predict in this thread
+  const cpu0 = process.cpuUsage();
   const labels: Uint8Array[] = new Array(depth);
   const inFlight = model.concurrency;
   let next = 0;
@@ -40,11 +41,12 @@ async function main() {
     while (next < depth) { const z = next++; labels[z] = (await model.predict(slices[z], w, h, false)).labels; }
   }));
   const t3 = performance.now();
+  const cpu = process.cpuUsage(cpu0); // all threads of this process: segment CPU / wall ~ threads kept busy
   const threads = Math.max(1, model.concurrency / 2); // two slices in flight per worker
   await model.dispose();
   const ev = new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] });
   for (let z = 0; z < depth; z++) ev.add(labels[z], await truthStack.readSlice(z));
   console.log(JSON.stringify({ features_s: report.featureSeconds, train_s: (t2 - t0) / 1000 - report.featureSeconds, segment_s: (t3 - t2) / 1000,
-    total_s: (t3 - t0) / 1000, f1: ev.result().meanOverSlices[0].f1, threads, cores: availableParallelism(), fill: params.fill }));
+    total_s: (t3 - t0) / 1000, segment_cpu_s: (cpu.user + cpu.system) / 1e6, f1: ev.result().meanOverSlices[0].f1, threads, cores: availableParallelism(), fill: params.fill }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -79,17 +79,19 @@ function engineFor(width: number, height: number, opts: FeatureOptions): Feature
 
 /**
  * Features of one normalised slice, feature-major [feature][pixel]. With `select` (indices into featureNames(opts)),
- * only those planes are computed, in select order: prediction passes the features its forest splits on.
+ * only those planes are computed, in select order: prediction passes the features its forest splits on. `reuse`: an
+ * array of the right size to write into (every value is overwritten).
  */
 export function computeFeatures(slice: Float32Array, width: number, height: number, opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS,
-  select?: readonly number[]): Float32Array {
+  select?: readonly number[], reuse?: Float32Array): Float32Array {
   const n = width * height;
   if (slice.length !== n) throw new StackSegError(`slice has ${slice.length} pixels, expected ${width}x${height}`);
   validateFeatureOptions(opts);
   const count = featureCount(opts);
   const chosen = select ?? Array.from({ length: count }, (_, i) => i);
   for (const f of chosen) if (!(Number.isInteger(f) && f >= 0 && f < count)) throw new StackSegError(`feature index ${f} is not in 0..${count - 1}`);
-  const out = new Float32Array(chosen.length * n);
+  // `reuse` (same size) avoids allocating ~10 MB per slice: external-memory pressure triggers full GCs in workers.
+  const out = reuse && reuse.length === chosen.length * n ? reuse : new Float32Array(chosen.length * n);
   engineFor(width, height, opts).compute(slice, chosen, out);
   return out;
 }

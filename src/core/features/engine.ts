@@ -22,8 +22,10 @@ import { gaussianKernel1d } from './filters';
 import { SimdConvolver } from './simd';
 import { featureNames, type FeatureFamily, type FeatureOptions } from './bank';
 
-/** Scratch planes: 0-2 first-pass results, 3-8 derivatives, 9-11 structure-tensor work, last = the slice (SIMD). */
-const SCRATCH_PLANES = 13;
+/** Scratch planes: 0-2 first-pass results, 3-8 derivatives, 9-11 structure-tensor work; SIMD only: 12 the slice,
+ * 13-14 point-wise results (copied out). */
+const SCRATCH_PLANES = 15;
+const SLICE_PLANE = 12, OUT_A = 13, OUT_B = 14;
 type Kernels3 = [Float64Array | null, Float64Array | null, Float64Array | null];
 type Outs3 = [Float32Array | null, Float32Array | null, Float32Array | null];
 
@@ -173,6 +175,15 @@ export class FeatureEngine {
     this.cols(tmp, [k0, null, null], [dst, null, null], r);
   }
 
+  /** Eigenvalues of [[a, c], [c, b]] into big/small (either may be null). */
+  private eigen(a: Float32Array, b: Float32Array, c: Float32Array, big: Float32Array | null, small: Float32Array | null): void {
+    if (!this.simd) { eigen2(a, b, c, big, small); return; }
+    const ba = this.scratch(OUT_A), sm = this.scratch(OUT_B);
+    this.simd.eigenvalues(a, b, c, ba, sm);
+    if (big) big.set(ba);
+    if (small) small.set(sm);
+  }
+
   compute(input: Float32Array, select: readonly number[], out: Float32Array): void {
     const n = this.n;
     let slice = input;
@@ -181,7 +192,8 @@ export class FeatureEngine {
     const plane = (name: string) => { const i = where.get(name); return i === undefined ? null : out.subarray(i * n, (i + 1) * n); };
     const raw = plane('raw');
     if (raw) raw.set(slice);
-    if (this.simd) { this.scratch(SCRATCH_PLANES - 1).set(slice); slice = this.scratch(SCRATCH_PLANES - 1); }
+    const simd = this.simd;
+    if (simd) { this.scratch(SLICE_PLANE).set(slice); slice = this.scratch(SLICE_PLANE); }
     const has = (fam: FeatureFamily, s: number) => FAMILY_PLANES[fam].some((o) => where.has(`${o}_s${s}`));
     for (const s of this.opts.sigmas) {
       const need: SigmaNeeds = { g: false, gx: false, gy: false, gxx: false, gyy: false, gxy: false, dog: has('dog', s), st: has('structureTensor', s) };
@@ -204,25 +216,29 @@ export class FeatureEngine {
       const gau = plane(`gaussian_s${s}`);
       if (gau) gau.set(g);
       const gm = plane(`gradmag_s${s}`);
-      if (gm) for (let i = 0; i < n; i++) gm[i] = Math.sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
+      if (gm && simd) { simd.magnitude(gx, gy, this.scratch(OUT_A)); gm.set(this.scratch(OUT_A)); }
+      else if (gm) for (let i = 0; i < n; i++) gm[i] = Math.sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
       const log = plane(`log_s${s}`);
-      if (log) for (let i = 0; i < n; i++) log[i] = gxx[i] + gyy[i];
+      if (log && simd) { simd.add(gxx, gyy, this.scratch(OUT_A)); log.set(this.scratch(OUT_A)); }
+      else if (log) for (let i = 0; i < n; i++) log[i] = gxx[i] + gyy[i];
       const dog = plane(`dog_s${s}`);
       if (dog) {
         const inner = this.scratch(9);
         this.smooth(slice, 0.66 * s, r0, inner);
-        for (let i = 0; i < n; i++) dog[i] = g[i] - inner[i];
+        if (simd) { simd.subtract(g, inner, this.scratch(OUT_A)); dog.set(this.scratch(OUT_A)); }
+        else for (let i = 0; i < n; i++) dog[i] = g[i] - inner[i];
       }
-      if (has('hessian', s)) eigen2(gxx, gyy, gxy, plane(`hessian_eig1_s${s}`), plane(`hessian_eig2_s${s}`));
+      if (has('hessian', s)) this.eigen(gxx, gyy, gxy, plane(`hessian_eig1_s${s}`), plane(`hessian_eig2_s${s}`));
       if (need.st) {
         const xx = this.scratch(9), yy = this.scratch(10), xy = this.scratch(11);
-        for (let i = 0; i < n; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
+        if (simd) simd.products(gx, gy, xx, yy, xy);
+        else for (let i = 0; i < n; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
         const outer = 0.5 * s;
         // Smoothed products land in g/gxx/gyy, which are no longer needed at this sigma.
         this.smooth(xx, outer, r0, gxx);
         this.smooth(yy, outer, r0, gyy);
         this.smooth(xy, outer, r0, g);
-        eigen2(gxx, gyy, g, plane(`stensor_eig1_s${s}`), plane(`stensor_eig2_s${s}`));
+        this.eigen(gxx, gyy, g, plane(`stensor_eig1_s${s}`), plane(`stensor_eig2_s${s}`));
       }
     }
   }

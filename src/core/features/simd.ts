@@ -7,11 +7,12 @@
 //   conv.plane(i): Float32Array                  view of plane i (width*height floats) in the module's memory
 //   conv.pass('x' | 'y', src, kernels, outs)      one pass over src (a plane view): up to 2 symmetric half kernels
 //        (outs[0], outs[1]) and 1 antisymmetric (outs[2]) share the loads; a null output/kernel is skipped
+//   conv.magnitude / add / subtract / products / eigenvalues(...)   point-wise ops on plane views
 //
 // Why: V8 does not vectorise the JS loops; f32x4 sums 4 pixels per instruction. Accumulation is in float32, so values
 // differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
 
-const WASM_BASE64 = 'AGFzbQEAAAABNwRgCX9/f39/f39/fwBgDX9/f39/f39/f39/f38AYAh/f39/f39/fwBgDH9/f39/f39/f39/fwADBQQAAQIDBQMBAAEHHgUGbWVtb3J5AgACaDEAAAJoMwABAnYxAAICdjMAAwqhCQSJAgMHfwF7AX8gBCADQQF0aiELAkADQCAJIAVPDQEgACAJIAZsQQJ0aiEMQQAhCgJAA0AgCiALTw0BIAggCkECdGogDCAHIApBAnRqKAIAQQJ0aioCADgCACAKQQFqIQoMAAsLQQAhDQJAA0AgDSAETw0BIAggDSADakECdGohDiAC/QAEACAO/QAEAP3mASEQQQEhDwJAA0AgDyADSw0BIBAgAiAPQQR0av0ABAAgDiAPQQJ0a/0ABAAgDiAPQQJ0av0ABAD95AH95gH95AEhECAPQQFqIQ8MAAsLIAkgBmwgDWpBAnQhESABIBFqIBD9CwQAIA1BBGohDQwACwsgCUEBaiEJDAALCwv4AgMHfwZ7An8gCCAHQQF0aiEPAkADQCANIAlPDQEgACANIApsQQJ0aiEQQQAhDgJAA0AgDiAPTw0BIAwgDkECdGogECALIA5BAnRqKAIAQQJ0aioCADgCACAOQQFqIQ4MAAsLQQAhEQJAA0AgESAITw0BIAwgESAHakECdGohEiAS/QAEACEXIAT9AAQAIBf95gEhFCAF/QAEACAX/eYBIRVDAAAAAP0TIRZBASETAkADQCATIAdLDQEgEiATQQJ0a/0ABAAhFyASIBNBAnRq/QAEACEYIBcgGP3kASEZIBNBBHQhGyAUIAQgG2r9AAQAIBn95gH95AEhFCAVIAUgG2r9AAQAIBn95gH95AEhFSAWIAYgG2r9AAQAIBcgGP3lAf3mAf3kASEWIBNBAWohEwwACwsgDSAKbCARakECdCEaIAEgGmogFP0LBAAgAiAaaiAV/QsEACADIBpqIBb9CwQAIBFBBGohEQwACwsgDUEBaiENDAALCwvVAQMFfwF7AX8CQANAIAggBU8NASAHIAggA2pBAnRqIQxBACEJAkADQCAJIARPDQEgACAJQQJ0aiELIAL9AAQAIAsgDCgCAGr9AAQA/eYBIQ1BASEKAkADQCAKIANLDQEgDSACIApBBHRq/QAEACALIAwgCkECdGsoAgBq/QAEACALIAwgCkECdGooAgBq/QAEAP3kAf3mAf3kASENIApBAWohCgwACwsgCCAGbCAJakECdCEOIAEgDmogDf0LBAAgCUEEaiEJDAALCyAIQQFqIQgMAAsLC8ICAgd/BnsCQANAIAwgCU8NASALIAwgB2pBAnRqIRBBACENAkADQCANIAhPDQEgACANQQJ0aiEPIA8gECgCAGr9AAQAIRYgBP0ABAAgFv3mASETIAX9AAQAIBb95gEhFEMAAAAA/RMhFUEBIQ4CQANAIA4gB0sNASAPIBAgDkECdGsoAgBq/QAEACEWIA8gECAOQQJ0aigCAGr9AAQAIRcgFiAX/eQBIRggDkEEdCESIBMgBCASav0ABAAgGP3mAf3kASETIBQgBSASav0ABAAgGP3mAf3kASEUIBUgBiASav0ABAAgFiAX/eUB/eYB/eQBIRUgDkEBaiEODAALCyAMIApsIA1qQQJ0IREgASARaiAT/QsEACACIBFqIBT9CwQAIAMgEWogFf0LBAAgDUEEaiENDAALCyAMQQFqIQwMAAsLCw==';
+const WASM_BASE64 = 'AGFzbQEAAAABTwdgCX9/f39/f39/fwBgDX9/f39/f39/f39/f38AYAh/f39/f39/fwBgDH9/f39/f39/f39/fwBgBH9/f38AYAV/f39/fwBgBn9/f39/fwADCQgAAQIDBAUGBgUDAQABBz4JBm1lbW9yeQIAAmgxAAACaDMAAQJ2MQACAnYzAAMDbWFnAAQGYWRkc3ViAAUIcHJvZHVjdHMABgNlaWcABwrkDAiJAgMHfwF7AX8gBCADQQF0aiELAkADQCAJIAVPDQEgACAJIAZsQQJ0aiEMQQAhCgJAA0AgCiALTw0BIAggCkECdGogDCAHIApBAnRqKAIAQQJ0aioCADgCACAKQQFqIQoMAAsLQQAhDQJAA0AgDSAETw0BIAggDSADakECdGohDiAC/QAEACAO/QAEAP3mASEQQQEhDwJAA0AgDyADSw0BIBAgAiAPQQR0av0ABAAgDiAPQQJ0a/0ABAAgDiAPQQJ0av0ABAD95AH95gH95AEhECAPQQFqIQ8MAAsLIAkgBmwgDWpBAnQhESABIBFqIBD9CwQAIA1BBGohDQwACwsgCUEBaiEJDAALCwv4AgMHfwZ7An8gCCAHQQF0aiEPAkADQCANIAlPDQEgACANIApsQQJ0aiEQQQAhDgJAA0AgDiAPTw0BIAwgDkECdGogECALIA5BAnRqKAIAQQJ0aioCADgCACAOQQFqIQ4MAAsLQQAhEQJAA0AgESAITw0BIAwgESAHakECdGohEiAS/QAEACEXIAT9AAQAIBf95gEhFCAF/QAEACAX/eYBIRVDAAAAAP0TIRZBASETAkADQCATIAdLDQEgEiATQQJ0a/0ABAAhFyASIBNBAnRq/QAEACEYIBcgGP3kASEZIBNBBHQhGyAUIAQgG2r9AAQAIBn95gH95AEhFCAVIAUgG2r9AAQAIBn95gH95AEhFSAWIAYgG2r9AAQAIBcgGP3lAf3mAf3kASEWIBNBAWohEwwACwsgDSAKbCARakECdCEaIAEgGmogFP0LBAAgAiAaaiAV/QsEACADIBpqIBb9CwQAIBFBBGohEQwACwsgDUEBaiENDAALCwvVAQMFfwF7AX8CQANAIAggBU8NASAHIAggA2pBAnRqIQxBACEJAkADQCAJIARPDQEgACAJQQJ0aiELIAL9AAQAIAsgDCgCAGr9AAQA/eYBIQ1BASEKAkADQCAKIANLDQEgDSACIApBBHRq/QAEACALIAwgCkECdGsoAgBq/QAEACALIAwgCkECdGooAgBq/QAEAP3kAf3mAf3kASENIApBAWohCgwACwsgCCAGbCAJakECdCEOIAEgDmogDf0LBAAgCUEEaiEJDAALCyAIQQFqIQgMAAsLC8ICAgd/BnsCQANAIAwgCU8NASALIAwgB2pBAnRqIRBBACENAkADQCANIAhPDQEgACANQQJ0aiEPIA8gECgCAGr9AAQAIRYgBP0ABAAgFv3mASETIAX9AAQAIBb95gEhFEMAAAAA/RMhFUEBIQ4CQANAIA4gB0sNASAPIBAgDkECdGsoAgBq/QAEACEWIA8gECAOQQJ0aigCAGr9AAQAIRcgFiAX/eQBIRggDkEEdCESIBMgBCASav0ABAAgGP3mAf3kASETIBQgBSASav0ABAAgGP3mAf3kASEUIBUgBiASav0ABAAgFiAX/eUB/eYB/eQBIRUgDkEBaiEODAALCyAMIApsIA1qQQJ0IREgASARaiAT/QsEACACIBFqIBT9CwQAIAMgEWogFf0LBAAgDUEEaiENDAALCyAMQQFqIQwMAAsLC1gDAX8CewF/IANBAnQhBwJAA0AgBCAHTw0BIAAgBGr9AAQAIQUgASAEav0ABAAhBiACIARqIAUgBf3mASAGIAb95gH95AH94wH9CwQAIARBEGohBAwACwsLWgECfyADQQJ0IQYCQANAIAUgBk8NASACIAVqIAQEeyAAIAVq/QAEACABIAVq/QAEAP3lAQUgACAFav0ABAAgASAFav0ABAD95AEL/QsEACAFQRBqIQUMAAsLC2sDAX8CewF/IAVBAnQhCQJAA0AgBiAJTw0BIAAgBmr9AAQAIQcgASAGav0ABAAhCCACIAZqIAcgB/3mAf0LBAAgAyAGaiAIIAj95gH9CwQAIAQgBmogByAI/eYB/QsEACAGQRBqIQYMAAsLC6EBAwF/B3sBfyAFQQJ0IQ5DAAAAP/0TIQ0CQANAIAYgDk8NASAAIAZq/QAEACEHIAEgBmr9AAQAIQggAiAGav0ABAAhCSANIAcgCP3kAf3mASEKIA0gByAI/eUB/eYBIQsgCyAL/eYBIAkgCf3mAf3kAf3jASEMIAMgBmogCiAM/eQB/QsEACAEIAZqIAogDP3lAf0LBAAgBkEQaiEGDAALCws=';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -19,6 +20,10 @@ interface Exports {
   h3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
   v1(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
   v3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
+  mag(a: number, b: number, out: number, n: number): void;
+  addsub(a: number, b: number, out: number, n: number, sub: number): void;
+  products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
+  eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -77,6 +82,17 @@ export class SimdConvolver {
   }
 
   plane(i: number): Float32Array { return this.views[i]; }
+
+  // Point-wise ops on plane views (in float32, 4 pixels at a time): no JS loop to warm up in a fresh worker.
+  magnitude(a: Float32Array, b: Float32Array, out: Float32Array): void { this.x.mag(a.byteOffset, b.byteOffset, out.byteOffset, a.length); }
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void { this.x.addsub(a.byteOffset, b.byteOffset, out.byteOffset, a.length, 0); }
+  subtract(a: Float32Array, b: Float32Array, out: Float32Array): void { this.x.addsub(a.byteOffset, b.byteOffset, out.byteOffset, a.length, 1); }
+  products(gx: Float32Array, gy: Float32Array, xx: Float32Array, yy: Float32Array, xy: Float32Array): void {
+    this.x.products(gx.byteOffset, gy.byteOffset, xx.byteOffset, yy.byteOffset, xy.byteOffset, gx.length);
+  }
+  eigenvalues(a: Float32Array, b: Float32Array, c: Float32Array, big: Float32Array, small: Float32Array): void {
+    this.x.eig(a.byteOffset, b.byteOffset, c.byteOffset, big.byteOffset, small.byteOffset, a.length);
+  }
 
   private writeKernel(slot: number, k: Float64Array | null): number {
     if (!k) return this.zeroAt;

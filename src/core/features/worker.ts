@@ -26,6 +26,7 @@ export type WorkerReply =
 let forest: RandomForest | undefined;
 /** Feature indices the forest splits on; prediction computes only these (the forest is remapped to read them). */
 let used: number[] | undefined;
+let predictBuffer: Float32Array | undefined;
 let features: FeatureOptions | undefined;
 let norm: IntensityNormalization | undefined;
 
@@ -36,6 +37,7 @@ parentPort?.on('message', (msg: WorkerRequest) => {
     forest = full && used ? full.selectFeatures(used) : undefined;
     features = msg.features;
     norm = msg.norm;
+    warmUp();
     return;
   }
   try {
@@ -45,7 +47,9 @@ parentPort?.on('message', (msg: WorkerRequest) => {
       return;
     }
     if (!features || !norm) throw new Error('feature worker used before init');
-    const f = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features, msg.type === 'predict' ? used : undefined);
+    // Prediction reuses one feature buffer (it never leaves this thread); 'features' replies transfer theirs.
+    const f = msg.type === 'predict' ? (predictBuffer = computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features, used, predictBuffer))
+      : computeFeatures(normalizeSlice(msg.image, norm), msg.width, msg.height, features);
     if (msg.type === 'features') {
       parentPort!.postMessage({ id: msg.id, features: f } satisfies WorkerReply, [f.buffer as ArrayBuffer]);
       return;
@@ -58,3 +62,19 @@ parentPort?.on('message', (msg: WorkerRequest) => {
     parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
   }
 });
+
+/**
+ * Runs the feature and prediction code on a small synthetic slice so that it is compiled before real slices arrive:
+ * a pool made at training start warms up while the forest trains (otherwise each worker's first slices run slowly).
+ */
+function warmUp(): void {
+  if (!features) return;
+  const w = 64, h = 64;
+  const image = Float32Array.from({ length: w * h }, (_, i) => Math.sin(i * 0.3) * Math.cos(i * 0.017));
+  try {
+    for (let k = 0; k < 3; k++) {
+      const f = computeFeatures(image, w, h, features, forest ? used : undefined);
+      forest?.predict(f, w * h);
+    }
+  } catch { /* warm-up only */ }
+}
