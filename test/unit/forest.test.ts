@@ -95,6 +95,20 @@ describe('RandomForest', () => {
     expect(() => RandomForest.merge([a, other])).toThrow(/same classes/);
   });
 
+  it('predicts the same numbers in WebAssembly (two classes) as in the JS loop', () => {
+    const d = makeData(1500, 5);
+    const f = RandomForest.train(d, { nTrees: 7, maxDepth: 6 });
+    const t = makeData(333, 6);
+    t.x[5] = NaN; // NaN goes right in both
+    const wasm = f.predict(t.x, 333);
+    RandomForest.wasmPrediction = false;
+    try {
+      const js = f.predict(t.x, 333);
+      expect(wasm.probabilities).toEqual(js.probabilities);
+      expect(wasm.labels).toEqual(js.labels);
+    } finally { RandomForest.wasmPrediction = true; }
+  });
+
   it('respects max depth, min samples per leaf and class weights', () => {
     const d = makeData(2000, 7);
     const stump = RandomForest.train(d, { nTrees: 3, maxDepth: 1 });

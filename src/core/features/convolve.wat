@@ -210,4 +210,37 @@
       (v128.store (i32.add (local.get $small) (local.get $i)) (f32x4.sub (local.get $hm) (local.get $root)))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l))))
+  ;; Two-class forest prediction (see forest.ts): features are planes of n floats; off[node] = byte offset of the split
+  ;; feature's plane (-1 for a leaf), thr f32, left i32 (right = left + 1), val 2 x f32 per node, roots i32 per tree.
+  ;; Sums over trees in order in f64, times inv, rounded to f32: the same numbers as the JS loop. lab[p] = 1 if class 1.
+  (func (export "forest2") (param $feat i32) (param $n i32) (param $off i32) (param $thr i32) (param $left i32)
+        (param $val i32) (param $roots i32) (param $nTrees i32) (param $prob0 i32) (param $prob1 i32) (param $lab i32)
+        (param $inv f64)
+    (local $p i32) (local $t i32) (local $node i32) (local $o i32) (local $a0 f64) (local $a1 f64) (local $px i32)
+    (block $pdone (loop $pl
+      (br_if $pdone (i32.ge_u (local.get $p) (local.get $n)))
+      (local.set $px (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2))))
+      (local.set $a0 (f64.const 0)) (local.set $a1 (f64.const 0))
+      (local.set $t (i32.const 0))
+      (block $tdone (loop $tl
+        (br_if $tdone (i32.ge_u (local.get $t) (local.get $nTrees)))
+        (local.set $node (i32.load (i32.add (local.get $roots) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $o (i32.load (i32.add (local.get $off) (i32.shl (local.get $node) (i32.const 2)))))
+        (block $leaf (loop $walk
+          (br_if $leaf (i32.lt_s (local.get $o) (i32.const 0)))
+          (local.set $node (i32.add
+            (i32.load (i32.add (local.get $left) (i32.shl (local.get $node) (i32.const 2))))
+            (i32.eqz (f32.le (f32.load (i32.add (local.get $px) (local.get $o)))
+                             (f32.load (i32.add (local.get $thr) (i32.shl (local.get $node) (i32.const 2))))))))
+          (local.set $o (i32.load (i32.add (local.get $off) (i32.shl (local.get $node) (i32.const 2)))))
+          (br $walk)))
+        (local.set $a0 (f64.add (local.get $a0) (f64.promote_f32 (f32.load (i32.add (local.get $val) (i32.shl (local.get $node) (i32.const 3)))))))
+        (local.set $a1 (f64.add (local.get $a1) (f64.promote_f32 (f32.load offset=4 (i32.add (local.get $val) (i32.shl (local.get $node) (i32.const 3)))))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tl)))
+      (f32.store (i32.add (local.get $prob0) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $a0) (local.get $inv))))
+      (f32.store (i32.add (local.get $prob1) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $a1) (local.get $inv))))
+      (i32.store8 (i32.add (local.get $lab) (local.get $p)) (f64.gt (local.get $a1) (local.get $a0)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $pl))))
 )

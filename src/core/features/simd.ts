@@ -12,7 +12,7 @@
 // Why: V8 does not vectorise the JS loops; f32x4 sums 4 pixels per instruction. Accumulation is in float32, so values
 // differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
 
-const WASM_BASE64 = 'AGFzbQEAAAABTwdgCX9/f39/f39/fwBgDX9/f39/f39/f39/f38AYAh/f39/f39/fwBgDH9/f39/f39/f39/fwBgBH9/f38AYAV/f39/fwBgBn9/f39/fwADCQgAAQIDBAUGBgUDAQABBz4JBm1lbW9yeQIAAmgxAAACaDMAAQJ2MQACAnYzAAMDbWFnAAQGYWRkc3ViAAUIcHJvZHVjdHMABgNlaWcABwrkDAiJAgMHfwF7AX8gBCADQQF0aiELAkADQCAJIAVPDQEgACAJIAZsQQJ0aiEMQQAhCgJAA0AgCiALTw0BIAggCkECdGogDCAHIApBAnRqKAIAQQJ0aioCADgCACAKQQFqIQoMAAsLQQAhDQJAA0AgDSAETw0BIAggDSADakECdGohDiAC/QAEACAO/QAEAP3mASEQQQEhDwJAA0AgDyADSw0BIBAgAiAPQQR0av0ABAAgDiAPQQJ0a/0ABAAgDiAPQQJ0av0ABAD95AH95gH95AEhECAPQQFqIQ8MAAsLIAkgBmwgDWpBAnQhESABIBFqIBD9CwQAIA1BBGohDQwACwsgCUEBaiEJDAALCwv4AgMHfwZ7An8gCCAHQQF0aiEPAkADQCANIAlPDQEgACANIApsQQJ0aiEQQQAhDgJAA0AgDiAPTw0BIAwgDkECdGogECALIA5BAnRqKAIAQQJ0aioCADgCACAOQQFqIQ4MAAsLQQAhEQJAA0AgESAITw0BIAwgESAHakECdGohEiAS/QAEACEXIAT9AAQAIBf95gEhFCAF/QAEACAX/eYBIRVDAAAAAP0TIRZBASETAkADQCATIAdLDQEgEiATQQJ0a/0ABAAhFyASIBNBAnRq/QAEACEYIBcgGP3kASEZIBNBBHQhGyAUIAQgG2r9AAQAIBn95gH95AEhFCAVIAUgG2r9AAQAIBn95gH95AEhFSAWIAYgG2r9AAQAIBcgGP3lAf3mAf3kASEWIBNBAWohEwwACwsgDSAKbCARakECdCEaIAEgGmogFP0LBAAgAiAaaiAV/QsEACADIBpqIBb9CwQAIBFBBGohEQwACwsgDUEBaiENDAALCwvVAQMFfwF7AX8CQANAIAggBU8NASAHIAggA2pBAnRqIQxBACEJAkADQCAJIARPDQEgACAJQQJ0aiELIAL9AAQAIAsgDCgCAGr9AAQA/eYBIQ1BASEKAkADQCAKIANLDQEgDSACIApBBHRq/QAEACALIAwgCkECdGsoAgBq/QAEACALIAwgCkECdGooAgBq/QAEAP3kAf3mAf3kASENIApBAWohCgwACwsgCCAGbCAJakECdCEOIAEgDmogDf0LBAAgCUEEaiEJDAALCyAIQQFqIQgMAAsLC8ICAgd/BnsCQANAIAwgCU8NASALIAwgB2pBAnRqIRBBACENAkADQCANIAhPDQEgACANQQJ0aiEPIA8gECgCAGr9AAQAIRYgBP0ABAAgFv3mASETIAX9AAQAIBb95gEhFEMAAAAA/RMhFUEBIQ4CQANAIA4gB0sNASAPIBAgDkECdGsoAgBq/QAEACEWIA8gECAOQQJ0aigCAGr9AAQAIRcgFiAX/eQBIRggDkEEdCESIBMgBCASav0ABAAgGP3mAf3kASETIBQgBSASav0ABAAgGP3mAf3kASEUIBUgBiASav0ABAAgFiAX/eUB/eYB/eQBIRUgDkEBaiEODAALCyAMIApsIA1qQQJ0IREgASARaiAT/QsEACACIBFqIBT9CwQAIAMgEWogFf0LBAAgDUEEaiENDAALCyAMQQFqIQwMAAsLC1gDAX8CewF/IANBAnQhBwJAA0AgBCAHTw0BIAAgBGr9AAQAIQUgASAEav0ABAAhBiACIARqIAUgBf3mASAGIAb95gH95AH94wH9CwQAIARBEGohBAwACwsLWgECfyADQQJ0IQYCQANAIAUgBk8NASACIAVqIAQEeyAAIAVq/QAEACABIAVq/QAEAP3lAQUgACAFav0ABAAgASAFav0ABAD95AEL/QsEACAFQRBqIQUMAAsLC2sDAX8CewF/IAVBAnQhCQJAA0AgBiAJTw0BIAAgBmr9AAQAIQcgASAGav0ABAAhCCACIAZqIAcgB/3mAf0LBAAgAyAGaiAIIAj95gH9CwQAIAQgBmogByAI/eYB/QsEACAGQRBqIQYMAAsLC6EBAwF/B3sBfyAFQQJ0IQ5DAAAAP/0TIQ0CQANAIAYgDk8NASAAIAZq/QAEACEHIAEgBmr9AAQAIQggAiAGav0ABAAhCSANIAcgCP3kAf3mASEKIA0gByAI/eUB/eYBIQsgCyAL/eYBIAkgCf3mAf3kAf3jASEMIAMgBmogCiAM/eQB/QsEACAEIAZqIAogDP3lAf0LBAAgBkEQaiEGDAALCws=';
+const WASM_BASE64 = 'AGFzbQEAAAABXghgCX9/f39/f39/fwBgDX9/f39/f39/f39/f38AYAh/f39/f39/fwBgDH9/f39/f39/f39/fwBgBH9/f38AYAV/f39/fwBgBn9/f39/fwBgDH9/f39/f39/f39/fAADCgkAAQIDBAUGBgcFAwEAAQdICgZtZW1vcnkCAAJoMQAAAmgzAAECdjEAAgJ2MwADA21hZwAEBmFkZHN1YgAFCHByb2R1Y3RzAAYDZWlnAAcHZm9yZXN0MgAICugOCYkCAwd/AXsBfyAEIANBAXRqIQsCQANAIAkgBU8NASAAIAkgBmxBAnRqIQxBACEKAkADQCAKIAtPDQEgCCAKQQJ0aiAMIAcgCkECdGooAgBBAnRqKgIAOAIAIApBAWohCgwACwtBACENAkADQCANIARPDQEgCCANIANqQQJ0aiEOIAL9AAQAIA79AAQA/eYBIRBBASEPAkADQCAPIANLDQEgECACIA9BBHRq/QAEACAOIA9BAnRr/QAEACAOIA9BAnRq/QAEAP3kAf3mAf3kASEQIA9BAWohDwwACwsgCSAGbCANakECdCERIAEgEWogEP0LBAAgDUEEaiENDAALCyAJQQFqIQkMAAsLC/gCAwd/BnsCfyAIIAdBAXRqIQ8CQANAIA0gCU8NASAAIA0gCmxBAnRqIRBBACEOAkADQCAOIA9PDQEgDCAOQQJ0aiAQIAsgDkECdGooAgBBAnRqKgIAOAIAIA5BAWohDgwACwtBACERAkADQCARIAhPDQEgDCARIAdqQQJ0aiESIBL9AAQAIRcgBP0ABAAgF/3mASEUIAX9AAQAIBf95gEhFUMAAAAA/RMhFkEBIRMCQANAIBMgB0sNASASIBNBAnRr/QAEACEXIBIgE0ECdGr9AAQAIRggFyAY/eQBIRkgE0EEdCEbIBQgBCAbav0ABAAgGf3mAf3kASEUIBUgBSAbav0ABAAgGf3mAf3kASEVIBYgBiAbav0ABAAgFyAY/eUB/eYB/eQBIRYgE0EBaiETDAALCyANIApsIBFqQQJ0IRogASAaaiAU/QsEACACIBpqIBX9CwQAIAMgGmogFv0LBAAgEUEEaiERDAALCyANQQFqIQ0MAAsLC9UBAwV/AXsBfwJAA0AgCCAFTw0BIAcgCCADakECdGohDEEAIQkCQANAIAkgBE8NASAAIAlBAnRqIQsgAv0ABAAgCyAMKAIAav0ABAD95gEhDUEBIQoCQANAIAogA0sNASANIAIgCkEEdGr9AAQAIAsgDCAKQQJ0aygCAGr9AAQAIAsgDCAKQQJ0aigCAGr9AAQA/eQB/eYB/eQBIQ0gCkEBaiEKDAALCyAIIAZsIAlqQQJ0IQ4gASAOaiAN/QsEACAJQQRqIQkMAAsLIAhBAWohCAwACwsLwgICB38GewJAA0AgDCAJTw0BIAsgDCAHakECdGohEEEAIQ0CQANAIA0gCE8NASAAIA1BAnRqIQ8gDyAQKAIAav0ABAAhFiAE/QAEACAW/eYBIRMgBf0ABAAgFv3mASEUQwAAAAD9EyEVQQEhDgJAA0AgDiAHSw0BIA8gECAOQQJ0aygCAGr9AAQAIRYgDyAQIA5BAnRqKAIAav0ABAAhFyAWIBf95AEhGCAOQQR0IRIgEyAEIBJq/QAEACAY/eYB/eQBIRMgFCAFIBJq/QAEACAY/eYB/eQBIRQgFSAGIBJq/QAEACAWIBf95QH95gH95AEhFSAOQQFqIQ4MAAsLIAwgCmwgDWpBAnQhESABIBFqIBP9CwQAIAIgEWogFP0LBAAgAyARaiAV/QsEACANQQRqIQ0MAAsLIAxBAWohDAwACwsLWAMBfwJ7AX8gA0ECdCEHAkADQCAEIAdPDQEgACAEav0ABAAhBSABIARq/QAEACEGIAIgBGogBSAF/eYBIAYgBv3mAf3kAf3jAf0LBAAgBEEQaiEEDAALCwtaAQJ/IANBAnQhBgJAA0AgBSAGTw0BIAIgBWogBAR7IAAgBWr9AAQAIAEgBWr9AAQA/eUBBSAAIAVq/QAEACABIAVq/QAEAP3kAQv9CwQAIAVBEGohBQwACwsLawMBfwJ7AX8gBUECdCEJAkADQCAGIAlPDQEgACAGav0ABAAhByABIAZq/QAEACEIIAIgBmogByAH/eYB/QsEACADIAZqIAggCP3mAf0LBAAgBCAGaiAHIAj95gH9CwQAIAZBEGohBgwACwsLoQEDAX8HewF/IAVBAnQhDkMAAAA//RMhDQJAA0AgBiAOTw0BIAAgBmr9AAQAIQcgASAGav0ABAAhCCACIAZq/QAEACEJIA0gByAI/eQB/eYBIQogDSAHIAj95QH95gEhCyALIAv95gEgCSAJ/eYB/eQB/eMBIQwgAyAGaiAKIAz95AH9CwQAIAQgBmogCiAM/eUB/QsEACAGQRBqIQYMAAsLC4ICAwR/AnwBfwJAA0AgDCABTw0BIAAgDEECdGohEkQAAAAAAAAAACEQRAAAAAAAAAAAIRFBACENAkADQCANIAdPDQEgBiANQQJ0aigCACEOIAIgDkECdGooAgAhDwJAA0AgD0EASA0BIAQgDkECdGooAgAgEiAPaioCACADIA5BAnRqKgIAX0VqIQ4gAiAOQQJ0aigCACEPDAALCyAQIAUgDkEDdGoqAgC7oCEQIBEgBSAOQQN0aioCBLugIREgDUEBaiENDAALCyAIIAxBAnRqIBAgC6K2OAIAIAkgDEECdGogESALorY4AgAgCiAMaiARIBBkOgAAIAxBAWohDAwACwsL';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -24,6 +24,8 @@ interface Exports {
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
   eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
+  forest2(feat: number, n: number, off: number, thr: number, left: number, val: number, roots: number, nTrees: number,
+    prob0: number, prob1: number, lab: number, inv: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -123,4 +125,39 @@ export class SimdConvolver {
     if (dir === 'x') x.h3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
     else x.v3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt);
   }
+}
+
+let forestModule: Exports | null | undefined;
+
+/**
+ * Two-class forest prediction in WebAssembly (forest.ts tables; features feature-major, nPixels per plane). Returns the
+ * class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without WebAssembly or
+ * when the data would not fit its memory. Same numbers as the JS loop (f64 sums over trees in order).
+ */
+export function predictTwoClasses(features: Float32Array, nPixels: number, feature: Int32Array, threshold: Float32Array, left: Int32Array,
+  value: Float32Array, roots: Int32Array): { probabilities: Float32Array; winner: Uint8Array } | null {
+  if (forestModule === undefined) {
+    const mod = moduleOrNull();
+    forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as Exports) : null;
+  }
+  const x = forestModule;
+  if (!x) return null;
+  const nNodes = feature.length;
+  const sizes = [features.length * 4, nNodes * 4, nNodes * 4, nNodes * 4, nNodes * 8, roots.length * 4, nPixels * 8, nPixels];
+  const at: number[] = [];
+  let total = 0;
+  for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
+  if (total > 1.5 * 2 ** 30) return null;
+  const pages = Math.ceil(total / 65536) - x.memory.buffer.byteLength / 65536;
+  if (pages > 0) x.memory.grow(pages);
+  const buf = x.memory.buffer;
+  new Float32Array(buf, at[0], features.length).set(features);
+  const planeBytes = nPixels * 4;
+  new Int32Array(buf, at[1], nNodes).set(Int32Array.from(feature, (f) => (f < 0 ? -1 : f * planeBytes)));
+  new Float32Array(buf, at[2], nNodes).set(threshold);
+  new Int32Array(buf, at[3], nNodes).set(left);
+  new Float32Array(buf, at[4], 2 * nNodes).set(value);
+  new Int32Array(buf, at[5], roots.length).set(roots);
+  x.forest2(at[0], nPixels, at[1], at[2], at[3], at[4], at[5], roots.length, at[6], at[6] + planeBytes, at[7], 1 / roots.length);
+  return { probabilities: new Float32Array(buf, at[6], 2 * nPixels).slice(), winner: new Uint8Array(buf, at[7], nPixels).slice() };
 }

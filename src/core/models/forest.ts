@@ -23,6 +23,7 @@
 // Trees are flat tables (Int32Array/Float32Array) for fast prediction.
 
 import { StackSegError } from '../errors';
+import { predictTwoClasses } from '../features/simd';
 
 export type ClassWeight = 'none' | 'balanced' | Record<string, number>;
 
@@ -200,6 +201,9 @@ export class RandomForest {
     private readonly importances: Float64Array,
   ) {}
 
+  /** Two-class prediction in WebAssembly when available (tests turn it off to compare with the JS loop). */
+  static wasmPrediction = true;
+
   get nTrees(): number { return this.treeRoots.length; }
   get nNodes(): number { return this.feature.length; }
 
@@ -355,6 +359,15 @@ export class RandomForest {
     const { feature, threshold, left, value, treeRoots } = this;
     const nTrees = treeRoots.length;
     const labels = new Uint8Array(nPixels);
+    if (RandomForest.wasmPrediction && C === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29) {
+      // Two classes (the common case): WebAssembly, compiled ahead (no JS warm-up per worker), same numbers.
+      const r = predictTwoClasses(features, nPixels, feature, threshold, left, value, treeRoots);
+      if (r) {
+        const [c0, c1] = this.classes;
+        for (let p = 0; p < nPixels; p++) labels[p] = r.winner[p] ? c1 : c0;
+        return { labels, probabilities: r.probabilities };
+      }
+    }
     const probabilities = new Float32Array(C * nPixels);
     const inv = 1 / nTrees;
     // Tree-major over blocks of pixels: one tree's few nodes stay hot while its split features stream by. Sums run
