@@ -69,13 +69,15 @@ export interface ForestJSON {
 export function gatherLabeledPixels(features: Float32Array, nFeatures: number, labels: ArrayLike<number>, pixelWeights?: ArrayLike<number>): TrainingData {
   const nPixels = labels.length;
   if (features.length !== nFeatures * nPixels) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
-  const idx: number[] = [];
-  for (let p = 0; p < nPixels; p++) if (labels[p] !== 0) idx.push(p);
-  const n = idx.length;
+  let n = 0;
+  for (let p = 0; p < nPixels; p++) if (labels[p] !== 0) n++;
+  const idx = new Int32Array(n);
+  for (let p = 0, k = 0; p < nPixels; p++) if (labels[p] !== 0) idx[k++] = p;
   const x = new Float32Array(nFeatures * n);
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) y[i] = labels[idx[i]];
-  const w = pixelWeights ? Float32Array.from(idx, (p) => pixelWeights[p]) : undefined;
+  let w: Float32Array | undefined;
+  if (pixelWeights) { w = new Float32Array(n); for (let i = 0; i < n; i++) w[i] = pixelWeights[idx[i]]; }
   for (let f = 0; f < nFeatures; f++) {
     const src = f * nPixels, dst = f * n;
     for (let i = 0; i < n; i++) x[dst + i] = features[src + idx[i]];
