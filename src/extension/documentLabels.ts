@@ -33,6 +33,8 @@ export class DocumentLabels {
   /** Set when the existing labels file was not loaded (wrong size, unreadable); cleared after it was replaced. */
   conflict: LabelsConflict | undefined;
   lastSaveMs = 0;
+  /** Unsaved labels were restored from a hot-exit backup (the document must show as dirty). */
+  restoredFromBackup = false;
 
   private constructor(
     readonly imagePath: string,
@@ -65,6 +67,7 @@ export class DocumentLabels {
         for (const w of backup.writes) applyWrite(volume, w);
         labels.journal.record(backup.writes);
         labels.settings = backup.settings;
+        labels.restoredFromBackup = true;
       } catch (e) {
         warnings.push(e instanceof Error ? e.message : String(e));
       }

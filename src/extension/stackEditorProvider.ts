@@ -29,7 +29,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
   static readonly viewType = 'stackseg.stackEditor';
 
   private readonly editors = new Map<string, EditorEntry>();
-  private readonly onDidChangeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<StackDocument>>();
+  private readonly onDidChangeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<StackDocument> | vscode.CustomDocumentContentChangeEvent<StackDocument>>();
   readonly onDidChangeCustomDocument = this.onDidChangeEmitter.event;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {}
@@ -118,6 +118,12 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     const entry: EditorEntry = { document, panel, waiters: [], timings: [], sentLabels: new Set(), post };
     this.editors.set(key, entry);
     const labels = document.labels;
+    if (labels?.restoredFromBackup) {
+      // VS Code 1.100 (code-server) reopens a custom document from its backup without the dirty marker; then the
+      // restored strokes could be closed away unsaved. A content-change event sets it (cleared by save/revert).
+      labels.restoredFromBackup = false;
+      setTimeout(() => this.onDidChangeEmitter.fire({ document }), 0);
+    }
 
     const source = document.source;
     const server = source && new SliceServer(source, {

@@ -15,6 +15,7 @@ import { ensureCodeServer, installExtension, killGroupNow, startCodeServer } fro
 import { launchBrowser, openWorkbench } from './lib/workbench.mjs';
 import { uiTests } from './ui.suite.mjs';
 import { jobsUiTests } from './jobs.ui.mjs';
+import { labelsUiTests } from './labels.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -137,7 +138,24 @@ async function uiSuite(page, files) {
   const shot = (name) => page.screenshot({ path: join(shotsDir, `${name}.png`) });
   page.on('pageerror', (e) => log(`  page error: ${e.message}`));
   await openWorkbench(page, server.url, join(runDir, 'workspace'));
-  const tests = [...uiTests({ page, shot, log, files, metrics }), ...jobsUiTests({ page, shot, log, files, workspace: join(runDir, 'workspace') })];
+  // The labels suite replaces the page (crash-style reload), so it reads ctx.page rather than a captured page.
+  const labelsCtx = { page, log, files, metrics, workspace: join(runDir, 'workspace'), serverUrl: server.url };
+  labelsCtx.shot = (name) => labelsCtx.page.screenshot({ path: join(shotsDir, `${name}.png`) });
+  labelsCtx.shotOn = (p, name) => p.screenshot({ path: join(shotsDir, `${name}.png`) });
+  if (process.env.STACKSEG_E2E_SHOTS) { // a private folder, so a parallel e2e run does not wipe these
+    mkdirSync(process.env.STACKSEG_E2E_SHOTS, { recursive: true });
+    labelsCtx.shot = (name) => labelsCtx.page.screenshot({ path: join(process.env.STACKSEG_E2E_SHOTS, `${name}.png`) });
+    labelsCtx.shotOn = (p, name) => p.screenshot({ path: join(process.env.STACKSEG_E2E_SHOTS, `${name}.png`) });
+  }
+  labelsCtx.swapPage = (p) => { labelsCtx.page = p; browser.page = p; };
+  // STACKSEG_E2E_SUITES=viewer,jobs,labels (default: all) runs only the named UI suites.
+  const suites = process.env.STACKSEG_E2E_SUITES?.split(',');
+  const want = (name) => !suites || suites.includes(name);
+  const tests = [
+    ...(want('viewer') ? uiTests({ page, shot, log, files, metrics }) : []),
+    ...(want('jobs') ? jobsUiTests({ page, shot, log, files, workspace: join(runDir, 'workspace') }) : []),
+    ...(want('labels') ? labelsUiTests(labelsCtx) : []),
+  ];
   for (const t of tests) {
     if (t.skip) { results.push({ name: t.name, skipped: t.skip }); log(`skip - ${t.name}: ${t.skip}`); continue; }
     await runTest(t.name, t.fn, page);
