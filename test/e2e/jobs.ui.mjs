@@ -1,9 +1,9 @@
 // UI tests for jobs, as a user does it: open noisy.tif in the StackSeg viewer, run "StackSeg: Train and Segment"
 // from the palette (model quick pick, parameter box), watch the job finish in the Jobs view, open its report.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInStackViewer, runCommand, viewerFrame } from './lib/workbench.mjs';
+import { openInStackViewer, runCommand } from './lib/workbench.mjs';
 
 export function jobsUiTests({ page, shot, log, files, workspace }) {
   return [
@@ -41,11 +41,53 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         await shot('12-jobs-view');
         await row.click();
         await page.locator('.tab', { hasText: /^Job / }).first().waitFor({ timeout: 15_000 });
-        const report = await viewerFrame(page);
+        const report = await findFrame(page, 'h1');
         await report.locator('h1', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
         assert.match(await report.locator('body').textContent(), /Accuracy on labeled pixels/);
         await shot('13-job-report');
       },
     },
+    {
+      name: 'the Model panel validates parameters like the CLI and starts Train and Segment on the active stack',
+      async fn() {
+        await runCommand(page, 'StackSeg: Focus on Model View');
+        const panel = await findFrame(page, '[data-testid=model-select]');
+        await panel.locator('[data-testid=stack-name]', { hasText: files.jobs.image }).waitFor({ timeout: 15_000 });
+        await panel.locator('[data-testid=model-select]').selectOption('rf');
+        await panel.locator('[data-testid=param-trees]').fill('0');
+        await panel.locator('[data-testid=form-error]', { hasText: 'below 1' }).waitFor({ timeout: 5000 });
+        assert.ok(await panel.locator('[data-testid=btn-run]').isDisabled(), 'Train and Segment enabled with an invalid parameter');
+        await shot('14-model-panel-invalid');
+        await panel.locator('[data-testid=param-trees]').fill('8');
+        assert.equal((await panel.locator('[data-testid=form-error]').textContent()).trim(), '');
+        const jobsRoot = join(workspace, 'noisy.stackseg');
+        const masks = () => (existsSync(jobsRoot) ? readdirSync(jobsRoot).filter((d) => existsSync(join(jobsRoot, d, 'mask.tif'))).length : 0);
+        const before = masks();
+        await panel.locator('[data-testid=btn-run]').click();
+        const until = Date.now() + 180_000;
+        while (masks() === before && Date.now() < until) await page.waitForTimeout(1000);
+        assert.equal(masks(), before + 1, 'no new mask.tif from the Model panel within 180 s');
+        const record = readdirSync(jobsRoot).map((d) => join(jobsRoot, d, 'job.json')).filter(existsSync)
+          .map((f) => JSON.parse(readFileSync(f, 'utf8'))).sort((a, b) => b.created.localeCompare(a.created))[0];
+        assert.equal(record.spec.params.trees, 8, 'the job did not get the panel\'s parameters');
+        await panel.locator('[data-testid=trained-select] option').first().waitFor({ state: 'attached', timeout: 15_000 });
+        await shot('15-model-panel');
+        // Leave the workbench as the next suites expect it: no StackSeg webviews visible, no editors open.
+        await runCommand(page, 'View: Show Explorer');
+        await runCommand(page, 'View: Close All Editors');
+      },
+    },
   ];
+}
+
+/** The frame (of any webview) holding `selector`: webview iframes all live in one overlay, so search them all. */
+async function findFrame(page, selector, timeout = 30_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
+    await page.waitForTimeout(300);
+  }
 }

@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import { GpuStatusBar, setUpGpuBackend, workerEnv } from '../gpu';
+import { ModelPanelProvider } from '../modelPanel';
 import { registerJobCommands } from './jobCommands';
 import { JobManager } from './jobManager';
 import { JobsTreeProvider } from './jobsView';
@@ -22,6 +23,8 @@ export function registerJobs(context: vscode.ExtensionContext, log: vscode.LogOu
   context.subscriptions.push(gpu, vscode.commands.registerCommand('stackseg.setupGpuBackend', () => setUpGpuBackend(context, gpu)));
   jobs.workerEnv = () => workerEnv(gpu.status);
   void gpu.refresh();
+  const panel = new ModelPanelProvider(context, jobs, log);
+  context.subscriptions.push(panel, vscode.window.registerWebviewViewProvider(ModelPanelProvider.viewId, panel));
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.refreshJobs', () => jobs.refresh()));
   return jobs;
 }

@@ -1,0 +1,98 @@
+// The Model panel (StackSeg sidebar): choose rf / kmeans / threshold / msdnet, edit the registry's parameters with
+// validation, and Train / Segment / Train and Segment the stack of the active StackSeg editor — the MLExchange
+// app's Model Selection Panel and TRAIN/TEST buttons. Every message from the webview is validated here.
+
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import type { JobSpec } from '../core/jobs/spec';
+import { stackStem } from '../core/jobs/store';
+import { MODELS, resolveParams } from '../core/models/registry';
+import { parseModelPanelMessage, type HostToModelPanel } from '../modelPanelProtocol';
+import { activeStackUri } from './jobs/jobCommands';
+import type { JobManager } from './jobs/jobManager';
+import { makeNonce, contentSecurityPolicy, escapeHtml } from './webviewHtml';
+
+export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'stackseg.model';
+  private view: vscode.WebviewView | undefined;
+  private stackPath: string | undefined;
+  private readonly subs: vscode.Disposable[] = [];
+  private trainedDirs = new Set<string>();
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly jobs: JobManager, private readonly log: vscode.LogOutputChannel) {
+    this.subs.push(vscode.window.tabGroups.onDidChangeTabs(() => this.trackActiveStack()));
+    this.subs.push(vscode.window.tabGroups.onDidChangeTabGroups(() => this.trackActiveStack()));
+    this.subs.push(jobs.onDidChange(() => void this.post()));
+    this.subs.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.post()));
+    this.trackActiveStack();
+  }
+
+  private trackActiveStack(): void {
+    const uri = activeStackUri();
+    // Keep the last stack when focus moves to a non-stack editor, so the panel stays useful beside a report.
+    if (uri && uri.fsPath !== this.stackPath && !/\.(labels|truth)\.tiff?$/i.test(uri.fsPath) && !uri.fsPath.endsWith('mask.tif')) {
+      this.stackPath = uri.fsPath;
+      void this.post();
+    }
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const root = this.context.extensionUri;
+    view.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(root, 'dist'), vscode.Uri.joinPath(root, 'media')] };
+    const nonce = makeNonce();
+    const script = view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'modelPanel.js')).toString();
+    const style = view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'media', 'modelPanel.css')).toString();
+    view.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(view.webview.cspSource, nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0"><link rel="stylesheet" href="${escapeHtml(style)}"><title>Model</title></head>
+<body><div id="app"></div><script nonce="${nonce}" src="${escapeHtml(script)}"></script></body></html>`;
+    this.subs.push(view.webview.onDidReceiveMessage((raw) => this.onMessage(raw)));
+    view.onDidChangeVisibility(() => view.visible && void this.post());
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const parsed = parseModelPanelMessage(raw);
+    if (!parsed.ok) { this.log.warn(`Model panel: rejected a message: ${parsed.reason}`); return; }
+    const m = parsed.message;
+    if (m.type === 'ready') return void this.post();
+    if (m.type === 'cancel') { if (!this.jobs.cancel(m.dir)) this.log.warn(`Model panel: no running job ${m.dir}`); return; }
+    const image = this.stackPath;
+    if (!image) return void vscode.window.showWarningMessage('Open a TIFF stack in the StackSeg viewer first.');
+    let spec: JobSpec;
+    try {
+      if (m.kind === 'segment') {
+        // Only a model this panel offered may be used: the webview cannot name arbitrary folders.
+        if (!m.modelFrom || !this.trainedDirs.has(m.modelFrom)) throw new Error('choose a trained model from the list');
+        const trained = (await this.jobs.listAll()).find((r) => r.dir === m.modelFrom)!;
+        spec = { kind: 'segment', model: trained.spec.model, params: trained.spec.params, image, modelFrom: trained.dir };
+      } else {
+        const labels = `${stackStem(image)}.labels.tif`;
+        if (MODELS[m.model].supervised && !existsSync(labels)) throw new Error(`${MODELS[m.model].title} needs labels: paint strokes of two classes and save (${basename(labels)})`);
+        spec = { kind: m.kind, model: m.model, params: resolveParams(m.model, m.params), image, labels: existsSync(labels) ? labels : undefined };
+      }
+    } catch (e) {
+      return void vscode.window.showErrorMessage(`StackSeg: ${(e as Error).message}`);
+    }
+    await this.jobs.start(spec);
+  }
+
+  private async post(): Promise<void> {
+    if (!this.view) return;
+    const image = this.stackPath;
+    const all = image ? (await this.jobs.listAll()).filter((r) => r.spec.image === image) : [];
+    const trained = all.filter((r) => r.outputs.model && r.status !== 'failed' && r.status !== 'cancelled');
+    this.trainedDirs = new Set(trained.map((r) => r.dir));
+    const state: HostToModelPanel = {
+      type: 'state',
+      stack: image ? { name: basename(image), path: image, hasLabels: existsSync(`${stackStem(image)}.labels.tif`) } : null,
+      trusted: vscode.workspace.isTrusted,
+      trained: trained.map((r) => ({ dir: r.dir, label: `${MODELS[r.spec.model].title} · ${r.id}${r.summary?.meanF1 != null ? ` · F1 ${r.summary.meanF1.toFixed(3)}` : ''}` })),
+      running: this.jobs.runningJobs().map((j) => ({ dir: j.dir, label: `${MODELS[j.spec.model].title} ${j.spec.kind}`, percent: j.progress?.percent, message: j.progress?.message ?? j.progress?.phase })),
+    };
+    void this.view.webview.postMessage(state);
+  }
+
+  dispose(): void { for (const s of this.subs) s.dispose(); }
+}

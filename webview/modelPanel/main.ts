@@ -1,0 +1,143 @@
+// Model panel webview: model choice, a parameter form generated from the model registry (validated as you type with
+// the same code the CLI uses), Train / Train and Segment / Segment buttons and the running jobs with Cancel.
+
+import { describeParam, MODELS, MODEL_KINDS, resolveParams, type ModelKind, type ParamSpec } from '../../src/core/models/registry';
+import type { HostToModelPanel, ModelPanelToHost } from '../../src/modelPanelProtocol';
+
+declare function acquireVsCodeApi(): { postMessage(m: ModelPanelToHost): void; getState(): unknown; setState(s: unknown): void };
+const vscode = acquireVsCodeApi();
+
+interface SavedState { model: ModelKind; values: Partial<Record<ModelKind, Record<string, string>>> }
+const saved = (vscode.getState() as SavedState | undefined) ?? { model: 'rf', values: {} };
+let state: HostToModelPanel | undefined;
+
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+const app = document.getElementById('app')!;
+const stackLine = el('div', { class: 'stack', 'data-testid': 'stack-name' });
+const modelSelect = el('select', { 'data-testid': 'model-select', id: 'model', 'aria-label': 'Model' });
+for (const k of MODEL_KINDS) modelSelect.append(el('option', { value: k }, MODELS[k].title));
+const description = el('p', { class: 'description' });
+const form = el('div', { class: 'params', role: 'group', 'aria-label': 'Parameters' });
+const reset = el('button', { class: 'link', 'data-testid': 'btn-reset' }, 'Reset to defaults');
+const formError = el('div', { class: 'error', 'data-testid': 'form-error', role: 'alert' });
+const btnRun = el('button', { class: 'primary', 'data-testid': 'btn-run' }, 'Train and Segment');
+const btnTrain = el('button', { 'data-testid': 'btn-train' }, 'Train');
+const trainedSelect = el('select', { 'data-testid': 'trained-select', 'aria-label': 'Trained model' });
+const btnSegment = el('button', { 'data-testid': 'btn-segment' }, 'Segment');
+const running = el('ul', { class: 'running', 'data-testid': 'running-list' });
+const notice = el('p', { class: 'notice', 'data-testid': 'notice' });
+
+const labelFor = el('label', { for: 'model' }, 'Model');
+app.append(stackLine, notice, labelFor, modelSelect, description, el('h3', {}, 'Parameters'), form, reset, formError,
+  el('div', { class: 'buttons' }), el('h3', {}, 'Segment with a trained model'), trainedSelect, btnSegment, el('h3', {}, 'Running'), running);
+app.querySelector('.buttons')!.append(btnRun, btnTrain);
+
+function values(model: ModelKind): Record<string, string> {
+  return (saved.values[model] ??= {});
+}
+
+function fieldValue(p: ParamSpec, model: ModelKind): string {
+  const v = values(model)[p.key];
+  if (v !== undefined) return v;
+  return Array.isArray(p.default) ? p.default.join(',') : String(p.default);
+}
+
+function renderForm(): void {
+  const model = saved.model;
+  modelSelect.value = model;
+  description.textContent = MODELS[model].description;
+  form.replaceChildren();
+  for (const p of MODELS[model].params) {
+    const id = `param-${p.key}`;
+    const row = el('div', { class: 'row' });
+    const label = el('label', { for: id, title: describeParam(p) }, p.key);
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (p.type === 'enum' || p.type === 'bool') {
+      input = el('select', { id, 'data-testid': id });
+      for (const c of p.type === 'bool' ? ['true', 'false'] : p.choices!) input.append(el('option', { value: c }, c));
+    } else {
+      input = el('input', { id, 'data-testid': id, type: 'text', spellcheck: 'false' });
+    }
+    input.value = fieldValue(p, model);
+    input.addEventListener('input', () => { values(model)[p.key] = input.value; persist(); validate(); });
+    input.addEventListener('change', () => { values(model)[p.key] = input.value; persist(); validate(); });
+    const hint = el('div', { class: 'hint', id: `${id}-hint` }, describeParam(p).replace(/^[^(]*\(/, '(').replace(/\):.*$/, ')'));
+    input.setAttribute('aria-describedby', `${id}-hint`);
+    row.append(label, input, hint);
+    form.append(row);
+  }
+  validate();
+}
+
+/** Same validation as the CLI and the host: resolveParams throws a message naming the parameter and its range. */
+function validate(): boolean {
+  const model = saved.model;
+  const changed: Record<string, string> = {};
+  for (const p of MODELS[model].params) changed[p.key] = fieldValue(p, model);
+  let message = '';
+  try { resolveParams(model, changed); } catch (e) { message = (e as Error).message; }
+  formError.textContent = message;
+  for (const row of form.querySelectorAll('.row')) {
+    const key = row.querySelector('label')!.textContent!;
+    row.classList.toggle('invalid', message.includes(`${model}.${key}=`));
+  }
+  updateButtons(message === '');
+  return message === '';
+}
+
+function updateButtons(valid: boolean): void {
+  const hasStack = !!state?.stack, trusted = state?.trusted ?? false;
+  const supervised = MODELS[saved.model].supervised;
+  const needsLabels = supervised && !state?.stack?.hasLabels;
+  btnRun.disabled = btnTrain.disabled = !valid || !hasStack || !trusted || needsLabels;
+  btnSegment.disabled = !hasStack || !trusted || trainedSelect.options.length === 0;
+  notice.textContent = !hasStack ? 'Open a TIFF stack in the StackSeg viewer to train on it.'
+    : !trusted ? 'Jobs are disabled in an untrusted workspace (viewing and annotating still work).'
+    : needsLabels ? `${MODELS[saved.model].title} needs labels: paint strokes of two classes and save.` : '';
+}
+
+function persist(): void { vscode.setState(saved); }
+
+function start(kind: 'train' | 'run' | 'segment'): void {
+  if (kind !== 'segment' && !validate()) return;
+  const params: Record<string, string> = {};
+  for (const p of MODELS[saved.model].params) params[p.key] = fieldValue(p, saved.model);
+  vscode.postMessage(kind === 'segment'
+    ? { type: 'start', kind, model: saved.model, params: {}, modelFrom: trainedSelect.value }
+    : { type: 'start', kind, model: saved.model, params });
+}
+
+modelSelect.addEventListener('change', () => { saved.model = modelSelect.value as ModelKind; persist(); renderForm(); });
+reset.addEventListener('click', () => { saved.values[saved.model] = {}; persist(); renderForm(); });
+btnRun.addEventListener('click', () => start('run'));
+btnTrain.addEventListener('click', () => start('train'));
+btnSegment.addEventListener('click', () => start('segment'));
+
+window.addEventListener('message', (e: MessageEvent<HostToModelPanel>) => {
+  if (e.data?.type !== 'state') return;
+  state = e.data;
+  stackLine.textContent = state.stack ? `Stack: ${state.stack.name}` : 'No stack open';
+  stackLine.title = state.stack?.path ?? '';
+  const keep = trainedSelect.value;
+  trainedSelect.replaceChildren(...state.trained.map((t) => el('option', { value: t.dir }, t.label)));
+  if (state.trained.some((t) => t.dir === keep)) trainedSelect.value = keep;
+  running.replaceChildren(...state.running.map((j) => {
+    const li = el('li', {}, `${j.label} — ${j.message ?? ''} ${j.percent !== undefined ? `${Math.round(j.percent)}%` : ''}`);
+    const cancel = el('button', { class: 'link', 'data-testid': 'btn-cancel' }, 'Cancel');
+    cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel', dir: j.dir }));
+    const bar = el('progress', { max: '100', value: String(j.percent ?? 0) });
+    li.append(bar, cancel);
+    return li;
+  }));
+  if (state.running.length === 0) running.append(el('li', { class: 'empty' }, 'No job running.'));
+  validate();
+});
+
+renderForm();
+vscode.postMessage({ type: 'ready' });
