@@ -22,6 +22,7 @@
 // classes is where the object boundary lies and a bin edge at one end of the gap would shift every boundary.
 // Trees are flat tables (Int32Array/Float32Array) for fast prediction.
 
+import { mulberry32 } from '../random';
 import { StackSegError } from '../errors';
 import { predictTwoClasses } from '../features/simd';
 
@@ -103,17 +104,7 @@ export function concatTrainingData(parts: TrainingData[]): TrainingData {
   return { x, y, nFeatures, nSamples: n, w };
 }
 
-/** mulberry32: small, fast, deterministic. */
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const makeRng = mulberry32;
 
 /** Samples above which bin edges come from a strided subsample (plus exact class extremes): sorting all is slow. */
 const EDGE_SAMPLE_CAP = 32768;
