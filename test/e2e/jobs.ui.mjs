@@ -11,13 +11,19 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
       name: 'Train and Segment from the command palette: the job appears in the Jobs view with its F1, and its report opens',
       async fn() {
         await openInStackViewer(page, files.jobs.image, { log });
-        await runCommand(page, 'StackSeg: Train and Segment');
+        // The viewer takes focus when its first slice paints, which can close a quick input opened just before: retry.
         const input = page.locator('.quick-input-widget input');
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Random Forest' }).first().waitFor({ timeout: 15_000 });
-        await input.fill('Random Forest');
-        await page.keyboard.press('Enter');
-        // Parameter box: an invalid value is refused with the registry's message, then defaults with trees=20.
-        await input.waitFor({ timeout: 10_000 });
+        for (let attempt = 1; ; attempt++) {
+          await page.waitForTimeout(1000);
+          await runCommand(page, 'StackSeg: Train and Segment');
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Random Forest' }).first().waitFor({ timeout: 15_000 });
+          await input.fill('Random Forest');
+          await page.keyboard.press('Enter');
+          const paramBox = page.locator('.quick-input-widget input[aria-label^="trees"]');
+          if (await paramBox.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) break;
+          if (attempt === 3) throw new Error('the parameter box did not stay open');
+          log(`  parameter box closed (focus moved); retry ${attempt}`);
+        }
         await input.fill('trees=0');
         await page.locator('.quick-input-message', { hasText: 'below 1' }).waitFor({ timeout: 10_000 });
         await shot('10-params-validation');
