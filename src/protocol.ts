@@ -46,7 +46,15 @@ export type HostToWebview =
   /** Labeled pixels per class [index, count] and the annotated slices, after every change. */
   | { type: 'labelStats'; counts: [number, number][]; annotated: { z: number; labeled: number }[] }
   /** A segmentation mask slice (uint8 class indices, width*height) to draw under the labels; null data hides it. */
-  | { type: 'segmentation'; z: number; data: ArrayBuffer | null; source: string };
+  | { type: 'segmentation'; z: number; data: ArrayBuffer | null; source: string }
+  /**
+   * Live preview of slice z: class per pixel (uint8, width*height) predicted by a forest trained on the labels of
+   * that slice. `strokes`: how many `stroke` messages of this webview the training saw (the webview times stroke end
+   * -> overlay painted with it). `ms`: worker times (features are 0 when cached for the slice).
+   */
+  | { type: 'livePreview'; z: number; data: ArrayBuffer; strokes: number; ms: { features: number; train: number; predict: number; total: number } }
+  /** Live preview on/off and one line for the panel (why nothing is shown, or the last timing); hides the overlay when `clear`. */
+  | { type: 'livePreviewState'; enabled: boolean; hint: string; clear: boolean };
 
 // ---------------------------------------------------------------- webview -> host
 
@@ -68,7 +76,9 @@ export type WebviewToHost =
   | { type: 'setClasses'; classes: LabelClass[] }
   /** Delete a class; the host asks first when pixels use it. */
   | { type: 'deleteClass'; index: number }
-  | { type: 'setDisplay'; display: DisplaySettings };
+  | { type: 'setDisplay'; display: DisplaySettings }
+  /** The "Live preview" toggle of the label panel. */
+  | { type: 'setLivePreview'; enabled: boolean };
 
 export type PaintTool = 'brush' | 'eraser' | 'fill' | 'lasso';
 const PAINT_TOOLS: readonly PaintTool[] = ['brush', 'eraser', 'fill', 'lasso'];
@@ -111,6 +121,7 @@ const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   setClasses: ['type', 'classes'],
   deleteClass: ['type', 'index'],
   setDisplay: ['type', 'display'],
+  setLivePreview: ['type', 'enabled'],
 };
 
 function isInt(v: unknown): v is number {
@@ -190,6 +201,10 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       const display = parseDisplay(raw.display);
       if (!display) return { ok: false, reason: 'display must be {labelOpacity: 0..1, showLabels: boolean}' };
       return { ok: true, message: { type: 'setDisplay', display } };
+    }
+    case 'setLivePreview': {
+      if (typeof raw.enabled !== 'boolean') return { ok: false, reason: `enabled must be a boolean, got ${describe(raw.enabled)}` };
+      return { ok: true, message: { type: 'setLivePreview', enabled: raw.enabled } };
     }
   }
 }

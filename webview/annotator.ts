@@ -8,10 +8,11 @@ import { decodeRle, encodeRle } from '../src/core/labels/rle';
 import type { HostToWebview, ViewerStackInfo, WebviewToHost } from '../src/protocol';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, TOOLS, type Tool } from './labelPanel';
+import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
 import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRect, type Rect } from './paintOps';
 import type { View } from './zoom';
 
-export interface AnnotationPerf {
+export interface AnnotationPerf extends LivePreviewPerf {
   /** ms of main-thread work per painted stroke frame (stamping + redrawing the dirty rectangle). */
   strokeFrames: number[];
   /** ms to apply a host label patch (undo/redo) and redraw it. */
@@ -47,6 +48,7 @@ export class Annotator {
   readonly panel: LabelPanel;
   private readonly labelsOverlay: OverlayCanvas;
   private readonly segOverlay: OverlayCanvas;
+  private readonly livePreview: LivePreviewLayer;
   private readonly cursor: HTMLElement;
   private readonly lassoSvg: SVGSVGElement;
   private readonly lassoPath: SVGPolylineElement;
@@ -81,6 +83,7 @@ export class Annotator {
     imageCanvas.after(seg, lab);
     this.segOverlay = new OverlayCanvas(seg);
     this.labelsOverlay = new OverlayCanvas(lab);
+    this.livePreview = new LivePreviewLayer(lab, () => this.viewer.shownSlice, perf);
     this.cursor = document.createElement('div');
     this.cursor.className = 'brush-cursor';
     this.cursor.dataset.testid = 'brush-cursor';
@@ -107,6 +110,7 @@ export class Annotator {
       showLabels: (show) => this.setDisplay({ ...this.display, showLabels: show }),
       opacity: (o) => this.setDisplay({ ...this.display, labelOpacity: o }),
       goToSlice: (z) => this.viewer.goTo(z, undefined),
+      livePreview: (enabled) => this.host.postMessage({ type: 'setLivePreview', enabled }),
     });
     this.setTool('pan');
     this.setBrush(this.brush);
@@ -130,6 +134,7 @@ export class Annotator {
       case 'init':
         this.labelsOverlay.setSize(msg.info.width, msg.info.height);
         this.segOverlay.setSize(msg.info.width, msg.info.height);
+        this.livePreview.setSize(msg.info.width, msg.info.height);
         return false;
       case 'labels': {
         // The webview's copy is authoritative once it exists (strokes may be in flight); see protocol.ts.
@@ -175,6 +180,7 @@ export class Annotator {
         if (!this.classes.some((c) => c.index === this.selected)) this.selected = this.classes[0]?.index ?? 0;
         this.labelsOverlay.setColours(this.classes);
         this.segOverlay.setColours(this.classes);
+        this.livePreview.setColours(this.classes);
         this.panel.setClasses(this.classes, this.selected);
         this.applyDisplay();
         this.redrawAll();
@@ -199,6 +205,13 @@ export class Annotator {
         if (msg.z === this.viewer.shownSlice) this.segOverlay.drawAll(this.masks.get(msg.z));
         return true;
       }
+      case 'livePreview':
+        this.livePreview.show(msg.z, msg.data, msg.strokes, msg.ms.total);
+        return true;
+      case 'livePreviewState':
+        if (msg.clear) this.livePreview.clear();
+        this.panel.setLivePreview(msg.enabled, msg.hint);
+        return true;
       default:
         return false;
     }
@@ -209,6 +222,7 @@ export class Annotator {
   onViewChanged(v: View): void {
     this.labelsOverlay.setView(v);
     this.segOverlay.setView(v);
+    this.livePreview.setView(v);
     this.updateCursor();
     if (this.stroke?.lasso) this.drawLasso();
   }
@@ -216,6 +230,7 @@ export class Annotator {
   onSliceShown(z: number): void {
     if (this.stroke && this.stroke.z !== z) this.endStroke(true);
     this.redrawAll();
+    this.livePreview.sliceShown(z);
     this.panel.markCurrentSlice(z);
   }
 
@@ -420,6 +435,7 @@ export class Annotator {
       rle: encodeRle(values), tool: s.tool === 'pan' ? 'brush' : s.tool,
     });
     document.body.dataset.strokesSent = String(Number(document.body.dataset.strokesSent ?? 0) + 1);
+    this.livePreview.strokeSent();
   }
 
   private drawLasso(): void {

@@ -25,6 +25,7 @@ export interface PanelCallbacks {
   showLabels(show: boolean): void;
   opacity(value: number): void;
   goToSlice(z: number): void;
+  livePreview(enabled: boolean): void;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string, testId?: string): HTMLElementTagNameMap[K] {
@@ -45,6 +46,8 @@ export class LabelPanel {
   private readonly showBox: HTMLInputElement;
   private readonly opacitySlider: HTMLInputElement;
   private readonly totalLabel: HTMLElement;
+  private readonly previewBox: HTMLInputElement;
+  private readonly previewHint: HTMLElement;
   private classes: LabelClass[] = [];
   private counts = new Map<number, number>();
   private selected = 0;
@@ -84,6 +87,14 @@ export class LabelPanel {
     const showLabel = el('label', 'check');
     showLabel.append(this.showBox, ' Show labels (V)');
 
+    this.previewBox = el('input', undefined, undefined, 'live-preview-toggle');
+    this.previewBox.type = 'checkbox';
+    this.previewBox.addEventListener('change', () => cb.livePreview(this.previewBox.checked));
+    const previewLabel = el('label', 'check');
+    previewLabel.title = 'While you paint, a small random forest trained on the labels of this slice predicts it (StackSeg: Toggle Live Preview)';
+    previewLabel.append(this.previewBox, ' Live preview');
+    this.previewHint = el('div', 'muted hint', '', 'live-preview-hint');
+
     this.sliceList = el('div', 'slice-list', undefined, 'annotated-slices');
     this.totalLabel = el('span', 'muted', '');
 
@@ -102,6 +113,7 @@ export class LabelPanel {
       section('Tools', tools, sizeRow),
       section('Classes', this.classList, add),
       section('Labels', showLabel, opacityRow),
+      section('Preview', previewLabel, this.previewHint),
       section('Annotated slices', slicesTitle, this.sliceList),
     );
   }
@@ -151,6 +163,11 @@ export class LabelPanel {
       return b;
     }));
     this.totalLabel.textContent = annotated.length === 0 ? 'None yet: pick Brush (B) and paint.' : `${annotated.length} slice${annotated.length === 1 ? '' : 's'}`;
+  }
+
+  setLivePreview(enabled: boolean, hint: string): void {
+    this.previewBox.checked = enabled;
+    this.previewHint.textContent = hint;
   }
 
   markCurrentSlice(z: number): void {

@@ -13,6 +13,7 @@ export function activate(context: vscode.ExtensionContext): StackSegApi & { list
   context.subscriptions.push(log);
   const { provider, registration } = StackEditorProvider.register(context, log);
   context.subscriptions.push(registration);
+  context.subscriptions.push(vscode.commands.registerCommand('stackseg.toggleLivePreview', () => provider.toggleLivePreview()));
   const jobs = registerJobs(context, log);
   return {
     ...provider.api(),

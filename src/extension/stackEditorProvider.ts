@@ -8,6 +8,7 @@ import { parseWebviewMessage, type HostToWebview } from '../protocol';
 import type { StackSegApi } from './api';
 import { exactBuffer, SliceServer } from './sliceServer';
 import type { LabelsConflict } from './documentLabels';
+import { LivePreviewSession } from './livePreview';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
 
@@ -23,6 +24,9 @@ interface EditorEntry {
   /** Slices whose labels this webview holds (sent with the image, then kept in sync by patches). */
   sentLabels: Set<number>;
   post(msg: HostToWebview): Thenable<unknown>;
+  /** Stroke messages received since the webview said `ready` (tags live-preview results). */
+  strokes: number;
+  preview?: LivePreviewSession;
 }
 
 export class StackEditorProvider implements vscode.CustomEditorProvider<StackDocument> {
@@ -115,7 +119,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
 
     const key = document.uri.toString();
     const post = (msg: HostToWebview) => webview.postMessage(msg).then(undefined, (e) => this.log.error(`postMessage failed: ${String(e)}`));
-    const entry: EditorEntry = { document, panel, waiters: [], timings: [], sentLabels: new Set(), post };
+    const entry: EditorEntry = { document, panel, waiters: [], timings: [], sentLabels: new Set(), post, strokes: 0 };
     this.editors.set(key, entry);
     const labels = document.labels;
     if (labels?.restoredFromBackup) {
@@ -153,8 +157,25 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     const sendClasses = () => { if (labels) void post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display }); };
     const sendStats = () => { if (labels) void post({ type: 'labelStats', counts: labels.volume.classCounts(), annotated: labels.volume.annotatedSlices() }); };
 
+    if (source && labels) {
+      const workerPath = vscode.Uri.joinPath(root, 'dist', 'previewWorker.js').fsPath;
+      entry.preview = new LivePreviewSession(workerPath, {
+        width: source.info.width,
+        height: source.info.height,
+        readSlice: (z) => source.readSlice(z),
+        labelsOf: (z) => labels.volume.sliceOrZeros(z),
+        strokes: () => entry.strokes,
+        result: (r) => void post({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), strokes: r.strokes, ms: r.ms }),
+        state: (st) => void post({ type: 'livePreviewState', ...st }),
+      });
+    }
+
     const subscriptions: vscode.Disposable[] = [];
-    subscriptions.push(document.onDidChangeLabels((change) => this.mirrorLabels(entry, change)));
+    subscriptions.push(document.onDidChangeLabels((change) => {
+      this.mirrorLabels(entry, change);
+      // Renames and recolours do not change what the forest learns.
+      if (change.reset || change.writes.length > 0 || !change.classesChanged) entry.preview?.labelsChanged();
+    }));
     subscriptions.push(webview.onDidReceiveMessage((raw: unknown) => {
       const parsed = parseWebviewMessage(raw, limits);
       if (!parsed.ok) {
@@ -166,10 +187,12 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         case 'ready': {
           const info = document.viewerInfo();
           entry.sentLabels.clear(); // a (re)loaded webview holds no labels yet
+          entry.strokes = 0;
           sendClasses();
           sendStats();
           if (info) void post({ type: 'init', info, initialSlice: 0 });
           else void post({ type: 'error', message: document.errorMessage ?? 'This file cannot be shown.' });
+          entry.preview?.resend();
           return;
         }
         case 'requestSlice':
@@ -177,12 +200,14 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           return;
         case 'sliceShown': {
           entry.lastShown = msg.z;
+          entry.preview?.sliceShown(msg.z);
           const done = entry.waiters.filter((w) => w.z === msg.z);
           entry.waiters = entry.waiters.filter((w) => w.z !== msg.z);
           for (const w of done) w.resolve();
           return;
         }
         case 'stroke': {
+          entry.strokes++;
           if (!labels) return;
           try {
             const result = labels.stroke(msg.z, { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, msg.rle, msg.tool);
@@ -211,10 +236,14 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         case 'setDisplay':
           document.setDisplay(msg.display);
           return;
+        case 'setLivePreview':
+          entry.preview?.setEnabled(msg.enabled);
+          return;
       }
     }));
     panel.onDidDispose(() => {
       server?.dispose();
+      entry.preview?.dispose();
       for (const s of subscriptions) s.dispose();
       if (this.editors.get(key) === entry) this.editors.delete(key);
     });
@@ -264,6 +293,16 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     }
     const result = labels.deleteClass(k);
     if (result) document.pushEdit(result, true);
+  }
+
+  /** Command stackseg.toggleLivePreview: on/off for the active stack viewer. */
+  toggleLivePreview(): void {
+    const entry = [...this.editors.values()].find((e) => e.panel.active);
+    if (!entry?.preview) {
+      void vscode.window.showInformationMessage('Live preview works in a StackSeg stack viewer: open a .tif stack, paint two classes, then toggle it.');
+      return;
+    }
+    entry.preview.setEnabled(!entry.preview.isEnabled);
   }
 
   // ------------------------------------------------------------ API for tests in the extension host

@@ -46,6 +46,13 @@ describe('parseWebviewMessage', () => {
     expect(reason({ type: 'ready', path: '/etc/passwd' })).toMatch(/unexpected field\(s\) path/);
     expect(reason({ type: 'sliceShown', z: 1, extra: 1 })).toMatch(/unexpected/);
   });
+
+  it('setLivePreview: accepts a boolean toggle, rejects anything else', () => {
+    expect(parseWebviewMessage({ type: 'setLivePreview', enabled: true }, limits)).toEqual({ ok: true, message: { type: 'setLivePreview', enabled: true } });
+    expect(parseWebviewMessage({ type: 'setLivePreview', enabled: false }, limits)).toEqual({ ok: true, message: { type: 'setLivePreview', enabled: false } });
+    for (const enabled of [1, 'true', null, undefined, {}]) expect(reason({ type: 'setLivePreview', enabled })).toMatch(/enabled must be a boolean/);
+    expect(reason({ type: 'setLivePreview', enabled: true, z: 3 })).toMatch(/unexpected field\(s\) z/);
+  });
 });
 
 describe('dtype helpers', () => {

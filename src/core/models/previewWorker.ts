@@ -3,10 +3,12 @@
 // -> {id, labels, uncertainty, featureMs, trainMs, predictMs} | {id, none: true} | {id, error}.
 
 import { parentPort } from 'node:worker_threads';
+import type { PixelArray } from '../types';
 import { LivePreview } from './livePreview';
 
 export type PreviewRequest =
-  | { type: 'image'; key: string; image: Float32Array; width: number; height: number }
+  /** Any numeric typed array: the conversion to float32 happens here, off the sender's thread. */
+  | { type: 'image'; key: string; image: PixelArray; width: number; height: number }
   | { type: 'predict'; id: number; labels: Uint8Array; width: number; height: number };
 
 export type PreviewReply =
@@ -15,12 +17,16 @@ export type PreviewReply =
   | { id: number; error: string };
 
 const preview = new LivePreview();
-let pending: { key: string; image: Float32Array; width: number; height: number } | undefined;
+let pending: { key: string; image: PixelArray; width: number; height: number } | undefined;
 
 parentPort?.on('message', (m: PreviewRequest) => {
   if (m.type === 'image') { pending = m; return; } // features are computed lazily, on the next predict
   try {
-    if (pending) { preview.setImage(pending.key, pending.image, pending.width, pending.height); pending = undefined; }
+    if (pending) {
+      const image = pending.image instanceof Float32Array ? pending.image : Float32Array.from(pending.image);
+      preview.setImage(pending.key, image, pending.width, pending.height);
+      pending = undefined;
+    }
     const r = preview.predict(m.labels, m.width, m.height);
     const reply: PreviewReply = r ? { id: m.id, ...r } : { id: m.id, none: true };
     parentPort!.postMessage(reply, r ? [r.labels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer] : []);

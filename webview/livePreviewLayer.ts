@@ -1,0 +1,94 @@
+// Live preview overlay: the host's prediction for the shown slice (class per pixel), drawn semi-transparent between
+// the image (and a job's segmentation) and the labels, in the class colours. Also times stroke end -> preview painted:
+// the host tags each result with how many of this webview's strokes its training saw.
+
+import type { LabelClass } from '../src/core/labels/classes';
+import { OverlayCanvas } from './labelLayer';
+import type { View } from './zoom';
+
+export interface LivePreviewPerf {
+  /** ms from a stroke's pointerup to the end of the frame that painted the first preview trained on it. */
+  livePreview?: { strokes: number; z: number; ms: number; hostMs: number }[];
+}
+
+export class LivePreviewLayer {
+  private readonly overlay: OverlayCanvas;
+  private shown: { z: number; labels: Uint8Array } | undefined;
+  private size = 0;
+  private strokesSent = 0;
+  /** pointerup time per stroke number (1-based), for the latency probe. */
+  private readonly strokeEnds = new Map<number, number>();
+  private painted = 0;
+  /** Slice whose prediction the canvas holds now (the viewer repaints often; redraw only when it changed). */
+  private drawnZ = -1;
+
+  constructor(labelsCanvas: HTMLCanvasElement, private readonly shownSlice: () => number, private readonly perf: LivePreviewPerf) {
+    const c = document.createElement('canvas');
+    c.className = 'overlay live-preview';
+    c.dataset.testid = 'live-preview-canvas';
+    c.hidden = true;
+    labelsCanvas.before(c); // under the labels
+    this.overlay = new OverlayCanvas(c);
+  }
+
+  setSize(width: number, height: number): void {
+    this.size = width * height;
+    this.overlay.setSize(width, height);
+  }
+
+  setColours(classes: readonly LabelClass[]): void {
+    this.overlay.setColours(classes);
+    this.drawnZ = -1;
+    if (this.shown) this.sliceShown(this.shownSlice());
+  }
+
+  setView(v: View): void {
+    this.overlay.setView(v);
+  }
+
+  /** Called when a stroke message goes to the host. */
+  strokeSent(): void {
+    this.strokesSent++;
+    this.strokeEnds.set(this.strokesSent, performance.now());
+    if (this.strokeEnds.size > 200) this.strokeEnds.delete(this.strokesSent - 200);
+  }
+
+  show(z: number, data: ArrayBuffer, strokes: number, hostMs: number): void {
+    if (!(data instanceof ArrayBuffer) || data.byteLength !== this.size) return;
+    this.shown = { z, labels: new Uint8Array(data) };
+    this.drawnZ = -1;
+    if (z !== this.shownSlice()) return;
+    this.overlay.drawAll(this.shown.labels);
+    this.drawnZ = z;
+    this.overlay.canvas.hidden = false;
+    this.painted++;
+    document.body.dataset.livePreviewPainted = String(this.painted);
+    document.body.dataset.livePreviewSlice = String(z);
+    const ended = this.strokeEnds.get(strokes);
+    if (ended === undefined) return;
+    this.strokeEnds.delete(strokes); // the first preview that saw the stroke is the one timed
+    // A task queued from a rAF callback runs after that frame is painted.
+    requestAnimationFrame(() => setTimeout(() => {
+      const ms = performance.now() - ended;
+      const series = (this.perf.livePreview ??= []);
+      series.push({ strokes, z, ms, hostMs });
+      if (series.length > 500) series.splice(0, series.length - 500);
+      document.body.dataset.livePreviewTimed = String(strokes);
+    }, 0));
+  }
+
+  clear(): void {
+    this.shown = undefined;
+    this.overlay.canvas.hidden = true;
+  }
+
+  /** Only the slice the prediction is for shows it. */
+  sliceShown(z: number): void {
+    const match = this.shown?.z === z;
+    this.overlay.canvas.hidden = !match;
+    if (match && this.drawnZ !== z) {
+      this.overlay.drawAll(this.shown!.labels);
+      this.drawnZ = z;
+    }
+  }
+}
