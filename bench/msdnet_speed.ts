@@ -18,10 +18,10 @@ async function main() {
   const labels = Uint8Array.from({ length: size * size }, () => Math.floor(rand() * 3)); // 0 = unlabelled
   const stamps: number[] = [];
   const t0 = performance.now();
-  await trainMsdnet([{ image, labels, width: size, height: size }], { epochs, backend, bnRecompute: false }, () => stamps.push(performance.now()));
+  const model = await trainMsdnet([{ image, labels, width: size, height: size }], { epochs, backend, bnRecompute: false }, () => stamps.push(performance.now()));
   const times = stamps.map((t, i) => (t - (i ? stamps[i - 1] : t0)) / 1000);
   const steady = (times.length > 4 ? times.slice(2) : times).sort((a, b) => a - b);
-  console.log(JSON.stringify({ impl: 'stackseg-tfjs', backend: info.backend, size, epochs, median_s: steady[steady.length >> 1],
+  console.log(JSON.stringify({ impl: 'stackseg', engine: model.trainingInfo?.engine, backend: info.backend, size, epochs, median_s: steady[steady.length >> 1],
     mean_s: steady.reduce((a, b) => a + b, 0) / steady.length }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });
