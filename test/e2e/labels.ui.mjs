@@ -11,7 +11,7 @@ import { closeAllEditors, openInStackViewer, openWorkbench, runCommand, viewerFr
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-async function loadReader() {
+export async function loadReader() {
   const out = join(mkdtempSync(join(tmpdir(), 'stackseg-e2e-labels-')), 'labelsRead.mjs');
   await esbuild.build({ entryPoints: [join(repoRoot, 'test/e2e/lib/labelsRead.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'warning' });
   return import(pathToFileURL(out).href);
@@ -24,14 +24,14 @@ function percentile(sorted, p) {
 
 const body = (frame, key) => frame.evaluate((k) => document.body.dataset[k] ?? '', key);
 
-async function goToSlice(frame, z) {
+export async function goToSlice(frame, z) {
   await frame.locator('[data-testid=slice-input]').fill(String(z + 1));
   await frame.locator('[data-testid=slice-input]').press('Enter');
   await frame.waitForFunction((want) => document.body.dataset.shownSlice === String(want), z, { timeout: 20_000 });
 }
 
 /** Alpha of the label overlay at image pixel (x, y): > 0 where a label is drawn. */
-function labelAlpha(frame, x, y) {
+export function labelAlpha(frame, x, y) {
   return frame.evaluate(([px, py]) => {
     const c = document.querySelector('[data-testid=labels-canvas]');
     return c.getContext('2d').getImageData(px, py, 1, 1).data[3];
@@ -39,13 +39,13 @@ function labelAlpha(frame, x, y) {
 }
 
 /** Page coordinates of image pixel (x, y) centre. */
-async function pagePoint(frame, x, y) {
+export async function pagePoint(frame, x, y) {
   const box = await frame.locator('[data-testid=viewer-canvas]').boundingBox();
   const size = await frame.evaluate(() => { const c = document.querySelector('[data-testid=viewer-canvas]'); return { w: c.width, h: c.height }; });
   return { x: box.x + ((x + 0.5) / size.w) * box.width, y: box.y + ((y + 0.5) / size.h) * box.height };
 }
 
-async function drag(page, frame, from, to, steps = 20) {
+export async function drag(page, frame, from, to, steps = 20) {
   const a = await pagePoint(frame, from.x, from.y);
   const b = await pagePoint(frame, to.x, to.y);
   await page.mouse.move(a.x, a.y);
@@ -54,7 +54,7 @@ async function drag(page, frame, from, to, steps = 20) {
   await page.mouse.up();
 }
 
-async function setBrush(frame, px) {
+export async function setBrush(frame, px) {
   await frame.evaluate((v) => {
     const s = document.querySelector('[data-testid=brush-size]');
     s.value = String(v);

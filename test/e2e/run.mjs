@@ -16,6 +16,7 @@ import { launchBrowser, openWorkbench } from './lib/workbench.mjs';
 import { uiTests } from './ui.suite.mjs';
 import { jobsUiTests } from './jobs.ui.mjs';
 import { labelsUiTests } from './labels.ui.mjs';
+import { livePreviewUiTests } from './livePreview.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -93,9 +94,10 @@ async function makeWorkspace() {
     log('workspace: foam data not found (../shared/data/foam); wrote a synthetic 32 x 256 x 256 hq.tif');
   }
   await fixtures.writeBadTiff(join(ws, 'bad.tif'));
+  await fixtures.writeTiledFoam(join(ws, 'foam512.tif'), foam && join(foam, 'hq.tif'));
   const jobStacks = await fixtures.writeJobStacks(ws, foam);
   log(`workspace: noisy.tif + noisy.labels.tif + noisy.truth.tif for the jobs tests (${foam ? 'foam' : 'generated'})`);
-  const files = { foam: 'hq.tif', foamDepth: 32, bad: 'bad.tif', jobs: { image: 'noisy.tif', labels: 'noisy.labels.tif', truth: 'noisy.truth.tif', depth: jobStacks.depth } };
+  const files = { foam: 'hq.tif', foamDepth: 32, bad: 'bad.tif', foam512: 'foam512.tif', jobs: { image: 'noisy.tif', labels: 'noisy.labels.tif', truth: 'noisy.truth.tif', depth: jobStacks.depth } };
   if (!args.has('--no-perf')) {
     const started = Date.now();
     await fixtures.writePerfStack(join(ws, 'perf2048.tif'), 2048, 2048, 20);
@@ -155,6 +157,7 @@ async function uiSuite(page, files) {
     ...(want('viewer') ? uiTests({ page, shot, log, files, metrics }) : []),
     ...(want('jobs') ? jobsUiTests({ page, shot, log, files, workspace: join(runDir, 'workspace') }) : []),
     ...(want('labels') ? labelsUiTests(labelsCtx) : []),
+    ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
   ];
   for (const t of tests) {
     if (t.skip) { results.push({ name: t.name, skipped: t.skip }); log(`skip - ${t.name}: ${t.skip}`); continue; }
@@ -188,6 +191,7 @@ async function hostSuite(page, ws, extDir) {
   for (const t of host.tests) {
     results.push({ ...t, name: `host: ${t.name}` });
     log(`${t.ok ? 'ok  ' : 'FAIL'} - host: ${t.name} (${t.ms} ms)${t.ok ? '' : `\n${t.error.split('\n').slice(0, 8).join('\n')}`}`);
+    if (t.note) log(`  ${t.note}`);
   }
 }
 

@@ -101,8 +101,8 @@ async function run() {
   for (const [name, fn] of tests) {
     const started = Date.now();
     try {
-      await fn();
-      results.tests.push({ name, ok: true, ms: Date.now() - started });
+      const note = await fn(); // a test may return one line to print (PERF numbers)
+      results.tests.push({ name, ok: true, ms: Date.now() - started, ...(typeof note === 'string' ? { note } : {}) });
     } catch (e) {
       results.tests.push({ name, ok: false, ms: Date.now() - started, error: String(e && e.stack ? e.stack : e) });
     }

@@ -25,6 +25,22 @@ export async function writePerfStack(path: string, width = 2048, height = 2048, 
   }, { compression: 'none' });
 }
 
+/** A 512 x 512 foam stack for the live-preview timing: each slice of `src` (256 x 256) tiled 2 x 2; `depth` slices. */
+export async function writeTiledFoam(path: string, src: string | undefined, depth = 4): Promise<void> {
+  if (!src) return writeSyntheticFoam(path, 512, 512, depth);
+  const { readStack } = await import('../../../src/core/tiff');
+  const { info, data } = await readStack(src);
+  const w = info.width, h = info.height, n = w * h;
+  await writeStack(path, {
+    width: 2 * w, height: 2 * h, depth: Math.min(depth, info.depth), dtype: 'float32',
+    getSlice(z: number) {
+      const out = new Float32Array(4 * n);
+      for (let y = 0; y < 2 * h; y++) for (let x = 0; x < 2 * w; x++) out[y * 2 * w + x] = Number(data[z * n + (y % h) * w + (x % w)]);
+      return out;
+    },
+  });
+}
+
 /** Stand-in for ../shared/data/foam/hq.tif when the shared data is absent: float32 32 x 256 x 256 with round voids. */
 export async function writeSyntheticFoam(path: string, width = 256, height = 256, depth = 32): Promise<void> {
   await writeStack(path, {
