@@ -43,10 +43,31 @@ async function main(): Promise<void> {
       t = performance.now();
       big.labels.apply(r.edit, 'redo');
     }
+    // The e2e perf stroke (test/e2e/labels.ui.mjs): 25 px brush along a sine, its box spans most of the slice.
+    const sine = new Uint8Array(2048 * 2048);
+    const sineDirty = emptyRect();
+    let prev = { x: 200, y: 200 };
+    for (let i = 1; i <= 150; i++) {
+      const t = i / 150;
+      const q = { x: 200 + 1600 * t, y: 200 + 1500 * Math.sin(t * 3) ** 2 };
+      stampLine(sine, 2048, 2048, prev.x, prev.y, q.x, q.y, 25, 2, sineDirty);
+      prev = q;
+    }
+    let t1 = performance.now();
+    const rs = big.labels.stroke(7, { x: sineDirty.x0, y: sineDirty.y0, width: sineDirty.x1 - sineDirty.x0, height: sineDirty.y1 - sineDirty.y0 }, encodeRle(extractRect(sine, 2048, sineDirty)), 'brush')!;
+    const sineStrokeMs = performance.now() - t1;
+    const sineUndo: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      t1 = performance.now();
+      big.labels.apply(rs.edit, 'undo');
+      sineUndo.push(performance.now() - t1);
+      big.labels.apply(rs.edit, 'redo');
+    }
     const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
     console.log(JSON.stringify({
       save512x512x100: { medianMs: +med(saves).toFixed(1), allMs: saves.map((s) => +s.toFixed(1)), fileBytes: bytes, goalMs: 200 },
       stroke2048: { box: r.edit.patches[0].box, afterRleBytes: r.edit.patches[0].after.length, hostApplyMs: +strokeMs.toFixed(1), undoMedianMs: +med(undo).toFixed(1), goalMs: 50 },
+      sineStroke2048: { box: rs.edit.patches[0].box, afterRleBytes: rs.edit.patches[0].after.length, hostApplyMs: +sineStrokeMs.toFixed(1), firstUndoMs: +sineUndo[0].toFixed(1), undoMedianMs: +med(sineUndo).toFixed(1) },
     }, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });

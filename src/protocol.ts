@@ -18,6 +18,16 @@ export interface ViewerStackInfo {
 
 // ---------------------------------------------------------------- host -> webview
 
+/** Host side of an undo/redo, for the webview's perf probe: epoch ms (performance.timeOrigin + now()). */
+export interface HostEditTiming {
+  /** VS Code called the edit's undo/redo. */
+  startedAt: number;
+  /** ms to apply it to the label volume. */
+  applyMs: number;
+  /** The patch was handed to webview.postMessage. */
+  postedAt: number;
+}
+
 export type HostToWebview =
   /** Sent once after the webview said `ready`: the stack opened and the viewer can ask for slices. */
   | { type: 'init'; info: ViewerStackInfo; initialSlice: number }
@@ -38,8 +48,11 @@ export type HostToWebview =
    * z has labels). From then on the webview keeps its copy in sync from its own strokes and `labelPatch`es.
    */
   | { type: 'labels'; z: number; rle: ArrayBuffer }
-  /** Box values written by undo/redo/revert/class deletion: the webview copies them into its label buffer. */
-  | { type: 'labelPatch'; z: number; x: number; y: number; width: number; height: number; rle: ArrayBuffer }
+  /**
+   * Box values written by undo/redo/class deletion: the webview copies them into its label buffer. `from` (RLE of
+   * the values they replace) limits the write to the pixels where the two differ, as on the host.
+   */
+  | { type: 'labelPatch'; z: number; x: number; y: number; width: number; height: number; rle: ArrayBuffer; from?: ArrayBuffer; timing?: HostEditTiming }
   /** Drop every label buffer (revert); `labels` messages for the annotated slices follow. */
   | { type: 'labelsReset' }
   | { type: 'classes'; classes: LabelClass[]; display: DisplaySettings }

@@ -4,12 +4,13 @@
 // message (run-length encoded), which becomes one undoable edit there. Undo/redo come back as `labelPatch`es.
 
 import { nextClass, type DisplaySettings, type LabelClass } from '../src/core/labels/classes';
-import { decodeRle, encodeRle } from '../src/core/labels/rle';
+import { decodeRle, decodeRuns, encodeRle } from '../src/core/labels/rle';
 import type { HostToWebview, ViewerStackInfo, WebviewToHost } from '../src/protocol';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, TOOLS, type Tool } from './labelPanel';
 import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
-import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRect, type Rect } from './paintOps';
+import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRunsTracked, type Rect } from './paintOps';
+import { UndoProbe, type UndoTrace } from './undoProbe';
 import type { View } from './zoom';
 
 export interface AnnotationPerf extends LivePreviewPerf {
@@ -17,6 +18,8 @@ export interface AnnotationPerf extends LivePreviewPerf {
   strokeFrames: number[];
   /** ms to apply a host label patch (undo/redo) and redraw it. */
   patches: number[];
+  /** Where the time of each undo/redo goes (see UndoProbe); set up by the Annotator. */
+  undoTraces?: UndoTrace[];
 }
 
 /** What the annotator needs from the viewer (ViewerController implements it). */
@@ -64,6 +67,7 @@ export class Annotator {
   private stroke: Stroke | undefined;
   private frameScheduled = false;
   private lastPointer: { clientX: number; clientY: number } | undefined;
+  private readonly undoProbe: UndoProbe;
   private stats: { counts: [number, number][]; annotated: { z: number; labeled: number }[] } = { counts: [], annotated: [] };
 
   constructor(
@@ -124,6 +128,7 @@ export class Annotator {
       if (e.key === ' ') this.setSpace(false);
     });
     window.addEventListener('blur', () => this.setSpace(false));
+    this.undoProbe = new UndoProbe((perf.undoTraces ??= []));
   }
 
   // ------------------------------------------------------------ host messages
@@ -157,13 +162,18 @@ export class Annotator {
           buf = new Uint8Array(info.width * info.height);
           this.labels.set(msg.z, buf);
         }
+        let changed: Rect[];
         try {
-          writeRect(buf, info.width, msg.x, msg.y, msg.width, msg.height, decodeRle(new Uint8Array(msg.rle), msg.width * msg.height));
+          const n = msg.width * msg.height;
+          changed = writeRunsTracked(buf, info.width, msg, decodeRuns(new Uint8Array(msg.rle), n), msg.from && decodeRuns(new Uint8Array(msg.from), n));
         } catch {
           return true;
         }
-        if (msg.z === this.viewer.shownSlice) this.labelsOverlay.drawRect(buf, { x0: msg.x, y0: msg.y, x1: msg.x + msg.width, y1: msg.y + msg.height });
-        pushCapped(this.perf.patches, performance.now() - t0);
+        const tWritten = performance.now();
+        if (msg.z === this.viewer.shownSlice) for (const r of changed) this.labelsOverlay.drawRect(buf, r);
+        const t1 = performance.now();
+        pushCapped(this.perf.patches, t1 - t0);
+        this.undoProbe.record(msg, t0, tWritten, t1, changed);
         document.body.dataset.labelPatches = String(Number(document.body.dataset.labelPatches ?? 0) + 1);
         return true;
       }

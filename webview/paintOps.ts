@@ -1,6 +1,8 @@
 // Pixel operations of the annotation tools on one uint8 label slice (width x height, row-major). Pure (no DOM),
 // unit-tested. Every operation grows a dirty rectangle so the caller redraws and sends only what changed.
 
+import { forEachPatchRun, type RleRuns } from '../src/core/labels/rle';
+
 /** Half-open rectangle [x0, x1) x [y0, y1); empty when x1 <= x0. */
 export interface Rect {
   x0: number;
@@ -139,4 +141,56 @@ export function extractRect(buf: Uint8Array, width: number, r: Rect): Uint8Array
 /** Writes box values into a slice (inverse of extractRect). */
 export function writeRect(buf: Uint8Array, width: number, x: number, y: number, w: number, h: number, values: Uint8Array): void {
   for (let r = 0; r < h; r++) buf.set(values.subarray(r * w, (r + 1) * w), (y + r) * width + x);
+}
+
+/** Side of the square tiles in which writeRunsTracked reports changes. */
+export const PATCH_TILE = 64;
+
+/**
+ * Writes a host patch into the slice, one fill per row and tile of each stretch it sets (see forEachPatchRun: with
+ * `from`, the values the patch replaces, only where from and `to` differ, never reading the slice; without it the
+ * whole box, filling only what differs). Returns the rectangles that changed: horizontal runs of changed PATCH_TILE
+ * tiles, clipped to the box, so undoing a long diagonal stroke redraws the tiles along the stroke, not its box.
+ */
+export function writeRunsTracked(buf: Uint8Array, width: number, box: { x: number; y: number; width: number; height: number }, to: RleRuns, from?: RleRuns): Rect[] {
+  const T = PATCH_TILE;
+  const tilesX = Math.ceil(box.width / T);
+  const dirty = new Uint8Array(tilesX * Math.ceil(box.height / T));
+  forEachPatchRun(to, from, (start, length, v) => {
+    for (let p = start, left = length; left > 0;) {
+      const r = Math.floor(p / box.width);
+      const c = p - r * box.width;
+      // Up to the end of this row and of this tile.
+      const len = Math.min(left, box.width - c, T - (c % T));
+      const at = (box.y + r) * width + box.x + c;
+      const tile = Math.floor(r / T) * tilesX + Math.floor(c / T);
+      if (from) {
+        buf.fill(v, at, at + len);
+        dirty[tile] = 1;
+      } else {
+        for (let i = at, end = at + len; i < end; i++) {
+          if (buf[i] !== v) {
+            buf.fill(v, i, end);
+            dirty[tile] = 1;
+            break;
+          }
+        }
+      }
+      p += len;
+      left -= len;
+    }
+  });
+  const rects: Rect[] = [];
+  for (let ty = 0; ty * T < box.height; ty++) {
+    for (let tx = 0; tx < tilesX; tx++) {
+      if (!dirty[ty * tilesX + tx]) continue;
+      const start = tx;
+      while (tx + 1 < tilesX && dirty[ty * tilesX + tx + 1]) tx++;
+      rects.push({
+        x0: box.x + start * T, x1: box.x + Math.min(box.width, (tx + 1) * T),
+        y0: box.y + ty * T, y1: box.y + Math.min(box.height, (ty + 1) * T),
+      });
+    }
+  }
+  return rects;
 }

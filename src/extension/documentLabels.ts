@@ -5,10 +5,10 @@
 import { promises as fs } from 'node:fs';
 import { StackSegError } from '../core/errors';
 import { normalizeClasses, type DisplaySettings, type LabelClass, type StackSettings } from '../core/labels/classes';
-import { applyEdit, applyWrite, clearClassPatches, diffPatch, EditJournal, parseBackup, serializeBackup, type BoxWrite, type Direction, type LabelEdit } from '../core/labels/edits';
+import { applyEdit, applyWrite, clearClassPatches, EditJournal, strokePatch, parseBackup, serializeBackup, type BoxWrite, type Direction, type LabelEdit } from '../core/labels/edits';
 import { labelPaths, readLabelsFile, readSettingsFile, writeLabelsFile, writeSettingsFile, type Dims } from '../core/labels/labelFile';
 import { LabelVolume, type Box } from '../core/labels/labelVolume';
-import { decodeRle } from '../core/labels/rle';
+import { decodeRuns } from '../core/labels/rle';
 import type { PaintTool } from '../protocol';
 
 /** The labels file on disk could not be used: the user started empty and it must not be overwritten silently. */
@@ -85,10 +85,9 @@ export class DocumentLabels {
 
   /** A finished stroke from the webview: becomes one edit (undefined when it changed nothing). Applied here. */
   stroke(z: number, box: Box, rle: Uint8Array, tool: PaintTool, mainValue: () => number | undefined = () => undefined): EditResult | undefined {
-    const after = decodeRle(rle, box.width * box.height); // throws on corrupt data: nothing applied
-    const patch = diffPatch(this.volume, z, box, after);
+    const patch = strokePatch(this.volume, z, box, rle); // throws on corrupt data: nothing applied
     if (!patch) return undefined;
-    const value = mainValue() ?? after.find((v) => v !== 0) ?? 0;
+    const value = mainValue() ?? firstLabel(patch.after, patch.box.width * patch.box.height);
     const verb = { brush: 'Paint', eraser: 'Erase', fill: 'Fill', lasso: 'Lasso fill' }[tool];
     const label = tool === 'eraser' ? `Erase labels (slice ${z + 1})` : `${verb} ${this.className(value)} (slice ${z + 1})`;
     const edit: LabelEdit = { label, patches: [patch] };
@@ -186,6 +185,13 @@ function describeClassChange(before: LabelClass[], after: LabelClass[]): string 
     return b.name !== changed.name ? `Rename class ${b.name} to ${changed.name}` : `Recolour class ${changed.name}`;
   }
   return 'Change classes';
+}
+
+/** The first non-zero value of an RLE box (0 when there is none): the class a stroke painted. */
+function firstLabel(rle: Uint8Array, n: number): number {
+  const runs = decodeRuns(rle, n);
+  for (let k = 0; k < runs.count; k++) if (runs.values[k] !== 0) return runs.values[k];
+  return 0;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -20,6 +20,8 @@ export interface LabelsChange {
   classesChanged: boolean;
   /** Everything was reloaded (revert). */
   reset?: boolean;
+  /** Undo/redo: when VS Code called it (epoch ms) and how long applying took (perf probe). */
+  timing?: { startedAt: number; applyMs: number };
 }
 
 export class StackDocument implements vscode.CustomDocument {
@@ -100,7 +102,8 @@ export class StackDocument implements vscode.CustomDocument {
     const t0 = performance.now();
     const writes = this.labels.apply(edit, direction);
     this.lastUndoMs = performance.now() - t0;
-    this.onDidChangeLabelsEmitter.fire({ writes, classesChanged: edit.classes !== undefined });
+    const timing = { startedAt: performance.timeOrigin + t0, applyMs: this.lastUndoMs };
+    this.onDidChangeLabelsEmitter.fire({ writes, classesChanged: edit.classes !== undefined, timing });
   }
 
   /** Display settings are saved with the classes but are not undoable edits (like a view state). */

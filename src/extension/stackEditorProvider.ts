@@ -262,7 +262,8 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     for (const w of change.writes) {
       // A slice the webview has not been sent yet gets its labels with the image later.
       if (!entry.sentLabels.has(w.z)) continue;
-      void entry.post({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle) });
+      const timing = change.timing && { ...change.timing, postedAt: performance.timeOrigin + performance.now() };
+      void entry.post({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle), from: w.from && exactBuffer(w.from), timing });
     }
     if (change.classesChanged || change.reset) void entry.post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display });
     void entry.post({ type: 'labelStats', counts: labels.volume.classCounts(), annotated: labels.volume.annotatedSlices() });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, stampDisc, stampLine, writeRect } from '../../webview/paintOps';
+import { decodeRuns, encodeRle } from '../../src/core/labels/rle';
+import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, PATCH_TILE, stampDisc, stampLine, writeRect, writeRunsTracked } from '../../webview/paintOps';
 
 const W = 40, H = 30;
 const count = (b: Uint8Array, v: number) => b.reduce((n, x) => n + (x === v ? 1 : 0), 0);
@@ -63,5 +64,44 @@ describe('lasso', () => {
     writeRect(c, W, 3, 4, 6, 4, v);
     expect(c[5 * W + 7]).toBe(b[5 * W + 7]);
     expect(count(c, 0)).toBe(W * H - 24 + count(v, 0));
+  });
+});
+
+describe('host patches (undo/redo) in the webview', () => {
+  it('writeRunsTracked writes the box and reports exactly the changed tiles, as disjoint rectangles', () => {
+    const SW = 300, SH = 200, T = PATCH_TILE;
+    let seed = 1;
+    const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    for (let k = 0; k < 40; k++) {
+      const buf = Uint8Array.from({ length: SW * SH }, () => (rand() < 0.02 ? 2 : 0));
+      const before = buf.slice();
+      const box = { x: Math.floor(rand() * 100), y: Math.floor(rand() * 60), width: 1 + Math.floor(rand() * 199), height: 1 + Math.floor(rand() * 139) };
+      // The patch: the box as it is, with a diagonal stroke of 1s (k = 0: no change at all).
+      const values = extractRect(buf, SW, { x0: box.x, y0: box.y, x1: box.x + box.width, y1: box.y + box.height });
+      if (k > 0) for (let r = 0; r < box.height; r++) for (let c = 0; c < box.width; c++) if (Math.abs(c - r * (k % 3)) < 4) values[r * box.width + c] = 1;
+      const expected = before.slice();
+      writeRect(expected, SW, box.x, box.y, box.width, box.height, values);
+      // Odd k: with `from` (what the box held), as undo/redo patches come.
+      const from = k % 2 === 1 ? decodeRuns(encodeRle(extractRect(before, SW, { x0: box.x, y0: box.y, x1: box.x + box.width, y1: box.y + box.height })), values.length) : undefined;
+      const rects = writeRunsTracked(buf, SW, box, decodeRuns(encodeRle(values), values.length), from);
+      expect(Buffer.compare(buf, expected)).toBe(0);
+      const cover = new Uint8Array(SW * SH);
+      for (const r of rects) {
+        expect(r.x0 >= box.x && r.y0 >= box.y && r.x1 <= box.x + box.width && r.y1 <= box.y + box.height).toBe(true);
+        expect((r.x0 - box.x) % T === 0 && (r.y0 - box.y) % T === 0).toBe(true);
+        for (let y = r.y0; y < r.y1; y++) for (let x = r.x0; x < r.x1; x++) cover[y * SW + x]++;
+        // Every tile of the rectangle holds a change.
+        for (let tx = r.x0; tx < r.x1; tx += T) {
+          let hit = false;
+          for (let y = r.y0; y < r.y1 && !hit; y++) for (let x = tx; x < Math.min(tx + T, r.x1); x++) if (before[y * SW + x] !== expected[y * SW + x]) { hit = true; break; }
+          expect(hit, `tile at ${tx},${r.y0} reported without a change`).toBe(true);
+        }
+      }
+      for (let i = 0; i < SW * SH; i++) {
+        expect(cover[i]).toBeLessThanOrEqual(1);
+        if (before[i] !== expected[i]) expect(cover[i], `changed pixel ${i % SW},${Math.floor(i / SW)} not redrawn`).toBe(1);
+      }
+      if (k === 0) expect(rects).toEqual([]);
+    }
   });
 });

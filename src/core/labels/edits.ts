@@ -6,13 +6,18 @@
 import { StackSegError } from '../errors';
 import { type LabelClass, type StackSettings, classListProblem, normalizeClasses, DEFAULT_DISPLAY } from './classes';
 import type { Box, LabelVolume } from './labelVolume';
-import { base64ToBytes, bytesToBase64, decodeRle, encodeRle } from './rle';
+import { base64ToBytes, bytesToBase64, constantRle, decodeRle, decodeRuns, encodeBoxRle, forEachPatchRun } from './rle';
 
 /** The values of one box of one slice, run-length encoded (box.width * box.height values). */
 export interface BoxWrite {
   z: number;
   box: Box;
   rle: Uint8Array;
+  /**
+   * The values the write replaces (undo/redo of an edit: the other side of its patch). Only pixels where `from`
+   * and `rle` differ are written, so the cost follows the pixels an edit changed, not the area of its box.
+   */
+  from?: Uint8Array;
 }
 
 export interface SlicePatch {
@@ -37,13 +42,15 @@ export type Direction = 'undo' | 'redo';
  * actually change; undefined when nothing changes.
  */
 export function diffPatch(volume: LabelVolume, z: number, box: Box, after: Uint8Array): SlicePatch | undefined {
-  const before = volume.readBox(z, box);
-  if (after.length !== before.length) throw new StackSegError(`label patch has ${after.length} values for a ${box.width} x ${box.height} box`);
+  if (after.length !== box.width * box.height) throw new StackSegError(`label patch has ${after.length} values for a ${box.width} x ${box.height} box`);
+  volume.checkBox(z, box);
+  const slice = volume.slice(z);
   let x0 = box.width, y0 = box.height, x1 = -1, y1 = -1;
   for (let r = 0; r < box.height; r++) {
     const row = r * box.width;
+    const from = (box.y + r) * volume.width + box.x;
     for (let c = 0; c < box.width; c++) {
-      if (before[row + c] !== after[row + c]) {
+      if ((slice ? slice[from + c] : 0) !== after[row + c]) {
         if (c < x0) x0 = c;
         if (c > x1) x1 = c;
         if (r < y0) y0 = r;
@@ -51,30 +58,71 @@ export function diffPatch(volume: LabelVolume, z: number, box: Box, after: Uint8
       }
     }
   }
+  return tightPatch(volume, z, box, { x0, y0, x1, y1 }, undefined, () => after);
+}
+
+/**
+ * The patch of a stroke: box values as RLE (what the webview sends). Compares run by run with the slice, so a
+ * first stroke on an unpainted slice reads no pixels, and reuses `rle` as the patch's `after` when no cropping is
+ * needed (the usual case: the webview sends the box of what it stamped). Throws on corrupt RLE before anything.
+ */
+export function strokePatch(volume: LabelVolume, z: number, box: Box, rle: Uint8Array): SlicePatch | undefined {
+  volume.checkBox(z, box);
+  const runs = decodeRuns(rle, box.width * box.height);
+  const slice = volume.slice(z);
+  let x0 = box.width, y0 = box.height, x1 = -1, y1 = -1;
+  forEachPatchRun(runs, undefined, (start, length, v) => {
+    for (let p = start, left = length; left > 0;) {
+      const r = Math.floor(p / box.width);
+      const c = p - r * box.width;
+      const len = Math.min(left, box.width - c);
+      let first = -1, last = -1;
+      if (!slice) {
+        if (v !== 0) { first = c; last = c + len - 1; }
+      } else {
+        const at = (box.y + r) * volume.width + box.x + c;
+        for (let i = 0; i < len; i++) {
+          if (slice[at + i] !== v) {
+            if (first < 0) first = c + i;
+            last = c + i;
+          }
+        }
+      }
+      if (first >= 0) {
+        if (first < x0) x0 = first;
+        if (last > x1) x1 = last;
+        if (r < y0) y0 = r;
+        if (r > y1) y1 = r;
+      }
+      p += len;
+      left -= len;
+    }
+  });
+  return tightPatch(volume, z, box, { x0, y0, x1, y1 }, rle, () => decodeRle(rle, box.width * box.height));
+}
+
+/** The patch for the changed part (x0..x1, y0..y1 inside `box`; x1 < 0: nothing changed) of a box write. */
+function tightPatch(volume: LabelVolume, z: number, box: Box, changed: { x0: number; y0: number; x1: number; y1: number }, afterRle: Uint8Array | undefined, after: () => Uint8Array): SlicePatch | undefined {
+  const { x0, y0, x1, y1 } = changed;
   if (x1 < 0) return undefined;
   const tight: Box = { x: box.x + x0, y: box.y + y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
-  return { z, box: tight, before: encodeRle(crop(before, box.width, x0, y0, tight)), after: encodeRle(crop(after, box.width, x0, y0, tight)) };
+  const slice = volume.slice(z);
+  const before = slice ? encodeBoxRle(slice, volume.width, tight) : constantRle(0, tight.width * tight.height);
+  const whole = tight.width === box.width && tight.height === box.height;
+  const afterRuns = whole && afterRle ? afterRle : encodeBoxRle(after(), box.width, { x: x0, y: y0, width: tight.width, height: tight.height });
+  return { z, box: tight, before, after: afterRuns };
 }
 
-function crop(values: Uint8Array, stride: number, x0: number, y0: number, tight: Box): Uint8Array {
-  if (tight.width === stride && y0 === 0 && tight.height * stride === values.length) return values;
-  const out = new Uint8Array(tight.width * tight.height);
-  for (let r = 0; r < tight.height; r++) {
-    const from = (y0 + r) * stride + x0;
-    out.set(values.subarray(from, from + tight.width), r * tight.width);
-  }
-  return out;
-}
-
-/** Writes one box (RLE values) into the volume. */
+/** Writes one box (RLE values) into the volume; throws before writing anything when the RLE is corrupt. */
 export function applyWrite(volume: LabelVolume, w: BoxWrite): void {
-  volume.writeBox(w.z, w.box, decodeRle(w.rle, w.box.width * w.box.height));
+  const n = w.box.width * w.box.height;
+  volume.writeRuns(w.z, w.box, decodeRuns(w.rle, n), w.from && decodeRuns(w.from, n));
 }
 
 /** Applies an edit's label patches forwards (redo) or backwards (undo); returns the writes made, in order. */
 export function applyEdit(volume: LabelVolume, edit: LabelEdit, direction: Direction): BoxWrite[] {
   const patches = direction === 'redo' ? edit.patches : [...edit.patches].reverse();
-  const writes = patches.map((p) => ({ z: p.z, box: p.box, rle: direction === 'redo' ? p.after : p.before }));
+  const writes = patches.map((p): BoxWrite => (direction === 'redo' ? { z: p.z, box: p.box, rle: p.after, from: p.before } : { z: p.z, box: p.box, rle: p.before, from: p.after }));
   for (const w of writes) applyWrite(volume, w);
   return writes;
 }
@@ -115,7 +163,7 @@ export class EditJournal {
   record(writes: readonly BoxWrite[]): void {
     for (const w of writes) {
       this.writes.push(w);
-      this.bytes += w.rle.length;
+      this.bytes += w.rle.length + (w.from?.length ?? 0);
     }
   }
 
@@ -156,7 +204,7 @@ export function serializeBackup(b: LabelBackup): string {
     depth: b.depth,
     classes: b.settings.classes,
     display: b.settings.display,
-    writes: b.writes.map((w) => ({ z: w.z, box: [w.box.x, w.box.y, w.box.width, w.box.height], rle: bytesToBase64(w.rle) })),
+    writes: b.writes.map((w) => ({ z: w.z, box: [w.box.x, w.box.y, w.box.width, w.box.height], rle: bytesToBase64(w.rle), ...(w.from ? { from: bytesToBase64(w.from) } : {}) })),
   });
 }
 
@@ -182,11 +230,22 @@ export function parseBackup(text: string, file: string, dims: { width: number; h
   };
   if (!Array.isArray(raw.writes)) throw fail('backup has no writes list');
   const writes = (raw.writes as unknown[]).map((w, i): BoxWrite => {
-    const e = w as { z?: unknown; box?: unknown; rle?: unknown };
+    const e = w as { z?: unknown; box?: unknown; rle?: unknown; from?: unknown };
     const box = Array.isArray(e.box) ? e.box : [];
-    if (typeof e.z !== 'number' || box.length !== 4 || typeof e.rle !== 'string') throw fail(`backup write ${i} is malformed`);
+    if (typeof e.z !== 'number' || box.length !== 4 || typeof e.rle !== 'string' || (e.from !== undefined && typeof e.from !== 'string')) throw fail(`backup write ${i} is malformed`);
     const [x, y, width, height] = box as number[];
-    return { z: e.z, box: { x, y, width, height }, rle: base64ToBytes(e.rle) };
+    // Checked here so that a corrupt backup is refused whole, never half applied.
+    if (!Number.isInteger(e.z) || e.z < 0 || e.z >= dims.depth || ![x, y, width, height].every(Number.isInteger)
+      || x < 0 || y < 0 || width < 1 || height < 1 || x + width > dims.width || y + height > dims.height) throw fail(`backup write ${i} is outside the stack`);
+    const rle = base64ToBytes(e.rle);
+    const from = typeof e.from === 'string' ? base64ToBytes(e.from) : undefined;
+    try {
+      decodeRuns(rle, width * height);
+      if (from) decodeRuns(from, width * height);
+    } catch (err) {
+      throw fail(`backup write ${i}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { z: e.z, box: { x, y, width, height }, rle, ...(from ? { from } : {}) };
   });
   return { width: dims.width, height: dims.height, depth: dims.depth, settings: { classes: normalizeClasses(raw.classes as LabelClass[]), display }, writes };
 }

@@ -3,6 +3,7 @@
 // Keeps per-class and per-slice labeled-pixel counts up to date on every write (no rescans for the side panel).
 
 import { StackSegError } from '../errors';
+import { forEachPatchRun, runsTotal, type RleRuns } from './rle';
 
 /** A rectangle of pixels in one slice: columns x..x+width-1, rows y..y+height-1. */
 export interface Box {
@@ -18,6 +19,8 @@ export class LabelVolume {
   private readonly classTotals = new Float64Array(256);
   /** Labeled (non-zero) pixels per slice, only for slices that have any. */
   private readonly sliceLabeled = new Map<number, number>();
+  /** At most one all-zero slice buffer kept from a slice erased to nothing (see release). */
+  private spare: Uint8Array | undefined;
 
   constructor(readonly width: number, readonly height: number, readonly depth: number) {
     for (const [k, v] of Object.entries({ width, height, depth })) {
@@ -74,7 +77,7 @@ export class LabelVolume {
     let s = this.slices.get(z);
     if (!s) {
       if (!values.some((v) => v !== 0)) return; // writing zeros into an unpainted slice changes nothing
-      s = new Uint8Array(this.sliceSize);
+      s = this.allocate();
       this.slices.set(z, s);
     }
     const totals = this.classTotals;
@@ -94,10 +97,80 @@ export class LabelVolume {
     const labeled = (this.sliceLabeled.get(z) ?? 0) + labeledDelta;
     if (labeled > 0) this.sliceLabeled.set(z, labeled);
     else {
-      // Erased to nothing: give the memory back.
-      this.sliceLabeled.delete(z);
-      this.slices.delete(z);
+      this.release(z);
     }
+  }
+
+  /**
+   * Writes run-length values (decodeRuns of box.width * box.height values, row-major) into the box of slice z, with
+   * one fill per run and row. Given `from` (the values an edit replaces there), only the stretches where from and
+   * `to` differ are written: undoing a stroke whose box spans most of a 2048 x 2048 slice touches only the stroke's
+   * pixels. Counts are updated from the values actually replaced, so they stay exact whatever the slice held.
+   */
+  writeRuns(z: number, box: Box, to: RleRuns, from?: RleRuns): void {
+    this.checkBox(z, box);
+    const n = box.width * box.height;
+    for (const runs of from ? [to, from] : [to]) {
+      const total = runsTotal(runs);
+      if (total !== n) throw new StackSegError(`label patch has ${total} values for a ${box.width} x ${box.height} box`);
+    }
+    let s = this.slices.get(z);
+    if (!s) {
+      let anyLabel = false;
+      forEachPatchRun(to, from, (_p, _len, v) => { if (v !== 0) anyLabel = true; });
+      if (!anyLabel) return; // writing zeros into an unpainted slice changes nothing
+      s = this.allocate();
+      this.slices.set(z, s);
+    }
+    const slice = s;
+    const replaced = new Float64Array(256); // labeled values overwritten, per class (zeros: the rest)
+    const written = new Float64Array(256);
+    let stretched = 0;
+    forEachPatchRun(to, from, (start, length, v) => {
+      written[v] += length;
+      stretched += length;
+      for (let p = start, left = length; left > 0;) {
+        const r = Math.floor(p / box.width);
+        const c = p - r * box.width;
+        const len = Math.min(left, box.width - c);
+        const at = (box.y + r) * this.width + box.x + c;
+        for (let i = at, end = at + len; i < end; i++) {
+          const old = slice[i];
+          if (old !== 0) replaced[old]++;
+        }
+        slice.fill(v, at, at + len);
+        p += len;
+        left -= len;
+      }
+    });
+    let replacedLabeled = 0;
+    for (let k = 1; k < 256; k++) {
+      this.classTotals[k] += written[k] - replaced[k];
+      replacedLabeled += replaced[k];
+    }
+    const labeled = (this.sliceLabeled.get(z) ?? 0) + (stretched - written[0]) - replacedLabeled;
+    if (labeled > 0) this.sliceLabeled.set(z, labeled);
+    else {
+      this.release(z);
+    }
+  }
+
+  /** A zeroed slice buffer: the one last erased to nothing when there is one. */
+  private allocate(): Uint8Array {
+    const s = this.spare ?? new Uint8Array(this.sliceSize);
+    this.spare = undefined;
+    return s;
+  }
+
+  /**
+   * Slice z was erased to nothing: drops it, keeping its (all-zero) buffer as the spare. Undo and redo of the
+   * first stroke on a slice free and refill it in turn; a fresh 4 MB buffer each time (2048 x 2048) made V8
+   * collect garbage in the middle of a redo, 30-80 ms in the extension host.
+   */
+  private release(z: number): void {
+    this.spare = this.slices.get(z);
+    this.sliceLabeled.delete(z);
+    this.slices.delete(z);
   }
 
   /** Labeled pixels of class k in the whole stack. */
@@ -128,7 +201,7 @@ export class LabelVolume {
     this.classTotals.fill(0);
   }
 
-  /** Bytes held by slice buffers. */
+  /** Bytes held by the buffers of labeled slices (and at most one spare slice buffer besides, see release). */
   get allocatedBytes(): number {
     return this.slices.size * this.sliceSize;
   }
@@ -146,7 +219,8 @@ export class LabelVolume {
     if (!Number.isInteger(z) || z < 0 || z >= this.depth) throw new StackSegError(`label slice ${z} is outside 0..${this.depth - 1}`);
   }
 
-  private checkBox(z: number, b: Box): void {
+  /** Throws unless `b` is a non-empty box inside slice z of this stack. */
+  checkBox(z: number, b: Box): void {
     this.checkSlice(z);
     if (![b.x, b.y, b.width, b.height].every(Number.isInteger) || b.x < 0 || b.y < 0 || b.width < 1 || b.height < 1
       || b.x + b.width > this.width || b.y + b.height > this.height) {

@@ -32,11 +32,24 @@ export function encodeRle(data: Uint8Array): Uint8Array {
   return out.slice(0, o);
 }
 
-/** Decodes runs into `out` (exactly out.length values, or throws). */
-export function decodeRleInto(rle: Uint8Array, out: Uint8Array): void {
+/** The runs of an RLE buffer, validated: run k is lengths[k] copies of values[k] (count runs in all). */
+export interface RleRuns {
+  values: Uint8Array;
+  lengths: Uint32Array;
+  count: number;
+}
+
+/**
+ * Parses runs without expanding them (O(runs), so a patch of a big box is applied with fills), checking that they
+ * hold exactly n values; throws on corrupt data before the caller writes anything.
+ */
+export function decodeRuns(rle: Uint8Array, n: number): RleRuns {
+  // Each run takes at least 2 bytes.
+  const values = new Uint8Array(rle.length >> 1);
+  const lengths = new Uint32Array(rle.length >> 1);
+  let count = 0;
   let o = 0;
   let i = 0;
-  const n = out.length;
   while (i < rle.length) {
     const v = rle[i++];
     let len = 0;
@@ -51,10 +64,115 @@ export function decodeRleInto(rle: Uint8Array, out: Uint8Array): void {
     }
     if (len === 0) throw rleError('has a run of length 0');
     if (o + len > n) throw rleError(`holds more than the ${n} values expected`);
-    out.fill(v, o, o + len);
+    values[count] = v;
+    lengths[count++] = len;
     o += len;
   }
   if (o !== n) throw rleError(`holds ${o} values, expected ${n}`);
+  return { values, lengths, count };
+}
+
+/** n copies of value v (n >= 1), encoded. */
+export function constantRle(v: number, n: number): Uint8Array {
+  const out = [v];
+  let len = n;
+  while (len >= 0x80) {
+    out.push((len & 0x7f) | 0x80);
+    len = Math.floor(len / 128);
+  }
+  out.push(len);
+  return Uint8Array.from(out);
+}
+
+/** Sum of the run lengths (the number of values). */
+export function runsTotal(runs: RleRuns): number {
+  let n = 0;
+  for (let k = 0; k < runs.count; k++) n += runs.lengths[k];
+  return n;
+}
+
+/**
+ * The stretches a patch writes, as visit(start, length, value) with start counted in values from the beginning:
+ * every run of `to`; or, given `from` (the values the patch replaces, same total), only where from and to differ.
+ * O(runs of both), never per value, so undoing a stroke costs what it changed, not the area of its box.
+ */
+export function forEachPatchRun(to: RleRuns, from: RleRuns | undefined, visit: (start: number, length: number, value: number) => void): void {
+  if (!from) {
+    for (let k = 0, p = 0; k < to.count; p += to.lengths[k++]) visit(p, to.lengths[k], to.values[k]);
+    return;
+  }
+  let a = 0, b = 0; // run indices in from, to
+  let leftA = from.lengths[0] ?? 0, leftB = to.lengths[0] ?? 0;
+  let p = 0;
+  let pending = -1, pendingLen = 0, pendingValue = 0; // merges neighbouring stretches of one value
+  while (a < from.count && b < to.count) {
+    const len = Math.min(leftA, leftB);
+    const v = to.values[b];
+    if (from.values[a] !== v) {
+      if (pending >= 0 && pending + pendingLen === p && pendingValue === v) pendingLen += len;
+      else {
+        if (pending >= 0) visit(pending, pendingLen, pendingValue);
+        pending = p;
+        pendingLen = len;
+        pendingValue = v;
+      }
+    }
+    p += len;
+    leftA -= len;
+    leftB -= len;
+    if (leftA === 0) leftA = from.lengths[++a] ?? 0;
+    if (leftB === 0) leftB = to.lengths[++b] ?? 0;
+  }
+  if (pending >= 0) visit(pending, pendingLen, pendingValue);
+}
+
+/** Decodes runs into `out` (exactly out.length values, or throws). */
+export function decodeRleInto(rle: Uint8Array, out: Uint8Array): void {
+  const { values, lengths, count } = decodeRuns(rle, out.length);
+  for (let k = 0, o = 0; k < count; o += lengths[k++]) out.fill(values[k], o, o + lengths[k]);
+}
+
+/**
+ * Encodes the values of a box (columns x..x+width-1, rows y..y+height-1) of a row-major image `src` of row
+ * length `stride`, without copying the box out: the same bytes as encodeRle of the cropped box.
+ */
+export function encodeBoxRle(src: Uint8Array, stride: number, box: { x: number; y: number; width: number; height: number }): Uint8Array {
+  let out = new Uint8Array(4096);
+  let o = 0;
+  let v = -1;
+  let len = 0;
+  const flush = () => {
+    if (o + 6 > out.length) {
+      const bigger = new Uint8Array(out.length * 2);
+      bigger.set(out);
+      out = bigger;
+    }
+    out[o++] = v;
+    while (len >= 0x80) {
+      out[o++] = (len & 0x7f) | 0x80;
+      len = Math.floor(len / 128);
+    }
+    out[o++] = len;
+  };
+  for (let r = 0; r < box.height; r++) {
+    const start = (box.y + r) * stride + box.x;
+    const end = start + box.width;
+    let i = start;
+    while (i < end) {
+      const u = src[i];
+      let j = i + 1;
+      while (j < end && src[j] === u) j++;
+      if (u === v) len += j - i;
+      else {
+        if (len > 0) flush();
+        v = u;
+        len = j - i;
+      }
+      i = j;
+    }
+  }
+  if (len > 0) flush();
+  return out.slice(0, o);
 }
 
 export function decodeRle(rle: Uint8Array, length: number): Uint8Array {
