@@ -8,6 +8,7 @@ import { accumulateInverse, applyMap, dihedral } from '../../src/core/models/msd
 import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet';
 import { mulberry32 } from '../../src/core/random';
 import { fillPseudoLabels, gaussianBlur } from '../../src/core/models/msdnet/pseudo';
+import { applyThresholdFill, fitThresholdFill } from '../../src/core/features/pseudolabels';
 
 const rand = mulberry32(42);
 const randomArray = (n: number) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
@@ -196,6 +197,18 @@ describe('pseudo-labels', () => {
     expect(filled.every((l) => l === 3 || l === 7)).toBe(true);
     const agree = filled.reduce((n, l, i) => n + (l === s.truth[i] ? 1 : 0), 0) / filled.length;
     expect(agree).toBeGreaterThan(0.97);
+  });
+
+  it('default (auto sigma) is the Random Forest midpoint fill: clean images unsmoothed edges, noisy ones smoothed', () => {
+    for (const noise of [0, 60]) {
+      const s = disksSlice(40, noise, 2);
+      const filled = fillPseudoLabels(s.image, s.labels, 40, 40, [3, 7]);
+      const fit = fitThresholdFill([{ normalised: s.image, labels: s.labels }], 40, 40, { sigma: 'auto' })!;
+      expect(Array.from(filled)).toEqual(Array.from(applyThresholdFill(fit, s.image, 40, 40, s.labels).labels));
+      expect(fit.sigma).toBe(noise ? Math.max(fit.sigma, 0.5) : 0.3);
+      const agree = filled.reduce((n, l, i) => n + (l === s.truth[i] ? 1 : 0), 0) / filled.length;
+      expect(agree).toBeGreaterThan(noise ? 0.9 : 0.97);
+    }
   });
 
   it('gaussianBlur keeps a constant image and the mean of an impulse', () => {

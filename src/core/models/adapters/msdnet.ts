@@ -47,7 +47,7 @@ export class MsdnetSegmenter implements Segmenter {
 
   trainingReport(): Record<string, unknown> {
     const info = this.model.trainingInfo;
-    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend } : {};
+    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine } : {};
   }
 
   dispose(): void { this.model.dispose(); }

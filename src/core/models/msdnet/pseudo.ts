@@ -4,6 +4,8 @@
 // on a lightly smoothed image (the midpoint threshold for 2 classes) — computed from the painted pixels only — gives
 // it that edge. Painted pixels keep their labels.
 
+import { applyThresholdFill, fitThresholdFill } from '../../features/pseudolabels';
+
 /** Separable Gaussian blur with mirrored borders. */
 export function gaussianBlur(image: Float32Array, width: number, height: number, sigma: number): Float32Array {
   const radius = Math.max(1, Math.ceil(3 * sigma));
@@ -30,9 +32,19 @@ export function gaussianBlur(image: Float32Array, width: number, height: number,
   return out;
 }
 
-/** Labels with every unlabelled pixel set to the class whose painted-pixel mean (after blurring) is nearest. */
+/**
+ * Labels with every unlabelled pixel set to the class whose painted-pixel mean (after blurring) is nearest.
+ * sigma 'auto' (default), 2 classes: the Random Forest's fill (features/pseudolabels.ts): the least smoothing at which
+ * the painted classes are 5x their noise apart, so clean images keep their thin walls' edges (a fixed 0.7 cost
+ * limitedrange .02 F1 against the raw midpoint, notes/quality.md); other class counts fall back to sigma 0.7.
+ */
 export function fillPseudoLabels(image: Float32Array, labels: Uint8Array, width: number, height: number,
-  classValues: number[], sigma = 0.7): Uint8Array {
+  classValues: number[], sigma: number | 'auto' = 'auto'): Uint8Array {
+  if (sigma === 'auto') {
+    const fit = fitThresholdFill([{ normalised: image, labels }], width, height, { sigma: 'auto' });
+    if (fit) return applyThresholdFill(fit, image, width, height, labels, { mode: 'midpoint' }).labels;
+    sigma = 0.7;
+  }
   const smooth = sigma > 0 ? gaussianBlur(image, width, height, sigma) : image;
   const sums = new Float64Array(256), counts = new Float64Array(256);
   for (let i = 0; i < labels.length; i++) if (labels[i]) { sums[labels[i]] += smooth[i]; counts[labels[i]]++; }
