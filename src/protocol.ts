@@ -61,11 +61,11 @@ export type HostToWebview =
   /** A segmentation mask slice (uint8 class indices, width*height) to draw under the labels; null data hides it. */
   | { type: 'segmentation'; z: number; data: ArrayBuffer | null; source: string }
   /**
-   * Live preview of slice z: class per pixel (uint8, width*height) predicted by a forest trained on the labels of
-   * that slice. `strokes`: how many `stroke` messages of this webview the training saw (the webview times stroke end
+   * Live preview of slice z: class per pixel (uint8, width*height; each value covers factor x factor image pixels:
+   * large slices are previewed downsampled) predicted by a forest trained on the labels of that slice. `strokes`: how many `stroke` messages of this webview the training saw (the webview times stroke end
    * -> overlay painted with it). `ms`: worker times (features are 0 when cached for the slice).
    */
-  | { type: 'livePreview'; z: number; data: ArrayBuffer; strokes: number; ms: { features: number; train: number; predict: number; total: number } }
+  | { type: 'livePreview'; z: number; data: ArrayBuffer; width: number; height: number; factor: number; strokes: number; ms: { features: number; train: number; predict: number; total: number } }
   /** Live preview on/off and one line for the panel (why nothing is shown, or the last timing); hides the overlay when `clear`. */
   | { type: 'livePreviewState'; enabled: boolean; hint: string; clear: boolean };
 

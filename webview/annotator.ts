@@ -216,7 +216,7 @@ export class Annotator {
         return true;
       }
       case 'livePreview':
-        this.livePreview.show(msg.z, msg.data, msg.strokes, msg.ms.total);
+        this.livePreview.show(msg, this.viewer.currentView);
         return true;
       case 'livePreviewState':
         if (msg.clear) this.livePreview.clear();

@@ -1,8 +1,11 @@
 // Live preview overlay: the host's prediction for the shown slice (class per pixel), drawn semi-transparent between
-// the image (and a job's segmentation) and the labels, in the class colours. Also times stroke end -> preview painted:
+// the image (and a job's segmentation) and the labels, in the class colours. A large slice's preview arrives at the
+// resolution it was computed at (e.g. 512 x 512 for 2048 x 2048) and is scaled up by the canvas transform, so a
+// stroke costs 16x fewer bytes and pixels than a full-resolution overlay. Also times stroke end -> preview painted:
 // the host tags each result with how many of this webview's strokes its training saw.
 
 import type { LabelClass } from '../src/core/labels/classes';
+import type { HostToWebview } from '../src/protocol';
 import { OverlayCanvas } from './labelLayer';
 import type { View } from './zoom';
 
@@ -14,7 +17,8 @@ export interface LivePreviewPerf {
 export class LivePreviewLayer {
   private readonly overlay: OverlayCanvas;
   private shown: { z: number; labels: Uint8Array } | undefined;
-  private size = 0;
+  private image = { width: 0, height: 0 };
+  private factor = 1;
   private strokesSent = 0;
   /** pointerup time per stroke number (1-based), for the latency probe. */
   private readonly strokeEnds = new Map<number, number>();
@@ -32,8 +36,7 @@ export class LivePreviewLayer {
   }
 
   setSize(width: number, height: number): void {
-    this.size = width * height;
-    this.overlay.setSize(width, height);
+    this.image = { width, height };
   }
 
   setColours(classes: readonly LabelClass[]): void {
@@ -43,7 +46,7 @@ export class LivePreviewLayer {
   }
 
   setView(v: View): void {
-    this.overlay.setView(v);
+    this.overlay.setView({ ...v, scale: v.scale * this.factor });
   }
 
   /** Called when a stroke message goes to the host. */
@@ -53,8 +56,14 @@ export class LivePreviewLayer {
     if (this.strokeEnds.size > 200) this.strokeEnds.delete(this.strokesSent - 200);
   }
 
-  show(z: number, data: ArrayBuffer, strokes: number, hostMs: number): void {
-    if (!(data instanceof ArrayBuffer) || data.byteLength !== this.size) return;
+  show(msg: Extract<HostToWebview, { type: 'livePreview' }>, view: View): void {
+    const { z, data, width, height, factor, strokes } = msg;
+    const hostMs = msg.ms.total;
+    const { width: W, height: H } = this.image;
+    if (!(data instanceof ArrayBuffer) || !Number.isInteger(factor) || factor < 1 || width !== Math.ceil(W / factor) || height !== Math.ceil(H / factor) || data.byteLength !== width * height) return;
+    this.factor = factor;
+    this.overlay.setSize(width, height);
+    this.setView(view);
     this.shown = { z, labels: new Uint8Array(data) };
     this.drawnZ = -1;
     if (z !== this.shownSlice()) return;

@@ -18,7 +18,8 @@ export interface LivePreviewSink {
   labelsOf(z: number): Uint8Array;
   /** Stroke messages received from the webview so far: tags a result with the strokes its training saw. */
   strokes(): number;
-  result(r: { z: number; labels: Uint8Array; strokes: number; ms: PreviewTimings }): void;
+  /** `labels`: width x height classes, each covering factor x factor image pixels (the preview's resolution). */
+  result(r: { z: number; labels: Uint8Array; width: number; height: number; factor: number; strokes: number; ms: PreviewTimings }): void;
   /** `clear`: hide the overlay (off, fewer than two classes, error). */
   state(s: { enabled: boolean; hint: string; clear: boolean }): void;
 }
@@ -145,7 +146,7 @@ export class LivePreviewSession {
       const ms = { features: reply.featureMs, train: reply.trainMs, predict: reply.predictMs, total: performance.now() - t0 };
       this.results++;
       this.lastTimings = ms;
-      this.sink.result({ z, labels: reply.labels, strokes, ms });
+      this.sink.result({ z, labels: reply.lowLabels, width: reply.lowWidth, height: reply.lowHeight, factor: reply.factor, strokes, ms });
       this.sink.state({ enabled: true, hint: `Slice ${z + 1} predicted in ${ms.total.toFixed(0)} ms`, clear: false });
     }
   }

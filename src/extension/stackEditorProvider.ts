@@ -165,7 +165,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         readSlice: (z) => source.readSlice(z),
         labelsOf: (z) => labels.volume.sliceOrZeros(z),
         strokes: () => entry.strokes,
-        result: (r) => void post({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), strokes: r.strokes, ms: r.ms }),
+        result: (r) => void post({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), width: r.width, height: r.height, factor: r.factor, strokes: r.strokes, ms: r.ms }),
         state: (st) => void post({ type: 'livePreviewState', ...st }),
       });
     }

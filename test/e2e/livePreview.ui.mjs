@@ -8,11 +8,12 @@ import { drag, goToSlice, loadReader, pagePoint, setBrush } from './labels.ui.mj
 
 const NEED_TWO = 'Paint at least two classes';
 
-/** Pixel (RGBA) of the live-preview canvas at image pixel (x, y). */
+/** Pixel (RGBA) of the live-preview canvas at image pixel (x, y) (the canvas may hold a downsampled preview). */
 function previewPixel(frame, x, y) {
   return frame.evaluate(([px, py]) => {
     const c = document.querySelector('[data-testid=live-preview-canvas]');
-    return c.hidden ? null : [...c.getContext('2d').getImageData(px, py, 1, 1).data];
+    const f = document.querySelector('[data-testid=viewer-canvas]').width / c.width;
+    return c.hidden ? null : [...c.getContext('2d').getImageData(Math.floor(px / f), Math.floor(py / f), 1, 1).data];
   }, [x, y]);
 }
 
@@ -148,6 +149,8 @@ export function livePreviewUiTests(ctx) {
           { key: '2', from: { x: 600, y: 800 }, to: { x: 650, y: 1250 } },
         ]);
         const [inDisc, outside] = [await previewPixel(frame, 614, 1024), await previewPixel(frame, 1700, 1000)];
+        const previewWidth = await frame.evaluate(() => document.querySelector('[data-testid=live-preview-canvas]').width);
+        assert.equal(previewWidth, 512, 'the 2048 x 2048 preview should arrive at its computed 512 x 512 resolution');
         const classes = await frame.evaluate(() => [...document.querySelectorAll('[data-testid^=class-color-]')].map((e) => e.value));
         assert.deepEqual(inDisc?.slice(0, 3), hexRgb(classes[1]), 'disc centre not predicted as class 2');
         assert.deepEqual(outside?.slice(0, 3), hexRgb(classes[0]), 'background not predicted as class 1');

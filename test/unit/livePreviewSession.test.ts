@@ -20,7 +20,7 @@ function harness() {
   const s = makeSample({ width: W, height: H, depth: D, seed: 3 });
   const n = W * H;
   const labels = Array.from({ length: D }, () => new Uint8Array(n));
-  const events: { kind: 'result' | 'state'; z?: number; strokes?: number; hint?: string; clear?: boolean; pred?: Uint8Array }[] = [];
+  const events: { kind: 'result' | 'state'; z?: number; strokes?: number; hint?: string; clear?: boolean; pred?: Uint8Array; factor?: number }[] = [];
   let strokes = 0;
   const reads: number[] = [];
   const sink: LivePreviewSink = {
@@ -28,7 +28,7 @@ function harness() {
     readSlice: async (z) => { reads.push(z); return s.image.slice(z * n, (z + 1) * n); },
     labelsOf: (z) => labels[z],
     strokes: () => strokes,
-    result: (r) => events.push({ kind: 'result', z: r.z, strokes: r.strokes, pred: r.labels }),
+    result: (r) => events.push({ kind: 'result', z: r.z, strokes: r.strokes, pred: r.labels, factor: r.factor }),
     state: (st) => events.push({ kind: 'state', hint: st.hint, clear: st.clear }),
   };
   /** Sparse labels from the truth of slice z (1 = background, 2 = material), every 11th pixel: one "stroke". */
@@ -66,6 +66,8 @@ describe('LivePreviewSession (real worker thread)', () => {
     const r = h.events.find((e) => e.kind === 'result')!;
     expect(r.z).toBe(1);
     expect(r.strokes).toBe(2);
+    expect(r.factor).toBe(1); // 96 x 96 is predicted at full resolution
+    expect(r.pred!.length).toBe(h.n);
     // The forest reproduces the painted labels it was trained on almost everywhere.
     let agree = 0, total = 0;
     for (let i = 0; i < h.n; i++) { const v = h.truthLabel(1, i); if (v) { total++; if (r.pred![i] === v) agree++; } }

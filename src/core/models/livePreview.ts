@@ -27,6 +27,11 @@ export interface PreviewResult {
   labels: Uint8Array;
   /** 1 - max class probability, 0..255, at full resolution: the uncertainty map. */
   uncertainty: Uint8Array;
+  /** The prediction at the resolution it was made (ceil(width/factor) x ceil(height/factor)): what the viewer draws. */
+  lowLabels: Uint8Array;
+  lowWidth: number;
+  lowHeight: number;
+  factor: number;
   featureMs: number;
   trainMs: number;
   predictMs: number;
@@ -76,7 +81,7 @@ export class LivePreview {
       unc[p] = Math.round(255 * (1 - best));
     }
     const out = { labels: upsampleNearest(pred, this.lw, this.lh, width, height, this.factor), uncertainty: upsampleNearest(unc, this.lw, this.lh, width, height, this.factor) };
-    return { ...out, featureMs: this.featureMs, trainMs: t1 - t0, predictMs: performance.now() - t1 };
+    return { ...out, lowLabels: pred, lowWidth: this.lw, lowHeight: this.lh, factor: this.factor, featureMs: this.featureMs, trainMs: t1 - t0, predictMs: performance.now() - t1 };
   }
 }
 

@@ -12,7 +12,7 @@ export type PreviewRequest =
   | { type: 'predict'; id: number; labels: Uint8Array; width: number; height: number };
 
 export type PreviewReply =
-  | { id: number; labels: Uint8Array; uncertainty: Uint8Array; featureMs: number; trainMs: number; predictMs: number }
+  | { id: number; labels: Uint8Array; uncertainty: Uint8Array; lowLabels: Uint8Array; lowWidth: number; lowHeight: number; factor: number; featureMs: number; trainMs: number; predictMs: number }
   | { id: number; none: true }
   | { id: number; error: string };
 
@@ -29,7 +29,9 @@ parentPort?.on('message', (m: PreviewRequest) => {
     }
     const r = preview.predict(m.labels, m.width, m.height);
     const reply: PreviewReply = r ? { id: m.id, ...r } : { id: m.id, none: true };
-    parentPort!.postMessage(reply, r ? [r.labels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer] : []);
+    // lowLabels is the same buffer as labels when the slice was not downsampled: list each buffer once.
+    const transfer = r ? [...new Set([r.labels.buffer, r.uncertainty.buffer, r.lowLabels.buffer])] as ArrayBuffer[] : [];
+    parentPort!.postMessage(reply, transfer);
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message } satisfies PreviewReply);
   }
