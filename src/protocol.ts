@@ -5,6 +5,7 @@
 
 import type { DType } from './core/types';
 import { classListProblem, type DisplaySettings, type LabelClass } from './core/labels/classes';
+import { isLevel, MAX_LEVEL } from './core/pyramid';
 
 /** What the viewer needs to know about the stack (a subset of StackInfo, JSON-safe). */
 export interface ViewerStackInfo {
@@ -34,8 +35,10 @@ export type HostToWebview =
   /**
    * One decoded slice. `data` is the typed array's ArrayBuffer (row-major, width*height elements of dtype,
    * platform byte order) so VS Code transfers it as binary rather than as a JSON array of numbers.
+   * `level`: 1 = full resolution (exact); f > 1 = block mean over f x f pixels (src/core/pyramid.ts), then width and
+   * height are the level's size, ceil(full / f).
    */
-  | { type: 'slice'; z: number; width: number; height: number; dtype: DType; data: ArrayBuffer }
+  | { type: 'slice'; z: number; width: number; height: number; dtype: DType; data: ArrayBuffer; level: number }
   /** The stack cannot be shown at all (not a TIFF, RGB, unsupported compression, ...). One clear message. */
   | { type: 'error'; message: string }
   /** Slice z could not be decoded; the rest of the stack may still be fine. */
@@ -76,8 +79,11 @@ export type SlicePriority = 'show' | 'prefetch';
 export type WebviewToHost =
   /** The webview's script has loaded and listens for messages. */
   | { type: 'ready' }
-  /** Send slice z. `show` requests are served before queued prefetches. */
-  | { type: 'requestSlice'; z: number; priority: SlicePriority }
+  /**
+   * Send slice z. `show` requests are served before queued prefetches. `level`: resolution level (1, 2, 4, ... 64,
+   * see src/core/pyramid.ts); absent means 1, full resolution.
+   */
+  | { type: 'requestSlice'; z: number; priority: SlicePriority; level?: number }
   /** The viewer painted slice z (tracked by the host for commands and tests). */
   | { type: 'sliceShown'; z: number }
   /**
@@ -128,7 +134,7 @@ function describe(value: unknown): string {
 /** Keys each message type may carry; extra keys are rejected so typos and injected fields do not pass silently. */
 const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   ready: ['type'],
-  requestSlice: ['type', 'z', 'priority'],
+  requestSlice: ['type', 'z', 'priority', 'level'],
   sliceShown: ['type', 'z'],
   stroke: ['type', 'z', 'x', 'y', 'width', 'height', 'rle', 'tool'],
   setClasses: ['type', 'classes'],
@@ -190,7 +196,10 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       if ('reason' in index) return { ok: false, reason: index.reason };
       const priority = raw.priority;
       if (priority !== 'show' && priority !== 'prefetch') return { ok: false, reason: `priority must be "show" or "prefetch", got ${describe(priority)}` };
-      return { ok: true, message: { type: 'requestSlice', z: index.z, priority } };
+      const level = raw.level;
+      if (level === undefined) return { ok: true, message: { type: 'requestSlice', z: index.z, priority } };
+      if (!isLevel(level)) return { ok: false, reason: `level must be a power of two 1..${MAX_LEVEL}, got ${describe(level)}` };
+      return { ok: true, message: { type: 'requestSlice', z: index.z, priority, level } };
     }
     case 'sliceShown': {
       const index = sliceIndex(raw, limits);

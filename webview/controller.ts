@@ -1,15 +1,20 @@
 // The viewer's state and behaviour: which slice is shown, the display window, the view transform, and the
 // traffic with the host (requests, prefetch). Paints happen in requestAnimationFrame so bursts of key
 // repeats cost one paint per frame.
+// Streaming (src/core/pyramid.ts): a slice change asks first for a preview level (longer side <= 512 px) and paints
+// it; when stepping pauses (REFINE_MS) it asks for the level the zoom needs (level 1, exact, at >= 1:1) and repaints.
+// Neighbours are prefetched at the preview level. The pixel readout is exact only from level 1: from a coarser level
+// it is marked approximate and moving the mouse fetches level 1 of the shown slice.
 
 import type { DType, PixelArray } from '../src/core/types';
+import { displayLevel, levelSize, MAX_LEVEL, previewLevel } from '../src/core/pyramid';
 import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
 import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatZoom, isFloat } from './format';
 import { drawHistogram } from './histogramView';
 import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
 import { autoWindow, computeHistogram, type Histogram } from './stats';
-import { clampSlice, nextPrefetch, prefetchPlan, SliceStore } from './sliceStore';
+import { clampSlice, levelKey, nextPrefetch, prefetchPlan, SliceStore } from './sliceStore';
 import { showError, type ViewerDom } from './ui';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, type View } from './zoom';
 
@@ -34,7 +39,14 @@ export interface PerfProbe {
   fetches: number[];
   /** ms spent in each slice paint (window/level pass + putImageData), to tell drawing from compositing. */
   draws: number[];
+  /** ms from a slice-changing keydown to the end of the frame that painted it at the display level (or finer). */
+  refined: number[];
 }
+
+/** Stepping pause after which the shown slice is refined from the preview level to the display level. */
+export const REFINE_MS = 120;
+/** Pointer rest after which a readout from a coarse level fetches the exact (level 1) slice. */
+const EXACT_READOUT_MS = 200;
 
 const CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -50,8 +62,15 @@ export class ViewerController {
   private readonly image: ImageCanvas;
   /** Slice the user asked for (may not be painted yet). */
   private target = 0;
-  /** Slice on screen, or -1 before the first paint. */
+  /** Slice on screen, or -1 before the first paint, and its resolution level. */
   private shown = -1;
+  private shownLevel = 1;
+  /** keydown time of the slice change waiting for its display-level frame (perf probe `refined`). */
+  private pendingRefineKeyTime: number | undefined;
+  private refineTimer: ReturnType<typeof setTimeout> | undefined;
+  private exactTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Level the automatic first window was computed from; a finer level recomputes it (until the user sets one). */
+  private autoWindowLevel: number | undefined;
   private lastStep = 0;
   private window: DisplayWindow = { min: 0, max: 1 };
   private windowSet = false;
@@ -60,7 +79,7 @@ export class ViewerController {
   private paintScheduled = false;
   /** keydown time of the slice change waiting to be painted, for the perf probe. */
   private pendingKeyTime: number | undefined;
-  private histogram: { z: number; h: Histogram } | undefined;
+  private histogram: { z: number; level: number; h: Histogram } | undefined;
   private histogramTimer: ReturnType<typeof setTimeout> | undefined;
   private wheelRest = 0;
   private lastPointer: { x: number; y: number } | undefined;
@@ -75,10 +94,10 @@ export class ViewerController {
   handleMessage(msg: HostToWebview): void {
     switch (msg.type) {
       case 'init': return this.onInit(msg.info, msg.initialSlice);
-      case 'slice': return this.onSlice(msg.z, msg.dtype, msg.width, msg.height, msg.data);
+      case 'slice': return this.onSlice(msg.z, msg.dtype, msg.width, msg.height, msg.data, msg.level ?? 1);
       case 'error': return showError(this.dom, msg.message);
       case 'sliceError':
-        this.store.inflight.delete(msg.z);
+        for (let f = 1; f <= MAX_LEVEL; f *= 2) this.store.inflight.delete(levelKey(msg.z, f));
         if (msg.z === this.target) showError(this.dom, msg.message);
         else this.prefetch();
         return;
@@ -108,16 +127,55 @@ export class ViewerController {
     this.goTo(saved.z ?? initialSlice, undefined);
   }
 
-  private onSlice(z: number, dtype: DType, width: number, height: number, data: ArrayBuffer): void {
+  private onSlice(z: number, dtype: DType, width: number, height: number, data: ArrayBuffer, level: number): void {
     const info = this.info;
-    if (!info || width !== info.width || height !== info.height || dtype !== info.dtype) return;
+    if (!info || dtype !== info.dtype) return;
+    const size = levelSize(info.width, info.height, level);
+    if (width !== size.width || height !== size.height) return;
     const Ctor = DTYPE_ARRAYS[dtype];
     if (!(data instanceof ArrayBuffer) || data.byteLength !== width * height * Ctor.BYTES_PER_ELEMENT) return;
-    const asked = this.store.inflight.get(z);
+    const key = levelKey(z, level);
+    const asked = this.store.inflight.get(key);
     if (asked) pushCapped(this.perf.fetches, performance.now() - asked.since);
-    this.store.put(z, new Ctor(data), this.shown);
-    if (z === this.target && this.shown !== z) this.schedulePaint();
+    this.store.put(key, new Ctor(data), levelKey(this.shown, this.shownLevel));
+    if (z === this.target && (this.shown !== z || level < this.shownLevel)) this.schedulePaint();
     this.prefetch();
+  }
+
+  // ------------------------------------------------------------ resolution levels
+
+  /** Finest level of slice z in the store, or undefined. */
+  private finestStored(z: number): number | undefined {
+    for (let f = 1; f <= MAX_LEVEL; f *= 2) if (this.store.has(levelKey(z, f))) return f;
+    return undefined;
+  }
+
+  /** Level the current zoom needs: one level pixel per device pixel at most; 1 (exact) at >= 1:1. */
+  private displayLevel(): number {
+    return displayLevel(this.view.scale * (window.devicePixelRatio || 1));
+  }
+
+  /** Level painted first on a slice change: the preview level, or the display level when that is coarser. */
+  private coarseLevel(): number {
+    const info = this.info!;
+    return Math.max(previewLevel(info.width, info.height), this.displayLevel());
+  }
+
+  /** Asks for level `level` of z unless it (or a finer level) is stored or it is already asked with this priority. */
+  private ensure(z: number, level: number, priority: 'show' | 'prefetch'): void {
+    const finest = this.finestStored(z);
+    if (finest !== undefined && finest <= level) return;
+    const asked = this.store.inflight.get(levelKey(z, level));
+    if (asked && (asked.priority === 'show' || priority === 'prefetch')) return;
+    this.request(z, priority, level);
+  }
+
+  /** After stepping pauses (or the zoom changed), brings the target slice to the display level. */
+  private scheduleRefine(): void {
+    clearTimeout(this.refineTimer);
+    this.refineTimer = setTimeout(() => {
+      if (this.info) this.ensure(this.target, this.displayLevel(), 'show');
+    }, REFINE_MS);
   }
 
   // ------------------------------------------------------------ slices
@@ -133,26 +191,31 @@ export class ViewerController {
     this.pendingKeyTime = next === this.shown ? undefined : keyTime ?? this.pendingKeyTime;
     this.dom.sliceSlider.value = String(next + 1);
     if (document.activeElement !== this.dom.sliceInput) this.dom.sliceInput.value = String(next + 1);
-    if (this.store.has(next)) this.schedulePaint(keyTime !== undefined);
-    else if (this.store.inflight.get(next)?.priority !== 'show') this.request(next, 'show');
+    if (keyTime !== undefined || next !== this.shown) this.pendingRefineKeyTime = next === this.shown ? undefined : keyTime;
+    if (this.finestStored(next) !== undefined) this.schedulePaint(keyTime !== undefined);
+    this.ensure(next, this.coarseLevel(), 'show');
+    this.scheduleRefine();
     this.prefetch();
   }
 
   /** Asks for the next neighbour of the target slice, within the in-flight budget. */
   private prefetch(): void {
     if (!this.info) return;
-    const z = nextPrefetch(prefetchPlan(this.target, this.lastStep, this.info.depth), this.store, performance.now());
-    if (z !== undefined) this.request(z, 'prefetch');
+    const level = this.coarseLevel();
+    const covered = (z: number) => (this.finestStored(z) ?? Infinity) <= level;
+    const z = nextPrefetch(prefetchPlan(this.target, this.lastStep, this.info.depth), this.store, performance.now(), (k) => levelKey(k, level), covered);
+    if (z !== undefined) this.request(z, 'prefetch', level);
   }
 
   step(delta: number, keyTime?: number): void {
     this.goTo(this.target + delta, keyTime);
   }
 
-  private request(z: number, priority: 'show' | 'prefetch'): void {
-    const since = this.store.inflight.get(z)?.since ?? performance.now();
-    this.store.inflight.set(z, { priority, since });
-    this.host.postMessage({ type: 'requestSlice', z, priority });
+  private request(z: number, priority: 'show' | 'prefetch', level: number): void {
+    const key = levelKey(z, level);
+    const since = this.store.inflight.get(key)?.since ?? performance.now();
+    this.store.inflight.set(key, { priority, since });
+    this.host.postMessage({ type: 'requestSlice', z, priority, level });
   }
 
   /**
@@ -176,16 +239,22 @@ export class ViewerController {
   private paint(inFrame = false): void {
     const info = this.info;
     const z = this.target;
-    const pixels = info && this.store.get(z);
-    if (!info || !pixels) return;
-    if (!this.windowSet) {
-      // First slice: auto-contrast before the first paint, then keep the window while stepping (like ImageJ),
-      // so brightness does not jump from slice to slice.
-      this.setWindow(autoWindow(this.histogramOf(z, pixels)), false);
+    const level = this.finestStored(z);
+    const pixels = info && level !== undefined && this.store.get(levelKey(z, level));
+    if (!info || !pixels || level === undefined) return;
+    if (!this.windowSet || (this.autoWindowLevel !== undefined && level < this.autoWindowLevel)) {
+      // First slice: auto-contrast before the first paint (again when a finer level of it comes), then keep the
+      // window while stepping (like ImageJ), so brightness does not jump from slice to slice.
+      this.setWindow(autoWindow(this.histogramOf(z, level, pixels)), false);
+      this.autoWindowLevel = level;
     }
+    const size = levelSize(info.width, info.height, level);
     const t0 = performance.now();
-    this.image.draw(pixels, info.dtype, this.window);
+    this.image.draw(pixels, info.dtype, this.window, level, size.width, size.height);
     pushCapped(this.perf.draws, performance.now() - t0);
+    this.shownLevel = level;
+    document.body.dataset.shownLevel = String(level);
+    document.body.dataset.displayLevel = String(this.displayLevel());
     if (this.shown < 0) {
       this.dom.loading.hidden = true;
       this.dom.canvas.classList.remove('empty');
@@ -197,28 +266,39 @@ export class ViewerController {
     this.refreshPixelStatus();
     const keyTime = this.pendingKeyTime;
     this.pendingKeyTime = undefined;
-    if (keyTime !== undefined) {
-      // A task queued from a rAF callback runs after that frame is painted: the frame that shows this draw.
-      const record = () => setTimeout(() => pushCapped(this.perf.switches, performance.now() - keyTime), 0);
+    // A task queued from a rAF callback runs after that frame is painted: the frame that shows this draw.
+    const afterFrame = (series: number[], since: number) => {
+      const record = () => setTimeout(() => pushCapped(series, performance.now() - since), 0);
       if (inFrame) record();
       else requestAnimationFrame(record);
+    };
+    if (keyTime !== undefined) afterFrame(this.perf.switches, keyTime);
+    const refineKeyTime = this.pendingRefineKeyTime;
+    if (refineKeyTime !== undefined && level <= this.displayLevel()) {
+      this.pendingRefineKeyTime = undefined;
+      afterFrame(this.perf.refined, refineKeyTime);
     }
     this.host.postMessage({ type: 'sliceShown', z });
     this.host.setState({ z, window: this.window } satisfies SavedState);
     this.scheduleHistogram();
   }
 
-  private histogramOf(z: number, pixels: PixelArray): Histogram {
-    if (this.histogram?.z !== z) this.histogram = { z, h: computeHistogram(pixels, this.info!.dtype) };
+  /** Histogram of the finest level of z at hand (a coarse level's block means: close, a little narrower). */
+  private histogramOf(z: number, level: number, pixels: PixelArray): Histogram {
+    if (this.histogram?.z !== z || this.histogram.level !== level) this.histogram = { z, level, h: computeHistogram(pixels, this.info!.dtype) };
     return this.histogram.h;
+  }
+
+  private shownPixels(): PixelArray | undefined {
+    return this.shown < 0 ? undefined : this.store.get(levelKey(this.shown, this.shownLevel));
   }
 
   /** The histogram costs a pass over the slice: do it when stepping pauses, not on every key repeat. */
   private scheduleHistogram(): void {
     clearTimeout(this.histogramTimer);
     this.histogramTimer = setTimeout(() => {
-      const pixels = this.store.get(this.shown);
-      if (pixels) drawHistogram(this.dom.histogram, this.histogramOf(this.shown, pixels), this.window);
+      const pixels = this.shownPixels();
+      if (pixels) drawHistogram(this.dom.histogram, this.histogramOf(this.shown, this.shownLevel, pixels), this.window);
     }, 80);
   }
 
@@ -226,6 +306,7 @@ export class ViewerController {
 
   setWindow(w: DisplayWindow, repaint = true): void {
     if (!Number.isFinite(w.min) || !Number.isFinite(w.max)) return;
+    if (repaint) this.autoWindowLevel = undefined; // the user's (or auto-contrast's) window stays
     this.window = { min: Math.min(w.min, w.max), max: Math.max(w.min, w.max) };
     this.windowSet = true;
     const dtype = this.info?.dtype ?? 'float32';
@@ -237,8 +318,8 @@ export class ViewerController {
   }
 
   autoContrast(): void {
-    const pixels = this.store.get(this.shown);
-    if (pixels) this.setWindow(autoWindow(this.histogramOf(this.shown, pixels)));
+    const pixels = this.shownPixels();
+    if (pixels) this.setWindow(autoWindow(this.histogramOf(this.shown, this.shownLevel, pixels)));
   }
 
   /** Reads the min/max inputs (after the user typed in them). */
@@ -265,6 +346,7 @@ export class ViewerController {
     const z = formatZoom(v.scale, window.devicePixelRatio || 1);
     this.dom.zoomLabel.textContent = z;
     this.dom.statusZoom.textContent = z;
+    if (this.info && this.shown >= 0 && this.displayLevel() < this.shownLevel) this.scheduleRefine();
   }
 
   fit(): void {
@@ -311,6 +393,11 @@ export class ViewerController {
   pointerAt(sx: number, sy: number): void {
     this.lastPointer = { x: sx, y: sy };
     this.refreshPixelStatus();
+    if (this.shownLevel > 1 && this.shown >= 0) {
+      // The readout from a coarse level is approximate: fetch the exact slice once the pointer rests.
+      clearTimeout(this.exactTimer);
+      this.exactTimer = setTimeout(() => { if (this.shown >= 0 && this.lastPointer) this.ensure(this.shown, 1, 'show'); }, EXACT_READOUT_MS);
+    }
   }
 
   pointerLeft(): void {
@@ -323,12 +410,15 @@ export class ViewerController {
     const p = this.lastPointer;
     if (!info || !p) return;
     const px = imagePixelAt(this.view, p.x, p.y, info.width, info.height);
-    const pixels = this.store.get(this.shown);
+    const pixels = this.shownPixels();
     if (!px || !pixels) {
       this.dom.statusPixel.textContent = '';
       return;
     }
-    this.dom.statusPixel.textContent = formatPixelStatus(px.x, px.y, pixels[px.y * info.width + px.x], info.dtype);
+    const f = this.shownLevel;
+    const levelWidth = levelSize(info.width, info.height, f).width;
+    const value = pixels[Math.floor(px.y / f) * levelWidth + Math.floor(px.x / f)];
+    this.dom.statusPixel.textContent = formatPixelStatus(px.x, px.y, value, info.dtype, f);
   }
 
   get depth(): number {

@@ -22,8 +22,12 @@ export function formatSliceStatus(z: number, depth: number): string {
   return `Slice ${z + 1} / ${depth}`;
 }
 
-/** `x 12, y 40: 0.5321` */
-export function formatPixelStatus(x: number, y: number, value: number, dtype: DType): string {
+/**
+ * `x 12, y 40: 0.5321`; from a coarse resolution level `x 12, y 40: ≈1234 (4×4 mean)`: the value shown is the mean
+ * of the f x f block around the pixel, not the pixel's own value.
+ */
+export function formatPixelStatus(x: number, y: number, value: number, dtype: DType, level = 1): string {
+  if (level > 1) return `x ${x}, y ${y}: ≈${formatValue(value, dtype)} (${level}×${level} mean)`;
   return `x ${x}, y ${y}: ${formatValue(value, dtype)}`;
 }
 

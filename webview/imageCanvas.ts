@@ -1,6 +1,8 @@
-// The image canvas: holds one slice at full resolution (one canvas pixel per image pixel) and is placed
-// in the viewport with a CSS transform. Zoom and pan change only the transform, so they never redraw
-// pixels; a slice change is one pass through the window LUT into a reused ImageData and one putImageData.
+// The image canvas: holds one slice at one resolution level (one canvas pixel per level pixel: level 1 is one per
+// image pixel, level f one per f x f block) and is placed in the viewport with a CSS transform scaled by f, so it
+// covers the same screen area at every level and overlays in image coordinates stay aligned. Zoom and pan change only
+// the transform, so they never redraw pixels; a slice change is one pass through the window LUT into a reused
+// ImageData and one putImageData.
 
 import type { DType, PixelArray } from '../src/core/types';
 import { applyWindow, buildLut, type DisplayWindow } from './lut';
@@ -8,9 +10,11 @@ import type { View } from './zoom';
 
 export class ImageCanvas {
   private readonly ctx: CanvasRenderingContext2D;
-  private imageData: ImageData | undefined;
-  private words: Uint32Array | undefined;
+  /** One reusable ImageData per level size (the preview and the display level alternate while stepping). */
+  private readonly buffers = new Map<string, { imageData: ImageData; words: Uint32Array }>();
   private lut: { dtype: DType; min: number; max: number; table: Uint32Array } | undefined;
+  private view: View = { scale: 1, tx: 0, ty: 0 };
+  private level = 1;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     // alpha:false lets the compositor skip blending; every pixel we write is opaque anyway.
@@ -19,19 +23,37 @@ export class ImageCanvas {
     this.ctx = ctx;
   }
 
+  /** Full-resolution size, before the first slice arrives. */
   setSize(width: number, height: number): void {
-    if (this.canvas.width === width && this.canvas.height === height && this.imageData) return;
     this.canvas.width = width;
     this.canvas.height = height;
-    this.imageData = this.ctx.createImageData(width, height);
-    this.words = new Uint32Array(this.imageData.data.buffer);
   }
 
-  /** Paints a slice under the display window. */
-  draw(pixels: PixelArray, dtype: DType, w: DisplayWindow): void {
-    if (!this.imageData || !this.words) throw new Error('ImageCanvas.setSize must be called before draw');
-    applyWindow(pixels, dtype, w, this.words, this.lutFor(dtype, w));
-    this.ctx.putImageData(this.imageData, 0, 0);
+  /** Paints a slice of resolution level `level` (`width` x `height` level pixels) under the display window. */
+  draw(pixels: PixelArray, dtype: DType, w: DisplayWindow, level = 1, width = this.canvas.width, height = this.canvas.height): void {
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    const buf = this.bufferFor(width, height);
+    applyWindow(pixels, dtype, w, buf.words, this.lutFor(dtype, w));
+    this.ctx.putImageData(buf.imageData, 0, 0);
+    if (level !== this.level) {
+      this.level = level;
+      this.applyTransform();
+    }
+  }
+
+  private bufferFor(width: number, height: number): { imageData: ImageData; words: Uint32Array } {
+    const key = `${width}x${height}`;
+    let buf = this.buffers.get(key);
+    if (!buf) {
+      if (this.buffers.size >= 4) this.buffers.clear();
+      const imageData = this.ctx.createImageData(width, height);
+      buf = { imageData, words: new Uint32Array(imageData.data.buffer) };
+      this.buffers.set(key, buf);
+    }
+    return buf;
   }
 
   private lutFor(dtype: DType, w: DisplayWindow): Uint32Array | undefined {
@@ -42,9 +64,16 @@ export class ImageCanvas {
     return table;
   }
 
-  /** Places the canvas: screen = image * scale + (tx, ty). Magnified pixels stay crisp squares. */
+  /** Places the canvas: screen = image * scale + (tx, ty). Magnified full-resolution pixels stay crisp squares. */
   setView(v: View): void {
-    this.canvas.style.transform = `translate(${v.tx}px, ${v.ty}px) scale(${v.scale})`;
-    this.canvas.classList.toggle('pixelated', v.scale >= 1);
+    this.view = v;
+    this.applyTransform();
+  }
+
+  private applyTransform(): void {
+    const v = this.view;
+    this.canvas.style.transform = `translate(${v.tx}px, ${v.ty}px) scale(${v.scale * this.level})`;
+    // A coarse level is a stand-in: smooth it rather than show its blocks as if they were pixels.
+    this.canvas.classList.toggle('pixelated', this.level === 1 && v.scale >= 1);
   }
 }

@@ -23,7 +23,7 @@ function isEditable(target: EventTarget | null): boolean {
 
 function main(): void {
   const host = acquireVsCodeApi();
-  const perf: PerfProbe & AnnotationPerf = { switches: [], fetches: [], draws: [], superseded: 0, strokeFrames: [], patches: [] };
+  const perf: PerfProbe & AnnotationPerf = { switches: [], fetches: [], draws: [], refined: [], superseded: 0, strokeFrames: [], patches: [] };
   window.__stacksegPerf = perf;
   const app = document.getElementById('app') ?? document.body;
   const dom = buildViewerDom(app);

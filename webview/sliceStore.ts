@@ -1,5 +1,5 @@
 // Webview-side slice cache and prefetch plan. Pure (no DOM).
-// Keeps the most recently used slices up to a byte budget, so stepping back and forth and the prefetched
+// Keeps the most recently used slices (any resolution level, keyed by levelKey) up to a byte budget, so stepping back and forth and the prefetched
 // neighbours paint without a round trip to the host.
 
 import type { PixelArray } from '../src/core/types';
@@ -86,12 +86,24 @@ export const MAX_PREFETCH_IN_FLIGHT = 2;
 /** A prefetch unanswered this long no longer holds the budget (a lost reply must not stop prefetching). */
 export const PREFETCH_STALE_MS = 5000;
 
-/** Next slice to prefetch: the first planned one neither stored nor requested; undefined when the budget is used. */
-export function nextPrefetch(plan: number[], store: Pick<SliceStore, 'has' | 'inflight'>, now: number): number | undefined {
+/**
+ * Next slice to prefetch: the first planned one neither stored nor requested; undefined when the budget is used.
+ * `key` maps a slice index to its store key (see levelKey); `covered` says a slice needs no prefetch (by default:
+ * its key is stored).
+ */
+export function nextPrefetch(
+  plan: number[], store: Pick<SliceStore, 'has' | 'inflight'>, now: number,
+  key: (z: number) => number = (z) => z, covered: (z: number) => boolean = (z) => store.has(key(z)),
+): number | undefined {
   let prefetching = 0;
   for (const r of store.inflight.values()) if (r.priority === 'prefetch' && now - r.since < PREFETCH_STALE_MS) prefetching++;
   if (prefetching >= MAX_PREFETCH_IN_FLIGHT) return undefined;
-  return plan.find((z) => !store.has(z) && !store.inflight.has(z));
+  return plan.find((z) => !covered(z) && !store.inflight.has(key(z)));
+}
+
+/** Store key of slice z at resolution level f (1, 2, 4, ... 64): each level of a slice is cached on its own. */
+export function levelKey(z: number, level: number): number {
+  return z * 128 + level;
 }
 
 /** Clamps a requested slice index into the stack. */

@@ -131,7 +131,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
 
     const source = document.source;
     const server = source && new SliceServer(source, {
-      slice: (z, pixels, readMs) => {
+      slice: (z, pixels, readMs, shape) => {
         // The reader hands out a fresh array per call, so its buffer can go to the webview as is.
         const t0 = performance.now();
         if (labels && !entry.sentLabels.has(z)) {
@@ -141,7 +141,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           if (slice) void post({ type: 'labels', z, rle: exactBuffer(encodeRle(slice)) });
         }
         const data = exactBuffer(pixels);
-        void post({ type: 'slice', z, width: source.info.width, height: source.info.height, dtype: source.info.dtype, data }).then(() => {
+        void post({ type: 'slice', z, width: shape.width, height: shape.height, dtype: source.info.dtype, data, level: shape.level }).then(() => {
           entry.timings.push({ z, readMs, postMs: performance.now() - t0, bytes: data.byteLength });
           if (entry.timings.length > 200) entry.timings.splice(0, 100);
         });
@@ -196,7 +196,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           return;
         }
         case 'requestSlice':
-          server?.request(msg.z, msg.priority);
+          server?.request(msg.z, msg.priority, msg.level ?? 1);
           return;
         case 'sliceShown': {
           entry.lastShown = msg.z;

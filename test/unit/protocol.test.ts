@@ -19,6 +19,18 @@ describe('parseWebviewMessage', () => {
     expect(parseWebviewMessage({ type: 'sliceShown', z: 3 }, limits)).toEqual({ ok: true, message: { type: 'sliceShown', z: 3 } });
   });
 
+  it('requestSlice: an optional resolution level, a power of two 1..64', () => {
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 2, priority: 'prefetch', level: 4 }, limits))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 2, priority: 'prefetch', level: 4 } });
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 2, priority: 'show', level: 1 }, limits))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 2, priority: 'show', level: 1 } });
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 2, priority: 'show', level: 64 }, limits).ok).toBe(true);
+    for (const level of [0, 3, 6, 128, -2, 1.5, NaN, '4', null, true, {}]) {
+      expect(reason({ type: 'requestSlice', z: 2, priority: 'show', level })).toMatch(/level must be a power of two 1\.\.64/);
+    }
+    expect(reason({ type: 'requestSlice', z: 2, priority: 'show', level: 2, factor: 2 })).toMatch(/unexpected field\(s\) factor/);
+  });
+
   it('rejects non-objects and unknown types', () => {
     for (const raw of [null, undefined, 3, 'ready', [], [{ type: 'ready' }]]) expect(reason(raw)).toMatch(/must be an object/);
     expect(reason({})).toMatch(/unknown message type/);

@@ -40,6 +40,22 @@ describe('SliceServer', () => {
     expect(sent).toEqual([10, 30, 20, 11, 12]);
   });
 
+  it('serves resolution levels: the same slice at two levels is two requests, a level is the block mean', async () => {
+    const { source, step } = fakeSource(10);
+    const sent: { z: number; px: number[]; level: number; width: number; height: number }[] = [];
+    const server = new SliceServer(source, { slice: (z, px, _ms, shape) => sent.push({ z, px: Array.from(px), ...shape }), error: () => undefined });
+    server.request(0, 'show'); // being read: the next ones queue
+    server.request(3, 'show', 2);
+    server.request(3, 'prefetch', 1);
+    server.request(3, 'prefetch', 2); // already queued at level 2: ignored
+    expect(server.pending()).toEqual([3, 3]);
+    for (let i = 0; i < 5; i++) await step();
+    expect(sent.slice(1)).toEqual([
+      { z: 3, px: [3], level: 2, width: 1, height: 1 },
+      { z: 3, px: [3, 3, 3, 3], level: 1, width: 2, height: 2 },
+    ]);
+  });
+
   it('upgrades a queued prefetch to show and drops the oldest prefetches beyond the cap', () => {
     const { source } = fakeSource(100);
     const server = new SliceServer(source, { slice: () => undefined, error: () => undefined });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyWindow, buildLut, grayWord, windowGray } from '../../webview/lut';
 import { autoWindow, computeHistogram, displayBins, percentile } from '../../webview/stats';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, MAX_SCALE } from '../../webview/zoom';
-import { clampSlice, nextPrefetch, PREFETCH_STALE_MS, prefetchPlan, SliceStore } from '../../webview/sliceStore';
+import { clampSlice, levelKey, nextPrefetch, PREFETCH_STALE_MS, prefetchPlan, SliceStore } from '../../webview/sliceStore';
 import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
 
 const gray = (word: number) => word & 0xff;
@@ -197,6 +197,19 @@ describe('prefetch budget', () => {
     s.inflight.set(9, { priority: 'prefetch', since: 0 });
     expect(nextPrefetch([6, 7, 8, 9, 10], s, PREFETCH_STALE_MS + 1)).toBe(10);
   });
+
+  it('nextPrefetch by resolution level: keys per level, a slice covered by a finer level is skipped', () => {
+    const s = new SliceStore(1 << 20);
+    s.put(levelKey(6, 1), new Uint8Array(4)); // full resolution of 6 at hand
+    s.put(levelKey(7, 8), new Uint8Array(4)); // only a coarser level of 7
+    const key = (z: number) => levelKey(z, 4);
+    const covered = (z: number) => [1, 2, 4].some((f) => s.has(levelKey(z, f)));
+    expect(nextPrefetch([6, 7, 8], s, 0, key, covered)).toBe(7);
+    s.inflight.set(levelKey(7, 4), { priority: 'prefetch', since: 0 });
+    expect(nextPrefetch([6, 7, 8], s, 0, key, covered)).toBe(8);
+    expect(levelKey(7, 4)).not.toBe(levelKey(7, 8));
+    expect(levelKey(7, 64)).toBeLessThan(levelKey(8, 1));
+  });
 });
 
 describe('status text', () => {
@@ -204,6 +217,8 @@ describe('status text', () => {
     expect(formatSliceStatus(2, 32)).toBe('Slice 3 / 32');
     expect(formatPixelStatus(12, 40, 0.53214, 'float32')).toBe('x 12, y 40: 0.5321');
     expect(formatPixelStatus(1, 2, 4095, 'uint16')).toBe('x 1, y 2: 4095');
+    // from a coarse resolution level the value is a block mean, and says so
+    expect(formatPixelStatus(1, 2, 4095, 'uint16', 4)).toBe('x 1, y 2: ≈4095 (4×4 mean)');
     expect(formatInfo({ width: 256, height: 256, depth: 32, dtype: 'float32' })).toBe('256 × 256 × 32 float32');
     expect(formatValue(1.5e-7, 'float64')).toBe('1.500e-7');
     expect(formatZoom(0.5, 2)).toBe('100%');
