@@ -100,15 +100,7 @@ export class NativeMsdnet {
           }
         }
         // bias + BatchNorm (batch statistics, biased variance as tf.moments) + ReLU; padding back to 0.
-        const xh = ws.xhat[j], bias = p.biases[l][o];
-        let sum = 0, sum2 = 0;
-        for (let i = 0; i < pixels; i++) { const y = f[out + at[i]] + bias; xh[i] = y; sum += y; }
-        const mean = sum / pixels;
-        for (let i = 0; i < pixels; i++) { const c = xh[i] - mean; sum2 += c * c; }
-        const variance = sum2 / pixels, rstd = 1 / Math.sqrt(variance + BN_EPSILON);
-        const gamma = p.gammas[l][o], beta = p.betas[l][o];
-        f.fill(0, out, out + wp * (height + 2 * top));
-        for (let i = 0; i < pixels; i++) { const x = (xh[i] - mean) * rstd; xh[i] = x; const v = gamma * x + beta; f[out + at[i]] = v > 0 ? v : 0; }
+        const [mean, variance, rstd] = bnReluForward(f, out, at, ws.xhat[j], p.biases[l][o], p.gammas[l][o], p.betas[l][o], wp * (height + 2 * top));
         means.push(mean); variances.push(variance); rstds.push(rstd);
       }
     }
@@ -119,23 +111,7 @@ export class NativeMsdnet {
       for (let ch = 0; ch < channels; ch++) k.axpy(4 * (ws.logits[c] + start), 4 * (ws.feat[ch] + start), p.outFilter[ch * classes + c], n);
       f.fill(0, ws.glogits[c], ws.glogits[c] + wp * (height + 2 * top));
     }
-    let loss = 0;
-    const z = new Float64Array(classes);
-    for (let i = 0; i < pixels; i++) {
-      const q = at[i];
-      let total = 0, max = -Infinity;
-      for (let c = 0; c < classes; c++) { total += targets[i * classes + c]; z[c] = f[ws.logits[c] + q]; if (z[c] > max) max = z[c]; }
-      if (total === 0) continue;
-      let se = 0;
-      for (let c = 0; c < classes; c++) se += Math.exp(z[c] - max);
-      const lse = max + Math.log(se);
-      for (let c = 0; c < classes; c++) {
-        const t = targets[i * classes + c];
-        loss -= t * (z[c] - lse);
-        f[ws.glogits[c] + q] = (Math.exp(z[c] - lse) * total - t) / denominator;
-      }
-    }
-    loss /= denominator;
+    const loss = softmaxCrossEntropy(f, at, ws.logits, ws.glogits, targets, denominator);
 
     // Backward.
     const g = this.grads;
@@ -157,18 +133,8 @@ export class NativeMsdnet {
       const cin = layerInChannels(a, l), d = dilationOf(a, l), filt = p.filters[l], gf = gFilters[l];
       for (let o = 0; o < a.width; o++) {
         const j = l * a.width + o, out = ws.feat[1 + j], gout = ws.gfeat[1 + j], xh = ws.xhat[j];
-        const gamma = p.gammas[l][o], beta = p.betas[l][o];
-        let gBeta = 0, gGamma = 0;
-        for (let i = 0; i < pixels; i++) { const q = at[i]; if (f[out + q] > 0) { const gp = f[gout + q]; gBeta += gp; gGamma += gp * xh[i]; } }
+        const [gGamma, gBeta, gBias] = bnReluBackward(f, out, gout, ws.gy, at, xh, p.gammas[l][o], p.betas[l][o], rstds[j]);
         gBetas[l][o] = gBeta; gGammas[l][o] = gGamma;
-        const scale = (gamma * rstds[j]) / pixels;
-        let gBias = 0;
-        for (let i = 0; i < pixels; i++) {
-          const q = at[i];
-          const gp = gamma * xh[i] + beta > 0 ? f[gout + q] : 0;
-          const gyv = scale * (pixels * gp - gBeta - xh[i] * gGamma);
-          f[ws.gy + q] = gyv; gBias += gyv;
-        }
         gBiases[l][o] = gBias;
         for (let ci = 0; ci < cin; ci++) {
           for (let t = 0; t < 9; t++) {
@@ -199,4 +165,58 @@ export class NativeMsdnet {
 
   /** Gradients of the last step, in paramList order (for tests). */
   lastGradients(): Float32Array[] { return this.grads; }
+}
+
+// The per-pixel passes, as small functions of typed arrays so that V8 optimises each loop on its own.
+
+/** bias + BatchNorm (batch statistics, biased variance as tf.moments) + ReLU of plane `out` in place; keeps x-hat. */
+function bnReluForward(f: Float32Array, out: number, at: Int32Array, xh: Float32Array, bias: number, gamma: number, beta: number,
+  planeSize: number): [number, number, number] {
+  const pixels = at.length;
+  let sum = 0, sum2 = 0;
+  for (let i = 0; i < pixels; i++) { const y = f[out + at[i]] + bias; xh[i] = y; sum += y; }
+  const mean = sum / pixels;
+  for (let i = 0; i < pixels; i++) { const c = xh[i] - mean; sum2 += c * c; }
+  const variance = sum2 / pixels, rstd = 1 / Math.sqrt(variance + BN_EPSILON);
+  f.fill(0, out, out + planeSize); // padding back to 0
+  for (let i = 0; i < pixels; i++) { const x = (xh[i] - mean) * rstd; xh[i] = x; const v = gamma * x + beta; f[out + at[i]] = v > 0 ? v : 0; }
+  return [mean, variance, rstd];
+}
+
+/** Weighted softmax cross-entropy; writes d loss / d logits into the glogits planes (zero where unweighted). */
+function softmaxCrossEntropy(f: Float32Array, at: Int32Array, logits: number[], glogits: number[], targets: Float32Array, denominator: number): number {
+  const classes = logits.length, pixels = at.length;
+  const z = new Float64Array(classes);
+  let loss = 0;
+  for (let i = 0; i < pixels; i++) {
+    const q = at[i];
+    let total = 0, max = -Infinity;
+    for (let c = 0; c < classes; c++) { total += targets[i * classes + c]; const v = f[logits[c] + q]; z[c] = v; if (v > max) max = v; }
+    if (total === 0) continue;
+    let se = 0;
+    for (let c = 0; c < classes; c++) se += Math.exp(z[c] - max);
+    const lse = max + Math.log(se);
+    for (let c = 0; c < classes; c++) {
+      const t = targets[i * classes + c];
+      loss -= t * (z[c] - lse);
+      f[glogits[c] + q] = (Math.exp(z[c] - lse) * total - t) / denominator;
+    }
+  }
+  return loss / denominator;
+}
+
+/** Backward of bnReluForward: writes d loss / d conv output into plane gy; returns d gamma, d beta, d bias. */
+function bnReluBackward(f: Float32Array, out: number, gout: number, gy: number, at: Int32Array, xh: Float32Array,
+  gamma: number, beta: number, rstd: number): [number, number, number] {
+  const pixels = at.length;
+  let gBeta = 0, gGamma = 0, gBias = 0;
+  for (let i = 0; i < pixels; i++) { const q = at[i]; if (f[out + q] > 0) { const gp = f[gout + q]; gBeta += gp; gGamma += gp * xh[i]; } }
+  const scale = (gamma * rstd) / pixels;
+  for (let i = 0; i < pixels; i++) {
+    const q = at[i];
+    const gp = gamma * xh[i] + beta > 0 ? f[gout + q] : 0;
+    const v = scale * (pixels * gp - gBeta - xh[i] * gGamma);
+    f[gy + q] = v; gBias += v;
+  }
+  return [gGamma, gBeta, gBias];
 }
