@@ -44,7 +44,7 @@ export interface PerfProbe {
 }
 
 /** Stepping pause after which the shown slice is refined from the preview level to the display level. */
-export const REFINE_MS = 120;
+export const REFINE_MS = 250;
 /** Pointer rest after which a readout from a coarse level fetches the exact (level 1) slice. */
 const EXACT_READOUT_MS = 200;
 
