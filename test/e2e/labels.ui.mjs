@@ -2,7 +2,7 @@
 // read <stem>.labels.tif back with the project's reader, reload the window and see the strokes, crash-style reload
 // with unsaved strokes restored from the hot-exit backup, and the stroke/undo timings on a 2048 x 2048 stack.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,6 +69,31 @@ export async function setBrush(frame, px) {
     s.value = String(v);
     s.dispatchEvent(new Event('input', { bubbles: true }));
   }, px);
+}
+
+/** Path of a StackSeg labels backup under the user-data dir that holds a write to slice z (undefined: none). */
+function findBackup(userData, z) {
+  const root = join(userData, 'User', 'workspaceStorage');
+  for (const ws of existsSync(root) ? readdirSync(root) : []) {
+    const dir = join(root, ws, 'stackseg.stackseg');
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+      try {
+        const b = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+        if (b.format === 'stackseg-labels-backup' && b.writes.some((w) => w.z === z)) return join(dir, name);
+      } catch { /* being written, or not a backup */ }
+    }
+  }
+  return undefined;
+}
+
+async function waitForBackup(userData, z, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = findBackup(userData, z);
+    if (found) return found;
+    if (Date.now() > until) throw new Error(`no labels backup holding slice ${z} under ${userData} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 const activeTabDirty = (page) => page.locator('.tabs-container .tab.active.dirty').count().then((n) => n > 0);
@@ -191,9 +216,6 @@ export function labelsUiTests(ctx) {
     },
     {
       name: `labels: ${process.env.STACKSEG_E2E_CRASH === '1' ? 'a crash-style close' : 'a window reload'} with unsaved strokes restores them from the hot-exit backup`,
-      // Known problem (2026-11-28): the extension writes the backup (RLE journal, ~300 bytes) and VS Code records it
-      // under User/Backups, but code-server 4.100.3 reopens the editor without a backupId, so it is not restored.
-      skip: process.env.STACKSEG_E2E_BACKUP === '1' ? undefined : 'code-server 4.100.3 reopens the editor without handing back the backup (written, not restored); STACKSEG_E2E_BACKUP=1 runs it',
       async fn() {
         await goToSlice(frame, Z2);
         await frame.locator('[data-testid=tool-lasso]').click();
@@ -209,7 +231,16 @@ export function labelsUiTests(ctx) {
         assert.ok((await labelAlpha(frame, 100, 130)) > 0, 'lasso did not fill its inside');
         assert.ok(await activeTabDirty(ctx.page), 'tab not dirty after the lasso');
         await shot('labels-06-unsaved-lasso');
-        await ctx.page.waitForTimeout(3000); // VS Code backs up dirty working copies about 1 s after a change
+        // VS Code backs up a dirty custom document about 1 s after a change (longer on a busy machine) by calling
+        // backupCustomDocument: wait for the extension's backup file (workspaceStorage/<id>/stackseg.stackseg/...)
+        // holding the lasso's slice. Then wait for the workbench to persist its editor state, which carries the
+        // backup id that openCustomDocument gets back after the reload: VS Code for the web flushes that state
+        // every 5 s while the window has focus (BrowserStorageService); the flush it starts on unload is
+        // optimistic ("the browser does not guarantee that this is being executed"), and when it is lost the
+        // editor comes back from an older state, without backupId (why this test used to fail now and then).
+        const backupFile = await waitForBackup(ctx.userData, Z2, 20_000);
+        log(`  backup written: ${backupFile}`);
+        await ctx.page.waitForTimeout(7000);
         if (process.env.STACKSEG_E2E_CRASH === '1') {
           // Crash-style: no beforeunload, no orderly shutdown of the window.
           const context = ctx.page.context();

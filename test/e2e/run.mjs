@@ -141,7 +141,7 @@ async function uiSuite(page, files) {
   page.on('pageerror', (e) => log(`  page error: ${e.message}`));
   await openWorkbench(page, server.url, join(runDir, 'workspace'));
   // The labels suite replaces the page (crash-style reload), so it reads ctx.page rather than a captured page.
-  const labelsCtx = { page, log, files, metrics, workspace: join(runDir, 'workspace'), serverUrl: server.url };
+  const labelsCtx = { page, log, files, metrics, workspace: join(runDir, 'workspace'), serverUrl: server.url, userData: join(runDir, 'user-data') };
   labelsCtx.shot = (name) => labelsCtx.page.screenshot({ path: join(shotsDir, `${name}.png`) });
   labelsCtx.shotOn = (p, name) => p.screenshot({ path: join(shotsDir, `${name}.png`) });
   if (process.env.STACKSEG_E2E_SHOTS) { // a private folder, so a parallel e2e run does not wipe these
