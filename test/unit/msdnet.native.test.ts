@@ -69,3 +69,21 @@ describe('native MSDNet step against tfjs', () => {
     disposeWeights(w);
   });
 });
+
+describe('fused 3x3 SIMD kernels', () => {
+  it('conv9 and dot9 equal 9 axpy / dot calls at shifted offsets', () => {
+    const k = SimdKernels.create(1 << 16)!;
+    const f = k.f32, i32 = new Int32Array(f.buffer);
+    for (let i = 0; i < 2048; i++) f[i] = rand() * 2 - 1;
+    const offs = [-37, -36, -35, -1, 0, 1, 35, 36, 37];
+    const W = 4000, O = 4100, OUT = 4200; // float indices of the weights, offsets and dot9 outputs
+    offs.forEach((o, t) => { f[W + t] = rand() - 0.5; i32[O + t] = 4 * o; });
+    const dst = 100, src = 600, n = 200;
+    const expected = f.slice(dst, dst + n);
+    for (let i = 0; i < n; i++) for (let t = 0; t < 9; t++) expected[i] += f[W + t] * f[src + i + offs[t]];
+    k.conv9(4 * dst, 4 * src, n, 4 * W, 4 * O);
+    expect(maxRelativeError(f.slice(dst, dst + n), expected)).toBeLessThan(1e-6);
+    k.dot9(4 * src, 4 * 1200, n, 4 * O, 4 * OUT);
+    offs.forEach((o, t) => expect(f[OUT + t]).toBeCloseTo(k.dot(4 * (src + o), 4 * 1200, n), 4));
+  });
+});

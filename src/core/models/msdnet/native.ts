@@ -30,6 +30,7 @@ interface Workspace {
   k: SimdKernels;
   wp: number; top: number; start: number; n: number; // padded row width, top pad rows, interior start, range length
   interior: Int32Array; // plane offset of image pixel i
+  scratch: number; i32: Int32Array; // 64 floats after the planes: conv9/dot9 weights, byte offsets, outputs
   feat: number[]; gfeat: number[]; xhat: Float32Array[]; logits: number[]; glogits: number[]; gy: number; // float offsets
 }
 
@@ -63,12 +64,12 @@ export class NativeMsdnet {
     const plane = wp * (height + 2 * top);
     const channels = layerInChannels(a, a.layers);
     const planes = 2 * channels + 2 * a.classes + 1;
-    const k = SimdKernels.create(planes * plane * 4)!;
+    const k = SimdKernels.create(planes * plane * 4 + 256)!;
     const at = (i: number) => i * plane;
     let next = 0;
     const take = (count: number) => Array.from({ length: count }, () => at(next++));
     ws = {
-      k, wp, top, start: top * wp, n: height * wp,
+      k, wp, top, start: top * wp, n: height * wp, scratch: planes * plane, i32: new Int32Array(k.f32.buffer),
       interior: Int32Array.from({ length: width * height }, (_, i) => (top + Math.floor(i / width)) * wp + pad + (i % width)),
       feat: take(channels), gfeat: take(channels), logits: take(a.classes), glogits: take(a.classes), gy: take(1)[0],
       xhat: Array.from({ length: a.layers * a.width }, () => new Float32Array(width * height)),
@@ -83,21 +84,21 @@ export class NativeMsdnet {
     const f = k.f32;
     const pixels = width * height;
     const at = ws.interior;
+    const W = ws.scratch, OFF = W + 16, NEG = W + 32, OUT = W + 48;
     // Input plane: zero padding around the normalised image.
     f.fill(0, ws.feat[0], ws.feat[0] + wp * (height + 2 * top));
     for (let i = 0, b = ws.feat[0]; i < pixels; i++) f[b + at[i]] = image[i];
     const means: number[] = [], variances: number[] = [];
     const rstds: number[] = [];
     for (let l = 0; l < a.layers; l++) {
-      const cin = layerInChannels(a, l), d = dilationOf(a, l), filt = p.filters[l];
+      const cin = layerInChannels(a, l), filt = p.filters[l];
+      setOffsets(ws, dilationOf(a, l));
       for (let o = 0; o < a.width; o++) {
         const j = l * a.width + o, out = ws.feat[1 + j];
         f.fill(0, out, out + wp * (height + 2 * top));
         for (let ci = 0; ci < cin; ci++) {
-          for (let t = 0; t < 9; t++) {
-            const off = ((Math.floor(t / 3) - 1) * wp + (t % 3) - 1) * d;
-            k.axpy(4 * (out + start), 4 * (ws.feat[ci] + start + off), filt[(t * cin + ci) * a.width + o], n);
-          }
+          for (let t = 0; t < 9; t++) f[W + t] = filt[(t * cin + ci) * a.width + o];
+          k.conv9(4 * (out + start), 4 * (ws.feat[ci] + start), n, 4 * W, 4 * OFF);
         }
         // bias + BatchNorm (batch statistics, biased variance as tf.moments) + ReLU; padding back to 0.
         const [mean, variance, rstd] = bnReluForward(f, out, at, ws.xhat[j], p.biases[l][o], p.gammas[l][o], p.betas[l][o], wp * (height + 2 * top));
@@ -130,18 +131,20 @@ export class NativeMsdnet {
     }
     f.fill(0, ws.gy, ws.gy + wp * (height + 2 * top));
     for (let l = nL - 1; l >= 0; l--) {
-      const cin = layerInChannels(a, l), d = dilationOf(a, l), filt = p.filters[l], gf = gFilters[l];
+      const cin = layerInChannels(a, l), filt = p.filters[l], gf = gFilters[l];
+      setOffsets(ws, dilationOf(a, l));
       for (let o = 0; o < a.width; o++) {
         const j = l * a.width + o, out = ws.feat[1 + j], gout = ws.gfeat[1 + j], xh = ws.xhat[j];
         const [gGamma, gBeta, gBias] = bnReluBackward(f, out, gout, ws.gy, at, xh, p.gammas[l][o], p.betas[l][o], rstds[j]);
         gBetas[l][o] = gBeta; gGammas[l][o] = gGamma;
         gBiases[l][o] = gBias;
         for (let ci = 0; ci < cin; ci++) {
-          for (let t = 0; t < 9; t++) {
-            const off = ((Math.floor(t / 3) - 1) * wp + (t % 3) - 1) * d, idx = (t * cin + ci) * a.width + o;
-            gf[idx] = k.dot(4 * (ws.feat[ci] + start + off), 4 * (ws.gy + start), n);
-            if (ci > 0) k.axpy(4 * (ws.gfeat[ci] + start + off), 4 * (ws.gy + start), filt[idx], n);
-          }
+          // d filter = correlation of the input plane with gy at the 9 taps; d input = gy through the mirrored taps.
+          k.dot9(4 * (ws.feat[ci] + start), 4 * (ws.gy + start), n, 4 * OFF, 4 * OUT);
+          for (let t = 0; t < 9; t++) gf[(t * cin + ci) * a.width + o] = f[OUT + t];
+          if (ci === 0) continue; // the input image needs no gradient
+          for (let t = 0; t < 9; t++) f[W + t] = filt[(t * cin + ci) * a.width + o];
+          k.conv9(4 * (ws.gfeat[ci] + start), 4 * (ws.gy + start), n, 4 * W, 4 * NEG);
         }
       }
     }
@@ -165,6 +168,16 @@ export class NativeMsdnet {
 
   /** Gradients of the last step, in paramList order (for tests). */
   lastGradients(): Float32Array[] { return this.grads; }
+}
+
+/** Byte offsets of the 9 taps of a dilated 3x3 kernel (and their negatives) into the scratch area. */
+function setOffsets(ws: Workspace, d: number): void {
+  const base = ws.scratch + 16;
+  for (let t = 0; t < 9; t++) {
+    const off = ((Math.floor(t / 3) - 1) * ws.wp + (t % 3) - 1) * d;
+    ws.i32[base + t] = 4 * off;
+    ws.i32[base + 16 + t] = -4 * off;
+  }
 }
 
 // The per-pixel passes, as small functions of typed arrays so that V8 optimises each loop on its own.
