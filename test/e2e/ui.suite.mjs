@@ -186,6 +186,17 @@ export function uiTests(ctx) {
         const fetches = (await perf.evaluate(() => window.__stacksegPerf.fetches.slice(-40))).sort((x, y) => x - y);
         const draws = (await perf.evaluate(() => window.__stacksegPerf.draws.slice(-40))).sort((x, y) => x - y);
         log(`  PERF   host fetch (request -> slice in webview, last ${fetches.length}): p50=${percentile(fetches, 50).toFixed(1)} max=${fetches.at(-1)?.toFixed(1)} ms; draw p50=${percentile(draws, 50).toFixed(1)} max=${draws.at(-1)?.toFixed(1)} ms`);
+
+        // Readout honesty: from a coarse level it is marked approximate; a resting pointer brings level 1 and the exact value.
+        const box = await perf.locator('[data-testid=viewer-canvas]').boundingBox();
+        await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4, { steps: 2 });
+        await page.mouse.move(box.x + box.width * 0.41, box.y + box.height * 0.41, { steps: 2 });
+        await perf.waitForFunction(() => document.body.dataset.shownLevel === '1', null, { timeout: 30_000 });
+        await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.42, { steps: 2 });
+        const exact = await text(perf, 'status-pixel');
+        log(`  readout after level 1 arrived: "${exact}"`);
+        assert.match(exact, /^x \d+, y \d+: \d+$/, 'the readout from level 1 is an exact integer, not marked approximate');
+        await shot('06-perf-exact-readout');
       },
     },
   ];
