@@ -16,6 +16,8 @@ export interface StackSegApi {
   waitForSlice(uri: string, z: number, timeoutMs?: number): Promise<void>;
   /** Labels of the stack open in `uri`: classes, labeled-pixel counts, annotated slices, timings (ms). */
   labelState(uri: string): LabelState | undefined;
+  /** The job mask shown over the viewer of `uri` (stackseg.showSegmentation): file, job, last slice sent. */
+  segmentationState(uri: string): { maskPath: string; source: string; lastSlice?: number } | undefined;
 }
 
 export interface LabelState {

@@ -5,6 +5,7 @@ import type { StackSegApi } from './api';
 import type { JobSpec } from '../core/jobs/spec';
 import { registerJobs } from './jobs';
 import { StackEditorProvider } from './stackEditorProvider';
+import { showSegmentation } from './jobs/showSegmentation';
 
 export type { StackSegApi } from './api';
 
@@ -15,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): StackSegApi & { list
   context.subscriptions.push(registration);
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.toggleLivePreview', () => provider.toggleLivePreview()));
   const jobs = registerJobs(context, log);
+  context.subscriptions.push(vscode.commands.registerCommand('stackseg.showSegmentation', (arg?: unknown) => showSegmentation(provider, jobs, arg)));
   return {
     ...provider.api(),
     // For tests inside the extension host: the jobs this window knows, read from job.json files.

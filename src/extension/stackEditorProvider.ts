@@ -9,6 +9,7 @@ import type { StackSegApi } from './api';
 import { exactBuffer, SliceServer } from './sliceServer';
 import type { LabelsConflict } from './documentLabels';
 import { LivePreviewSession } from './livePreview';
+import { SegmentationOverlay } from './segmentationOverlay';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
 
@@ -27,6 +28,8 @@ interface EditorEntry {
   /** Stroke messages received since the webview said `ready` (tags live-preview results). */
   strokes: number;
   preview?: LivePreviewSession;
+  /** A job's mask shown over the image (stackseg.showSegmentation). */
+  segmentation?: SegmentationOverlay;
 }
 
 export class StackEditorProvider implements vscode.CustomEditorProvider<StackDocument> {
@@ -201,6 +204,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         case 'sliceShown': {
           entry.lastShown = msg.z;
           entry.preview?.sliceShown(msg.z);
+          if (entry.segmentation) void entry.segmentation.show(msg.z);
           const done = entry.waiters.filter((w) => w.z === msg.z);
           entry.waiters = entry.waiters.filter((w) => w.z !== msg.z);
           for (const w of done) w.resolve();
@@ -244,6 +248,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     panel.onDidDispose(() => {
       server?.dispose();
       entry.preview?.dispose();
+      entry.segmentation?.dispose(false);
       for (const s of subscriptions) s.dispose();
       if (this.editors.get(key) === entry) this.editors.delete(key);
     });
@@ -306,6 +311,31 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     entry.preview.setEnabled(!entry.preview.isEnabled);
   }
 
+  /**
+   * Shows the mask at `maskPath` over the viewer of `uri` (replacing any shown), or hides it when `maskPath` is
+   * undefined. False when no viewer of `uri` is open.
+   */
+  setSegmentation(uri: string, maskPath: string | undefined, source = ''): boolean {
+    const e = this.find(uri);
+    const info = e?.document.viewerInfo();
+    if (!e || !info) return false;
+    e.segmentation?.dispose(maskPath === undefined);
+    e.segmentation = undefined;
+    if (maskPath === undefined) return true;
+    e.segmentation = new SegmentationOverlay(maskPath, source, info, e.post, (m) => {
+      this.log.warn(m);
+      void vscode.window.showWarningMessage(m);
+    });
+    if (e.lastShown !== undefined) void e.segmentation.show(e.lastShown);
+    return true;
+  }
+
+  /** The mask shown over the viewer of `uri`, if any. */
+  segmentationShown(uri: string): { maskPath: string; source: string; lastSlice?: number } | undefined {
+    const s = this.find(uri)?.segmentation;
+    return s && { maskPath: s.maskPath, source: s.source, lastSlice: s.lastPosted };
+  }
+
   // ------------------------------------------------------------ API for tests in the extension host
 
   api(): StackSegApi {
@@ -323,6 +353,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           lastSaveMs: l.lastSaveMs, lastUndoMs: d.lastUndoMs, conflict: l.conflict?.message, warnings: d.warnings,
         };
       },
+      segmentationState: (uri) => this.segmentationShown(uri),
       showSlice: (uri, z) => {
         const e = this.find(uri);
         if (!e) return false;

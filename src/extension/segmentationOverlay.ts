@@ -1,0 +1,52 @@
+// A job's mask shown over a stack viewer: reads only the slice the viewer shows from mask.tif (the project's TIFF
+// reader, a few slices cached) and posts it as a `segmentation` message. Nothing is written anywhere.
+
+import { openStack, type TiffStack } from '../core/tiff';
+import type { HostToWebview } from '../protocol';
+
+/** Slices of the mask kept decoded (the viewer steps back and forth). */
+const CACHED_SLICES = 4;
+
+export class SegmentationOverlay {
+  private stack: Promise<TiffStack>;
+  private disposed = false;
+  /** Last slice posted to the webview (for tests and the API). */
+  lastPosted?: number;
+
+  constructor(readonly maskPath: string, readonly source: string, private readonly expected: { width: number; height: number; depth: number },
+    private readonly post: (m: HostToWebview) => Thenable<unknown>, private readonly warn: (m: string) => void) {
+    this.stack = openStack(maskPath, { cacheBytes: CACHED_SLICES * expected.width * expected.height });
+    this.stack.then((s) => {
+      const i = s.info;
+      if (i.width !== expected.width || i.height !== expected.height || i.depth !== expected.depth || i.dtype !== 'uint8') {
+        warn(`${maskPath} is ${i.width}x${i.height}x${i.depth} ${i.dtype}, the stack is ${expected.width}x${expected.height}x${expected.depth}: not shown`);
+      }
+    }, (e) => warn(`Cannot read ${maskPath}: ${(e as Error).message}`));
+  }
+
+  /** Sends the mask of slice z (the viewer just showed z). */
+  async show(z: number): Promise<void> {
+    if (this.disposed) return;
+    try {
+      const s = await this.stack;
+      const i = s.info;
+      if (i.width !== this.expected.width || i.height !== this.expected.height || i.depth !== this.expected.depth || i.dtype !== 'uint8') return;
+      const slice = await s.readSlice(z);
+      if (this.disposed) return;
+      // Copy: the reader's cached array must not be transferred away.
+      const data = slice.slice().buffer as ArrayBuffer;
+      await this.post({ type: 'segmentation', z, data, source: this.source });
+      this.lastPosted = z;
+    } catch (e) {
+      this.warn(`Cannot read slice ${z} of ${this.maskPath}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Hides the overlay in the webview and closes the mask file. */
+  dispose(hide = true): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (hide) void this.post({ type: 'segmentation', z: 0, data: null, source: this.source });
+    void this.stack.then((s) => s.close(), () => undefined);
+  }
+}
