@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInStackViewer, runCommand } from './lib/workbench.mjs';
+import { openInStackViewer, runCommand, viewerFrame } from './lib/workbench.mjs';
 
 export function jobsUiTests({ page, shot, log, files, workspace }) {
   return [
@@ -51,6 +51,34 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         await report.locator('h1', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
         assert.match(await report.locator('body').textContent(), /Accuracy on labeled pixels/);
         await shot('13-job-report');
+
+        // Show Segmentation: the job's mask over the viewer of noisy.tif; the command again hides it.
+        await page.locator('.activitybar [aria-label^="Explorer"]').first().click({ timeout: 10_000 }); // no sidebar webview
+        await openInStackViewer(page, files.jobs.image, { log });
+        const overlayPixels = async () => (await viewerFrame(page)).evaluate(() => {
+          const c = document.querySelector('[data-testid=segmentation-canvas]');
+          if (!c || c.hidden || c.width === 0) return 0;
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+          return n;
+        });
+        const showSegmentation = async () => {
+          await runCommand(page, 'StackSeg: Show Segmentation');
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'rf' }).first().waitFor({ timeout: 15_000 });
+          await page.keyboard.press('Enter');
+        };
+        await showSegmentation();
+        let painted = 0;
+        for (let i = 0; i < 40 && painted === 0; i++) { await page.waitForTimeout(250); painted = await overlayPixels(); }
+        log(`  segmentation overlay: ${painted} coloured pixels`);
+        assert.ok(painted > 1000, `the segmentation overlay painted ${painted} pixels`);
+        await shot('14-show-segmentation');
+        await showSegmentation();
+        let after = painted;
+        for (let i = 0; i < 40 && after > 0; i++) { await page.waitForTimeout(250); after = await overlayPixels(); }
+        assert.equal(after, 0, 'the second Show Segmentation did not hide the overlay');
+        await shot('15-hide-segmentation');
       },
     },
     {
