@@ -10,6 +10,7 @@ import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, TOOLS, type Tool } from './labelPanel';
 import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
 import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRunsTracked, type Rect } from './paintOps';
+import { SegmentationPanel } from './segmentationPanel';
 import { UndoProbe, type UndoTrace } from './undoProbe';
 import type { View } from './zoom';
 
@@ -51,6 +52,7 @@ export class Annotator {
   readonly panel: LabelPanel;
   private readonly labelsOverlay: OverlayCanvas;
   private readonly segOverlay: OverlayCanvas;
+  private readonly segPanel: SegmentationPanel;
   private readonly livePreview: LivePreviewLayer;
   private readonly cursor: HTMLElement;
   private readonly lassoSvg: SVGSVGElement;
@@ -86,6 +88,7 @@ export class Annotator {
     lab.dataset.testid = 'labels-canvas';
     imageCanvas.after(seg, lab);
     this.segOverlay = new OverlayCanvas(seg);
+    this.segPanel = new SegmentationPanel(seg);
     this.labelsOverlay = new OverlayCanvas(lab);
     this.livePreview = new LivePreviewLayer(lab, () => this.viewer.shownSlice, perf);
     this.cursor = document.createElement('div');
@@ -116,6 +119,7 @@ export class Annotator {
       goToSlice: (z) => this.viewer.goTo(z, undefined),
       livePreview: (enabled) => this.host.postMessage({ type: 'setLivePreview', enabled }),
     });
+    this.panel.root.append(this.segPanel.root);
     this.setTool('pan');
     this.setBrush(this.brush);
     this.applyDisplay();
@@ -190,6 +194,7 @@ export class Annotator {
         if (!this.classes.some((c) => c.index === this.selected)) this.selected = this.classes[0]?.index ?? 0;
         this.labelsOverlay.setColours(this.classes);
         this.segOverlay.setColours(this.classes);
+        this.segPanel.setClasses(this.classes);
         this.livePreview.setColours(this.classes);
         this.panel.setClasses(this.classes, this.selected);
         this.applyDisplay();
@@ -205,12 +210,12 @@ export class Annotator {
         if (!info) return true;
         if (msg.data === null) {
           this.masks.clear();
-          this.segOverlay.canvas.hidden = true;
+          this.segPanel.setSource(undefined);
           return true;
         }
         if (msg.data.byteLength !== info.width * info.height) return true;
         this.masks.set(msg.z, new Uint8Array(msg.data));
-        this.segOverlay.canvas.hidden = false;
+        this.segPanel.setSource(msg.source);
         this.segOverlay.canvas.title = msg.source;
         if (msg.z === this.viewer.shownSlice) this.segOverlay.drawAll(this.masks.get(msg.z));
         return true;

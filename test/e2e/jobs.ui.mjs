@@ -74,6 +74,16 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         log(`  segmentation overlay: ${painted} coloured pixels`);
         assert.ok(painted > 1000, `the segmentation overlay painted ${painted} pixels`);
         await shot('14-show-segmentation');
+        // The panel's Segmentation section: legend with the class names, opacity slider, show/hide box.
+        const frame = await viewerFrame(page);
+        assert.match(await frame.locator('[data-testid=segmentation-legend]').textContent(), /foreground/);
+        await frame.locator('[data-testid=segmentation-opacity]').fill('1');
+        assert.equal(await frame.evaluate(() => document.querySelector('[data-testid=segmentation-canvas]').style.opacity), '1');
+        await shot('14b-segmentation-opacity-1');
+        await frame.locator('[data-testid=segmentation-show]').uncheck();
+        assert.equal(await overlayPixels(), 0, 'unticking Show segmentation did not hide the overlay');
+        await frame.locator('[data-testid=segmentation-show]').check();
+        assert.ok(await overlayPixels() > 1000, 'ticking Show segmentation again did not show the overlay');
         await showSegmentation();
         let after = painted;
         for (let i = 0; i < 40 && after > 0; i++) { await page.waitForTimeout(250); after = await overlayPixels(); }
