@@ -60,6 +60,17 @@ describe('stackseg run / segment / eval', () => {
       expect(r.progress.some((p) => p.phase === 'segment')).toBe(true);
       const mask = await readStack(join(job, 'mask.tif'));
       expect(mask.info).toMatchObject({ width: 96, height: 96, depth: 6, dtype: 'uint8' });
+      // rf also writes its uncertainty (255 * (1 - top class probability)); the other models do not.
+      expect(existsSync(join(job, 'uncertainty.tif'))).toBe(model === 'rf');
+      if (model === 'rf') {
+        const u = await readStack(join(job, 'uncertainty.tif'));
+        expect(u.info).toMatchObject({ width: 96, height: 96, depth: 6, dtype: 'uint8' });
+        const values = u.data as Uint8Array;
+        // Two classes: the top probability is >= 0.5, so uncertainty <= 128; mostly confident, some doubt at edges.
+        expect(Math.max(...values)).toBeLessThanOrEqual(128);
+        expect(values.some((v) => v > 0)).toBe(true);
+        expect(record.outputs.uncertainty).toBe(join(job, 'uncertainty.tif'));
+      }
       const f1 = r.json.summary.classF1['1'];
       expect(f1).toBeGreaterThan(model === 'msdnet' ? 0.75 : 0.85);
 

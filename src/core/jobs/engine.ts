@@ -148,11 +148,14 @@ async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segment
   const range = spec.slices ?? [0, depth];
   const maskPath = spec.maskOut ?? join(record.dir, 'mask.tif');
   const evaluation = o.truth ? new Evaluation(spec.classMap) : undefined;
+  // rf: an uncertainty map beside the job's own mask (not beside a --out mask elsewhere) for the viewer's heat overlay.
+  const uncertaintyPath = spec.model === 'rf' && !spec.maskOut ? join(record.dir, 'uncertainty.tif') : undefined;
   const { seconds } = await writeSegmentation(o.image, segmenter, range, maskPath, {
-    truth: o.truth, evaluation, signal,
+    truth: o.truth, evaluation, signal, uncertaintyPath,
     onSlice: (done, total, z) => progress({ phase: 'segment', percent: (100 * done) / total, message: `slice ${z + 1}/${depth}` }),
   });
   record.outputs.mask = maskPath;
+  if (uncertaintyPath) record.outputs.uncertainty = uncertaintyPath;
   record.timings.segment = seconds;
   log.line(`segmented ${range[1] - range[0]} slices in ${seconds.toFixed(2)} s -> ${maskPath}`);
   if (evaluation) await recordEvaluation(record, evaluation.result({ truth: spec.truth }), log);

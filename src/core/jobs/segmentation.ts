@@ -12,12 +12,27 @@ export interface SegmentOptions {
   evaluation?: Evaluation;
   signal?: AbortSignal;
   onSlice?: (done: number, total: number, z: number) => void;
+  /** Also write uint8 uncertainty, 255 * (1 - highest class probability), here (for the viewer's heat overlay). */
+  uncertaintyPath?: string;
+}
+
+/** 255 * (1 - max_c p_c) per pixel from class-major probabilities (probs[c * n + i]). */
+export function uncertaintyOf(probabilities: Float32Array, nPixels: number): Uint8Array {
+  const classes = Math.round(probabilities.length / nPixels);
+  const out = new Uint8Array(nPixels);
+  for (let i = 0; i < nPixels; i++) {
+    let max = 0;
+    for (let c = 0; c < classes; c++) max = Math.max(max, probabilities[c * nPixels + i]);
+    out[i] = Math.round(255 * Math.min(1, Math.max(0, 1 - max)));
+  }
+  return out;
 }
 
 export async function writeSegmentation(image: SliceSource, segmenter: Segmenter, [z0, z1]: [number, number], maskPath: string, opts: SegmentOptions = {}): Promise<{ seconds: number }> {
   const { width, height } = image.info;
   const t0 = performance.now();
   const writer = await StackWriter.create(maskPath, { width, height, depth: z1 - z0, dtype: 'uint8' });
+  const heat = opts.uncertaintyPath ? await StackWriter.create(opts.uncertaintyPath, { width, height, depth: z1 - z0, dtype: 'uint8' }) : undefined;
   try {
     // Keep one slice per worker in flight; write in slice order. Memory stays bounded by the concurrency.
     const concurrency = Math.max(1, segmenter.concurrency ?? 1);
@@ -26,20 +41,26 @@ export async function writeSegmentation(image: SliceSource, segmenter: Segmenter
       while (next < z1 && queue.length < concurrency) {
         opts.signal?.throwIfAborted();
         const img = toFloat32(await image.readSlice(next), image.info.path, next);
-        const result = segmenter.predict(img, width, height, false);
+        const result = segmenter.predict(img, width, height, !!heat);
         result.catch(() => undefined); // handled when its turn comes; avoids an unhandled rejection meanwhile
         queue.push({ z: next++, result });
       }
       const { z, result } = queue.shift()!;
-      const { labels } = await result;
+      const { labels, probs } = await result;
       opts.signal?.throwIfAborted();
       await writer.appendSlice(labels);
+      if (heat) {
+        if (!probs) throw new Error('this model gives no class probabilities for an uncertainty map');
+        await heat.appendSlice(uncertaintyOf(probs, width * height));
+      }
       if (opts.truth && opts.evaluation) opts.evaluation.addSlice(z, labels, await readTruthSlice(opts.truth, z));
       opts.onSlice?.(z - z0 + 1, z1 - z0, z);
     }
     await writer.close();
+    await heat?.close();
   } catch (e) {
     await writer.abort();
+    await heat?.abort();
     throw e;
   }
   return { seconds: (performance.now() - t0) / 1000 };

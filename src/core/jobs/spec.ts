@@ -44,7 +44,7 @@ export interface JobRecord {
   versions: { stackseg: string; node: string; platform: string; tfjs?: string };
   progress?: JobProgress;
   error?: string;
-  outputs: { log: string; model?: string; mask?: string; metrics?: string };
+  outputs: { log: string; model?: string; mask?: string; metrics?: string; /** rf: uint8 255 * (1 - top class probability) */ uncertainty?: string };
   summary?: { trainAccuracy?: number; meanF1?: number; classF1?: Record<string, number | null> };
 }
 
