@@ -62,7 +62,7 @@ export type HostToWebview =
   /** Labeled pixels per class [index, count] and the annotated slices, after every change. */
   | { type: 'labelStats'; counts: [number, number][]; annotated: { z: number; labeled: number }[] }
   /** A segmentation mask slice (uint8 class indices, width*height) to draw under the labels; null data hides it. */
-  | { type: 'segmentation'; z: number; data: ArrayBuffer | null; source: string }
+  | { type: 'segmentation'; z: number; data: ArrayBuffer | null; source: string; view?: SegmentationView; canShowUncertainty?: boolean }
   /**
    * Live preview of slice z: class per pixel (uint8, width*height; each value covers factor x factor image pixels:
    * large slices are previewed downsampled) predicted by a forest trained on the labels of that slice. `strokes`: how many `stroke` messages of this webview the training saw (the webview times stroke end
@@ -97,7 +97,11 @@ export type WebviewToHost =
   | { type: 'deleteClass'; index: number }
   | { type: 'setDisplay'; display: DisplaySettings }
   /** The "Live preview" toggle of the label panel. */
-  | { type: 'setLivePreview'; enabled: boolean };
+  | { type: 'setLivePreview'; enabled: boolean }
+  /** The Segmentation section's view: the job's classes, or (rf) its uncertainty map as a heat overlay. */
+  | { type: 'setSegmentationView'; view: SegmentationView };
+
+export type SegmentationView = 'classes' | 'uncertainty';
 
 export type PaintTool = 'brush' | 'eraser' | 'fill' | 'lasso';
 const PAINT_TOOLS: readonly PaintTool[] = ['brush', 'eraser', 'fill', 'lasso'];
@@ -141,6 +145,7 @@ const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   deleteClass: ['type', 'index'],
   setDisplay: ['type', 'display'],
   setLivePreview: ['type', 'enabled'],
+  setSegmentationView: ['type', 'view'],
 };
 
 function isInt(v: unknown): v is number {
@@ -227,6 +232,10 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
     case 'setLivePreview': {
       if (typeof raw.enabled !== 'boolean') return { ok: false, reason: `enabled must be a boolean, got ${describe(raw.enabled)}` };
       return { ok: true, message: { type: 'setLivePreview', enabled: raw.enabled } };
+    }
+    case 'setSegmentationView': {
+      if (raw.view !== 'classes' && raw.view !== 'uncertainty') return { ok: false, reason: `view must be "classes" or "uncertainty", got ${describe(raw.view)}` };
+      return { ok: true, message: { type: 'setSegmentationView', view: raw.view } };
     }
   }
 }

@@ -5,12 +5,12 @@
 
 import { nextClass, type DisplaySettings, type LabelClass } from '../src/core/labels/classes';
 import { decodeRle, decodeRuns, encodeRle } from '../src/core/labels/rle';
-import type { HostToWebview, ViewerStackInfo, WebviewToHost } from '../src/protocol';
+import type { HostToWebview, SegmentationView, ViewerStackInfo, WebviewToHost } from '../src/protocol';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, TOOLS, type Tool } from './labelPanel';
 import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
 import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRunsTracked, type Rect } from './paintOps';
-import { SegmentationPanel } from './segmentationPanel';
+import { heatTable, SegmentationPanel } from './segmentationPanel';
 import { UndoProbe, type UndoTrace } from './undoProbe';
 import type { View } from './zoom';
 
@@ -53,6 +53,7 @@ export class Annotator {
   private readonly labelsOverlay: OverlayCanvas;
   private readonly segOverlay: OverlayCanvas;
   private readonly segPanel: SegmentationPanel;
+  private segView: SegmentationView = 'classes';
   private readonly livePreview: LivePreviewLayer;
   private readonly cursor: HTMLElement;
   private readonly lassoSvg: SVGSVGElement;
@@ -88,7 +89,7 @@ export class Annotator {
     lab.dataset.testid = 'labels-canvas';
     imageCanvas.after(seg, lab);
     this.segOverlay = new OverlayCanvas(seg);
-    this.segPanel = new SegmentationPanel(seg);
+    this.segPanel = new SegmentationPanel(seg, (view) => this.host.postMessage({ type: 'setSegmentationView', view }));
     this.labelsOverlay = new OverlayCanvas(lab);
     this.livePreview = new LivePreviewLayer(lab, () => this.viewer.shownSlice, perf);
     this.cursor = document.createElement('div');
@@ -193,7 +194,7 @@ export class Annotator {
         this.pendingSelect = undefined;
         if (!this.classes.some((c) => c.index === this.selected)) this.selected = this.classes[0]?.index ?? 0;
         this.labelsOverlay.setColours(this.classes);
-        this.segOverlay.setColours(this.classes);
+        if (this.segView === 'classes') this.segOverlay.setColours(this.classes);
         this.segPanel.setClasses(this.classes);
         this.livePreview.setColours(this.classes);
         this.panel.setClasses(this.classes, this.selected);
@@ -214,8 +215,14 @@ export class Annotator {
           return true;
         }
         if (msg.data.byteLength !== info.width * info.height) return true;
+        if ((msg.view ?? 'classes') !== this.segView) {
+          this.segView = msg.view ?? 'classes';
+          this.masks.clear(); // other slices hold the other view
+          if (this.segView === 'uncertainty') this.segOverlay.setTable(heatTable());
+          else this.segOverlay.setColours(this.classes);
+        }
         this.masks.set(msg.z, new Uint8Array(msg.data));
-        this.segPanel.setSource(msg.source);
+        this.segPanel.setSource(msg.source, msg.view, msg.canShowUncertainty);
         this.segOverlay.canvas.title = msg.source;
         if (msg.z === this.viewer.shownSlice) this.segOverlay.drawAll(this.masks.get(msg.z));
         return true;

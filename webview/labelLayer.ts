@@ -45,6 +45,11 @@ export class OverlayCanvas {
     this.table = colourTable(classes);
   }
 
+  /** Any value -> RGBA (little-endian ABGR words) table, e.g. a heat map. */
+  setTable(table: Uint32Array): void {
+    this.table = table;
+  }
+
   /** Draws a whole slice (undefined: nothing labeled). */
   drawAll(labels: Uint8Array | undefined): void {
     const words = this.words;

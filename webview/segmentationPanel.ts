@@ -2,6 +2,18 @@
 // Show/hide and opacity act on the overlay canvas only (view state, nothing is saved); the legend names the classes.
 
 import type { LabelClass } from '../src/core/labels/classes';
+import type { SegmentationView } from '../src/protocol';
+
+/** Uncertainty 0..255 -> transparent (certain) through yellow to red (most doubtful). */
+export function heatTable(): Uint32Array {
+  const t = new Uint32Array(256);
+  for (let v = 1; v < 256; v++) {
+    const f = Math.min(1, v / 128); // two classes: uncertainty tops out at 128
+    const r = 255, g = Math.round(255 * (1 - f)), a = Math.round(255 * Math.min(1, 0.2 + f));
+    t[v] = ((a << 24) | (0 << 16) | (g << 8) | r) >>> 0;
+  }
+  return t;
+}
 
 export class SegmentationPanel {
   readonly root: HTMLElement;
@@ -9,8 +21,10 @@ export class SegmentationPanel {
   private readonly opacity: HTMLInputElement;
   private readonly sourceLabel: HTMLElement;
   private readonly legend: HTMLElement;
+  private readonly viewRow: HTMLElement;
+  private readonly viewSelect: HTMLSelectElement;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(private readonly canvas: HTMLCanvasElement, onView: (view: SegmentationView) => void) {
     this.root = document.createElement('section');
     this.root.className = 'panel-section';
     this.root.dataset.testid = 'segmentation-panel';
@@ -40,15 +54,32 @@ export class SegmentationPanel {
     opacityText.className = 'muted';
     opacityText.textContent = 'Opacity';
     opacityRow.append(opacityText, this.opacity);
+    this.viewSelect = document.createElement('select');
+    this.viewSelect.dataset.testid = 'segmentation-view';
+    for (const [value, text] of [['classes', 'Classes'], ['uncertainty', 'Uncertainty (heat)']]) {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = text;
+      this.viewSelect.append(o);
+    }
+    this.viewSelect.addEventListener('change', () => onView(this.viewSelect.value as SegmentationView));
+    this.viewRow = document.createElement('div');
+    this.viewRow.className = 'row';
+    this.viewRow.hidden = true;
+    this.viewRow.append(this.viewSelect);
     this.legend = document.createElement('div');
     this.legend.dataset.testid = 'segmentation-legend';
-    this.root.append(title, this.sourceLabel, showLabel, opacityRow, this.legend);
+    this.root.append(title, this.sourceLabel, showLabel, this.viewRow, opacityRow, this.legend);
     this.apply();
   }
 
   /** A mask arrived (source = job) or was taken away (undefined). */
-  setSource(source: string | undefined): void {
+  setSource(source: string | undefined, view: SegmentationView = 'classes', canShowUncertainty = false): void {
     this.root.hidden = source === undefined;
+    this.viewRow.hidden = !canShowUncertainty;
+    this.viewSelect.value = view;
+    this.legend.hidden = view !== 'classes';
+    document.body.dataset.segmentationView = view;
     this.sourceLabel.textContent = source ?? '';
     this.apply();
   }

@@ -17,7 +17,7 @@ export interface StackSegApi {
   /** Labels of the stack open in `uri`: classes, labeled-pixel counts, annotated slices, timings (ms). */
   labelState(uri: string): LabelState | undefined;
   /** The job mask shown over the viewer of `uri` (stackseg.showSegmentation): file, job, last slice sent. */
-  segmentationState(uri: string): { maskPath: string; source: string; lastSlice?: number } | undefined;
+  segmentationState(uri: string): { maskPath: string; source: string; lastSlice?: number; view: string } | undefined;
 }
 
 export interface LabelState {

@@ -2,19 +2,23 @@
 // reader, a few slices cached) and posts it as a `segmentation` message. Nothing is written anywhere.
 
 import { openStack, type TiffStack } from '../core/tiff';
-import type { HostToWebview } from '../protocol';
+import type { HostToWebview, SegmentationView } from '../protocol';
 
 /** Slices of the mask kept decoded (the viewer steps back and forth). */
 const CACHED_SLICES = 4;
 
 export class SegmentationOverlay {
   private stack: Promise<TiffStack>;
+  private heat?: Promise<TiffStack>;
   private disposed = false;
+  /** What show() sends: the mask's classes or (when the job wrote one) its uncertainty map. */
+  view: SegmentationView = 'classes';
   /** Last slice posted to the webview (for tests and the API). */
   lastPosted?: number;
 
   constructor(readonly maskPath: string, readonly source: string, private readonly expected: { width: number; height: number; depth: number },
-    private readonly post: (m: HostToWebview) => Thenable<unknown>, private readonly warn: (m: string) => void) {
+    private readonly post: (m: HostToWebview) => Thenable<unknown>, private readonly warn: (m: string) => void,
+    readonly uncertaintyPath?: string) {
     this.stack = openStack(maskPath, { cacheBytes: CACHED_SLICES * expected.width * expected.height });
     this.stack.then((s) => {
       const i = s.info;
@@ -28,14 +32,16 @@ export class SegmentationOverlay {
   async show(z: number): Promise<void> {
     if (this.disposed) return;
     try {
-      const s = await this.stack;
+      const view = this.view;
+      if (view === 'uncertainty' && this.uncertaintyPath) this.heat ??= openStack(this.uncertaintyPath, { cacheBytes: CACHED_SLICES * this.expected.width * this.expected.height });
+      const s = await (view === 'uncertainty' && this.heat ? this.heat : this.stack);
       const i = s.info;
       if (i.width !== this.expected.width || i.height !== this.expected.height || i.depth !== this.expected.depth || i.dtype !== 'uint8') return;
       const slice = await s.readSlice(z);
       if (this.disposed) return;
       // Copy: the reader's cached array must not be transferred away.
       const data = slice.slice().buffer as ArrayBuffer;
-      await this.post({ type: 'segmentation', z, data, source: this.source });
+      await this.post({ type: 'segmentation', z, data, source: this.source, view, canShowUncertainty: !!this.uncertaintyPath });
       this.lastPosted = z;
     } catch (e) {
       this.warn(`Cannot read slice ${z} of ${this.maskPath}: ${(e as Error).message}`);
@@ -48,5 +54,6 @@ export class SegmentationOverlay {
     this.disposed = true;
     if (hide) void this.post({ type: 'segmentation', z: 0, data: null, source: this.source });
     void this.stack.then((s) => s.close(), () => undefined);
+    void this.heat?.then((s) => s.close(), () => undefined);
   }
 }

@@ -243,6 +243,11 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         case 'setLivePreview':
           entry.preview?.setEnabled(msg.enabled);
           return;
+        case 'setSegmentationView':
+          if (!entry.segmentation) return;
+          entry.segmentation.view = msg.view;
+          if (entry.lastShown !== undefined) void entry.segmentation.show(entry.lastShown);
+          return;
       }
     }));
     panel.onDidDispose(() => {
@@ -315,7 +320,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
    * Shows the mask at `maskPath` over the viewer of `uri` (replacing any shown), or hides it when `maskPath` is
    * undefined. False when no viewer of `uri` is open.
    */
-  setSegmentation(uri: string, maskPath: string | undefined, source = ''): boolean {
+  setSegmentation(uri: string, maskPath: string | undefined, source = '', uncertaintyPath?: string): boolean {
     const e = this.find(uri);
     const info = e?.document.viewerInfo();
     if (!e || !info) return false;
@@ -325,15 +330,15 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     e.segmentation = new SegmentationOverlay(maskPath, source, info, e.post, (m) => {
       this.log.warn(m);
       void vscode.window.showWarningMessage(m);
-    });
+    }, uncertaintyPath);
     if (e.lastShown !== undefined) void e.segmentation.show(e.lastShown);
     return true;
   }
 
   /** The mask shown over the viewer of `uri`, if any. */
-  segmentationShown(uri: string): { maskPath: string; source: string; lastSlice?: number } | undefined {
+  segmentationShown(uri: string): { maskPath: string; source: string; lastSlice?: number; view: string } | undefined {
     const s = this.find(uri)?.segmentation;
-    return s && { maskPath: s.maskPath, source: s.source, lastSlice: s.lastPosted };
+    return s && { maskPath: s.maskPath, source: s.source, lastSlice: s.lastPosted, view: s.view };
   }
 
   // ------------------------------------------------------------ API for tests in the extension host

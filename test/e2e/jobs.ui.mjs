@@ -84,6 +84,16 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         assert.equal(await overlayPixels(), 0, 'unticking Show segmentation did not hide the overlay');
         await frame.locator('[data-testid=segmentation-show]').check();
         assert.ok(await overlayPixels() > 1000, 'ticking Show segmentation again did not show the overlay');
+        // rf wrote uncertainty.tif: the heat view shows only the doubtful pixels (class edges), fewer than the classes.
+        await frame.locator('[data-testid=segmentation-view]').selectOption('uncertainty');
+        await frame.waitForFunction(() => document.body.dataset.segmentationView === 'uncertainty', null, { timeout: 10_000 });
+        await page.waitForTimeout(300);
+        const heatPixels = await overlayPixels();
+        log(`  uncertainty overlay: ${heatPixels} coloured pixels of ${painted}`);
+        assert.ok(heatPixels > 0 && heatPixels < painted, `uncertainty view painted ${heatPixels} pixels`);
+        await shot('14c-segmentation-uncertainty');
+        await frame.locator('[data-testid=segmentation-view]').selectOption('classes');
+        await frame.waitForFunction(() => document.body.dataset.segmentationView === 'classes', null, { timeout: 10_000 });
         await showSegmentation();
         let after = painted;
         for (let i = 0; i < 40 && after > 0; i++) { await page.waitForTimeout(250); after = await overlayPixels(); }

@@ -59,6 +59,13 @@ describe('parseWebviewMessage', () => {
     expect(reason({ type: 'sliceShown', z: 1, extra: 1 })).toMatch(/unexpected/);
   });
 
+  it('setSegmentationView: accepts classes or uncertainty, rejects anything else', () => {
+    expect(parseWebviewMessage({ type: 'setSegmentationView', view: 'uncertainty' }, limits)).toEqual({ ok: true, message: { type: 'setSegmentationView', view: 'uncertainty' } });
+    expect(parseWebviewMessage({ type: 'setSegmentationView', view: 'classes' }, limits)).toEqual({ ok: true, message: { type: 'setSegmentationView', view: 'classes' } });
+    for (const view of ['heat', 1, null, undefined]) expect(reason({ type: 'setSegmentationView', view })).toMatch(/view must be/);
+    expect(reason({ type: 'setSegmentationView', view: 'classes', z: 1 })).toMatch(/unexpected field\(s\) z/);
+  });
+
   it('setLivePreview: accepts a boolean toggle, rejects anything else', () => {
     expect(parseWebviewMessage({ type: 'setLivePreview', enabled: true }, limits)).toEqual({ ok: true, message: { type: 'setLivePreview', enabled: true } });
     expect(parseWebviewMessage({ type: 'setLivePreview', enabled: false }, limits)).toEqual({ ok: true, message: { type: 'setLivePreview', enabled: false } });

@@ -24,12 +24,13 @@ export async function showSegmentation(provider: StackEditorProvider, jobs: JobM
   if (!record) return false;
   const mask = join(record.dir, 'mask.tif');
   if (!existsSync(mask)) { void vscode.window.showWarningMessage(`Job ${record.id} has no mask (yet).`); return false; }
+  const uncertainty = existsSync(join(record.dir, 'uncertainty.tif')) ? join(record.dir, 'uncertainty.tif') : undefined;
   const image = vscode.Uri.file(record.spec.image);
   const shown = provider.segmentationShown(image.toString());
   if (shown?.maskPath === mask) return provider.setSegmentation(image.toString(), undefined);
   await vscode.commands.executeCommand('vscode.openWith', image, 'stackseg.stackEditor');
   // The viewer may just have been created: wait until it registered.
-  for (let i = 0; i < 100 && !provider.setSegmentation(image.toString(), mask, `${record.spec.model} ${record.id}`); i++) {
+  for (let i = 0; i < 100 && !provider.setSegmentation(image.toString(), mask, `${record.spec.model} ${record.id}`, uncertainty); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return !!provider.segmentationShown(image.toString());
