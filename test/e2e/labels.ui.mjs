@@ -51,7 +51,12 @@ export function labelAlpha(frame, x, y) {
 /** Page coordinates of image pixel (x, y) centre. */
 export async function pagePoint(frame, x, y) {
   const box = await frame.locator('[data-testid=viewer-canvas]').boundingBox();
-  const size = await frame.evaluate(() => { const c = document.querySelector('[data-testid=viewer-canvas]'); return { w: c.width, h: c.height }; });
+  // The image canvas holds the shown resolution level (1, 2, 4 ...); image coordinates are full resolution.
+  const size = await frame.evaluate(() => {
+    const c = document.querySelector('[data-testid=viewer-canvas]');
+    const level = Number(document.body.dataset.shownLevel || 1);
+    return { w: c.width * level, h: c.height * level };
+  });
   return { x: box.x + ((x + 0.5) / size.w) * box.width, y: box.y + ((y + 0.5) / size.h) * box.height };
 }
 

@@ -12,7 +12,8 @@ const NEED_TWO = 'Paint at least two classes';
 function previewPixel(frame, x, y) {
   return frame.evaluate(([px, py]) => {
     const c = document.querySelector('[data-testid=live-preview-canvas]');
-    const f = document.querySelector('[data-testid=viewer-canvas]').width / c.width;
+    const level = Number(document.body.dataset.shownLevel || 1);
+    const f = (document.querySelector('[data-testid=viewer-canvas]').width * level) / c.width;
     return c.hidden ? null : [...c.getContext('2d').getImageData(Math.floor(px / f), Math.floor(py / f), 1, 1).data];
   }, [x, y]);
 }
