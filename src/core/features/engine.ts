@@ -18,7 +18,7 @@
 // Values equal the separate-pass filters (filters.ts) to float32 rounding (JS sums in double, SIMD in float32).
 //   new FeatureEngine(width, height, opts, { simd: false })   forces the JS passes (tests)
 
-import { gaussianKernel1d } from './filters';
+import { gaussianKernel1d, reflectIndex as reflect } from './filters';
 import { SimdConvolver } from './simd';
 import { featureNames, type FeatureFamily, type FeatureOptions } from './bank';
 
@@ -40,14 +40,6 @@ function half(k: Float32Array): Float64Array {
 function kernelsFor(sigma: number, truncate: number): SigmaKernels {
   const k0 = gaussianKernel1d(sigma, 0, truncate);
   return { r: (k0.length - 1) >> 1, k0: half(k0), k1: half(gaussianKernel1d(sigma, 1, truncate)), k2: half(gaussianKernel1d(sigma, 2, truncate)) };
-}
-
-function reflect(p: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * n;
-  let q = p % period;
-  if (q < 0) q += period;
-  return q < n ? q : period - 1 - q;
 }
 
 /**
