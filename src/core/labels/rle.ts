@@ -4,32 +4,35 @@
 
 import { StackSegError } from '../errors';
 
+/** Growable output of [value][LEB128 length] runs: the one place the format is written. */
+class RunWriter {
+  private out = new Uint8Array(64);
+  private o = 0;
+
+  put(v: number, length: number): void {
+    // A run takes at most 6 bytes (value + 5 varint bytes for a 32-bit length).
+    if (this.o + 6 > this.out.length) {
+      const bigger = new Uint8Array(this.out.length * 2);
+      bigger.set(this.out);
+      this.out = bigger;
+    }
+    this.out[this.o++] = v;
+    let len = length;
+    while (len >= 0x80) {
+      this.out[this.o++] = (len & 0x7f) | 0x80;
+      len = Math.floor(len / 128);
+    }
+    this.out[this.o++] = len;
+  }
+
+  bytes(): Uint8Array {
+    return this.out.slice(0, this.o);
+  }
+}
+
 /** Encodes `data` (any length, 0 allowed) into runs. */
 export function encodeRle(data: Uint8Array): Uint8Array {
-  const n = data.length;
-  // Worst case (every pixel differs from its neighbour): 2 bytes per pixel; grow on demand instead of allocating it.
-  let out = new Uint8Array(Math.min(2 * n + 16, 4096));
-  let o = 0;
-  let i = 0;
-  while (i < n) {
-    const v = data[i];
-    let j = i + 1;
-    while (j < n && data[j] === v) j++;
-    let len = j - i;
-    if (o + 6 > out.length) {
-      const bigger = new Uint8Array(Math.min(2 * n + 16, out.length * 2 + 16));
-      bigger.set(out);
-      out = bigger;
-    }
-    out[o++] = v;
-    while (len >= 0x80) {
-      out[o++] = (len & 0x7f) | 0x80;
-      len >>>= 7;
-    }
-    out[o++] = len;
-    i = j;
-  }
-  return out.slice(0, o);
+  return encodeBoxRle(data, data.length, { x: 0, y: 0, width: data.length, height: 1 });
 }
 
 /** The runs of an RLE buffer, validated: run k is lengths[k] copies of values[k] (count runs in all). */
@@ -74,14 +77,9 @@ export function decodeRuns(rle: Uint8Array, n: number): RleRuns {
 
 /** n copies of value v (n >= 1), encoded. */
 export function constantRle(v: number, n: number): Uint8Array {
-  const out = [v];
-  let len = n;
-  while (len >= 0x80) {
-    out.push((len & 0x7f) | 0x80);
-    len = Math.floor(len / 128);
-  }
-  out.push(len);
-  return Uint8Array.from(out);
+  const w = new RunWriter();
+  w.put(v, n);
+  return w.bytes();
 }
 
 /** Sum of the run lengths (the number of values). */
@@ -137,23 +135,10 @@ export function decodeRleInto(rle: Uint8Array, out: Uint8Array): void {
  * length `stride`, without copying the box out: the same bytes as encodeRle of the cropped box.
  */
 export function encodeBoxRle(src: Uint8Array, stride: number, box: { x: number; y: number; width: number; height: number }): Uint8Array {
-  let out = new Uint8Array(4096);
-  let o = 0;
+  const w = new RunWriter();
   let v = -1;
   let len = 0;
-  const flush = () => {
-    if (o + 6 > out.length) {
-      const bigger = new Uint8Array(out.length * 2);
-      bigger.set(out);
-      out = bigger;
-    }
-    out[o++] = v;
-    while (len >= 0x80) {
-      out[o++] = (len & 0x7f) | 0x80;
-      len = Math.floor(len / 128);
-    }
-    out[o++] = len;
-  };
+  // Runs continue across row ends: the box is encoded as if it were cropped out first.
   for (let r = 0; r < box.height; r++) {
     const start = (box.y + r) * stride + box.x;
     const end = start + box.width;
@@ -164,15 +149,15 @@ export function encodeBoxRle(src: Uint8Array, stride: number, box: { x: number; 
       while (j < end && src[j] === u) j++;
       if (u === v) len += j - i;
       else {
-        if (len > 0) flush();
+        if (len > 0) w.put(v, len);
         v = u;
         len = j - i;
       }
       i = j;
     }
   }
-  if (len > 0) flush();
-  return out.slice(0, o);
+  if (len > 0) w.put(v, len);
+  return w.bytes();
 }
 
 export function decodeRle(rle: Uint8Array, length: number): Uint8Array {
