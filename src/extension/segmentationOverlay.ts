@@ -22,9 +22,7 @@ export class SegmentationOverlay {
     this.stack = openStack(maskPath, { cacheBytes: CACHED_SLICES * expected.width * expected.height });
     this.stack.then((s) => {
       const i = s.info;
-      if (i.width !== expected.width || i.height !== expected.height || i.depth !== expected.depth || i.dtype !== 'uint8') {
-        warn(`${maskPath} is ${i.width}x${i.height}x${i.depth} ${i.dtype}, the stack is ${expected.width}x${expected.height}x${expected.depth}: not shown`);
-      }
+      if (!this.fits(s)) warn(`${maskPath} is ${i.width}x${i.height}x${i.depth} ${i.dtype}, the stack is ${expected.width}x${expected.height}x${expected.depth}: not shown`);
     }, (e) => warn(`Cannot read ${maskPath}: ${(e as Error).message}`));
   }
 
@@ -35,8 +33,7 @@ export class SegmentationOverlay {
       const view = this.view;
       if (view === 'uncertainty' && this.uncertaintyPath) this.heat ??= openStack(this.uncertaintyPath, { cacheBytes: CACHED_SLICES * this.expected.width * this.expected.height });
       const s = await (view === 'uncertainty' && this.heat ? this.heat : this.stack);
-      const i = s.info;
-      if (i.width !== this.expected.width || i.height !== this.expected.height || i.depth !== this.expected.depth || i.dtype !== 'uint8') return;
+      if (!this.fits(s)) return;
       const slice = await s.readSlice(z);
       if (this.disposed) return;
       // Copy: the reader's cached array must not be transferred away.
@@ -46,6 +43,12 @@ export class SegmentationOverlay {
     } catch (e) {
       this.warn(`Cannot read slice ${z} of ${this.maskPath}: ${(e as Error).message}`);
     }
+  }
+
+  /** A uint8 stack of the viewer's size (mask and uncertainty map alike). */
+  private fits(s: TiffStack): boolean {
+    const i = s.info;
+    return i.width === this.expected.width && i.height === this.expected.height && i.depth === this.expected.depth && i.dtype === 'uint8';
   }
 
   /** Hides the overlay in the webview and closes the mask file. */
