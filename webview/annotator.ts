@@ -47,6 +47,8 @@ interface Stroke {
 }
 
 const MAX_BRUSH = 200;
+/** Segmentation mask slices held in the webview (the most recently received). */
+const MASK_SLICES_KEPT = 8;
 
 export class Annotator {
   readonly panel: LabelPanel;
@@ -221,7 +223,11 @@ export class Annotator {
           if (this.segView === 'uncertainty') this.segOverlay.setTable(heatTable());
           else this.segOverlay.setColours(this.classes);
         }
+        // Keep the few slices around the shown one (the host sends a slice again when it is shown again):
+        // unbounded, stepping through a 2048 x 2048 x 2000 mask would hold 8 GB here.
+        this.masks.delete(msg.z);
         this.masks.set(msg.z, new Uint8Array(msg.data));
+        if (this.masks.size > MASK_SLICES_KEPT) this.masks.delete(this.masks.keys().next().value!);
         this.segPanel.setSource(msg.source, msg.view, msg.canShowUncertainty);
         this.segOverlay.canvas.title = msg.source;
         if (msg.z === this.viewer.shownSlice) this.segOverlay.drawAll(this.masks.get(msg.z));

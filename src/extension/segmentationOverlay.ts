@@ -15,6 +15,8 @@ export class SegmentationOverlay {
   view: SegmentationView = 'classes';
   /** Last slice posted to the webview (for tests and the API). */
   lastPosted?: number;
+  /** View and slice the webview holds: the viewer reports each resolution level it paints, the mask is sent once. */
+  private held: string | undefined;
 
   constructor(readonly maskPath: string, readonly source: string, private readonly expected: { width: number; height: number; depth: number },
     private readonly post: (m: HostToWebview) => Thenable<unknown>, private readonly warn: (m: string) => void,
@@ -26,23 +28,31 @@ export class SegmentationOverlay {
     }, (e) => warn(`Cannot read ${maskPath}: ${(e as Error).message}`));
   }
 
-  /** Sends the mask of slice z (the viewer just showed z). */
+  /** Sends the mask of slice z (the viewer just showed z), unless the webview already holds it. */
   async show(z: number): Promise<void> {
-    if (this.disposed) return;
+    const view = this.view;
+    const key = `${view} ${z}`;
+    if (this.disposed || this.held === key) return;
+    this.held = key;
     try {
-      const view = this.view;
       if (view === 'uncertainty' && this.uncertaintyPath) this.heat ??= openStack(this.uncertaintyPath, { cacheBytes: CACHED_SLICES * this.expected.width * this.expected.height });
       const s = await (view === 'uncertainty' && this.heat ? this.heat : this.stack);
       if (!this.fits(s)) return;
       const slice = await s.readSlice(z);
-      if (this.disposed) return;
+      if (this.disposed || this.held !== key) return;
       // Copy: the reader's cached array must not be transferred away.
       const data = slice.slice().buffer as ArrayBuffer;
       await this.post({ type: 'segmentation', z, data, source: this.source, view, canShowUncertainty: !!this.uncertaintyPath });
       this.lastPosted = z;
     } catch (e) {
+      this.held = undefined;
       this.warn(`Cannot read slice ${z} of ${this.maskPath}: ${(e as Error).message}`);
     }
+  }
+
+  /** The webview was reloaded and holds no mask: the next show() sends again. */
+  forget(): void {
+    this.held = undefined;
   }
 
   /** A uint8 stack of the viewer's size (mask and uncertainty map alike). */

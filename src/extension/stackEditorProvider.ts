@@ -196,6 +196,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           if (info) void post({ type: 'init', info, initialSlice: 0 });
           else void post({ type: 'error', message: document.errorMessage ?? 'This file cannot be shown.' });
           entry.preview?.resend();
+          entry.segmentation?.forget();
           return;
         }
         case 'requestSlice':

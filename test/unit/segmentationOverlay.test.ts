@@ -24,17 +24,24 @@ describe('SegmentationOverlay', () => {
     const o = new SegmentationOverlay(maskPath, 'rf job1', { width: W, height: H, depth: D }, async (m) => { posted.push(m); }, (w) => warnings.push(w));
     await o.show(2);
     await o.show(3);
+    await o.show(3); // the viewer reports each resolution level it paints: the mask goes once
     expect(posted.map((m) => m.type === 'segmentation' && m.z)).toEqual([2, 3]);
     const m = posted[0];
     if (m.type !== 'segmentation' || !m.data) throw new Error('no mask data');
     expect([...new Uint8Array(m.data)]).toEqual([...sliceOf(2)]);
     expect(m.source).toBe('rf job1');
     expect(o.lastPosted).toBe(3);
+    o.view = 'uncertainty'; // no uncertainty map: the classes are sent again, tagged with the view asked for
+    await o.show(3);
+    o.forget(); // webview reloaded
+    await o.show(3);
+    expect(posted.map((m) => m.type === 'segmentation' && m.z)).toEqual([2, 3, 3, 3]);
+    o.view = 'classes';
     o.dispose();
     const last = posted.at(-1);
     expect(last?.type === 'segmentation' && last.data).toBe(null);
     await o.show(1); // after dispose nothing more is sent
-    expect(posted.length).toBe(3);
+    expect(posted.length).toBe(5);
     expect(warnings).toEqual([]);
   });
 
