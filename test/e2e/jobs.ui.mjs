@@ -11,21 +11,25 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
       name: 'Train and Segment from the command palette: the job appears in the Jobs view with its F1, and its report opens',
       async fn() {
         await openInStackViewer(page, files.jobs.image, { log });
-        // The viewer takes focus when its first slice paints, which can close a quick input opened just before: retry.
+        // The viewer takes focus when its first slice paints, which can close a quick input opened just before (then a
+        // fill waits for an input that is gone): every step has a short timeout and the whole sequence is retried.
         const input = page.locator('.quick-input-widget input');
         for (let attempt = 1; ; attempt++) {
-          await page.waitForTimeout(1000);
-          await runCommand(page, 'StackSeg: Train and Segment');
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Random Forest' }).first().waitFor({ timeout: 15_000 });
-          await input.fill('Random Forest');
-          await page.keyboard.press('Enter');
-          const paramBox = page.locator('.quick-input-widget input[aria-label^="trees"]');
-          if (await paramBox.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) break;
-          if (attempt === 3) throw new Error('the parameter box did not stay open');
-          log(`  parameter box closed (focus moved); retry ${attempt}`);
+          try {
+            await page.waitForTimeout(1000);
+            await runCommand(page, 'StackSeg: Train and Segment');
+            await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Random Forest' }).first().waitFor({ timeout: 15_000 });
+            await input.fill('Random Forest', { timeout: 5000 });
+            await page.keyboard.press('Enter');
+            await page.locator('.quick-input-widget input[aria-label^="trees"]').waitFor({ state: 'visible', timeout: 5000 });
+            await input.fill('trees=0', { timeout: 5000 });
+            await page.locator('.quick-input-message', { hasText: 'below 1' }).waitFor({ timeout: 10_000 });
+            break;
+          } catch (err) {
+            if (attempt === 3) throw new Error(`the Train and Segment quick input did not stay open (3 tries): ${err.message.split('\n')[0]}`);
+            log(`  quick input closed (focus moved?): ${err.message.split('\n')[0]}; retry ${attempt}`);
+          }
         }
-        await input.fill('trees=0');
-        await page.locator('.quick-input-message', { hasText: 'below 1' }).waitFor({ timeout: 10_000 });
         await shot('10-params-validation');
         await input.fill('trees=20');
         await page.keyboard.press('Enter');
