@@ -22,7 +22,7 @@ import { mulberry32 } from '../random';
 import { initBackend, tf, type BackendPreference } from './tfBackend';
 import { applyMap, dihedral, accumulateInverse, normalize, percentileNormalization, type Normalization } from './msdnet/augment';
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './msdnet/network';
-import { recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
+import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
 import { loadWeights, saveWeights } from './msdnet/io';
 import { fillPseudoLabels } from './msdnet/pseudo';
 import { NativeMsdnet, type NativeParams } from './msdnet/native';
@@ -209,9 +209,9 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         if (native) {
           const r = native.step(applyMap(images[i], t), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
           r.means.forEach((m, j) => {
-            const l = Math.floor(j / arch.width), o = j % arch.width; // EMA with momentum 0.1, as updateRunningStats
-            runMeans[l][o] = 0.9 * runMeans[l][o] + 0.1 * m;
-            runVars[l][o] = 0.9 * runVars[l][o] + 0.1 * r.variances[j];
+            const l = Math.floor(j / arch.width), o = j % arch.width; // the same EMA as updateRunningStats
+            runMeans[l][o] += BATCHNORM_MOMENTUM * (m - runMeans[l][o]);
+            runVars[l][o] += BATCHNORM_MOMENTUM * (r.variances[j] - runVars[l][o]);
           });
           epochLoss += r.loss / slices.length;
           steps++;
@@ -226,7 +226,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
           const logits = tf.reshape(forward(arch, weights, x, 'batch', moments), [t.map.length, arch.classes]);
           return tf.div(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))), denominators[i]) as tf.Scalar;
         }, true, variables)!;
-        updateRunningStats(weights, moments, 0.1);
+        updateRunningStats(weights, moments, BATCHNORM_MOMENTUM);
         epochLoss += (await loss.data())[0] / slices.length;
         tf.dispose([x, target, loss]);
         steps++;

@@ -8,6 +8,9 @@ import { forward, type MsdnetArch, type MsdnetWeights } from './network';
 
 type Moments = Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }>;
 
+/** Weight of the newest batch in the running averages (PyTorch's BatchNorm default); the tfjs and native paths share it. */
+export const BATCHNORM_MOMENTUM = 0.1;
+
 /** Exponential moving average of the batch statistics (as PyTorch's momentum); disposes `moments`. */
 export function updateRunningStats(w: MsdnetWeights, moments: Moments, momentum: number): void {
   tf.tidy(() => {

@@ -4,33 +4,8 @@
 // on a lightly smoothed image (the midpoint threshold for 2 classes) — computed from the painted pixels only — gives
 // it that edge. Painted pixels keep their labels.
 
+import { gaussianSmooth } from '../../features/filters';
 import { applyThresholdFill, fitThresholdFill } from '../../features/pseudolabels';
-
-/** Separable Gaussian blur with mirrored borders. */
-export function gaussianBlur(image: Float32Array, width: number, height: number, sigma: number): Float32Array {
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = Float32Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-  const sum = kernel.reduce((a, b) => a + b, 0);
-  kernel.forEach((v, i) => { kernel[i] = v / sum; });
-  const mirror = (i: number, n: number) => (i < 0 ? Math.min(n - 1, -i - 1) : i >= n ? Math.max(0, 2 * n - i - 1) : i);
-  const tmp = new Float32Array(image.length);
-  const out = new Float32Array(image.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius] * image[y * width + mirror(x + k, width)];
-      tmp[y * width + x] = acc;
-    }
-  }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let k = -radius; k <= radius; k++) acc += kernel[k + radius] * tmp[mirror(y + k, height) * width + x];
-      out[y * width + x] = acc;
-    }
-  }
-  return out;
-}
 
 /**
  * Labels with every unlabelled pixel set to the class whose painted-pixel mean (after blurring) is nearest.
@@ -45,7 +20,7 @@ export function fillPseudoLabels(image: Float32Array, labels: Uint8Array, width:
     if (fit) return applyThresholdFill(fit, image, width, height, labels, { mode: 'midpoint' }).labels;
     sigma = 0.7;
   }
-  const smooth = sigma > 0 ? gaussianBlur(image, width, height, sigma) : image;
+  const smooth = sigma > 0 ? gaussianSmooth(image, width, height, sigma) : image;
   const sums = new Float64Array(256), counts = new Float64Array(256);
   for (let i = 0; i < labels.length; i++) if (labels[i]) { sums[labels[i]] += smooth[i]; counts[labels[i]]++; }
   const means = classValues.filter((v) => counts[v] > 0).map((v) => ({ v, mean: sums[v] / counts[v] }));
