@@ -29,6 +29,28 @@ export interface HostEditTiming {
   postedAt: number;
 }
 
+/** One undo or redo of the document's undo stack: the edit (host-assigned id) and the direction. */
+export interface UndoStep {
+  id: number;
+  direction: 'undo' | 'redo';
+}
+
+/** One box write of a prepared undo/redo: values `rle` replacing `from` (both RLE, width*height values). */
+export interface PreparedWrite {
+  z: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  rle: ArrayBuffer;
+  from: ArrayBuffer;
+}
+
+/** The writes the next undo or redo will make, for the webview to paint on the key press (optimistic undo). */
+export interface PreparedStep extends UndoStep {
+  writes: PreparedWrite[];
+}
+
 export type HostToWebview =
   /** Sent once after the webview said `ready`: the stack opened and the viewer can ask for slices. */
   | { type: 'init'; info: ViewerStackInfo; initialSlice: number }
@@ -49,13 +71,20 @@ export type HostToWebview =
   /**
    * All labels of slice z, sent before the image slice the first time the host serves z to this webview (only when
    * z has labels). From then on the webview keeps its copy in sync from its own strokes and `labelPatch`es.
+   * `replace`: the answer to `resyncLabels`, which overwrites the webview's copy.
    */
-  | { type: 'labels'; z: number; rle: ArrayBuffer }
+  | { type: 'labels'; z: number; rle: ArrayBuffer; replace?: boolean }
   /**
    * Box values written by undo/redo/class deletion: the webview copies them into its label buffer. `from` (RLE of
    * the values they replace) limits the write to the pixels where the two differ, as on the host.
    */
-  | { type: 'labelPatch'; z: number; x: number; y: number; width: number; height: number; rle: ArrayBuffer; from?: ArrayBuffer; timing?: HostEditTiming }
+  | { type: 'labelPatch'; z: number; x: number; y: number; width: number; height: number; rle: ArrayBuffer; from?: ArrayBuffer; timing?: HostEditTiming; step?: UndoStep }
+  /**
+   * After every change of the undo stack (edit pushed, undo, redo, revert, webview ready): what the next undo and
+   * redo will write (absent: unknown, a class change, or too big). `applied`: the undo/redo whose `labelPatch`es were
+   * just sent (they come first). The webview paints a prepared step on the key press and checks it against `applied`.
+   */
+  | { type: 'undoState'; applied?: UndoStep; undo?: PreparedStep; redo?: PreparedStep }
   /** Drop every label buffer (revert); `labels` messages for the annotated slices follow. */
   | { type: 'labelsReset' }
   | { type: 'classes'; classes: LabelClass[]; display: DisplaySettings }
@@ -99,7 +128,9 @@ export type WebviewToHost =
   /** The "Live preview" toggle of the label panel. */
   | { type: 'setLivePreview'; enabled: boolean }
   /** The Segmentation section's view: the job's classes, or (rf) its uncertainty map as a heat overlay. */
-  | { type: 'setSegmentationView'; view: SegmentationView };
+  | { type: 'setSegmentationView'; view: SegmentationView }
+  /** Send labels of slice z again, replacing the webview's copy (after an optimistic undo it could not roll back exactly). */
+  | { type: 'resyncLabels'; z: number };
 
 export type SegmentationView = 'classes' | 'uncertainty';
 
@@ -146,6 +177,7 @@ const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   setDisplay: ['type', 'display'],
   setLivePreview: ['type', 'enabled'],
   setSegmentationView: ['type', 'view'],
+  resyncLabels: ['type', 'z'],
 };
 
 function isInt(v: unknown): v is number {
@@ -237,7 +269,64 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       if (raw.view !== 'classes' && raw.view !== 'uncertainty') return { ok: false, reason: `view must be "classes" or "uncertainty", got ${describe(raw.view)}` };
       return { ok: true, message: { type: 'setSegmentationView', view: raw.view } };
     }
+    case 'resyncLabels': {
+      const index = sliceIndex(raw, limits);
+      if ('reason' in index) return { ok: false, reason: index.reason };
+      return { ok: true, message: { type: 'resyncLabels', z: index.z } };
+    }
   }
+}
+
+// ---------------------------------------------------------------- host -> webview checks (undo state)
+// The webview acts on these without asking (it paints them on a key press), so it checks them like the host
+// checks webview messages: a malformed step is dropped and the webview waits for the host's patch instead.
+
+/** An UndoStep, or undefined when `raw` is not one. */
+export function parseUndoStep(raw: unknown): UndoStep | undefined {
+  if (!isRecord(raw) || Object.keys(raw).some((k) => k !== 'id' && k !== 'direction')) return undefined;
+  const { id, direction } = raw;
+  if (!isInt(id) || id < 1 || (direction !== 'undo' && direction !== 'redo')) return undefined;
+  return { id, direction };
+}
+
+const PREPARED_WRITE_KEYS = ['z', 'x', 'y', 'width', 'height', 'rle', 'from'];
+
+/** A checked PreparedStep: boxes inside the stack, RLE as bytes (their contents are checked when decoded). */
+export interface CheckedStep extends UndoStep {
+  writes: { z: number; x: number; y: number; width: number; height: number; rle: Uint8Array; from: Uint8Array }[];
+}
+
+/** A PreparedStep whose boxes lie inside the depth x height x width stack, or undefined. */
+export function parsePreparedStep(raw: unknown, limits: ParseLimits): CheckedStep | undefined {
+  if (!isRecord(raw) || !Array.isArray(raw.writes) || Object.keys(raw).some((k) => k !== 'id' && k !== 'direction' && k !== 'writes')) return undefined;
+  const step = parseUndoStep({ id: raw.id, direction: raw.direction });
+  if (!step) return undefined;
+  const W = limits.width ?? 0;
+  const H = limits.height ?? 0;
+  const writes: CheckedStep['writes'] = [];
+  for (const w of raw.writes as unknown[]) {
+    if (!isRecord(w) || Object.keys(w).some((k) => !PREPARED_WRITE_KEYS.includes(k))) return undefined;
+    const { z, x, y, width, height, rle, from } = w;
+    if (!isInt(z) || z < 0 || z >= limits.depth || !isInt(x) || !isInt(y) || !isInt(width) || !isInt(height)) return undefined;
+    if (x < 0 || y < 0 || width < 1 || height < 1 || x + width > W || y + height > H) return undefined;
+    const rleBytes = bytesOf(rle);
+    const fromBytes = bytesOf(from);
+    if (!rleBytes || !fromBytes) return undefined;
+    writes.push({ z, x, y, width, height, rle: rleBytes, from: fromBytes });
+  }
+  return { ...step, writes };
+}
+
+/** Checks an `undoState` message; undefined parts (bad or absent) mean "not known". */
+export function parseUndoState(raw: unknown, limits: ParseLimits): { applied?: UndoStep; undo?: CheckedStep; redo?: CheckedStep } {
+  if (!isRecord(raw)) return {};
+  const undo = parsePreparedStep(raw.undo, limits);
+  const redo = parsePreparedStep(raw.redo, limits);
+  return {
+    applied: parseUndoStep(raw.applied),
+    undo: undo?.direction === 'undo' ? undo : undefined,
+    redo: redo?.direction === 'redo' ? redo : undefined,
+  };
 }
 
 /** Typed-array constructor for a dtype; both sides rebuild views on transferred ArrayBuffers with it. */

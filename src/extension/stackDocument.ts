@@ -10,6 +10,7 @@ import type { BoxWrite, LabelEdit } from '../core/labels/edits';
 import type { SliceSource } from '../core/types';
 import type { ViewerStackInfo } from '../protocol';
 import { DocumentLabels, type EditResult, type LabelsConflict } from './documentLabels';
+import { UndoHistory } from './undoHistory';
 
 export type StackOpenResult = { ok: true; source: SliceSource } | { ok: false; message: string };
 
@@ -22,6 +23,8 @@ export interface LabelsChange {
   reset?: boolean;
   /** Undo/redo: when VS Code called it (epoch ms) and how long applying took (perf probe). */
   timing?: { startedAt: number; applyMs: number };
+  /** Undo/redo: the edit's id in `history` (undefined when the mirror lost track) and the direction. */
+  step?: { id: number | undefined; direction: 'undo' | 'redo' };
 }
 
 export class StackDocument implements vscode.CustomDocument {
@@ -36,6 +39,8 @@ export class StackDocument implements vscode.CustomDocument {
   private disposed = false;
   /** ms of the last undo or redo applied on the host (test API). */
   lastUndoMs = 0;
+  /** Mirror of VS Code's undo stack: tells the webview what the next undo/redo will apply. */
+  readonly history = new UndoHistory();
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -88,6 +93,7 @@ export class StackDocument implements vscode.CustomDocument {
   /** Registers an applied edit with VS Code; `echo` sends its writes to the webview (not for the webview's own strokes). */
   pushEdit(result: EditResult, echo: boolean): void {
     const { edit, writes } = result;
+    this.history.push(edit);
     this.onDidChangeLabelsEmitter.fire({ writes: echo ? writes : [], classesChanged: edit.classes !== undefined });
     this.onDidEditEmitter.fire({
       document: this,
@@ -103,7 +109,8 @@ export class StackDocument implements vscode.CustomDocument {
     const writes = this.labels.apply(edit, direction);
     this.lastUndoMs = performance.now() - t0;
     const timing = { startedAt: performance.timeOrigin + t0, applyMs: this.lastUndoMs };
-    this.onDidChangeLabelsEmitter.fire({ writes, classesChanged: edit.classes !== undefined, timing });
+    const step = { id: this.history.applied(edit, direction), direction };
+    this.onDidChangeLabelsEmitter.fire({ writes, classesChanged: edit.classes !== undefined, timing, step });
   }
 
   /** Display settings are saved with the classes but are not undoable edits (like a view state). */
@@ -118,14 +125,17 @@ export class StackDocument implements vscode.CustomDocument {
       // Save As: the labels go beside a copy of the image, so the copy opens with them.
       await vscode.workspace.fs.copy(this.uri, target, { overwrite: true });
       await this.labels.save(confirm, target.fsPath);
+      this.history.saved();
       return;
     }
     await this.labels.save(confirm);
+    this.history.saved();
   }
 
   async revert(): Promise<void> {
     if (!this.labels) return;
     const warnings = await this.labels.revert();
+    this.history.reverted();
     for (const w of warnings) void vscode.window.showWarningMessage(w);
     this.onDidChangeLabelsEmitter.fire({ writes: [], classesChanged: true, reset: true });
   }

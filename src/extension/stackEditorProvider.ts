@@ -4,13 +4,14 @@
 
 import * as vscode from 'vscode';
 import { encodeRle } from '../core/labels/rle';
-import { parseWebviewMessage, type HostToWebview } from '../protocol';
+import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../protocol';
 import type { StackSegApi } from './api';
 import { exactBuffer, SliceServer } from './sliceServer';
 import type { LabelsConflict } from './documentLabels';
 import { LivePreviewSession } from './livePreview';
 import { SegmentationOverlay } from './segmentationOverlay';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
+import type { NextStep } from './undoHistory';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
 
 const MB = 1024 * 1024;
@@ -195,6 +196,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           sendStats();
           if (info) void post({ type: 'init', info, initialSlice: 0 });
           else void post({ type: 'error', message: document.errorMessage ?? 'This file cannot be shown.' });
+          this.sendUndoState(entry); // after init: the webview checks its boxes against the stack's size
           entry.preview?.resend();
           entry.segmentation?.forget();
           return;
@@ -249,6 +251,9 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           entry.segmentation.view = msg.view;
           if (entry.lastShown !== undefined) void entry.segmentation.show(entry.lastShown);
           return;
+        case 'resyncLabels':
+          this.resendLabels(entry, msg.z, true);
+          return;
       }
     }));
     panel.onDidDispose(() => {
@@ -270,22 +275,36 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
       for (const { z } of labels.volume.annotatedSlices()) this.resendLabels(entry, z);
       if (entry.lastShown !== undefined) entry.sentLabels.add(entry.lastShown);
     }
+    // Tags undo/redo patches with the edit, so a webview that painted this step on the key press skips them.
+    const step = change.step?.id !== undefined ? { id: change.step.id, direction: change.step.direction } : undefined;
     for (const w of change.writes) {
       // A slice the webview has not been sent yet gets its labels with the image later.
       if (!entry.sentLabels.has(w.z)) continue;
       const timing = change.timing && { ...change.timing, postedAt: performance.timeOrigin + performance.now() };
-      void entry.post({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle), from: w.from && exactBuffer(w.from), timing });
+      void entry.post({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle), from: w.from && exactBuffer(w.from), timing, step });
     }
+    // After the patches: `applied` tells the webview this step is complete (confirm or roll back what it painted).
+    this.sendUndoState(entry, step);
     if (change.classesChanged || change.reset) void entry.post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display });
     void entry.post({ type: 'labelStats', counts: labels.volume.classCounts(), annotated: labels.volume.annotatedSlices() });
   }
 
-  /** Sends the whole label slice z (all zeros as one run when unpainted). */
-  private resendLabels(entry: EditorEntry, z: number): void {
+  /** Sends the whole label slice z (all zeros as one run when unpainted); `replace` overwrites the webview's copy. */
+  private resendLabels(entry: EditorEntry, z: number, replace = false): void {
     const labels = entry.document.labels;
     if (!labels) return;
     entry.sentLabels.add(z);
-    void entry.post({ type: 'labels', z, rle: exactBuffer(encodeRle(labels.volume.sliceOrZeros(z))) });
+    void entry.post({ type: 'labels', z, rle: exactBuffer(encodeRle(labels.volume.sliceOrZeros(z))), ...(replace ? { replace } : {}) });
+  }
+
+  /** What the next undo and redo of the document will write (the webview paints them on the key press). */
+  private sendUndoState(entry: EditorEntry, applied?: { id: number; direction: 'undo' | 'redo' }): void {
+    const next = entry.document.history.next();
+    const prepared = (s: NextStep | undefined): PreparedStep | undefined => s && {
+      id: s.id, direction: s.direction,
+      writes: s.writes.map((w) => ({ z: w.z, ...w.box, rle: exactBuffer(w.rle), from: exactBuffer(w.from ?? new Uint8Array(0)) })),
+    };
+    void entry.post({ type: 'undoState', applied, undo: prepared(next.undo), redo: prepared(next.redo) });
   }
 
   private async deleteClass(document: StackDocument, k: number): Promise<void> {

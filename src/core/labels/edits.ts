@@ -119,10 +119,15 @@ export function applyWrite(volume: LabelVolume, w: BoxWrite): void {
   volume.writeRuns(w.z, w.box, decodeRuns(w.rle, n), w.from && decodeRuns(w.from, n));
 }
 
+/** The writes that apply an edit forwards (redo) or backwards (undo), in order. */
+export function editWrites(edit: LabelEdit, direction: Direction): BoxWrite[] {
+  const patches = direction === 'redo' ? edit.patches : [...edit.patches].reverse();
+  return patches.map((p): BoxWrite => (direction === 'redo' ? { z: p.z, box: p.box, rle: p.after, from: p.before } : { z: p.z, box: p.box, rle: p.before, from: p.after }));
+}
+
 /** Applies an edit's label patches forwards (redo) or backwards (undo); returns the writes made, in order. */
 export function applyEdit(volume: LabelVolume, edit: LabelEdit, direction: Direction): BoxWrite[] {
-  const patches = direction === 'redo' ? edit.patches : [...edit.patches].reverse();
-  const writes = patches.map((p): BoxWrite => (direction === 'redo' ? { z: p.z, box: p.box, rle: p.after, from: p.before } : { z: p.z, box: p.box, rle: p.before, from: p.after }));
+  const writes = editWrites(edit, direction);
   for (const w of writes) applyWrite(volume, w);
   return writes;
 }
