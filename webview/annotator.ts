@@ -1,15 +1,17 @@
 // Annotation in the viewer: tools (brush, eraser, fill, lasso, pan), the label overlay, the side panel, and the
 // label traffic with the host. Painting writes into this webview's copy of the slice's labels and redraws the
 // dirty rectangle once per animation frame; on pointerup the changed box goes to the host as ONE `stroke`
-// message (run-length encoded), which becomes one undoable edit there. Undo/redo come back as `labelPatch`es.
+// message (run-length encoded), which becomes one undoable edit there. Undo/redo come back as `labelPatch`es;
+// the undo/redo key paints the step the host prepared at once (optimisticUndo.ts) and the host's patch confirms it.
 
 import { nextClass, type DisplaySettings, type LabelClass } from '../src/core/labels/classes';
 import { decodeRle, decodeRuns, encodeRle } from '../src/core/labels/rle';
-import type { HostToWebview, SegmentationView, ViewerStackInfo, WebviewToHost } from '../src/protocol';
+import { parseUndoState, parseUndoStep, type HostToWebview, type SegmentationView, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, TOOLS, type Tool } from './labelPanel';
 import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
 import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRunsTracked, type Rect } from './paintOps';
+import { applyCountDelta, decodeStep, OptimisticUndo, undoRedoKey, type Changes, type CountDelta, type Rollback } from './optimisticUndo';
 import { heatTable, SegmentationPanel } from './segmentationPanel';
 import { UndoProbe, type UndoTrace } from './undoProbe';
 import type { View } from './zoom';
@@ -74,6 +76,13 @@ export class Annotator {
   private lastPointer: { clientX: number; clientY: number } | undefined;
   private readonly undoProbe: UndoProbe;
   private stats: { counts: [number, number][]; annotated: { z: number; labeled: number }[] } = { counts: [], annotated: [] };
+  private readonly optimistic: OptimisticUndo;
+  /** Count change of the painted step not yet confirmed: host statistics sent before it lack it. */
+  private pendingDelta: CountDelta | undefined;
+  private confirmTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Strokes sent per slice, and at which count a resync of that slice was asked (newer strokes: ask again). */
+  private readonly strokesOn = new Map<number, number>();
+  private readonly resyncAsked = new Map<number, number>();
 
   constructor(
     private readonly viewport: HTMLElement,
@@ -136,6 +145,8 @@ export class Annotator {
     });
     window.addEventListener('blur', () => this.setSpace(false));
     this.undoProbe = new UndoProbe((perf.undoTraces ??= []));
+    const labels = this.labels;
+    this.optimistic = new OptimisticUndo({ get width() { return viewer.stackInfo?.width ?? 0; }, get: (z) => labels.get(z) });
   }
 
   // ------------------------------------------------------------ host messages
@@ -151,7 +162,18 @@ export class Annotator {
       case 'labels': {
         // The webview's copy is authoritative once it exists (strokes may be in flight); see protocol.ts.
         const info = this.viewer.stackInfo;
-        if (!info || this.labels.has(msg.z)) return true;
+        if (!info || (this.labels.has(msg.z) && !msg.replace)) return true;
+        if (msg.replace) {
+          this.settle(this.optimistic.hostReplacesLabels());
+          if (!this.resyncAsked.has(msg.z)) return true; // an older answer: a newer copy was taken already
+          if (this.stroke?.z === msg.z) this.endStroke(true); // sent before the copy is replaced; counted below
+          if ((this.strokesOn.get(msg.z) ?? 0) !== this.resyncAsked.get(msg.z)) {
+            // Painted again since asking: this copy lacks those strokes; ask once more.
+            this.requestResync(msg.z);
+            return true;
+          }
+          this.resyncAsked.delete(msg.z);
+        }
         try {
           this.labels.set(msg.z, decodeRle(new Uint8Array(msg.rle), info.width * info.height));
         } catch {
@@ -164,6 +186,12 @@ export class Annotator {
         const t0 = performance.now();
         const info = this.viewer.stackInfo;
         if (!info) return true;
+        const verdict = this.optimistic.hostPatch(parseUndoStep(msg.step), msg.z);
+        this.settle(verdict.rollback);
+        if (verdict.skip) {
+          this.undoProbe.confirmed(msg, t0); // painted on the key press already
+          return true;
+        }
         let buf = this.labels.get(msg.z);
         if (!buf) {
           buf = new Uint8Array(info.width * info.height);
@@ -181,10 +209,20 @@ export class Annotator {
         const t1 = performance.now();
         pushCapped(this.perf.patches, t1 - t0);
         this.undoProbe.record(msg, t0, tWritten, t1, changed);
-        document.body.dataset.labelPatches = String(Number(document.body.dataset.labelPatches ?? 0) + 1);
+        bump('labelPatches');
+        return true;
+      }
+      case 'undoState': {
+        const info = this.viewer.stackInfo;
+        if (!info) return true;
+        const state = parseUndoState(msg, { depth: info.depth, width: info.width, height: info.height });
+        const before = this.optimistic.pendingStep;
+        this.settle(this.optimistic.hostUndoState(state.applied, decodeStep(state.undo), decodeStep(state.redo)));
+        if (before && !this.optimistic.pendingStep) this.endPending();
         return true;
       }
       case 'labelsReset':
+        this.settle(this.optimistic.hostReplacesLabels());
         this.endStroke(false);
         this.labels.clear();
         this.redrawAll();
@@ -204,9 +242,8 @@ export class Annotator {
         this.redrawAll();
         return true;
       case 'labelStats':
-        this.stats = { counts: msg.counts, annotated: msg.annotated };
-        this.panel.setStats(msg.counts, msg.annotated, this.viewer.shownSlice);
-        document.body.dataset.annotatedSlices = msg.annotated.map((a) => a.z).join(',');
+        // Sent before the host applied a painted step: show them with that step's change.
+        this.showStats(this.pendingDelta ? applyCountDelta(msg, this.pendingDelta) : { counts: msg.counts, annotated: msg.annotated });
         return true;
       case 'segmentation': {
         const info = this.viewer.stackInfo;
@@ -243,6 +280,70 @@ export class Annotator {
       default:
         return false;
     }
+  }
+
+  private showStats(stats: { counts: [number, number][]; annotated: { z: number; labeled: number }[] }): void {
+    this.stats = stats;
+    this.panel.setStats(stats.counts, stats.annotated, this.viewer.shownSlice);
+    document.body.dataset.annotatedSlices = stats.annotated.map((a) => a.z).join(',');
+  }
+
+  // ------------------------------------------------------------ optimistic undo/redo
+
+  /**
+   * Undo/redo key in the viewer (not in a text box): paints the step the host prepared, if any. The event is left
+   * alone (no preventDefault/stopPropagation): VS Code's webview forwards it to the workbench, whose undo command
+   * makes the host apply the same step; its patch then only confirms what is on screen.
+   */
+  undoRedoKey(e: KeyboardEvent): void {
+    const direction = undoRedoKey(e, /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent));
+    if (!direction || this.stroke) return;
+    const t0 = performance.now();
+    const painted = this.optimistic.keyPressed(direction, t0);
+    if (!painted) return;
+    const tWritten = performance.now();
+    const rects = this.redrawChanges(painted.changes);
+    const t1 = performance.now();
+    pushCapped(this.perf.patches, t1 - t0);
+    this.pendingDelta = painted.delta;
+    this.showStats(applyCountDelta(this.stats, painted.delta));
+    this.undoProbe.optimistic(painted.step, t0, tWritten, t1, painted.pixels, rects);
+    bump('labelPatches');
+    bump('optimisticSteps');
+    clearTimeout(this.confirmTimer);
+    // (+1: timers and performance.now() round differently)
+    this.confirmTimer = setTimeout(() => this.settle(this.optimistic.expire(performance.now() + 1)), this.optimistic.timeoutMs);
+  }
+
+  /** Redraws changed rectangles of the shown slice; returns them. */
+  private redrawChanges(changes: Changes): Rect[] {
+    const z = this.viewer.shownSlice;
+    const buf = this.labels.get(z);
+    const rects = changes.filter((c) => c.z === z).flatMap((c) => c.rects);
+    if (buf) for (const r of rects) this.labelsOverlay.drawRect(buf, r);
+    return rects;
+  }
+
+  /** A painted step was rolled back: redraw, undo its count change, and ask for slices painted on meanwhile. */
+  private settle(rollback: Rollback | undefined): void {
+    if (!rollback) return;
+    this.redrawChanges(rollback.changes);
+    this.endPending();
+    this.showStats(applyCountDelta(this.stats, rollback.delta));
+    for (const z of rollback.resync) this.requestResync(z);
+    this.undoProbe.rolledBack(rollback.step);
+    bump('optimisticRollbacks');
+  }
+
+  private endPending(): void {
+    this.pendingDelta = undefined;
+    clearTimeout(this.confirmTimer);
+    this.confirmTimer = undefined;
+  }
+
+  private requestResync(z: number): void {
+    this.resyncAsked.set(z, this.strokesOn.get(z) ?? 0);
+    this.host.postMessage({ type: 'resyncLabels', z });
   }
 
   // ------------------------------------------------------------ viewer events
@@ -462,7 +563,9 @@ export class Annotator {
       type: 'stroke', z: s.z, x: d.x0, y: d.y0, width: d.x1 - d.x0, height: d.y1 - d.y0,
       rle: encodeRle(values), tool: s.tool === 'pan' ? 'brush' : s.tool,
     });
-    document.body.dataset.strokesSent = String(Number(document.body.dataset.strokesSent ?? 0) + 1);
+    this.strokesOn.set(s.z, (this.strokesOn.get(s.z) ?? 0) + 1);
+    this.optimistic.strokeSent(s.z);
+    bump('strokesSent');
     this.livePreview.strokeSent();
   }
 
@@ -495,6 +598,11 @@ export class Annotator {
   get currentStats(): { counts: [number, number][]; annotated: { z: number; labeled: number }[] } {
     return this.stats;
   }
+}
+
+/** Counters on <body data-*> that the e2e tests wait on. */
+function bump(key: 'labelPatches' | 'optimisticSteps' | 'optimisticRollbacks' | 'strokesSent'): void {
+  document.body.dataset[key] = String(Number(document.body.dataset[key] ?? 0) + 1);
 }
 
 function pushCapped(series: number[], value: number): void {

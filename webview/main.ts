@@ -18,7 +18,7 @@ declare global {
 function isEditable(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target instanceof HTMLInputElement) return target.type !== 'range';
-  return target.isContentEditable || target instanceof HTMLTextAreaElement;
+  return target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
 }
 
 function main(): void {
@@ -48,7 +48,10 @@ function main(): void {
 
   // Keys: work anywhere in the viewer except while typing in a text/number box.
   document.addEventListener('keydown', (e) => {
-    if (isEditable(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (isEditable(e.target)) return;
+    // Undo/redo: painted here at once, and the key still reaches VS Code (not prevented), which runs the real undo.
+    annotator.undoRedoKey(e);
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
     if (annotator.keyDown(e)) {
       e.preventDefault();
       return;

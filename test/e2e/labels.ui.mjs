@@ -17,14 +17,26 @@ export async function loadReader() {
   return import(pathToFileURL(out).href);
 }
 
-/** One line saying where an undo's time went (webview UndoTrace: keydown, host apply, post, receipt, redraw). */
+/**
+ * One line saying where an undo's time went (webview UndoTrace). key->drawn is what the user sees: the keydown to the
+ * undone labels painted, by the optimistic paint of the prepared step when there was one, else by the host's patch.
+ * The host path (keydown -> VS Code undo command -> host apply -> post -> webview) is waited for and printed too.
+ */
 async function undoBreakdown(frame) {
+  await frame.waitForFunction(() => {
+    const t = (window.__stacksegPerf.undoTraces ?? []).at(-1);
+    return !t || t.painted !== 'optimistic' || t.outcome !== 'pending';
+  }, null, { timeout: 5000 }).catch(() => undefined);
   const t = await frame.evaluate(() => (window.__stacksegPerf.undoTraces ?? []).at(-1));
   if (!t) return 'no undo trace';
   const ms = (a, b) => (a === undefined || b === undefined ? '?' : (b - a).toFixed(1));
-  return `key->host ${ms(t.keyAt, t.startedAt)} ms, host apply ${t.applyMs?.toFixed(1)} ms, host apply->post ${ms(t.startedAt + t.applyMs, t.postedAt)} ms, `
-    + `post->webview ${ms(t.postedAt, t.receivedAt)} ms, webview apply+draw ${ms(t.receivedAt, t.drawnAt)} ms (write ${t.writeMs?.toFixed(1)}), key->drawn ${ms(t.keyAt, t.drawnAt)} ms `
-    + `(${t.keyAt !== undefined && t.drawnAt - t.keyAt <= 50 ? 'meets' : 'MISSES'} <= 50 ms; ${t.pixels} px box, ${t.rects} tile rects redrawn, ${t.redrawn} px)`;
+  const seen = t.keyAt !== undefined ? t.drawnAt - t.keyAt : undefined;
+  const painted = t.painted === 'optimistic' ? `optimistic paint, host ${t.outcome}` : 'host patch';
+  const shown = t.frameAt !== undefined ? `, key->frame shown ${ms(t.keyAt, t.frameAt)} ms` : '';
+  return `key->drawn ${ms(t.keyAt, t.drawnAt)} ms by ${painted} (${seen !== undefined && seen <= 50 ? 'meets' : 'MISSES'} <= 50 ms; webview apply+draw ${ms(t.paintStartAt, t.drawnAt)} ms, write ${t.writeMs?.toFixed(1)}${shown}); `
+    + `host path: key->host ${ms(t.keyAt, t.startedAt)} ms, host apply ${t.applyMs?.toFixed(1)} ms, host apply->post ${ms(t.startedAt + t.applyMs, t.postedAt)} ms, `
+    + `post->webview ${ms(t.postedAt, t.receivedAt)} ms, key->host patch received ${ms(t.keyAt, t.receivedAt)} ms `
+    + `(${t.pixels} px box, ${t.rects} tile rects redrawn, ${t.redrawn} px)`;
 }
 
 function percentile(sorted, p) {
@@ -164,6 +176,7 @@ export function labelsUiTests(ctx) {
         assert.equal(await labelAlpha(frame, 120, 60), 0, 'label still drawn after undo');
         await frame.waitForFunction(() => (document.body.dataset.annotatedSlices ?? '') === '', null, { timeout: 10_000 });
         await shot('labels-02-undo');
+        log(`  PERF undo breakdown (foam 256x256): ${await undoBreakdown(frame)}`);
         t0 = Date.now();
         await ctx.page.keyboard.press('Control+Shift+z');
         await frame.waitForFunction((n) => Number(document.body.dataset.labelPatches ?? 0) > n + 1, before, { timeout: 10_000 });
