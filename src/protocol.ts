@@ -65,6 +65,11 @@ export type HostToWebview =
   | { type: 'error'; message: string }
   /** Slice z could not be decoded; the rest of the stack may still be fine. */
   | { type: 'sliceError'; z: number; message: string }
+  /**
+   * The host dropped a queued request for level `level` of slice z without serving it: the user moved on (a finer
+   * level of a slice left behind, a prefetch far away). The webview forgets it asked and asks again if it still needs it.
+   */
+  | { type: 'sliceSkipped'; z: number; level: number }
   /** Ask the viewer to show slice z (commands, tests). */
   | { type: 'goToSlice'; z: number }
   // ---- labels (annotation). Label values are uint8 run-length encoded (src/core/labels/rle.ts) and sent as binary.
@@ -109,7 +114,8 @@ export type WebviewToHost =
   /** The webview's script has loaded and listens for messages. */
   | { type: 'ready' }
   /**
-   * Send slice z. `show` requests are served before queued prefetches. `level`: resolution level (1, 2, 4, ... 64,
+   * Send slice z. `show` requests are served before queued prefetches and make z the host's focus (see
+   * src/extension/sliceQueue.ts for the order). `level`: resolution level (1, 2, 4, ... 64,
    * see src/core/pyramid.ts); absent means 1, full resolution.
    */
   | { type: 'requestSlice'; z: number; priority: SlicePriority; level?: number }

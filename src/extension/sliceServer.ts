@@ -1,93 +1,168 @@
-// Serves slice requests from one webview, one decode at a time: the slice the user is waiting for (`show`)
-// goes before queued prefetches, and the newest `show` first (older ones are usually already stale).
-// A request names a resolution level (src/core/pyramid.ts): the full slice is decoded (the source caches it) and
-// reduced by block mean here, so only level-sized bytes cross to the webview. Imports nothing from vscode so it is
-// unit-tested.
+// Serves slice requests from one webview, one decode at a time, in the order of sliceQueue.ts: the focus slice's
+// preview first, then previews in the direction of travel, then finer levels. A request names a resolution level
+// (src/core/pyramid.ts): the full slice is decoded (the source caches it) and reduced by block mean here, so only
+// level-sized bytes cross to the webview; reduced levels are kept in a byte-bounded cache.
+// Posted bytes are bounded too: in code-server and over Remote-SSH a posted slice cannot be overtaken, so work waits
+// here, where it can still be reordered or dropped, until the connection has drained.
+// Imports nothing from vscode so it is unit-tested.
 
-import { downsampleMean } from '../core/pyramid';
+import { downsampleMean, previewLevel } from '../core/pyramid';
+import { SliceCache } from '../core/tiff/lru';
 import type { PixelArray, SliceSource } from '../core/types';
 import type { SlicePriority } from '../protocol';
+import { moveFocus, pickNext, staleRequests, type Focus, type SliceRequest } from './sliceQueue';
 
 /** Prefetches beyond this are dropped, oldest first (the user has moved on). */
 export const MAX_QUEUED_PREFETCH = 16;
+/** Bytes posted and not yet acknowledged before the next slice waits (at least one slice is always let through). */
+export const MAX_BYTES_IN_FLIGHT = 1.5 * 1024 * 1024;
+/** Reduced levels (f > 1) kept on the host; level 1 is the source's own cache. */
+export const LEVEL_CACHE_BYTES = 96 * 1024 * 1024;
 
 export interface SliceSink {
-  /** `readMs`: time the source took to decode (and reduce) the slice; `pixels` is `width` x `height` of `level`. */
-  slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number }): void;
+  /**
+   * `readMs`: time the source took to decode (and reduce) the slice; `pixels` is `width` x `height` of `level`
+   * and the sink may keep its buffer. Returns when the bytes have left (bounds the bytes in flight).
+   */
+  slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number }): PromiseLike<unknown> | void;
   error(z: number, error: unknown): void;
+  /** A queued request was dropped unserved (stale). */
+  skipped?(z: number, level: number): void;
 }
 
 export class SliceServer {
-  private readonly queue: Request[] = [];
+  private readonly queue: SliceRequest[] = [];
+  private focusState: Focus = { z: -1, dir: 0 };
+  private readonly previewLevel: number;
+  private readonly levels = new SliceCache(LEVEL_CACHE_BYTES);
+  /** (z, level) keys being read or posted and not yet acknowledged: asking again would send them twice. */
+  private readonly busy = new Set<number>();
+  private bytesInFlight = 0;
+  private drained: (() => void) | undefined;
+  private seq = 0;
   private running = false;
   private disposed = false;
 
-  constructor(private readonly source: SliceSource, private readonly sink: SliceSink) {}
+  constructor(private readonly source: SliceSource, private readonly sink: SliceSink, private readonly maxBytesInFlight = MAX_BYTES_IN_FLIGHT) {
+    this.previewLevel = previewLevel(source.info.width, source.info.height);
+  }
 
   /** `level`: 1 full resolution, or a power of two (validated by parseWebviewMessage). */
   request(z: number, priority: SlicePriority, level = 1): void {
     if (this.disposed) return;
-    const i = this.queue.findIndex((r) => r.z === z && r.level === level);
-    if (i >= 0) {
-      if (priority === 'prefetch') return;
-      this.queue.splice(i, 1);
+    if (priority === 'show') this.focus(z);
+    const key = levelKey(z, level);
+    if (this.busy.has(key)) return; // on its way
+    const queued = this.queue.find((r) => r.z === z && r.level === level);
+    if (queued) {
+      if (priority === 'show') Object.assign(queued, { priority, seq: ++this.seq });
+      return;
     }
-    this.queue.push({ z, priority, level });
+    this.queue.push({ z, priority, level, seq: ++this.seq });
     const prefetches = this.queue.filter((r) => r.priority === 'prefetch');
-    for (let extra = prefetches.length - MAX_QUEUED_PREFETCH; extra > 0; extra--) {
-      this.queue.splice(this.queue.indexOf(prefetches.shift()!), 1);
-    }
+    if (prefetches.length > MAX_QUEUED_PREFETCH) this.drop(prefetches.slice(0, prefetches.length - MAX_QUEUED_PREFETCH));
     void this.pump();
   }
 
-  /** Indices waiting, in the order they will be served (for tests). */
+  /** The user is on slice z (a `show` request, or the webview painted z): reorders the queue, drops stale work. */
+  focus(z: number): void {
+    const next = moveFocus(this.focusState, z);
+    if (next === this.focusState) return;
+    this.focusState = next;
+    this.drop(staleRequests(this.queue, next, this.previewLevel));
+  }
+
+  /** Indices waiting, in the order they would be served now (for tests). */
   pending(): number[] {
-    const out: number[] = [];
     const copy = [...this.queue];
-    for (let next = takeNext(copy); next; next = takeNext(copy)) out.push(next.z);
+    const out: number[] = [];
+    for (let i = pickNext(copy, this.focusState, this.previewLevel); i >= 0; i = pickNext(copy, this.focusState, this.previewLevel)) {
+      out.push(copy.splice(i, 1)[0].z);
+    }
     return out;
   }
 
   dispose(): void {
     this.disposed = true;
     this.queue.length = 0;
+    this.levels.clear();
+    this.drained?.();
+  }
+
+  private drop(requests: SliceRequest[]): void {
+    for (const r of requests) {
+      const i = this.queue.indexOf(r);
+      if (i < 0) continue;
+      this.queue.splice(i, 1);
+      this.sink.skipped?.(r.z, r.level);
+    }
   }
 
   private async pump(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      for (let next = takeNext(this.queue); next && !this.disposed; next = takeNext(this.queue)) {
+      while (!this.disposed && this.queue.length > 0) {
+        if (this.bytesInFlight > this.maxBytesInFlight) {
+          await new Promise<void>((resolve) => { this.drained = resolve; });
+          continue; // the queue and the focus may have changed meanwhile
+        }
+        const next = this.queue.splice(pickNext(this.queue, this.focusState, this.previewLevel), 1)[0];
+        const key = levelKey(next.z, next.level);
+        this.busy.add(key);
         let reduced: { data: PixelArray; width: number; height: number };
         const t0 = performance.now();
         try {
-          const { width, height, dtype } = this.source.info;
-          reduced = downsampleMean(await this.source.readSlice(next.z), width, height, dtype, next.level);
+          reduced = await this.level(next.z, next.level);
         } catch (e) {
+          this.busy.delete(key);
           if (!this.disposed) this.sink.error(next.z, e);
           continue;
         }
-        if (!this.disposed) {
-          this.sink.slice(next.z, reduced.data, performance.now() - t0, { level: next.level, width: reduced.width, height: reduced.height });
-        }
+        if (this.disposed) break;
+        this.send(key, next, reduced, performance.now() - t0);
       }
     } finally {
       this.running = false;
     }
   }
-}
 
-interface Request {
-  z: number;
-  priority: SlicePriority;
-  level: number;
-}
-
-function takeNext(queue: Request[]): Request | undefined {
-  for (let i = queue.length - 1; i >= 0; i--) {
-    if (queue[i].priority === 'show') return queue.splice(i, 1)[0];
+  private send(key: number, r: SliceRequest, reduced: { data: PixelArray; width: number; height: number }, readMs: number): void {
+    const bytes = reduced.data.byteLength;
+    this.bytesInFlight += bytes;
+    const done = () => {
+      this.busy.delete(key);
+      this.bytesInFlight -= bytes;
+      const wake = this.drained;
+      this.drained = undefined;
+      wake?.();
+    };
+    let sent: PromiseLike<unknown> | void;
+    try {
+      sent = this.sink.slice(r.z, reduced.data, readMs, { level: r.level, width: reduced.width, height: reduced.height });
+    } catch (e) {
+      done();
+      throw e;
+    }
+    if (sent) sent.then(done, done);
+    else done();
   }
-  return queue.shift();
+
+  /** Level `f` of slice z: from the level cache, else decoded (source cache) and reduced. A fresh array per call. */
+  private async level(z: number, f: number): Promise<{ data: PixelArray; width: number; height: number }> {
+    const { width, height, dtype } = this.source.info;
+    if (f === 1) return { data: await this.source.readSlice(z), width, height };
+    const hit = this.levels.get(levelKey(z, f));
+    if (hit) return { data: hit.slice(), width: Math.ceil(width / f), height: Math.ceil(height / f) };
+    const reduced = downsampleMean(await this.source.readSlice(z), width, height, dtype, f);
+    this.levels.set(levelKey(z, f), reduced.data);
+    return { ...reduced, data: reduced.data.slice() };
+  }
+}
+
+/** Cache/dedupe key of level f (1..64) of slice z. */
+function levelKey(z: number, f: number): number {
+  return z * 128 + f;
 }
 
 /** The ArrayBuffer holding exactly a typed array's bytes (copied only when the array is a view into a larger buffer). */

@@ -145,11 +145,13 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           if (slice) void post({ type: 'labels', z, rle: exactBuffer(encodeRle(slice)) });
         }
         const data = exactBuffer(pixels);
-        void post({ type: 'slice', z, width: shape.width, height: shape.height, dtype: source.info.dtype, data, level: shape.level }).then(() => {
+        // Resolves when VS Code has handed the message on: the server bounds the bytes in flight by it.
+        return post({ type: 'slice', z, width: shape.width, height: shape.height, dtype: source.info.dtype, data, level: shape.level }).then(() => {
           entry.timings.push({ z, readMs, postMs: performance.now() - t0, bytes: data.byteLength });
           if (entry.timings.length > 200) entry.timings.splice(0, 100);
         });
       },
+      skipped: (z, level) => void post({ type: 'sliceSkipped', z, level }),
       error: (z, e) => {
         const message = describeOpenError(e, document.uri.fsPath);
         this.log.warn(`Slice ${z} of ${key}: ${message}`);
@@ -206,6 +208,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           return;
         case 'sliceShown': {
           entry.lastShown = msg.z;
+          server?.focus(msg.z);
           entry.preview?.sliceShown(msg.z);
           if (entry.segmentation) void entry.segmentation.show(msg.z);
           const done = entry.waiters.filter((w) => w.z === msg.z);

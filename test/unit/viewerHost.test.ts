@@ -24,26 +24,26 @@ function fakeSource(depth: number, failOn = -1) {
 }
 
 describe('SliceServer', () => {
-  it('serves the newest show request before queued prefetches, one read at a time', async () => {
+  it('serves the focus (newest show) first, then the rest nearest first in the direction of travel, one read at a time', async () => {
     const { source, reads, step } = fakeSource(100);
     const sent: number[] = [];
-    const server = new SliceServer(source, { slice: (z) => sent.push(z), error: () => undefined });
+    const server = new SliceServer(source, { slice: (z) => { sent.push(z); }, error: () => undefined });
     server.request(10, 'show'); // starts reading at once
     server.request(11, 'prefetch');
     server.request(12, 'prefetch');
     server.request(20, 'show');
-    server.request(30, 'show');
+    server.request(30, 'show'); // focus 30, moving up: everything queued is behind it, nearest first
     expect(reads).toEqual([10]);
-    expect(server.pending()).toEqual([30, 20, 11, 12]);
+    expect(server.pending()).toEqual([30, 20, 12, 11]);
     for (let i = 0; i < 6; i++) await step();
-    expect(reads).toEqual([10, 30, 20, 11, 12]);
-    expect(sent).toEqual([10, 30, 20, 11, 12]);
+    expect(reads).toEqual([10, 30, 20, 12, 11]);
+    expect(sent).toEqual([10, 30, 20, 12, 11]);
   });
 
   it('serves resolution levels: the same slice at two levels is two requests, a level is the block mean', async () => {
     const { source, step } = fakeSource(10);
     const sent: { z: number; px: number[]; level: number; width: number; height: number }[] = [];
-    const server = new SliceServer(source, { slice: (z, px, _ms, shape) => sent.push({ z, px: Array.from(px), ...shape }), error: () => undefined });
+    const server = new SliceServer(source, { slice: (z, px, _ms, shape) => { sent.push({ z, px: Array.from(px), ...shape }); }, error: () => undefined });
     server.request(0, 'show'); // being read: the next ones queue
     server.request(3, 'show', 2);
     server.request(3, 'prefetch', 1);
@@ -73,7 +73,7 @@ describe('SliceServer', () => {
     const { source, step } = fakeSource(10, 2);
     const sent: number[] = [];
     const errors: string[] = [];
-    const server = new SliceServer(source, { slice: (z) => sent.push(z), error: (z, e) => errors.push(`${z}:${(e as Error).message}`) });
+    const server = new SliceServer(source, { slice: (z) => { sent.push(z); }, error: (z, e) => errors.push(`${z}:${(e as Error).message}`) });
     server.request(2, 'show');
     server.request(3, 'prefetch');
     for (let i = 0; i < 4; i++) await step();
