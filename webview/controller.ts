@@ -14,7 +14,7 @@ import { drawHistogram } from './histogramView';
 import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
 import { autoWindow, computeHistogram, type Histogram } from './stats';
-import { clampSlice, levelKey, nextPrefetch, prefetchPlan, SliceStore } from './sliceStore';
+import { clampSlice, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
 import { showError, type ViewerDom } from './ui';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, type View } from './zoom';
 
@@ -49,6 +49,8 @@ export const REFINE_MS = 250;
 const EXACT_READOUT_MS = 200;
 
 const CACHE_BYTES = 256 * 1024 * 1024;
+/** Slices prefetched on the side the user comes from (they may turn back; those are usually stored anyway). */
+const PREFETCH_BEHIND = 2;
 
 /** Observers of the view (the annotation layer follows zoom/pan and slice changes). */
 export interface ViewerListener {
@@ -100,6 +102,15 @@ export class ViewerController {
         for (let f = 1; f <= MAX_LEVEL; f *= 2) this.store.inflight.delete(levelKey(msg.z, f));
         if (msg.z === this.target) showError(this.dom, msg.message);
         else this.prefetch();
+        return;
+      case 'sliceSkipped':
+        // The host dropped it (we had moved on): forget the request; ask again if it is still needed.
+        this.store.inflight.delete(levelKey(msg.z, msg.level));
+        if (msg.z === this.target) {
+          this.ensure(msg.z, this.coarseLevel(), 'show');
+          this.scheduleRefine();
+        }
+        this.prefetch();
         return;
       case 'goToSlice': return this.goTo(msg.z, undefined);
     }
@@ -174,7 +185,10 @@ export class ViewerController {
   private scheduleRefine(): void {
     clearTimeout(this.refineTimer);
     this.refineTimer = setTimeout(() => {
-      if (this.info) this.ensure(this.target, this.displayLevel(), 'show');
+      if (!this.info) return;
+      this.ensure(this.target, this.displayLevel(), 'show');
+      // A finer level stored while stepping was not painted then (see paint): now it is.
+      if (this.shown === this.target && (this.finestStored(this.target) ?? Infinity) < this.shownLevel) this.schedulePaint();
     }, REFINE_MS);
   }
 
@@ -198,13 +212,20 @@ export class ViewerController {
     this.prefetch();
   }
 
-  /** Asks for the next neighbour of the target slice, within the in-flight budget. */
+  /** Asks for the next neighbours of the target slice (coarse level), up to the in-flight budget. */
   private prefetch(): void {
-    if (!this.info) return;
+    const info = this.info;
+    if (!info) return;
     const level = this.coarseLevel();
+    const size = levelSize(info.width, info.height, level);
+    const levelBytes = size.width * size.height * DTYPE_ARRAYS[info.dtype].BYTES_PER_ELEMENT;
+    const plan = prefetchPlan(this.target, this.lastStep, info.depth, prefetchAhead(levelBytes), PREFETCH_BEHIND);
     const covered = (z: number) => (this.finestStored(z) ?? Infinity) <= level;
-    const z = nextPrefetch(prefetchPlan(this.target, this.lastStep, this.info.depth), this.store, performance.now(), (k) => levelKey(k, level), covered);
-    if (z !== undefined) this.request(z, 'prefetch', level);
+    const slots = prefetchSlots(levelBytes);
+    for (let z = nextPrefetch(plan, this.store, performance.now(), (k) => levelKey(k, level), covered, slots); z !== undefined;
+      z = nextPrefetch(plan, this.store, performance.now(), (k) => levelKey(k, level), covered, slots)) {
+      this.request(z, 'prefetch', level);
+    }
   }
 
   step(delta: number, keyTime?: number): void {
@@ -239,7 +260,9 @@ export class ViewerController {
   private paint(inFrame = false): void {
     const info = this.info;
     const z = this.target;
-    const level = this.finestStored(z);
+    // A slice change keeps the level on the canvas when it is stored: a canvas of another size is reallocated, which
+    // costs Chromium 50-200 ms (software compositing). The finer level follows when stepping pauses (scheduleRefine).
+    const level = z !== this.shown && this.shown >= 0 && this.store.has(levelKey(z, this.shownLevel)) ? this.shownLevel : this.finestStored(z);
     const pixels = info && level !== undefined && this.store.get(levelKey(z, level));
     if (!info || !pixels || level === undefined) return;
     if (!this.windowSet || (this.autoWindowLevel !== undefined && level < this.autoWindowLevel)) {

@@ -61,13 +61,20 @@ export class SliceStore {
 
 /**
  * Neighbours to prefetch after showing slice z when the user moves by `step` (signed; 0 = no direction yet):
- * one, two and three steps ahead in the direction of travel (three so a held key does not outrun the host),
- * then the adjacent slices either side. Only indices inside 0..depth-1, without z itself or duplicates.
+ * `ahead` slices in the direction of travel (a held key or a sweep outruns a short lookahead: each slice costs a
+ * decode and a trip through the webview connection), with the nearest `behind` slices on the other side mixed in
+ * early (the user may turn back). A big step (PageUp) first asks for the next one or two big steps.
+ * Only indices inside 0..depth-1, without z itself or duplicates, nearest first.
  */
-export function prefetchPlan(z: number, step: number, depth: number): number[] {
+export function prefetchPlan(z: number, step: number, depth: number, ahead = 3, behind = 1): number[] {
   const dir = step === 0 ? 1 : step;
   const unit = Math.sign(dir);
-  const candidates = [z + dir, z + 2 * dir, z + 3 * dir, z + unit, z + 2 * unit, z - unit];
+  const forward = Array.from({ length: ahead }, (_, k) => z + (k + 1) * unit);
+  const back = Array.from({ length: behind }, (_, k) => z - (k + 1) * unit);
+  const candidates = [
+    ...(Math.abs(dir) > 1 ? [z + dir, z + 2 * dir] : []),
+    ...forward.slice(0, 2), ...back.slice(0, 1), ...forward.slice(2), ...back.slice(1),
+  ];
   const out: number[] = [];
   for (const c of candidates) {
     if (c >= 0 && c < depth && c !== z && !out.includes(c)) out.push(c);
@@ -75,29 +82,46 @@ export function prefetchPlan(z: number, step: number, depth: number): number[] {
   return out;
 }
 
+/** Bytes of one level worth prefetching ahead of the user (the webview cache holds far more). */
+export const PREFETCH_AHEAD_BYTES = 24 * 1024 * 1024;
+/** Lookahead bounds in slices, whatever the level size. */
+export const MIN_AHEAD = 3;
+export const MAX_AHEAD = 32;
+
+/** Slices to prefetch ahead when one level of a slice is `levelBytes` bytes. */
+export function prefetchAhead(levelBytes: number): number {
+  return Math.max(MIN_AHEAD, Math.min(MAX_AHEAD, Math.floor(PREFETCH_AHEAD_BYTES / Math.max(1, levelBytes))));
+}
+
 /**
- * Prefetches allowed in flight at once. Slices are large (8 MB at 2048x2048 uint16) and, over Remote-SSH or
- * code-server, share one ordered connection with the slice the user is waiting for: every prefetch already
- * sent delays a `show` behind it. Two at a time bounds that delay to two slices while keeping the pipe busy;
- * the next goes when one lands.
+ * Bytes of prefetches in flight at once. Over Remote-SSH or code-server they share one ordered connection with
+ * the slice the user is waiting for: every prefetch already sent delays a `show` behind it. About three 512 KB
+ * previews keep the host decoding while earlier ones travel; the next goes when one lands.
  */
-export const MAX_PREFETCH_IN_FLIGHT = 2;
+export const PREFETCH_BYTES_IN_FLIGHT = 1.5 * 1024 * 1024;
+/** Prefetches in flight at most, however small (each costs the host a decode of the full slice). */
+export const MAX_PREFETCH_IN_FLIGHT = 4;
+
+/** Prefetches allowed in flight when one is `levelBytes` bytes: at least 1. */
+export function prefetchSlots(levelBytes: number): number {
+  return Math.max(1, Math.min(MAX_PREFETCH_IN_FLIGHT, Math.floor(PREFETCH_BYTES_IN_FLIGHT / Math.max(1, levelBytes))));
+}
 
 /** A prefetch unanswered this long no longer holds the budget (a lost reply must not stop prefetching). */
 export const PREFETCH_STALE_MS = 5000;
 
 /**
- * Next slice to prefetch: the first planned one neither stored nor requested; undefined when the budget is used.
- * `key` maps a slice index to its store key (see levelKey); `covered` says a slice needs no prefetch (by default:
- * its key is stored).
+ * Next slice to prefetch: the first planned one neither stored nor requested; undefined when `slots` prefetches
+ * are already in flight. `key` maps a slice index to its store key (see levelKey); `covered` says a slice needs
+ * no prefetch (by default: its key is stored).
  */
 export function nextPrefetch(
   plan: number[], store: Pick<SliceStore, 'has' | 'inflight'>, now: number,
-  key: (z: number) => number = (z) => z, covered: (z: number) => boolean = (z) => store.has(key(z)),
+  key: (z: number) => number = (z) => z, covered: (z: number) => boolean = (z) => store.has(key(z)), slots = 2,
 ): number | undefined {
   let prefetching = 0;
   for (const r of store.inflight.values()) if (r.priority === 'prefetch' && now - r.since < PREFETCH_STALE_MS) prefetching++;
-  if (prefetching >= MAX_PREFETCH_IN_FLIGHT) return undefined;
+  if (prefetching >= slots) return undefined;
   return plan.find((z) => !covered(z) && !store.inflight.has(key(z)));
 }
 

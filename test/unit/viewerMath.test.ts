@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyWindow, buildLut, grayWord, windowGray } from '../../webview/lut';
 import { autoWindow, computeHistogram, displayBins, percentile } from '../../webview/stats';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, MAX_SCALE } from '../../webview/zoom';
-import { clampSlice, levelKey, nextPrefetch, PREFETCH_STALE_MS, prefetchPlan, SliceStore } from '../../webview/sliceStore';
+import { clampSlice, levelKey, MAX_AHEAD, MAX_PREFETCH_IN_FLIGHT, MIN_AHEAD, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from '../../webview/sliceStore';
 import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
 
 const gray = (word: number) => word & 0xff;
@@ -174,9 +174,12 @@ describe('slice store and prefetch', () => {
   });
 
   it('plans neighbours ahead in the direction of travel, inside the stack', () => {
-    expect(prefetchPlan(5, 1, 32)).toEqual([6, 7, 8, 4]);
-    expect(prefetchPlan(5, -1, 32)).toEqual([4, 3, 2, 6]);
-    expect(prefetchPlan(10, 10, 32)).toEqual([20, 30, 11, 12, 9]);
+    expect(prefetchPlan(5, 1, 32)).toEqual([6, 7, 4, 8]);
+    expect(prefetchPlan(5, -1, 32)).toEqual([4, 3, 6, 2]);
+    expect(prefetchPlan(10, 10, 32)).toEqual([20, 30, 11, 12, 9, 13]);
+    // Far ahead in the direction of travel, the nearest slice behind early, the others behind last.
+    expect(prefetchPlan(10, -1, 32, 6, 2)).toEqual([9, 8, 11, 7, 6, 5, 4, 12]);
+    expect(prefetchPlan(2, -1, 32, 6, 2)).toEqual([1, 0, 3, 4]);
     expect(prefetchPlan(31, 1, 32)).toEqual([30]);
     expect(prefetchPlan(0, 0, 1)).toEqual([]);
     expect(clampSlice(40, 32)).toBe(31);
@@ -185,7 +188,21 @@ describe('slice store and prefetch', () => {
 });
 
 describe('prefetch budget', () => {
-  it('keeps at most MAX_PREFETCH_IN_FLIGHT (2) prefetches in flight, skips stored/requested slices, forgets stale ones', () => {
+  it('sizes the lookahead and the in-flight budget by the bytes of a level', () => {
+    expect(prefetchAhead(512 * 1024)).toBe(MAX_AHEAD); // 512 x 512 uint16 previews: 32 ahead = 16 MB
+    expect(prefetchAhead(2 * 1024 * 1024)).toBe(12);
+    expect(prefetchAhead(64 * 1024 * 1024)).toBe(MIN_AHEAD);
+    expect(prefetchSlots(512 * 1024)).toBe(3);
+    expect(prefetchSlots(8 * 1024 * 1024)).toBe(1); // always one, however large
+    expect(prefetchSlots(1024)).toBe(MAX_PREFETCH_IN_FLIGHT);
+    const s = new SliceStore(1 << 20);
+    for (const z of [1, 2]) s.inflight.set(z, { priority: 'prefetch', since: 0 });
+    expect(nextPrefetch([1, 2, 3, 4], s, 0, undefined, undefined, 3)).toBe(3);
+    s.inflight.set(3, { priority: 'prefetch', since: 0 });
+    expect(nextPrefetch([1, 2, 3, 4], s, 0, undefined, undefined, 3)).toBeUndefined();
+  });
+
+  it('keeps at most 2 prefetches in flight by default, skips stored/requested slices, forgets stale ones', () => {
     const s = new SliceStore(1 << 20);
     s.put(6, new Uint8Array(4));
     expect(nextPrefetch([6, 7, 8, 9], s, 0)).toBe(7);
