@@ -3,9 +3,12 @@
 // which the host starts work is the order the webview gets it; nothing can overtake a slice once posted.
 // The order, relative to the focus (the slice the user looks at, and the direction they move in):
 //   0. the focus slice at the preview level (or coarser): the user is waiting for it;
-//   1. other slices at the preview level, nearest first in the direction of travel (behind counts double);
-//   2. the focus slice at a finer level (the display level after a stepping pause, the exact readout);
-//   3. the rest (finer levels of other slices), newest first.
+//   1. the previews of the next slices (NEAR_COST: two ahead in the direction of travel, one behind): a held key
+//      reaches them within a few frames;
+//   2. the focus slice at a finer level (the display level after a stepping pause, the exact readout): the user
+//      paused there and waits for it; further prefetches would delay it by a trip through the connection each;
+//   3. the other previews, nearest first in the direction of travel (behind counts double);
+//   4. the rest (finer levels of other slices), newest first.
 // Within a class a `show` goes before a prefetch.
 // Finer levels of slices the user has left are stale: dropped, not served (see staleRequests).
 
@@ -29,6 +32,9 @@ export interface Focus {
 /** Prefetches further than this from the focus are dropped when the focus moves (the user went elsewhere). */
 export const MAX_PREFETCH_DISTANCE = 48;
 
+/** Distance cost (slices ahead, or twice the slices behind) up to which a preview goes before the focus's finer level. */
+export const NEAR_COST = 2;
+
 /** Sort key of a request: smaller goes first. */
 export function requestRank(r: SliceRequest, focus: Focus, previewLevel: number): number {
   const coarse = r.level >= previewLevel;
@@ -37,9 +43,10 @@ export function requestRank(r: SliceRequest, focus: Focus, previewLevel: number)
   if (coarse) {
     const d = r.z - focus.z;
     const ahead = focus.dir === 0 || Math.sign(d) === focus.dir;
-    return 1e6 + (ahead ? Math.abs(d) : 2 * Math.abs(d)) * 2 + asked;
+    const cost = ahead ? Math.abs(d) : 2 * Math.abs(d);
+    return (cost <= NEAR_COST ? 1e6 : 3e6) + cost * 2 + asked;
   }
-  return 3e6;
+  return 4e6;
 }
 
 /** Index in `queue` of the request to serve next, or -1 when empty. Ties: the newest request first. */

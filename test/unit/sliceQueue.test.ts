@@ -17,10 +17,11 @@ const order = (queue: SliceRequest[], focus: { z: number; dir: number }, preview
 };
 
 describe('slice request order', () => {
-  it('focus preview, then previews ahead nearest first (behind counts double), then the focus display level, then the rest', () => {
-    const q = [req(10, 2, 'show'), req(3, 1, 'show'), req(12, 4), req(8, 4), req(9, 4), req(11, 4), req(10, 4, 'show'), req(14, 4)];
-    // Moving down onto 10: 9 (1 ahead), then 11 (1 behind counts 2) and 8 (2 ahead) tie: the newer first; 12 (4), 14 (8).
-    expect(order(q, { z: 10, dir: -1 })).toEqual(['10@4', '9@4', '11@4', '8@4', '12@4', '14@4', '10@2', '3@1']);
+  it('focus preview, then the next previews, then the focus display level, then further previews, then the rest', () => {
+    const q = [req(10, 2, 'show'), req(3, 1, 'show'), req(12, 4), req(8, 4), req(9, 4), req(11, 4), req(10, 4, 'show'), req(14, 4), req(6, 4)];
+    // Moving down onto 10: 9 (1 ahead), then 11 (1 behind counts 2) and 8 (2 ahead) tie: the newer first;
+    // the display level of 10; then 12 (2 behind: 4) and 6 (4 ahead) tie: the newer first; 14 (8).
+    expect(order(q, { z: 10, dir: -1 })).toEqual(['10@4', '9@4', '11@4', '8@4', '10@2', '6@4', '12@4', '14@4', '3@1']);
     // Moving up: 11 first.
     expect(order(q, { z: 10, dir: 1 }).slice(0, 3)).toEqual(['10@4', '11@4', '9@4']);
   });
