@@ -1,18 +1,18 @@
-// Annotation in the viewer: tools (brush, eraser, fill, lasso, pan), the label overlay, the side panel, and the
-// label traffic with the host. Painting writes into this webview's copy of the slice's labels and redraws the
-// dirty rectangle once per animation frame; on pointerup the changed box goes to the host as ONE `stroke`
-// message (run-length encoded), which becomes one undoable edit there. Undo/redo come back as `labelPatch`es;
+// Annotation in the viewer: the label overlay, the side panel, and the label traffic with the host. Painting
+// (painter.ts) writes into this webview's copy of the slice's labels; on pointerup the changed box goes to the host
+// as ONE `stroke` message (run-length encoded), which becomes one undoable edit there. Undo/redo come back as `labelPatch`es;
 // the undo/redo key paints the step the host prepared at once (optimisticUndo.ts) and the host's patch confirms it.
 
 import { nextClass, type DisplaySettings, type LabelClass } from '../src/core/labels/classes';
 import { decodeRle, decodeRuns, encodeRle } from '../src/core/labels/rle';
-import { parseUndoState, parseUndoStep, type HostToWebview, type SegmentationView, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
+import { parseUndoState, parseUndoStep, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, TOOLS, type Tool } from './labelPanel';
 import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
-import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, writeRunsTracked, type Rect } from './paintOps';
+import { writeRunsTracked, type Rect } from './paintOps';
 import { applyCountDelta, decodeStep, OptimisticUndo, undoRedoKey, type Changes, type CountDelta, type Rollback } from './optimisticUndo';
-import { heatTable, SegmentationPanel } from './segmentationPanel';
+import { MAX_BRUSH, Painter, type FinishedStroke } from './painter';
+import { SegmentationLayer } from './segmentationLayer';
 import { UndoProbe, type UndoTrace } from './undoProbe';
 import type { View } from './zoom';
 
@@ -33,47 +33,17 @@ export interface ViewerAccess {
   goTo(z: number, keyTime: number | undefined): void;
 }
 
-interface Stroke {
-  z: number;
-  tool: Tool;
-  value: number;
-  buf: Uint8Array;
-  /** Everything the stroke changed (sent on pointerup). */
-  dirty: Rect;
-  /** Not yet redrawn. */
-  pending: Rect;
-  last?: { cx: number; cy: number };
-  lasso?: { x: number; y: number }[];
-  pointerId: number;
-  work: number;
-}
-
-const MAX_BRUSH = 200;
-/** Segmentation mask slices held in the webview (the most recently received). */
-const MASK_SLICES_KEPT = 8;
-
 export class Annotator {
   readonly panel: LabelPanel;
   private readonly labelsOverlay: OverlayCanvas;
-  private readonly segOverlay: OverlayCanvas;
-  private readonly segPanel: SegmentationPanel;
-  private segView: SegmentationView = 'classes';
+  private readonly segmentation: SegmentationLayer;
+  private readonly painter: Painter;
   private readonly livePreview: LivePreviewLayer;
-  private readonly cursor: HTMLElement;
-  private readonly lassoSvg: SVGSVGElement;
-  private readonly lassoPath: SVGPolylineElement;
   private readonly labels = new Map<number, Uint8Array>();
-  private readonly masks = new Map<number, Uint8Array>();
   private classes: LabelClass[] = [];
   private display: DisplaySettings = { labelOpacity: 0.5, showLabels: true };
   private selected = 0;
   private pendingSelect: number | undefined;
-  private tool: Tool = 'pan';
-  private brush = 9;
-  private spaceHeld = false;
-  private stroke: Stroke | undefined;
-  private frameScheduled = false;
-  private lastPointer: { clientX: number; clientY: number } | undefined;
   private readonly undoProbe: UndoProbe;
   private stats: { counts: [number, number][]; annotated: { z: number; labeled: number }[] } = { counts: [], annotated: [] };
   private readonly optimistic: OptimisticUndo;
@@ -85,33 +55,30 @@ export class Annotator {
   private readonly resyncAsked = new Map<number, number>();
 
   constructor(
-    private readonly viewport: HTMLElement,
+    viewport: HTMLElement,
     imageCanvas: HTMLCanvasElement,
     private readonly host: { postMessage(m: WebviewToHost): void },
     private readonly viewer: ViewerAccess,
     private readonly perf: AnnotationPerf,
   ) {
-    const seg = document.createElement('canvas');
-    seg.className = 'overlay segmentation';
-    seg.dataset.testid = 'segmentation-canvas';
-    seg.hidden = true;
     const lab = document.createElement('canvas');
     lab.className = 'overlay labels';
     lab.dataset.testid = 'labels-canvas';
-    imageCanvas.after(seg, lab);
-    this.segOverlay = new OverlayCanvas(seg);
-    this.segPanel = new SegmentationPanel(seg, (view) => this.host.postMessage({ type: 'setSegmentationView', view }));
+    imageCanvas.after(lab);
+    this.segmentation = new SegmentationLayer(imageCanvas, host); // between the image and the labels
     this.labelsOverlay = new OverlayCanvas(lab);
     this.livePreview = new LivePreviewLayer(lab, () => this.viewer.shownSlice, perf);
-    this.cursor = document.createElement('div');
-    this.cursor.className = 'brush-cursor';
-    this.cursor.dataset.testid = 'brush-cursor';
-    this.cursor.hidden = true;
-    this.lassoSvg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    this.lassoSvg.classList.add('lasso');
-    this.lassoPath = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-    this.lassoSvg.append(this.lassoPath);
-    viewport.append(this.cursor, this.lassoSvg);
+    this.painter = new Painter(viewport, {
+      get width() { return viewer.stackInfo?.width ?? 0; },
+      get height() { return viewer.stackInfo?.height ?? 0; },
+      get shownSlice() { return viewer.shownSlice; },
+      get view() { return viewer.currentView; },
+      selectedClass: () => this.selected,
+      labelsOf: (z) => this.labelsOf(z),
+      overlay: this.labelsOverlay,
+      frameTime: (ms) => pushCapped(perf.strokeFrames, ms),
+      finished: (stroke) => this.strokeFinished(stroke),
+    });
 
     this.panel = new LabelPanel({
       tool: (t) => this.setTool(t),
@@ -131,19 +98,10 @@ export class Annotator {
       goToSlice: (z) => this.viewer.goTo(z, undefined),
       livePreview: (enabled) => this.host.postMessage({ type: 'setLivePreview', enabled }),
     });
-    this.panel.root.append(this.segPanel.root);
+    this.panel.root.append(this.segmentation.panel.root);
     this.setTool('pan');
-    this.setBrush(this.brush);
+    this.setBrush(this.painter.brush);
     this.applyDisplay();
-
-    viewport.addEventListener('pointermove', (e) => this.pointerMove(e));
-    viewport.addEventListener('pointerup', (e) => this.pointerUp(e));
-    viewport.addEventListener('pointercancel', (e) => this.pointerUp(e));
-    viewport.addEventListener('pointerleave', () => { this.cursor.hidden = true; });
-    document.addEventListener('keyup', (e) => {
-      if (e.key === ' ') this.setSpace(false);
-    });
-    window.addEventListener('blur', () => this.setSpace(false));
     this.undoProbe = new UndoProbe((perf.undoTraces ??= []));
     const labels = this.labels;
     this.optimistic = new OptimisticUndo({ get width() { return viewer.stackInfo?.width ?? 0; }, get: (z) => labels.get(z) });
@@ -156,7 +114,7 @@ export class Annotator {
     switch (msg.type) {
       case 'init':
         this.labelsOverlay.setSize(msg.info.width, msg.info.height);
-        this.segOverlay.setSize(msg.info.width, msg.info.height);
+        this.segmentation.setSize(msg.info.width, msg.info.height);
         this.livePreview.setSize(msg.info.width, msg.info.height);
         return false;
       case 'labels': {
@@ -166,7 +124,7 @@ export class Annotator {
         if (msg.replace) {
           this.settle(this.optimistic.hostReplacesLabels());
           if (!this.resyncAsked.has(msg.z)) return true; // an older answer: a newer copy was taken already
-          if (this.stroke?.z === msg.z) this.endStroke(true); // sent before the copy is replaced; counted below
+          if (this.painter.strokeSlice === msg.z) this.painter.endStroke(true); // sent before the copy is replaced; counted below
           if ((this.strokesOn.get(msg.z) ?? 0) !== this.resyncAsked.get(msg.z)) {
             // Painted again since asking: this copy lacks those strokes; ask once more.
             this.requestResync(msg.z);
@@ -192,11 +150,7 @@ export class Annotator {
           this.undoProbe.confirmed(msg, t0); // painted on the key press already
           return true;
         }
-        let buf = this.labels.get(msg.z);
-        if (!buf) {
-          buf = new Uint8Array(info.width * info.height);
-          this.labels.set(msg.z, buf);
-        }
+        const buf = this.labelsOf(msg.z);
         let changed: Rect[];
         try {
           const n = msg.width * msg.height;
@@ -223,7 +177,7 @@ export class Annotator {
       }
       case 'labelsReset':
         this.settle(this.optimistic.hostReplacesLabels());
-        this.endStroke(false);
+        this.painter.endStroke(false);
         this.labels.clear();
         this.redrawAll();
         return true;
@@ -234,8 +188,7 @@ export class Annotator {
         this.pendingSelect = undefined;
         if (!this.classes.some((c) => c.index === this.selected)) this.selected = this.classes[0]?.index ?? 0;
         this.labelsOverlay.setColours(this.classes);
-        if (this.segView === 'classes') this.segOverlay.setColours(this.classes);
-        this.segPanel.setClasses(this.classes);
+        this.segmentation.setClasses(this.classes);
         this.livePreview.setColours(this.classes);
         this.panel.setClasses(this.classes, this.selected);
         this.applyDisplay();
@@ -247,27 +200,7 @@ export class Annotator {
         return true;
       case 'segmentation': {
         const info = this.viewer.stackInfo;
-        if (!info) return true;
-        if (msg.data === null) {
-          this.masks.clear();
-          this.segPanel.setSource(undefined);
-          return true;
-        }
-        if (msg.data.byteLength !== info.width * info.height) return true;
-        if ((msg.view ?? 'classes') !== this.segView) {
-          this.segView = msg.view ?? 'classes';
-          this.masks.clear(); // other slices hold the other view
-          if (this.segView === 'uncertainty') this.segOverlay.setTable(heatTable());
-          else this.segOverlay.setColours(this.classes);
-        }
-        // Keep the few slices around the shown one (the host sends a slice again when it is shown again):
-        // unbounded, stepping through a 2048 x 2048 x 2000 mask would hold 8 GB here.
-        this.masks.delete(msg.z);
-        this.masks.set(msg.z, new Uint8Array(msg.data));
-        if (this.masks.size > MASK_SLICES_KEPT) this.masks.delete(this.masks.keys().next().value!);
-        this.segPanel.setSource(msg.source, msg.view, msg.canShowUncertainty);
-        this.segOverlay.canvas.title = msg.source;
-        if (msg.z === this.viewer.shownSlice) this.segOverlay.drawAll(this.masks.get(msg.z));
+        if (info) this.segmentation.receive(msg, info.width * info.height, this.viewer.shownSlice);
         return true;
       }
       case 'livePreview':
@@ -297,7 +230,7 @@ export class Annotator {
    */
   undoRedoKey(e: KeyboardEvent): void {
     const direction = undoRedoKey(e, /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent));
-    if (!direction || this.stroke) return;
+    if (!direction || this.painter.strokeSlice !== undefined) return;
     const t0 = performance.now();
     const painted = this.optimistic.keyPressed(direction, t0);
     if (!painted) return;
@@ -350,14 +283,14 @@ export class Annotator {
 
   onViewChanged(v: View): void {
     this.labelsOverlay.setView(v);
-    this.segOverlay.setView(v);
+    this.segmentation.setView(v);
     this.livePreview.setView(v);
-    this.updateCursor();
-    if (this.stroke?.lasso) this.drawLasso();
+    this.painter.viewChanged();
   }
 
   onSliceShown(z: number): void {
-    if (this.stroke && this.stroke.z !== z) this.endStroke(true);
+    const strokeSlice = this.painter.strokeSlice;
+    if (strokeSlice !== undefined && strokeSlice !== z) this.painter.endStroke(true);
     this.redrawAll();
     this.livePreview.sliceShown(z);
     this.panel.markCurrentSlice(z);
@@ -367,23 +300,18 @@ export class Annotator {
     const z = this.viewer.shownSlice;
     if (z < 0) return;
     this.labelsOverlay.drawAll(this.labels.get(z));
-    if (this.masks.size > 0) this.segOverlay.drawAll(this.masks.get(z));
+    this.segmentation.draw(z);
   }
 
   // ------------------------------------------------------------ tools, classes, display
 
   setTool(t: Tool): void {
-    if (this.stroke) this.endStroke(true);
-    this.tool = t;
+    this.painter.setTool(t);
     this.panel.setTool(t);
-    this.viewport.dataset.tool = t;
-    this.updateCursor();
   }
 
   setBrush(px: number): void {
-    this.brush = Math.min(MAX_BRUSH, Math.max(1, Math.round(px)));
-    this.panel.setBrushSize(this.brush);
-    this.updateCursor();
+    this.panel.setBrushSize(this.painter.setBrush(Math.min(MAX_BRUSH, px)));
   }
 
   private select(k: number): void {
@@ -411,7 +339,7 @@ export class Annotator {
   /** Keys of the annotation tools; returns true when the key was used. */
   keyDown(e: KeyboardEvent): boolean {
     if (e.key === ' ') {
-      this.setSpace(true);
+      this.painter.setSpace(true);
       return true;
     }
     if (/^[1-9]$/.test(e.key)) {
@@ -425,174 +353,42 @@ export class Annotator {
       return true;
     }
     switch (e.key) {
-      case '[': this.setBrush(this.brush <= 10 ? this.brush - 1 : this.brush / 1.2); return true;
-      case ']': this.setBrush(this.brush < 10 ? this.brush + 1 : this.brush * 1.2); return true;
+      case '[': { const b = this.painter.brush; this.setBrush(b <= 10 ? b - 1 : b / 1.2); return true; }
+      case ']': { const b = this.painter.brush; this.setBrush(b < 10 ? b + 1 : b * 1.2); return true; }
       case 'v': case 'V': this.setDisplay({ ...this.display, showLabels: !this.display.showLabels }); return true;
       case 'Escape':
-        if (this.stroke?.lasso) { this.endStroke(false); return true; }
+        if (this.painter.lassoActive) { this.painter.endStroke(false); return true; }
         return false;
       default: return false;
     }
   }
 
-  private setSpace(held: boolean): void {
-    this.spaceHeld = held;
-    this.viewport.classList.toggle('space-pan', held);
-  }
-
   // ------------------------------------------------------------ painting
-
-  private imagePoint(e: { clientX: number; clientY: number }): { x: number; y: number } {
-    const r = this.viewport.getBoundingClientRect();
-    const v = this.viewer.currentView;
-    return { x: (e.clientX - r.left - v.tx) / v.scale, y: (e.clientY - r.top - v.ty) / v.scale };
-  }
 
   /** Starts a stroke for a left press with a painting tool; false leaves the press to the viewer (pan). */
   pointerDown(e: PointerEvent): boolean {
-    const info = this.viewer.stackInfo;
-    const z = this.viewer.shownSlice;
-    if (e.button !== 0 || this.spaceHeld || this.tool === 'pan' || !info || z < 0) return false;
-    const value = this.tool === 'eraser' ? 0 : this.selected;
-    if (this.tool !== 'eraser' && value === 0) return true; // no class to paint with
-    if (this.stroke) this.endStroke(true);
+    return this.painter.pointerDown(e);
+  }
+
+  private labelsOf(z: number): Uint8Array {
     let buf = this.labels.get(z);
     if (!buf) {
-      buf = new Uint8Array(info.width * info.height);
+      const info = this.viewer.stackInfo;
+      buf = new Uint8Array(info ? info.width * info.height : 0);
       this.labels.set(z, buf);
     }
-    const p = this.imagePoint(e);
-    const s: Stroke = { z, tool: this.tool, value, buf, dirty: emptyRect(), pending: emptyRect(), pointerId: e.pointerId, work: 0 };
-    this.stroke = s;
-    this.viewport.setPointerCapture(e.pointerId);
-    const t0 = performance.now();
-    if (this.tool === 'fill') {
-      floodFill(buf, info.width, info.height, Math.floor(p.x), Math.floor(p.y), value, s.pending);
-      s.work += performance.now() - t0;
-      this.flush();
-      this.endStroke(true);
-      return true;
-    }
-    if (this.tool === 'lasso') {
-      s.lasso = [p];
-      this.drawLasso();
-      return true;
-    }
-    const c = brushCentre(p.x, p.y, this.brush);
-    stampDisc(buf, info.width, info.height, c.cx, c.cy, this.brush, value, s.pending);
-    s.last = c;
-    s.work += performance.now() - t0;
-    this.scheduleFlush();
-    return true;
+    return buf;
   }
 
-  private pointerMove(e: PointerEvent): void {
-    this.lastPointer = { clientX: e.clientX, clientY: e.clientY };
-    this.updateCursor();
-    const s = this.stroke;
-    const info = this.viewer.stackInfo;
-    if (!s || !info || e.pointerId !== s.pointerId) return;
-    const t0 = performance.now();
-    const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
-    for (const ev of events.length > 0 ? events : [e]) {
-      const p = this.imagePoint(ev);
-      if (s.lasso) {
-        s.lasso.push(p);
-        continue;
-      }
-      const c = brushCentre(p.x, p.y, this.brush);
-      const from = s.last ?? c;
-      stampLine(s.buf, info.width, info.height, from.cx, from.cy, c.cx, c.cy, this.brush, s.value, s.pending);
-      s.last = c;
-    }
-    s.work += performance.now() - t0;
-    if (s.lasso) this.drawLasso();
-    else this.scheduleFlush();
-  }
-
-  private pointerUp(e: PointerEvent): void {
-    const s = this.stroke;
-    if (!s || e.pointerId !== s.pointerId) return;
-    const info = this.viewer.stackInfo;
-    if (s.lasso && info) {
-      s.lasso.push(this.imagePoint(e));
-      fillPolygon(s.buf, info.width, info.height, s.lasso, s.value, s.pending);
-      this.flush();
-    }
-    this.endStroke(true);
-  }
-
-  private scheduleFlush(): void {
-    if (this.frameScheduled) return;
-    this.frameScheduled = true;
-    requestAnimationFrame(() => {
-      this.frameScheduled = false;
-      this.flush();
-    });
-  }
-
-  /** Redraws what the stroke changed since the last frame. */
-  private flush(): void {
-    const s = this.stroke;
-    if (!s || isEmptyRect(s.pending)) return;
-    const t0 = performance.now();
-    if (s.z === this.viewer.shownSlice) this.labelsOverlay.drawRect(s.buf, s.pending);
-    const p = s.pending;
-    if (!isEmptyRect(p)) {
-      s.dirty.x0 = Math.min(s.dirty.x0, p.x0); s.dirty.y0 = Math.min(s.dirty.y0, p.y0);
-      s.dirty.x1 = Math.max(s.dirty.x1, p.x1); s.dirty.y1 = Math.max(s.dirty.y1, p.y1);
-    }
-    s.pending = emptyRect();
-    pushCapped(this.perf.strokeFrames, s.work + performance.now() - t0);
-    s.work = 0;
-  }
-
-  /** Ends the stroke: `commit` sends the changed box to the host as one edit. */
-  private endStroke(commit: boolean): void {
-    const s = this.stroke;
-    if (!s) return;
-    this.flush();
-    this.stroke = undefined;
-    this.lassoSvg.classList.remove('active');
-    this.lassoPath.setAttribute('points', '');
-    const info = this.viewer.stackInfo;
-    if (!commit || !info || isEmptyRect(s.dirty)) return;
-    const d = s.dirty;
-    const values = extractRect(s.buf, info.width, d);
+  /** One stroke -> one `stroke` message -> one undoable edit on the host. */
+  private strokeFinished({ z, box, values, tool }: FinishedStroke): void {
     this.host.postMessage({
-      type: 'stroke', z: s.z, x: d.x0, y: d.y0, width: d.x1 - d.x0, height: d.y1 - d.y0,
-      rle: encodeRle(values), tool: s.tool === 'pan' ? 'brush' : s.tool,
+      type: 'stroke', z, x: box.x0, y: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0, rle: encodeRle(values), tool,
     });
-    this.strokesOn.set(s.z, (this.strokesOn.get(s.z) ?? 0) + 1);
-    this.optimistic.strokeSent(s.z);
+    this.strokesOn.set(z, (this.strokesOn.get(z) ?? 0) + 1);
+    this.optimistic.strokeSent(z);
     bump('strokesSent');
     this.livePreview.strokeSent();
-  }
-
-  private drawLasso(): void {
-    const s = this.stroke;
-    if (!s?.lasso) return;
-    const v = this.viewer.currentView;
-    this.lassoSvg.classList.add('active');
-    this.lassoPath.setAttribute('points', s.lasso.map((p) => `${(p.x * v.scale + v.tx).toFixed(1)},${(p.y * v.scale + v.ty).toFixed(1)}`).join(' '));
-  }
-
-  /** Brush outline at the current zoom, centred where the stamp will land. */
-  private updateCursor(): void {
-    const p = this.lastPointer;
-    const show = p !== undefined && (this.tool === 'brush' || this.tool === 'eraser') && !this.spaceHeld;
-    this.cursor.hidden = !show;
-    if (!show || !p) return;
-    const v = this.viewer.currentView;
-    const ip = this.imagePoint(p);
-    const c = brushCentre(ip.x, ip.y, this.brush);
-    const d = Math.max(2, this.brush * v.scale);
-    const sx = c.cx * v.scale + v.tx;
-    const sy = c.cy * v.scale + v.ty;
-    this.cursor.style.width = `${d}px`;
-    this.cursor.style.height = `${d}px`;
-    this.cursor.style.transform = `translate(${sx - d / 2}px, ${sy - d / 2}px)`;
-    this.cursor.classList.toggle('eraser', this.tool === 'eraser');
   }
 
   get currentStats(): { counts: [number, number][]; annotated: { z: number; labeled: number }[] } {
