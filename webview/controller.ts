@@ -119,10 +119,8 @@ export class ViewerController {
   private onInit(info: ViewerStackInfo, initialSlice: number): void {
     this.info = info;
     const saved = (this.host.getState() ?? {}) as SavedState;
-    if (saved.window && Number.isFinite(saved.window.min) && Number.isFinite(saved.window.max)) {
-      this.window = saved.window;
-      this.windowSet = true;
-    }
+    // The window the webview had before it was hidden or reloaded; shown in the min/max boxes too.
+    if (saved.window) this.setWindow(saved.window, false);
     const d = this.dom;
     d.sliceSlider.max = String(info.depth);
     d.sliceInput.max = String(info.depth);

@@ -230,6 +230,9 @@ export function labelsUiTests(ctx) {
         while ((await labelAlpha(frame, 120, 60)) === 0 && Date.now() < until) await ctx.page.waitForTimeout(200);
         assert.ok((await labelAlpha(frame, 120, 60)) > 0, 'saved stroke not shown after reload');
         await frame.locator(`[data-testid=annotated-slice-${Z}]`).waitFor({ timeout: 5000 });
+        // The display window comes back with the webview state, and its min/max boxes show it (they were blank).
+        const window = [await frame.locator('[data-testid=level-min]').inputValue(), await frame.locator('[data-testid=level-max]').inputValue()];
+        assert.ok(window.every((v) => v !== '' && Number.isFinite(Number(v))), `display window boxes after reload: ${JSON.stringify(window)}`);
         await shot('labels-05-reloaded');
       },
     },

@@ -120,6 +120,7 @@ function writeUserSettings() {
     'extensions.autoUpdate': false,
     'update.mode': 'none',
     'workbench.editor.enablePreview': false,
+    'git.openRepositoryInParentFolders': 'never', // the run's workspace lies inside this repo: no toast over the viewer
   }, null, 2));
 }
 
