@@ -25,6 +25,7 @@
 import { mulberry32 } from '../random';
 import { StackSegError } from '../errors';
 import { predictTwoClasses } from '../features/simd';
+import { binEdges, lowerBound } from './forestBins';
 
 export type ClassWeight = 'none' | 'balanced' | Record<string, number>;
 
@@ -105,85 +106,6 @@ export function concatTrainingData(parts: TrainingData[]): TrainingData {
 }
 
 const makeRng = mulberry32;
-
-/** Samples above which bin edges come from a strided subsample (plus exact class extremes): sorting all is slow. */
-const EDGE_SAMPLE_CAP = 32768;
-
-/** Edges e_0 < e_1 < ...; a value v falls in bin lowerBound(edges, v) (v <= e_b). */
-function binEdges(values: Float32Array, yi: Uint8Array, nClasses: number, maxBins: number): Float32Array {
-  const n = values.length;
-  if (n <= EDGE_SAMPLE_CAP) return binEdgesOf(values, yi, nClasses, maxBins);
-  const stride = n / EDGE_SAMPLE_CAP;
-  const sv = new Float32Array(EDGE_SAMPLE_CAP), sy = new Uint8Array(EDGE_SAMPLE_CAP);
-  for (let k = 0; k < EDGE_SAMPLE_CAP; k++) { const i = Math.floor(k * stride); sv[k] = values[i]; sy[k] = yi[i]; }
-  // Exact per-class minimum and maximum, and the largest value below each class minimum, as the unsampled edges have.
-  const lo = new Float64Array(nClasses).fill(Infinity), hi = new Float64Array(nClasses).fill(-Infinity);
-  for (let i = 0; i < n; i++) { const v = values[i], c = yi[i]; if (v < lo[c]) lo[c] = v; if (v > hi[c]) hi[c] = v; }
-  const below = new Float64Array(nClasses).fill(-Infinity);
-  for (let i = 0; i < n; i++) { const v = values[i]; for (let c = 0; c < nClasses; c++) if (v < lo[c] && v > below[c]) below[c] = v; }
-  let vmax = -Infinity; for (let c = 0; c < nClasses; c++) vmax = Math.max(vmax, hi[c]);
-  const edges = new Set<number>(binEdgesOf(sv, sy, nClasses, maxBins - 3 * nClasses));
-  for (let c = 0; c < nClasses; c++) for (const v of [lo[c], hi[c], below[c]]) if (Number.isFinite(v) && v < vmax) edges.add(Math.fround(v));
-  let list = Float32Array.from(edges).sort();
-  if (list.length > maxBins - 1) list = Float32Array.from({ length: maxBins - 1 }, (_, i) => list[Math.floor((i * list.length) / (maxBins - 1))]);
-  return list;
-}
-
-function binEdgesOf(values: Float32Array, yi: Uint8Array, nClasses: number, maxBins: number): Float32Array {
-  const n = values.length;
-  const { sorted, byClass } = sortWithClasses(values, yi, nClasses);
-  const edges = new Set<number>();
-  // Per-class quantiles (min and max included) so class gaps are bounded by edges.
-  const perClass = 16;
-  for (let c = 0; c < nClasses; c++) {
-    const cls = byClass[c];
-    if (cls.length === 0) continue;
-    for (let q = 0; q <= perClass; q++) {
-      const v = cls[Math.min(cls.length - 1, Math.floor((q / perClass) * (cls.length - 1)))];
-      edges.add(v);
-      // Also the value just below the class minimum, so "v <= edge" can put that whole class on the right.
-      if (q === 0) { const k = lowerBound(sorted, v); if (k > 0) edges.add(sorted[k - 1]); }
-    }
-  }
-  const nGlobal = Math.max(1, maxBins - 1 - edges.size);
-  for (let q = 1; q <= nGlobal; q++) edges.add(sorted[Math.min(n - 1, Math.floor((q * n) / (nGlobal + 1)))]);
-  edges.delete(sorted[n - 1]); // an edge at the maximum splits nothing off
-  let list = Float32Array.from(edges).sort();
-  if (list.length > maxBins - 1) list = Float32Array.from({ length: maxBins - 1 }, (_, i) => list[Math.floor((i * list.length) / (maxBins - 1))]);
-  return list;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
-
-/**
- * The values sorted, and each class's values sorted, with ONE native sort: a float32 value held in a float64 has 29
- * zero low mantissa bits, so the class goes into the low 8 bits without changing the order of distinct values, and
- * rounding back to float32 recovers the value. (Replaces one sort per class.)
- */
-function sortWithClasses(values: Float32Array, yi: Uint8Array, nClasses: number): { sorted: Float32Array; byClass: Float32Array[] } {
-  const n = values.length;
-  const classCount = new Int32Array(nClasses);
-  for (let i = 0; i < n; i++) classCount[yi[i]]++;
-  const byClass = Array.from(classCount, (k) => new Float32Array(k));
-  if (!LITTLE_ENDIAN) {
-    for (let c = 0; c < nClasses; c++) { for (let i = 0, k = 0; i < n; i++) if (yi[i] === c) byClass[c][k++] = values[i]; byClass[c].sort(); }
-    return { sorted: Float32Array.from(values).sort(), byClass };
-  }
-  const keys = new Float64Array(n);
-  const low = new Uint32Array(keys.buffer);
-  for (let i = 0; i < n; i++) { keys[i] = values[i]; low[2 * i] |= yi[i]; }
-  keys.sort();
-  const sorted = new Float32Array(n);
-  const fill = new Int32Array(nClasses);
-  for (let k = 0; k < n; k++) { const v = Math.fround(keys[k]); sorted[k] = v; const c = low[2 * k] & 0xff; byClass[c][fill[c]++] = v; }
-  return { sorted, byClass };
-}
-
-function lowerBound(a: Float32Array, v: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < v) lo = mid + 1; else hi = mid; }
-  return lo;
-}
 
 function resolveMaxFeatures(m: ForestOptions['maxFeatures'], nFeatures: number): number {
   if (m === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(nFeatures)));
