@@ -28,5 +28,7 @@ export interface SliceSource {
   readonly info: StackInfo;
   /** Decodes slice z (0-based) into a fresh typed array of info.dtype, row-major, width*height long. */
   readSlice(z: number): Promise<PixelArray>;
+  /** Optional: slice z possibly shared with the source's cache, for callers that only read it (never modify). */
+  readSliceShared?(z: number): Promise<PixelArray>;
   close(): Promise<void>;
 }

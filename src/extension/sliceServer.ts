@@ -1,14 +1,16 @@
-// Serves slice requests from one webview, one decode at a time, in the order of sliceQueue.ts: the focus slice's
+// Serves slice requests from one webview, one read at a time, in the order of sliceQueue.ts: the focus slice's
 // preview first, then previews in the direction of travel, then finer levels. A request names a resolution level
-// (src/core/pyramid.ts): the full slice is decoded (the source caches it) and reduced by block mean here, so only
-// level-sized bytes cross to the webview; reduced levels are kept in a byte-bounded cache.
+// (src/core/pyramid.ts); a LevelReader (src/core/levels) decodes and reduces it, in the extension a worker thread
+// (WorkerLevels) with its own slice and level caches, so only level-sized bytes reach this thread and its event
+// loop stays free while the user sweeps through the stack. The queue stays here: it is cheap, and it is where
+// requests are deduplicated, reordered and dropped.
 // Posted bytes are bounded too: in code-server and over Remote-SSH a posted slice cannot be overtaken, so work waits
 // here, where it can still be reordered or dropped, until the connection has drained.
 // Imports nothing from vscode so it is unit-tested.
 
-import { downsampleMean, previewLevel } from '../core/pyramid';
-import { SliceCache } from '../core/tiff/lru';
-import type { PixelArray, SliceSource } from '../core/types';
+import { levelKey, type Level, type LevelReader } from '../core/levels/levels';
+import { previewLevel } from '../core/pyramid';
+import type { PixelArray } from '../core/types';
 import type { SlicePriority } from '../protocol';
 import { moveFocus, pickNext, staleRequests, type Focus, type SliceRequest } from './sliceQueue';
 
@@ -16,12 +18,10 @@ import { moveFocus, pickNext, staleRequests, type Focus, type SliceRequest } fro
 export const MAX_QUEUED_PREFETCH = 16;
 /** Bytes posted and not yet acknowledged before the next slice waits (at least one slice is always let through). */
 export const MAX_BYTES_IN_FLIGHT = 1.5 * 1024 * 1024;
-/** Reduced levels (f > 1) kept on the host; level 1 is the source's own cache. */
-export const LEVEL_CACHE_BYTES = 96 * 1024 * 1024;
 
 export interface SliceSink {
   /**
-   * `readMs`: time the source took to decode (and reduce) the slice; `pixels` is `width` x `height` of `level`
+   * `readMs`: time from asking the reader to having the level (decode, reduce, and the worker's round trip); `pixels` is `width` x `height` of `level`
    * and the sink may keep its buffer. Returns when the bytes have left (bounds the bytes in flight).
    */
   slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number }): PromiseLike<unknown> | void;
@@ -34,7 +34,6 @@ export class SliceServer {
   private readonly queue: SliceRequest[] = [];
   private focusState: Focus = { z: -1, dir: 0 };
   private readonly previewLevel: number;
-  private readonly levels = new SliceCache(LEVEL_CACHE_BYTES);
   /** (z, level) keys being read or posted and not yet acknowledged: asking again would send them twice. */
   private readonly busy = new Set<number>();
   private bytesInFlight = 0;
@@ -43,8 +42,9 @@ export class SliceServer {
   private running = false;
   private disposed = false;
 
-  constructor(private readonly source: SliceSource, private readonly sink: SliceSink, private readonly maxBytesInFlight = MAX_BYTES_IN_FLIGHT) {
-    this.previewLevel = previewLevel(source.info.width, source.info.height);
+  /** The server owns `levels`: dispose() closes it (terminates its worker). */
+  constructor(private readonly levels: LevelReader, private readonly sink: SliceSink, private readonly maxBytesInFlight = MAX_BYTES_IN_FLIGHT) {
+    this.previewLevel = previewLevel(levels.info.width, levels.info.height);
   }
 
   /** `level`: 1 full resolution, or a power of two (validated by parseWebviewMessage). */
@@ -85,7 +85,7 @@ export class SliceServer {
   dispose(): void {
     this.disposed = true;
     this.queue.length = 0;
-    this.levels.clear();
+    void this.levels.close().catch(() => undefined);
     this.drained?.();
   }
 
@@ -110,10 +110,10 @@ export class SliceServer {
         const next = this.queue.splice(pickNext(this.queue, this.focusState, this.previewLevel), 1)[0];
         const key = levelKey(next.z, next.level);
         this.busy.add(key);
-        let reduced: { data: PixelArray; width: number; height: number };
+        let reduced: Level;
         const t0 = performance.now();
         try {
-          reduced = await this.level(next.z, next.level);
+          reduced = await this.levels.readLevel(next.z, next.level);
         } catch (e) {
           this.busy.delete(key);
           if (!this.disposed) this.sink.error(next.z, e);
@@ -127,7 +127,7 @@ export class SliceServer {
     }
   }
 
-  private send(key: number, r: SliceRequest, reduced: { data: PixelArray; width: number; height: number }, readMs: number): void {
+  private send(key: number, r: SliceRequest, reduced: Level, readMs: number): void {
     const bytes = reduced.data.byteLength;
     this.bytesInFlight += bytes;
     const done = () => {
@@ -147,22 +147,6 @@ export class SliceServer {
     if (sent) sent.then(done, done);
     else done();
   }
-
-  /** Level `f` of slice z: from the level cache, else decoded (source cache) and reduced. A fresh array per call. */
-  private async level(z: number, f: number): Promise<{ data: PixelArray; width: number; height: number }> {
-    const { width, height, dtype } = this.source.info;
-    if (f === 1) return { data: await this.source.readSlice(z), width, height };
-    const hit = this.levels.get(levelKey(z, f));
-    if (hit) return { data: hit.slice(), width: Math.ceil(width / f), height: Math.ceil(height / f) };
-    const reduced = downsampleMean(await this.source.readSlice(z), width, height, dtype, f);
-    this.levels.set(levelKey(z, f), reduced.data);
-    return { ...reduced, data: reduced.data.slice() };
-  }
-}
-
-/** Cache/dedupe key of level f (1..64) of slice z. */
-function levelKey(z: number, f: number): number {
-  return z * 128 + f;
 }
 
 /** The ArrayBuffer holding exactly a typed array's bytes (copied only when the array is a view into a larger buffer). */

@@ -4,6 +4,8 @@
 
 import * as vscode from 'vscode';
 import { encodeRle } from '../core/labels/rle';
+import { WorkerLevels } from '../core/levels/client';
+import { CachedLevels } from '../core/levels/levels';
 import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../protocol';
 import type { StackSegApi } from './api';
 import { exactBuffer, SliceServer } from './sliceServer';
@@ -15,6 +17,12 @@ import type { NextStep } from './undoHistory';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
 
 const MB = 1024 * 1024;
+
+/** Bytes of decoded slices a stack's reader keeps (setting stackseg.cacheMegabytes, at least 16 MB). */
+function cacheBytesOf(uri: vscode.Uri): number {
+  const megabytes = vscode.workspace.getConfiguration('stackseg', uri).get<number>('cacheMegabytes', 512);
+  return Math.max(16, Number.isFinite(megabytes) ? megabytes : 512) * MB;
+}
 
 /** Per open editor: what tests and commands can ask about. */
 interface EditorEntry {
@@ -51,9 +59,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<StackDocument> {
-    const megabytes = vscode.workspace.getConfiguration('stackseg', uri).get<number>('cacheMegabytes', 512);
-    const cacheBytes = Math.max(16, Number.isFinite(megabytes) ? megabytes : 512) * MB;
-    const document = await StackDocument.create(uri, cacheBytes, openContext.backupId);
+    const document = await StackDocument.create(uri, cacheBytesOf(uri), openContext.backupId);
     if (document.errorMessage) this.log.warn(`Cannot view ${uri.toString(true)}: ${document.errorMessage}`);
     else this.log.info(`Opened ${uri.toString(true)}: ${JSON.stringify(document.viewerInfo())}${openContext.backupId ? ' (restored unsaved labels from a backup)' : ''}`);
     for (const w of document.warnings) {
@@ -134,7 +140,12 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     }
 
     const source = document.source;
-    const server = source && new SliceServer(source, {
+    // Slices are decoded and reduced in a worker thread with its own reader and caches (stackseg.cacheMegabytes);
+    // the document's reader then holds no pixels. In-thread only if the bundle lacks the worker.
+    const workerLevels = source && WorkerLevels.create(vscode.Uri.joinPath(root, 'dist', 'levelWorker.js').fsPath, source.info, { cacheBytes: cacheBytesOf(document.uri) });
+    if (source && !workerLevels) this.log.warn('dist/levelWorker.js is missing: slices are decoded on the extension host thread');
+    const levels = source && (workerLevels ?? new CachedLevels(source));
+    const server = source && levels && new SliceServer(levels, {
       slice: (z, pixels, readMs, shape) => {
         // The reader hands out a fresh array per call, so its buffer can go to the webview as is.
         const t0 = performance.now();
@@ -168,7 +179,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
       entry.preview = new LivePreviewSession(workerPath, {
         width: source.info.width,
         height: source.info.height,
-        readSlice: (z) => source.readSlice(z),
+        readSlice: (z) => levels!.readLevel(z, 1).then((l) => l.data),
         labelsOf: (z) => labels.volume.sliceOrZeros(z),
         strokes: () => entry.strokes,
         result: (r) => void post({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), width: r.width, height: r.height, factor: r.factor, strokes: r.strokes, ms: r.ms }),

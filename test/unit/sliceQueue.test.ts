@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SliceSource, StackInfo } from '../../src/core/types';
 import { MAX_PREFETCH_DISTANCE, moveFocus, pickNext, staleRequests, type SliceRequest } from '../../src/extension/sliceQueue';
+import { CachedLevels } from '../../src/core/levels/levels';
 import { SliceServer } from '../../src/extension/sliceServer';
 
 let seq = 0;
@@ -72,7 +73,7 @@ describe('SliceServer scheduling', () => {
   it('tells the webview which queued requests it dropped when the focus moved', async () => {
     const { src, step } = source(100, 1024); // preview level 2
     const skipped: string[] = [];
-    const server = new SliceServer(src, { slice: () => undefined, error: () => undefined, skipped: (z, f) => skipped.push(`${z}@${f}`) });
+    const server = new SliceServer(new CachedLevels(src), { slice: () => undefined, error: () => undefined, skipped: (z, f) => skipped.push(`${z}@${f}`) });
     server.request(10, 'show', 2); // being read
     server.request(10, 'show', 1); // exact readout of 10, queued
     server.request(11, 'prefetch', 2);
@@ -87,7 +88,7 @@ describe('SliceServer scheduling', () => {
     const { src, reads, step } = source(10);
     let ack: (() => void) | undefined;
     const sent: number[] = [];
-    const server = new SliceServer(src, { slice: (z) => { sent.push(z); return new Promise<void>((r) => { ack = r; }); }, error: () => undefined });
+    const server = new SliceServer(new CachedLevels(src), { slice: (z) => { sent.push(z); return new Promise<void>((r) => { ack = r; }); }, error: () => undefined });
     server.request(3, 'prefetch');
     server.request(3, 'show'); // reading: the answer is coming
     await step();
@@ -106,7 +107,7 @@ describe('SliceServer scheduling', () => {
     const { src, step } = source(10); // 512-byte slices
     const acks: (() => void)[] = [];
     const sent: number[] = [];
-    const server = new SliceServer(src, { slice: (z) => { sent.push(z); return new Promise<void>((r) => acks.push(r)); }, error: () => undefined }, 1000);
+    const server = new SliceServer(new CachedLevels(src), { slice: (z) => { sent.push(z); return new Promise<void>((r) => acks.push(r)); }, error: () => undefined }, 1000);
     server.request(1, 'show');
     server.request(2, 'prefetch');
     server.request(3, 'prefetch');
@@ -124,7 +125,7 @@ describe('SliceServer scheduling', () => {
   it('keeps reduced levels: a second request for a level reads nothing', async () => {
     const { src, reads, step } = source(10, 1024);
     const got: number[] = [];
-    const server = new SliceServer(src, { slice: (_z, px) => { got.push(px.length); }, error: () => undefined });
+    const server = new SliceServer(new CachedLevels(src), { slice: (_z, px) => { got.push(px.length); }, error: () => undefined });
     server.request(4, 'show', 4);
     await step();
     server.request(4, 'show', 4);

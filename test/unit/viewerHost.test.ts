@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PixelArray, SliceSource, StackInfo } from '../../src/core/types';
 import { StackSegError } from '../../src/core/errors';
+import { CachedLevels } from '../../src/core/levels/levels';
 import { exactBuffer, MAX_QUEUED_PREFETCH, SliceServer } from '../../src/extension/sliceServer';
 import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../src/extension/webviewHtml';
 
@@ -27,7 +28,7 @@ describe('SliceServer', () => {
   it('serves the focus (newest show) first, then the rest nearest first in the direction of travel, one read at a time', async () => {
     const { source, reads, step } = fakeSource(100);
     const sent: number[] = [];
-    const server = new SliceServer(source, { slice: (z) => { sent.push(z); }, error: () => undefined });
+    const server = new SliceServer(new CachedLevels(source), { slice: (z) => { sent.push(z); }, error: () => undefined });
     server.request(10, 'show'); // starts reading at once
     server.request(11, 'prefetch');
     server.request(12, 'prefetch');
@@ -43,7 +44,7 @@ describe('SliceServer', () => {
   it('serves resolution levels: the same slice at two levels is two requests, a level is the block mean', async () => {
     const { source, step } = fakeSource(10);
     const sent: { z: number; px: number[]; level: number; width: number; height: number }[] = [];
-    const server = new SliceServer(source, { slice: (z, px, _ms, shape) => { sent.push({ z, px: Array.from(px), ...shape }); }, error: () => undefined });
+    const server = new SliceServer(new CachedLevels(source), { slice: (z, px, _ms, shape) => { sent.push({ z, px: Array.from(px), ...shape }); }, error: () => undefined });
     server.request(0, 'show'); // being read: the next ones queue
     server.request(3, 'show', 2);
     server.request(3, 'prefetch', 1);
@@ -58,7 +59,7 @@ describe('SliceServer', () => {
 
   it('upgrades a queued prefetch to show and drops the oldest prefetches beyond the cap', () => {
     const { source } = fakeSource(100);
-    const server = new SliceServer(source, { slice: () => undefined, error: () => undefined });
+    const server = new SliceServer(new CachedLevels(source), { slice: () => undefined, error: () => undefined });
     server.request(0, 'show');
     for (let z = 1; z <= MAX_QUEUED_PREFETCH + 3; z++) server.request(z, 'prefetch');
     server.request(5, 'show');
@@ -73,7 +74,7 @@ describe('SliceServer', () => {
     const { source, step } = fakeSource(10, 2);
     const sent: number[] = [];
     const errors: string[] = [];
-    const server = new SliceServer(source, { slice: (z) => { sent.push(z); }, error: (z, e) => errors.push(`${z}:${(e as Error).message}`) });
+    const server = new SliceServer(new CachedLevels(source), { slice: (z) => { sent.push(z); }, error: (z, e) => errors.push(`${z}:${(e as Error).message}`) });
     server.request(2, 'show');
     server.request(3, 'prefetch');
     for (let i = 0; i < 4; i++) await step();

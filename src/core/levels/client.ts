@@ -1,0 +1,103 @@
+// The slice server's side of the level worker (worker.ts, bundled to dist/levelWorker.js): one worker thread per
+// open stack reads and reduces slices, so the thread that asks (the extension host) only posts and receives.
+// Errors come back as the same StackSegError messages the in-thread path (CachedLevels) gives. A worker that dies
+// fails what it had pending and is replaced on the next request; close() terminates it.
+
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { StackSegError } from '../errors';
+import { DEFAULT_CACHE_BYTES } from '../tiff/reader';
+import type { StackInfo } from '../types';
+import { LEVEL_CACHE_BYTES, type Level, type LevelReader } from './levels';
+import type { LevelReply, LevelRequest, WorkerError } from './worker';
+
+export interface WorkerLevelsOptions {
+  /** Decoded full slices the worker's reader keeps (bytes). */
+  cacheBytes?: number;
+  levelCacheBytes?: number;
+}
+
+interface Pending { resolve: (l: Level) => void; reject: (e: Error) => void }
+
+export class WorkerLevels implements LevelReader {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly workerPath: string, readonly info: StackInfo, private readonly opts: WorkerLevelsOptions) {}
+
+  /** Null when the worker bundle is missing (running from TypeScript sources): use CachedLevels then. */
+  static create(workerPath: string, info: StackInfo, opts: WorkerLevelsOptions = {}): WorkerLevels | null {
+    if (!existsSync(workerPath)) return null;
+    const levels = new WorkerLevels(workerPath, info, opts);
+    levels.ensureWorker(); // opening the stack overlaps with the webview loading
+    return levels;
+  }
+
+  readLevel(z: number, f: number): Promise<Level> {
+    if (this.closed) return Promise.reject(new StackSegError('the stack was closed', { file: this.info.path, page: z }));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<Level>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref(); // in a CLI or a test, outstanding work keeps the process alive; an idle worker does not
+      worker.postMessage({ type: 'level', id, z, f } satisfies LevelRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(new StackSegError('the stack was closed', { file: this.info.path }));
+    if (worker) await worker.terminate();
+  }
+
+  /** Whether a worker thread is running now (for tests). */
+  get running(): boolean { return this.worker !== undefined; }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerPath);
+    this.worker = worker;
+    worker.unref();
+    const { path, width, height, depth, dtype } = this.info;
+    worker.postMessage({
+      type: 'open', path, expect: { width, height, depth, dtype },
+      cacheBytes: this.opts.cacheBytes ?? DEFAULT_CACHE_BYTES, levelCacheBytes: this.opts.levelCacheBytes ?? LEVEL_CACHE_BYTES,
+    } satisfies LevelRequest);
+    worker.on('message', (r: LevelReply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) worker.unref();
+      if ('error' in r) p.reject(rebuild(r.error));
+      else p.resolve({ data: r.data, width: r.width, height: r.height });
+    });
+    const died = (why: string) => {
+      if (this.worker !== worker) return; // terminated by close(), or already replaced
+      this.worker = undefined;
+      this.failAll(new StackSegError(`the slice reader stopped (${why})`, { file: this.info.path, hint: 'try the slice again' }));
+    };
+    worker.on('error', (e) => died(e.message));
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    return worker;
+  }
+
+  private failAll(e: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(e);
+  }
+}
+
+/** The error the worker reported, as the same class and message the in-thread path throws. */
+function rebuild(e: WorkerError): Error {
+  if ('what' in e) {
+    const { what, ...options } = e;
+    return new StackSegError(what, options);
+  }
+  return new Error(e.message);
+}

@@ -1,0 +1,54 @@
+// Resolution levels of a stack's slices (src/core/pyramid.ts) as the viewer's slice server asks for them.
+// CachedLevels does the work in the calling thread; WorkerLevels (client.ts) does the same in a worker thread, so
+// decoding and block-mean reduction never hold the extension host's event loop. Imports nothing from vscode.
+
+import { downsampleMean, levelSize } from '../pyramid';
+import { SliceCache } from '../tiff/lru';
+import type { DType, PixelArray, SliceSource } from '../types';
+
+/** Reduced levels (f > 1) kept per stack; level 1 is the source's own cache. */
+export const LEVEL_CACHE_BYTES = 96 * 1024 * 1024;
+
+export interface Level {
+  data: PixelArray;
+  width: number;
+  height: number;
+}
+
+/** What the slice server reads levels from. */
+export interface LevelReader {
+  readonly info: { width: number; height: number; dtype: DType };
+  /** Level f (1 or a power of two) of slice z: a fresh array the caller may keep or transfer. */
+  readLevel(z: number, f: number): Promise<Level>;
+  /** Frees what the reader holds (terminates its worker); the source it reads from stays open. */
+  close(): Promise<void>;
+}
+
+/** Levels computed in this thread from a source, reduced levels kept in a byte-bounded cache. */
+export class CachedLevels implements LevelReader {
+  private readonly levels: SliceCache;
+
+  constructor(private readonly source: SliceSource, cacheBytes = LEVEL_CACHE_BYTES) {
+    this.levels = new SliceCache(cacheBytes);
+  }
+
+  get info(): SliceSource['info'] { return this.source.info; }
+
+  async readLevel(z: number, f: number): Promise<Level> {
+    const { width, height, dtype } = this.source.info;
+    if (f === 1) return { data: await this.source.readSlice(z), width, height };
+    const hit = this.levels.get(levelKey(z, f));
+    if (hit) return { data: hit.slice(), ...levelSize(width, height, f) };
+    const full = await (this.source.readSliceShared ? this.source.readSliceShared(z) : this.source.readSlice(z));
+    const reduced = downsampleMean(full, width, height, dtype, f);
+    this.levels.set(levelKey(z, f), reduced.data);
+    return { ...reduced, data: reduced.data.slice() };
+  }
+
+  async close(): Promise<void> { this.levels.clear(); }
+}
+
+/** Cache/dedupe key of level f (1..64) of slice z. */
+export function levelKey(z: number, f: number): number {
+  return z * 128 + f;
+}

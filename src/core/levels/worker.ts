@@ -1,0 +1,64 @@
+// Worker-thread entry (bundled by esbuild.mjs to dist/levelWorker.js): reads and reduces slices of one stack for
+// the viewer's slice server, off the extension host thread. It opens its own read-only reader on the file.
+// Protocol (see client.ts): { type: 'open', path, cacheBytes, levelCacheBytes, expect } once, then
+// { type: 'level', id, z, f } -> { id, data, width, height, ms } (data's buffer transferred) | { id, error }.
+// An error keeps what StackSegError needs to rebuild the same message on the other side.
+
+import { parentPort } from 'node:worker_threads';
+import { StackSegError } from '../errors';
+import { openStack } from '../tiff/reader';
+import type { DType, PixelArray } from '../types';
+import { CachedLevels } from './levels';
+
+export interface StackShape { width: number; height: number; depth: number; dtype: DType }
+
+export type LevelRequest =
+  | { type: 'open'; path: string; cacheBytes: number; levelCacheBytes: number; expect: StackShape }
+  | { type: 'level'; id: number; z: number; f: number };
+
+export type WorkerError =
+  | { what: string; file?: string; page?: number; hint?: string; code?: string }
+  | { message: string };
+
+export type LevelReply =
+  | { id: number; data: PixelArray; width: number; height: number; ms: number }
+  | { id: number; error: WorkerError };
+
+let levels: Promise<CachedLevels> | undefined;
+
+parentPort?.on('message', (m: LevelRequest) => {
+  if (m.type === 'open') {
+    levels = open(m);
+    levels.catch(() => undefined); // reported to each level request
+    return;
+  }
+  void serve(m);
+});
+
+async function open(m: Extract<LevelRequest, { type: 'open' }>): Promise<CachedLevels> {
+  const stack = await openStack(m.path, { cacheBytes: m.cacheBytes });
+  const { width, height, depth, dtype } = stack.info;
+  const e = m.expect;
+  if (width !== e.width || height !== e.height || depth !== e.depth || dtype !== e.dtype) {
+    await stack.close();
+    throw new StackSegError(`the file changed since it was opened (now ${width} x ${height} x ${depth} ${dtype})`, { file: m.path, hint: 'close the viewer and open the file again' });
+  }
+  return new CachedLevels(stack, m.levelCacheBytes);
+}
+
+async function serve(m: Extract<LevelRequest, { type: 'level' }>): Promise<void> {
+  const t0 = performance.now();
+  try {
+    if (!levels) throw new Error('slice reader used before open');
+    const level = await (await levels).readLevel(m.z, m.f);
+    const reply: LevelReply = { id: m.id, ...level, ms: performance.now() - t0 };
+    parentPort!.postMessage(reply, [level.data.buffer as ArrayBuffer]);
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: describe(e) } satisfies LevelReply);
+  }
+}
+
+function describe(e: unknown): WorkerError {
+  if (e instanceof StackSegError) return { what: e.what, ...e.options };
+  return { message: e instanceof Error ? e.message : String(e) };
+}
