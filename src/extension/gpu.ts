@@ -61,6 +61,8 @@ export class GpuStatusBar implements vscode.Disposable {
     const s = this.status;
     const backend = s.gpu && s.modulesDir ? 'GPU (tfjs-node-gpu)' : 'CPU (wasm)';
     this.item.text = `$(${s.gpu && s.modulesDir ? 'zap' : 'chip'}) ${backend}`;
+    // Screen readers read the text's $(icon) markup aloud unless the item has its own label.
+    this.item.accessibilityInformation = { label: `StackSeg backend: ${backend}`, role: 'button' };
     const md = new vscode.MarkdownString(`**StackSeg MSDNet backend:** ${backend}\n\n`);
     md.appendMarkdown(`- GPU: ${s.gpu ?? s.gpuProblem}\n- tfjs-node-gpu: ${s.modulesDir ? s.modulesDir : 'not installed'}\n\n`);
     md.appendMarkdown(s.gpu && !s.modulesDir ? 'Click to install the GPU backend.' : 'Random Forest, K-means and threshold always run on the CPU (worker threads).');
