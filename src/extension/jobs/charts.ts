@@ -6,7 +6,10 @@ export interface Series { name: string; values: (number | null)[]; color: string
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function lineChart(title: string, series: Series[], opts: { xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number; x0?: number }): string {
-  const W = opts.width ?? 560, H = opts.height ?? 220, L = 52, R = 12, T = 26, B = 34;
+  // The legend sits in its own row under the x axis (swatch + name), so it never covers a line.
+  const legendRows = series.length > 0 ? legendLayout(series.map((s) => s.name), (opts.width ?? 560) - 52 - 12) : [];
+  const LEG = 16 * (legendRows.at(-1)?.row ?? -1) + (legendRows.length ? 16 : 0);
+  const W = opts.width ?? 560, H = (opts.height ?? 220) + LEG, L = 52, R = 12, T = 26, B = 34 + LEG;
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   const n = Math.max(0, ...series.map((s) => s.values.length));
   if (all.length === 0 || n === 0) return `<p class="empty">${esc(title)}: no data</p>`;
@@ -20,7 +23,7 @@ export function lineChart(title: string, series: Series[], opts: { xLabel: strin
     `<text x="${L}" y="16" class="title">${esc(title)}</text>`];
   for (const t of ticks) parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${L - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${fmt(t)}</text>`);
   for (const i of [0, Math.floor((n - 1) / 2), n - 1]) parts.push(`<text x="${x(i)}" y="${H - B + 16}" class="tick" text-anchor="middle">${i + x0}</text>`);
-  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 4}" class="axis" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - LEG - 4}" class="axis" text-anchor="middle">${esc(opts.xLabel)}</text>`);
   parts.push(`<text x="12" y="${(T + H - B) / 2}" class="axis" text-anchor="middle" transform="rotate(-90 12 ${(T + H - B) / 2})">${esc(opts.yLabel)}</text>`);
   series.forEach((s, k) => {
     let d = '', pen = false;
@@ -30,10 +33,27 @@ export function lineChart(title: string, series: Series[], opts: { xLabel: strin
       pen = true;
     });
     parts.push(`<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.8"/>`);
-    parts.push(`<text x="${W - R - 4}" y="${T + 14 + 14 * k}" class="legend" text-anchor="end" fill="${esc(s.color)}">${esc(s.name)}</text>`);
+    const at = legendRows[k];
+    if (at) {
+      const ly = H - LEG + 6 + 16 * at.row;
+      parts.push(`<g class="legend-item"><rect x="${L + at.x}" y="${ly}" width="12" height="10" fill="${esc(s.color)}"/><text x="${L + at.x + 16}" y="${ly + 9}" class="legend">${esc(s.name)}</text></g>`);
+    }
   });
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** Left edge (from the plot's left) and row of each legend entry; ~6.5 px per character of 11 px text. */
+export function legendLayout(names: readonly string[], width: number): { x: number; row: number }[] {
+  const out: { x: number; row: number }[] = [];
+  let x = 0, row = 0;
+  for (const n of names) {
+    const w = 16 + Math.ceil(n.length * 6.5) + 14;
+    if (x > 0 && x + w > width) { x = 0; row++; }
+    out.push({ x, row });
+    x += w;
+  }
+  return out;
 }
 
 function fmt(v: number): string {

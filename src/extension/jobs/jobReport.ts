@@ -12,9 +12,22 @@ import { formatDuration, paramSummary } from './jobsView';
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
 
+/** One report tab per job folder: "Open Report" again reveals (and refreshes) it instead of opening a duplicate. */
+const openReports = new Map<string, vscode.WebviewPanel>();
+
+/** Job folders whose report tab is open (for tests in the extension host). */
+export function openReportDirs(): string[] { return [...openReports.keys()]; }
+
 export async function showJobReport(dir: string): Promise<vscode.WebviewPanel> {
   const record = await loadRecord(dir);
-  const panel = vscode.window.createWebviewPanel('stackseg.jobReport', `Job ${record.id}`, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+  let panel = openReports.get(record.dir);
+  if (panel) panel.reveal(undefined, false);
+  else {
+    const created = vscode.window.createWebviewPanel('stackseg.jobReport', `Job ${record.id}`, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+    openReports.set(record.dir, created);
+    created.onDidDispose(() => { if (openReports.get(record.dir) === created) openReports.delete(record.dir); });
+    panel = created;
+  }
   const metrics = await fs.readFile(join(dir, 'metrics.json'), 'utf8').then(JSON.parse).catch(() => undefined);
   const log = await fs.readFile(record.outputs.log, 'utf8').catch(() => '');
   panel.webview.html = renderReport(record, metrics, log.split('\n').slice(-40).join('\n'), panel.webview.cspSource);
@@ -38,7 +51,7 @@ export function renderReport(r: JobRecord, metrics: any, logTail: string, _cspSo
     charts.push(lineChart('F1 per slice', truths.map((t, i) => ({
       name: `class ${t}`, color: PALETTE[(i + 1) % PALETTE.length],
       values: perSlice.map((s) => s.classes.find((c) => c.truth === t)?.f1 ?? null),
-    })), { xLabel: 'slice', yLabel: 'F1', yMin: 0, yMax: 1, x0: perSlice[0].slice }));
+    })), { xLabel: 'slice', yLabel: 'F1', yMin: 0, yMax: 1, x0: perSlice[0].slice + 1 })); // numbered from 1 like the viewer
   }
   const overall: { truth: number; pred: number; precision: number | null; recall: number | null; f1: number | null; iou: number | null }[] = metrics?.evaluation?.overall ?? [];
   const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
