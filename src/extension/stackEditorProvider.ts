@@ -15,6 +15,7 @@ import { SegmentationOverlay } from './segmentationOverlay';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
 import type { NextStep } from './undoHistory';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
+import { strokeApplied, walkthroughEvent } from './walkthrough';
 
 const MB = 1024 * 1024;
 
@@ -183,7 +184,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         labelsOf: (z) => labels.volume.sliceOrZeros(z),
         strokes: () => entry.strokes,
         result: (r) => void post({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), width: r.width, height: r.height, factor: r.factor, strokes: r.strokes, ms: r.ms }),
-        state: (st) => void post({ type: 'livePreviewState', ...st }),
+        state: (st) => { void post({ type: 'livePreviewState', ...st }); if (st.enabled) walkthroughEvent('livePreviewOn'); },
       });
     }
 
@@ -207,7 +208,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           entry.strokes = 0;
           sendClasses();
           sendStats();
-          if (info) void post({ type: 'init', info, initialSlice: 0 });
+          if (info) { void post({ type: 'init', info, initialSlice: 0 }); walkthroughEvent('stackOpened'); }
           else void post({ type: 'error', message: document.errorMessage ?? 'This file cannot be shown.' });
           this.sendUndoState(entry); // after init: the webview checks its boxes against the stack's size
           entry.preview?.resend();
@@ -232,7 +233,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           if (!labels) return;
           try {
             const result = labels.stroke(msg.z, { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, msg.rle, msg.tool);
-            if (result) document.pushEdit(result, false);
+            if (result) { document.pushEdit(result, false); if (msg.tool !== 'eraser') strokeApplied(labels.volume.classCounts()); }
           } catch (e) {
             // Corrupt payload: nothing was applied; resend the slice so the webview drops what it drew.
             this.log.warn(`Ignored a stroke from the viewer of ${key}: ${e instanceof Error ? e.message : String(e)}`);
@@ -366,6 +367,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
       void vscode.window.showWarningMessage(m);
     }, uncertaintyPath);
     if (e.lastShown !== undefined) void e.segmentation.show(e.lastShown);
+    walkthroughEvent('overlayShown');
     return true;
   }
 

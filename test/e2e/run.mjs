@@ -221,7 +221,9 @@ async function main() {
   const extDir = stageExtension();
   const vsix = join(runDir, 'stackseg.vsix');
   // --allow-missing-repository / --skip-license: vsce would otherwise stop and ask on stdin.
-  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix],
+  // --no-rewrite-relative-links: the README's screenshots (media/readme/) ship in the .vsix; without a repository
+  // URL vsce refuses relative images instead of rewriting them.
+  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix],
     `packaged ${basename(vsix)}`, extDir);
   const { ws, files } = await makeWorkspace();
   installExtension(bin, runDir, vsix);

@@ -11,6 +11,7 @@ import { defaultJobDir, listJobs, loadRecord } from '../../core/jobs/store';
 import { markWorkerDied, WorkerProcess } from './workerProcess';
 
 export interface RunningJob { dir: string; spec: JobSpec; worker: WorkerProcess; progress?: JobProgress; started: number }
+import { walkthroughEvent } from '../walkthrough';
 
 export class JobManager implements vscode.Disposable {
   private readonly running = new Map<string, RunningJob>();
@@ -89,6 +90,7 @@ export class JobManager implements vscode.Disposable {
     return record;
   }
 
+    if (record?.status === 'succeeded' && record.outputs.mask) walkthroughEvent('jobSucceeded');
   cancel(dir: string): boolean {
     const job = this.running.get(dir);
     if (!job) return false;
