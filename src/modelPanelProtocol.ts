@@ -4,14 +4,14 @@
 import type { JobKind } from './core/jobs/spec';
 import { MODEL_KINDS, type ModelKind } from './core/models/registry';
 
-export interface PanelJob { dir: string; label: string; percent?: number; message?: string }
+export interface PanelJob { dir: string; label: string; percent?: number; message?: string; /** trained on another stack */ otherStack?: string }
 
 export type HostToModelPanel = {
   type: 'state';
   /** The stack the buttons act on: the active StackSeg editor, if any. */
   stack: { name: string; path: string; hasLabels: boolean } | null;
   trusted: boolean;
-  /** Trained models usable for "Segment" (jobs of this stack with a model). */
+  /** Trained models usable for "Segment": this stack's first, then those trained on other stacks (as the palette offers). */
   trained: PanelJob[];
   running: PanelJob[];
 };

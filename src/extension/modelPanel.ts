@@ -81,14 +81,18 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
   private async post(): Promise<void> {
     if (!this.view) return;
     const image = this.stackPath;
-    const all = image ? (await this.jobs.listAll()).filter((r) => r.spec.image === image) : [];
-    const trained = all.filter((r) => r.outputs.model && r.status !== 'failed' && r.status !== 'cancelled');
+    // Every trained model, as the palette's Segment Stack offers: a model trained on one stack segments others.
+    const usable = (await this.jobs.listAll()).filter((r) => r.outputs.model && r.status !== 'failed' && r.status !== 'cancelled');
+    const trained = [...usable.filter((r) => r.spec.image === image), ...usable.filter((r) => r.spec.image !== image)];
     this.trainedDirs = new Set(trained.map((r) => r.dir));
     const state: HostToModelPanel = {
       type: 'state',
       stack: image ? { name: basename(image), path: image, hasLabels: existsSync(`${stackStem(image)}.labels.tif`) } : null,
       trusted: vscode.workspace.isTrusted,
-      trained: trained.map((r) => ({ dir: r.dir, label: `${MODELS[r.spec.model].title} · ${r.id}${r.summary?.meanF1 != null ? ` · F1 ${r.summary.meanF1.toFixed(3)}` : ''}` })),
+      trained: trained.map((r) => ({
+        dir: r.dir, label: `${MODELS[r.spec.model].title} · ${r.id}${r.summary?.meanF1 != null ? ` · F1 ${r.summary.meanF1.toFixed(3)}` : ''}`,
+        ...(r.spec.image !== image ? { otherStack: basename(r.spec.image) } : {}),
+      })),
       running: this.jobs.runningJobs().map((j) => ({ dir: j.dir, label: `${MODELS[j.spec.model].title} ${j.spec.kind}`, percent: j.progress?.percent, message: j.progress?.message ?? j.progress?.phase })),
     };
     void this.view.webview.postMessage(state);

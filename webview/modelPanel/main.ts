@@ -1,13 +1,14 @@
 // Model panel webview: model choice, a parameter form generated from the model registry (validated as you type with
 // the same code the CLI uses), Train / Train and Segment / Segment buttons and the running jobs with Cancel.
 
+import { paramUi } from '../../src/core/models/paramTiers';
 import { describeParam, MODELS, MODEL_KINDS, resolveParams, type ModelKind, type ParamSpec } from '../../src/core/models/registry';
-import type { HostToModelPanel, ModelPanelToHost } from '../../src/modelPanelProtocol';
+import type { HostToModelPanel, ModelPanelToHost, PanelJob } from '../../src/modelPanelProtocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: ModelPanelToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
 
-interface SavedState { model: ModelKind; values: Partial<Record<ModelKind, Record<string, string>>> }
+interface SavedState { model: ModelKind; values: Partial<Record<ModelKind, Record<string, string>>>; advancedOpen?: boolean }
 const saved = (vscode.getState() as SavedState | undefined) ?? { model: 'rf', values: {} };
 let state: HostToModelPanel | undefined;
 
@@ -24,6 +25,10 @@ const modelSelect = el('select', { 'data-testid': 'model-select', id: 'model', '
 for (const k of MODEL_KINDS) modelSelect.append(el('option', { value: k }, MODELS[k].title));
 const description = el('p', { class: 'description' });
 const form = el('div', { class: 'params', role: 'group', 'aria-label': 'Parameters' });
+// The essential parameters (2-4 per model) stay in view; the rest wait under a collapsed "Advanced".
+const advanced = el('details', { class: 'advanced', 'data-testid': 'advanced' });
+const advancedSummary = el('summary', { 'data-testid': 'advanced-summary' }, 'Advanced');
+advanced.addEventListener('toggle', () => { saved.advancedOpen = advanced.open; persist(); });
 const reset = el('button', { class: 'link', 'data-testid': 'btn-reset' }, 'Reset to defaults');
 const formError = el('div', { class: 'error', 'data-testid': 'form-error', role: 'alert' });
 const btnRun = el('button', { class: 'primary', 'data-testid': 'btn-run' }, 'Train and Segment');
@@ -53,9 +58,11 @@ function renderForm(): void {
   modelSelect.value = model;
   description.textContent = MODELS[model].description;
   form.replaceChildren();
+  advanced.replaceChildren(advancedSummary);
   for (const p of MODELS[model].params) {
     const id = `param-${p.key}`;
-    const row = el('div', { class: 'row' });
+    const ui = paramUi(model, p.key);
+    const row = el('div', { class: 'row', 'data-tier': ui.tier });
     const label = el('label', { for: id, title: describeParam(p) }, p.key);
     let input: HTMLInputElement | HTMLSelectElement;
     if (p.type === 'enum' || p.type === 'bool') {
@@ -67,11 +74,15 @@ function renderForm(): void {
     input.value = fieldValue(p, model);
     input.addEventListener('input', () => { values(model)[p.key] = input.value; persist(); validate(); });
     input.addEventListener('change', () => { values(model)[p.key] = input.value; persist(); validate(); });
-    const hint = el('div', { class: 'hint', id: `${id}-hint` }, describeParam(p).replace(/^[^(]*\(/, '(').replace(/\):.*$/, ')'));
+    // One plain-language line; the range and default are in the label's tooltip (and `stackseg params`).
+    const hint = el('div', { class: 'hint', id: `${id}-hint`, 'data-testid': `${id}-hint`, title: describeParam(p) }, ui.hint || p.description);
     input.setAttribute('aria-describedby', `${id}-hint`);
     row.append(label, input, hint);
-    form.append(row);
+    (ui.tier === 'essential' ? form : advanced).append(row);
   }
+  const extra = advanced.children.length - 1;
+  if (extra > 0) form.append(advanced);
+  advanced.open = !!saved.advancedOpen;
   validate();
 }
 
@@ -83,10 +94,19 @@ function validate(): boolean {
   let message = '';
   try { resolveParams(model, changed); } catch (e) { message = (e as Error).message; }
   formError.textContent = message;
+  let changedAdvanced = 0, invalidAdvanced = false;
   for (const row of form.querySelectorAll('.row')) {
     const key = row.querySelector('label')!.textContent!;
-    row.classList.toggle('invalid', message.includes(`${model}.${key}=`));
+    const invalid = message.includes(`${model}.${key}=`);
+    row.classList.toggle('invalid', invalid);
+    if ((row as HTMLElement).dataset.tier !== 'advanced') continue;
+    if (invalid) invalidAdvanced = true;
+    const p = MODELS[model].params.find((q) => q.key === key)!;
+    if (values(model)[key] !== undefined && values(model)[key] !== (Array.isArray(p.default) ? p.default.join(',') : String(p.default))) changedAdvanced++;
   }
+  const count = advanced.children.length - 1;
+  advancedSummary.textContent = `Advanced (${count} more${changedAdvanced ? `, ${changedAdvanced} changed` : ''})`;
+  if (invalidAdvanced) advanced.open = true; // never hide the parameter the error names
   updateButtons(message === '');
   return message === '';
 }
@@ -125,7 +145,11 @@ window.addEventListener('message', (e: MessageEvent<HostToModelPanel>) => {
   stackLine.textContent = state.stack ? `Stack: ${state.stack.name}` : 'No stack open';
   stackLine.title = state.stack?.path ?? '';
   const keep = trainedSelect.value;
-  trainedSelect.replaceChildren(...state.trained.map((t) => el('option', { value: t.dir }, t.label)));
+  const option = (t: PanelJob) => el('option', { value: t.dir, title: t.dir }, t.otherStack ? `${t.label} · from ${t.otherStack}` : t.label);
+  const own = state.trained.filter((t) => !t.otherStack), other = state.trained.filter((t) => t.otherStack);
+  const group = (label: string, items: PanelJob[]) => { const g = el('optgroup', { label }); g.append(...items.map(option)); return g; };
+  trainedSelect.replaceChildren(...(other.length === 0 ? own.map(option)
+    : [...(own.length ? [group('This stack', own)] : []), group('Trained on other stacks', other)]));
   if (state.trained.some((t) => t.dir === keep)) trainedSelect.value = keep;
   running.replaceChildren(...state.running.map((j) => {
     const li = el('li', {}, `${j.label} — ${j.message ?? ''} ${j.percent !== undefined ? `${Math.round(j.percent)}%` : ''}`);

@@ -1,0 +1,63 @@
+// How the Model panel presents each registry parameter: essential (always shown, 2-4 per model) or advanced (under a
+// collapsed "Advanced"), and a one-line plain-language hint. Kept beside the registry rather than in it so the
+// validation table stays the CLI's contract; paramTiers.test.ts checks every registry parameter has an entry here.
+
+import type { ModelKind } from './registry';
+
+export type ParamTier = 'essential' | 'advanced';
+export interface ParamUi { tier: ParamTier; hint: string }
+
+const E = (hint: string): ParamUi => ({ tier: 'essential', hint });
+const A = (hint: string): ParamUi => ({ tier: 'advanced', hint });
+const SEED = A('Same seed, same result; change it to see how much the result depends on chance.');
+
+export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
+  rf: {
+    trees: E('More trees give a steadier result and take longer to train.'),
+    sigmas: E('Sizes in pixels of the blurs and edge filters; add a larger one for larger structures.'),
+    // The one pseudo-label switch; its knobs (fill*) stay under Advanced.
+    fill: E('Also learn from unpainted pixels of painted slices, split by brightness (2 classes); none = strokes only.'),
+    depth: A('How detailed each tree may get; deeper fits finer texture but may learn the noise.'),
+    features: A('Which filter kinds the forest looks at (default: all).'),
+    maxFeatures: A('How many features each tree split compares.'),
+    minSamplesLeaf: A('Smallest group of pixels a tree rule may single out; raise it to smooth noisy masks.'),
+    classWeights: A('balanced: a class with few painted pixels counts as much as one with many.'),
+    fillWeight: A('Pseudo-labels: how much a filled pixel counts next to a painted one (1).'),
+    fillBand: A('Pseudo-labels (confident): leave pixels this close to the brightness midpoint unfilled.'),
+    fillSigma: A('Pseudo-labels: blur in pixels before splitting by brightness; 0 = chosen from your strokes.'),
+    fillFraction: A('Pseudo-labels: share of the filled pixels used; lower trains faster.'),
+    fillTrees: A('Pseudo-labels: share of the trees that learn from filled pixels too.'),
+    seed: SEED,
+  },
+  kmeans: {
+    k: E('Number of brightness groups (classes) to split the image into.'),
+    sampleSize: E('Pixels used to find the groups; more is steadier and slower.'),
+    iterations: A('Upper limit on refinement rounds; the default almost always converges first.'),
+    seed: SEED,
+  },
+  threshold: {
+    method: E('otsu picks the value that best separates dark from bright; fixed uses the value below.'),
+    value: E('The brightness that splits the classes, in image units (only with method fixed).'),
+  },
+  msdnet: {
+    epochs: E('Training rounds over your labelled slices; more is slower and usually better.'),
+    pseudoLabels: E('Also learn from unpainted pixels of painted slices, guessed from the nearest class brightness.'),
+    layers: E('Depth of the network; more layers see wider context and train slower.'),
+    width: A('Channels per layer.'),
+    dilations: A('How far apart each layer looks, in pixels, repeating over the layers.'),
+    learningRate: A('Step size of training; lower is steadier and slower.'),
+    optimizer: A('Training algorithm.'),
+    lrSchedule: A('cosine lowers the step size towards the end of training.'),
+    classWeights: A('balanced: a class with few painted pixels counts as much as one with many.'),
+    augment: A('Also train on flipped and rotated copies of your slices.'),
+    tta: A('Average the prediction over flipped and rotated copies (8x slower to segment, smoother).'),
+    bnRecompute: A('Re-measure the network\'s normalisation on flipped and rotated slices after training.'),
+    backend: A('Where the network runs: auto picks the GPU when set up, else WebAssembly.'),
+    seed: SEED,
+  },
+};
+
+/** Tier and hint of a parameter; a parameter added to the registry without an entry shows under Advanced. */
+export function paramUi(kind: ModelKind, key: string): ParamUi {
+  return PARAM_UI[kind]?.[key] ?? { tier: 'advanced', hint: '' };
+}
