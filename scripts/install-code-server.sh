@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the e2e test dependencies for StackSeg: code-server 4.100.3 (a real VS Code server; the newest that runs
 # on Node 20) into a cache dir outside the repo, and Debian's Chromium. Idempotent: skips what is already there.
-# Works offline except for the npm registry and Debian apt (see /work/shared/notes/real-vscode.md for why each fix).
+# Works offline except for the npm registry and Debian apt (see docs/testing.md for why each fix).
 #
 #   scripts/install-code-server.sh            # install (or verify) into $STACKSEG_E2E_HOME (default ~/.cache/stackseg-e2e)
 #   STACKSEG_E2E_NO_APT=1 scripts/...         # do not touch apt (e.g. not root)

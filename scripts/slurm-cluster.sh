@@ -4,7 +4,7 @@
 #   scripts/slurm-cluster.sh start     generate slurm.conf from `slurmd -C`, start munged, slurmctld, slurmd; wait idle
 #   scripts/slurm-cluster.sh stop      stop the daemons (with a timeout)
 #   scripts/slurm-cluster.sh conf      print the SLURM_CONF path
-# Facts and pitfalls: ../shared/notes/slurm.md. State lives in $STACKSEG_SLURM_DIR (default /tmp/stackseg-slurm).
+# Facts and pitfalls: docs/testing.md. State lives in $STACKSEG_SLURM_DIR (default /tmp/stackseg-slurm).
 set -euo pipefail
 DIR="${STACKSEG_SLURM_DIR:-/tmp/stackseg-slurm}"
 CONF="$DIR/slurm.conf"

@@ -1,4 +1,4 @@
-// The `stackseg` CLI end to end on generated stacks: contract of DESIGN.md (JSON out, exit codes, files beside data).
+// The `stackseg` CLI end to end on generated stacks: contract of docs/formats.md (JSON out, exit codes, files beside data).
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Label classes and display settings, stored in `<stem>.stackseg.json` beside the image (DESIGN.md):
+// Label classes and display settings, stored in `<stem>.stackseg.json` beside the image (docs/formats.md):
 // { format: "stackseg-settings", version: 1, classes: [{index, name, color}], display: {labelOpacity, showLabels} }.
 // Other keys in an existing file (written by other tools or later versions) are kept on save.
 

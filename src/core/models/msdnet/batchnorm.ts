@@ -1,6 +1,6 @@
 // BatchNorm statistics for eval mode. The running averages gathered during training lag behind the weights
 // (a few dozen steps); re-estimating them on the 8 flipped/rotated copies of the training slices with the final
-// weights gives eval-mode outputs that match what the network saw (notes/quality.md: this helped on every variant).
+// weights gives eval-mode outputs that match what the network saw (docs/quality.md: this helped on every variant).
 
 import { tf } from '../tfBackend';
 import { applyMap, dihedral } from './augment';

@@ -1,5 +1,5 @@
 // Optional pseudo-labels for the unlabelled pixels of the training slices. Painted strokes lie where the class is
-// certain, away from edges, so nothing tells the network where a boundary belongs (notes/quality.md: on the foam
+// certain, away from edges, so nothing tells the network where a boundary belongs (docs/quality.md: on the foam
 // set almost every error is 1 px off the true edge). Filling the unlabelled pixels with the nearest-class-mean rule
 // on a lightly smoothed image (the midpoint threshold for 2 classes) — computed from the painted pixels only — gives
 // it that edge. Painted pixels keep their labels.
@@ -11,7 +11,7 @@ import { applyThresholdFill, fitThresholdFill } from '../../features/pseudolabel
  * Labels with every unlabelled pixel set to the class whose painted-pixel mean (after blurring) is nearest.
  * sigma 'auto' (default), 2 classes: the Random Forest's fill (features/pseudolabels.ts): the least smoothing at which
  * the painted classes are 5x their noise apart, so clean images keep their thin walls' edges (a fixed 0.7 cost
- * limitedrange .02 F1 against the raw midpoint, notes/quality.md); other class counts fall back to sigma 0.7.
+ * limitedrange .02 F1 against the raw midpoint, docs/quality.md); other class counts fall back to sigma 0.7.
  */
 export function fillPseudoLabels(image: Float32Array, labels: Uint8Array, width: number, height: number,
   classValues: number[], sigma: number | 'auto' = 'auto'): Uint8Array {
