@@ -1,4 +1,4 @@
-// `stackseg` command line (contract in DESIGN.md): JSON on stdout, progress as JSON lines on stderr with
+// `stackseg` command line (contract in docs/formats.md): JSON on stdout, progress as JSON lines on stderr with
 // `--progress json`, exit 0 on success, 1 on failure (one clear line on stderr), 2 on a usage error.
 // The extension's worker process and Slurm tasks run this same file.
 
@@ -10,7 +10,8 @@ const USAGE = `usage: stackseg <command> [options]
 
   info    <image>                                      stack dimensions, dtype, compression as JSON
   train   --image I --labels L --model rf|kmeans|threshold|msdnet [--set key=value]... [--out JOBDIR]
-  segment --job JOBDIR --image I [--slices a:b] [--out MASK | --dir NEWJOBDIR] [--truth T [--class 2=1]...]
+  segment --job JOBDIR --image I [--slices a:b] [--out MASK [--force] | --dir NEWJOBDIR] [--truth T [--class 2=1]...]
+                                                       (--force: replace an existing MASK; never an input)
   run     --image I --labels L --model M [--set key=value]... [--out JOBDIR] [--truth T [--class 2=1]...]
   eval    --pred MASK|--job JOBDIR --truth T [--class 2=1]...   per-class and mean F1/IoU, per-slice table
                                                        (with --job: recorded in the job's metrics.json)
@@ -25,6 +26,9 @@ const USAGE = `usage: stackseg <command> [options]
   retry   --job JOBDIR [--detach]                    resubmit only the failed chunks, then merge
   merge   --job JOBDIR                               (the merge step; run by Slurm)
 
+  A job folder (--out JOBDIR, --dir) must be new or empty; a folder holding other files, another job, /, the
+  home or current folder is refused. A second job writing into the same folder is refused (JOBDIR/.lock).
+
 options: --progress json   progress events as JSON lines on stderr
          --help            this text`;
 
@@ -36,6 +40,7 @@ const OPTIONS = {
   runner: { type: 'string' }, chunks: { type: 'string' }, partition: { type: 'string' }, account: { type: 'string' },
   time: { type: 'string' }, gpus: { type: 'string' }, 'sbatch-arg': { type: 'string', multiple: true },
   'node-path': { type: 'string' }, detach: { type: 'boolean' }, dir: { type: 'string' },
+  force: { type: 'boolean' },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,9 +12,18 @@ export const hasFoam = existsSync(join(FOAM, 'hq.tif'));
 
 export interface CliResult { code: number; stdout: string; stderr: string; json?: any; progress: any[] }
 
-export function cli(args: string[], opts: { onStderrLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
+export interface CliOptions {
+  onStderrLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Called with the child's pid once it started. */
+  onPid?: (pid: number) => void;
+}
+
+export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ?? process.env });
+    if (child.pid) opts.onPid?.(child.pid);
     let stdout = '', stderr = '', buf = '';
     const progress: any[] = [];
     child.stdout.on('data', (d) => (stdout += d));

@@ -18,6 +18,10 @@ import { loadSegmenter } from '../models';
 import { writeSegmentation } from './segmentation';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
 import { defaultJobDir, JobLog, loadRecord, saveRecord } from './store';
+import { jobLogPath, jobOutputPath, trainedModelPath } from './jobPaths';
+import { JobLock } from './lock';
+import { checkJobFolder, checkMaskOut, maskTargetFor } from './outputs';
+import { reapDeadJob } from './reap';
 
 export interface CliContext {
   values: Record<string, string | boolean | string[] | undefined>;
@@ -107,6 +111,7 @@ export function slurmOptions(c: CliContext): SlurmOptions {
 
 async function runOnSlurm(spec: JobSpec, dir: string, c: CliContext) {
   if (spec.kind !== 'run') throw new UsageError('--runner slurm runs `stackseg run` jobs (train + segment)');
+  await checkJobFolder(dir, spec);
   await validateJobInputs(spec);
   const o = slurmOptions(c);
   await submitSlurmJob(spec, dir, o);
@@ -137,7 +142,8 @@ export async function commandMerge(c: CliContext) {
 export async function commandStatus(c: CliContext) {
   const dir = need(c, 'job', 'status');
   const record = await loadRecord(dir);
-  if (record.runner !== 'slurm') return summarise(record);
+  // A local job whose process died (SIGKILL, out of memory) is marked failed here, not left "running".
+  if (record.runner !== 'slurm') return summarise(await reapDeadJob(record));
   const { states, failedChunks } = await refreshSlurmJob(dir);
   return { ...summarise(await loadRecord(dir)), slurm: states, failedChunks };
 }
@@ -162,10 +168,14 @@ export const commandRun = (c: CliContext) => runAndSummarise(trainSpec(c, 'run')
 export async function commandSegment(c: CliContext) {
   const jobDir = need(c, 'job', 'segment');
   const trained = await loadRecord(jobDir);
-  if (!trained.outputs.model) throw new StackSegError('this job has no trained model', { file: jobDir, hint: 'pass a job made by `stackseg train` or `stackseg run` that succeeded' });
+  const modelDir = await trainedModelPath(trained);
   const imagePath = need(c, 'image', 'segment');
   const out = str(c, 'out');
-  if (out) return segmentToFile(c, jobDir, imagePath, resolve(out));
+  if (out) {
+    const truth = str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined;
+    await checkMaskOut(resolve(out), maskTargetFor(trained, imagePath, modelDir, truth, c.values.force === true));
+    return segmentToFile(c, modelDir, jobDir, imagePath, resolve(out));
+  }
   const info = await commandInfo({ ...c, positionals: [imagePath] });
   const spec: JobSpec = {
     kind: 'segment', model: trained.spec.model, params: trained.spec.params, image: imagePath, modelFrom: jobDir,
@@ -177,11 +187,11 @@ export async function commandSegment(c: CliContext) {
 }
 
 /** `segment --out MASK`: just the mask (a Slurm chunk, a quick check), no job folder of its own. */
-async function segmentToFile(c: CliContext, jobDir: string, imagePath: string, out: string) {
+async function segmentToFile(c: CliContext, modelDir: string, jobDir: string, imagePath: string, out: string) {
   const image = await openImage(imagePath);
   try {
     const range = parseSliceRange(str(c, 'slices'), image.info.depth);
-    const segmenter = await loadSegmenter(join(jobDir, 'model'));
+    const segmenter = await loadSegmenter(modelDir);
     try {
       const { seconds } = await writeSegmentation(image, segmenter, range, out, {
         signal: c.signal, onSlice: (done, total, z) => c.progress({ phase: 'segment', percent: (100 * done) / total, message: `slice ${z + 1}` }),
@@ -198,17 +208,24 @@ async function segmentToFile(c: CliContext, jobDir: string, imagePath: string, o
 export async function commandEval(c: CliContext) {
   const jobDir = str(c, 'job') ? resolve(str(c, 'job')!) : undefined;
   const record = jobDir ? await loadRecord(jobDir) : undefined;
-  if (record && !record.outputs.mask) throw new StackSegError('this job has no mask to evaluate', { file: jobDir, hint: 'segment first' });
-  const pred = record?.outputs.mask ?? need(c, 'pred', 'eval');
+  // job.json is user-editable: its mask and log must lie inside the job folder.
+  const jobMask = record ? await jobOutputPath(record, 'mask') : undefined;
+  if (record && !jobMask) throw new StackSegError('this job has no mask to evaluate', { file: jobDir, hint: 'segment first' });
+  const pred = jobMask ?? need(c, 'pred', 'eval');
   const report = await evaluateFiles(pred, need(c, 'truth', 'eval'), parseClassMap(list(c, 'class')));
   if (record) {
-    // Recorded in the job: metrics.json gains the evaluation, job.json its summary.
-    record.spec.truth = report.truth;
-    record.spec.classMap = parseClassMap(list(c, 'class'));
-    const log = await JobLog.open(record.outputs.log);
-    await recordEvaluation(record, report, log);
-    await log.close();
-    await saveRecord(record);
+    // Recorded in the job (under its lock): metrics.json gains the evaluation, job.json its summary.
+    const lock = await JobLock.acquire(record.dir);
+    try {
+      record.spec.truth = report.truth;
+      record.spec.classMap = parseClassMap(list(c, 'class'));
+      const log = await JobLog.open(await jobLogPath(record));
+      await recordEvaluation(record, report, log);
+      await log.close();
+      await saveRecord(record);
+    } finally {
+      await lock.release();
+    }
   }
   return report;
 }

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { StackSegError } from '../errors';
-import { writeJsonAtomic } from '../fsutil';
+import { writeFailure, writeJsonAtomic } from '../fsutil';
 import { Evaluation, type EvaluationReport } from './evaluate';
 import { writeSegmentation } from './segmentation';
 import { loadSegmenter, trainSegmenter } from '../models';
@@ -14,7 +14,9 @@ import { fitNormalization } from '../models/normalize';
 import type { SliceSource } from '../types';
 import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities } from './inputs';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
-import { createJobRecord, JobLog, saveRecord } from './store';
+import { jobLogPath, removeTempFiles, trainedModelPath } from './jobPaths';
+import { checkJobFolder, claimJobFolder } from './outputs';
+import { createJobRecord, JobLog, loadRecord, saveRecord } from './store';
 
 export interface RunHooks {
   onProgress?: (p: JobProgress) => void;
@@ -33,14 +35,23 @@ export async function validateJobInputs(spec: JobSpec): Promise<void> {
   }
 }
 
-/** Checks inputs (nothing written on failure), then creates jobDir and runs. Returns the final record. */
+/**
+ * Checks the output folder and the inputs (nothing written on failure), then creates and locks jobDir and runs.
+ * Returns the final record.
+ */
 export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}): Promise<JobRecord> {
+  await checkJobFolder(jobDir, spec);
+  const modelDir = spec.kind === 'segment' ? await trainedModelPath(await loadRecord(spec.modelFrom!)) : undefined;
   const opened = await openInputs(spec);
-  let record: JobRecord | undefined;
   try {
     const training = spec.kind !== 'segment' ? await prepareTraining(spec, opened, hooks.signal) : undefined;
-    record = await createJobRecord(spec, jobDir);
-    return await execute(record, spec, opened, training, hooks);
+    const { lock, adopted } = await claimJobFolder(jobDir, spec);
+    try {
+      const record = await createJobRecord(spec, jobDir, adopted).catch(async (e) => { throw await writeFailure(e, join(jobDir, 'job.json')); });
+      return await execute(record, spec, opened, training, modelDir, hooks);
+    } finally {
+      await lock.release();
+    }
   } finally {
     await Promise.all([opened.image.close(), opened.labels?.close(), opened.truth?.close()]);
   }
@@ -69,8 +80,9 @@ async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal) {
   return { slices, sample, norm: fitNormalization(sample) };
 }
 
-async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Awaited<ReturnType<typeof prepareTraining>> | undefined, hooks: RunHooks): Promise<JobRecord> {
-  const log = await JobLog.open(record.outputs.log);
+async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Awaited<ReturnType<typeof prepareTraining>> | undefined, modelFrom: string | undefined, hooks: RunHooks): Promise<JobRecord> {
+  const logPath = await jobLogPath(record);
+  const log = await JobLog.open(logPath).catch(async (e) => { throw await writeFailure(e, logPath); });
   const t0 = performance.now();
   const progress = (p: JobProgress) => {
     record.progress = p;
@@ -79,10 +91,10 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
   let segmenter: Segmenter | undefined;
   record.status = 'running';
   record.started = new Date().toISOString();
-  await saveRecord(record);
   log.line(`job ${record.id}: ${spec.kind} ${spec.model} on ${spec.image}`);
   log.line(`params ${JSON.stringify(spec.params)}`);
   try {
+    await saveJob(record);
     const { width, height } = o.image.info;
     if (training) {
       const tTrain = performance.now();
@@ -96,6 +108,8 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
         },
       });
       record.backend = segmenter.backend;
+      record.runtime = segmenter.runtime;
+      if (segmenter.runtime) log.line(`runtime ${JSON.stringify(segmenter.runtime)}`);
       record.timings.train = (performance.now() - tTrain) / 1000;
       const modelDir = join(record.dir, 'model');
       await saveModelAtomic(segmenter, modelDir);
@@ -103,12 +117,15 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
       const report: Record<string, unknown> = { ...segmenter.trainingReport(), trainSeconds: record.timings.train };
       record.summary = { ...record.summary, trainAccuracy: report.trainAccuracy as number | undefined };
       log.line(`trained in ${record.timings.train.toFixed(2)} s (${segmenter.backend})`);
-      await writeJsonAtomic(join(record.dir, 'metrics.json'), { training: report });
-      record.outputs.metrics = join(record.dir, 'metrics.json');
-      await saveRecord(record);
+      const metricsPath = join(record.dir, 'metrics.json');
+      await writeJsonAtomic(metricsPath, { training: report }).catch(async (e) => { throw await writeFailure(e, metricsPath); });
+      record.outputs.metrics = metricsPath;
+      await saveJob(record);
     } else {
-      segmenter = await loadSegmenter(join(spec.modelFrom!, 'model'));
+      segmenter = await loadSegmenter(modelFrom!);
       record.backend = segmenter.backend;
+      record.runtime = segmenter.runtime;
+      if (segmenter.runtime) log.line(`runtime ${JSON.stringify(segmenter.runtime)}`);
     }
     if (spec.kind !== 'train') {
       await segmentStack(record, spec, o, segmenter, progress, log, hooks.signal);
@@ -121,26 +138,72 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
     record.status = cancelled ? 'cancelled' : 'failed';
     record.error = cancelled ? 'cancelled' : (e as Error).message ?? String(e);
     log.line(cancelled ? 'cancelled' : `failed: ${(e as Error)?.stack ?? e}`);
-  } finally {
-    await segmenter?.dispose?.();
-    record.timings.total = (performance.now() - t0) / 1000;
-    record.finished = new Date().toISOString();
-    log.line(`${record.status} after ${record.timings.total.toFixed(2)} s`);
-    await log.close();
-    await saveRecord(record);
   }
-  if (record.status === 'failed') throw new StackSegError(record.error ?? 'job failed', { hint: `see ${record.outputs.log}` });
+  await segmenter?.dispose?.();
+  record.timings.total = (performance.now() - t0) / 1000;
+  record.finished = new Date().toISOString();
+  // A failed job leaves no temporary files; removing them first also frees the space job.json needs on a full disk.
+  if (record.status !== 'succeeded' && record.status !== 'running') await removeTempFiles(record.dir);
+  log.line(`${record.status} after ${record.timings.total.toFixed(2)} s`);
+  await log.close();
+  try {
+    await saveRecord(record);
+  } catch (e) {
+    if (!(await saveRecordInPlace(record))) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      const jobJson = join(record.dir, 'job.json');
+      throw new StackSegError(`${record.status === 'failed' ? `${record.error}; ` : ''}${jobJson} could not be written either (${why}), so it may still say "running"`, {
+        hint: '`stackseg status --job` marks it failed once space is free',
+      });
+    }
+  }
+  if (record.status === 'failed') throw new StackSegError(record.error ?? 'job failed', { hint: `see ${logPath}` });
   if (record.status === 'cancelled') throw new StackSegError('cancelled', { hint: `job ${record.dir}` });
   return record;
 }
 
+/** Saves into model.tmp-<pid>, then renames; never deletes an existing model folder (the job folder is new). */
 async function saveModelAtomic(segmenter: Segmenter, modelDir: string): Promise<void> {
   const tmp = `${modelDir}.tmp-${process.pid}`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp, { recursive: true });
-  await segmenter.save(tmp);
-  await fs.rm(modelDir, { recursive: true, force: true });
-  await fs.rename(tmp, modelDir);
+  try {
+    await fs.mkdir(tmp);
+    await segmenter.save(tmp);
+    await fs.rename(tmp, modelDir);
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new StackSegError('a model folder is already there', { file: modelDir, hint: 'StackSeg never replaces a model folder: use a new --out folder' });
+    throw await writeFailure(e, (e as NodeJS.ErrnoException).path ?? modelDir);
+  }
+}
+
+/**
+ * Last resort on a full disk, where job.json's temp file cannot be written: overwrite job.json in place when the
+ * final record is no longer than it (overwriting allocated blocks needs no new space), so it never says "running".
+ */
+async function saveRecordInPlace(record: JobRecord): Promise<boolean> {
+  const file = join(record.dir, 'job.json');
+  const { progress: _, ...rest } = record;
+  const text = Buffer.from(JSON.stringify(rest) + '\n');
+  try {
+    const fh = await fs.open(file, 'r+');
+    try {
+      if ((await fh.stat()).size < text.length) return false;
+      await fh.write(text, 0, text.length, 0);
+      await fh.truncate(text.length);
+      await fh.datasync();
+      return true;
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** saveRecord, naming job.json (and the free space) when the disk is full. */
+async function saveJob(record: JobRecord): Promise<void> {
+  await saveRecord(record).catch(async (e) => { throw await writeFailure(e, join(record.dir, 'job.json')); });
 }
 
 async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segmenter: Segmenter, progress: (p: JobProgress) => void, log: JobLog, signal?: AbortSignal) {
@@ -159,7 +222,7 @@ async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segment
   record.timings.segment = seconds;
   log.line(`segmented ${range[1] - range[0]} slices in ${seconds.toFixed(2)} s -> ${maskPath}`);
   if (evaluation) await recordEvaluation(record, evaluation.result({ truth: spec.truth }), log);
-  await saveRecord(record);
+  await saveJob(record);
 }
 
 /** Merges an evaluation into metrics.json (beside any training report) and the record's summary. */
@@ -167,7 +230,7 @@ export async function recordEvaluation(record: JobRecord, metrics: EvaluationRep
   const path = join(record.dir, 'metrics.json');
   let prev: Record<string, unknown> = {};
   try { prev = JSON.parse(await fs.readFile(path, 'utf8')); } catch { /* no training part */ }
-  await writeJsonAtomic(path, { ...prev, evaluation: metrics });
+  await writeJsonAtomic(path, { ...prev, evaluation: metrics }).catch(async (e) => { throw await writeFailure(e, path); });
   record.outputs.metrics = path;
   record.summary = { ...record.summary, meanF1: metrics.meanF1 ?? undefined, classF1: metrics.classF1 };
   log.line(`evaluation against ${metrics.truth}: mean F1 ${metrics.meanF1?.toFixed(4)}`);

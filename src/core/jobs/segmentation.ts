@@ -1,6 +1,8 @@
 // Segmenting a range of slices into a mask file: streams slice by slice (bounded memory), writes under a temporary
 // name and renames, optionally scores each slice against truth as it goes.
 
+import { promises as fs } from 'node:fs';
+import { writeFailure } from '../fsutil';
 import { toFloat32, toLabels } from '../pixels';
 import type { Prediction, Segmenter } from '../models/segmenter';
 import { StackWriter } from '../tiff/writer';
@@ -31,9 +33,11 @@ export function uncertaintyOf(probabilities: Float32Array, nPixels: number): Uin
 export async function writeSegmentation(image: SliceSource, segmenter: Segmenter, [z0, z1]: [number, number], maskPath: string, opts: SegmentOptions = {}): Promise<{ seconds: number }> {
   const { width, height } = image.info;
   const t0 = performance.now();
-  const writer = await StackWriter.create(maskPath, { width, height, depth: z1 - z0, dtype: 'uint8' });
-  const heat = opts.uncertaintyPath ? await StackWriter.create(opts.uncertaintyPath, { width, height, depth: z1 - z0, dtype: 'uint8' }) : undefined;
+  const spec = { width, height, depth: z1 - z0, dtype: 'uint8' } as const;
+  const writer = await StackWriter.create(maskPath, spec).catch(async (e) => { throw await writeFailure(e, maskPath); });
+  let heat: StackWriter | undefined;
   try {
+    heat = opts.uncertaintyPath ? await StackWriter.create(opts.uncertaintyPath, spec).catch(async (e) => { throw await writeFailure(e, opts.uncertaintyPath!); }) : undefined;
     // Keep one slice per worker in flight; write in slice order. Memory stays bounded by the concurrency.
     const concurrency = Math.max(1, segmenter.concurrency ?? 1);
     const queue: { z: number; result: Promise<Prediction> }[] = [];
@@ -48,22 +52,33 @@ export async function writeSegmentation(image: SliceSource, segmenter: Segmenter
       const { z, result } = queue.shift()!;
       const { labels, probs } = await result;
       opts.signal?.throwIfAborted();
-      await writer.appendSlice(labels);
+      await writeTo(writer, () => writer.appendSlice(labels));
       if (heat) {
         if (!probs) throw new Error('this model gives no class probabilities for an uncertainty map');
-        await heat.appendSlice(uncertaintyOf(probs, width * height));
+        await writeTo(heat, () => heat!.appendSlice(uncertaintyOf(probs, width * height)));
       }
       if (opts.truth && opts.evaluation) opts.evaluation.addSlice(z, labels, await readTruthSlice(opts.truth, z));
       opts.onSlice?.(z - z0 + 1, z1 - z0, z);
     }
-    await writer.close();
-    await heat?.close();
+    await writeTo(writer, () => writer.close());
+    if (heat) await writeTo(heat, () => heat!.close());
   } catch (e) {
     await writer.abort();
     await heat?.abort();
+    // close() marks the writer done before its rename: a failed rename (EISDIR, EXDEV) leaves the temp file.
+    await Promise.all([writer.tmpPath, heat?.tmpPath].map((p) => p && fs.rm(p, { force: true })));
     throw e;
   }
   return { seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A write, close or rename of one output; failures name that output (and the free space on a full disk). */
+async function writeTo(w: StackWriter, op: () => Promise<void>): Promise<void> {
+  try {
+    await op();
+  } catch (e) {
+    throw await writeFailure(e, w.path);
+  }
 }
 
 export async function readTruthSlice(truth: SliceSource, z: number): Promise<Uint8Array> {

@@ -43,6 +43,9 @@ export interface JobRecord {
   runner: RunnerKind;
   versions: { stackseg: string; node: string; platform: string; tfjs?: string };
   progress?: JobProgress;
+  /** The process writing the job and its host, while it runs (`stackseg status` tells a dead one). */
+  pid?: number;
+  host?: string;
   error?: string;
   outputs: { log: string; model?: string; mask?: string; metrics?: string; /** rf: uint8 255 * (1 - top class probability) */ uncertainty?: string };
   summary?: { trainAccuracy?: number; meanF1?: number; classF1?: Record<string, number | null> };

@@ -1,9 +1,10 @@
 // Job directories beside the data: <dir>/<stem>.stackseg/<jobId>/{job.json, log.txt, model/, mask.tif, metrics.json}.
 
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StackSegError } from '../errors';
-import { readJson, writeJsonAtomic } from '../fsutil';
+import { isInside, readJson, writeJsonAtomic } from '../fsutil';
 import { type JobRecord, type JobSpec, type RunnerKind, newJobId } from './spec';
 import { STACKSEG_VERSION } from '../version';
 
@@ -20,27 +21,19 @@ export function defaultJobDir(spec: JobSpec): string {
   return join(jobsRoot(spec.image), newJobId(spec.model));
 }
 
-export async function createJobRecord(spec: JobSpec, dir: string): Promise<JobRecord> {
-  try {
-    await fs.mkdir(dir, { recursive: true });
-    const entries = await fs.readdir(dir);
-    const queued = entries.includes('job.json') ? await adoptQueued(dir) : undefined;
-    if (queued) return queued;
-    if (entries.includes('job.json')) {
-      throw new StackSegError('a job already exists in this folder', { file: dir, hint: 'choose a new --out folder; StackSeg never overwrites a job' });
-    }
-  } catch (e) {
-    if (e instanceof StackSegError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new StackSegError(`cannot create the job folder (${code ?? (e as Error).message})`, {
-      file: dir, hint: code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'the data folder is read-only: pass --out to write the job elsewhere' : undefined,
-    });
-  }
-  const record = initialRecord(spec, dir, 'local');
+/**
+ * The record of a job starting in dir, a folder claimJobFolder made and locked: a new record, or the queued one a
+ * Slurm submission wrote (adopted). Records the pid and host, so `stackseg status` can tell a dead job.
+ */
+export async function createJobRecord(spec: JobSpec, dir: string, adopted?: JobRecord): Promise<JobRecord> {
+  const record = adopted ?? initialRecord(spec, dir, 'local');
   const { fingerprint } = await import('../fsutil');
-  record.inputs.image = await fingerprint(spec.image);
-  if (spec.labels && spec.kind !== 'segment') record.inputs.labels = await fingerprint(spec.labels);
-  if (spec.truth) record.inputs.truth = await fingerprint(spec.truth);
+  const inputs = adopted ? adopted.spec : spec;
+  record.inputs.image = await fingerprint(inputs.image);
+  if (inputs.labels && inputs.kind !== 'segment') record.inputs.labels = await fingerprint(inputs.labels);
+  if (inputs.truth) record.inputs.truth = await fingerprint(inputs.truth);
+  record.pid = process.pid;
+  record.host = hostname();
   await saveRecord(record);
   return record;
 }
@@ -54,17 +47,6 @@ export function initialRecord(spec: JobSpec, dir: string, runner: RunnerKind): J
   };
 }
 
-/** A record a Slurm runner wrote at submission ("queued") is taken over by the training step on the node. */
-async function adoptQueued(dir: string): Promise<JobRecord | undefined> {
-  const r = await loadRecord(dir).catch(() => undefined);
-  if (!r || r.status !== 'queued' || r.runner !== 'slurm') return undefined;
-  const { fingerprint } = await import('../fsutil');
-  r.inputs.image = await fingerprint(r.spec.image);
-  if (r.spec.labels) r.inputs.labels = await fingerprint(r.spec.labels);
-  if (r.spec.truth) r.inputs.truth = await fingerprint(r.spec.truth);
-  return r;
-}
-
 export async function saveRecord(record: JobRecord): Promise<void> {
   await writeJsonAtomic(join(record.dir, 'job.json'), record);
 }
@@ -72,11 +54,22 @@ export async function saveRecord(record: JobRecord): Promise<void> {
 export async function loadRecord(dir: string): Promise<JobRecord> {
   try {
     const r = await readJson<JobRecord>(join(dir, 'job.json'));
-    if (r.format !== 'stackseg-job') throw new Error('not a StackSeg job file');
-    return { ...r, dir };
+    if (r?.format !== 'stackseg-job') throw new Error('not a StackSeg job file');
+    if (typeof r.spec !== 'object' || r.spec === null || typeof r.outputs !== 'object' || r.outputs === null) throw new Error('no spec or outputs');
+    return { ...r, outputs: rebase(r.outputs, r.dir, dir), dir };
   } catch (e) {
     throw new StackSegError(`not a readable StackSeg job (${(e as Error).message})`, { file: join(dir, 'job.json'), hint: 'pass a folder made by `stackseg train` or `stackseg run`' });
   }
+}
+
+/** A job folder that was moved: outputs recorded under its old path point into the new one (checked later, jobPaths). */
+function rebase(outputs: JobRecord['outputs'], from: unknown, to: string): JobRecord['outputs'] {
+  if (typeof from !== 'string' || !isAbsolute(from) || resolve(from) === resolve(to)) return outputs;
+  const out: Record<string, unknown> = { ...outputs };
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v === 'string' && isAbsolute(v) && isInside(resolve(v), resolve(from))) out[k] = join(to, relative(resolve(from), resolve(v)));
+  }
+  return out as JobRecord['outputs'];
 }
 
 /** All jobs of a stack, newest first; unreadable folders are skipped. */
@@ -91,21 +84,30 @@ export async function listJobs(imagePath: string): Promise<JobRecord[]> {
   return out.sort((a, b) => b.created.localeCompare(a.created));
 }
 
-/** Append-only log with timestamps; flushed on close. */
+/** Append-only log with timestamps; flushed on close. A failing write (full disk) never crashes the job: the
+ * first error is kept in `error`, later lines are dropped. */
 export class JobLog {
-  private constructor(private readonly stream: WriteStream) {}
+  error?: Error;
+
+  private constructor(private readonly stream: WriteStream, readonly path: string) {
+    stream.on('error', (e) => { this.error ??= e; });
+  }
 
   static async open(path: string): Promise<JobLog> {
     const stream = createWriteStream(path, { flags: 'a' });
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
-    return new JobLog(stream);
+    return new JobLog(stream, path);
   }
 
   line(text: string): void {
-    this.stream.write(`${new Date().toISOString()} ${text}\n`);
+    if (!this.error && !this.stream.destroyed) this.stream.write(`${new Date().toISOString()} ${text}\n`);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
+    if (this.error || this.stream.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.stream.once('close', resolve);
+      this.stream.end();
+    });
   }
 }

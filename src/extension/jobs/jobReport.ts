@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobRecord } from '../../core/jobs/spec';
+import { jobLogPath } from '../../core/jobs/jobPaths';
 import { loadRecord } from '../../core/jobs/store';
 import { lineChart } from './charts';
 import { formatDuration, paramSummary } from './jobsView';
@@ -29,7 +30,8 @@ export async function showJobReport(dir: string): Promise<vscode.WebviewPanel> {
     panel = created;
   }
   const metrics = await fs.readFile(join(dir, 'metrics.json'), 'utf8').then(JSON.parse).catch(() => undefined);
-  const log = await fs.readFile(record.outputs.log, 'utf8').catch(() => '');
+  // job.json is user-editable: only a log inside the job folder is shown.
+  const log = await jobLogPath(record).then((p) => fs.readFile(p, 'utf8'), (e: Error) => `(log not shown: ${e.message})`).catch(() => '');
   panel.webview.html = renderReport(record, metrics, log.split('\n').slice(-40).join('\n'), panel.webview.cspSource);
   return panel;
 }

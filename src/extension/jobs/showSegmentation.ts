@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { jobOutputPath } from '../../core/jobs/jobPaths';
 import type { JobRecord } from '../../core/jobs/spec';
 import type { StackEditorProvider } from '../stackEditorProvider';
 import type { JobManager } from './jobManager';
@@ -24,6 +25,9 @@ export async function showSegmentation(provider: StackEditorProvider, jobs: JobM
   if (!record) return false;
   const mask = join(record.dir, 'mask.tif');
   if (!existsSync(mask)) { void vscode.window.showWarningMessage(`Job ${record.id} has no mask (yet).`); return false; }
+  // A mask.tif that is a symlink out of the job folder is not shown (job folders are user-editable).
+  const inside = await jobOutputPath({ dir: record.dir, outputs: { ...record.outputs, mask } }, 'mask').catch((e: Error) => { void vscode.window.showWarningMessage(e.message); return undefined; });
+  if (!inside) return false;
   const uncertainty = existsSync(join(record.dir, 'uncertainty.tif')) ? join(record.dir, 'uncertainty.tif') : undefined;
   const image = vscode.Uri.file(record.spec.image);
   const shown = provider.segmentationShown(image.toString());

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { jobLogPath } from '../../core/jobs/jobPaths';
 import type { JobProgress, JobRecord } from '../../core/jobs/spec';
 
 export interface WorkerHandlers {
@@ -80,7 +81,8 @@ export async function markWorkerDied(jobDir: string, result: WorkerResult): Prom
   record.status = 'failed';
   record.error = `the worker process was ${how} before the job finished${result.lastError ? `: ${result.lastError}` : ''}`;
   record.finished = new Date().toISOString();
-  await fs.appendFile(record.outputs.log, `${record.finished} ${record.error}\n`).catch(() => undefined);
+  // Only a log inside the job folder (job.json is user-editable).
+  await jobLogPath({ ...record, dir: jobDir }).then((log) => fs.appendFile(log, `${record.finished} ${record.error}\n`)).catch(() => undefined);
   const tmp = `${file}.tmp-${process.pid}`;
   await fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
   await fs.rename(tmp, file);
