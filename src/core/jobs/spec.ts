@@ -40,6 +40,8 @@ export interface JobRecord {
   /** Seconds per phase: open, features, train, segment, metrics, total. */
   timings: Record<string, number>;
   backend?: string;
+  /** The segmenter's runtime: MSDNet engine, device, GPU name, torch and CUDA versions. */
+  runtime?: Record<string, unknown>;
   runner: RunnerKind;
   versions: { stackseg: string; node: string; platform: string; tfjs?: string };
   progress?: JobProgress;

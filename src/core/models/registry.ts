@@ -29,6 +29,7 @@ export interface ModelSpec {
 
 export const FEATURE_FAMILIES = ['raw', 'gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'] as const;
 const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
+const MSDNET_DEVICES = ['auto', 'cpu', 'cuda', 'mps', ...Array.from({ length: 8 }, (_, i) => `cuda:${i}`)];
 const seed: ParamSpec = { key: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, description: 'random seed' };
 
 export const MODELS: Record<ModelKind, ModelSpec> = {
@@ -86,7 +87,8 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'tta', type: 'bool', default: true, description: 'average predictions over the 8 flips/rotations' },
       { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on flipped/rotated training slices' },
       { key: 'pseudoLabels', type: 'bool', default: false, description: 'fill unlabelled training pixels with the nearest painted-class mean on a lightly blurred image' },
-      { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'gpu', 'wasm', 'cpu'], description: 'tfjs backend' },
+      { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'torch', 'tfjs-gpu', 'native'], description: 'engine: auto = torch when its Python sees a CUDA GPU, then tfjs-node-gpu, then native CPU; torch = the user\'s Python with PyTorch (CUDA, MPS or CPU)' },
+      { key: 'device', type: 'enum', default: 'auto', choices: MSDNET_DEVICES, description: 'torch device: auto = CUDA, then Apple MPS, then CPU; cuda:N picks a GPU' },
       seed,
     ],
   },

@@ -34,6 +34,8 @@ export interface Segmenter {
   readonly norm: Normalization;
   /** tfjs backend or 'js' — recorded in the job. */
   readonly backend: string;
+  /** What ran it (MSDNet: engine, device, GPU name, torch and CUDA versions) — job.json's runtime. */
+  readonly runtime?: Record<string, unknown>;
   /** Predicts one slice of raw intensities; probabilities only where asked (they cost memory and transfer). */
   predict(image: Float32Array, width: number, height: number, withProbabilities?: boolean): Promise<Prediction>;
   /** Writes the model into dir (which exists and is empty): model.json plus any weight files. */

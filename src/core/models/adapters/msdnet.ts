@@ -2,33 +2,44 @@
 // tfjs files (model.json + weights.bin) beside StackSeg's header (stackseg.json).
 
 import { loadMsdnet, trainMsdnet, type MsdnetModel } from '../msdnet';
-import type { BackendPreference } from '../tfBackend';
 import type { ModelParams } from '../registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
 import { writeHeader } from './header';
+import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorch';
 
 export class MsdnetSegmenter implements Segmenter {
   readonly kind = 'msdnet' as const;
 
-  constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams) {}
+  constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams, private readonly note?: string) {}
 
   get classes(): readonly number[] { return this.model.classValues; }
   get backend(): string { return this.model.backend; }
+  get runtime(): Record<string, unknown> {
+    const gpu = this.model.backend === 'tensorflow';
+    return { backend: gpu ? 'tfjs-gpu' : 'native', engine: this.model.trainingInfo?.engine ?? 'tfjs', tfjs: this.model.backend,
+      device: gpu ? 'cuda (tfjs-node-gpu)' : 'cpu', gpu: null, torch: null, cuda: null, ...(this.note ? { note: this.note } : {}) };
+  }
 
-  static async train(input: TrainInput): Promise<MsdnetSegmenter> {
+  /** On the engine of chooseMsdnetEngine: torch (python/), or tfjs + the native CPU step. */
+  static async train(input: TrainInput): Promise<Segmenter> {
+    const engine = await chooseMsdnetEngine(input.params, 'train');
+    if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine);
     const epochs = input.params.epochs as number;
     const model = await trainMsdnet(
       input.slices.map((s) => ({ image: s.image, labels: s.labels, width: input.width, height: input.height })),
-      input.params,
+      { ...input.params, backend: engine.tfjs },
       (epoch, loss) => input.onProgress({ percent: (100 * epoch) / epochs, epoch, loss, message: `epoch ${epoch}/${epochs}` }),
       input.signal,
     );
-    return new MsdnetSegmenter(model, input.norm, input.params);
+    return new MsdnetSegmenter(model, input.norm, input.params, engine.note);
   }
 
-  static async load(dir: string, header: ModelFileHeader): Promise<MsdnetSegmenter> {
-    const model = await loadMsdnet(dir, (header.params.backend as BackendPreference | undefined) ?? 'auto');
-    return new MsdnetSegmenter(model, header.norm, header.params);
+  /** Any engine's model folder; segments on torch where chooseMsdnetEngine picks it, else on tfjs (native CPU). */
+  static async load(dir: string, header: ModelFileHeader): Promise<Segmenter> {
+    const engine = await chooseMsdnetEngine(header.params, 'segment');
+    if (engine.engine === 'torch') return TorchMsdnetSegmenter.load(dir, header, engine);
+    const model = await loadMsdnet(dir, engine.tfjs);
+    return new MsdnetSegmenter(model, header.norm, header.params, engine.note);
   }
 
   async predict(image: Float32Array, width: number, height: number): Promise<Prediction> {

@@ -1,0 +1,68 @@
+// When MSDNet training stops and at which learning rate, shared by the native/tfjs loop (msdnet.ts) and the torch
+// backend (python/stackseg_msdnet.py's Schedule mirrors this class line by line: keep them in step).
+//  - cosine (or constant) learning rate over the planned epochs (`epochs`, an upper bound);
+//  - time budget (`maxSeconds`, 0 = none): from epoch 5 on, when the projected time passes the budget, the plan
+//    shrinks to the epochs that fit, so the cosine still ends near 0; a hard stop at the budget;
+//  - plateau (`plateau`): stop when the mean loss of the last window (max(20, epochs/10) epochs) is less than 1 %
+//    below that of the window before (earliest at 60 epochs).
+// And the per-step plan (which slice, which flip/rotation) from the seed, as msdnet.ts draws it.
+
+import { mulberry32 } from '../../random';
+
+export interface ScheduleParams { epochs: number; learningRate: number; lrSchedule: 'constant' | 'cosine'; maxSeconds?: number; plateau?: boolean }
+export type StopReason = 'epochs' | 'time budget' | 'plateau';
+
+export class EpochSchedule {
+  readonly maxEpochs: number;
+  planned: number;
+  reason: StopReason = 'epochs';
+  private readonly losses: number[] = [];
+
+  constructor(private readonly p: ScheduleParams) {
+    this.maxEpochs = this.planned = p.epochs;
+  }
+
+  lr(epoch: number): number {
+    return this.p.lrSchedule === 'cosine' ? this.p.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / this.planned)) : this.p.learningRate;
+  }
+
+  /** Records an epoch's loss; true when training should stop after it. */
+  afterEpoch(loss: number, elapsedSeconds: number): boolean {
+    this.losses.push(loss);
+    const e = this.losses.length;
+    if (e >= this.planned) return true;
+    const budget = this.p.maxSeconds ?? 0;
+    if (budget > 0) {
+      if (elapsedSeconds >= budget) { this.reason = 'time budget'; return true; }
+      const projected = (elapsedSeconds / e) * this.planned;
+      if (e >= 5 && projected > budget) {
+        this.planned = Math.max(e + 1, Math.floor((this.planned * budget) / projected));
+        this.reason = 'time budget';
+      }
+    }
+    if (this.p.plateau) {
+      const window = Math.max(20, Math.floor(this.maxEpochs / 10));
+      if (e >= Math.max(60, 2 * window)) {
+        const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+        const recent = mean(this.losses.slice(-window)), before = mean(this.losses.slice(-2 * window, -window));
+        if (before - recent < 0.01 * before) { this.reason = 'plateau'; return true; }
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * The step plan msdnet.ts draws from mulberry32(seed + 1): per epoch a shuffled slice order, then per step the
+ * flip/rotation k (0 without augmentation). Returns [slice, k] pairs, epochs * slices of them.
+ */
+export function trainingPlan(slices: number, epochs: number, seed: number, augment: boolean): Int32Array {
+  const rand = mulberry32(seed + 1);
+  const out = new Int32Array(epochs * slices * 2);
+  let j = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = Array.from({ length: slices }, (_, i) => i).sort(() => rand() - 0.5);
+    for (const i of order) { out[j++] = i; out[j++] = augment ? Math.floor(rand() * 8) : 0; }
+  }
+  return out;
+}

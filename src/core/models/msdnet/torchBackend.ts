@@ -1,0 +1,247 @@
+// MSDNet on PyTorch through the user's Python (python/stackseg_msdnet.py): CUDA on GPU nodes, MPS, or CPU.
+// Everything that decides the numbers stays here in TypeScript and is shared with the native path: classes and
+// class weights, percentile normalisation, pseudo-labels, loss targets, the seeded initial weights (network.ts),
+// the step plan (schedule.ts). Python gets them as binary float32/int32 files in a temp folder, trains with the same
+// graph, loss, Adam, BatchNorm and schedule, streams JSON lines (start, epoch, done | error) and writes the model
+// folder in io.ts's format, so a torch model segments with the native path and back.
+// Inference: one long-lived `serve` process per model; frames over stdin/stdout (raw float32 in, uint8 class
+// indices + optional float32 probabilities out). SIGTERM (the job's abort signal) stops either at once.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StackSegError } from '../../errors';
+import { initBackend } from '../tfBackend';
+import { normalize, percentileNormalization, type Normalization } from './augment';
+import { saveWeights } from './io';
+import { createWeights, disposeWeights, type MsdnetArch } from './network';
+import { fillPseudoLabels } from './pseudo';
+import { probePython, scriptError, scriptPath, type PythonInfo } from './python';
+import { trainingPlan } from './schedule';
+
+export interface TorchRuntime extends Record<string, unknown> {
+  backend: 'torch'; device: string; gpu: string | null; torch: string; cuda: string | null; python: string;
+}
+
+export interface TorchTrainParams {
+  layers: number; width: number; dilations: number[]; epochs: number; learningRate: number; optimizer: 'adam' | 'sgd';
+  lrSchedule: 'constant' | 'cosine'; classWeights: 'none' | 'balanced' | number[]; augment: boolean; tta: boolean;
+  bnRecompute: boolean; normalization: 'percentile' | 'none' | Normalization; pseudoLabels: boolean; seed: number;
+  maxSeconds?: number; plateau?: boolean; device?: string;
+}
+
+export interface TorchSlice { image: Float32Array; labels: Uint8Array; width: number; height: number }
+export type TorchProgress = (epoch: number, loss: number, planned: number) => void;
+
+export interface TorchTrained {
+  /** Temp folder holding model.json + weights.bin (io.ts format); removed by dispose of its owner. */
+  modelDir: string; workDir: string;
+  arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean;
+  runtime: TorchRuntime;
+  trainingInfo: { losses: number[]; seconds: number; steps: number; labelledPixels: number[]; engine: 'torch'; device: string; stopped: string };
+}
+
+function cancelled(): StackSegError {
+  return new StackSegError('MSDNet training cancelled', { code: 'cancelled' });
+}
+
+/** A device request the probe can already refuse: cuda without CUDA. */
+export function checkDevice(info: PythonInfo, device = 'auto'): void {
+  if (device.startsWith('cuda') && !info.cudaAvailable) {
+    const why = info.cuda === null ? 'a CPU-only build of torch' : `built for CUDA ${info.cuda}, but no GPU or driver is visible`;
+    throw scriptError('no-cuda', `device=${device} but torch ${info.torch} sees no CUDA GPU (${why})`, info.python);
+  }
+}
+
+/** Writes the training inputs, runs `train`, returns the trained model folder. */
+export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onProgress?: TorchProgress, signal?: AbortSignal): Promise<TorchTrained> {
+  const info = await probePython();
+  checkDevice(info, p.device);
+  if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
+  const present = new Set<number>();
+  for (const s of slices) for (let i = 0; i < s.labels.length; i++) if (s.labels[i] !== 0) present.add(s.labels[i]);
+  const classValues = [...present].sort((a, b) => a - b);
+  if (classValues.length < 2) {
+    throw new StackSegError(`MSDNet needs labels of at least 2 classes; found ${classValues.length ? `only class ${classValues[0]}` : 'none'}`,
+      { hint: 'paint strokes of each class (e.g. background and foreground)' });
+  }
+  // As msdnet.ts's trainMsdnet: class index, weights, normalisation, pseudo-labels, targets, denominators.
+  const classIndex = new Int16Array(256).fill(-1);
+  classValues.forEach((v, c) => { classIndex[v] = c; });
+  const counts = classValues.map((v) => slices.reduce((n, s) => n + s.labels.reduce((m, l) => m + (l === v ? 1 : 0), 0), 0));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const classWeights = p.classWeights === 'balanced' ? counts.map((n) => total / (classValues.length * n))
+    : Array.isArray(p.classWeights) ? p.classWeights : classValues.map(() => 1);
+  if (classWeights.length !== classValues.length) {
+    throw new StackSegError(`classWeights has ${classWeights.length} values for ${classValues.length} classes`, { hint: 'give one weight per class', code: 'usage' });
+  }
+  const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
+    : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
+  const images = slices.map((s) => normalize(s.image, normalization));
+  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
+  const C = classValues.length;
+  const targets = trainLabels.map((labels) => {
+    const out = new Float32Array(labels.length * C);
+    for (let i = 0; i < labels.length; i++) { const c = classIndex[labels[i]]; if (c >= 0) out[i * C + c] = classWeights[c]; }
+    return out;
+  });
+  const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: 1, classes: C };
+
+  const workDir = await fs.mkdtemp(join(tmpdir(), 'stackseg-torch-'));
+  try {
+    await initBackend('wasm');
+    const weights = createWeights(arch, p.seed);
+    try {
+      await saveWeights(join(workDir, 'init'), { arch, weights, classValues, normalization, tta: p.tta, backend: 'init' });
+    } finally {
+      disposeWeights(weights);
+    }
+    const bytes = (arrays: ArrayBufferView[]) => Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+    await fs.writeFile(join(workDir, 'images.f32'), bytes(images));
+    await fs.writeFile(join(workDir, 'targets.f32'), bytes(targets));
+    await fs.writeFile(join(workDir, 'plan.i32'), bytes([trainingPlan(slices.length, p.epochs, p.seed, p.augment)]));
+    const request = {
+      device: p.device ?? 'auto', epochs: p.epochs, learningRate: p.learningRate, optimizer: p.optimizer, lrSchedule: p.lrSchedule,
+      bnRecompute: p.bnRecompute, maxSeconds: p.maxSeconds ?? 0, plateau: p.plateau ?? false, denominators, labelledPixels: counts,
+      slices: slices.map((s) => ({ width: s.width, height: s.height })),
+    };
+    await fs.writeFile(join(workDir, 'request.json'), JSON.stringify(request));
+    const { start, done } = await runTrain(info, workDir, onProgress, signal);
+    const runtime: TorchRuntime = { backend: 'torch', device: String(start.device), gpu: (start.gpu as string | null) ?? null,
+      torch: String(start.torch), cuda: (start.cuda as string | null) ?? null, python: info.executable };
+    const modelJson = JSON.parse(await fs.readFile(join(workDir, 'out', 'model.json'), 'utf8'));
+    return { modelDir: join(workDir, 'out'), workDir, arch, classValues, normalization, tta: p.tta, runtime,
+      trainingInfo: { ...modelJson.trainingInfo, stopped: String(done.stopped) } };
+  } catch (e) {
+    await fs.rm(workDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+type Event = Record<string, unknown>;
+
+function runTrain(info: PythonInfo, workDir: string, onProgress?: TorchProgress, signal?: AbortSignal): Promise<{ start: Event; done: Event }> {
+  return new Promise((resolvePromise, reject) => {
+    if (signal?.aborted) return reject(cancelled());
+    // stdin stays open: the script exits when it closes (this process died), so no orphan keeps a GPU busy.
+    const child = spawn(info.python, [scriptPath(), 'train', workDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let start: Event = {}, done: Event | undefined, error: Event | undefined, buf = '', stderr = '';
+    const onAbort = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i); buf = buf.slice(i + 1);
+        let ev: Event;
+        try { ev = JSON.parse(line); } catch { continue; }
+        if (ev.event === 'start') start = ev;
+        else if (ev.event === 'epoch') onProgress?.(Number(ev.epoch), Number(ev.loss), Number(ev.planned));
+        else if (ev.event === 'done') done = ev;
+        else if (ev.event === 'error') error = ev;
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+    child.on('error', (e) => reject(new StackSegError(`cannot run ${info.python}: ${e.message}`, { code: 'torch-no-python' })));
+    child.on('close', (code, sig) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) return reject(cancelled());
+      if (error) return reject(scriptError(String(error.code), String(error.message), info.python));
+      if (code === 0 && done) return resolvePromise({ start, done });
+      const last = stderr.trim().split('\n').slice(-3).join(' | ');
+      reject(new StackSegError(`torch training stopped (${sig ?? `exit ${code}`}): ${last || 'no message'}`, { hint: `${info.python} ${scriptPath()}`, code: 'torch-failed' }));
+    });
+  });
+}
+
+const HEADER_BYTES = 16;
+
+/** A `serve` process for one model folder; predictions queue in order. */
+export class TorchPredictor {
+  private buffer: Buffer = Buffer.alloc(0);
+  private readonly pending: Array<{ bytes: number; resolve: (b: Buffer) => void; reject: (e: Error) => void }> = [];
+  private failure: Error | undefined;
+  private stderr = '';
+
+  private constructor(private readonly child: ChildProcess, private readonly python: string) {}
+
+  /** Starts the process on `device` and waits for its ready line (the resolved device, GPU, versions). */
+  static async start(modelDir: string, device = 'auto'): Promise<{ predictor: TorchPredictor; runtime: TorchRuntime }> {
+    const info = await probePython();
+    checkDevice(info, device);
+    const child = spawn(info.python, [scriptPath(), 'serve', modelDir, device], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const predictor = new TorchPredictor(child, info.python);
+    const ready = await new Promise<Event>((resolvePromise, reject) => {
+      let line = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        predictor.stderr = (predictor.stderr + d).slice(-4000);
+        line += d;
+        let i;
+        while ((i = line.indexOf('\n')) >= 0) {
+          const text = line.slice(0, i); line = line.slice(i + 1);
+          try {
+            const ev = JSON.parse(text) as Event;
+            if (ev.event === 'ready') resolvePromise(ev);
+            if (ev.event === 'error') predictor.failure = scriptError(String(ev.code), String(ev.message), info.python);
+          } catch { /* a Python warning line */ }
+        }
+      });
+      child.on('error', (e) => reject(new StackSegError(`cannot run ${info.python}: ${e.message}`, { code: 'torch-no-python' })));
+      child.on('close', (code) => {
+        const e = predictor.failure ?? new StackSegError(`torch inference process ended (exit ${code}): ${predictor.stderr.trim().split('\n').slice(-2).join(' | ')}`, { code: 'torch-failed' });
+        predictor.failure = e;
+        reject(e);
+        for (const p of predictor.pending.splice(0)) p.reject(e);
+      });
+    });
+    child.stdout!.on('data', (d: Buffer) => predictor.onData(d));
+    child.stdin!.on('error', () => undefined); // a dead process is reported through 'close'
+    return { predictor, runtime: { backend: 'torch', device: String(ready.device), gpu: (ready.gpu as string | null) ?? null,
+      torch: String(ready.torch), cuda: (ready.cuda as string | null) ?? null, python: info.executable } };
+  }
+
+  private onData(d: Buffer): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, d]) : d;
+    while (this.pending.length && this.buffer.length >= this.pending[0].bytes) {
+      const p = this.pending.shift()!;
+      const out = this.buffer.subarray(0, p.bytes);
+      this.buffer = this.buffer.subarray(p.bytes);
+      p.resolve(out);
+    }
+  }
+
+  /** Class indices (argmax) per pixel and, when asked, class-major probabilities probs[c * n + i]. */
+  predict(image: Float32Array, width: number, height: number, classes: number, tta: boolean, withProbabilities: boolean): Promise<{ index: Uint8Array; probs?: Float32Array }> {
+    if (this.failure) return Promise.reject(this.failure);
+    const n = width * height;
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.writeInt32LE(width, 0); header.writeInt32LE(height, 4); header.writeInt32LE((tta ? 1 : 0) | (withProbabilities ? 2 : 0), 8);
+    const bytes = n + (withProbabilities ? 4 * classes * n : 0);
+    const result = new Promise<Buffer>((resolve, reject) => this.pending.push({ bytes, resolve, reject }));
+    this.child.stdin!.write(header);
+    this.child.stdin!.write(Buffer.from(image.buffer, image.byteOffset, image.byteLength));
+    return result.then((b) => {
+      // Copies into fresh arrays: the chunk may be pooled and its float part unaligned.
+      const index = new Uint8Array(b.subarray(0, n));
+      if (!withProbabilities) return { index };
+      const probs = new Float32Array(classes * n);
+      new Uint8Array(probs.buffer).set(b.subarray(n));
+      return { index, probs };
+    });
+  }
+
+  /** Ends the process (EOF, then SIGTERM if it lingers). */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const closed = new Promise<void>((r) => this.child.once('close', () => r()));
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill('SIGTERM'), 5000);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  kill(): void { this.child.kill('SIGTERM'); }
+  get command(): string { return this.python; }
+}

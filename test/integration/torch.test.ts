@@ -1,0 +1,179 @@
+// The torch backend of MSDNet (python/stackseg_msdnet.py) against the native path: the same forward outputs on the
+// same weights, the same training, one model folder both ways, a real CLI job on foam, and one clear message for
+// each missing piece. Needs a Python with torch (Debian python3-torch in CI); skipped with the reason otherwise.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet';
+import { saveWeights } from '../../src/core/models/msdnet/io';
+import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
+import { resetPythonProbes } from '../../src/core/models/msdnet/python';
+import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
+import { initBackend, tf } from '../../src/core/models/tfBackend';
+import { mulberry32 } from '../../src/core/random';
+import { cli, FOAM, hasFoam, tempDir } from './helpers';
+
+/** The first Python that imports torch: STACKSEG_TEST_PYTHON, STACKSEG_PYTHON, /usr/bin/python3, python3. */
+function findTorchPython(): { python?: string; why: string } {
+  const tried: string[] = [];
+  for (const p of [process.env.STACKSEG_TEST_PYTHON, process.env.STACKSEG_PYTHON, '/usr/bin/python3', 'python3']) {
+    if (!p) continue;
+    const r = spawnSync(p, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+    if (r.status === 0) return { python: p, why: '' };
+    tried.push(`${p}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`);
+  }
+  return { why: `no Python with torch and numpy (install python3-torch): ${tried.join('; ')}` };
+}
+
+const found = findTorchPython();
+if (!found.python) console.log(`torch backend tests skipped: ${found.why}`);
+const withTorch = found.python ? describe : describe.skip;
+const PY = found.python ?? '';
+
+const rand = mulberry32(11);
+const arch: MsdnetArch = { layers: 6, width: 2, dilations: [1, 2, 3], inChannels: 1, classes: 3 };
+
+/** Random weights with non-trivial biases, BatchNorm parameters and running statistics. */
+function randomModel(): MsdnetModel {
+  const w = createWeights(arch, 5);
+  const jitter = (v: tf.Variable, base: number, scale: number) => v.assign(tf.tensor(Float32Array.from(v.dataSync(), () => base + scale * (rand() - 0.5)), v.shape));
+  w.biases.forEach((v) => jitter(v, 0, 0.2)); w.gammas.forEach((v) => jitter(v, 1, 0.5)); w.betas.forEach((v) => jitter(v, 0, 0.3));
+  w.runMeans.forEach((v) => jitter(v, 0.1, 0.4)); w.runVars.forEach((v) => jitter(v, 0.8, 0.6)); jitter(w.outBias, 0, 0.4);
+  return new MsdnetModel(arch, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm');
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+/** Pixel-major [p * C + c] -> class-major [c * n + p]. */
+function classMajor(probs: Float32Array, classes: number): Float32Array {
+  const n = probs.length / classes, out = new Float32Array(probs.length);
+  for (let p = 0; p < n; p++) for (let c = 0; c < classes; c++) out[c * n + p] = probs[p * classes + c];
+  return out;
+}
+
+/** A two-class slice (bright disc on a ramp, noise) with sparse strokes. */
+function toySlice(width: number, height: number) {
+  const image = new Float32Array(width * height), labels = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const i = y * width + x, inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (Math.min(width, height) / 3) ** 2;
+    image[i] = (inside ? 160 : 60) + 0.2 * x + 20 * (rand() - 0.5);
+    if (rand() < 0.15) labels[i] = inside ? 2 : 1;
+  }
+  return { image, labels, width, height };
+}
+
+withTorch('torch backend against the native path', () => {
+  beforeAll(async () => {
+    process.env.STACKSEG_PYTHON = PY;
+    resetPythonProbes();
+    await initBackend('wasm');
+  });
+
+  it('forward outputs on the same weights agree to 1e-4 (torch CPU vs tfjs/native, 8-fold TTA, non-square)', async () => {
+    const model = randomModel();
+    const dir = join(tempDir(), 'model');
+    await model.save(dir);
+    const width = 37, height = 29;
+    const image = Float32Array.from({ length: width * height }, () => 255 * rand());
+    const ours = await model.predict(image, width, height);
+    const { predictor } = await TorchPredictor.start(dir, 'cpu');
+    try {
+      const theirs = await predictor.predict(image, width, height, 3, true, true);
+      expect(maxDiff(classMajor(ours.probs, 3), theirs.probs!)).toBeLessThan(1e-4);
+      const plain = await predictor.predict(image, width, height, 3, false, true);
+      const oursPlain = await model.predict(image, width, height, { tta: false });
+      expect(maxDiff(classMajor(oursPlain.probs, 3), plain.probs!)).toBeLessThan(1e-4);
+      expect(Array.from(theirs.index, (c) => [1, 2, 5][c])).toEqual(Array.from(ours.labels));
+    } finally {
+      await predictor.close();
+      model.dispose();
+    }
+  });
+
+  it('trains like the native path (same losses, weights) and each engine segments the other\'s model', async () => {
+    const s = toySlice(48, 40);
+    const params = { epochs: 4, seed: 3, bnRecompute: true, pseudoLabels: true, layers: 5, width: 1, dilations: [1, 2, 3] };
+    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
+    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
+      augment: true, tta: true, normalization: 'percentile', device: 'cpu' });
+    try {
+      expect(torch.trainingInfo.losses).toHaveLength(4);
+      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      const fromTorch = await loadMsdnet(torch.modelDir, 'wasm'); // torch's folder read by the native path
+      const a = await native.predict(s.image, s.width, s.height), b = await fromTorch.predict(s.image, s.width, s.height);
+      expect(maxDiff(a.probs, b.probs)).toBeLessThan(1e-3);
+      const dir = join(tempDir(), 'model');
+      await native.save(dir); // the native folder read by torch
+      const { predictor } = await TorchPredictor.start(dir, 'cpu');
+      const c = await predictor.predict(s.image, s.width, s.height, 2, true, true);
+      await predictor.close();
+      expect(maxDiff(classMajor(a.probs, 2), c.probs!)).toBeLessThan(1e-4);
+      fromTorch.dispose();
+    } finally {
+      native.dispose();
+    }
+  });
+});
+
+/** A Python that runs the script but cannot import torch (sys.modules['torch'] = None), executed without a shell. */
+function pythonWithoutTorch(dir: string): string {
+  const path = join(dir, 'python-no-torch');
+  writeFileSync(path, `#!${PY}\nimport runpy, sys\nsys.modules['torch'] = None\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  return fn().finally(() => { for (const k of Object.keys(env)) { if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k]; } });
+}
+
+withTorch('torch backend through the CLI', () => {
+  const small = () => ['--set', 'epochs=5', '--set', 'layers=3'];
+  let sample: { image: string; labels: string; truth: string };
+  beforeAll(async () => {
+    const r = await cli(['sample', '--out', tempDir(), '--size', '48x48x2']);
+    expect(r.code, r.stderr).toBe(0);
+    sample = r.json;
+  });
+
+  it('missing Python, missing torch and device=cuda without CUDA each give one clear message', async () => {
+    const cases: Array<[Record<string, string>, string[], RegExp]> = [
+      [{ STACKSEG_PYTHON: '/nonexistent/python3' }, [], /Python not found: "\/nonexistent\/python3".*Select Interpreter/],
+      [{ STACKSEG_PYTHON: pythonWithoutTorch(tempDir()) }, [], /torch is not installed in .*pip install torch/],
+      [{ STACKSEG_PYTHON: PY }, ['--set', 'device=cuda'], /device=cuda but torch .* sees no CUDA GPU .*--set device=cpu/],
+    ];
+    for (const [env, sets, message] of cases) {
+      const r = await withEnv(env, () => cli(['train', '--image', sample.image, '--labels', sample.labels, '--model', 'msdnet', '--set', 'backend=torch', ...small(), ...sets, '--out', join(tempDir(), 'job')]));
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/Traceback|at .*\.js:\d+/); // one message, no stack
+    }
+  });
+
+  it.runIf(hasFoam)('a real torch job trains and segments foam (hq) with F1 >= 0.9 and records the runtime', async () => {
+    const out = join(tempDir(), 'job');
+    const r = await withEnv({ STACKSEG_PYTHON: PY }, () => cli(['run', '--image', join(FOAM, 'hq.tif'), '--labels', join(FOAM, 'sparse_labels_slice0.tif'),
+      '--model', 'msdnet', '--set', 'backend=torch', '--set', 'device=cpu', '--set', 'epochs=150', '--truth', join(FOAM, 'truth.tif'),
+      '--class', '2=1', '--class', '1=0', '--out', out, '--progress', 'json']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.summary.classF1['1']).toBeGreaterThanOrEqual(0.9);
+    const record = JSON.parse(readFileSync(join(out, 'job.json'), 'utf8'));
+    expect(record.backend).toBe('torch');
+    expect(record.runtime).toMatchObject({ backend: 'torch', device: 'cpu', gpu: null, cuda: null });
+    expect(record.runtime.torch).toMatch(/^\d+\.\d+/);
+    expect(r.progress.some((p) => p.phase === 'train' && p.epoch >= 1)).toBe(true);
+    for (const f of ['model/model.json', 'model/weights.bin', 'model/stackseg.json', 'mask.tif']) expect(existsSync(join(out, f)), f).toBe(true);
+    // The torch model segments with the native path too (a laptop without Python).
+    const seg = await withEnv({ STACKSEG_PYTHON: '/nonexistent/python3' }, () => cli(['segment', '--job', out, '--image', join(FOAM, 'hq.tif'), '--slices', '0:4', '--out', join(tempDir(), 'mask.tif')]));
+    expect(seg.code, seg.stderr).toBe(0);
+    expect(seg.json.backend).not.toBe('torch');
+  }, 600_000);
+});
