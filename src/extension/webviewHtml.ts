@@ -1,5 +1,5 @@
-// The viewer webview's HTML with a strict Content-Security-Policy. Imports nothing from vscode so the
-// browser harness (test/harness) renders exactly the same page.
+// The viewer webview's HTML with a strict Content-Security-Policy. Imports nothing from vscode (pure string
+// building), so it can be unit-tested.
 //
 // CSP: no inline script at all (only our bundle, by nonce); styles from our media/ file; the
 // @vscode-elements components style themselves with constructable stylesheets (adoptedStyleSheets), which

@@ -12,13 +12,11 @@
 //        high - band * (high - low) (band 0.25 = outside the 25 %..75 % points between the class means); the rest
 //        stay unlabelled so the forest decides them from the features. `pseudo` marks filled pixels (1) so the trainer
 //        can weight them below the user's strokes (see RandomForest sample weights).
-//   fillByMidpointThreshold(normalised, width, height, labels, { sigma }) one slice, mode 'midpoint' (kept for callers)
 //
 // Why: brush labels lie where the class is certain, away from edges, so nothing tells a forest where the boundary
 // between them is, and where it lands varies with the seed. For partial-volume images the 50 % boundary sits at the
 // midpoint of the two class intensities, which is what the fill encodes; the user's strokes still dominate.
 
-import { StackSegError } from '../errors';
 import { gaussianSmooth } from './filters';
 
 export type FillMode = 'midpoint' | 'confident';
@@ -82,10 +80,4 @@ export function applyThresholdFill(fill: ThresholdFill, normalised: Float32Array
     else if (g[i] > highAbove) { out[i] = fill.high; pseudo[i] = 1; }
   }
   return { labels: out, pseudo };
-}
-
-export function fillByMidpointThreshold(normalised: Float32Array, width: number, height: number, labels: Uint8Array, opts: { sigma?: number } = {}) {
-  const fill = fitThresholdFill([{ normalised, labels }], width, height, opts);
-  if (!fill) throw new StackSegError('the threshold fill needs exactly 2 labelled classes', { hint: 'turn fill off for more classes' });
-  return { ...applyThresholdFill(fill, normalised, width, height, labels, { mode: 'midpoint' }), threshold: fill.threshold, low: fill.low, high: fill.high };
 }
