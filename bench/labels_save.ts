@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocumentLabels } from '../src/extension/documentLabels';
+import { DocumentLabels, OVERWRITE } from '../src/extension/documentLabels';
 import { encodeRle } from '../src/core/labels/rle';
 import { stampLine, emptyRect, extractRect } from '../webview/paintOps';
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     }
     const saves: number[] = [];
     for (let i = 0; i < 5; i++) {
-      await labels.save(async () => true);
+      await labels.save(OVERWRITE);
       saves.push(labels.lastSaveMs);
     }
     const bytes = statSync(labels.paths.labels).size;

@@ -1,12 +1,18 @@
 // The labels of one open stack: the label volume, the classes and display settings, the journal for backups, and
 // the file names beside the image. Turns webview strokes and class changes into LabelEdits and applies undo/redo.
+// Remembers what it last read or wrote on disk (DiskStamp), so a save never silently replaces another program's
+// write: the caller's SaveQuestions decide. Labels and json are written as one unit with .bak generations.
 // Imports nothing from vscode (unit-tested); StackDocument wires it to VS Code's edit/undo/save machinery.
 
 import { promises as fs } from 'node:fs';
+import { basename } from 'node:path';
 import { StackSegError } from '../core/errors';
 import { normalizeClasses, type DisplaySettings, type LabelClass, type StackSettings } from '../core/labels/classes';
 import { applyEdit, applyWrite, clearClassPatches, EditJournal, strokePatch, parseBackup, serializeBackup, type BoxWrite, type Direction, type LabelEdit } from '../core/labels/edits';
-import { labelPaths, readLabelsFile, readSettingsFile, writeLabelsFile, writeSettingsFile, type Dims } from '../core/labels/labelFile';
+import { readLabelsFile, readSettingsFile, writeLabelsFile, type Dims } from '../core/labels/labelFile';
+import { IMAGE_KEY, resolveSidecars, type SidecarPaths } from '../core/labels/sidecars';
+import { changedSince, fillHash, nodeOps, stampOf, writePair, type DiskStamp, type PairWriteOps } from '../core/labels/sidecarWrite';
+import { serializeSettings } from '../core/labels/classes';
 import { LabelVolume, type Box } from '../core/labels/labelVolume';
 import { decodeRuns } from '../core/labels/rle';
 import type { PaintTool } from '../protocol';
@@ -19,8 +25,30 @@ export interface LabelsConflict {
 
 export interface LoadResult {
   labels: DocumentLabels;
-  /** One line each: unreadable sidecar, backup that could not be applied. */
+  /** One line each: unreadable sidecar, backup that could not be applied, labels kept under this image's own name. */
   warnings: string[];
+}
+
+/** What a save asks the user (StackDocument answers with VS Code dialogs; tests answer directly). */
+export interface SaveQuestions {
+  /** The labels file there was not loaded (wrong size, unreadable): replace it (its old version is kept as .bak)? */
+  replaceUnloaded(conflict: LabelsConflict): Promise<boolean>;
+  /** Another program changed `files` since they were read or saved: overwrite, save as a copy (labels path), or stop. */
+  changedOnDisk(files: string[]): Promise<'overwrite' | 'cancel' | { copyTo: string }>;
+  /** Save As: `files` already exist beside the target image. Replace them (old versions kept as .bak)? */
+  replaceExisting(files: string[]): Promise<boolean>;
+}
+
+/** Answers for callers that never ask (benchmarks): overwrite everything. */
+export const OVERWRITE: SaveQuestions = {
+  replaceUnloaded: async () => true,
+  changedOnDisk: async () => 'overwrite',
+  replaceExisting: async () => true,
+};
+
+/** `x/a-mine.labels.tif` -> `x/a-mine.stackseg.json` (a labels copy takes its classes along). */
+export function copySettingsPath(labelsPath: string): string {
+  return labelsPath.replace(/(\.labels)?(\.ome)?\.tiff?$/i, '') + '.stackseg.json';
 }
 
 export interface EditResult {
@@ -33,20 +61,34 @@ export class DocumentLabels {
   /** Set when the existing labels file was not loaded (wrong size, unreadable); cleared after it was replaced. */
   conflict: LabelsConflict | undefined;
   lastSaveMs = 0;
+  /** Backup-rotation problems of the last write (the save itself succeeded). */
+  saveWarnings: string[] = [];
   /** Unsaved labels were restored from a hot-exit backup (the document must show as dirty). */
   restoredFromBackup = false;
+
+  /** The fs calls of a save (tests inject failures). */
+  writeOps: PairWriteOps = nodeOps;
+  /** What the labels and settings files were when last read or written here (null: absent). */
+  private stamps: { labels: DiskStamp | null; settings: DiskStamp | null } = { labels: null, settings: null };
+  /** The save in progress: disk checks wait for it, so our own write is never taken for another program's. */
+  private saving: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly imagePath: string,
     readonly volume: LabelVolume,
     public settings: StackSettings,
     private previousSettingsJson: Record<string, unknown> | undefined,
+    /** This image's labels + settings files (sidecars.ts: a.tif and a.tiff do not share them). */
+    public sidecars: SidecarPaths,
   ) {}
 
-  /** Reads `<stem>.labels.tif` and `<stem>.stackseg.json` (and a backup's journal, when VS Code restores one). */
+  /** Reads the labels and settings files (and a backup's journal, when VS Code restores one). */
   static async load(imagePath: string, dims: Dims, backupText?: string, backupName = 'backup'): Promise<LoadResult> {
-    const paths = labelPaths(imagePath);
+    const paths = await resolveSidecars(imagePath);
     const warnings: string[] = [];
+    if (paths.notice) warnings.push(paths.notice);
+    // Stamped before reading: a write that lands during the read shows up as a change later.
+    const stamps = { labels: await stampOf(paths.labels), settings: await stampOf(paths.settings) };
     const settingsRead = await readSettingsFile(paths.settings);
     if (settingsRead.warning) warnings.push(settingsRead.warning);
     let volume = new LabelVolume(dims.width, dims.height, dims.depth);
@@ -59,8 +101,9 @@ export class DocumentLabels {
         conflict = { path: paths.labels, message };
       }
     }
-    const labels = new DocumentLabels(imagePath, volume, settingsRead.settings, settingsRead.previous);
+    const labels = new DocumentLabels(imagePath, volume, settingsRead.settings, settingsRead.previous, paths);
     labels.conflict = conflict;
+    labels.setStamps(stamps);
     if (backupText !== undefined) {
       try {
         const backup = parseBackup(backupText, backupName, dims);
@@ -76,7 +119,32 @@ export class DocumentLabels {
   }
 
   get paths(): { labels: string; settings: string } {
-    return labelPaths(this.imagePath);
+    return { labels: this.sidecars.labels, settings: this.sidecars.settings };
+  }
+
+  private setStamps(stamps: { labels: DiskStamp | null; settings: DiskStamp | null }): void {
+    this.stamps = stamps;
+    // Hashes let a touch or a same-bytes rewrite pass as unchanged; read in the background, off the save's time.
+    void fillHash(this.sidecars.labels, stamps.labels).then(() => fillHash(this.sidecars.settings, stamps.settings));
+  }
+
+  /** The labels/settings files another program created, changed or deleted since they were read or saved here. */
+  async changedOnDisk(): Promise<string[]> {
+    await this.saving.catch(() => undefined);
+    return this.diskChanges();
+  }
+
+  private async diskChanges(): Promise<string[]> {
+    const out: string[] = [];
+    if (await changedSince(this.sidecars.labels, this.stamps.labels)) out.push(this.sidecars.labels);
+    if (await changedSince(this.sidecars.settings, this.stamps.settings)) out.push(this.sidecars.settings);
+    return out;
+  }
+
+  /** Identifies what is on disk now (size, mtime, inode of both files): a prompt is shown once per disk state. */
+  async diskKey(): Promise<string> {
+    const st = await Promise.all([stampOf(this.sidecars.labels), stampOf(this.sidecars.settings)]);
+    return JSON.stringify(st);
   }
 
   className(index: number): string {
@@ -131,27 +199,77 @@ export class DocumentLabels {
   }
 
   /**
-   * Writes labels and settings beside `imagePath` (default: this image). When the labels file there is one that
-   * was not loaded (conflict), `confirmOverwrite` must say yes; the old file is then kept as `.bak`.
+   * Ctrl+S: writes labels and settings (one unit, .bak generations). Never silently replaces a labels file that was
+   * not loaded (conflict) or files another program changed since they were read or saved: `ask` decides.
    */
-  async save(confirmOverwrite: (conflict: LabelsConflict) => Promise<boolean>, imagePath = this.imagePath): Promise<void> {
-    const t0 = performance.now();
-    const paths = labelPaths(imagePath);
-    const conflict = imagePath === this.imagePath ? this.conflict : undefined;
+  async save(ask: SaveQuestions): Promise<void> {
+    const run = this.saveHere(ask);
+    this.saving = run;
+    await run;
+  }
+
+  private async saveHere(ask: SaveQuestions): Promise<void> {
+    const conflict = this.conflict;
+    let checkMs = 0;
     if (conflict && await exists(conflict.path)) {
-      if (!(await confirmOverwrite(conflict))) {
+      if (!(await ask.replaceUnloaded(conflict))) {
         throw new StackSegError('labels not saved: the existing labels file was kept', { file: conflict.path, hint: 'use Save As to write the labels beside a copy of the image, or move the old file away' });
       }
-      await fs.copyFile(conflict.path, `${conflict.path}.bak`);
+    } else {
+      const t0 = performance.now();
+      const changed = await this.diskChanges();
+      checkMs = performance.now() - t0;
+      if (changed.length > 0) {
+        const answer = await ask.changedOnDisk(changed);
+        if (answer === 'cancel') {
+          throw new StackSegError('labels not saved: another program changed this file since it was loaded; it was kept', { file: changed[0], hint: 'reload it from disk, or save again and choose Overwrite (its version is kept as .bak)' });
+        }
+        if (answer !== 'overwrite') {
+          await this.saveCopy(answer.copyTo);
+          throw new StackSegError(`not saved over the file another program changed; your labels were saved to ${answer.copyTo}`, { file: changed[0], hint: 'the editor still holds your labels: reload from disk to see the other version' });
+        }
+      }
     }
-    // Settings first (small); the labels writer renames its temporary file only once every page is written.
-    await writeSettingsFile(paths.settings, this.settings, this.previousSettingsJson);
-    await writeLabelsFile(paths.labels, this.volume);
-    if (imagePath === this.imagePath) {
-      this.conflict = undefined;
-      this.journal.reset();
+    const t1 = performance.now();
+    await this.writeTo(this.sidecars, basename(this.imagePath));
+    this.conflict = undefined;
+    this.journal.reset();
+    this.setStamps({ labels: await stampOf(this.sidecars.labels), settings: await stampOf(this.sidecars.settings) });
+    // The disk check and the write (not the time a question waited for the user).
+    this.lastSaveMs = checkMs + performance.now() - t1;
+  }
+
+  /**
+   * Save As: writes the labels beside `imagePath` (a copy of the image made by `copyImage`, after the questions).
+   * Asks before replacing labels or settings files that exist there.
+   */
+  async saveAs(imagePath: string, ask: SaveQuestions, copyImage: () => Promise<void>): Promise<void> {
+    const target = await resolveSidecars(imagePath);
+    const existing: string[] = [];
+    for (const p of [target.labels, target.settings]) if (await exists(p)) existing.push(p);
+    if (existing.length > 0 && !(await ask.replaceExisting(existing))) {
+      throw new StackSegError('not saved: the labels files there were kept', { file: existing[0], hint: 'choose another name, or move those files away' });
     }
-    this.lastSaveMs = performance.now() - t0;
+    await copyImage();
+    await this.writeTo(target, basename(imagePath));
+  }
+
+  /** Writes the labels to `labelsPath` and the settings beside it (copySettingsPath); the document stays as it is. */
+  async saveCopy(labelsPath: string): Promise<void> {
+    const settings = copySettingsPath(labelsPath);
+    if (labelsPath === this.sidecars.labels || settings === this.sidecars.settings || labelsPath === this.imagePath) {
+      throw new StackSegError('a copy must not replace the image or its own labels files', { file: labelsPath, hint: 'choose another name' });
+    }
+    await this.writeTo({ labels: labelsPath, settings }, basename(this.imagePath));
+  }
+
+  private async writeTo(paths: { labels: string; settings: string }, imageBase: string): Promise<void> {
+    const json = serializeSettings(this.settings, { ...(this.previousSettingsJson ?? {}), [IMAGE_KEY]: imageBase });
+    const result = await writePair([
+      { path: paths.labels, write: (tmp) => writeLabelsFile(tmp, this.volume) },
+      { path: paths.settings, write: (tmp) => fs.writeFile(tmp, json) },
+    ], this.writeOps);
+    this.saveWarnings = result.warnings;
   }
 
   /** Reloads labels and settings from disk (Revert). Returns warnings. */
@@ -162,8 +280,10 @@ export class DocumentLabels {
     this.settings = fresh.labels.settings;
     this.previousSettingsJson = fresh.labels.previousSettingsJson;
     this.conflict = fresh.labels.conflict;
+    this.sidecars = fresh.labels.sidecars;
+    this.stamps = fresh.labels.stamps; // hashed in the background by load
     this.journal.reset();
-    return fresh.warnings;
+    return fresh.warnings.filter((w) => w !== fresh.labels.sidecars.notice); // told once, at open
   }
 
   /** Backup text: dimensions, classes, display and the journal of writes since the last read/save. */

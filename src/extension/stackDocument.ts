@@ -9,7 +9,7 @@ import { StackSegError } from '../core/errors';
 import type { BoxWrite, LabelEdit } from '../core/labels/edits';
 import type { SliceSource } from '../core/types';
 import type { ViewerStackInfo } from '../protocol';
-import { DocumentLabels, type EditResult, type LabelsConflict } from './documentLabels';
+import { DocumentLabels, type EditResult, type LabelsConflict, type SaveQuestions } from './documentLabels';
 import { UndoHistory } from './undoHistory';
 
 export type StackOpenResult = { ok: true; source: SliceSource } | { ok: false; message: string };
@@ -41,6 +41,12 @@ export class StackDocument implements vscode.CustomDocument {
   lastUndoMs = 0;
   /** Mirror of VS Code's undo stack: tells the webview what the next undo/redo will apply. */
   readonly history = new UndoHistory();
+  /**
+   * Bumped when the labels are reloaded after another program changed them: edits made before no longer describe
+   * the content (their undo would paste old pixels over the other version), so VS Code's undo of them does nothing.
+   */
+  private epoch = 0;
+  private readonly editEpochs = new WeakMap<LabelEdit, number>();
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -93,6 +99,7 @@ export class StackDocument implements vscode.CustomDocument {
   /** Registers an applied edit with VS Code; `echo` sends its writes to the webview (not for the webview's own strokes). */
   pushEdit(result: EditResult, echo: boolean): void {
     const { edit, writes } = result;
+    this.editEpochs.set(edit, this.epoch);
     this.history.push(edit);
     this.onDidChangeLabelsEmitter.fire({ writes: echo ? writes : [], classesChanged: edit.classes !== undefined });
     this.onDidEditEmitter.fire({
@@ -105,6 +112,7 @@ export class StackDocument implements vscode.CustomDocument {
 
   private undoRedo(edit: LabelEdit, direction: 'undo' | 'redo'): void {
     if (!this.labels || this.disposed) return;
+    if (this.editEpochs.get(edit) !== this.epoch) return; // made before a reload from disk
     const t0 = performance.now();
     const writes = this.labels.apply(edit, direction);
     this.lastUndoMs = performance.now() - t0;
@@ -118,25 +126,32 @@ export class StackDocument implements vscode.CustomDocument {
     this.labels?.setDisplay(display);
   }
 
-  async save(confirm: (c: LabelsConflict) => Promise<boolean>, target?: vscode.Uri): Promise<void> {
+  /** Save (target undefined) or Save As (the image is copied to `target`, the labels written beside it). */
+  async save(ask: SaveQuestions, target?: vscode.Uri): Promise<void> {
     if (!this.labels) return;
     if (target && target.toString() !== this.uri.toString()) {
       if (target.scheme !== 'file') throw new StackSegError(`cannot save to ${target.toString(true)}`, { hint: 'choose a file on the machine the extension runs on' });
-      // Save As: the labels go beside a copy of the image, so the copy opens with them.
-      await vscode.workspace.fs.copy(this.uri, target, { overwrite: true });
-      await this.labels.save(confirm, target.fsPath);
+      // Save As: the labels go beside a copy of the image, so the copy opens with them; asks before replacing labels there.
+      await this.labels.saveAs(target.fsPath, ask, async () => { await vscode.workspace.fs.copy(this.uri, target, { overwrite: true }); });
       this.history.saved();
       return;
     }
-    await this.labels.save(confirm);
+    await this.labels.save(ask);
     this.history.saved();
   }
 
+  /** Reloads labels and settings from disk (Revert, or another program changed them). */
   async revert(): Promise<void> {
     if (!this.labels) return;
+    if ((await this.labels.changedOnDisk()).length > 0) {
+      this.epoch++;
+      this.history.clear();
+    }
     const warnings = await this.labels.revert();
     this.history.reverted();
     for (const w of warnings) void vscode.window.showWarningMessage(w);
+    const conflict = this.labels.conflict;
+    if (conflict) void vscode.window.showWarningMessage(`${conflict.message}. The labels start empty; the file is not overwritten without asking.`);
     this.onDidChangeLabelsEmitter.fire({ writes: [], classesChanged: true, reset: true });
   }
 

@@ -9,7 +9,7 @@ import { CachedLevels } from '../core/levels/levels';
 import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../protocol';
 import type { StackSegApi } from './api';
 import { exactBuffer, SliceServer } from './sliceServer';
-import type { LabelsConflict } from './documentLabels';
+import { LabelsDiskSync, saveQuestions } from './labelsDiskSync';
 import { LivePreviewSession } from './livePreview';
 import { SegmentationOverlay } from './segmentationOverlay';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
@@ -82,12 +82,13 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
   // ------------------------------------------------------------ save, revert, backup (VS Code calls these)
 
   async saveCustomDocument(document: StackDocument, _cancellation: vscode.CancellationToken): Promise<void> {
-    await document.save((c) => this.confirmOverwrite(c));
+    await document.save(saveQuestions(document));
     this.log.info(`Saved labels of ${document.uri.fsPath} in ${document.labels?.lastSaveMs.toFixed(0)} ms`);
+    for (const w of document.labels?.saveWarnings ?? []) this.log.warn(w);
   }
 
   async saveCustomDocumentAs(document: StackDocument, destination: vscode.Uri, _cancellation: vscode.CancellationToken): Promise<void> {
-    await document.save((c) => this.confirmOverwrite(c), destination);
+    await document.save(saveQuestions(document), destination);
   }
 
   async revertCustomDocument(document: StackDocument, _cancellation: vscode.CancellationToken): Promise<void> {
@@ -96,13 +97,6 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
 
   backupCustomDocument(document: StackDocument, context: vscode.CustomDocumentBackupContext, _cancellation: vscode.CancellationToken): Promise<vscode.CustomDocumentBackup> {
     return document.backup(context.destination);
-  }
-
-  private async confirmOverwrite(c: LabelsConflict): Promise<boolean> {
-    const choice = await vscode.window.showWarningMessage(
-      `${c.path} was not loaded (${c.message}). Replace it with the labels painted now? The old file is kept as ${c.path}.bak.`,
-      { modal: true }, 'Replace (keep .bak)');
-    return choice === 'Replace (keep .bak)';
   }
 
   private async closeTabsOf(uri: vscode.Uri): Promise<void> {
@@ -189,6 +183,11 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     }
 
     const subscriptions: vscode.Disposable[] = [];
+    // Another program rewriting the labels files: reload when clean, ask when dirty (labelsDiskSync.ts).
+    if (labels) {
+      const diskSync = new LabelsDiskSync(document, panel, this.log);
+      subscriptions.push(diskSync, panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) diskSync.poke(); }));
+    }
     subscriptions.push(document.onDidChangeLabels((change) => {
       this.mirrorLabels(entry, change);
       // Renames and recolours do not change what the forest learns.

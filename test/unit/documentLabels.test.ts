@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRle } from '../../src/core/labels/rle';
-import { DocumentLabels } from '../../src/extension/documentLabels';
+import { DocumentLabels, OVERWRITE } from '../../src/extension/documentLabels';
 
 const dims = { width: 300, height: 200, depth: 4 };
 
@@ -49,7 +49,7 @@ describe('DocumentLabels', () => {
     const { labels } = await DocumentLabels.load(image, dims);
     const a = band(2);
     labels.stroke(0, a.box, a.rle, 'brush');
-    await labels.save(async () => true);
+    await labels.save(OVERWRITE);
     expect(labels.journal.entries).toHaveLength(0);
     const b = band(1);
     const rb = labels.stroke(3, b.box, b.rle, 'lasso')!;

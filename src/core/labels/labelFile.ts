@@ -1,5 +1,6 @@
 // Reading and writing `<stem>.labels.tif` (uint8 multi-page, same width/height/depth as the image) and
-// `<stem>.stackseg.json`. Node only (fs); no vscode. Writes go to a temporary name and are renamed.
+// `<stem>.stackseg.json`. Node only (fs); no vscode. Writes go to a temporary name and are renamed; a save writes
+// both as one unit (sidecarWrite.ts writePair).
 
 import { promises as fs } from 'node:fs';
 import { StackSegError } from '../errors';
@@ -14,15 +15,8 @@ export interface Dims {
   depth: number;
 }
 
-/** `dir/a.tif` -> `dir/a` (strips .tif/.tiff and a trailing .ome), as src/core/jobs/store.ts stackStem. */
-export function labelStem(imagePath: string): string {
-  return imagePath.replace(/(\.ome)?\.tiff?$/i, '');
-}
-
-export function labelPaths(imagePath: string): { labels: string; settings: string } {
-  const stem = labelStem(imagePath);
-  return { labels: `${stem}.labels.tif`, settings: `${stem}.stackseg.json` };
-}
+// The shared names; which image owns them when a.tif and a.tiff sit side by side: sidecars.ts resolveSidecars.
+export { labelStem, sharedPaths as labelPaths } from './sidecars';
 
 /**
  * Reads a labels file into a volume (only non-empty slices are kept). Throws StackSegError with code
