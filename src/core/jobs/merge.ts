@@ -16,7 +16,8 @@ import { JobLog, loadRecord, saveRecord } from './store';
 export async function mergeChunks(jobDir: string): Promise<{ mask: string; seconds: number }> {
   const t0 = performance.now();
   const [record, state] = [await loadRecord(jobDir), await loadSlurmState(jobDir)];
-  const log = await JobLog.open(record.outputs.log);
+  // The job's own log: an edited job.json's outputs.log must not make this step append to another file.
+  const log = await JobLog.open(join(jobDir, 'log.txt'));
   const missing = state.chunks.map((_, i) => i).filter((i) => !fsExists(chunkPath(jobDir, i)));
   if (missing.length) {
     await log.close();

@@ -1,10 +1,12 @@
 // Slurm runner: training through sbatch, segmentation as a job array over slice chunks (each task writes its
 // chunk), then a dependent merge step writing mask.tif and metrics.json (temp + rename). State in <job>/slurm/.
-// Every command is spawned without a shell; the batch scripts quote every argument.
+// Every command is spawned without a shell. The batch scripts hold only single-quoted values and checked integers;
+// sbatch's options go on its argv, never in `#SBATCH` lines (sbatch parses those itself, where quoting does not
+// apply). What comes back from slurm.json and job.json is checked (slurmSafety.ts) before a command is built.
 
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StackSegError } from '../../errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../fsutil';
@@ -12,6 +14,9 @@ import { openStack } from '../../tiff';
 import type { JobRecord, JobSpec } from '../spec';
 import { initialRecord, loadRecord, saveRecord } from '../store';
 import { trainArgs } from './args';
+import { checkSlurmSettings, checkSpecForSlurm, outputPattern, parseSbatchId, parseSlurmState, sbatchExtraArg, shellQuote } from './slurmSafety';
+
+export { shellQuote } from './slurmSafety';
 
 const run = promisify(execFile);
 
@@ -51,39 +56,41 @@ export const slurmDir = (jobDir: string) => join(jobDir, 'slurm');
 export const chunkPath = (jobDir: string, i: number) => join(jobDir, 'chunks', `chunk-${String(i).padStart(4, '0')}.tif`);
 const statePath = (jobDir: string) => join(slurmDir(jobDir), 'slurm.json');
 
-/** Single-quote for bash, so any path or value reaches the CLI unchanged. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 export function splitSlices(depth: number, chunks: number): [number, number][] {
   const n = Math.max(1, Math.min(chunks, depth));
   return Array.from({ length: n }, (_, i) => [Math.floor((i * depth) / n), Math.floor(((i + 1) * depth) / n)] as [number, number]);
 }
 
-function header(o: SlurmOptions, name: string, out: string, extra: string[] = []): string {
-  const lines = ['#!/bin/bash', `#SBATCH --job-name=${name}`, `#SBATCH --output=${out}`, `#SBATCH --cpus-per-task=${o.cpusPerTask ?? 1}`];
-  if (o.partition) lines.push(`#SBATCH --partition=${o.partition}`);
-  if (o.account) lines.push(`#SBATCH --account=${o.account}`);
-  if (o.timeLimit) lines.push(`#SBATCH --time=${o.timeLimit}`);
-  for (const x of [...extra, ...(o.extraArgs ?? [])]) lines.push(`#SBATCH ${x}`);
-  return lines.join('\n') + '\nset -euo pipefail\n';
+/** sbatch's options for one step, as argv elements: the user's extra arguments come after StackSeg's (they win). */
+function sbatchOptions(o: SlurmOptions, name: string, out: string, extra: string[] = []): string[] {
+  const args = [`--job-name=${name}`, `--output=${out}`, `--cpus-per-task=${o.cpusPerTask ?? 1}`];
+  if (o.partition) args.push(`--partition=${o.partition}`);
+  if (o.account) args.push(`--account=${o.account}`);
+  if (o.timeLimit) args.push(`--time=${o.timeLimit}`);
+  return [...args, ...extra, ...(o.extraArgs ?? []).map(sbatchExtraArg)];
 }
 
-async function sbatch(o: SlurmOptions, script: string, args: string[] = []): Promise<string> {
+const SCRIPT_HEAD = '#!/bin/bash\n# A StackSeg Slurm step; its sbatch options are on the sbatch command line.\nset -euo pipefail\n';
+
+async function sbatch(o: SlurmOptions, script: string, options: string[], step: string[] = []): Promise<string> {
+  let stdout: string;
   try {
-    const { stdout } = await run('sbatch', ['--parsable', ...args, script], { env: o.env ?? process.env });
-    return stdout.trim().split(';')[0];
+    // "--" before the script: even an option that swallows the next argument cannot make another file the script.
+    stdout = (await run('sbatch', ['--parsable', ...options, ...step, '--', script], { env: o.env ?? process.env })).stdout;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === 'ENOENT') throw new StackSegError('sbatch was not found', { hint: 'run on a Slurm login node, or set stackseg.runner to "local"' });
     throw new StackSegError(`sbatch refused the job: ${(err.stderr ?? err.message).trim().split('\n').pop()}`, { file: script, hint: 'check the partition, account, time limit and GPU settings (stackseg.slurm.*)' });
   }
+  return parseSbatchId(stdout, script);
 }
 
 /** Writes the queued record and the batch scripts, submits train -> array -> merge. */
-export async function submitSlurmJob(spec: JobSpec, jobDir: string, o: SlurmOptions): Promise<JobRecord> {
+export async function submitSlurmJob(spec: JobSpec, dir: string, o: SlurmOptions): Promise<JobRecord> {
+  const jobDir = resolve(dir);
   if (spec.kind !== 'run') throw new StackSegError('the Slurm runner runs train+segment jobs', { hint: 'use `stackseg run --runner slurm`' });
+  checkSlurmSettings(o);
+  checkSpecForSlurm(spec, jobDir);
   const src = await openStack(spec.image, { cacheBytes: 0 });
   const depth = src.info.depth;
   await src.close();
@@ -95,35 +102,43 @@ export async function submitSlurmJob(spec: JobSpec, jobDir: string, o: SlurmOpti
   const cmd = (args: string[]) => `exec ${shellQuote(o.node)} ${shellQuote(o.cli)} ${args.map(shellQuote).join(' ')}\n`;
 
   const train = join(slurmDir(jobDir), 'train.sbatch');
-  await writeFileAtomic(train, header(o, 'stackseg-train', join(slurmDir(jobDir), 'train-%j.out'), o.gpus ? [`--gres=gpu:${o.gpus}`] : []) + cmd(trainArgs(spec, jobDir, 'train')));
-  state.trainId = await sbatch(o, train);
+  await writeFileAtomic(train, SCRIPT_HEAD + cmd(trainArgs(spec, jobDir, 'train')));
+  state.trainId = await sbatch(o, train, sbatchOptions(o, 'stackseg-train', outputPattern(slurmDir(jobDir), 'train-%j.out'), o.gpus ? [`--gres=gpu:${o.gpus}`] : []));
   await submitArray(jobDir, spec, o, state, state.chunks.map((_, i) => i));
   return record;
 }
 
 async function submitArray(jobDir: string, spec: JobSpec, o: SlurmOptions, state: SlurmState, tasks: number[]): Promise<void> {
-  const starts = state.chunks.map((c) => c[0]).join(' '), ends = state.chunks.map((c) => c[1]).join(' ');
+  checkSlurmSettings(o);
+  checkSpecForSlurm(spec, jobDir, join(jobDir, 'job.json'));
+  // Integers only (parseSlurmState checked them): nothing else is written unquoted.
+  const int = (n: number) => String(Math.trunc(Number(n)));
+  const starts = state.chunks.map((c) => int(c[0])).join(' '), ends = state.chunks.map((c) => int(c[1])).join(' ');
   const seg = join(slurmDir(jobDir), 'segment.sbatch');
-  await writeFileAtomic(seg, header(o, 'stackseg-segment', join(slurmDir(jobDir), 'segment-%A_%a.out')) +
+  await writeFileAtomic(seg, SCRIPT_HEAD +
     `STARTS=(${starts})\nENDS=(${ends})\nI=$SLURM_ARRAY_TASK_ID\nOUT=${shellQuote(join(jobDir, 'chunks'))}/chunk-$(printf %04d "$I").tif\n` +
     `exec ${shellQuote(o.node)} ${shellQuote(o.cli)} segment --job ${shellQuote(jobDir)} --image ${shellQuote(spec.image)} --slices "\${STARTS[$I]}:\${ENDS[$I]}" --out "$OUT" --progress json\n`);
   const merge = join(slurmDir(jobDir), 'merge.sbatch');
-  await writeFileAtomic(merge, header(o, 'stackseg-merge', join(slurmDir(jobDir), 'merge-%j.out')) +
+  await writeFileAtomic(merge, SCRIPT_HEAD +
     `exec ${shellQuote(o.node)} ${shellQuote(o.cli)} merge --job ${shellQuote(jobDir)}\n`);
   const dep = state.trainId && !state.history.length ? [`--dependency=afterok:${state.trainId}`] : [];
   if (state.arrayId) state.history.push({ arrayId: state.arrayId, tasks: state.arrayTasks });
-  state.arrayId = await sbatch(o, seg, [`--array=${tasks.join(',')}`, ...dep]);
+  state.arrayId = await sbatch(o, seg, sbatchOptions(o, 'stackseg-segment', outputPattern(slurmDir(jobDir), 'segment-%A_%a.out')), [`--array=${tasks.map(int).join(',')}`, ...dep]);
   state.arrayTasks = tasks;
-  state.mergeId = await sbatch(o, merge, [`--dependency=afterok:${state.arrayId}`]);
+  state.mergeId = await sbatch(o, merge, sbatchOptions(o, 'stackseg-merge', outputPattern(slurmDir(jobDir), 'merge-%j.out')), [`--dependency=afterok:${state.arrayId}`]);
   await writeJsonAtomic(statePath(jobDir), state);
 }
 
 export async function loadSlurmState(jobDir: string): Promise<SlurmState> {
+  const file = statePath(jobDir);
+  let raw: unknown;
   try {
-    return await readJson<SlurmState>(statePath(jobDir));
-  } catch {
-    throw new StackSegError('not a Slurm job (no slurm/slurm.json)', { file: jobDir });
+    raw = await readJson<unknown>(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StackSegError('not a Slurm job (no slurm/slurm.json)', { file: jobDir });
+    throw new StackSegError(`slurm.json cannot be read: ${(e as Error).message}`, { file, hint: 'restore it, or submit the job again' });
   }
+  return parseSlurmState(raw, file);
 }
 
 export type TaskStates = Record<string, string>;
@@ -134,7 +149,7 @@ export async function querySlurm(jobDir: string, env?: NodeJS.ProcessEnv): Promi
   const ids = [state.trainId, state.arrayId, state.mergeId].filter(Boolean) as string[];
   const out: TaskStates = {};
   let stdout = '';
-  try {
+  if (ids.length) try {
     stdout = (await run('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', '%i %T'], { env: env ?? process.env })).stdout;
   } catch { /* jobs older than MinJobAge are gone: states come from the files alone */ }
   for (const line of stdout.split('\n')) {
@@ -175,7 +190,8 @@ export async function refreshSlurmJob(jobDir: string, env?: NodeJS.ProcessEnv): 
 export async function cancelSlurmJob(jobDir: string, env?: NodeJS.ProcessEnv): Promise<JobRecord> {
   const state = await loadSlurmState(jobDir);
   const ids = [state.trainId, state.arrayId, state.mergeId].filter(Boolean) as string[];
-  await run('scancel', ids, { env: env ?? process.env });
+  // Only ids parseSlurmState accepted, after "--": nothing from the file can become an scancel option.
+  if (ids.length) await run('scancel', ['--', ...ids], { env: env ?? process.env });
   const record = await loadRecord(jobDir);
   if (record.status !== 'succeeded') {
     record.status = 'cancelled';
@@ -188,12 +204,16 @@ export async function cancelSlurmJob(jobDir: string, env?: NodeJS.ProcessEnv): P
 }
 
 /** Resubmits only the failed chunks (and a new merge step); chunks that succeeded are kept. */
-export async function retryFailedChunks(jobDir: string, o: SlurmOptions): Promise<number[]> {
+export async function retryFailedChunks(dir: string, o: SlurmOptions): Promise<number[]> {
+  const jobDir = resolve(dir);
   const { record, failedChunks } = await refreshSlurmJob(jobDir, o.env);
   const state = await loadSlurmState(jobDir);
+  // Before anything is cancelled or written: the settings, and job.json's paths and values the scripts will hold.
+  checkSlurmSettings(o);
+  checkSpecForSlurm(record.spec, jobDir, join(jobDir, 'job.json'));
   const missing = failedChunks.length ? failedChunks : state.chunks.map((_, i) => i).filter((i) => !existsSync(chunkPath(jobDir, i)));
   if (missing.length === 0) throw new StackSegError('no failed chunks to retry', { file: jobDir });
-  if (state.mergeId) await run('scancel', [state.mergeId], { env: o.env ?? process.env }).catch(() => undefined);
+  if (state.mergeId) await run('scancel', ['--', state.mergeId], { env: o.env ?? process.env }).catch(() => undefined);
   record.status = 'running';
   delete record.error;
   delete record.finished;
