@@ -19,6 +19,18 @@ export interface ViewerStackInfo {
 
 // ---------------------------------------------------------------- host -> webview
 
+/**
+ * A labels file, ground truth or job mask/uncertainty opened on its own: a read-only LABEL VIEW (values in class
+ * colours, no annotation tools) with an action "Show over <stack>" (src/extension/labelView.ts).
+ */
+export interface LabelViewInit {
+  kind: 'labels' | 'truth' | 'mask' | 'uncertainty';
+  /** File name of the image stack the values belong to, when found. */
+  stack?: string;
+  /** Colours by value; values without a class get a palette colour, 0 stays black. Empty: grey (uncertainty). */
+  classes: { index: number; name: string; color: string }[];
+}
+
 /** Host side of an undo/redo, for the webview's perf probe: epoch ms (performance.timeOrigin + now()). */
 export interface HostEditTiming {
   /** VS Code called the edit's undo/redo. */
@@ -53,7 +65,7 @@ export interface PreparedStep extends UndoStep {
 
 export type HostToWebview =
   /** Sent once after the webview said `ready`: the stack opened and the viewer can ask for slices. */
-  | { type: 'init'; info: ViewerStackInfo; initialSlice: number }
+  | { type: 'init'; info: ViewerStackInfo; initialSlice: number; labelView?: LabelViewInit }
   /**
    * One decoded slice. `data` is the typed array's ArrayBuffer (row-major, width*height elements of dtype,
    * platform byte order) so VS Code transfers it as binary rather than as a JSON array of numbers.
@@ -136,7 +148,11 @@ export type WebviewToHost =
   /** The Segmentation section's view: the job's classes, or (rf) its uncertainty map as a heat overlay. */
   | { type: 'setSegmentationView'; view: SegmentationView }
   /** Send labels of slice z again, replacing the webview's copy (after an optimistic undo it could not roll back exactly). */
-  | { type: 'resyncLabels'; z: number };
+  | { type: 'resyncLabels'; z: number }
+  /** Label view: the "Show over <stack>" button (opens the image stack with these values over it). */
+  | { type: 'showOverStack' }
+  /** The next-step hint's link (after the first stroke): reveal the StackSeg sidebar, where the Model panel trains. */
+  | { type: 'openModelPanel' };
 
 export type SegmentationView = 'classes' | 'uncertainty';
 
@@ -184,6 +200,8 @@ const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   setLivePreview: ['type', 'enabled'],
   setSegmentationView: ['type', 'view'],
   resyncLabels: ['type', 'z'],
+  showOverStack: ['type'],
+  openModelPanel: ['type'],
 };
 
 function isInt(v: unknown): v is number {
@@ -280,6 +298,10 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       if ('reason' in index) return { ok: false, reason: index.reason };
       return { ok: true, message: { type: 'resyncLabels', z: index.z } };
     }
+    case 'showOverStack':
+      return { ok: true, message: { type: 'showOverStack' } };
+    case 'openModelPanel':
+      return { ok: true, message: { type: 'openModelPanel' } };
   }
 }
 

@@ -151,6 +151,12 @@ export class ViewerController {
     this.prefetch();
   }
 
+  /** Label view: draw values through a colour table instead of the gray window (undefined: back to gray). */
+  setPalette(table: Uint32Array | undefined): void {
+    this.image.setPalette(table);
+    if (this.shown >= 0) this.schedulePaint();
+  }
+
   // ------------------------------------------------------------ resolution levels
 
   /** Finest level of slice z in the store, or undefined. */

@@ -15,6 +15,8 @@ export class ImageCanvas {
   private lut: { dtype: DType; min: number; max: number; table: Uint32Array } | undefined;
   private view: View = { scale: 1, tx: 0, ty: 0 };
   private level = 1;
+  /** Label view: packed RGBA per value (uint8/uint16 data) used instead of the gray window (webview/labelView.ts). */
+  private palette: Uint32Array | undefined;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     // alpha:false lets the compositor skip blending; every pixel we write is opaque anyway.
@@ -56,7 +58,12 @@ export class ImageCanvas {
     return buf;
   }
 
+  setPalette(table: Uint32Array | undefined): void {
+    this.palette = table;
+  }
+
   private lutFor(dtype: DType, w: DisplayWindow): Uint32Array | undefined {
+    if (this.palette && (dtype === 'uint8' || dtype === 'uint16')) return this.palette;
     const l = this.lut;
     if (l && l.dtype === dtype && l.min === w.min && l.max === w.max) return l.table;
     const table = buildLut(dtype, w);

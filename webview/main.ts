@@ -5,6 +5,7 @@ import type { HostToWebview } from '../src/protocol';
 import { Annotator, type AnnotationPerf } from './annotator';
 import { ViewerController, type HostChannel, type PerfProbe } from './controller';
 import labelsCss from './labels.css';
+import { LabelViewMode } from './labelView';
 import { buildViewerDom } from './ui';
 
 declare function acquireVsCodeApi(): HostChannel;
@@ -38,11 +39,14 @@ function main(): void {
   work.className = 'workarea';
   dom.viewport.replaceWith(work);
   work.append(dom.viewport, annotator.panel.root);
+  // Labels/truth/mask files open read-only in class colours (webview/labelView.ts).
+  const labelView = new LabelViewMode((m) => host.postMessage(m), (t) => viewer.setPalette(t), annotator.panel.root);
   viewer.listener = { viewChanged: (v) => annotator.onViewChanged(v), sliceShown: (z) => annotator.onSliceShown(z) };
 
   window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     const msg = e.data;
     if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+    if (msg.type === 'init' && msg.labelView && !labelView.active) labelView.activate(msg.labelView, msg.info.fileName);
     if (!annotator.handleMessage(msg)) viewer.handleMessage(msg);
   });
 
@@ -52,7 +56,7 @@ function main(): void {
     // Undo/redo: painted here at once, and the key still reaches VS Code (not prevented), which runs the real undo.
     annotator.undoRedoKey(e);
     if (e.altKey || e.ctrlKey || e.metaKey) return;
-    if (annotator.keyDown(e)) {
+    if (!labelView.active && annotator.keyDown(e)) {
       e.preventDefault();
       return;
     }
@@ -111,7 +115,7 @@ function main(): void {
   }, { passive: false });
   let drag: { id: number; x: number; y: number } | undefined;
   dom.viewport.addEventListener('pointerdown', (e) => {
-    if (annotator.pointerDown(e)) {
+    if (!labelView.active && annotator.pointerDown(e)) {
       dom.canvas.focus();
       return;
     }

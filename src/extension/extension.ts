@@ -4,8 +4,12 @@ import * as vscode from 'vscode';
 import type { StackSegApi } from './api';
 import type { JobSpec } from '../core/jobs/spec';
 import { registerJobs } from './jobs';
+import { rememberedEvaluation } from './jobs/evaluateCommand';
+import { openReportDirs } from './jobs/jobReport';
+import * as notify from './jobs/notify';
 import { StackEditorProvider } from './stackEditorProvider';
 import { showSegmentation } from './jobs/showSegmentation';
+import { openSample } from './openSample';
 
 export type { StackSegApi } from './api';
 
@@ -15,6 +19,7 @@ export function activate(context: vscode.ExtensionContext): StackSegApi & { list
   const { provider, registration } = StackEditorProvider.register(context, log);
   context.subscriptions.push(registration);
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.toggleLivePreview', () => provider.toggleLivePreview()));
+  context.subscriptions.push(vscode.commands.registerCommand('stackseg.openSample', (target?: unknown) => openSample(typeof target === 'string' ? target : undefined)));
   const jobs = registerJobs(context, log);
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.showSegmentation', (arg?: unknown) => showSegmentation(provider, jobs, arg)));
   return {
@@ -23,8 +28,14 @@ export function activate(context: vscode.ExtensionContext): StackSegApi & { list
     listJobs: () => jobs.listAll(),
     jobs: {
       start: (spec: JobSpec) => jobs.start(spec),
-      running: () => jobs.runningJobs().map((j) => ({ dir: j.dir, pid: j.worker.pid, progress: j.progress })),
+      running: () => jobs.runningJobs().map((j) => ({ dir: j.dir, pid: j.worker.pid, progress: j.progress, text: jobs.progressText(j.dir) })),
       cancel: (dir: string) => jobs.cancel(dir),
+      /** Job folders whose report tab is open (one per job). */
+      openReports: () => openReportDirs(),
+      /** The job-finished notifications shown (newest last): message and buttons. */
+      notifications: () => [...notify.jobNotifications],
+      /** The truth file and class mapping remembered for a stack's evaluations. */
+      evaluation: (image: string) => rememberedEvaluation(context, image),
     },
   };
 }

@@ -10,7 +10,8 @@ import { stackStem } from '../core/jobs/store';
 import { MODELS, resolveParams } from '../core/models/registry';
 import { parseModelPanelMessage, type HostToModelPanel } from '../modelPanelProtocol';
 import { activeStackUri } from './jobs/jobCommands';
-import type { JobManager } from './jobs/jobManager';
+import type { JobManager, RunningJob } from './jobs/jobManager';
+import { jobProgress } from './jobs/progressText';
 import { makeNonce, contentSecurityPolicy, escapeHtml } from './webviewHtml';
 
 export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -93,10 +94,16 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
         dir: r.dir, label: `${MODELS[r.spec.model].title} · ${r.id}${r.summary?.meanF1 != null ? ` · F1 ${r.summary.meanF1.toFixed(3)}` : ''}`,
         ...(r.spec.image !== image ? { otherStack: basename(r.spec.image) } : {}),
       })),
-      running: this.jobs.runningJobs().map((j) => ({ dir: j.dir, label: `${MODELS[j.spec.model].title} ${j.spec.kind}`, percent: j.progress?.percent, message: j.progress?.message ?? j.progress?.phase })),
+      running: this.jobs.runningJobs().map((j) => ({ dir: j.dir, label: `${MODELS[j.spec.model].title} ${j.spec.kind}`, ...progressOf(j) })),
     };
     void this.view.webview.postMessage(state);
   }
 
   dispose(): void { for (const s of this.subs) s.dispose(); }
+}
+
+/** The panel shows the same line as the toast and the Jobs view (jobProgress), with the whole job's bar. */
+function progressOf(j: RunningJob): { percent: number; message: string } {
+  const { text, overall } = jobProgress(j.spec.kind, j.progress);
+  return { percent: overall, message: text };
 }

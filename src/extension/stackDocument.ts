@@ -58,9 +58,10 @@ export class StackDocument implements vscode.CustomDocument {
   ) {}
 
   /** Opens the stack and its labels; never throws: a bad file gives a document that carries the error message. */
-  static async create(uri: vscode.Uri, cacheBytes: number, backupId?: string): Promise<StackDocument> {
+  static async create(uri: vscode.Uri, cacheBytes: number, backupId?: string, opts: { labels?: boolean } = {}): Promise<StackDocument> {
     const opened = await openSource(uri, cacheBytes);
-    if (!opened.ok) return new StackDocument(uri, opened, undefined, []);
+    // labels: false (a label view): nothing is painted or saved for this file.
+    if (!opened.ok || opts.labels === false) return new StackDocument(uri, opened, undefined, []);
     const { width, height, depth } = opened.source.info;
     let backupText: string | undefined;
     const warnings: string[] = [];

@@ -15,6 +15,7 @@ import { SegmentationOverlay } from './segmentationOverlay';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
 import type { NextStep } from './undoHistory';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
+import { labelViewInit, labelViewOf, showOverStack } from './labelView';
 import { strokeApplied, walkthroughEvent } from './walkthrough';
 
 const MB = 1024 * 1024;
@@ -60,7 +61,8 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext, _token: vscode.CancellationToken): Promise<StackDocument> {
-    const document = await StackDocument.create(uri, cacheBytesOf(uri), openContext.backupId);
+    // A labels/truth/mask file opened on its own is a read-only label view: no labels of its own to paint or save.
+    const document = await StackDocument.create(uri, cacheBytesOf(uri), openContext.backupId, { labels: !labelViewOf(uri.fsPath) });
     if (document.errorMessage) this.log.warn(`Cannot view ${uri.toString(true)}: ${document.errorMessage}`);
     else this.log.info(`Opened ${uri.toString(true)}: ${JSON.stringify(document.viewerInfo())}${openContext.backupId ? ' (restored unsaved labels from a backup)' : ''}`);
     for (const w of document.warnings) {
@@ -207,7 +209,8 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           entry.strokes = 0;
           sendClasses();
           sendStats();
-          if (info) { void post({ type: 'init', info, initialSlice: 0 }); walkthroughEvent('stackOpened'); }
+          const labelView = labelViewOf(document.uri.fsPath);
+          if (info) { void post({ type: 'init', info, initialSlice: 0, ...(labelView ? { labelView: labelViewInit(labelView) } : {}) }); walkthroughEvent('stackOpened'); }
           else void post({ type: 'error', message: document.errorMessage ?? 'This file cannot be shown.' });
           this.sendUndoState(entry); // after init: the webview checks its boxes against the stack's size
           entry.preview?.resend();
@@ -267,6 +270,15 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           return;
         case 'resyncLabels':
           this.resendLabels(entry, msg.z, true);
+          return;
+        case 'showOverStack': {
+          const v = labelViewOf(document.uri.fsPath);
+          if (v) void showOverStack(this, document.uri.fsPath, v);
+          return;
+        }
+        case 'openModelPanel':
+          // The StackSeg view container (package.json viewsContainers.activitybar id "stackseg"): Model and Jobs.
+          void vscode.commands.executeCommand('workbench.view.extension.stackseg');
           return;
       }
     }));
@@ -354,7 +366,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
    * Shows the mask at `maskPath` over the viewer of `uri` (replacing any shown), or hides it when `maskPath` is
    * undefined. False when no viewer of `uri` is open.
    */
-  setSegmentation(uri: string, maskPath: string | undefined, source = '', uncertaintyPath?: string): boolean {
+  setSegmentation(uri: string, maskPath: string | undefined, source = '', uncertaintyPath?: string, view?: 'classes' | 'uncertainty'): boolean {
     const e = this.find(uri);
     const info = e?.document.viewerInfo();
     if (!e || !info) return false;
@@ -365,6 +377,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
       this.log.warn(m);
       void vscode.window.showWarningMessage(m);
     }, uncertaintyPath);
+    if (view && (view === 'classes' || uncertaintyPath)) e.segmentation.view = view;
     if (e.lastShown !== undefined) void e.segmentation.show(e.lastShown);
     walkthroughEvent('overlayShown');
     return true;

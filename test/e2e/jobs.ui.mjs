@@ -135,6 +135,109 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         await runCommand(page, 'View: Close All Editors');
       },
     },
+    {
+      name: 'a running job shows one progress line in the toast, the Jobs view and the Model panel; its row\'s inline Cancel cancels it without a picker',
+      async fn() {
+        await openInStackViewer(page, files.jobs.image, { log });
+        const input = page.locator('.quick-input-widget input');
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await page.waitForTimeout(1000);
+            await runCommand(page, 'StackSeg: Train and Segment');
+            await page.locator('.quick-input-list .monaco-list-row', { hasText: 'MSDNet' }).first().waitFor({ timeout: 15_000 });
+            await input.fill('MSDNet', { timeout: 5000 });
+            await page.keyboard.press('Enter');
+            await page.locator('.quick-input-widget input[aria-label*="epochs"], .quick-input-widget input[placeholder*="="]').first().waitFor({ state: 'visible', timeout: 5000 });
+            await input.fill('epochs=100000', { timeout: 5000 });
+            await page.keyboard.press('Enter');
+            break;
+          } catch (err) {
+            if (attempt === 3) throw new Error(`the Train and Segment quick input did not stay open (3 tries): ${err.message.split('\n')[0]}`);
+            log(`  quick input closed (focus moved?): ${err.message.split('\n')[0]}; retry ${attempt}`);
+          }
+        }
+        await page.locator('.activitybar [aria-label^="StackSeg"]').first().click({ timeout: 10_000 });
+        const panel = await findFrame(page, '[data-testid=running-list]');
+        const row = page.locator('.pane-body .monaco-list-row', { hasText: 'MSDNet' }).filter({ has: page.locator('.codicon-sync') }).first();
+        await row.waitFor({ timeout: 60_000 });
+        // One formatter: the three places show the same line (digits move between reads, the words may not).
+        const shape = (t) => (t ?? '').replace(/\d+/g, '#').trim();
+        let seen;
+        for (let i = 0; i < 60; i++) {
+          await page.waitForTimeout(500);
+          const toast = await page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'training and segmenting' }).first().textContent({ timeout: 2000 }).catch(() => '');
+          const desc = await row.locator('.label-description').textContent({ timeout: 2000 }).catch(() => '');
+          const li = await panel.locator('[data-testid=running-job]').first().textContent({ timeout: 2000 }).catch(() => '');
+          const pick = (t) => /(train|segment)[^:·—]*· \d+ %/.exec(t ?? '')?.[0];
+          seen = { toast: pick(toast), view: pick(desc), panel: pick(li), raw: { toast, desc, li } };
+          if (seen.toast && seen.view && seen.panel && shape(seen.toast) === shape(seen.view) && shape(seen.view) === shape(seen.panel)) break;
+        }
+        log(`  progress: toast "${seen.toast}" · Jobs view "${seen.view}" · panel "${seen.panel}"`);
+        await shot('16-progress-three-places');
+        assert.ok(seen.toast && shape(seen.toast) === shape(seen.view) && shape(seen.view) === shape(seen.panel), `progress differs: ${JSON.stringify(seen.raw)}`);
+        assert.match(seen.view, /^train epoch \d+\/100000 · \d+ %$/);
+        // The inline Cancel on the row: that job, no "Cancel which job?" picker.
+        await row.hover();
+        await row.locator('.action-label[aria-label="Cancel Job"]').click({ timeout: 10_000 });
+        const picker = await page.locator('.quick-input-widget', { hasText: 'Cancel which job?' }).waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
+        await shot('17-inline-cancel');
+        assert.ok(!picker, 'the inline Cancel opened a "Cancel which job?" picker');
+        const cancelled = page.locator('.pane-body .monaco-list-row', { hasText: 'cancelled' }).filter({ has: page.locator('.codicon-circle-slash') }).first();
+        await cancelled.waitFor({ timeout: 30_000 });
+        assert.match(await cancelled.locator('.label-description').textContent(), /^cancelled · /);
+        await shot('18-job-cancelled');
+        await runCommand(page, 'View: Show Explorer');
+        await runCommand(page, 'View: Close All Editors');
+      },
+    },
+    {
+      name: 'noisy.labels.tif and a job mask open as a label view (class colours, no tools) with "Show over noisy.tif"; the Explorer offers Train and Segment only on the image',
+      async fn() {
+        const frame = await openInStackViewer(page, files.jobs.labels, { log });
+        await frame.locator('[data-testid=label-view]').waitFor({ timeout: 20_000 });
+        assert.equal(await frame.locator('.label-panel:not(.label-view)').isVisible(), false, 'the annotation tools are shown on a labels file');
+        await frame.waitForFunction(() => Number(document.body.dataset.shownSlice ?? -1) >= 0, null, { timeout: 20_000 });
+        const coloured = await frame.evaluate(() => {
+          const c = document.querySelector('[data-testid=viewer-canvas]');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++;
+          return n;
+        });
+        log(`  label view: ${coloured} coloured pixels on slice 1 of ${files.jobs.labels}`);
+        assert.ok(coloured > 0, 'the labels are drawn in gray, not in class colours');
+        await shot('19-label-view');
+        await frame.locator('[data-testid=show-over-stack]', { hasText: `Show over ${files.jobs.image}` }).click();
+        await page.locator('.tab.active', { hasText: files.jobs.image }).first().waitFor({ timeout: 20_000 });
+        await runCommand(page, 'View: Close All Editors');
+        // Explorer context menus: Train and Segment on noisy.tif, not on noisy.labels.tif.
+        const menuHas = async (name) => {
+          await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().click({ button: 'right' });
+          const menu = page.locator('.monaco-menu').first();
+          await menu.waitFor({ timeout: 10_000 });
+          const has = await menu.locator('.action-label', { hasText: 'Train and Segment' }).count();
+          await page.keyboard.press('Escape');
+          return has > 0;
+        };
+        assert.ok(await menuHas(files.jobs.image), `no Train and Segment on ${files.jobs.image}`);
+        assert.ok(!(await menuHas(files.jobs.labels)), `Train and Segment offered on ${files.jobs.labels}`);
+        // A job's mask: label view, and "Show over" overlays it on the stack as a segmentation.
+        const jobsRoot = join(workspace, 'noisy.stackseg');
+        const jobDir = readdirSync(jobsRoot).find((d) => existsSync(join(jobsRoot, d, 'mask.tif')));
+        await runCommand(page, 'StackSeg: Open Job Output');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: jobDir }).first().click({ timeout: 15_000 });
+        const maskFrame = await viewerFrame(page);
+        await maskFrame.locator('[data-testid=label-view]').waitFor({ timeout: 20_000 });
+        await shot('20-mask-label-view');
+        await maskFrame.locator('[data-testid=show-over-stack]').click();
+        await page.locator('.tab.active', { hasText: files.jobs.image }).first().waitFor({ timeout: 20_000 });
+        const stackFrame = await viewerFrame(page);
+        await stackFrame.locator('[data-testid=segmentation-legend]').waitFor({ timeout: 20_000 });
+        await page.waitForTimeout(500);
+        await shot('21-mask-shown-over-stack');
+        await runCommand(page, 'View: Close All Editors');
+      },
+    },
   ];
 }
 

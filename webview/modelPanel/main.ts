@@ -152,7 +152,7 @@ window.addEventListener('message', (e: MessageEvent<HostToModelPanel>) => {
     : [...(own.length ? [group('This stack', own)] : []), group('Trained on other stacks', other)]));
   if (state.trained.some((t) => t.dir === keep)) trainedSelect.value = keep;
   running.replaceChildren(...state.running.map((j) => {
-    const li = el('li', {}, `${j.label} — ${j.message ?? ''} ${j.percent !== undefined ? `${Math.round(j.percent)}%` : ''}`);
+    const li = el('li', { 'data-testid': 'running-job' }, `${j.label} — ${j.message ?? ''}`); // message: the host's one progress line
     const cancel = el('button', { class: 'link', 'data-testid': 'btn-cancel' }, 'Cancel');
     cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel', dir: j.dir }));
     const bar = el('progress', { max: '100', value: String(j.percent ?? 0) });

@@ -1,15 +1,16 @@
 // Palette and Jobs-view commands (category "StackSeg"): Train Model, Segment Stack, Train and Segment, Cancel Job,
-// Open Job Output, Evaluate Against Ground Truth, Show Log, Delete Job, Open Job Report.
+// Open Job Output, Evaluate Against Ground Truth (evaluateCommand.ts), Show Log, Delete Job, Open Job Report.
 
 import { existsSync, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobKind, JobRecord, JobSpec } from '../../core/jobs/spec';
 import { stackStem } from '../../core/jobs/store';
 import { MODELS, MODEL_KINDS, describeParam, resolveParams, type ModelKind, type ModelParams } from '../../core/models/registry';
 import type { JobManager } from './jobManager';
+import { labelViewOf } from '../labelView';
+import { evaluateJob } from './evaluateCommand';
 import { showJobReport } from './jobReport';
-import { WorkerProcess } from './workerProcess';
 
 /** A command argument from the Jobs view (tree node), a job folder string, or nothing (ask). */
 type JobArg = { kind: 'job'; record: JobRecord } | string | undefined;
@@ -29,6 +30,8 @@ export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobM
     const uri = activeStackUri(arg);
     if (!uri) return void vscode.window.showWarningMessage('Open a TIFF stack in the StackSeg viewer first (or run this from a .tif in the Explorer).');
     const image = uri.fsPath;
+    const asLabels = labelViewOf(image);
+    if (asLabels) return void vscode.window.showWarningMessage(`${basename(image)} holds ${asLabels.kind === 'labels' ? 'labels' : asLabels.kind === 'truth' ? 'ground truth' : 'a job output'}, not an image: open ${basename(asLabels.stack)} to train or segment.`);
     let spec: JobSpec;
     if (kind === 'segment') {
       const from = preset?.modelFrom ?? (await pickJob(jobs, 'Model to segment with', (r) => !!r.outputs.model && r.status !== 'failed'))?.dir;
@@ -55,6 +58,7 @@ export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobM
   /** For the model panel and tests: start a job with a full spec (validated like any webview input). */
   reg('stackseg.startJob', (spec: JobSpec) => jobs.start({ ...spec, params: resolveParams(spec.model, spec.params) }));
 
+  // From a Jobs-view row (inline or context menu) the row's job is cancelled at once; from the palette, ask which.
   reg('stackseg.cancelJob', async (arg?: JobArg) => {
     let dir = dirOf(arg);
     if (!dir) {
@@ -102,19 +106,7 @@ export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobM
     if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('StackSeg does not run jobs in an untrusted workspace.');
     const dir = dirOf(arg) ?? (await pickJob(jobs, 'Evaluate which segmentation?', (r) => !!r.outputs.mask))?.dir;
     if (!dir) return;
-    const truth = truthArg ?? (await vscode.window.showOpenDialog({ title: 'Ground-truth stack', canSelectMany: false, filters: { 'TIFF stacks': ['tif', 'tiff'] } }))?.[0]?.fsPath;
-    if (!truth) return;
-    const classes = classArg ?? (await vscode.window.showInputBox({
-      title: 'Class mapping (prediction=truth)', value: '', placeHolder: 'e.g. 2=1, 1=0 — empty compares equal values',
-      validateInput: (v) => (v.trim() === '' || /^\s*\d+=\d+(\s*,\s*\d+=\d+)*\s*$/.test(v) ? undefined : 'pairs like 2=1, separated by commas'),
-    }));
-    if (classes === undefined) return;
-    const args = ['eval', '--job', dir, '--truth', truth, ...classes.split(',').map((s) => s.trim()).filter(Boolean).flatMap((p) => ['--class', p])];
-    const result = await new WorkerProcess(jobs.cliPath, args).done;
-    if (result.code !== 0) return void vscode.window.showErrorMessage(`Evaluation failed: ${result.lastError ?? `exit ${result.code}`}`);
-    const report = JSON.parse(result.stdout);
-    const f1 = Object.entries(report.classF1 as Record<string, number | null>).map(([t, v]) => `class ${t}: F1 ${v?.toFixed(4) ?? '—'}`).join(', ');
-    void vscode.window.showInformationMessage(`Evaluation of ${dir.split(/[\\/]/).pop()}: ${f1}`, 'Open Report').then((a) => a && showJobReport(dir));
+    return evaluateJob(context, jobs, dir, truthArg, classArg);
   });
 }
 

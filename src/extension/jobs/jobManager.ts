@@ -8,10 +8,12 @@ import * as vscode from 'vscode';
 import { jobArgs } from '../../core/jobs/runners/args';
 import type { JobProgress, JobRecord, JobSpec } from '../../core/jobs/spec';
 import { defaultJobDir, listJobs, loadRecord } from '../../core/jobs/store';
+import { notifyFinished } from './notify';
+import { jobProgress } from './progressText';
 import { markWorkerDied, WorkerProcess } from './workerProcess';
+import { walkthroughEvent } from '../walkthrough';
 
 export interface RunningJob { dir: string; spec: JobSpec; worker: WorkerProcess; progress?: JobProgress; started: number }
-import { walkthroughEvent } from '../walkthrough';
 
 export class JobManager implements vscode.Disposable {
   private readonly running = new Map<string, RunningJob>();
@@ -43,6 +45,11 @@ export class JobManager implements vscode.Disposable {
 
   isRunning(dir: string): boolean { return this.running.has(dir); }
   progressOf(dir: string): JobProgress | undefined { return this.running.get(dir)?.progress; }
+  /** The progress line every view shows for a running job (undefined when not running here). */
+  progressText(dir: string): string | undefined {
+    const j = this.running.get(dir);
+    return j && jobProgress(j.spec.kind, j.progress).text;
+  }
   runningJobs(): RunningJob[] { return [...this.running.values()]; }
 
   /** Starts a job; resolves with its final record (undefined when refused). Shows progress with a Cancel button. */
@@ -70,9 +77,9 @@ export class JobManager implements vscode.Disposable {
       let last = 0;
       const sub = this.onDidChange((d) => {
         if (d !== dir || !job.progress) return;
-        const p = job.progress;
-        const overall = spec.kind === 'run' ? (p.phase === 'train' ? p.percent / 2 : p.phase === 'segment' ? 50 + p.percent / 2 : p.percent) : p.percent;
-        progress.report({ increment: Math.max(0, overall - last), message: p.message ?? p.phase });
+        // The same text as the Jobs view and the Model panel (one formatter, one event).
+        const { text, overall } = jobProgress(spec.kind, job.progress);
+        progress.report({ increment: Math.max(0, overall - last), message: text });
         last = Math.max(last, overall);
       });
       try { return await worker.done; } finally { sub.dispose(); }
@@ -83,14 +90,12 @@ export class JobManager implements vscode.Disposable {
     record ??= await loadRecord(dir).catch(() => undefined);
     this.changed.fire(dir);
     this.log.info(`[${id}] ${record?.status ?? 'not started'}${record?.error ? `: ${record.error}` : ''}`);
+    if (record?.status === 'succeeded' && record.outputs.mask) walkthroughEvent('jobSucceeded');
     if (!record) void vscode.window.showErrorMessage(`StackSeg: ${result.lastError ?? 'the job could not start'}`);
-    else if (record.status === 'failed') {
-      void vscode.window.showErrorMessage(`StackSeg job failed: ${record.error}`, 'Show Log').then((a) => a && vscode.commands.executeCommand('stackseg.showJobLog', dir));
-    }
+    else notifyFinished(record);
     return record;
   }
 
-    if (record?.status === 'succeeded' && record.outputs.mask) walkthroughEvent('jobSucceeded');
   cancel(dir: string): boolean {
     const job = this.running.get(dir);
     if (!job) return false;

@@ -11,7 +11,7 @@ type Node = { kind: 'stack'; image: string; jobs: JobRecord[] } | { kind: 'job';
 
 const ICONS: Record<JobRecord['status'], [string, string?]> = {
   queued: ['clock'], running: ['sync~spin', 'charts.blue'], succeeded: ['pass', 'testing.iconPassed'],
-  failed: ['error', 'testing.iconFailed'], cancelled: ['circle-slash', 'disabledForeground'],
+  failed: ['error', 'testing.iconFailed'], cancelled: ['circle-slash', 'list.warningForeground'],
 };
 
 export function paramSummary(r: JobRecord): string {
@@ -32,27 +32,66 @@ export function formatDuration(seconds: number | undefined): string {
 }
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
+  private readonly emitter = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private records: JobRecord[] | undefined;
   private readonly sub: vscode.Disposable;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * One node object per stack and per job folder, kept across refreshes: VS Code maps a row to its element by
+   * identity, and a command from a row (the inline Cancel) gets no argument while a whole-tree refresh replaces them.
+   */
+  private readonly jobNodes = new Map<string, Extract<Node, { kind: 'job' }>>();
+  private readonly stackNodes = new Map<string, Extract<Node, { kind: 'stack' }>>();
+  /** Rows whose progress changed since the last refresh; `all`: reload the records (a job started, ended, appeared). */
+  private pending = new Set<Node>();
+  private all = false;
 
   constructor(private readonly jobs: JobManager) {
-    // Coalesce bursts of progress events into at most a few refreshes a second.
-    this.sub = jobs.onDidChange(() => {
+    // Coalesce bursts of progress events into at most a few refreshes a second. Progress of a running job refreshes
+    // only its row; anything else reloads the records.
+    this.sub = jobs.onDidChange((dir) => {
+      const node = dir !== undefined && jobs.isRunning(dir) ? this.jobNodes.get(dir) : undefined;
+      if (node) this.pending.add(node);
+      else this.all = true;
       if (this.timer) return;
-      this.timer = setTimeout(() => { this.timer = undefined; this.records = undefined; this.emitter.fire(undefined); }, 250);
+      this.timer = setTimeout(() => this.flush(), 250);
     });
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (this.all) {
+      this.all = false;
+      this.pending.clear();
+      this.records = undefined;
+      this.emitter.fire(undefined);
+    } else if (this.pending.size > 0) {
+      const nodes = [...this.pending];
+      this.pending.clear();
+      this.emitter.fire(nodes);
+    }
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (node?.kind === 'job') return [];
     this.records ??= await this.jobs.listAll();
-    if (node?.kind === 'stack') return node.jobs.map((record) => ({ kind: 'job', record }));
+    if (node?.kind === 'stack') return node.jobs.map((record) => this.jobNode(record));
     const byStack = new Map<string, JobRecord[]>();
     for (const r of this.records) byStack.set(r.spec.image, [...(byStack.get(r.spec.image) ?? []), r]);
-    return [...byStack].map(([image, jobs]) => ({ kind: 'stack', image, jobs }));
+    return [...byStack].map(([image, jobs]) => {
+      const s = this.stackNodes.get(image) ?? { kind: 'stack' as const, image, jobs };
+      s.jobs = jobs;
+      this.stackNodes.set(image, s);
+      return s;
+    });
+  }
+
+  private jobNode(record: JobRecord): Extract<Node, { kind: 'job' }> {
+    const n = this.jobNodes.get(record.dir) ?? { kind: 'job' as const, record };
+    n.record = record;
+    this.jobNodes.set(record.dir, n);
+    return n;
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -62,18 +101,22 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       item.iconPath = vscode.ThemeIcon.File;
       item.description = `${node.jobs.length} job${node.jobs.length === 1 ? '' : 's'}`;
       item.contextValue = 'stack';
+      item.id = `stack:${node.image}`;
       item.command = { command: 'vscode.openWith', title: 'Open', arguments: [vscode.Uri.file(node.image), 'stackseg.stackEditor'] };
       return item;
     }
     const r = node.record;
-    const running = this.jobs.progressOf(r.dir);
+    const running = this.jobs.isRunning(r.dir);
     const status = running ? 'running' : r.status;
     const item = new vscode.TreeItem(`${MODELS[r.spec.model]?.title ?? r.spec.model} · ${r.spec.kind}`, vscode.TreeItemCollapsibleState.None);
     const [icon, color] = ICONS[status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const f1 = r.summary?.meanF1;
-    const parts = [paramSummary(r)];
-    if (running) parts.push(`${running.phase} ${Math.round(running.percent)}%`);
+    const parts: string[] = [];
+    // A job that did not succeed says so in words first (the icon alone read as "greyed out").
+    if (status === 'cancelled' || status === 'failed' || status === 'queued') parts.push(status);
+    parts.push(paramSummary(r));
+    if (running) parts.push(this.jobs.progressText(r.dir) ?? 'starting');
     else if (r.timings.total !== undefined) parts.push(formatDuration(r.timings.total));
     if (f1 !== undefined && f1 !== null) parts.push(`F1 ${f1.toFixed(3)}`);
     if (r.runner === 'slurm') parts.push('slurm');

@@ -32,9 +32,15 @@ export async function showSegmentation(provider: StackEditorProvider, jobs: JobM
   const image = vscode.Uri.file(record.spec.image);
   const shown = provider.segmentationShown(image.toString());
   if (shown?.maskPath === mask) return provider.setSegmentation(image.toString(), undefined);
+  return overlayMask(provider, record.spec.image, mask, `${record.spec.model} ${record.id}`, uncertainty);
+}
+
+/** Opens the viewer of `imagePath` and shows `mask` over it (replacing any shown); `view` picks classes or uncertainty. */
+export async function overlayMask(provider: StackEditorProvider, imagePath: string, mask: string, source: string, uncertainty?: string, view?: 'classes' | 'uncertainty'): Promise<boolean> {
+  const image = vscode.Uri.file(imagePath);
   await vscode.commands.executeCommand('vscode.openWith', image, 'stackseg.stackEditor');
   // The viewer may just have been created: wait until it registered.
-  for (let i = 0; i < 100 && !provider.setSegmentation(image.toString(), mask, `${record.spec.model} ${record.id}`, uncertainty); i++) {
+  for (let i = 0; i < 100 && !provider.setSegmentation(image.toString(), mask, source, uncertainty, view); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return !!provider.segmentationShown(image.toString());

@@ -96,6 +96,60 @@ const tests = [
     assert.match(log, /SIGKILL/);
     assert.ok(!fs.readdirSync(job.dir).some((f) => f.includes('.tmp-')), 'temporary files left behind');
   }],
+  // ---- issue 11: a first-time user's path (sample, notifications, report, evaluate)
+  ['StackSeg: Open Sample Stack writes stackseg-sample/ and opens sample.tif; a second run overwrites nothing', async () => {
+    const dir = file('stackseg-sample');
+    fs.rmSync(dir, { recursive: true, force: true });
+    await vscode.commands.executeCommand('stackseg.openSample');
+    const names = ['sample.tif', 'sample.labels.tif', 'sample.truth.tif', 'sample.stackseg.json'];
+    for (const n of names) assert.ok(fs.existsSync(path.join(dir, n)), `${n} not written`);
+    const image = vscode.Uri.file(path.join(dir, 'sample.tif')).toString();
+    await poll('sample.tif in the StackSeg viewer', () => api().openEditors().includes(image), 30_000);
+    await poll('a painted slice of sample.tif', () => api().lastSliceShown(image) !== undefined, 30_000);
+    // The user's changes survive: a second run writes no file.
+    fs.writeFileSync(path.join(dir, 'sample.stackseg.json'), fs.readFileSync(path.join(dir, 'sample.stackseg.json'), 'utf8').replace('"foam"', '"walls"'));
+    const before = names.map((n) => fs.statSync(path.join(dir, n)).mtimeMs);
+    await vscode.commands.executeCommand('stackseg.openSample');
+    assert.deepEqual(names.map((n) => fs.statSync(path.join(dir, n)).mtimeMs), before, 'a second Open Sample Stack rewrote a file');
+    assert.match(fs.readFileSync(path.join(dir, 'sample.stackseg.json'), 'utf8'), /walls/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }],
+  ['a finished job notifies with Show Segmentation + Open Report; Open Report twice keeps one tab', async () => {
+    const record = (await api().listJobs()).find((r) => r.status === 'succeeded' && r.outputs.mask && r.spec.model === 'rf');
+    assert.ok(record, 'no finished rf job (the first jobs test makes one)');
+    const shown = api().jobs.notifications();
+    const done = shown.find((n) => n.dir === record.dir);
+    assert.ok(done, `no notification when ${record.id} finished`);
+    assert.deepEqual(done.actions, ['Show Segmentation', 'Open Report']);
+    assert.match(done.message, /finished/);
+    const failed = shown.find((n) => n.status === 'failed');
+    assert.ok(failed, 'no notification for the killed (failed) job');
+    assert.deepEqual(failed.actions, ['Open Log']);
+    const reportTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === `Job ${record.id}`).length;
+    await vscode.commands.executeCommand('stackseg.openJobReport', record.dir);
+    await poll('the report tab', () => reportTabs() === 1, 10_000);
+    await vscode.commands.executeCommand('stackseg.openJobReport', record.dir);
+    await sleep(500);
+    assert.equal(reportTabs(), 1, 'Open Report opened a duplicate tab');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }],
+  ['Evaluate offers <stem>.truth.tif first, proposes 1=0, 2=1 for mask {1,2} vs truth {0,1}, and remembers it', async () => {
+    const record = (await api().listJobs()).find((r) => r.status === 'succeeded' && r.outputs.mask && r.spec.model === 'rf');
+    assert.ok(record, 'no finished rf job');
+    const evaluation = vscode.commands.executeCommand('stackseg.evaluateJob', record.dir);
+    let settled = false;
+    void Promise.resolve(evaluation).finally(() => { settled = true; });
+    // A user pressing Enter twice: the first truth offered, then the mapping filled in.
+    for (let i = 0; i < 2; i++) {
+      await sleep(1500);
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    }
+    await poll('the evaluation to finish', () => settled, 60_000);
+    const report = await evaluation;
+    assert.ok(report && report.classF1, 'Evaluate returned no report (no truth offered first, or no mapping proposed)');
+    assert.ok(report.classF1['1'] >= 0.9, `foam F1 ${report.classF1['1']} with the proposed mapping`);
+    assert.deepEqual(api().jobs.evaluation(record.spec.image), { truth: file('noisy.truth.tif'), mapping: '1=0, 2=1' });
+  }],
 ];
 
 module.exports = { tests };
