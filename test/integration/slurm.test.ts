@@ -1,9 +1,10 @@
 // The Slurm runner against a real single-node Slurm (scripts/slurm-cluster.sh): array segmentation equals the local
-// runner byte for byte; a failed chunk fails the job naming it, and retry resubmits only that chunk; cancel works.
+// runner byte for byte, also under paths with spaces, quotes and `$(...)`; a failed chunk fails the job naming it,
+// and retry resubmits only that chunk; cancel works.
 // Skips, saying why, only where Slurm cannot be installed or started.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from './helpers';
@@ -46,6 +47,24 @@ describe.skipIf(!conf)('Slurm runner (real slurmctld + slurmd)', () => {
     expect(existsSync(join(dir, 'slurm', 'slurm', `segment-${state.arrayId}_1.out`))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'slurm', 'metrics.json'), 'utf8')).evaluation.perSlice).toHaveLength(8);
     expect(existsSync(join(dir, 'slurm', 'chunks'))).toBe(false);
+  });
+
+  it('paths with spaces, quotes, % and $(touch x) run end to end on real sbatch (same mask, logs where asked, no x)', async () => {
+    const hostile = join(dir, `data 'q' "d" $(touch x) 50%`);
+    mkdirSync(hostile);
+    const image = join(hostile, `a b'c"$(touch x) %j.tif`), labels = join(hostile, `a b'c"$(touch x) %j.labels.tif`);
+    copyFileSync(sample.image, image);
+    copyFileSync(sample.labels, labels);
+    const job = join(hostile, `job $(touch x) 10%`);
+    const r = await cli(['run', '--image', image, '--labels', labels, '--model', 'rf', '--set', 'trees=5', '--set', 'seed=3',
+      '--runner', 'slurm', '--chunks', '2', '--out', job]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.status).toBe('succeeded');
+    expect(Buffer.compare(readFileSync(join(job, 'mask.tif')), readFileSync(join(dir, 'local', 'mask.tif')))).toBe(0);
+    const state = JSON.parse(readFileSync(join(job, 'slurm', 'slurm.json'), 'utf8'));
+    expect(existsSync(join(job, 'slurm', `train-${state.trainId}.out`))).toBe(true);
+    expect(existsSync(join(job, 'slurm', `segment-${state.arrayId}_1.out`))).toBe(true);
+    expect(existsSync(join(ROOT, 'x')) || existsSync(join(hostile, 'x')) || existsSync(join(dir, 'x'))).toBe(false);
   });
 
   it('a failed chunk fails the job naming the chunk and its log; retry resubmits only that chunk', async () => {
