@@ -68,6 +68,8 @@ export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobM
       dir = pick?.dir;
     }
     if (dir && !jobs.cancel(dir)) {
+      // Not a job running here, so a Slurm job: cancelling it runs scancel, a program (a local job is only signalled).
+      if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('StackSeg does not run scancel in an untrusted workspace: trust the workspace (Manage Workspace Trust) to cancel this Slurm job, or run scancel yourself.');
       const { cancelSlurmJob } = await import('../../core/jobs/runners/slurm');
       await cancelSlurmJob(dir).catch((e) => vscode.window.showErrorMessage(`Cannot cancel ${dir}: ${(e as Error).message}`));
     }

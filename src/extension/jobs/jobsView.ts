@@ -135,11 +135,22 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   }
 }
 
-function jobTooltip(r: JobRecord, status: string): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${r.id}** — ${status}\n\n`);
+/**
+ * Text from job.json (id, paths, error) shown in Markdown as plain text: every ASCII punctuation character is
+ * backslash-escaped (CommonMark allows it for all of them), so an edited job.json cannot add links, command links,
+ * HTML, icons or table cells; control characters (a newline would end the table row) become spaces.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/[!-\/:-@[-`{-~]/g, '\\$&');
+}
+
+export function jobTooltip(r: JobRecord, status: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString('', false);
+  md.isTrusted = false;
+  md.supportHtml = false;
+  md.appendMarkdown(`**${escapeMarkdown(String(r.id))}** — ${escapeMarkdown(status)}\n\n`);
   md.appendMarkdown(`| | |\n|---|---|\n`);
-  const row = (k: string, v: unknown) => md.appendMarkdown(`| ${k} | ${String(v).replace(/\|/g, '\\|')} |\n`);
+  const row = (k: string, v: unknown) => md.appendMarkdown(`| ${escapeMarkdown(k)} | ${escapeMarkdown(String(v))} |\n`);
   row('model', `${r.spec.model} (${paramSummary(r)})`);
   row('image', r.spec.image);
   if (r.spec.labels) row('labels', r.spec.labels);
