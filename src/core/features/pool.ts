@@ -65,26 +65,26 @@ export class FeaturePool {
 
   get size(): number { return this.workers.length; }
 
-  async predict(image: Float32Array, width: number, height: number, o: { probabilities?: boolean } = {}): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
+  async predict(image: Float32Array, width: number, height: number, o: { probabilities?: boolean; signal?: AbortSignal } = {}): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
     const copy = Float32Array.from(image);
-    const r = await this.run({ type: 'predict', id: this.nextId++, image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer]);
+    const r = await this.run({ type: 'predict', id: this.nextId++, image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer], o.signal);
     if (!('labels' in r)) throw new StackSegError('feature worker returned no labels');
     return r;
   }
 
-  async features(image: Float32Array, width: number, height: number): Promise<Float32Array> {
+  async features(image: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<Float32Array> {
     const copy = Float32Array.from(image);
-    const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height }, [copy.buffer]);
+    const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height }, [copy.buffer], signal);
     if (!('features' in r)) throw new StackSegError('feature worker returned no features');
     return r.features;
   }
 
   /** Trees of one forest split over the workers (same result as RandomForest.train in one thread). */
-  async trainForest(data: TrainingData, options: Partial<ForestOptions> & { nTrees: number }, names?: string[]): Promise<RandomForest> {
+  async trainForest(data: TrainingData, options: Partial<ForestOptions> & { nTrees: number }, names?: string[], signal?: AbortSignal): Promise<RandomForest> {
     const parts = Math.max(1, Math.min(this.size, options.nTrees));
     const replies = await Promise.all(Array.from({ length: parts }, (_, k) => {
       const first = Math.floor((k * options.nTrees) / parts), end = Math.floor(((k + 1) * options.nTrees) / parts);
-      return this.run({ type: 'train', id: this.nextId++, data, options: { ...options, nTrees: end - first }, names, firstTree: first }, []);
+      return this.run({ type: 'train', id: this.nextId++, data, options: { ...options, nTrees: end - first }, names, firstTree: first }, [], signal);
     }));
     const forests = replies.map((r) => {
       if (!('forest' in r)) throw new StackSegError('feature worker returned no forest');
@@ -98,18 +98,29 @@ export class FeaturePool {
     for (const w of this.workers) w.postMessage({ type: 'init', forest, features: this.opts.features, norm: this.opts.norm } satisfies WorkerRequest);
   }
 
-  async close(): Promise<void> {
+  /** Terminates the workers; queued and running requests reject (with `reason` when given, e.g. an abort). */
+  async close(reason?: unknown): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.reject(new StackSegError('feature pool closed'));
+    const error = reason ?? new StackSegError('feature pool closed');
+    for (const p of this.queue.splice(0)) p.reject(error as Error);
+    for (const p of this.running.values()) p.reject(error as Error);
+    this.running.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private run(request: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+  /**
+   * A request; when `signal` aborts, the whole pool is closed at once: terminate() stops a worker even inside a
+   * long synchronous loop (training 1000 deep trees), so a cancelled job does not wait for it.
+   */
+  private run(request: WorkerRequest, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<WorkerReply> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.closed) return Promise.reject(new StackSegError('feature pool is closed'));
+    const onAbort = () => { void this.close(signal!.reason); };
+    signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<WorkerReply>((resolve, reject) => {
       this.queue.push({ resolve, reject, request, transfer });
       this.pump();
-    }).then((r) => {
+    }).finally(() => signal?.removeEventListener('abort', onAbort)).then((r) => {
       if ('error' in r) throw new StackSegError(`feature worker failed: ${r.error}`);
       return r;
     });

@@ -107,6 +107,12 @@ export function concatTrainingData(parts: TrainingData[]): TrainingData {
 
 const makeRng = mulberry32;
 
+/** Sample-feature visits between two cancel points of tree building (~1-5 ms of work). */
+const NODE_BATCH_WORK = 1 << 18;
+/** trainAsync gives the event loop a turn at least this often (ms). */
+const YIELD_MS = 20;
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
 function resolveMaxFeatures(m: ForestOptions['maxFeatures'], nFeatures: number): number {
   if (m === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(nFeatures)));
   if (m === 'log2') return Math.max(1, Math.floor(Math.log2(nFeatures)));
@@ -148,7 +154,36 @@ export class RandomForest {
    * firstTree: index of this forest's first tree in a larger forest trained in parts (in parallel): tree t uses the
    * random stream of tree firstTree + t, so merging the parts in order equals training all trees at once.
    */
-  static train(data: TrainingData, options: Partial<ForestOptions> = {}, featureNames?: string[], firstTree = 0): RandomForest {
+  static train(data: TrainingData, options: Partial<ForestOptions> = {}, featureNames?: string[], firstTree = 0, checkpoint?: () => void): RandomForest {
+    const steps = RandomForest.trainSteps(data, options, featureNames, firstTree);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      checkpoint?.();
+    }
+  }
+
+  /**
+   * RandomForest.train that gives the event loop a turn every ~YIELD_MS of work and throws the signal's reason once
+   * it is aborted: a SIGTERM (delivered by the event loop) stops training of any size within a node batch.
+   */
+  static async trainAsync(data: TrainingData, options: Partial<ForestOptions> = {}, featureNames?: string[], firstTree = 0, signal?: AbortSignal): Promise<RandomForest> {
+    signal?.throwIfAborted();
+    const steps = RandomForest.trainSteps(data, options, featureNames, firstTree);
+    let last = performance.now();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() - last >= YIELD_MS) {
+        await yieldToEventLoop();
+        signal?.throwIfAborted();
+        last = performance.now();
+      }
+    }
+  }
+
+  /** The training itself; yields after each quantised feature and each batch of nodes (the cancel points). */
+  private static *trainSteps(data: TrainingData, options: Partial<ForestOptions>, featureNames: string[] | undefined, firstTree: number): Generator<void, RandomForest, void> {
     const opts: ForestOptions = { ...DEFAULT_FOREST_OPTIONS, ...options };
     validateOptions(opts);
     const { x, y, nFeatures, nSamples: n } = data;
@@ -178,6 +213,7 @@ export class RandomForest {
       edges.push(e);
       const off = f * n;
       for (let i = 0; i < n; i++) binned[off + i] = lowerBound(e, vals[i]);
+      yield;
     }
 
     const mtry = resolveMaxFeatures(opts.maxFeatures, nFeatures);
@@ -205,8 +241,12 @@ export class RandomForest {
       const newNode = () => { feature.push(-1); threshold.push(0); left.push(-1); for (let c = 0; c < C; c++) value.push(0); return feature.length - 1; };
       stack.push([newNode(), 0, idx.length, 0]);
       const tot = new Float64Array(C);
+      let work = 0;
       while (stack.length) {
+        // A cancel point after about NODE_BATCH_WORK sample visits (a deep tree has many tiny nodes).
+        if (work >= NODE_BATCH_WORK) { work = 0; yield; }
         const [node, start, end, depth] = stack.pop()!;
+        work += (end - start) * mtry + 64;
         tot.fill(0);
         let totMult = 0;
         for (let k = start; k < end; k++) { const i = idx[k]; tot[yi[i]] += weight[i]; totMult += mult[i]; }
@@ -279,6 +319,7 @@ export class RandomForest {
         stack.push([l + 1, lo, end, depth + 1]);
         stack.push([l, start, lo, depth + 1]);
       }
+      yield;
     }
     let impSum = 0; for (const v of importances) impSum += v;
     if (impSum > 0) for (let f = 0; f < nFeatures; f++) importances[f] /= impSum;

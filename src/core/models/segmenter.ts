@@ -36,8 +36,11 @@ export interface Segmenter {
   readonly backend: string;
   /** What ran it (MSDNet: engine, device, GPU name, torch and CUDA versions) — job.json's runtime. */
   readonly runtime?: Record<string, unknown>;
-  /** Predicts one slice of raw intensities; probabilities only where asked (they cost memory and transfer). */
-  predict(image: Float32Array, width: number, height: number, withProbabilities?: boolean): Promise<Prediction>;
+  /**
+   * Predicts one slice of raw intensities; probabilities only where asked (they cost memory and transfer). An abort
+   * of `signal` rejects at once where the model can stop mid-slice (worker threads), else after the slice.
+   */
+  predict(image: Float32Array, width: number, height: number, withProbabilities?: boolean, signal?: AbortSignal): Promise<Prediction>;
   /** Writes the model into dir (which exists and is empty): model.json plus any weight files. */
   save(dir: string): Promise<void>;
   /** Extra training facts for metrics.json (loss curve, accuracy...). */

@@ -27,6 +27,33 @@ function forestOptionsFrom(params: ModelParams): Partial<ForestOptions> & { nTre
   };
 }
 
+/** Gives the event loop a turn (a SIGTERM arrives through it), then throws if the job was cancelled. */
+async function turn(signal?: AbortSignal): Promise<void> {
+  if (!signal) return;
+  await new Promise<void>((r) => setImmediate(r));
+  signal.throwIfAborted();
+}
+
+/**
+ * Share of training samples the forest classifies as labelled, predicted in blocks with a cancel point between them
+ * (1000 deep trees over 200k samples take ~25 s).
+ */
+export async function trainingAccuracy(forest: RandomForest, data: TrainingData, signal?: AbortSignal): Promise<number> {
+  const { nFeatures: F, nSamples: n } = data;
+  const B = 8192;
+  const block = new Float32Array(F * Math.min(B, n));
+  let correct = 0;
+  for (let s0 = 0; s0 < n; s0 += B) {
+    await turn(signal);
+    const m = Math.min(B, n - s0);
+    const x = m === B ? block : new Float32Array(F * m);
+    for (let f = 0; f < F; f++) x.set(data.x.subarray(f * n + s0, f * n + s0 + m), f * m);
+    const { labels } = forest.predict(x, m);
+    for (let i = 0; i < m; i++) if (labels[i] === data.y[s0 + i]) correct++;
+  }
+  return n ? correct / n : 0;
+}
+
 /** Training sets at least this large (samples x features) train in the worker pool. */
 const PARALLEL_TRAIN_VALUES = 20_000_000;
 
@@ -40,15 +67,16 @@ export interface RfTrainingSlice { normalised: Float32Array; features: Float32Ar
  * reported) when the labels do not hold exactly two classes.
  */
 export async function trainForestWithFill(slices: RfTrainingSlice[], width: number, height: number, params: ModelParams, names: string[],
-  pool?: FeaturePool | null): Promise<{ forest: RandomForest; data: TrainingData; report: Record<string, unknown> }> {
+  pool?: FeaturePool | null, signal?: AbortSignal): Promise<{ forest: RandomForest; data: TrainingData; report: Record<string, unknown> }> {
   const opts = forestOptionsFrom(params);
   // Large training sets: the trees are split over the pool's threads (the forest is the same as trained here). Small
   // ones train faster in this thread: fresh workers would each re-bin the data with cold code (measured 2x slower).
   const train = (data: TrainingData, o: Partial<ForestOptions> & { nTrees: number }) =>
-    (pool && data.nSamples * data.nFeatures >= PARALLEL_TRAIN_VALUES ? pool.trainForest(data, o, names) : Promise.resolve(RandomForest.train(data, o, names)));
+    (pool && data.nSamples * data.nFeatures >= PARALLEL_TRAIN_VALUES ? pool.trainForest(data, o, names, signal) : RandomForest.trainAsync(data, o, names, 0, signal));
   const sparse = concatTrainingData(slices.map((s) => gatherLabeledPixels(s.features, names.length, s.labels)));
   const mode = String(params.fill ?? 'none') as 'none' | FillMode;
   const sigma = Number(params.fillSigma ?? 0);
+  await turn(signal);
   const fit = mode === 'none' ? null : fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' });
   if (!fit) {
     const report = mode === 'none' ? { fill: 'none' } : { fill: 'skipped (needs exactly 2 labelled classes)' };
@@ -59,7 +87,9 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   const fraction = Math.min(1, Math.max(1e-3, Number(params.fillFraction ?? 1)));
   const weight = Number(params.fillWeight ?? 0.01) / fraction;
   let filledPixels = 0;
-  const filled = concatTrainingData(slices.map((s) => {
+  const filledParts: TrainingData[] = [];
+  for (const s of slices) {
+    await turn(signal); // the fill of a large slice takes a while: a cancel point per slice
     const f = applyThresholdFill(fit, s.normalised, width, height, s.labels, { mode: mode as FillMode, band: Number(params.fillBand ?? 0.25) });
     if (fraction < 1) {
       for (let i = 0; i < f.pseudo.length; i++) {
@@ -67,8 +97,9 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
       }
     }
     for (const p of f.pseudo) filledPixels += p;
-    return gatherLabeledPixels(s.features, names.length, f.labels, Float32Array.from(f.pseudo, (p) => (p ? weight : 1)));
-  }));
+    filledParts.push(gatherLabeledPixels(s.features, names.length, f.labels, Float32Array.from(f.pseudo, (p) => (p ? weight : 1))));
+  }
+  const filled = concatTrainingData(filledParts);
   const nTrees = opts.nTrees;
   const nFilled = Math.round(nTrees * Math.min(1, Math.max(0, Number(params.fillTrees ?? 1))));
   const parts: RandomForest[] = [];
@@ -105,28 +136,32 @@ export class RandomForestSegmenter implements Segmenter {
     // several labelled slices, trains the trees in parallel, and then predicts with the forest (kept warm).
     const pool = FeaturePool.create({ features: fo, norm: input.norm });
     let done = 0;
-    const parts = await Promise.all(input.slices.map(async (s): Promise<RfTrainingSlice> => {
-      input.signal?.throwIfAborted();
+    const inPool = pool && input.slices.length > 1;
+    const parts: RfTrainingSlice[] = [];
+    const one = async (s: TrainInput['slices'][number]): Promise<RfTrainingSlice> => {
+      if (!inPool) await turn(input.signal); // in this thread: a cancel point between slices
       const normalised = normalizeSlice(s.image, input.norm);
-      const features = pool && input.slices.length > 1 ? await pool.features(s.image, input.width, input.height)
+      const features = inPool ? await pool.features(s.image, input.width, input.height, input.signal)
         : computeFeatures(normalised, input.width, input.height, fo);
       input.onProgress({ percent: (40 * ++done) / input.slices.length, message: `features of slice ${s.z}` });
       return { normalised, features, labels: s.labels };
-    })).catch(async (e) => { await pool?.close(); throw e; });
+    };
+    try {
+      if (inPool) parts.push(...await Promise.all(input.slices.map(one)));
+      else for (const s of input.slices) parts.push(await one(s));
+    } catch (e) { await pool?.close(); throw e; }
     const tFeatures = (performance.now() - t0) / 1000;
     input.signal?.throwIfAborted();
     input.onProgress({ percent: 50, message: `training ${input.params.trees} trees` });
     const t1 = performance.now();
-    const { forest, data, report: fillReport } = await trainForestWithFill(parts, input.width, input.height, input.params, names, pool)
+    const { forest, data, report: fillReport } = await trainForestWithFill(parts, input.width, input.height, input.params, names, pool, input.signal)
       .catch(async (e) => { await pool?.close(); throw e; });
     const tTrain = (performance.now() - t1) / 1000;
-    const { labels } = forest.predict(data.x, data.nSamples);
-    let correct = 0;
-    for (let i = 0; i < data.nSamples; i++) if (labels[i] === data.y[i]) correct++;
+    const accuracy = await trainingAccuracy(forest, data, input.signal).catch(async (e) => { await pool?.close(); throw e; });
     const importances = forest.featureImportances();
     const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
     return new RandomForestSegmenter(forest, input.norm, input.params, {
-      trainAccuracy: correct / data.nSamples, labeledPixels: data.nSamples, features: names.length,
+      trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length,
       featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...fillReport,
     }, pool);
   }
@@ -144,10 +179,10 @@ export class RandomForestSegmenter implements Segmenter {
     return this.pool;
   }
 
-  async predict(image: Float32Array, width: number, height: number, withProbabilities = true): Promise<Prediction> {
+  async predict(image: Float32Array, width: number, height: number, withProbabilities = true, signal?: AbortSignal): Promise<Prediction> {
     const pool = this.workers();
     if (pool) {
-      const r = await pool.predict(image, width, height, { probabilities: withProbabilities });
+      const r = await pool.predict(image, width, height, { probabilities: withProbabilities, signal });
       return { labels: r.labels, probs: r.probabilities };
     }
     const used = this.forest.usedFeatures();
