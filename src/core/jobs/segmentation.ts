@@ -45,7 +45,7 @@ export async function writeSegmentation(image: SliceSource, segmenter: Segmenter
       while (next < z1 && queue.length < concurrency) {
         opts.signal?.throwIfAborted();
         const img = toFloat32(await image.readSlice(next), image.info.path, next);
-        const result = segmenter.predict(img, width, height, !!heat);
+        const result = segmenter.predict(img, width, height, !!heat, opts.signal);
         result.catch(() => undefined); // handled when its turn comes; avoids an unhandled rejection meanwhile
         queue.push({ z: next++, result });
       }
