@@ -14,6 +14,9 @@ export interface LivePreviewPerf {
   livePreview?: { strokes: number; z: number; ms: number; hostMs: number }[];
 }
 
+/** Screen period of the live preview's hatching (stripes half of it). */
+export const HATCH_PX = 8;
+
 export class LivePreviewLayer {
   private readonly overlay: OverlayCanvas;
   private shown: { z: number; labels: Uint8Array } | undefined;
@@ -28,7 +31,8 @@ export class LivePreviewLayer {
 
   constructor(labelsCanvas: HTMLCanvasElement, private readonly shownSlice: () => number, private readonly perf: LivePreviewPerf) {
     const c = document.createElement('canvas');
-    c.className = 'overlay live-preview';
+    // Hatched (labels.css): diagonal stripes in the class colours, so a prediction never reads as painted labels.
+    c.className = 'overlay live-preview hatched';
     c.dataset.testid = 'live-preview-canvas';
     c.hidden = true;
     labelsCanvas.before(c); // under the labels
@@ -46,7 +50,10 @@ export class LivePreviewLayer {
   }
 
   setView(v: View): void {
-    this.overlay.setView({ ...v, scale: v.scale * this.factor });
+    const scale = v.scale * this.factor;
+    this.overlay.setView({ ...v, scale });
+    // The hatch is a mask in canvas pixels, scaled with the canvas: keep its period HATCH_PX on screen at any zoom.
+    this.overlay.canvas.style.setProperty('--hatch', `${HATCH_PX / scale}px`);
   }
 
   /** Called when a stroke message goes to the host. */

@@ -1,5 +1,9 @@
 // "Segmentation" section of the viewer's panel: shown while the host overlays a job's mask (stackseg.showSegmentation).
-// Show/hide and opacity act on the overlay canvas only (view state, nothing is saved); the legend names the classes.
+// Show/hide and opacity act on the overlay canvas only (view state, nothing is saved); the legend names the classes,
+// and in the uncertainty view a colour bar maps the heat colours to the forest's confidence.
+
+/** Default opacity of the segmentation fill: the image stays readable under it. */
+export const SEGMENTATION_OPACITY = 0.4;
 
 import type { LabelClass } from '../src/core/labels/classes';
 import type { SegmentationView } from '../src/protocol';
@@ -23,6 +27,7 @@ export class SegmentationPanel {
   private readonly legend: HTMLElement;
   private readonly viewRow: HTMLElement;
   private readonly viewSelect: HTMLSelectElement;
+  private readonly heatLegend: HTMLElement;
 
   constructor(private readonly canvas: HTMLCanvasElement, onView: (view: SegmentationView) => void) {
     this.root = document.createElement('section');
@@ -45,7 +50,7 @@ export class SegmentationPanel {
     this.opacity.min = '0';
     this.opacity.max = '1';
     this.opacity.step = '0.05';
-    this.opacity.value = '0.6';
+    this.opacity.value = String(SEGMENTATION_OPACITY);
     this.opacity.dataset.testid = 'segmentation-opacity';
     this.opacity.addEventListener('input', () => this.apply());
     const opacityRow = document.createElement('div');
@@ -69,7 +74,8 @@ export class SegmentationPanel {
     this.viewRow.append(this.viewSelect);
     this.legend = document.createElement('div');
     this.legend.dataset.testid = 'segmentation-legend';
-    this.root.append(title, this.sourceLabel, showLabel, this.viewRow, opacityRow, this.legend);
+    this.heatLegend = heatLegend();
+    this.root.append(title, this.sourceLabel, showLabel, this.viewRow, opacityRow, this.legend, this.heatLegend);
     this.apply();
   }
 
@@ -79,6 +85,7 @@ export class SegmentationPanel {
     this.viewRow.hidden = !canShowUncertainty;
     this.viewSelect.value = view;
     this.legend.hidden = view !== 'classes';
+    this.heatLegend.hidden = view !== 'uncertainty';
     document.body.dataset.segmentationView = view;
     this.sourceLabel.textContent = source ?? '';
     this.apply();
@@ -105,4 +112,34 @@ export class SegmentationPanel {
     this.canvas.style.opacity = this.opacity.value;
     document.body.dataset.segmentationOpacity = this.opacity.value;
   }
+}
+
+/** Colour bar of the uncertainty view: the heat table from certain (see-through) to a 50:50 call (red). */
+function heatLegend(): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'heat-legend';
+  box.dataset.testid = 'uncertainty-legend';
+  box.hidden = true;
+  const title = document.createElement('div');
+  title.className = 'muted';
+  title.textContent = 'Uncertainty: 1 − probability of the chosen class';
+  const bar = document.createElement('canvas');
+  bar.width = 129;
+  bar.height = 1;
+  bar.dataset.testid = 'uncertainty-colorbar';
+  const ctx = bar.getContext('2d');
+  if (ctx) {
+    const img = ctx.createImageData(129, 1);
+    new Uint32Array(img.data.buffer).set(heatTable().subarray(0, 129));
+    ctx.putImageData(img, 0, 0);
+  }
+  const ticks = document.createElement('div');
+  ticks.className = 'ticks muted';
+  for (const t of ['certain', 'p 0.75', 'p ≤ 0.5']) {
+    const span = document.createElement('span');
+    span.textContent = t;
+    ticks.append(span);
+  }
+  box.append(title, bar, ticks);
+  return box;
 }
