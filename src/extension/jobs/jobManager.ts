@@ -114,7 +114,8 @@ export class JobManager implements vscode.Disposable {
     if (s('nodePath')) out.push('--node-path', s('nodePath'));
     const gpus = cfg.get<number>('slurm.gpus', 0);
     if (gpus > 0) out.push('--gpus', String(gpus));
-    for (const a of cfg.get<string[]>('slurm.extraArgs', [])) out.push('--sbatch-arg', a);
+    // One element, --sbatch-arg=VALUE: the CLI's parser refuses a separate value that starts with "-" (every sbatch option).
+    for (const a of cfg.get<string[]>('slurm.extraArgs', [])) out.push(`--sbatch-arg=${a}`);
     return out;
   }
 
