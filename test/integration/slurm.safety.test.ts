@@ -217,6 +217,10 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
       expect(bad.code, extra.join(' ')).not.toBe(0);
       expect(bad.stderr).toMatch(message);
     }
+    // sbatch's --output turns its patterns off for a path with a backslash: such a job folder is refused by name.
+    const slash = await slurmCli(s, [...runArgs(s, sample.image, sample.labels), '--out', join(s.root, 'back\\slash')]);
+    expect(slash.code).not.toBe(0);
+    expect(slash.stderr).toMatch(/job folder ".*back\\\\slash" contains a backslash/);
     expect(sbatchCalls(s)).toHaveLength(3);
     expectNoInjection(s);
   });
