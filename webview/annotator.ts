@@ -6,14 +6,19 @@
 import { nextClass, type DisplaySettings, type LabelClass } from '../src/core/labels/classes';
 import { decodeRle, decodeRuns, encodeRle } from '../src/core/labels/rle';
 import { parseUndoState, parseUndoStep, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
+import type { PixelArray } from '../src/core/types';
 import { OverlayCanvas } from './labelLayer';
-import { LabelPanel, TOOLS, type Tool } from './labelPanel';
+import { LabelPanel, type Tool } from './labelPanel';
 import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
+import type { DisplayWindow } from './lut';
 import { writeRunsTracked, type Rect } from './paintOps';
 import { applyCountDelta, decodeStep, OptimisticUndo, undoRedoKey, type Changes, type CountDelta, type Rollback } from './optimisticUndo';
-import { MAX_BRUSH, Painter, type FinishedStroke } from './painter';
+import { Painter, type FinishedStroke } from './painter';
+import { pushCapped } from './perf';
 import { SegmentationLayer } from './segmentationLayer';
+import { ToolControls } from './toolControls';
 import { UndoProbe, type UndoTrace } from './undoProbe';
+import type { ViewState } from './viewState';
 import type { View } from './zoom';
 
 export interface AnnotationPerf extends LivePreviewPerf {
@@ -31,6 +36,9 @@ export interface ViewerAccess {
   readonly currentView: View;
   readonly shownSlice: number;
   goTo(z: number, keyTime: number | undefined): void;
+  /** Full-resolution pixels of slice z (the fill tool reads them), asked for when only a coarser level is stored. */
+  exactSlice(z: number): Promise<PixelArray | undefined>;
+  readonly displayWindow: DisplayWindow;
 }
 
 export class Annotator {
@@ -38,6 +46,7 @@ export class Annotator {
   private readonly labelsOverlay: OverlayCanvas;
   private readonly segmentation: SegmentationLayer;
   private readonly painter: Painter;
+  private readonly tools: ToolControls;
   private readonly livePreview: LivePreviewLayer;
   private readonly labels = new Map<number, Uint8Array>();
   private classes: LabelClass[] = [];
@@ -60,6 +69,7 @@ export class Annotator {
     private readonly host: { postMessage(m: WebviewToHost): void },
     private readonly viewer: ViewerAccess,
     private readonly perf: AnnotationPerf,
+    state: ViewState,
   ) {
     const lab = document.createElement('canvas');
     lab.className = 'overlay labels';
@@ -74,15 +84,17 @@ export class Annotator {
       get shownSlice() { return viewer.shownSlice; },
       get view() { return viewer.currentView; },
       selectedClass: () => this.selected,
+      classColour: () => this.classes.find((c) => c.index === this.selected)?.color,
+      fillImage: (z) => this.tools.fillImage(viewer, z),
       labelsOf: (z) => this.labelsOf(z),
       overlay: this.labelsOverlay,
-      frameTime: (ms) => pushCapped(perf.strokeFrames, ms),
+      frameTime: (ms) => pushCapped(perf.strokeFrames, ms, 2000),
       finished: (stroke) => this.strokeFinished(stroke),
     });
 
     this.panel = new LabelPanel({
       tool: (t) => this.setTool(t),
-      brushSize: (px) => this.setBrush(px),
+      brushSize: (px) => this.tools.setBrush(px),
       selectClass: (k) => this.select(k),
       renameClass: (k, name) => this.sendClasses(this.classes.map((c) => (c.index === k ? { ...c, name } : c))),
       recolourClass: (k, color) => this.sendClasses(this.classes.map((c) => (c.index === k ? { ...c, color } : c))),
@@ -97,10 +109,12 @@ export class Annotator {
       opacity: (o) => this.setDisplay({ ...this.display, labelOpacity: o }),
       goToSlice: (z) => this.viewer.goTo(z, undefined),
       livePreview: (enabled) => this.host.postMessage({ type: 'setLivePreview', enabled }),
+      fillTolerance: (f) => this.tools.setFillTolerance(f),
+      openModelPanel: () => this.tools.openModelPanel(),
+      dismissHint: () => this.tools.dismissHint(),
     });
     this.panel.root.append(this.segmentation.panel.root);
-    this.setTool('pan');
-    this.setBrush(this.painter.brush);
+    this.tools = new ToolControls(this.painter, this.panel, this.segmentation.panel, state, host);
     this.applyDisplay();
     this.undoProbe = new UndoProbe((perf.undoTraces ??= []));
     const labels = this.labels;
@@ -161,7 +175,7 @@ export class Annotator {
         const tWritten = performance.now();
         if (msg.z === this.viewer.shownSlice) for (const r of changed) this.labelsOverlay.drawRect(buf, r);
         const t1 = performance.now();
-        pushCapped(this.perf.patches, t1 - t0);
+        pushCapped(this.perf.patches, t1 - t0, 2000);
         this.undoProbe.record(msg, t0, tWritten, t1, changed);
         bump('labelPatches');
         return true;
@@ -217,6 +231,7 @@ export class Annotator {
 
   private showStats(stats: { counts: [number, number][]; annotated: { z: number; labeled: number }[] }): void {
     this.stats = stats;
+    this.tools.setClassesPainted(stats.counts.filter(([, n]) => n > 0).length);
     this.panel.setStats(stats.counts, stats.annotated, this.viewer.shownSlice);
     document.body.dataset.annotatedSlices = stats.annotated.map((a) => a.z).join(',');
   }
@@ -237,7 +252,7 @@ export class Annotator {
     const tWritten = performance.now();
     const rects = this.redrawChanges(painted.changes);
     const t1 = performance.now();
-    pushCapped(this.perf.patches, t1 - t0);
+    pushCapped(this.perf.patches, t1 - t0, 2000);
     this.pendingDelta = painted.delta;
     this.showStats(applyCountDelta(this.stats, painted.delta));
     this.undoProbe.optimistic(painted.step, t0, tWritten, t1, painted.pixels, rects);
@@ -306,12 +321,7 @@ export class Annotator {
   // ------------------------------------------------------------ tools, classes, display
 
   setTool(t: Tool): void {
-    this.painter.setTool(t);
-    this.panel.setTool(t);
-  }
-
-  setBrush(px: number): void {
-    this.panel.setBrushSize(this.painter.setBrush(Math.min(MAX_BRUSH, px)));
+    this.tools.setTool(t);
   }
 
   private select(k: number): void {
@@ -347,14 +357,8 @@ export class Annotator {
       if (c) this.select(c.index);
       return c !== undefined;
     }
-    const tool = TOOLS.find((t) => t.key.toLowerCase() === e.key.toLowerCase());
-    if (tool) {
-      this.setTool(tool.tool);
-      return true;
-    }
+    if (this.tools.keyDown(e)) return true;
     switch (e.key) {
-      case '[': { const b = this.painter.brush; this.setBrush(b <= 10 ? b - 1 : b / 1.2); return true; }
-      case ']': { const b = this.painter.brush; this.setBrush(b < 10 ? b + 1 : b * 1.2); return true; }
       case 'v': case 'V': this.setDisplay({ ...this.display, showLabels: !this.display.showLabels }); return true;
       case 'Escape':
         if (this.painter.lassoActive) { this.painter.endStroke(false); return true; }
@@ -389,6 +393,7 @@ export class Annotator {
     this.optimistic.strokeSent(z);
     bump('strokesSent');
     this.livePreview.strokeSent();
+    this.tools.strokeSent();
   }
 
   get currentStats(): { counts: [number, number][]; annotated: { z: number; labeled: number }[] } {
@@ -399,9 +404,4 @@ export class Annotator {
 /** Counters on <body data-*> that the e2e tests wait on. */
 function bump(key: 'labelPatches' | 'optimisticSteps' | 'optimisticRollbacks' | 'strokesSent'): void {
   document.body.dataset[key] = String(Number(document.body.dataset[key] ?? 0) + 1);
-}
-
-function pushCapped(series: number[], value: number): void {
-  series.push(value);
-  if (series.length > 2000) series.splice(0, series.length - 2000);
 }

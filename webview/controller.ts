@@ -9,14 +9,17 @@
 import type { DType, PixelArray } from '../src/core/types';
 import { displayLevel, levelSize, MAX_LEVEL, previewLevel } from '../src/core/pyramid';
 import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
-import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatZoom, isFloat } from './format';
-import { drawHistogram } from './histogramView';
+import { Contrast } from './contrast';
+import { formatInfo, formatSliceStatus, formatZoom, isFloat } from './format';
 import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
-import { autoWindow, computeHistogram, type Histogram } from './stats';
 import { clampSlice, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
+import { pushCapped, type PerfProbe } from './perf';
+import { PixelReadout } from './pixelReadout';
 import { showError, type ViewerDom } from './ui';
-import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, type View } from './zoom';
+import type { SavedView, ViewState } from './viewState';
+import { ViewTransform } from './viewTransform';
+import type { View } from './zoom';
 
 export interface HostChannel {
   postMessage(message: WebviewToHost): void;
@@ -24,29 +27,10 @@ export interface HostChannel {
   setState(state: unknown): void;
 }
 
-/** Saved with setState so a webview that was hidden and restored comes back on the same slice and window. */
-interface SavedState {
-  z?: number;
-  window?: DisplayWindow;
-}
-
-export interface PerfProbe {
-  /** ms from a slice-changing keydown to the end of the frame that painted the new slice. */
-  switches: number[];
-  /** Key-triggered slice changes overtaken by the next key before their slice was painted. */
-  superseded: number;
-  /** ms from asking the host for a slice to receiving it (transfer + decode on the host). */
-  fetches: number[];
-  /** ms spent in each slice paint (window/level pass + putImageData), to tell drawing from compositing. */
-  draws: number[];
-  /** ms from a slice-changing keydown to the end of the frame that painted it at the display level (or finer). */
-  refined: number[];
-}
+export type { PerfProbe } from './perf';
 
 /** Stepping pause after which the shown slice is refined from the preview level to the display level. */
 export const REFINE_MS = 250;
-/** Pointer rest after which a readout from a coarse level fetches the exact (level 1) slice. */
-const EXACT_READOUT_MS = 200;
 
 const CACHE_BYTES = 256 * 1024 * 1024;
 /** Slices prefetched on the side the user comes from (they may turn back; those are usually stored anyway). */
@@ -70,25 +54,28 @@ export class ViewerController {
   /** keydown time of the slice change waiting for its display-level frame (perf probe `refined`). */
   private pendingRefineKeyTime: number | undefined;
   private refineTimer: ReturnType<typeof setTimeout> | undefined;
-  private exactTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Level the automatic first window was computed from; a finer level recomputes it (until the user sets one). */
-  private autoWindowLevel: number | undefined;
   private lastStep = 0;
-  private window: DisplayWindow = { min: 0, max: 1 };
-  private windowSet = false;
-  private view: View = { scale: 1, tx: 0, ty: 0 };
-  private userMovedView = false;
+  private readonly contrast: Contrast;
+  readonly zoom: ViewTransform;
   private paintScheduled = false;
   /** keydown time of the slice change waiting to be painted, for the perf probe. */
   private pendingKeyTime: number | undefined;
-  private histogram: { z: number; level: number; h: Histogram } | undefined;
-  private histogramTimer: ReturnType<typeof setTimeout> | undefined;
-  private wheelRest = 0;
-  private lastPointer: { x: number; y: number } | undefined;
+  /** Waiting for the exact (level 1) pixels of a slice (the fill tool reads them). */
+  private exactWaiters: { z: number; resolve: (p: PixelArray | undefined) => void }[] = [];
+  private readonly readout: PixelReadout;
   listener: ViewerListener | undefined;
 
-  constructor(private readonly dom: ViewerDom, private readonly host: HostChannel, private readonly perf: PerfProbe) {
+  constructor(private readonly dom: ViewerDom, private readonly host: HostChannel, private readonly perf: PerfProbe, private readonly state: ViewState) {
     this.image = new ImageCanvas(dom.canvas);
+    const viewer = this;
+    this.zoom = new ViewTransform(dom.viewport, () => this.info, (v, saved) => this.viewChanged(v, saved));
+    this.readout = new PixelReadout(dom.statusPixel, {
+      get info() { return viewer.info; },
+      get view() { return viewer.zoom.view; },
+      shown: () => ({ z: this.shown, level: this.shownLevel, pixels: this.shownPixels() }),
+      fetchExact: (z) => this.ensure(z, 1, 'show'),
+    });
+    this.contrast = new Contrast(dom, () => this.info?.dtype ?? 'float32', () => { if (this.shown >= 0) this.schedulePaint(); });
   }
 
   // ------------------------------------------------------------ messages from the host
@@ -118,9 +105,9 @@ export class ViewerController {
 
   private onInit(info: ViewerStackInfo, initialSlice: number): void {
     this.info = info;
-    const saved = (this.host.getState() ?? {}) as SavedState;
+    const saved = this.state.restored;
     // The window the webview had before it was hidden or reloaded; shown in the min/max boxes too.
-    if (saved.window) this.setWindow(saved.window, false);
+    if (saved.window) this.contrast.set(saved.window, false);
     const d = this.dom;
     d.sliceSlider.max = String(info.depth);
     d.sliceInput.max = String(info.depth);
@@ -132,7 +119,8 @@ export class ViewerController {
     d.levelMax.step = step;
     d.root.classList.toggle('single-slice', info.depth <= 1);
     this.image.setSize(info.width, info.height);
-    this.fit();
+    if (saved.view) this.zoom.restore(saved.view); // zoomed/panned before the tab was hidden or the window reloaded
+    else this.zoom.fit();
     this.goTo(saved.z ?? initialSlice, undefined);
   }
 
@@ -147,6 +135,7 @@ export class ViewerController {
     const asked = this.store.inflight.get(key);
     if (asked) pushCapped(this.perf.fetches, performance.now() - asked.since);
     this.store.put(key, new Ctor(data), levelKey(this.shown, this.shownLevel));
+    if (level === 1) this.resolveExact(z);
     if (z === this.target && (this.shown !== z || level < this.shownLevel)) this.schedulePaint();
     this.prefetch();
   }
@@ -167,7 +156,7 @@ export class ViewerController {
 
   /** Level the current zoom needs: one level pixel per device pixel at most; 1 (exact) at >= 1:1. */
   private displayLevel(): number {
-    return displayLevel(this.view.scale * (window.devicePixelRatio || 1));
+    return displayLevel(this.zoom.view.scale * (window.devicePixelRatio || 1));
   }
 
   /** Level painted first on a slice change: the preview level, or the display level when that is coarser. */
@@ -269,15 +258,10 @@ export class ViewerController {
     const level = z !== this.shown && this.shown >= 0 && this.store.has(levelKey(z, this.shownLevel)) ? this.shownLevel : this.finestStored(z);
     const pixels = info && level !== undefined && this.store.get(levelKey(z, level));
     if (!info || !pixels || level === undefined) return;
-    if (!this.windowSet || (this.autoWindowLevel !== undefined && level < this.autoWindowLevel)) {
-      // First slice: auto-contrast before the first paint (again when a finer level of it comes), then keep the
-      // window while stepping (like ImageJ), so brightness does not jump from slice to slice.
-      this.setWindow(autoWindow(this.histogramOf(z, level, pixels)), false);
-      this.autoWindowLevel = level;
-    }
+    this.contrast.beforePaint(z, level, pixels);
     const size = levelSize(info.width, info.height, level);
     const t0 = performance.now();
-    this.image.draw(pixels, info.dtype, this.window, level, size.width, size.height);
+    this.image.draw(pixels, info.dtype, this.contrast.window, level, size.width, size.height);
     pushCapped(this.perf.draws, performance.now() - t0);
     this.shownLevel = level;
     document.body.dataset.shownLevel = String(level);
@@ -290,7 +274,7 @@ export class ViewerController {
     this.listener?.sliceShown(z);
     document.body.dataset.shownSlice = String(z);
     this.dom.statusSlice.textContent = formatSliceStatus(z, info.depth);
-    this.refreshPixelStatus();
+    this.readout.refresh();
     const keyTime = this.pendingKeyTime;
     this.pendingKeyTime = undefined;
     // A task queued from a rAF callback runs after that frame is painted: the frame that shows this draw.
@@ -306,68 +290,67 @@ export class ViewerController {
       afterFrame(this.perf.refined, refineKeyTime);
     }
     this.host.postMessage({ type: 'sliceShown', z });
-    this.host.setState({ z, window: this.window } satisfies SavedState);
-    this.scheduleHistogram();
-  }
-
-  /** Histogram of the finest level of z at hand (a coarse level's block means: close, a little narrower). */
-  private histogramOf(z: number, level: number, pixels: PixelArray): Histogram {
-    if (this.histogram?.z !== z || this.histogram.level !== level) this.histogram = { z, level, h: computeHistogram(pixels, this.info!.dtype) };
-    return this.histogram.h;
+    this.state.patch({ z, window: this.contrast.window });
+    this.contrast.scheduleHistogram(() => {
+      const p = this.shownPixels();
+      return p && { z: this.shown, level: this.shownLevel, pixels: p };
+    });
   }
 
   private shownPixels(): PixelArray | undefined {
     return this.shown < 0 ? undefined : this.store.get(levelKey(this.shown, this.shownLevel));
   }
 
-  /** The histogram costs a pass over the slice: do it when stepping pauses, not on every key repeat. */
-  private scheduleHistogram(): void {
-    clearTimeout(this.histogramTimer);
-    this.histogramTimer = setTimeout(() => {
-      const pixels = this.shownPixels();
-      if (pixels) drawHistogram(this.dom.histogram, this.histogramOf(this.shown, this.shownLevel, pixels), this.window);
-    }, 80);
-  }
-
   // ------------------------------------------------------------ display window
 
-  setWindow(w: DisplayWindow, repaint = true): void {
-    if (!Number.isFinite(w.min) || !Number.isFinite(w.max)) return;
-    if (repaint) this.autoWindowLevel = undefined; // the user's (or auto-contrast's) window stays
-    this.window = { min: Math.min(w.min, w.max), max: Math.max(w.min, w.max) };
-    this.windowSet = true;
-    const dtype = this.info?.dtype ?? 'float32';
-    this.dom.levelMin.value = formatLevel(this.window.min, dtype);
-    this.dom.levelMax.value = formatLevel(this.window.max, dtype);
-    if (repaint && this.shown >= 0) {
-      this.schedulePaint();
-    }
+  setWindow(w: DisplayWindow): void {
+    this.contrast.set(w);
   }
 
   autoContrast(): void {
     const pixels = this.shownPixels();
-    if (pixels) this.setWindow(autoWindow(this.histogramOf(this.shown, this.shownLevel, pixels)));
+    if (pixels) this.contrast.auto(this.shown, this.shownLevel, pixels);
   }
 
   /** Reads the min/max inputs (after the user typed in them). */
   windowFromInputs(): void {
-    const min = Number(this.dom.levelMin.value);
-    const max = Number(this.dom.levelMax.value);
-    if (this.dom.levelMin.value.trim() === '' || this.dom.levelMax.value.trim() === '' || !Number.isFinite(min) || !Number.isFinite(max)) {
-      this.setWindow(this.window, false); // put the last good values back
-      return;
-    }
-    this.setWindow({ min, max });
+    this.contrast.fromInputs();
+  }
+
+  get displayWindow(): DisplayWindow {
+    return this.contrast.window;
+  }
+
+  // ------------------------------------------------------------ exact pixels (fill tool)
+
+  /** Full-resolution pixels of slice z: at once when stored, else asked for (undefined if they do not come in 10 s). */
+  exactSlice(z: number): Promise<PixelArray | undefined> {
+    const stored = this.store.get(levelKey(z, 1));
+    if (stored) return Promise.resolve(stored);
+    return new Promise((resolve) => {
+      const waiter = { z, resolve };
+      this.exactWaiters.push(waiter);
+      this.ensure(z, 1, 'show');
+      setTimeout(() => {
+        if (!this.exactWaiters.includes(waiter)) return;
+        this.exactWaiters = this.exactWaiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, 10_000);
+    });
+  }
+
+  private resolveExact(z: number): void {
+    const pixels = this.store.get(levelKey(z, 1));
+    if (!pixels) return;
+    const done = this.exactWaiters.filter((w) => w.z === z);
+    this.exactWaiters = this.exactWaiters.filter((w) => w.z !== z);
+    for (const w of done) w.resolve(pixels);
   }
 
   // ------------------------------------------------------------ view
 
-  private viewportSize(): { w: number; h: number } {
-    return { w: this.dom.viewport.clientWidth, h: this.dom.viewport.clientHeight };
-  }
-
-  private setView(v: View): void {
-    this.view = v;
+  private viewChanged(v: View, saved: SavedView | undefined): void {
+    this.state.patch({ view: saved });
     this.image.setView(v);
     this.listener?.viewChanged(v);
     const z = formatZoom(v.scale, window.devicePixelRatio || 1);
@@ -376,76 +359,19 @@ export class ViewerController {
     if (this.info && this.shown >= 0 && this.displayLevel() < this.shownLevel) this.scheduleRefine();
   }
 
-  fit(): void {
-    if (!this.info) return;
-    const { w, h } = this.viewportSize();
-    this.userMovedView = false;
-    this.setView(fitView(this.info.width, this.info.height, w, h));
-  }
-
-  oneToOne(): void {
-    if (!this.info) return;
-    const { w, h } = this.viewportSize();
-    this.userMovedView = true;
-    this.setView(oneToOneView(this.info.width, this.info.height, w, h, window.devicePixelRatio || 1, this.view));
-  }
-
-  /** Keeps a fitted image fitted when the editor is resized; a zoomed/panned view stays where the user put it. */
-  onResize(): void {
-    if (!this.userMovedView) this.fit();
-  }
-
-  zoomAt(factor: number, sx: number, sy: number): void {
-    this.userMovedView = true;
-    this.setView(zoomAbout(this.view, factor, sx, sy));
-  }
-
-  panBy(dx: number, dy: number): void {
-    this.userMovedView = true;
-    this.setView(pan(this.view, dx, dy));
-  }
-
   wheel(e: WheelEvent, sx: number, sy: number): void {
-    if (e.ctrlKey || e.metaKey) {
-      this.zoomAt(wheelZoomFactor(e.deltaY, e.deltaMode), sx, sy);
-      return;
-    }
-    const { steps, rest } = wheelSliceSteps(this.wheelRest, e.deltaY, e.deltaMode);
-    this.wheelRest = rest;
+    const steps = this.zoom.wheel(e, sx, sy);
     if (steps !== 0) this.step(steps);
   }
 
   // ------------------------------------------------------------ pixel readout
 
   pointerAt(sx: number, sy: number): void {
-    this.lastPointer = { x: sx, y: sy };
-    this.refreshPixelStatus();
-    if (this.shownLevel > 1 && this.shown >= 0) {
-      // The readout from a coarse level is approximate: fetch the exact slice once the pointer rests.
-      clearTimeout(this.exactTimer);
-      this.exactTimer = setTimeout(() => { if (this.shown >= 0 && this.lastPointer) this.ensure(this.shown, 1, 'show'); }, EXACT_READOUT_MS);
-    }
+    this.readout.pointerAt(sx, sy);
   }
 
   pointerLeft(): void {
-    this.lastPointer = undefined;
-    this.dom.statusPixel.textContent = '';
-  }
-
-  private refreshPixelStatus(): void {
-    const info = this.info;
-    const p = this.lastPointer;
-    if (!info || !p) return;
-    const px = imagePixelAt(this.view, p.x, p.y, info.width, info.height);
-    const pixels = this.shownPixels();
-    if (!px || !pixels) {
-      this.dom.statusPixel.textContent = '';
-      return;
-    }
-    const f = this.shownLevel;
-    const levelWidth = levelSize(info.width, info.height, f).width;
-    const value = pixels[Math.floor(px.y / f) * levelWidth + Math.floor(px.x / f)];
-    this.dom.statusPixel.textContent = formatPixelStatus(px.x, px.y, value, info.dtype, f);
+    this.readout.pointerLeft();
   }
 
   get depth(): number {
@@ -461,17 +387,11 @@ export class ViewerController {
   }
 
   get currentView(): View {
-    return this.view;
+    return this.zoom.view;
   }
 
   /** Slice on screen, -1 before the first paint. */
   get shownSlice(): number {
     return this.shown;
   }
-}
-
-/** Appends to a perf series, keeping the last 1000 values so a long session does not grow without bound. */
-function pushCapped(series: number[], value: number): void {
-  series.push(value);
-  if (series.length > 1000) series.splice(0, series.length - 1000);
 }

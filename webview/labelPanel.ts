@@ -1,8 +1,10 @@
-// The annotation side panel: tools and brush size, classes (select, rename, recolour, add, delete, counts),
-// label display (show/hide, opacity) and the list of annotated slices. Native inputs and buttons styled with the
+// The annotation side panel: tools, brush size (log slider + number box), fill tolerance, the class being painted,
+// classes (select, rename, recolour, add, delete, counts), label display (show/hide, opacity), the next-step hint
+// and the list of annotated slices. Native inputs and buttons styled with the
 // VS Code theme variables (Playwright's fill()/click() reach them; data-testids are a contract with the e2e tests).
 
 import type { LabelClass } from '../src/core/labels/classes';
+import { brushFromSlider, SLIDER_STEPS, sliderFromBrush } from './brushScale';
 
 export type Tool = 'pan' | 'brush' | 'eraser' | 'fill' | 'lasso';
 
@@ -10,7 +12,9 @@ export const TOOLS: { tool: Tool; label: string; key: string; title: string }[] 
   { tool: 'pan', label: 'Pan', key: 'H', title: 'Pan: drag moves the view (also Space+drag or the middle button with any tool)' },
   { tool: 'brush', label: 'Brush', key: 'B', title: 'Brush: paint the selected class; [ and ] change the size' },
   { tool: 'eraser', label: 'Eraser', key: 'E', title: 'Eraser: set pixels back to unlabeled' },
-  { tool: 'fill', label: 'Fill', key: 'G', title: 'Fill: fill the 4-connected region of equal labels under the click on this slice' },
+  { tool: 'fill', label: 'Fill', key: 'G', title: 'Fill: labels the image region under the click on this slice: the connected pixels whose '
+    + 'brightness lies within the tolerance of the clicked spot (a % of the display window, set below), stopping at existing labels. '
+    + 'Leaks into the neighbour? Undo and lower the tolerance; gaps? raise it' },
   { tool: 'lasso', label: 'Lasso', key: 'L', title: 'Lasso: drag around an area; it is filled with the selected class' },
 ];
 
@@ -26,6 +30,10 @@ export interface PanelCallbacks {
   opacity(value: number): void;
   goToSlice(z: number): void;
   livePreview(enabled: boolean): void;
+  /** Fill tolerance, fraction of the display window. */
+  fillTolerance(fraction: number): void;
+  openModelPanel(): void;
+  dismissHint(): void;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string, testId?: string): HTMLElementTagNameMap[K] {
@@ -40,7 +48,13 @@ export class LabelPanel {
   readonly root: HTMLElement;
   private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
   private readonly sizeSlider: HTMLInputElement;
-  private readonly sizeLabel: HTMLElement;
+  private readonly sizeBox: HTMLInputElement;
+  private readonly toleranceRow: HTMLElement;
+  private readonly toleranceSlider: HTMLInputElement;
+  private readonly toleranceLabel: HTMLElement;
+  private readonly currentClass: HTMLElement;
+  private readonly hint: HTMLElement;
+  private readonly hintText: HTMLElement;
   private readonly classList: HTMLElement;
   private readonly sliceList: HTMLElement;
   private readonly showBox: HTMLInputElement;
@@ -66,11 +80,48 @@ export class LabelPanel {
       this.toolButtons.set(t.tool, b);
       tools.append(b);
     }
+    // Logarithmic: 1-6 px (foam walls) get as much travel as 30-200 px.
     this.sizeSlider = el('input', 'brush-size', undefined, 'brush-size');
-    Object.assign(this.sizeSlider, { type: 'range', min: '1', max: '200', step: '1', title: 'Brush size in image pixels ([ and ])' });
+    Object.assign(this.sizeSlider, { type: 'range', min: '0', max: String(SLIDER_STEPS), step: '1', title: 'Brush size in image pixels, 1–200 on a logarithmic scale ([ and ])' });
     this.sizeSlider.setAttribute('aria-label', 'Brush size');
-    this.sizeLabel = el('span', 'muted size-label', '', 'brush-size-label');
-    this.sizeSlider.addEventListener('input', () => cb.brushSize(Number(this.sizeSlider.value)));
+    const sizeLabel = el('span', 'muted', 'px', 'brush-size-label');
+    this.sizeSlider.addEventListener('input', () => cb.brushSize(brushFromSlider(Number(this.sizeSlider.value))));
+    this.sizeBox = el('input', 'num size-box', undefined, 'brush-size-input');
+    Object.assign(this.sizeBox, { type: 'number', min: '1', max: '200', step: '1', title: 'Brush size in image pixels (type a size, Enter)' });
+    this.sizeBox.setAttribute('aria-label', 'Brush size in pixels');
+    const commitSize = () => {
+      const v = Number(this.sizeBox.value);
+      if (this.sizeBox.value.trim() !== '' && Number.isFinite(v)) cb.brushSize(Math.round(v));
+    };
+    this.sizeBox.addEventListener('change', commitSize);
+    this.sizeBox.addEventListener('keydown', (e) => { if (e.key === 'Enter') { commitSize(); this.sizeBox.blur(); } });
+
+    this.toleranceSlider = el('input', 'fill-tolerance', undefined, 'fill-tolerance');
+    Object.assign(this.toleranceSlider, { type: 'range', min: '0', max: '100', step: '1', title: 'Fill tolerance: how far (in % of the display window) a pixel\'s brightness may be from the clicked spot\'s and still be filled' });
+    this.toleranceSlider.setAttribute('aria-label', 'Fill tolerance');
+    this.toleranceLabel = el('span', 'muted size-label', '', 'fill-tolerance-label');
+    this.toleranceSlider.addEventListener('input', () => cb.fillTolerance(Number(this.toleranceSlider.value) / 100));
+    this.toleranceRow = el('div', 'row');
+    this.toleranceRow.append(el('span', 'muted', 'Tolerance'), this.toleranceSlider, this.toleranceLabel);
+    this.toleranceRow.hidden = true;
+
+    this.currentClass = el('div', 'current-class', '', 'current-class');
+    this.currentClass.title = 'The class that Brush, Fill and Lasso paint (keys 1–9 or click a class)';
+
+    this.hint = el('div', 'next-step', undefined, 'next-step');
+    this.hint.hidden = true;
+    this.hint.setAttribute('role', 'status');
+    this.hintText = el('span', undefined, '');
+    const open = el('button', 'link-button', 'Open the Model panel', 'next-step-open');
+    open.type = 'button';
+    open.addEventListener('click', () => cb.openModelPanel());
+    const dismiss = el('button', 'icon-button', '✕', 'next-step-dismiss');
+    dismiss.type = 'button';
+    dismiss.title = 'Dismiss';
+    dismiss.addEventListener('click', () => cb.dismissHint());
+    const hintBody = el('div');
+    hintBody.append(this.hintText, ' ', open);
+    this.hint.append(hintBody, dismiss);
 
     this.classList = el('div', 'class-list', undefined, 'class-list');
     this.classList.setAttribute('role', 'listbox');
@@ -104,13 +155,14 @@ export class LabelPanel {
       return s;
     };
     const sizeRow = el('div', 'row');
-    sizeRow.append(el('span', 'muted', 'Size'), this.sizeSlider, this.sizeLabel);
+    sizeRow.append(el('span', 'muted', 'Size'), this.sizeSlider, this.sizeBox, sizeLabel);
     const opacityRow = el('div', 'row');
     opacityRow.append(el('span', 'muted', 'Opacity'), this.opacitySlider);
     const slicesTitle = el('div', 'row');
     slicesTitle.append(this.totalLabel);
     this.root.append(
-      section('Tools', tools, sizeRow),
+      this.hint,
+      section('Tools', tools, sizeRow, this.toleranceRow, this.currentClass),
       section('Classes', this.classList, add),
       section('Labels', showLabel, opacityRow),
       section('Preview', previewLabel, this.previewHint),
@@ -123,11 +175,23 @@ export class LabelPanel {
       b.classList.toggle('active', tool === t);
       b.setAttribute('aria-pressed', String(tool === t));
     }
+    this.toleranceRow.hidden = t !== 'fill';
   }
 
   setBrushSize(px: number): void {
-    this.sizeSlider.value = String(px);
-    this.sizeLabel.textContent = `${px} px`;
+    this.sizeSlider.value = String(sliderFromBrush(px));
+    if (document.activeElement !== this.sizeBox) this.sizeBox.value = String(px);
+  }
+
+  setFillTolerance(fraction: number): void {
+    this.toleranceSlider.value = String(Math.round(fraction * 100));
+    this.toleranceLabel.textContent = `${Math.round(fraction * 100)} %`;
+  }
+
+  /** The next-step hint (undefined hides it). */
+  setHint(text: string | undefined): void {
+    this.hint.hidden = text === undefined;
+    this.hintText.textContent = text ?? '';
   }
 
   setDisplay(show: boolean, opacity: number): void {
@@ -139,11 +203,27 @@ export class LabelPanel {
     this.classes = classes;
     this.selected = selected;
     this.renderClasses();
+    this.showCurrentClass();
   }
 
   setSelected(index: number): void {
     this.selected = index;
     for (const row of this.classList.children) (row as HTMLElement).classList.toggle('selected', (row as HTMLElement).dataset.index === String(index));
+    this.showCurrentClass();
+  }
+
+  /** "Paints: ■ foreground (2)": the class the next stroke gets, always in sight above the class list. */
+  private showCurrentClass(): void {
+    const position = this.classes.findIndex((c) => c.index === this.selected);
+    const c = this.classes[position];
+    this.currentClass.dataset.index = c ? String(c.index) : '';
+    if (!c) {
+      this.currentClass.textContent = 'No class: add one below';
+      return;
+    }
+    const swatch = el('span', 'swatch-chip');
+    swatch.style.background = c.color;
+    this.currentClass.replaceChildren(el('span', 'muted', 'Paints'), swatch, el('strong', undefined, c.name), el('span', 'muted', position < 9 ? `(key ${position + 1})` : ''));
   }
 
   setStats(counts: [number, number][], annotated: { z: number; labeled: number }[], currentZ: number): void {

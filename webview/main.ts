@@ -4,9 +4,11 @@
 import type { HostToWebview } from '../src/protocol';
 import { Annotator, type AnnotationPerf } from './annotator';
 import { ViewerController, type HostChannel, type PerfProbe } from './controller';
+import { installKeys } from './keys';
 import labelsCss from './labels.css';
 import { LabelViewMode } from './labelView';
 import { buildViewerDom } from './ui';
+import { ViewState } from './viewState';
 
 declare function acquireVsCodeApi(): HostChannel;
 
@@ -16,25 +18,20 @@ declare global {
   }
 }
 
-function isEditable(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target instanceof HTMLInputElement) return target.type !== 'range';
-  return target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
-}
-
 function main(): void {
   const host = acquireVsCodeApi();
   const perf: PerfProbe & AnnotationPerf = { switches: [], fetches: [], draws: [], refined: [], superseded: 0, strokeFrames: [], patches: [] };
   window.__stacksegPerf = perf;
   const app = document.getElementById('app') ?? document.body;
   const dom = buildViewerDom(app);
-  const viewer = new ViewerController(dom, host, perf);
+  const state = new ViewState(host); // tool, brush, zoom, slice ... survive tab switches and reloads
+  const viewer = new ViewerController(dom, host, perf, state);
 
   // Annotation: overlay canvases in the viewport, side panel to its right (constructable stylesheet: CSP-safe).
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(labelsCss);
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-  const annotator = new Annotator(dom.viewport, dom.canvas, host, viewer, perf);
+  const annotator = new Annotator(dom.viewport, dom.canvas, host, viewer, perf, state);
   const work = document.createElement('div');
   work.className = 'workarea';
   dom.viewport.replaceWith(work);
@@ -50,31 +47,15 @@ function main(): void {
     if (!annotator.handleMessage(msg)) viewer.handleMessage(msg);
   });
 
-  // Keys: work anywhere in the viewer except while typing in a text/number box.
-  document.addEventListener('keydown', (e) => {
-    if (isEditable(e.target)) return;
-    // Undo/redo: painted here at once, and the key still reaches VS Code (not prevented), which runs the real undo.
-    annotator.undoRedoKey(e);
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
-    if (!labelView.active && annotator.keyDown(e)) {
-      e.preventDefault();
-      return;
-    }
-    const t = e.timeStamp > 0 ? e.timeStamp : performance.now();
-    let handled = true;
-    switch (e.key) {
-      case 'ArrowUp': viewer.step(1, t); break;
-      case 'ArrowDown': viewer.step(-1, t); break;
-      case 'PageUp': viewer.step(10, t); break;
-      case 'PageDown': viewer.step(-10, t); break;
-      case 'Home': viewer.goTo(0, t); break;
-      case 'End': viewer.goTo(viewer.depth - 1, t); break;
-      case 'f': case 'F': viewer.fit(); break;
-      case '0': viewer.oneToOne(); break; // 1-9 select label classes
-      case 'a': case 'A': viewer.autoContrast(); break;
-      default: handled = false;
-    }
-    if (handled) e.preventDefault();
+  installKeys(dom.sliceSlider, {
+    undoRedo: (e) => annotator.undoRedoKey(e),
+    annotation: (e) => !labelView.active && annotator.keyDown(e),
+    step: (d, t) => viewer.step(d, t),
+    goTo: (z, t) => viewer.goTo(z, t),
+    get depth() { return viewer.depth; },
+    fit: () => viewer.zoom.fit(),
+    oneToOne: () => viewer.zoom.oneToOne(),
+    autoContrast: () => viewer.autoContrast(),
   });
 
   // Slice slider and number box (1-based).
@@ -93,8 +74,8 @@ function main(): void {
   });
 
   // View buttons.
-  dom.fitButton.addEventListener('click', () => viewer.fit());
-  dom.oneToOneButton.addEventListener('click', () => viewer.oneToOne());
+  dom.fitButton.addEventListener('click', () => viewer.zoom.fit());
+  dom.oneToOneButton.addEventListener('click', () => viewer.zoom.oneToOne());
 
   // Contrast.
   dom.autoButton.addEventListener('click', () => viewer.autoContrast());
@@ -127,7 +108,7 @@ function main(): void {
   });
   dom.viewport.addEventListener('pointermove', (e) => {
     if (drag && e.pointerId === drag.id) {
-      viewer.panBy(e.clientX - drag.x, e.clientY - drag.y);
+      viewer.zoom.panBy(e.clientX - drag.x, e.clientY - drag.y);
       drag = { id: drag.id, x: e.clientX, y: e.clientY };
     }
     const p = local(e);
@@ -142,7 +123,7 @@ function main(): void {
   dom.viewport.addEventListener('pointercancel', endDrag);
   dom.viewport.addEventListener('pointerleave', () => viewer.pointerLeft());
 
-  new ResizeObserver(() => viewer.onResize()).observe(dom.viewport);
+  new ResizeObserver(() => viewer.zoom.onResize()).observe(dom.viewport);
 
   dom.canvas.focus();
   host.postMessage({ type: 'ready' });

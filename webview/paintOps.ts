@@ -64,25 +64,43 @@ export function stampLine(buf: Uint8Array, width: number, height: number, ax: nu
   }
 }
 
+/** The image under a fill: pixel values of the slice (full resolution, row-major) and how close counts as "same". */
+export interface FillImage {
+  pixels: ArrayLike<number>;
+  /** Values within +- tolerance (image units) of the seed value join the region. */
+  tolerance: number;
+  /** The value compared against; default the seed pixel's (a neighbourhood mean is steadier on a noisy image). */
+  seedValue?: number;
+}
+
 /**
- * Fills the 4-connected region of equal label value around (x, y) with `value` (scanline fill, bounded to the
- * slice). Returns the number of pixels changed.
+ * Fills the 4-connected region around (x, y) with `value` (scanline fill, bounded to the slice): pixels whose label
+ * equals the seed's label (existing labels bound the region) and, with `image`, whose intensity lies within
+ * `image.tolerance` of the seed's intensity (the image region under the click, like ImageJ's wand or ilastik's
+ * magic wand). Returns the number of pixels changed.
  */
-export function floodFill(buf: Uint8Array, width: number, height: number, x: number, y: number, value: number, dirty: Rect): number {
+export function floodFill(buf: Uint8Array, width: number, height: number, x: number, y: number, value: number, dirty: Rect, image?: FillImage): number {
   if (x < 0 || y < 0 || x >= width || y >= height) return 0;
   const target = buf[y * width + x];
   if (target === value) return 0;
+  const px = image?.pixels;
+  const seed = image ? image.seedValue ?? image.pixels[y * width + x] : 0;
+  const lo = image ? seed - image.tolerance : 0;
+  const hi = image ? seed + image.tolerance : 0;
+  // NaN pixels never join (NaN comparisons are false); a NaN seed fills nothing.
+  const joins = px ? (i: number) => buf[i] === target && px[i] >= lo && px[i] <= hi : (i: number) => buf[i] === target;
+  if (!joins(y * width + x)) return 0;
   let changed = 0;
   const stack: number[] = [x, y];
   while (stack.length > 0) {
     const sy = stack.pop()!;
     const sx = stack.pop()!;
     const row = sy * width;
-    if (buf[row + sx] !== target) continue;
+    if (!joins(row + sx)) continue;
     let l = sx;
-    while (l > 0 && buf[row + l - 1] === target) l--;
+    while (l > 0 && joins(row + l - 1)) l--;
     let r = sx;
-    while (r < width - 1 && buf[row + r + 1] === target) r++;
+    while (r < width - 1 && joins(row + r + 1)) r++;
     buf.fill(value, row + l, row + r + 1);
     changed += r - l + 1;
     grow(dirty, l, sy, r + 1, sy + 1);
@@ -91,13 +109,25 @@ export function floodFill(buf: Uint8Array, width: number, height: number, x: num
       const nrow = ny * width;
       let inRun = false;
       for (let i = l; i <= r; i++) {
-        const match = buf[nrow + i] === target;
+        const match = joins(nrow + i);
         if (match && !inRun) stack.push(i, ny);
         inRun = match;
       }
     }
   }
   return changed;
+}
+
+/** Mean of the (2r+1)^2 pixels around (x, y) inside the slice: a steadier fill seed than one noisy pixel. */
+export function neighbourhoodMean(pixels: ArrayLike<number>, width: number, height: number, x: number, y: number, r = 1): number {
+  let sum = 0, n = 0;
+  for (let yy = Math.max(0, y - r); yy <= Math.min(height - 1, y + r); yy++) {
+    for (let xx = Math.max(0, x - r); xx <= Math.min(width - 1, x + r); xx++) {
+      const v = pixels[yy * width + xx];
+      if (Number.isFinite(v)) { sum += v; n++; }
+    }
+  }
+  return n > 0 ? sum / n : NaN;
 }
 
 /** Fills the polygon (image coordinates, closed implicitly) by pixel centres, even-odd rule. Returns pixels set. */

@@ -1,11 +1,12 @@
-// Painting tools on the viewport: brush, eraser, flood fill and lasso write into the webview's copy of the shown
+// Painting tools on the viewport: brush, eraser, fill (the image region under the click) and lasso write into the webview's copy of the shown
 // slice's labels and redraw the dirty rectangle once per animation frame; the brush outline follows the pointer at
 // the current zoom. A finished stroke is handed over as ONE changed box (the Annotator sends it to the host, where
 // it becomes one undoable edit).
 
 import type { OverlayCanvas } from './labelLayer';
 import type { Tool } from './labelPanel';
-import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, stampDisc, stampLine, type Rect } from './paintOps';
+import type { PixelArray } from '../src/core/types';
+import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, neighbourhoodMean, stampDisc, stampLine, type Rect } from './paintOps';
 import type { View } from './zoom';
 
 export const MAX_BRUSH = 200;
@@ -35,6 +36,13 @@ export interface PainterHost {
   readonly view: View;
   /** Class painted by brush, fill and lasso (0: none yet). */
   selectedClass(): number;
+  /** Colour of the selected class (the brush outline is tinted with it). */
+  classColour(): string | undefined;
+  /**
+   * The image under a fill on slice z: full-resolution pixels and the tolerance in image units; a promise while the
+   * exact slice is on its way (only a coarser level is shown); undefined: not available.
+   */
+  fillImage(z: number): FillSource | Promise<FillSource | undefined> | undefined;
   /** The slice's label buffer, created empty on first paint. */
   labelsOf(z: number): Uint8Array;
   readonly overlay: OverlayCanvas;
@@ -42,6 +50,8 @@ export interface PainterHost {
   frameTime(ms: number): void;
   finished(stroke: FinishedStroke): void;
 }
+
+export interface FillSource { pixels: PixelArray; tolerance: number }
 
 export class Painter {
   tool: Tool = 'pan';
@@ -120,19 +130,21 @@ export class Painter {
     const value = this.tool === 'eraser' ? 0 : this.host.selectedClass();
     if (this.tool !== 'eraser' && value === 0) return true; // no class to paint with
     if (this.stroke) this.endStroke(true);
-    const buf = this.host.labelsOf(z);
     const p = this.imagePoint(e);
+    if (this.tool === 'fill') {
+      const x = Math.floor(p.x), y = Math.floor(p.y);
+      if (x < 0 || y < 0 || x >= width || y >= height) return true;
+      const image = this.host.fillImage(z);
+      // From a coarse level the fill waits for the exact slice (a fill on block means would be blocky).
+      if (image instanceof Promise) void image.then((src) => { if (src && this.host.shownSlice === z) this.fill(z, x, y, value, src, e.pointerId); });
+      else if (image) this.fill(z, x, y, value, image, e.pointerId);
+      return true;
+    }
+    const buf = this.host.labelsOf(z);
     const s: Stroke = { z, tool: this.tool, value, buf, dirty: emptyRect(), pending: emptyRect(), pointerId: e.pointerId, work: 0 };
     this.stroke = s;
     this.viewport.setPointerCapture(e.pointerId);
     const t0 = performance.now();
-    if (this.tool === 'fill') {
-      floodFill(buf, width, height, Math.floor(p.x), Math.floor(p.y), value, s.pending);
-      s.work += performance.now() - t0;
-      this.flush();
-      this.endStroke(true);
-      return true;
-    }
     if (this.tool === 'lasso') {
       s.lasso = [p];
       this.drawLasso();
@@ -144,6 +156,21 @@ export class Painter {
     s.work += performance.now() - t0;
     this.scheduleFlush();
     return true;
+  }
+
+  /** Fills the image region under (x, y) on slice z: one edit. */
+  private fill(z: number, x: number, y: number, value: number, src: FillSource, pointerId: number): void {
+    if (this.stroke) this.endStroke(true);
+    const { width, height } = this.host;
+    const t0 = performance.now();
+    const s: Stroke = { z, tool: 'fill', value, buf: this.host.labelsOf(z), dirty: emptyRect(), pending: emptyRect(), pointerId, work: 0 };
+    this.stroke = s;
+    const seedValue = neighbourhoodMean(src.pixels, width, height, x, y);
+    const n = floodFill(s.buf, width, height, x, y, value, s.pending, { pixels: src.pixels, tolerance: src.tolerance, seedValue });
+    document.body.dataset.lastFill = String(n);
+    s.work += performance.now() - t0;
+    this.flush();
+    this.endStroke(true);
   }
 
   private pointerMove(e: PointerEvent): void {
@@ -240,5 +267,6 @@ export class Painter {
     this.cursor.style.height = `${d}px`;
     this.cursor.style.transform = `translate(${sx - d / 2}px, ${sy - d / 2}px)`;
     this.cursor.classList.toggle('eraser', this.tool === 'eraser');
+    this.cursor.style.setProperty('--class-color', this.tool === 'brush' ? this.host.classColour() ?? 'transparent' : 'transparent');
   }
 }

@@ -52,7 +52,10 @@ export class SegmentationPanel {
     this.opacity.step = '0.05';
     this.opacity.value = String(SEGMENTATION_OPACITY);
     this.opacity.dataset.testid = 'segmentation-opacity';
-    this.opacity.addEventListener('input', () => this.apply());
+    this.opacity.addEventListener('input', () => {
+      this.apply();
+      this.onOpacityChange?.(Number(this.opacity.value));
+    });
     const opacityRow = document.createElement('div');
     opacityRow.className = 'row';
     const opacityText = document.createElement('span');
@@ -76,6 +79,14 @@ export class SegmentationPanel {
     this.legend.dataset.testid = 'segmentation-legend';
     this.heatLegend = heatLegend();
     this.root.append(title, this.sourceLabel, showLabel, this.viewRow, opacityRow, this.legend, this.heatLegend);
+    this.apply();
+  }
+
+  /** Told when the user moves the opacity slider (the view state keeps it across tab switches and reloads). */
+  onOpacityChange: ((opacity: number) => void) | undefined;
+
+  setOpacity(opacity: number): void {
+    this.opacity.value = String(opacity);
     this.apply();
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRuns, encodeRle } from '../../src/core/labels/rle';
-import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, PATCH_TILE, stampDisc, stampLine, writeRect, writeRunsTracked } from '../../webview/paintOps';
+import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, neighbourhoodMean, PATCH_TILE, stampDisc, stampLine, writeRect, writeRunsTracked } from '../../webview/paintOps';
 
 const W = 40, H = 30;
 const count = (b: Uint8Array, v: number) => b.reduce((n, x) => n + (x === v ? 1 : 0), 0);
@@ -103,5 +103,55 @@ describe('host patches (undo/redo) in the webview', () => {
       }
       if (k === 0) expect(rects).toEqual([]);
     }
+  });
+});
+
+describe('fill on the image (magic wand)', () => {
+  // A dark disc (value 10) in a bright field (100) with a dark ring around it (12) behind a bright wall (100).
+  const image = (): Float32Array => {
+    const px = new Float32Array(W * H).fill(100);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const r = Math.hypot(x - 15, y - 15);
+      if (r < 6) px[y * W + x] = 10 + ((x + y) % 3); // 10..12: a little noise
+      else if (r >= 8 && r < 10) px[y * W + x] = 12;
+    }
+    return px;
+  };
+
+  it('fills the connected pixels within the tolerance of the seed, not the whole unlabelled slice', () => {
+    const px = image();
+    const b = new Uint8Array(W * H);
+    const n = floodFill(b, W, H, 15, 15, 1, emptyRect(), { pixels: px, tolerance: 5 });
+    let disc = 0;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (Math.hypot(x - 15, y - 15) < 6) disc++;
+    expect(n).toBe(disc); // the ring is dark too but the bright wall between stops the fill
+    expect(b[15 * W + 24]).toBe(0);
+    // Without an image the old behaviour: the whole unlabelled slice.
+    expect(floodFill(new Uint8Array(W * H), W, H, 15, 15, 1, emptyRect())).toBe(W * H);
+  });
+
+  it('a larger tolerance grows the region; existing labels bound it', () => {
+    const px = image();
+    const all = floodFill(new Uint8Array(W * H), W, H, 15, 15, 1, emptyRect(), { pixels: px, tolerance: 100 });
+    expect(all).toBe(W * H);
+    const b = new Uint8Array(W * H);
+    for (let y = 0; y < H; y++) b[y * W + 20] = 2; // a labelled column
+    const n = floodFill(b, W, H, 15, 15, 1, emptyRect(), { pixels: px, tolerance: 100 });
+    expect(n).toBe(20 * H);
+    expect(b[0 * W + 25]).toBe(0);
+    expect(b[0 * W + 20]).toBe(2);
+  });
+
+  it('the seed value can be a neighbourhood mean (steadier on noise); NaN pixels never join', () => {
+    const px = image();
+    const mean = neighbourhoodMean(px, W, H, 15, 15);
+    expect(mean).toBeGreaterThanOrEqual(10);
+    expect(mean).toBeLessThanOrEqual(12);
+    expect(neighbourhoodMean(px, W, H, 0, 0)).toBe(100); // corner: the 4 pixels inside
+    px[15 * W + 16] = NaN;
+    const b = new Uint8Array(W * H);
+    floodFill(b, W, H, 15, 15, 1, emptyRect(), { pixels: px, tolerance: 5, seedValue: mean });
+    expect(b[15 * W + 16]).toBe(0);
+    expect(b[15 * W + 15]).toBe(1);
   });
 });

@@ -72,6 +72,11 @@ describe('parseWebviewMessage', () => {
     for (const enabled of [1, 'true', null, undefined, {}]) expect(reason({ type: 'setLivePreview', enabled })).toMatch(/enabled must be a boolean/);
     expect(reason({ type: 'setLivePreview', enabled: true, z: 3 })).toMatch(/unexpected field\(s\) z/);
   });
+
+  it('openModelPanel (the next-step hint link): no fields; a command name cannot ride along', () => {
+    expect(parseWebviewMessage({ type: 'openModelPanel' }, limits)).toEqual({ ok: true, message: { type: 'openModelPanel' } });
+    expect(reason({ type: 'openModelPanel', command: 'workbench.action.terminal.new' })).toMatch(/unexpected field\(s\) command in openModelPanel/);
+  });
 });
 
 describe('dtype helpers', () => {

@@ -8,7 +8,8 @@
  *             here with percentiles unless params.normalization says otherwise); labels 0 = unlabelled, k = class k.
  *     params: Partial<MsdnetParams> (the registry's msdnet keys; unknown keys are ignored).
  *     onProgress(epoch, loss): after each epoch (1-based), mean cross-entropy over the labelled pixels.
- *     signal: AbortSignal, checked between steps; aborting rejects with StackSegError code 'cancelled'.
+ *     signal: AbortSignal, checked between steps and (native engine) within a step every ~20 ms; aborting rejects
+ *             with StackSegError code 'cancelled'.
  *   const { labels, probs } = await model.predict(image, width, height);
  *     labels: Uint8Array of the original label values (e.g. 1, 2); probs: Float32Array [pixel * classes + c],
  *     classes in the order of model.classValues. Raw image, normalised with the training normalisation.
@@ -25,7 +26,7 @@ import { createWeights, disposeWeights, forward, trainableVariables, type Msdnet
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
 import { loadWeights, saveWeights } from './msdnet/io';
 import { fillPseudoLabels } from './msdnet/pseudo';
-import { NativeMsdnet, type NativeParams } from './msdnet/native';
+import { NativeMsdnet, type NativeParams, type StepResult } from './msdnet/native';
 
 export interface MsdnetParams {
   layers: number;
@@ -207,7 +208,18 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         const s = slices[i];
         const t = dihedral(p.augment ? Math.floor(rand() * 8) : 0, s.width, s.height);
         if (native) {
-          const r = native.step(applyMap(images[i], t), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
+          // Run layer by layer, giving the event loop a turn every ~20 ms: cancel stops within a step of a large slice.
+          const parts = native.stepParts(applyMap(images[i], t), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
+          let r: StepResult | undefined, turn = performance.now();
+          while (!r) {
+            const it = parts.next();
+            if (it.done) r = it.value;
+            else if (performance.now() - turn >= 20) {
+              await new Promise((resolve) => setImmediate(resolve));
+              if (signal?.aborted) throw cancelled();
+              turn = performance.now();
+            }
+          }
           r.means.forEach((m, j) => {
             const l = Math.floor(j / arch.width), o = j % arch.width; // the same EMA as updateRunningStats
             runMeans[l][o] += BATCHNORM_MOMENTUM * (m - runMeans[l][o]);

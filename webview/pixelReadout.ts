@@ -1,0 +1,59 @@
+// Pixel readout in the status bar: the value under the pointer. It is exact only from level 1: from a coarser
+// level it is marked approximate, and a resting pointer fetches level 1 of the shown slice.
+
+import { levelSize } from '../src/core/pyramid';
+import type { PixelArray } from '../src/core/types';
+import type { ViewerStackInfo } from '../src/protocol';
+import { formatPixelStatus } from './format';
+import { imagePixelAt, type View } from './zoom';
+
+/** Pointer rest after which a readout from a coarse level fetches the exact (level 1) slice. */
+const EXACT_READOUT_MS = 200;
+
+export interface ReadoutSource {
+  readonly info: ViewerStackInfo | undefined;
+  readonly view: View;
+  /** Shown slice (-1: none yet), its level and pixels. */
+  shown(): { z: number; level: number; pixels: PixelArray | undefined };
+  fetchExact(z: number): void;
+}
+
+export class PixelReadout {
+  private lastPointer: { x: number; y: number } | undefined;
+  private exactTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly out: HTMLElement, private readonly src: ReadoutSource) {}
+
+  pointerAt(sx: number, sy: number): void {
+    this.lastPointer = { x: sx, y: sy };
+    this.refresh();
+    const { z, level } = this.src.shown();
+    if (level > 1 && z >= 0) {
+      clearTimeout(this.exactTimer);
+      this.exactTimer = setTimeout(() => {
+        const now = this.src.shown().z;
+        if (now >= 0 && this.lastPointer) this.src.fetchExact(now);
+      }, EXACT_READOUT_MS);
+    }
+  }
+
+  pointerLeft(): void {
+    this.lastPointer = undefined;
+    this.out.textContent = '';
+  }
+
+  refresh(): void {
+    const info = this.src.info;
+    const p = this.lastPointer;
+    if (!info || !p) return;
+    const px = imagePixelAt(this.src.view, p.x, p.y, info.width, info.height);
+    const { level: f, pixels } = this.src.shown();
+    if (!px || !pixels) {
+      this.out.textContent = '';
+      return;
+    }
+    const levelWidth = levelSize(info.width, info.height, f).width;
+    const value = pixels[Math.floor(px.y / f) * levelWidth + Math.floor(px.x / f)];
+    this.out.textContent = formatPixelStatus(px.x, px.y, value, info.dtype, f);
+  }
+}
