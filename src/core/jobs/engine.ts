@@ -15,7 +15,7 @@ import type { SliceSource } from '../types';
 import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities } from './inputs';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
 import { jobLogPath, removeTempFiles, trainedModelPath } from './jobPaths';
-import { checkJobFolder, claimJobFolder } from './outputs';
+import { checkJobFolder, claimJobFolder, SpaceReserve } from './outputs';
 import { createJobRecord, JobLog, loadRecord, saveRecord } from './store';
 
 export interface RunHooks {
@@ -46,10 +46,13 @@ export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}
   try {
     const training = spec.kind !== 'segment' ? await prepareTraining(spec, opened, hooks.signal) : undefined;
     const { lock, adopted } = await claimJobFolder(jobDir, spec);
+    let reserve: SpaceReserve | undefined;
     try {
+      reserve = await SpaceReserve.hold(jobDir);
       const record = await createJobRecord(spec, jobDir, adopted).catch(async (e) => { throw await writeFailure(e, join(jobDir, 'job.json')); });
-      return await execute(record, spec, opened, training, modelDir, hooks);
+      return await execute(record, spec, opened, training, modelDir, reserve, hooks);
     } finally {
+      await reserve?.release();
       await lock.release();
     }
   } finally {
@@ -80,7 +83,7 @@ async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal) {
   return { slices, sample, norm: fitNormalization(sample) };
 }
 
-async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Awaited<ReturnType<typeof prepareTraining>> | undefined, modelFrom: string | undefined, hooks: RunHooks): Promise<JobRecord> {
+async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Awaited<ReturnType<typeof prepareTraining>> | undefined, modelFrom: string | undefined, reserve: SpaceReserve, hooks: RunHooks): Promise<JobRecord> {
   const logPath = await jobLogPath(record);
   const log = await JobLog.open(logPath).catch(async (e) => { throw await writeFailure(e, logPath); });
   const t0 = performance.now();
@@ -146,16 +149,15 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
   if (record.status !== 'succeeded' && record.status !== 'running') await removeTempFiles(record.dir);
   log.line(`${record.status} after ${record.timings.total.toFixed(2)} s`);
   await log.close();
+  await reserve.release(); // on a full disk, the space job.json needs
   try {
     await saveRecord(record);
   } catch (e) {
-    if (!(await saveRecordInPlace(record))) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      const jobJson = join(record.dir, 'job.json');
-      throw new StackSegError(`${record.status === 'failed' ? `${record.error}; ` : ''}${jobJson} could not be written either (${why}), so it may still say "running"`, {
-        hint: '`stackseg status --job` marks it failed once space is free',
-      });
-    }
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const jobJson = join(record.dir, 'job.json');
+    throw new StackSegError(`${record.status === 'failed' ? `${record.error}; ` : ''}${jobJson} could not be written either (${why}), so it may still say "running"`, {
+      hint: '`stackseg status --job` marks it failed once space is free',
+    });
   }
   if (record.status === 'failed') throw new StackSegError(record.error ?? 'job failed', { hint: `see ${logPath}` });
   if (record.status === 'cancelled') throw new StackSegError('cancelled', { hint: `job ${record.dir}` });
@@ -174,30 +176,6 @@ async function saveModelAtomic(segmenter: Segmenter, modelDir: string): Promise<
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new StackSegError('a model folder is already there', { file: modelDir, hint: 'StackSeg never replaces a model folder: use a new --out folder' });
     throw await writeFailure(e, (e as NodeJS.ErrnoException).path ?? modelDir);
-  }
-}
-
-/**
- * Last resort on a full disk, where job.json's temp file cannot be written: overwrite job.json in place when the
- * final record is no longer than it (overwriting allocated blocks needs no new space), so it never says "running".
- */
-async function saveRecordInPlace(record: JobRecord): Promise<boolean> {
-  const file = join(record.dir, 'job.json');
-  const { progress: _, ...rest } = record;
-  const text = Buffer.from(JSON.stringify(rest) + '\n');
-  try {
-    const fh = await fs.open(file, 'r+');
-    try {
-      if ((await fh.stat()).size < text.length) return false;
-      await fh.write(text, 0, text.length, 0);
-      await fh.truncate(text.length);
-      await fh.datasync();
-      return true;
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return false;
   }
 }
 

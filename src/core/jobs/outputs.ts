@@ -7,7 +7,7 @@ import { promises as fs, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, parse } from 'node:path';
 import { StackSegError } from '../errors';
-import { isInside, isNotWritable, mkdirs, nearestExisting, realpathLoose } from '../fsutil';
+import { isInside, isNotWritable, mkdirs, nearestExisting, realpathLoose, writeFailure } from '../fsutil';
 import { JobLock, LOCK_NAME } from './lock';
 import type { JobRecord, JobSpec } from './spec';
 import { loadRecord, stackStem } from './store';
@@ -94,6 +94,30 @@ async function folderError(e: unknown, dir: string): Promise<unknown> {
   }
   if (code === 'ENOTDIR' || code === 'EEXIST') return new StackSegError('a file is in the way of the job folder', { file: dir, hint: 'pass --out a new folder for the job' });
   return new StackSegError(`cannot create the job folder (${code ?? (e as Error).message})`, { file: dir, hint: 'pass --out a writable folder' });
+}
+
+/**
+ * A few KB held in the job folder while the job runs (<dir>/.lock.reserve). On a full disk they are released
+ * first, so the final job.json ("failed", naming the file) can still be written.
+ */
+export class SpaceReserve {
+  static readonly NAME = `${LOCK_NAME}.reserve`;
+  private constructor(private readonly path: string | undefined) {}
+
+  static async hold(dir: string, bytes = 16 * 1024): Promise<SpaceReserve> {
+    const path = join(dir, SpaceReserve.NAME);
+    try {
+      await fs.writeFile(path, Buffer.alloc(bytes, 0x20));
+      return new SpaceReserve(path);
+    } catch (e) {
+      await fs.rm(path, { force: true });
+      throw await writeFailure(e, dir);
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.path) await fs.rm(this.path, { force: true });
+  }
 }
 
 export interface MaskTarget {

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { jobLogPath, removeTempFiles } from './jobPaths';
 import { LOCK_NAME, lockHolder, pidAlive } from './lock';
+import { SpaceReserve } from './outputs';
 import type { JobRecord } from './spec';
 import { saveRecord } from './store';
 
@@ -22,7 +23,10 @@ export async function reapDeadJob(record: JobRecord): Promise<JobRecord> {
   record.error = `process ${record.pid} ended without finishing`;
   record.finished = new Date().toISOString();
   const removed = await removeTempFiles(record.dir);
-  if (!(await lockHolder(record.dir))) await fs.rm(join(record.dir, LOCK_NAME), { force: true });
+  if (!(await lockHolder(record.dir))) {
+    await fs.rm(join(record.dir, SpaceReserve.NAME), { force: true });
+    await fs.rm(join(record.dir, LOCK_NAME), { force: true });
+  }
   const line = `${record.finished} ${record.error}${removed.length ? `; removed ${removed.join(', ')}` : ''}\n`;
   await jobLogPath(record).then((log) => fs.appendFile(log, line)).catch(() => undefined); // an edited outputs.log is not followed
   await saveRecord(record);
