@@ -16,6 +16,7 @@ import { launchBrowser, openWorkbench } from './lib/workbench.mjs';
 import { uiTests } from './ui.suite.mjs';
 import { jobsUiTests } from './jobs.ui.mjs';
 import { labelsUiTests } from './labels.ui.mjs';
+import { labelsDiskUiTests } from './labelsDisk.ui.mjs';
 import { livePreviewUiTests } from './livePreview.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -151,13 +152,14 @@ async function uiSuite(page, files) {
     labelsCtx.shotOn = (p, name) => p.screenshot({ path: join(process.env.STACKSEG_E2E_SHOTS, `${name}.png`) });
   }
   labelsCtx.swapPage = (p) => { labelsCtx.page = p; browser.page = p; };
-  // STACKSEG_E2E_SUITES=viewer,jobs,labels (default: all) runs only the named UI suites.
+  // STACKSEG_E2E_SUITES=viewer,jobs,labels,labelsdisk (default: all) runs only the named UI suites.
   const suites = process.env.STACKSEG_E2E_SUITES?.split(',');
   const want = (name) => !suites || suites.includes(name);
   const tests = [
     ...(want('viewer') ? uiTests({ page, shot, log, files, metrics }) : []),
     ...(want('jobs') ? jobsUiTests({ page, shot, log, files, workspace: join(runDir, 'workspace') }) : []),
     ...(want('labels') ? labelsUiTests(labelsCtx) : []),
+    ...(want('labelsdisk') ? labelsDiskUiTests(labelsCtx) : []),
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
   ];
   for (const t of tests) {
