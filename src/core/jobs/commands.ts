@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StackSegError, UsageError } from '../errors';
-import { writeJsonAtomic } from '../fsutil';
+import { writeFailure, writeJsonAtomic } from '../fsutil';
 import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from '../models/registry';
 import { makeSample } from '../sample';
 import { openStack } from '../tiff';
@@ -215,7 +215,7 @@ export async function commandEval(c: CliContext) {
   const report = await evaluateFiles(pred, need(c, 'truth', 'eval'), parseClassMap(list(c, 'class')));
   if (record) {
     // Recorded in the job (under its lock): metrics.json gains the evaluation, job.json its summary.
-    const lock = await JobLock.acquire(record.dir);
+    const lock = await JobLock.acquire(record.dir).catch(async (e) => { throw await writeFailure(e, join(record.dir, '.lock')); });
     try {
       record.spec.truth = report.truth;
       record.spec.classMap = parseClassMap(list(c, 'class'));

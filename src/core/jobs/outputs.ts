@@ -3,7 +3,7 @@
 // the inputs) is refused before anything is written. A mask file (`segment --out`) never names an input and
 // replaces an existing file only with --force.
 
-import { promises as fs, type Stats } from 'node:fs';
+import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, parse } from 'node:path';
 import { StackSegError } from '../errors';
@@ -23,7 +23,7 @@ function inputsOf(spec: JobSpec): [string, string][] {
 /** Refuses /, the home folder, the current folder and any folder holding an input. Writes nothing. */
 async function refuseForbidden(dir: string, spec: JobSpec): Promise<void> {
   const real = await realpathLoose(dir);
-  const refuse = (what: string) => new StackSegError(`will not write a job into ${what}`, { file: dir, hint: 'pass --out a new folder, e.g. --out results/job1' });
+  const refuse = (what: string) => new StackSegError(`will not write a job into ${what}`, { file: dir, hint: 'name a new folder for the job, e.g. --out results/job1 (segment: --dir)' });
   if (real === parse(real).root) throw refuse('the root folder');
   if (real === (await realpathLoose(homedir()))) throw refuse('the home folder');
   if (real === (await realpathLoose(process.cwd()))) throw refuse('the current folder');
@@ -87,7 +87,9 @@ export async function claimJobFolder(dir: string, spec: JobSpec): Promise<Claime
 async function folderError(e: unknown, dir: string): Promise<unknown> {
   if (e instanceof StackSegError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (isNotWritable(e)) {
+  // Some file systems still answer ENOENT for a folder that cannot be made: ask the parent directly.
+  const parentReadOnly = code === 'ENOENT' && (await fs.access(await nearestExisting(dir), fsConstants.W_OK).then(() => false, () => true));
+  if (isNotWritable(e) || parentReadOnly) {
     return new StackSegError(`cannot create the job folder: ${await nearestExisting(dir)} is not writable (${code})`, {
       file: dir, hint: 'the data folder is read-only: use --out to write the job to a writable folder',
     });
