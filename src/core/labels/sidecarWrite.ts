@@ -149,7 +149,13 @@ export async function writePair(files: readonly PairFile[], ops: PairWriteOps = 
     if (!keep) continue;
     const baks = bakNames(files[k].path, generations);
     try {
-      await ops.rm(baks[baks.length - 1]);
+      // The oldest generation is renamed away and deleted in the background: unlinking a large file takes a while.
+      const oldest = baks[baks.length - 1];
+      if (await ops.exists(oldest)) {
+        const trash = tempName(oldest, 'old');
+        await ops.rename(oldest, trash);
+        void ops.rm(trash).catch(() => undefined);
+      }
       for (let g = baks.length - 2; g >= 0; g--) {
         if (await ops.exists(baks[g])) await ops.rename(baks[g], baks[g + 1]);
       }

@@ -249,7 +249,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
     }
     if (signal?.aborted) throw cancelled();
     if (native) writeParams(weights, native.params, runMeans, runVars);
-    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })));
+    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })), signal);
   } catch (e) {
     disposeWeights(weights);
     throw e;
