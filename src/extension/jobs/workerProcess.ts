@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { jobLogPath } from '../../core/jobs/jobPaths';
+import { LOCK_NAME, lockHolder } from '../../core/jobs/lock';
+import { SpaceReserve } from '../../core/jobs/outputs';
 import type { JobProgress, JobRecord } from '../../core/jobs/spec';
 
 export interface WorkerHandlers {
@@ -88,5 +90,7 @@ export async function markWorkerDied(jobDir: string, result: WorkerResult): Prom
   await fs.rename(tmp, file);
   // A mask under its temporary name is never left behind looking finished.
   for (const f of await fs.readdir(jobDir).catch(() => [] as string[])) if (f.includes('.tmp-')) await fs.rm(join(jobDir, f), { recursive: true, force: true });
+  // The dead worker's lock and space reserve (a lock of a live process is left alone).
+  if (!(await lockHolder(jobDir))) for (const f of [SpaceReserve.NAME, LOCK_NAME]) await fs.rm(join(jobDir, f), { force: true });
   return record;
 }
