@@ -78,7 +78,7 @@ export class MsdnetModel {
   ) {}
 
   /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
-  async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
+  async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
     checkSlice(image.length, width, height, 'image');
     const x = normalize(image, this.normalization);
     const classes = this.arch.classes;
@@ -93,6 +93,7 @@ export class MsdnetModel {
       softmax.dispose();
       accumulateInverse(probs, data, t, classes);
       await new Promise((r) => setImmediate(r)); // let the event loop breathe between passes
+      if (options.signal?.aborted) throw cancelled(); // and a cancel arrive (8 passes of a large slice take seconds)
     }
     const labels = new Uint8Array(width * height);
     for (let p = 0; p < labels.length; p++) {

@@ -42,8 +42,8 @@ export class MsdnetSegmenter implements Segmenter {
     return new MsdnetSegmenter(model, header.norm, header.params, engine.note);
   }
 
-  async predict(image: Float32Array, width: number, height: number): Promise<Prediction> {
-    const { labels, probs } = await this.model.predict(image, width, height);
+  async predict(image: Float32Array, width: number, height: number, _withProbabilities?: boolean, signal?: AbortSignal): Promise<Prediction> {
+    const { labels, probs } = await this.model.predict(image, width, height, { signal });
     // The network gives pixel-major probabilities; the Segmenter contract is class-major.
     const C = this.classes.length, n = width * height;
     const classMajor = new Float32Array(C * n);

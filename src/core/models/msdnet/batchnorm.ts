@@ -6,6 +6,9 @@ import { tf } from '../tfBackend';
 import { applyMap, dihedral } from './augment';
 import { forward, type MsdnetArch, type MsdnetWeights } from './network';
 
+/** Pixels in one BatchNorm re-estimation batch. */
+const MAX_BATCH_PIXELS = 1 << 21;
+
 type Moments = Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }>;
 
 /** Weight of the newest batch in the running averages (PyTorch's BatchNorm default); the tfjs and native paths share it. */
@@ -28,13 +31,17 @@ export function updateRunningStats(w: MsdnetWeights, moments: Moments, momentum:
  * the groups are combined by pixel count.
  */
 export async function recomputeBatchNorm(arch: MsdnetArch, w: MsdnetWeights,
-  slices: Array<{ image: Float32Array; width: number; height: number }>): Promise<void> {
+  slices: Array<{ image: Float32Array; width: number; height: number }>, signal?: AbortSignal): Promise<void> {
   const sumMean = new Float64Array(arch.layers * arch.width);
   const sumSquare = new Float64Array(arch.layers * arch.width);
   let pixels = 0;
   for (const s of slices) {
-    const groups = s.width === s.height ? [[0, 1, 2, 3, 4, 5, 6, 7]] : [[0, 2, 4, 6], [1, 3, 5, 7]];
+    const shapes = s.width === s.height ? [[0, 1, 2, 3, 4, 5, 6, 7]] : [[0, 2, 4, 6], [1, 3, 5, 7]];
+    // Large slices go in smaller batches (8 copies of 1024x1024 overran the wasm heap); the sums are the same.
+    const per = Math.max(1, Math.min(8, Math.floor(MAX_BATCH_PIXELS / s.image.length)));
+    const groups = shapes.flatMap((ks) => Array.from({ length: Math.ceil(ks.length / per) }, (_, g) => ks.slice(g * per, (g + 1) * per)));
     for (const ks of groups) {
+      if (signal?.aborted) throw signal.reason; // a cancel point per batch (each is a forward pass of the net)
       const copies = ks.map((k) => dihedral(k, s.width, s.height));
       const batch = new Float32Array(copies.length * s.image.length);
       copies.forEach((t, j) => batch.set(applyMap(s.image, t), j * s.image.length));

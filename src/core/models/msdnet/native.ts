@@ -6,7 +6,8 @@
 //
 // API
 //   NativeMsdnet.create(arch, params): NativeMsdnet | null   null without WebAssembly SIMD; params = initial weights
-//   net.step(image, width, height, targets, denominator, lr): { loss, means, variances }
+//   net.step(image, width, height, targets, denominator, lr): { loss, means, variances }   (stepParts: the same,
+//        as a generator that yields after every layer, so that training can check for cancel within a step)
 //        image: normalised, row-major; targets [pixel * classes + c] = loss weight of class c at the pixel (0 = none);
 //        loss = -sum targets * log softmax / denominator; one Adam step (beta1 .9, beta2 .999, eps 1e-7 as tfjs)
 //   net.params: the current weights (NativeParams, in network.ts's shapes)
@@ -25,6 +26,8 @@ export interface NativeParams {
 export function paramList(p: NativeParams): Float32Array[] {
   return [...p.filters, ...p.biases, ...p.gammas, ...p.betas, p.outFilter, p.outBias];
 }
+
+export interface StepResult { loss: number; means: number[]; variances: number[] }
 
 interface Workspace {
   k: SimdKernels;
@@ -78,7 +81,19 @@ export class NativeMsdnet {
     return ws;
   }
 
-  step(image: Float32Array, width: number, height: number, targets: Float32Array, denominator: number, lr: number): { loss: number; means: number[]; variances: number[] } {
+  step(image: Float32Array, width: number, height: number, targets: Float32Array, denominator: number, lr: number): StepResult {
+    const parts = this.stepParts(image, width, height, targets, denominator, lr);
+    for (;;) {
+      const r = parts.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * The same step, yielding after each layer of the forward and the backward pass: the cancel points of a step on a
+   * large slice (a 1024x1024 step takes ~4 s). The caller must run it to the end before the next step.
+   */
+  *stepParts(image: Float32Array, width: number, height: number, targets: Float32Array, denominator: number, lr: number): Generator<void, StepResult, void> {
     const a = this.arch, p = this.params, ws = this.workspace(width, height);
     const { k, wp, top, start, n } = ws;
     const f = k.f32;
@@ -104,6 +119,7 @@ export class NativeMsdnet {
         const [mean, variance, rstd] = bnReluForward(f, out, at, ws.xhat[j], p.biases[l][o], p.gammas[l][o], p.betas[l][o], wp * (height + 2 * top));
         means.push(mean); variances.push(variance); rstds.push(rstd);
       }
+      yield;
     }
     // 1x1 output layer and softmax cross-entropy over the weighted pixels.
     const channels = layerInChannels(a, a.layers), classes = a.classes;
@@ -147,6 +163,7 @@ export class NativeMsdnet {
           k.conv9(4 * (ws.gfeat[ci] + start), 4 * (ws.gy + start), n, 4 * W, 4 * NEG);
         }
       }
+      yield;
     }
     this.adam(lr);
     return { loss, means, variances };
