@@ -18,6 +18,7 @@ import { jobsUiTests } from './jobs.ui.mjs';
 import { labelsUiTests } from './labels.ui.mjs';
 import { labelsDiskUiTests } from './labelsDisk.ui.mjs';
 import { livePreviewUiTests } from './livePreview.ui.mjs';
+import { walkthroughUiTests } from './walkthrough.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -161,6 +162,7 @@ async function uiSuite(page, files) {
     ...(want('labels') ? labelsUiTests(labelsCtx) : []),
     ...(want('labelsdisk') ? labelsDiskUiTests(labelsCtx) : []),
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
+    ...(want('walkthrough') ? walkthroughUiTests(labelsCtx) : []),
   ];
   for (const t of tests) {
     if (t.skip) { results.push({ name: t.name, skipped: t.skip }); log(`skip - ${t.name}: ${t.skip}`); continue; }
