@@ -3,14 +3,17 @@
 // Run through bench/quality_msdnet.mjs. Options: --variants hq,noisy --epochs 200 --pseudo --no-tta --seed 0
 import { openStack } from '../src/core/tiff';
 import { trainMsdnet } from '../src/core/models/msdnet';
+import { resolveParams } from '../src/core/models/registry';
 
 const args = process.argv.slice(2);
 const arg = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const dataDir = arg('--data', '/work/shared/data/foam');
 const variants = arg('--variants', 'hq,fewangles,limitedrange,noisy,noisy_fewangles,rings').split(',');
-const epochs = Number(arg('--epochs', '200'));
+// --defaults: the registry's msdnet defaults (what `stackseg run --model msdnet` uses with no --set).
+const defaults = args.includes('--defaults') ? resolveParams('msdnet', {}) : undefined;
+const epochs = Number(arg('--epochs', String(defaults?.epochs ?? 200)));
 const seed = Number(arg('--seed', '0'));
-const pseudoLabels = args.includes('--pseudo');
+const pseudoLabels = args.includes('--pseudo') || defaults?.pseudoLabels === true;
 const tta = !args.includes('--no-tta');
 
 const toFloat = (a: ArrayLike<number>) => (a instanceof Float32Array ? a : Float32Array.from(a));
@@ -19,13 +22,13 @@ async function main() {
   const labels = await openStack(`${dataDir}/sparse_labels_slice0.tif`);
   const sparse = Uint8Array.from(await labels.readSlice(0));
   const truth = await openStack(`${dataDir}/truth.tif`);
-  const results: Record<string, { f1: number; train_s: number; segment_s: number }> = {};
+  const results: Record<string, { f1: number; train_s: number; segment_s: number; epochs?: number; stopped?: string }> = {};
   for (const v of variants) {
     const stack = await openStack(`${dataDir}/${v}.tif`);
     const { width, height, depth } = stack.info;
     const t0 = performance.now();
     const model = await trainMsdnet([{ image: toFloat(await stack.readSlice(0)), labels: sparse, width, height }],
-      { epochs, seed, tta, pseudoLabels, lrSchedule: 'cosine', bnRecompute: true });
+      { ...defaults, epochs, seed, tta, pseudoLabels, lrSchedule: 'cosine', bnRecompute: true, backend: 'auto' });
     const t1 = performance.now();
     let f1Sum = 0;
     for (let z = 0; z < depth; z++) {
@@ -38,8 +41,8 @@ async function main() {
       }
       f1Sum += (2 * tp) / Math.max(1, 2 * tp + fp + fn);
     }
-    results[v] = { f1: f1Sum / depth, train_s: (t1 - t0) / 1000, segment_s: (performance.now() - t1) / 1000 };
-    console.error(`${v}: F1 ${results[v].f1.toFixed(4)} (train ${results[v].train_s.toFixed(1)} s, segment ${results[v].segment_s.toFixed(1)} s, ${model.backend})`);
+    results[v] = { f1: f1Sum / depth, train_s: (t1 - t0) / 1000, segment_s: (performance.now() - t1) / 1000, epochs: model.trainingInfo?.losses.length, stopped: model.trainingInfo?.stopped };
+    console.error(`${v}: F1 ${results[v].f1.toFixed(4)} (train ${results[v].train_s.toFixed(1)} s, ${results[v].epochs} epochs, stopped: ${results[v].stopped}, segment ${results[v].segment_s.toFixed(1)} s, ${model.backend})`);
     model.dispose();
     await stack.close();
   }

@@ -303,8 +303,9 @@ def train(workdir):
         value = float(epoch_loss)  # one device sync per epoch
         losses.append(value)
         elapsed = time.perf_counter() - started
+        stop = schedule.after_epoch(value, elapsed)
         emit('epoch', epoch=epoch + 1, loss=value, lr=lr, seconds=elapsed, planned=schedule.planned)
-        if schedule.after_epoch(value, elapsed):
+        if stop:
             break
     if r.get('bnRecompute', True):
         recompute_batchnorm(net, images, device)
@@ -337,12 +338,20 @@ def predict(net, norm, raw, tta, device):
     x = np.where(np.isfinite(x), x, 0).astype(np.float32)
     h, w = x.shape
     t = torch.tensor(x, device=device).view(1, 1, h, w)
-    ks = range(8) if tta else [0]
+    ks = list(range(8)) if tta else [0]
+    # Copies of one shape go through in one batch (running BatchNorm statistics: batching changes nothing),
+    # at most ~32 M pixels at a time.
+    groups = [ks] if h == w or not tta else [[0, 2, 4, 6], [1, 3, 5, 7]]
+    per = max(1, (1 << 25) // (h * w))
     total = None
     with torch.no_grad():
-        for k in ks:
-            p = undo_dihedral(torch.softmax(net.forward(dihedral(t, k), False), 1), k)
-            total = p if total is None else total + p
+        for g in groups:
+            for c in range(0, len(g), per):
+                chunk = g[c:c + per]
+                p = torch.softmax(net.forward(torch.cat([dihedral(t, k) for k in chunk], 0), False), 1)
+                for j, k in enumerate(chunk):
+                    q = undo_dihedral(p[j:j + 1], k)
+                    total = q if total is None else total + q
     return (total / len(ks))[0]
 
 

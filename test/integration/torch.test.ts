@@ -7,7 +7,6 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet';
-import { saveWeights } from '../../src/core/models/msdnet/io';
 import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';

@@ -50,13 +50,13 @@ export async function commandInfo(c: CliContext) {
   }
 }
 
-/** `--set key=value` pairs into an object; later ones win. */
-export function parseSets(sets: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+/** `--set key=value` pairs, later ones win. A Map: `__proto__=1` stays a key (and resolveParams refuses it). */
+export function parseSets(sets: string[]): Map<string, string> {
+  const out = new Map<string, string>();
   for (const s of sets) {
     const i = s.indexOf('=');
-    if (i <= 0) throw new UsageError(`--set "${s}" is not key=value`, 'e.g. --set trees=50');
-    out[s.slice(0, i).trim()] = s.slice(i + 1);
+    if (i <= 0 || s.slice(0, i).trim() === '') throw new UsageError(`--set "${s}" is not key=value`, 'e.g. --set trees=50');
+    out.set(s.slice(0, i).trim(), s.slice(i + 1));
   }
   return out;
 }

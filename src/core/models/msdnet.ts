@@ -27,6 +27,7 @@ import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './ms
 import { loadWeights, saveWeights } from './msdnet/io';
 import { fillPseudoLabels } from './msdnet/pseudo';
 import { NativeMsdnet, type NativeParams, type StepResult } from './msdnet/native';
+import { EpochSchedule, type StopReason } from './msdnet/schedule';
 
 export interface MsdnetParams {
   layers: number;
@@ -49,6 +50,10 @@ export interface MsdnetParams {
   normalization: 'percentile' | 'none' | Normalization;
   /** Train on the painted pixels plus nearest-class-mean pseudo-labels for the unlabelled ones (msdnet/pseudo.ts). */
   pseudoLabels: boolean;
+  /** Time budget in seconds (0 = none): the cosine schedule shrinks to the epochs that fit (msdnet/schedule.ts). */
+  maxSeconds: number;
+  /** Stop when the loss plateaus (msdnet/schedule.ts); epochs is then an upper bound. */
+  plateau: boolean;
   backend: BackendPreference;
   seed: number;
 }
@@ -56,14 +61,15 @@ export interface MsdnetParams {
 export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
   lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
-  normalization: 'percentile', pseudoLabels: false, backend: 'auto', seed: 0,
+  normalization: 'percentile', pseudoLabels: false, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0,
 };
 
 export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number }
-export type ProgressFn = (epoch: number, loss: number) => void;
+/** planned: the epochs the schedule now expects (fewer than params.epochs when the time budget binds). */
+export type ProgressFn = (epoch: number, loss: number, planned: number) => void;
 
 /** engine: 'native-simd' (msdnet/native.ts: Adam on CPU, WebAssembly SIMD) or 'tfjs' (the backend's kernels). */
-export interface TrainingInfo { losses: number[]; seconds: number; steps: number; labelledPixels: number[]; engine: 'native-simd' | 'tfjs' }
+export interface TrainingInfo { losses: number[]; seconds: number; steps: number; labelledPixels: number[]; engine: 'native-simd' | 'tfjs'; stopped?: StopReason }
 
 export class MsdnetModel {
   constructor(
@@ -197,9 +203,10 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   const losses: number[] = [];
   const started = performance.now();
   let steps = 0;
+  const schedule = new EpochSchedule(p); // the torch backend follows the same schedule
   try {
     for (let epoch = 0; epoch < p.epochs; epoch++) {
-      const lr = p.lrSchedule === 'cosine' ? p.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / p.epochs)) : p.learningRate;
+      const lr = schedule.lr(epoch);
       if (p.optimizer === 'sgd') (optimizer as tf.SGDOptimizer).setLearningRate(lr);
       else (optimizer as unknown as { learningRate: number }).learningRate = lr;
       let epochLoss = 0;
@@ -246,7 +253,9 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         await new Promise((r) => setImmediate(r)); // lets an abort from the event loop arrive between steps
       }
       losses.push(epochLoss);
-      onProgress?.(epoch + 1, epochLoss);
+      const stop = schedule.afterEpoch(epochLoss, (performance.now() - started) / 1000);
+      onProgress?.(epoch + 1, epochLoss, schedule.planned);
+      if (stop) break;
     }
     if (signal?.aborted) throw cancelled();
     if (native) writeParams(weights, native.params, runMeans, runVars);
@@ -257,7 +266,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   } finally {
     optimizer.dispose();
   }
-  const trainingInfo = { losses, seconds: (performance.now() - started) / 1000, steps, labelledPixels: counts, engine: native ? 'native-simd' as const : 'tfjs' as const };
+  const trainingInfo = { losses, seconds: (performance.now() - started) / 1000, steps, labelledPixels: counts, engine: native ? 'native-simd' as const : 'tfjs' as const, stopped: schedule.reason };
   return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo);
 }
 

@@ -12,6 +12,8 @@ export type ModelParams = Record<string, ParamValue>;
 export interface ParamSpec {
   key: string;
   type: 'int' | 'number' | 'enum' | 'bool' | 'numbers' | 'list';
+  /** 'numbers' only: every item must be an integer (e.g. MSDNet dilations). */
+  integer?: boolean;
   default: ParamValue;
   min?: number;
   max?: number;
@@ -77,8 +79,10 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
     params: [
       { key: 'layers', type: 'int', default: 12, min: 1, max: 200, description: 'number of layers' },
       { key: 'width', type: 'int', default: 1, min: 1, max: 16, description: 'channels per layer' },
-      { key: 'dilations', type: 'numbers', default: [1, 2, 3, 4, 5, 6], min: 1, max: 64, description: 'dilations, repeating' },
-      { key: 'epochs', type: 'int', default: 50, min: 1, max: 100000, description: 'training steps over the labeled slices' },
+      { key: 'dilations', type: 'numbers', integer: true, default: [1, 2, 3, 4, 5, 6], min: 1, max: 64, description: 'dilations, repeating' },
+      { key: 'epochs', type: 'int', default: 400, min: 1, max: 100000, description: 'most passes over the labeled slices (training stops earlier when the loss plateaus or the time budget is spent)' },
+      { key: 'maxSeconds', type: 'number', default: 120, min: 0, max: 1e7, description: 'training time budget in seconds (0 = none): the learning-rate schedule shrinks to the epochs that fit' },
+      { key: 'plateau', type: 'bool', default: true, description: 'stop when the training loss plateaus (< 1 % lower over the last window of epochs)' },
       { key: 'learningRate', type: 'number', default: 0.01, min: 1e-6, max: 10, description: 'optimizer learning rate' },
       { key: 'optimizer', type: 'enum', default: 'adam', choices: ['adam', 'sgd'], description: 'optimizer' },
       { key: 'lrSchedule', type: 'enum', default: 'cosine', choices: ['constant', 'cosine'], description: 'learning-rate schedule over the epochs' },
@@ -86,7 +90,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'augment', type: 'bool', default: true, description: 'random flips / 90-degree rotations' },
       { key: 'tta', type: 'bool', default: true, description: 'average predictions over the 8 flips/rotations' },
       { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on flipped/rotated training slices' },
-      { key: 'pseudoLabels', type: 'bool', default: false, description: 'fill unlabelled training pixels with the nearest painted-class mean on a lightly blurred image' },
+      { key: 'pseudoLabels', type: 'bool', default: true, description: 'fill unlabelled training pixels with the nearest painted-class mean on a lightly blurred image' },
       { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'torch', 'tfjs-gpu', 'native'], description: 'engine: auto = torch when its Python sees a CUDA GPU, then tfjs-node-gpu, then native CPU; torch = the user\'s Python with PyTorch (CUDA, MPS or CPU)' },
       { key: 'device', type: 'enum', default: 'auto', choices: MSDNET_DEVICES, description: 'torch device: auto = CUDA, then Apple MPS, then CPU; cuda:N picks a GPU' },
       seed,
@@ -107,36 +111,45 @@ export function defaultParams(kind: ModelKind): ModelParams {
   return out;
 }
 
-/** Parses and validates `key=value` overrides (strings from the CLI or the UI) on top of the defaults. */
-export function resolveParams(kind: ModelKind, overrides: Record<string, string | ParamValue>): ModelParams {
+/**
+ * Parses and validates `key=value` overrides (strings from the CLI or the UI, or typed values from a job record) on
+ * top of the defaults. Every key must be a parameter of the model (`__proto__` and `constructor` are unknown keys
+ * too: pass a Map or a null-prototype object, as parseSets does, so that they reach this check).
+ */
+export function resolveParams(kind: ModelKind, overrides: Record<string, string | ParamValue> | ReadonlyMap<string, string | ParamValue>): ModelParams {
   const spec = MODELS[kind];
   const params = defaultParams(kind);
-  for (const [key, raw] of Object.entries(overrides)) {
+  const entries = overrides instanceof Map ? [...overrides.entries()] : Object.entries(overrides);
+  for (const [key, raw] of entries) {
     const p = spec.params.find((q) => q.key === key);
     if (!p) {
-      throw new UsageError(`unknown parameter "${key}" for model ${kind}`, `valid: ${spec.params.map((q) => q.key).join(', ')}`);
+      throw new UsageError(`unknown parameter "${key}" for model ${kind}`, `valid: ${spec.params.map((q) => q.key).join(', ')}; e.g. ${example(spec.params[0])}`);
     }
-    params[key] = parseParam(kind, p, raw);
+    params[p.key] = parseParam(kind, p, raw);
   }
   return params;
 }
 
+/** Plain decimal numbers only: Number() would also take '', ' ', '0x10', 'Infinity' and '1_0'-like typos. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function parseParam(kind: ModelKind, p: ParamSpec, raw: string | ParamValue): ParamValue {
-  const bad = (why: string) => new UsageError(`parameter ${kind}.${p.key}=${String(raw)}: ${why}`, describeParam(p));
-  const inRange = (v: number) => {
-    if (!Number.isFinite(v)) throw bad('not a number');
-    if (p.min !== undefined && v < p.min) throw bad(`below ${p.min}`);
-    if (p.max !== undefined && v > p.max) throw bad(`above ${p.max}`);
-    return v;
+  const shown = Array.isArray(raw) ? raw.join(',') : String(raw);
+  const bad = (why: string) => new UsageError(`parameter ${kind}.${p.key}=${shown}: ${why}`, `expected ${describeParam(p)}; e.g. ${example(p)}`);
+  if (typeof raw === 'string' && raw.trim() === '') throw bad('empty value');
+  const num = (v: unknown, integer: boolean, what: string): number => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && DECIMAL.test(v.trim()) ? Number(v.trim()) : NaN;
+    if (!Number.isFinite(n)) throw bad(`${what} is not a number`);
+    if (integer && !Number.isInteger(n)) throw bad(`${what} is not an integer`);
+    if (p.min !== undefined && n < p.min) throw bad(`${what} is below ${p.min}`);
+    if (p.max !== undefined && n > p.max) throw bad(`${what} is above ${p.max}`);
+    return n;
   };
   switch (p.type) {
-    case 'int': {
-      const v = typeof raw === 'number' ? raw : Number(String(raw).trim());
-      if (!Number.isInteger(v)) throw bad('not an integer');
-      return inRange(v);
-    }
+    case 'int':
+      return num(raw, true, 'the value');
     case 'number':
-      return inRange(typeof raw === 'number' ? raw : Number(String(raw).trim()));
+      return num(raw, false, 'the value');
     case 'bool': {
       if (typeof raw === 'boolean') return raw;
       const s = String(raw).trim().toLowerCase();
@@ -145,26 +158,40 @@ function parseParam(kind: ModelKind, p: ParamSpec, raw: string | ParamValue): Pa
       throw bad('not true/false');
     }
     case 'enum': {
-      const s = String(raw).trim();
+      const s = typeof raw === 'string' ? raw.trim() : '';
       if (!p.choices!.includes(s)) throw bad(`not one of ${p.choices!.join('|')}`);
       return s;
     }
     case 'numbers': {
-      const list = Array.isArray(raw) ? raw : String(raw).split(',').filter((s) => s.trim() !== '').map(Number);
-      if (list.length === 0) throw bad('empty list');
-      return list.map(inRange);
+      const items: unknown[] = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : [raw];
+      if (items.length === 0) throw bad('empty list');
+      return items.map((v, i) => {
+        if (v === '') throw bad(`item ${i + 1} is empty`);
+        return num(v, !!p.integer, `item ${i + 1} (${String(v)})`);
+      });
     }
     case 'list': {
-      const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter(Boolean);
+      if (!Array.isArray(raw) && typeof raw !== 'string') throw bad('not a comma-separated list');
+      const items = (Array.isArray(raw) ? raw.map(String) : raw.split(',')).map((s) => s.trim());
+      if (items.length === 0) throw bad('empty list');
+      if (items.some((s) => s === '')) throw bad('empty item in the list');
       const unknown = items.filter((s) => !p.choices!.includes(s));
-      if (items.length === 0 || unknown.length) throw bad(unknown.length ? `unknown ${unknown.join(', ')}` : 'empty list');
+      if (unknown.length) throw bad(`unknown ${unknown.join(', ')}`);
       return items.join(',');
     }
   }
 }
 
+/** A valid `key=value` for the parameter's messages. */
+function example(p: ParamSpec): string {
+  if (p.type === 'enum' || p.type === 'list') return `${p.key}=${p.choices![p.choices!.length > 1 ? 1 : 0]}`;
+  if (p.type === 'bool') return `${p.key}=${!p.default}`;
+  return `${p.key}=${Array.isArray(p.default) ? p.default.join(',') : String(p.default)}`;
+}
+
 export function describeParam(p: ParamSpec): string {
   const range = p.choices ? `one of ${p.choices.join('|')}` : p.min !== undefined ? `${p.min}..${p.max ?? '∞'}` : '';
   const def = Array.isArray(p.default) ? p.default.join(',') : String(p.default);
-  return `${p.key} (${p.type}${range ? `, ${range}` : ''}, default ${def}): ${p.description}`;
+  const type = p.type === 'numbers' && p.integer ? 'integers' : p.type;
+  return `${p.key} (${type}${range ? `, ${range}` : ''}, default ${def}): ${p.description}`;
 }

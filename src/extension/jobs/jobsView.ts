@@ -115,7 +115,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     const parts: string[] = [];
     // A job that did not succeed says so in words first (the icon alone read as "greyed out").
     if (status === 'cancelled' || status === 'failed' || status === 'queued') parts.push(status);
-    parts.push(paramSummary(r));
+    // Progress first: the sidebar is narrow and the end of the description is cut off.
     if (running) parts.push(this.jobs.progressText(r.dir) ?? 'starting');
     else if (r.timings.total !== undefined) parts.push(formatDuration(r.timings.total));
     if (f1 !== undefined && f1 !== null) parts.push(`F1 ${f1.toFixed(3)}`);

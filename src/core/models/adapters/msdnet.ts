@@ -28,7 +28,7 @@ export class MsdnetSegmenter implements Segmenter {
     const model = await trainMsdnet(
       input.slices.map((s) => ({ image: s.image, labels: s.labels, width: input.width, height: input.height })),
       { ...input.params, backend: engine.tfjs },
-      (epoch, loss) => input.onProgress({ percent: (100 * epoch) / epochs, epoch, loss, message: `epoch ${epoch}/${epochs}` }),
+      (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / (planned || epochs)), epoch, loss, message: `epoch ${epoch}/${planned || epochs}` }),
       input.signal,
     );
     return new MsdnetSegmenter(model, input.norm, input.params, engine.note);
@@ -58,7 +58,7 @@ export class MsdnetSegmenter implements Segmenter {
 
   trainingReport(): Record<string, unknown> {
     const info = this.model.trainingInfo;
-    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine } : {};
+    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine, epochs: info.losses.length, stopped: info.stopped } : {};
   }
 
   dispose(): void { this.model.dispose(); }
