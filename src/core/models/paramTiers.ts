@@ -43,6 +43,8 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     epochs: E('Training rounds over your labelled slices; more is slower and usually better.'),
     pseudoLabels: E('Also learn from unpainted pixels of painted slices, guessed from the nearest class brightness.'),
     layers: E('Depth of the network; more layers see wider context and train slower.'),
+    maxSeconds: A('Training time budget in seconds (0 = none); training stops when it is spent.'),
+    plateau: A('Stop training early once the loss stops improving.'),
     width: A('Channels per layer.'),
     dilations: A('How far apart each layer looks, in pixels, repeating over the layers.'),
     learningRate: A('Step size of training; lower is steadier and slower.'),
@@ -52,7 +54,8 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     augment: A('Also train on flipped and rotated copies of your slices.'),
     tta: A('Average the prediction over flipped and rotated copies (8x slower to segment, smoother).'),
     bnRecompute: A('Re-measure the network\'s normalisation on flipped and rotated slices after training.'),
-    backend: A('Where the network runs: auto picks the GPU when set up, else WebAssembly.'),
+    backend: A('Where the network runs: auto uses a GPU when one is set up (PyTorch or tfjs), else the CPU.'),
+    device: A('With PyTorch: which device (auto = CUDA GPU, then Apple MPS, then CPU).'),
     seed: SEED,
   },
 };
