@@ -117,7 +117,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     if (status === 'cancelled' || status === 'failed' || status === 'queued') parts.push(status);
     // Progress first: the sidebar is narrow and the end of the description is cut off.
     if (running) parts.push(this.jobs.progressText(r.dir) ?? 'starting');
-    else if (r.timings.total !== undefined) parts.push(formatDuration(r.timings.total));
+    parts.push(paramSummary(r));
+    if (!running && r.timings.total !== undefined) parts.push(formatDuration(r.timings.total));
     if (f1 !== undefined && f1 !== null) parts.push(`F1 ${f1.toFixed(3)}`);
     if (r.runner === 'slurm') parts.push('slurm');
     item.description = parts.join(' · ');
