@@ -114,6 +114,11 @@ export function labelsDiskUiTests(ctx) {
         await waitFor(async () => !(await dirty()), 'saved after Overwrite');
         assert.equal(await valueAt(labelsPath, Z, 120, 30), 2);
         assert.equal(await valueAt(`${labelsPath}.bak`, Z, 40, 220), 1, '.bak holds the other program\'s version');
+        // Once more, answered with Reload from Disk: the other version is shown and the editor is clean.
+        await paint(45);
+        other(labelsPath, Z, 1, [200, 20, 240, 60]);
+        await toast('changed on disk').locator('.monaco-button', { hasText: 'Reload from Disk' }).first().click({ timeout: 15_000 });
+        await waitFor(async () => !(await dirty()) && (await labelAlpha(frame, 220, 40)) > 0 && (await labelAlpha(frame, 120, 45)) === 0, 'reloaded from disk, clean');
       },
     },
     {
