@@ -15,7 +15,7 @@ const USAGE = `usage: stackseg <command> [options]
   run     --image I --labels L --model M [--set key=value]... [--out JOBDIR] [--truth T [--class 2=1]...]
   eval    --pred MASK|--job JOBDIR --truth T [--class 2=1]...   per-class and mean F1/IoU, per-slice table
                                                        (with --job: recorded in the job's metrics.json)
-  sample  --out DIR [--size WxHxD] [--seed N]           writes the demo stack, its labels and truth
+  sample  --out DIR [--size WxHxD] [--seed N] [--force] writes the demo stack, its labels and truth
   params  [model]                                      lists models and their parameters with defaults
 
   Slurm (run --runner slurm):

@@ -4,7 +4,7 @@
 // The full-disk and read-only cases use a real tmpfs (mount needs root); they say so and skip where it cannot mount.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,16 @@ describe('segment --out MASK', () => {
     expect(temps(dirname(out))).toEqual([]);
   });
 
+  it('a special file (a FIFO) is not replaced, even with --force', async () => {
+    const fifo = join(root, 'a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await seg(fifo, '--force');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not a regular file/);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(temps(root)).toEqual([]);
+  });
+
   it('an existing folder gets a clear message (not EISDIR) and no temp file is left', async () => {
     const out = join(root, 'a-folder');
     mkdirSync(out);
@@ -166,6 +176,21 @@ describe('segment --out MASK', () => {
     }
     expect(temps(root)).toEqual([]);
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('sample --out', () => {
+  it('does not replace a user\'s files of the same names without --force', async () => {
+    const dir = join(root, 'has-sample');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'sample.tif'), 'my own sample');
+    const r = await cli(['sample', '--out', dir, '--size', '32x32x2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sample\.tif already exists here — choose another --out folder, or pass --force/);
+    expect(readFileSync(join(dir, 'sample.tif'), 'utf8')).toBe('my own sample');
+    expect(readdirSync(dir)).toEqual(['sample.tif']);
+    const f = await cli(['sample', '--out', dir, '--size', '32x32x2', '--force']);
+    expect(f.code, f.stderr).toBe(0);
   });
 });
 

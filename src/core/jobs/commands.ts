@@ -1,8 +1,8 @@
 // The CLI's commands as functions returning JSON-able results. Kept out of cli.ts so tests and the extension can
 // call them in-process too.
 
-import { promises as fs } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, promises as fs } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { StackSegError, UsageError } from '../errors';
 import { writeFailure, writeJsonAtomic } from '../fsutil';
 import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from '../models/registry';
@@ -252,6 +252,9 @@ export async function commandSample(c: CliContext) {
   const s = makeSample({ width, height, depth, seed });
   const n = width * height;
   const paths = { image: join(out, 'sample.tif'), labels: join(out, 'sample.labels.tif'), truth: join(out, 'sample.truth.tif'), settings: join(out, 'sample.stackseg.json') };
+  // Never over a user's files of the same names (only with --force).
+  const existing = Object.values(paths).filter((p) => existsSync(p));
+  if (existing.length && c.values.force !== true) throw new StackSegError(`${existing.map((p) => basename(p)).join(', ')} already ${existing.length > 1 ? 'exist' : 'exists'} here`, { file: out, hint: 'choose another --out folder, or pass --force to replace them' });
   const slab = <T extends Float32Array | Uint8Array>(a: T) => (z: number) => a.subarray(z * n, (z + 1) * n) as T;
   await writeStack(paths.image, { width, height, depth, dtype: 'float32', getSlice: slab(s.image) });
   await writeStack(paths.labels, { width, height, depth, dtype: 'uint8', getSlice: slab(s.labels) });

@@ -150,6 +150,7 @@ export async function checkMaskOut(out: string, t: MaskTarget): Promise<void> {
   if (st?.isDirectory()) {
     throw new StackSegError('is a folder: --out names the mask file to write', { file: out, hint: `e.g. --out ${join(out, 'mask.tif')}, or --dir NEWFOLDER for a job folder` });
   }
+  if (st && !st.isFile()) throw new StackSegError('is not a regular file', { file: out, hint: '--out names the mask file to write: choose a new file name' });
   const real = await realpathLoose(out);
   const same = async (p: string) => {
     if ((await realpathLoose(p)) === real) return true;
