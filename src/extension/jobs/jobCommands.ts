@@ -129,7 +129,8 @@ async function editParams(model: ModelKind): Promise<ModelParams | undefined> {
 }
 
 export function parsePairs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Null prototype: a "__proto__=1" pair stays a key, which resolveParams then refuses as unknown.
+  const out: Record<string, string> = Object.create(null);
   for (const part of text.split(';').map((s) => s.trim()).filter(Boolean)) {
     const i = part.indexOf('=');
     if (i <= 0) throw new Error(`"${part}" is not key=value`);
