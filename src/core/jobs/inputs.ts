@@ -16,15 +16,19 @@ export async function openImage(path: string): Promise<SliceSource> {
   return src;
 }
 
-/** Opens labels and checks they match the image's width, height and depth. */
-export async function openLabels(path: string, image: SliceSource): Promise<SliceSource> {
+/**
+ * Opens labels (or a truth stack) and checks they match the image's width, height and depth exactly: a one-slice
+ * truth for a 6-slice image would otherwise score every slice against slice 0.
+ */
+export async function openLabels(path: string, image: SliceSource, what: 'labels' | 'truth' = 'labels'): Promise<SliceSource> {
   const src = await openStack(path);
   const a = image.info, b = src.info;
-  if (a.width !== b.width || a.height !== b.height || (b.depth !== a.depth && b.depth !== 1)) {
+  if (a.width !== b.width || a.height !== b.height || b.depth !== a.depth) {
     await src.close();
+    const which = a.width !== b.width || a.height !== b.height ? 'width and height' : 'number of slices';
     throw new StackSegError(
-      `labels are ${b.width}×${b.height}×${b.depth} but the image is ${a.width}×${a.height}×${a.depth}`,
-      { file: path, hint: `use labels painted on ${a.path} (same width, height and number of slices)` },
+      `${what === 'truth' ? 'the truth stack' : 'the labels'} ${what === 'truth' ? 'is' : 'are'} ${b.width}×${b.height}×${b.depth} but the image is ${a.width}×${a.height}×${a.depth} (the ${which} differ)`,
+      { file: path, hint: what === 'truth' ? `pass a truth stack of ${a.path} with the same width, height and ${a.depth} slices` : `use labels painted on ${a.path} (same width, height and ${a.depth} slices)` },
     );
   }
   return src;
