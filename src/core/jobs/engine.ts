@@ -68,7 +68,7 @@ async function openInputs(spec: JobSpec): Promise<Opened> {
       throw new StackSegError(`${MODELS[spec.model].title} needs labels`, { hint: 'pass --labels <stem>.labels.tif (paint them in the StackSeg editor)' });
     }
     const labels = spec.kind !== 'segment' && spec.labels ? await openLabels(spec.labels, image) : undefined;
-    const truth = spec.truth ? await openLabels(spec.truth, image).catch((e) => { void labels?.close(); throw e; }) : undefined;
+    const truth = spec.truth ? await openLabels(spec.truth, image, 'truth').catch((e) => { void labels?.close(); throw e; }) : undefined;
     parseSliceRange(spec.slices ? `${spec.slices[0]}:${spec.slices[1]}` : undefined, image.info.depth);
     return { image, labels, truth };
   } catch (e) {
