@@ -6,29 +6,41 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { jobLogPath, removeTempFiles } from './jobPaths';
-import { LOCK_NAME, lockHolder, pidAlive } from './lock';
+import { JobLock, pidAlive } from './lock';
 import { SpaceReserve } from './outputs';
 import type { JobRecord } from './spec';
-import { saveRecord } from './store';
+import { loadRecord, saveRecord } from './store';
 
 /** True when the record says running/queued on this host but its process is gone. */
 export function isDeadLocalJob(r: JobRecord): boolean {
   return r.runner === 'local' && (r.status === 'running' || r.status === 'queued') && Number.isInteger(r.pid) && r.host === hostname() && !pidAlive(r.pid!);
 }
 
-/** Marks a dead local job failed and cleans up after it; returns the record (unchanged when it is not dead). */
+/**
+ * Marks a dead local job failed and cleans up after it; returns the record (unchanged when it is not dead). Done
+ * under the folder's lock, re-reading job.json there: a job that finished meanwhile is never marked failed.
+ */
 export async function reapDeadJob(record: JobRecord): Promise<JobRecord> {
   if (!isDeadLocalJob(record)) return record;
-  record.status = 'failed';
-  record.error = `process ${record.pid} ended without finishing`;
-  record.finished = new Date().toISOString();
-  const removed = await removeTempFiles(record.dir);
-  if (!(await lockHolder(record.dir))) {
-    await fs.rm(join(record.dir, SpaceReserve.NAME), { force: true });
-    await fs.rm(join(record.dir, LOCK_NAME), { force: true });
+  let lock: JobLock;
+  try {
+    lock = await JobLock.acquire(record.dir); // takes over the dead process's stale lock
+  } catch {
+    return record; // a live process holds the folder, or it cannot be written: report as is
   }
-  const line = `${record.finished} ${record.error}${removed.length ? `; removed ${removed.join(', ')}` : ''}\n`;
-  await jobLogPath(record).then((log) => fs.appendFile(log, line)).catch(() => undefined); // an edited outputs.log is not followed
-  await saveRecord(record);
-  return record;
+  try {
+    const r = await loadRecord(record.dir);
+    if (!isDeadLocalJob(r)) return r;
+    r.status = 'failed';
+    r.error = `process ${r.pid} ended without finishing`;
+    r.finished = new Date().toISOString();
+    const removed = await removeTempFiles(r.dir);
+    await fs.rm(join(r.dir, SpaceReserve.NAME), { force: true });
+    const line = `${r.finished} ${r.error}${removed.length ? `; removed ${removed.join(', ')}` : ''}\n`;
+    await jobLogPath(r).then((log) => fs.appendFile(log, line)).catch(() => undefined); // an edited outputs.log is not followed
+    await saveRecord(r);
+    return r;
+  } finally {
+    await lock.release();
+  }
 }
