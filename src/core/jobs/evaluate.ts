@@ -49,8 +49,9 @@ export async function evaluateFiles(predPath: string, truthPath: string, classMa
     try {
       const a = pred.info, b = truth.info;
       if (a.width !== b.width || a.height !== b.height || a.depth !== b.depth) {
-        throw new StackSegError(`prediction is ${a.width}×${a.height}×${a.depth} but truth is ${b.width}×${b.height}×${b.depth}`, {
-          file: predPath, hint: `compare against a truth stack of the same size (${truthPath})`,
+        // Never broadcast or truncate: a one-slice truth would score every slice against slice 0.
+        throw new StackSegError(`the truth stack is ${b.width}×${b.height}×${b.depth} but the prediction ${predPath} is ${a.width}×${a.height}×${a.depth}`, {
+          file: truthPath, hint: `pass a truth stack with the same width, height and ${a.depth} slices as the prediction`,
         });
       }
       const ev = new Evaluation(classMap);
