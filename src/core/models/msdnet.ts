@@ -135,9 +135,10 @@ function resolve(params: Partial<MsdnetParams> | Record<string, unknown>): Msdne
     const v = (params as Record<string, unknown>)[key];
     if (v !== undefined) (out as Record<string, unknown>)[key] = v;
   }
-  if (!(out.layers >= 1 && out.width >= 1 && out.epochs >= 1 && out.dilations.length > 0 && out.learningRate > 0)) {
+  const int = (v: unknown) => Number.isInteger(v) && (v as number) >= 1; // a fractional dilation trains to NaN
+  if (!(int(out.layers) && int(out.width) && int(out.epochs) && Array.isArray(out.dilations) && out.dilations.length > 0 && out.dilations.every(int) && out.learningRate > 0)) {
     throw new StackSegError(`invalid MSDNet parameters: ${JSON.stringify({ layers: out.layers, width: out.width, epochs: out.epochs, dilations: out.dilations, learningRate: out.learningRate })}`,
-      { hint: 'layers, width, epochs >= 1, a non-empty dilation list and learningRate > 0', code: 'usage' });
+      { hint: 'layers, width, epochs: integers >= 1; dilations: a non-empty list of integers >= 1 (e.g. 1,2,3); learningRate > 0', code: 'usage' });
   }
   return out;
 }
