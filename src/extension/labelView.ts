@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { stackStem } from '../core/jobs/store';
+import { resolveSidecarsSync } from '../core/labels/sidecars';
 import { CLASS_PALETTE, DEFAULT_CLASSES, parseSettings } from '../core/labels/classes';
 import type { LabelViewInit } from '../protocol';
 import { overlayMask } from './jobs/showSegmentation';
@@ -45,7 +45,7 @@ export function labelViewOf(fsPath: string): LabelViewInfo | undefined {
 /** The init payload: the stack's class colours (its <stem>.stackseg.json, else the defaults). */
 export function labelViewInit(v: LabelViewInfo): LabelViewInit {
   if (v.kind === 'uncertainty') return { kind: v.kind, stack: basename(v.stack), classes: [] };
-  const file = `${stackStem(v.stack)}.stackseg.json`;
+  const file = resolveSidecarsSync(v.stack).settings;
   let classes: { index: number; name: string; color: string }[] = DEFAULT_CLASSES.map((c) => ({ ...c }));
   try { classes = parseSettings(readFileSync(file, 'utf8'), file).classes; } catch { /* defaults */ }
   if (v.kind === 'truth') {

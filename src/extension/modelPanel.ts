@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobSpec } from '../core/jobs/spec';
-import { stackStem } from '../core/jobs/store';
+import { resolveSidecarsSync } from '../core/labels/sidecars';
 import { MODELS, resolveParams } from '../core/models/registry';
 import { parseModelPanelMessage, type HostToModelPanel } from '../modelPanelProtocol';
 import { activeStackUri } from './jobs/jobCommands';
@@ -69,7 +69,7 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
         const trained = (await this.jobs.listAll()).find((r) => r.dir === m.modelFrom)!;
         spec = { kind: 'segment', model: trained.spec.model, params: trained.spec.params, image, modelFrom: trained.dir };
       } else {
-        const labels = `${stackStem(image)}.labels.tif`;
+        const labels = resolveSidecarsSync(image).labels;
         if (MODELS[m.model].supervised && !existsSync(labels)) throw new Error(`${MODELS[m.model].title} needs labels: paint strokes of two classes and save (${basename(labels)})`);
         spec = { kind: m.kind, model: m.model, params: resolveParams(m.model, m.params), image, labels: existsSync(labels) ? labels : undefined };
       }
@@ -88,7 +88,7 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
     this.trainedDirs = new Set(trained.map((r) => r.dir));
     const state: HostToModelPanel = {
       type: 'state',
-      stack: image ? { name: basename(image), path: image, hasLabels: existsSync(`${stackStem(image)}.labels.tif`) } : null,
+      stack: image ? { name: basename(image), path: image, hasLabels: existsSync(resolveSidecarsSync(image).labels) } : null,
       trusted: vscode.workspace.isTrusted,
       trained: trained.map((r) => ({
         dir: r.dir, label: `${MODELS[r.spec.model].title} · ${r.id}${r.summary?.meanF1 != null ? ` · F1 ${r.summary.meanF1.toFixed(3)}` : ''}`,

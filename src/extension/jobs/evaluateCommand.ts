@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobRecord } from '../../core/jobs/spec';
 import { loadRecord, stackStem } from '../../core/jobs/store';
+import { resolveSidecarsSync } from '../../core/labels/sidecars';
 import { DEFAULT_CLASSES, parseSettings, type LabelClass } from '../../core/labels/classes';
 import { detectValues, formatPairs, mappingProblem, parseMapping, proposeMapping } from './evalMapping';
 import type { JobManager } from './jobManager';
@@ -27,7 +28,7 @@ async function remember(context: vscode.ExtensionContext, image: string, m: Eval
 }
 
 async function classesOf(image: string): Promise<readonly LabelClass[]> {
-  const file = `${stackStem(image)}.stackseg.json`;
+  const file = resolveSidecarsSync(image).settings;
   try { return parseSettings(await fs.readFile(file, 'utf8'), file).classes; } catch { return DEFAULT_CLASSES; }
 }
 

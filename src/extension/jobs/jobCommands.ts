@@ -5,7 +5,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { JobKind, JobRecord, JobSpec } from '../../core/jobs/spec';
-import { stackStem } from '../../core/jobs/store';
+import { resolveSidecarsSync } from '../../core/labels/sidecars';
 import { MODELS, MODEL_KINDS, describeParam, resolveParams, type ModelKind, type ModelParams } from '../../core/models/registry';
 import type { JobManager } from './jobManager';
 import { labelViewOf } from '../labelView';
@@ -43,7 +43,7 @@ export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobM
       if (!model) return;
       const params = preset?.params ?? (await editParams(model));
       if (!params) return;
-      const labels = `${stackStem(image)}.labels.tif`;
+      const labels = resolveSidecarsSync(image).labels;
       if (MODELS[model].supervised && !existsSync(labels)) {
         return void vscode.window.showErrorMessage(`${MODELS[model].title} needs labels: ${labels} does not exist. Paint strokes of at least two classes and save (Ctrl+S) first.`);
       }

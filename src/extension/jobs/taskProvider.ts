@@ -6,7 +6,8 @@ import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { jobArgs } from '../../core/jobs/runners/args';
 import type { JobSpec } from '../../core/jobs/spec';
-import { defaultJobDir, stackStem } from '../../core/jobs/store';
+import { defaultJobDir } from '../../core/jobs/store';
+import { resolveSidecarsSync } from '../../core/labels/sidecars';
 import { MODEL_KINDS, resolveParams, type ModelKind } from '../../core/models/registry';
 
 export interface StacksegTaskDefinition extends vscode.TaskDefinition {
@@ -30,8 +31,8 @@ export class StacksegTaskProvider implements vscode.TaskProvider {
   provideTasks(): vscode.Task[] {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return [];
-    return this.openStacks().filter((image) => existsSync(`${stackStem(image)}.labels.tif`)).map((image) =>
-      this.build({ type: 'stackseg', command: 'run', image, labels: `${stackStem(image)}.labels.tif`, model: 'rf' }, folder));
+    return this.openStacks().filter((image) => existsSync(resolveSidecarsSync(image).labels)).map((image) =>
+      this.build({ type: 'stackseg', command: 'run', image, labels: resolveSidecarsSync(image).labels, model: 'rf' }, folder));
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
