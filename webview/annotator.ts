@@ -9,26 +9,19 @@ import { parseUndoState, parseUndoStep, type HostToWebview, type ViewerStackInfo
 import type { PixelArray } from '../src/core/types';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, type Tool } from './labelPanel';
-import { LivePreviewLayer, type LivePreviewPerf } from './livePreviewLayer';
+import { LivePreviewLayer } from './livePreviewLayer';
 import type { DisplayWindow } from './lut';
 import { writeRunsTracked, type Rect } from './paintOps';
 import { applyCountDelta, decodeStep, OptimisticUndo, undoRedoKey, type Changes, type CountDelta, type Rollback } from './optimisticUndo';
 import { Painter, type FinishedStroke } from './painter';
-import { pushCapped } from './perf';
+import { pushCapped, type AnnotationPerf } from './perf';
 import { SegmentationLayer } from './segmentationLayer';
 import { ToolControls } from './toolControls';
-import { UndoProbe, type UndoTrace } from './undoProbe';
+import { UndoProbe } from './undoProbe';
 import type { ViewState } from './viewState';
 import type { View } from './zoom';
 
-export interface AnnotationPerf extends LivePreviewPerf {
-  /** ms of main-thread work per painted stroke frame (stamping + redrawing the dirty rectangle). */
-  strokeFrames: number[];
-  /** ms to apply a host label patch (undo/redo) and redraw it. */
-  patches: number[];
-  /** Where the time of each undo/redo goes (see UndoProbe); set up by the Annotator. */
-  undoTraces?: UndoTrace[];
-}
+export type { AnnotationPerf } from './perf';
 
 /** What the annotator needs from the viewer (ViewerController implements it). */
 export interface ViewerAccess {
@@ -110,11 +103,13 @@ export class Annotator {
       goToSlice: (z) => this.viewer.goTo(z, undefined),
       livePreview: (enabled) => this.host.postMessage({ type: 'setLivePreview', enabled }),
       fillTolerance: (f) => this.tools.setFillTolerance(f),
+      livePreviewOpacity: (o) => this.tools.setLivePreviewOpacity(o),
       openModelPanel: () => this.tools.openModelPanel(),
       dismissHint: () => this.tools.dismissHint(),
     });
     this.panel.root.append(this.segmentation.panel.root);
-    this.tools = new ToolControls(this.painter, this.panel, this.segmentation.panel, state, host);
+    this.pendingSelect = state.restored.classIndex; // selected when the host's class list comes
+    this.tools = new ToolControls(this.painter, this.panel, this.segmentation.panel, this.livePreview, state, host);
     this.applyDisplay();
     this.undoProbe = new UndoProbe((perf.undoTraces ??= []));
     const labels = this.labels;
@@ -328,6 +323,7 @@ export class Annotator {
     if (!this.classes.some((c) => c.index === k)) return;
     this.selected = k;
     this.panel.setSelected(k);
+    this.tools.classSelected(k);
   }
 
   private sendClasses(classes: LabelClass[]): void {

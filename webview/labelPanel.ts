@@ -30,6 +30,7 @@ export interface PanelCallbacks {
   opacity(value: number): void;
   goToSlice(z: number): void;
   livePreview(enabled: boolean): void;
+  livePreviewOpacity(opacity: number): void;
   /** Fill tolerance, fraction of the display window. */
   fillTolerance(fraction: number): void;
   openModelPanel(): void;
@@ -62,9 +63,11 @@ export class LabelPanel {
   private readonly totalLabel: HTMLElement;
   private readonly previewBox: HTMLInputElement;
   private readonly previewHint: HTMLElement;
+  private readonly previewOpacity: HTMLInputElement;
   private classes: LabelClass[] = [];
   private counts = new Map<number, number>();
   private selected = 0;
+  private tool: Tool = 'pan';
 
   constructor(private readonly cb: PanelCallbacks) {
     this.root = el('aside', 'label-panel', undefined, 'label-panel');
@@ -145,6 +148,12 @@ export class LabelPanel {
     previewLabel.title = 'While you paint, a small random forest trained on the labels of this slice predicts it (StackSeg: Toggle Live Preview)';
     previewLabel.append(this.previewBox, ' Live preview');
     this.previewHint = el('div', 'muted hint', '', 'live-preview-hint');
+    this.previewOpacity = el('input', 'opacity', undefined, 'live-preview-opacity');
+    Object.assign(this.previewOpacity, { type: 'range', min: '0', max: '100', step: '5', value: '80', title: 'Live preview opacity' });
+    this.previewOpacity.setAttribute('aria-label', 'Live preview opacity');
+    this.previewOpacity.addEventListener('input', () => cb.livePreviewOpacity(Number(this.previewOpacity.value) / 100));
+    const previewOpacityRow = el('div', 'row');
+    previewOpacityRow.append(el('span', 'muted', 'Opacity'), this.previewOpacity);
 
     this.sliceList = el('div', 'slice-list', undefined, 'annotated-slices');
     this.totalLabel = el('span', 'muted', '');
@@ -165,7 +174,7 @@ export class LabelPanel {
       section('Tools', tools, sizeRow, this.toleranceRow, this.currentClass),
       section('Classes', this.classList, add),
       section('Labels', showLabel, opacityRow),
-      section('Preview', previewLabel, this.previewHint),
+      section('Preview', previewLabel, previewOpacityRow, this.previewHint),
       section('Annotated slices', slicesTitle, this.sliceList),
     );
   }
@@ -176,6 +185,8 @@ export class LabelPanel {
       b.setAttribute('aria-pressed', String(tool === t));
     }
     this.toleranceRow.hidden = t !== 'fill';
+    this.tool = t;
+    this.showCurrentClass();
   }
 
   setBrushSize(px: number): void {
@@ -217,6 +228,10 @@ export class LabelPanel {
     const position = this.classes.findIndex((c) => c.index === this.selected);
     const c = this.classes[position];
     this.currentClass.dataset.index = c ? String(c.index) : '';
+    if (this.tool === 'eraser') {
+      this.currentClass.replaceChildren(el('span', 'muted', 'Erases: sets pixels back to unlabelled'));
+      return;
+    }
     if (!c) {
       this.currentClass.textContent = 'No class: add one below';
       return;
@@ -243,6 +258,10 @@ export class LabelPanel {
       return b;
     }));
     this.totalLabel.textContent = annotated.length === 0 ? 'None yet: pick Brush (B) and paint.' : `${annotated.length} slice${annotated.length === 1 ? '' : 's'}`;
+  }
+
+  setLivePreviewOpacity(opacity: number): void {
+    this.previewOpacity.value = String(Math.round(opacity * 100));
   }
 
   setLivePreview(enabled: boolean, hint: string): void {

@@ -93,6 +93,12 @@ export class LivePreviewLayer {
     }, 0));
   }
 
+  /** The panel's opacity slider (kept in the view state); undefined keeps the stylesheet's default. */
+  setOpacity(opacity: number | undefined): void {
+    this.overlay.canvas.style.opacity = opacity === undefined ? '' : String(opacity);
+    document.body.dataset.livePreviewOpacity = opacity === undefined ? '' : String(opacity);
+  }
+
   clear(): void {
     this.shown = undefined;
     this.overlay.canvas.hidden = true;

@@ -1,11 +1,12 @@
-// The annotation tools' settings and the next-step hint: tool, brush size, fill tolerance and the segmentation
-// overlay's opacity (kept in the view state, so they survive a tab switch or a reload), the tool keys, and
+// The annotation tools' settings and the next-step hint: tool, brush size, fill tolerance and the opacities of the
+// live preview and segmentation overlays (kept in the view state, so they survive a tab switch or a reload), the tool keys, and
 // "what next" after the first stroke.
 
 import type { PixelArray } from '../src/core/types';
 import type { WebviewToHost } from '../src/protocol';
 import { stepBrush } from './brushScale';
 import { TOOLS, type LabelPanel, type Tool } from './labelPanel';
+import type { LivePreviewLayer } from './livePreviewLayer';
 import type { DisplayWindow } from './lut';
 import { MAX_BRUSH, type FillSource, type Painter } from './painter';
 import type { SegmentationPanel } from './segmentationPanel';
@@ -24,6 +25,7 @@ export class ToolControls {
     private readonly painter: Painter,
     private readonly panel: LabelPanel,
     segmentation: SegmentationPanel,
+    private readonly livePreview: LivePreviewLayer,
     private readonly state: ViewState,
     private readonly host: { postMessage(m: WebviewToHost): void },
   ) {
@@ -35,6 +37,13 @@ export class ToolControls {
     this.setFillTolerance(this.tolerance);
     if (saved.segmentationOpacity !== undefined) segmentation.setOpacity(saved.segmentationOpacity);
     segmentation.onOpacityChange = (o) => state.patch({ segmentationOpacity: o });
+    if (saved.livePreviewOpacity !== undefined) this.setLivePreviewOpacity(saved.livePreviewOpacity);
+  }
+
+  setLivePreviewOpacity(opacity: number): void {
+    this.livePreview.setOpacity(opacity);
+    this.panel.setLivePreviewOpacity(opacity);
+    this.state.patch({ livePreviewOpacity: opacity });
   }
 
   setTool(t: Tool): void {
@@ -53,6 +62,11 @@ export class ToolControls {
     this.tolerance = Math.min(1, Math.max(0, fraction));
     this.panel.setFillTolerance(this.tolerance);
     this.state.patch({ fillTolerance: this.tolerance });
+  }
+
+  /** The selected class, kept so a stroke after a tab switch does not silently go to another class. */
+  classSelected(index: number): void {
+    this.state.patch({ classIndex: index });
   }
 
   /** What a fill on slice z reads: the exact pixels, and the tolerance in image units (of the window on screen). */

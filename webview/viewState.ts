@@ -1,6 +1,6 @@
 // The viewer's view state, kept with the webview's setState/getState: VS Code hands it back when a hidden tab is
 // shown again (the webview is rebuilt: retainContextWhenHidden would keep every hidden stack's slices in memory
-// instead) and after a window reload. Slice, display window, zoom/pan, tool, brush, fill tolerance, overlay
+// instead) and after a window reload. Slice, display window, zoom/pan, tool, class, brush, fill tolerance, overlay
 // opacities and the next-step hint. Nothing here is saved with the document. parseViewState is pure (unit-tested):
 // a state written by an older version, or a damaged one, gives back only the fields that are valid.
 
@@ -21,6 +21,8 @@ export interface ViewStateData {
   /** Absent: fitted (a fitted view stays fitted when the editor is resized). */
   view?: SavedView;
   tool?: (typeof TOOL_NAMES)[number];
+  /** The selected class (a stroke after a tab switch must not silently go to another class). */
+  classIndex?: number;
   brush?: number;
   /** Fill tolerance, fraction of the display window (0..1). */
   fillTolerance?: number;
@@ -45,6 +47,7 @@ export function parseViewState(raw: unknown): ViewStateData {
   if (v && finite(v.scale) && v.scale > 0 && finite(v.cx) && finite(v.cy)) out.view = { scale: v.scale, cx: v.cx, cy: v.cy };
   if (typeof r.tool === 'string' && (TOOL_NAMES as readonly string[]).includes(r.tool)) out.tool = r.tool as ViewStateData['tool'];
   if (finite(r.brush) && r.brush >= 1) out.brush = r.brush;
+  if (Number.isInteger(r.classIndex) && (r.classIndex as number) >= 1 && (r.classIndex as number) <= 255) out.classIndex = r.classIndex as number;
   if (fraction(r.fillTolerance)) out.fillTolerance = r.fillTolerance;
   if (fraction(r.segmentationOpacity)) out.segmentationOpacity = r.segmentationOpacity;
   if (fraction(r.livePreviewOpacity)) out.livePreviewOpacity = r.livePreviewOpacity;

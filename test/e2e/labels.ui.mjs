@@ -81,11 +81,12 @@ export async function drag(page, frame, from, to, steps = 20) {
   await page.mouse.up();
 }
 
+/** Types the brush size into the panel's number box (the slider beside it is logarithmic). */
 export async function setBrush(frame, px) {
   await frame.evaluate((v) => {
-    const s = document.querySelector('[data-testid=brush-size]');
+    const s = document.querySelector('[data-testid=brush-size-input]');
     s.value = String(v);
-    s.dispatchEvent(new Event('input', { bubbles: true }));
+    s.dispatchEvent(new Event('change', { bubbles: true }));
   }, px);
 }
 
@@ -233,6 +234,9 @@ export function labelsUiTests(ctx) {
         // The display window comes back with the webview state, and its min/max boxes show it (they were blank).
         const window = [await frame.locator('[data-testid=level-min]').inputValue(), await frame.locator('[data-testid=level-max]').inputValue()];
         assert.ok(window.every((v) => v !== '' && Number.isFinite(Number(v))), `display window boxes after reload: ${JSON.stringify(window)}`);
+        // So do the tool and the brush size (view state), rather than Pan and 9 px.
+        assert.equal(await frame.locator('[data-testid=tool-brush]').getAttribute('aria-pressed'), 'true', 'tool after reload');
+        assert.equal(await frame.locator('[data-testid=brush-size-input]').inputValue(), '7', 'brush size after reload');
         await shot('labels-05-reloaded');
       },
     },

@@ -3,6 +3,7 @@
 // Tests run in order on one page; each takes `ctx` = { page, shot(name), log, files: { foam, bad, perf, foamDepth } }.
 import assert from 'node:assert/strict';
 import { closeAllEditors, openInStackViewer, waitForContributions, waitForExplorerFile } from './lib/workbench.mjs';
+import { viewerControlsTests } from './viewerControls.ui.mjs';
 
 const SLICE_RE = /^Slice (\d+) \/ (\d+)$/;
 const PIXEL_RE = /^x (\d+), y (\d+): \S+/;
@@ -67,26 +68,46 @@ export function uiTests(ctx) {
       },
     },
     {
-      name: 'End / ArrowDown / ArrowUp / PageDown / Home switch slices',
+      name: 'one direction: ArrowDown/ArrowRight/PageDown/wheel-down go to the next slice, ArrowUp/ArrowLeft/PageUp back; PageDown works on slice 1',
       async fn() {
         assert.ok(frame, 'viewer not open');
         const canvas = frame.locator('[data-testid=viewer-canvas]');
         await canvas.click({ position: { x: 5, y: 5 } }); // focus the webview
         const last = depth - 1;
-        await page.keyboard.press('End');
-        await waitForSlice(frame, last, depth);
-        await page.keyboard.press('ArrowDown');
-        await waitForSlice(frame, last - 1, depth);
-        await page.keyboard.press('ArrowUp');
-        await waitForSlice(frame, last, depth);
-        await page.keyboard.press('PageDown');
-        await waitForSlice(frame, Math.max(0, last - 10), depth);
-        await shot('03-after-pagedown');
         await page.keyboard.press('Home');
         await waitForSlice(frame, 0, depth);
-        await page.keyboard.press('ArrowDown'); // already at the first slice: stays there
+        await page.keyboard.press('PageDown'); // on slice 1 it goes forward, as in every document
+        await waitForSlice(frame, 10, depth);
+        await page.keyboard.press('ArrowDown');
+        await waitForSlice(frame, 11, depth);
+        await page.keyboard.press('ArrowRight');
+        await waitForSlice(frame, 12, depth);
+        await page.keyboard.press('ArrowUp');
+        await waitForSlice(frame, 11, depth);
+        await page.keyboard.press('ArrowLeft');
+        await waitForSlice(frame, 10, depth);
+        await page.keyboard.press('PageUp');
+        await waitForSlice(frame, 0, depth);
+        const box = await canvas.boundingBox();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, 100); // wheel down: forward too
+        await waitForSlice(frame, 1, depth);
+        // The slice slider with the focus follows the same direction (its native arrows would go the other way).
+        await frame.locator('[data-testid=slice-slider]').focus();
+        await page.keyboard.press('ArrowDown');
+        await waitForSlice(frame, 2, depth);
+        await canvas.click({ position: { x: 5, y: 5 } });
+        await page.keyboard.press('End');
+        await waitForSlice(frame, last, depth);
+        await shot('03-after-end');
+        await page.keyboard.press('ArrowDown'); // already at the last slice: stays there
         await page.waitForTimeout(300);
-        assert.equal(await shownSlice(frame), 0, 'ArrowDown below the first slice');
+        assert.equal(await shownSlice(frame), last, 'ArrowDown past the last slice');
+        await page.keyboard.press('Home');
+        await waitForSlice(frame, 0, depth);
+        await page.keyboard.press('ArrowUp'); // already at the first slice: stays there
+        await page.waitForTimeout(300);
+        assert.equal(await shownSlice(frame), 0, 'ArrowUp before the first slice');
       },
     },
     {
@@ -112,6 +133,7 @@ export function uiTests(ctx) {
         await shot('04-pixel-readout');
       },
     },
+    ...viewerControlsTests({ page, shot, log, files, frame: () => frame }),
     {
       name: 'a corrupt .tif shows an error message in the viewer',
       async fn() {
@@ -146,7 +168,7 @@ export function uiTests(ctx) {
         const refinedPresses = Math.min(6, perfDepth - 1);
         let z = perfDepth - 1;
         for (let i = 0; i < refinedPresses; i++) {
-          await page.keyboard.press('ArrowDown');
+          await page.keyboard.press('ArrowUp'); // back one slice
           z -= 1;
           await perf.waitForFunction((want) => document.body.dataset.shownSlice === String(want)
             && Number(document.body.dataset.shownLevel) <= Number(document.body.dataset.displayLevel), z, { timeout: 30_000 });
@@ -168,7 +190,7 @@ export function uiTests(ctx) {
         let dir = -1; // down to the first slice, then back up
         for (let i = 0; i < presses && Date.now() - loopStart < budgetMs; i++, pressed++) {
           if (z + dir < 0 || z + dir > perfDepth - 1) dir = -dir;
-          await page.keyboard.press(dir < 0 ? 'ArrowDown' : 'ArrowUp');
+          await page.keyboard.press(dir < 0 ? 'ArrowUp' : 'ArrowDown');
           z += dir;
           await waitForSlice(perf, z, perfDepth, 30_000);
           await page.waitForTimeout(60);

@@ -82,16 +82,16 @@ describe('brush-size slider (log scale)', () => {
 describe('view state', () => {
   it('keeps the valid fields and drops the rest', () => {
     const s = parseViewState({
-      z: 7, window: { min: 0, max: 1 }, view: { scale: 2, cx: 10, cy: 20 }, tool: 'brush', brush: 7, fillTolerance: 0.2,
+      z: 7, window: { min: 0, max: 1 }, view: { scale: 2, cx: 10, cy: 20 }, tool: 'brush', classIndex: 2, brush: 7, fillTolerance: 0.2,
       segmentationOpacity: 1, livePreviewOpacity: 0.3, hint: 'dismissed', junk: 1,
     });
-    expect(s).toEqual({ z: 7, window: { min: 0, max: 1 }, view: { scale: 2, cx: 10, cy: 20 }, tool: 'brush', brush: 7, fillTolerance: 0.2, segmentationOpacity: 1, livePreviewOpacity: 0.3, hint: 'dismissed' });
+    expect(s).toEqual({ z: 7, window: { min: 0, max: 1 }, view: { scale: 2, cx: 10, cy: 20 }, tool: 'brush', classIndex: 2, brush: 7, fillTolerance: 0.2, segmentationOpacity: 1, livePreviewOpacity: 0.3, hint: 'dismissed' });
   });
 
   it('a state from an older version or a damaged one gives back only what is valid', () => {
     expect(parseViewState(undefined)).toEqual({});
     expect(parseViewState('x')).toEqual({});
     expect(parseViewState({ z: 3, window: { min: 0, max: 1 } })).toEqual({ z: 3, window: { min: 0, max: 1 } });
-    expect(parseViewState({ z: -1, tool: 'spray', brush: 0, fillTolerance: 2, segmentationOpacity: NaN, view: { scale: 0, cx: 1, cy: 1 }, hint: 'x' })).toEqual({});
+    expect(parseViewState({ z: -1, tool: 'spray', classIndex: 0, brush: 0, fillTolerance: 2, segmentationOpacity: NaN, view: { scale: 0, cx: 1, cy: 1 }, hint: 'x' })).toEqual({});
   });
 });
