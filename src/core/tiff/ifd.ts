@@ -156,6 +156,7 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
     // Reduced-resolution thumbnails/previews are not slices of the stack.
     if (index > 0 && (page.subfile & 1) === 1) continue;
     validatePage(page, index, path, fail);
+    if (!page.tileWidth) checkStrips(page, raws.length, fail);
     if (!page.counts) page.counts = [chunkBytes(page)];
     const start = offsets.length;
     for (let i = 0; i < page.offsets!.length; i++) {
@@ -210,6 +211,31 @@ function chunkBytes(p: RawPage): number {
   if (p.tileWidth) return p.tileWidth * p.tileHeight * bpp;
   const rows = p.rowsPerStrip && p.rowsPerStrip < p.height ? p.rowsPerStrip : p.height;
   return rows * p.width * bpp;
+}
+
+/**
+ * The strips must cover the page: ceil(height / RowsPerStrip) of them (per sample plane when planar). A writer that
+ * got RowsPerStrip wrong is read by the strips it wrote when they can hold the page (one strip = the whole page;
+ * k strips = ceil(height / k) rows each, byte counts permitting; a strip that then decodes short is still an error);
+ * otherwise one clear error instead of rows of zeros.
+ */
+function checkStrips(p: RawPage, index: number, fail: (what: string, hint?: string, page?: number) => never): void {
+  const k = p.offsets!.length;
+  const hint = 'the file was written by a broken tool or edited; re-save it with Fiji (File > Save As > Tiff) or tifffile';
+  if (p.counts && p.counts.length !== k) fail(`page ${index} has ${k} StripOffsets but ${p.counts.length} StripByteCounts`, hint, index);
+  const planes = p.spp > 1 && (p as { planar?: number }).planar === 2 ? p.spp : 1;
+  const rps = p.rowsPerStrip && p.rowsPerStrip < p.height ? p.rowsPerStrip : p.height;
+  const expected = Math.ceil(p.height / rps) * planes;
+  if (k === expected) return;
+  const perPlane = k / planes;
+  const inferred = Math.ceil(p.height / Math.max(1, Math.floor(perPlane)));
+  const rowBytes = Math.ceil((p.width * (planes > 1 ? 1 : p.spp) * p.bits) / 8);
+  const fits = Number.isInteger(perPlane) && Math.ceil(p.height / inferred) === perPlane && (p.compression !== 1 || !p.counts
+    || p.counts.every((c, i) => c >= Math.min(inferred, p.height - (i % perPlane) * inferred) * rowBytes));
+  if (!fits) {
+    fail(`page ${index} has ${k} strip${k === 1 ? '' : 's'}, but its height ${p.height} and RowsPerStrip ${p.rowsPerStrip || '(unset)'} need ${expected}`, hint, index);
+  }
+  p.rowsPerStrip = inferred;
 }
 
 function validatePage(p: RawPage, index: number, path: string, fail: (what: string, hint?: string, page?: number) => never): void {
