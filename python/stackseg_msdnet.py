@@ -224,7 +224,7 @@ class Schedule:
         self.max_epochs = self.planned = int(r['epochs'])
         self.lr0, self.cosine = float(r['learningRate']), r['lrSchedule'] == 'cosine'
         self.max_seconds, self.plateau = float(r.get('maxSeconds') or 0), bool(r.get('plateau'))
-        self.losses, self.reason = [], 'epochs'
+        self.losses, self.elapsed, self.reason = [], [], 'epochs'
 
     def lr(self, epoch):
         return self.lr0 * 0.5 * (1 + math.cos(math.pi * epoch / self.planned)) if self.cosine else self.lr0
@@ -232,6 +232,7 @@ class Schedule:
     def after_epoch(self, loss, elapsed):
         """True to stop after this epoch."""
         self.losses.append(loss)
+        self.elapsed.append(elapsed)
         e = len(self.losses)
         if e >= self.planned:
             return True
@@ -239,10 +240,12 @@ class Schedule:
             if elapsed >= self.max_seconds:
                 self.reason = 'time budget'
                 return True
-            projected = elapsed / e * self.planned
-            if e >= 5 and projected > self.max_seconds:
-                self.planned = max(e + 1, int(self.planned * self.max_seconds / projected))
-                self.reason = 'time budget'
+            if e >= 5:  # seconds per epoch over the last (up to) 10 epochs, the first (warm-up) left out
+                k = min(10, e - 1)
+                rate = (elapsed - self.elapsed[e - 1 - k]) / k
+                if elapsed + (self.planned - e) * rate > self.max_seconds:
+                    self.planned = max(e + 1, e + int((self.max_seconds - elapsed) // rate))
+                    self.reason = 'time budget'
         if self.plateau:
             window = max(20, self.max_epochs // 10)
             if e >= max(60, 2 * window):

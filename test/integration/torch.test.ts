@@ -9,10 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet';
 import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
+import { EpochSchedule } from '../../src/core/models/msdnet/schedule';
 import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
 import { initBackend, tf } from '../../src/core/models/tfBackend';
 import { mulberry32 } from '../../src/core/random';
-import { cli, FOAM, hasFoam, tempDir } from './helpers';
+import { cli, FOAM, hasFoam, ROOT, tempDir } from './helpers';
 
 /** The first Python that imports torch: STACKSEG_TEST_PYTHON, STACKSEG_PYTHON, /usr/bin/python3, python3. */
 function findTorchPython(): { python?: string; why: string } {
@@ -116,6 +117,43 @@ withTorch('torch backend against the native path', () => {
       fromTorch.dispose();
     } finally {
       native.dispose();
+    }
+  });
+});
+
+withTorch('torch script schedule', () => {
+  it('stops and plans epochs exactly as msdnet/schedule.ts (budget and plateau)', () => {
+    const cases = [
+      { params: { epochs: 400, learningRate: 0.01, lrSchedule: 'cosine' as const, maxSeconds: 60, plateau: true }, loss: (e: number) => 1 / e, time: (e: number) => 9 + e * 0.9 },
+      { params: { epochs: 300, learningRate: 0.02, lrSchedule: 'cosine' as const, maxSeconds: 0, plateau: true }, loss: (e: number) => 0.1 + 0.001 * Math.sin(e), time: (e: number) => e },
+      { params: { epochs: 50, learningRate: 0.01, lrSchedule: 'constant' as const }, loss: () => 1, time: (e: number) => e },
+    ];
+    for (const c of cases) {
+      const ts = new EpochSchedule(c.params);
+      const ours: Array<[number, boolean, number]> = [];
+      const seq: Array<[number, number]> = [];
+      for (let e = 1; e <= c.params.epochs; e++) {
+        seq.push([c.loss(e), c.time(e)]);
+        const lr = ts.lr(e - 1), stop = ts.afterEpoch(c.loss(e), c.time(e));
+        ours.push([lr, stop, ts.planned]);
+        if (stop) break;
+      }
+      const code = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location('m', sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+r = json.loads(sys.argv[2]); s = m.Schedule(r); out = []
+for e, (loss, t) in enumerate(r['seq']):
+    lr = s.lr(e); stop = s.after_epoch(loss, t); out.append([lr, stop, s.planned])
+    if stop: break
+print(json.dumps({'out': out, 'reason': s.reason}))`;
+      const r = spawnSync(PY, ['-c', code, join(ROOT, 'python/stackseg_msdnet.py'), JSON.stringify({ ...c.params, seq })], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const theirs = JSON.parse(r.stdout);
+      expect(theirs.reason).toBe(ts.reason);
+      expect(theirs.out.length).toBe(ours.length);
+      theirs.out.forEach(([lr, stop, planned]: [number, boolean, number], i: number) => {
+        expect(lr).toBeCloseTo(ours[i][0], 12);
+        expect([stop, planned]).toEqual([ours[i][1], ours[i][2]]);
+      });
     }
   });
 });

@@ -96,6 +96,8 @@ export async function submitSlurmJob(spec: JobSpec, dir: string, o: SlurmOptions
   await src.close();
   await fs.mkdir(join(jobDir, 'chunks'), { recursive: true });
   await fs.mkdir(slurmDir(jobDir), { recursive: true });
+  // --gpus N: MSDNet trains with the torch backend on the node (auto would fall back to the CPU without a word).
+  if (o.gpus && spec.model === 'msdnet' && (spec.params.backend ?? 'auto') === 'auto') spec = { ...spec, params: { ...spec.params, backend: 'torch' } };
   const record = initialRecord(spec, jobDir, 'slurm');
   await saveRecord(record);
   const state: SlurmState = { format: 'stackseg-slurm', version: 1, depth, chunks: splitSlices(depth, o.chunks), arrayTasks: [], history: [] };

@@ -1,8 +1,8 @@
 // When MSDNet training stops and at which learning rate, shared by the native/tfjs loop (msdnet.ts) and the torch
 // backend (python/stackseg_msdnet.py's Schedule mirrors this class line by line: keep them in step).
 //  - cosine (or constant) learning rate over the planned epochs (`epochs`, an upper bound);
-//  - time budget (`maxSeconds`, 0 = none): from epoch 5 on, when the projected time passes the budget, the plan
-//    shrinks to the epochs that fit, so the cosine still ends near 0; a hard stop at the budget;
+//  - time budget (`maxSeconds`, 0 = none): from epoch 5 on, when the projected time (recent seconds per epoch) passes
+//    the budget, the plan shrinks to the epochs that fit, so the cosine still ends near 0; a hard stop at the budget;
 //  - plateau (`plateau`): stop when the mean loss of the last window (max(20, epochs/10) epochs) is less than 1 %
 //    below that of the window before (earliest at 60 epochs).
 // And the per-step plan (which slice, which flip/rotation) from the seed, as msdnet.ts draws it.
@@ -17,6 +17,7 @@ export class EpochSchedule {
   planned: number;
   reason: StopReason = 'epochs';
   private readonly losses: number[] = [];
+  private readonly elapsed: number[] = [];
 
   constructor(private readonly p: ScheduleParams) {
     this.maxEpochs = this.planned = p.epochs;
@@ -29,15 +30,19 @@ export class EpochSchedule {
   /** Records an epoch's loss; true when training should stop after it. */
   afterEpoch(loss: number, elapsedSeconds: number): boolean {
     this.losses.push(loss);
+    this.elapsed.push(elapsedSeconds);
     const e = this.losses.length;
     if (e >= this.planned) return true;
     const budget = this.p.maxSeconds ?? 0;
     if (budget > 0) {
       if (elapsedSeconds >= budget) { this.reason = 'time budget'; return true; }
-      const projected = (elapsedSeconds / e) * this.planned;
-      if (e >= 5 && projected > budget) {
-        this.planned = Math.max(e + 1, Math.floor((this.planned * budget) / projected));
-        this.reason = 'time budget';
+      if (e >= 5) {
+        // Seconds per epoch over the last (up to) 10 epochs, the first (warm-up) left out.
+        const k = Math.min(10, e - 1), rate = (elapsedSeconds - this.elapsed[e - 1 - k]) / k;
+        if (elapsedSeconds + (this.planned - e) * rate > budget) {
+          this.planned = Math.max(e + 1, e + Math.floor((budget - elapsedSeconds) / rate));
+          this.reason = 'time budget';
+        }
       }
     }
     if (this.p.plateau) {

@@ -1,0 +1,49 @@
+// MSDNet's epoch schedule (msdnet/schedule.ts): cosine over the planned epochs, the time budget, the plateau stop,
+// and the step plan drawn as msdnet.ts draws it. The torch script's copy is checked against this one in
+// test/integration/torch.test.ts.
+import { describe, expect, it } from 'vitest';
+import { EpochSchedule, trainingPlan } from '../../src/core/models/msdnet/schedule';
+import { mulberry32 } from '../../src/core/random';
+
+describe('EpochSchedule', () => {
+  it('cosine from the learning rate to 0 over the epochs; stops after the last', () => {
+    const s = new EpochSchedule({ epochs: 4, learningRate: 0.01, lrSchedule: 'cosine' });
+    expect([0, 1, 2, 3].map((e) => s.lr(e))).toEqual([0.01, 0.01 * 0.5 * (1 + Math.SQRT1_2), 0.005, 0.01 * 0.5 * (1 - Math.SQRT1_2)].map((v) => expect.closeTo(v, 12)));
+    expect([1, 2, 3].map((e) => s.afterEpoch(1, e))).toEqual([false, false, false]);
+    expect(s.afterEpoch(1, 4)).toBe(true);
+    expect(s.reason).toBe('epochs');
+  });
+
+  it('shrinks the plan to the time budget from the recent seconds per epoch (the first epoch left out)', () => {
+    const s = new EpochSchedule({ epochs: 400, learningRate: 0.01, lrSchedule: 'cosine', maxSeconds: 60 });
+    // epoch 1 takes 10 s (warm-up), then 1 s each: after epoch 5, 14 s spent, 395 left at 1 s -> 46 more fit.
+    const times = [10, 11, 12, 13, 14];
+    times.forEach((t) => expect(s.afterEpoch(1, t)).toBe(false));
+    expect(s.planned).toBe(5 + 46);
+    expect(s.reason).toBe('time budget');
+    expect(s.lr(50)).toBeLessThan(0.0001);
+  });
+
+  it('stops on a plateau of the loss, not while it still falls', () => {
+    const falling = new EpochSchedule({ epochs: 1000, learningRate: 0.01, lrSchedule: 'cosine', plateau: true });
+    for (let e = 1; e <= 300; e++) expect(falling.afterEpoch(1 / e, e)).toBe(false);
+    const flat = new EpochSchedule({ epochs: 400, learningRate: 0.01, lrSchedule: 'cosine', plateau: true });
+    let stoppedAt = 0;
+    for (let e = 1; e <= 400 && !stoppedAt; e++) if (flat.afterEpoch(0.1 + 0.001 * Math.sin(e), e)) stoppedAt = e;
+    expect(stoppedAt).toBe(80); // window max(20, 400/10) = 40: the first check at 2 windows
+    expect(flat.reason).toBe('plateau');
+  });
+});
+
+describe('trainingPlan', () => {
+  it('draws the shuffled order and flips as msdnet.ts does', () => {
+    const plan = trainingPlan(3, 2, 5, true);
+    const rand = mulberry32(6);
+    const expected: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for (const i of [0, 1, 2].sort(() => rand() - 0.5)) expected.push(i, Math.floor(rand() * 8));
+    }
+    expect(Array.from(plan)).toEqual(expected);
+    expect(Array.from(trainingPlan(2, 3, 5, false)).filter((_, j) => j % 2 === 1)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
