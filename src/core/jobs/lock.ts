@@ -1,9 +1,10 @@
 // The job folder lock: while a job writes into a folder it holds <dir>/.lock, created with O_EXCL and holding its
 // pid, host and start time, so a second job in the same folder is refused instead of mixing outputs with the first.
-// A lock left by a dead process on this host is taken over by renaming it aside (atomic: of two processes taking
-// over at once exactly one rename succeeds), never by delete-then-create.
+// A lock left by a dead process on this host is taken over by renaming it aside, never by delete-then-create, and
+// only under a second O_EXCL file (<lock>.takeover), so two takers can never move each other's fresh lock.
 
 import { readFileSync, unlinkSync, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StackSegError } from '../errors';
@@ -47,7 +48,6 @@ export class JobLock {
   private readonly onExit = () => this.releaseSync();
 
   private constructor(readonly dir: string, readonly info: LockInfo) {
-    ours.add(info.nonce);
     process.once('exit', this.onExit);
   }
 
@@ -57,39 +57,20 @@ export class JobLock {
   static async acquire(dir: string): Promise<JobLock> {
     const path = join(dir, LOCK_NAME);
     const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), nonce: Math.random().toString(36).slice(2, 12) };
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const fh = await fs.open(path, 'wx');
-        try {
-          await fh.writeFile(JSON.stringify(info) + '\n');
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-        return new JobLock(dir, info);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    ours.add(info.nonce); // before the file exists: this process's other acquirers must see it as live
+    try {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        if (await createExclusive(path, info)) return new JobLock(dir, info);
+        const raw = await readRaw(path);
+        if (raw === undefined) continue; // released meanwhile: try again
+        if (!(await isStale(path, raw))) throw busy(dir, parseLock(raw));
+        if (!(await takeOver(path, raw, info))) await new Promise((r) => setTimeout(r, 20)); // another taker is at it
       }
-      const raw = await readRaw(path);
-      if (raw === undefined) continue; // released meanwhile: try again
-      if (!(await isStale(path, raw))) throw busy(dir, parseLock(raw));
-      // Take over: move the stale lock aside; only one of several takers finds it there.
-      const aside = `${path}.stale-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-      try {
-        await fs.rename(path, aside);
-      } catch {
-        continue;
-      }
-      const moved = await readRaw(aside);
-      if (moved !== raw) {
-        // Between our read and our rename another process took over and made a fresh lock: put it back.
-        await fs.link(aside, path).catch(() => undefined);
-        await fs.rm(aside, { force: true });
-        throw busy(dir, moved === undefined ? undefined : parseLock(moved));
-      }
-      await fs.rm(aside, { force: true });
+      throw busy(dir, parseLock((await readRaw(path)) ?? ''));
+    } catch (e) {
+      ours.delete(info.nonce);
+      throw e;
     }
-    throw busy(dir, parseLock((await readRaw(path)) ?? ''));
   }
 
   /** Removes the lock if it is still this process's. */
@@ -109,6 +90,56 @@ export class JobLock {
       if (parseLock(readFileSync(this.path, 'utf8'))?.nonce === this.info.nonce) unlinkSync(this.path);
     } catch { /* gone already */ }
   }
+}
+
+/** O_EXCL create with our info; false when the file exists. */
+async function createExclusive(path: string, info: LockInfo): Promise<boolean> {
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await fh.writeFile(JSON.stringify(info) + '\n');
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  return true;
+}
+
+/**
+ * Moves the stale lock whose content is `raw` aside. Only the holder of <lock>.takeover (itself O_EXCL) does so,
+ * after re-reading the lock: nobody else removes a lock that is not theirs, so a fresh lock is never moved.
+ * Returns false when another process holds the takeover.
+ */
+async function takeOver(path: string, raw: string, info: LockInfo): Promise<boolean> {
+  const mutex = `${path}.takeover`;
+  if (!(await createExclusive(mutex, info))) {
+    await clearAbandoned(mutex);
+    return false;
+  }
+  try {
+    if ((await readRaw(path)) !== raw) return true; // changed meanwhile: look again
+    const aside = `${path}.stale-${info.nonce}`;
+    await fs.rename(path, aside);
+    await fs.rm(aside, { force: true });
+    return true;
+  } finally {
+    await fs.rm(mutex, { force: true });
+  }
+}
+
+/** A takeover file left by a taker that died mid-takeover (dead pid, or older than 30 s) is removed. */
+async function clearAbandoned(mutex: string): Promise<void> {
+  const raw = await readRaw(mutex);
+  const st = await fs.stat(mutex).catch(() => undefined);
+  if (raw === undefined || !st) return;
+  const held = parseLock(raw);
+  const dead = held ? held.host === hostname() && held.pid !== process.pid && !pidAlive(held.pid) : false;
+  if (dead || Date.now() - st.mtimeMs > 30_000) await fs.rm(mutex, { force: true });
 }
 
 /** A lock is stale when its process is gone: same host and no such pid (or our own pid with another nonce). */
