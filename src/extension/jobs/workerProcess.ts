@@ -9,6 +9,7 @@ import { jobLogPath } from '../../core/jobs/jobPaths';
 import { LOCK_NAME, lockHolder } from '../../core/jobs/lock';
 import { SpaceReserve } from '../../core/jobs/outputs';
 import type { JobProgress, JobRecord } from '../../core/jobs/spec';
+import { loadRecord, saveRecord } from '../../core/jobs/store';
 
 export interface WorkerHandlers {
   onProgress?: (p: JobProgress) => void;
@@ -16,12 +17,22 @@ export interface WorkerHandlers {
   onLine?: (line: string) => void;
 }
 
-export interface WorkerResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; lastError?: string }
+export interface WorkerResult {
+  code: number | null; signal: NodeJS.Signals | null; stdout: string; lastError?: string;
+  /** cancel() was called; killed: the worker ignored SIGTERM for the grace period and got SIGKILL. */
+  cancelled?: boolean; killed?: boolean;
+}
+
+/** After SIGTERM, a worker that has not exited within this many ms is killed with SIGKILL. */
+export const CANCEL_GRACE_MS = 5000;
 
 export class WorkerProcess {
   private readonly child: ChildProcess;
   readonly done: Promise<WorkerResult>;
   private cancelled = false;
+  private killed = false;
+  private exited = false;
+  private killTimer: NodeJS.Timeout | undefined;
 
   constructor(cliPath: string, args: string[], handlers: WorkerHandlers = {}, extraEnv: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [cliPath, ...args], {
@@ -44,19 +55,31 @@ export class WorkerProcess {
         }
       }
     });
+    this.child.on('exit', () => { this.exited = true; clearTimeout(this.killTimer); });
     this.done = new Promise((resolve) => {
-      this.child.on('error', (e) => resolve({ code: null, signal: null, stdout, lastError: e.message }));
-      this.child.on('close', (code, signal) => resolve({ code, signal, stdout, lastError }));
+      const end = (r: WorkerResult) => { this.exited = true; clearTimeout(this.killTimer); resolve({ ...r, cancelled: this.cancelled, killed: this.killed }); };
+      this.child.on('error', (e) => end({ code: null, signal: null, stdout, lastError: e.message }));
+      this.child.on('close', (code, signal) => end({ code, signal, stdout, lastError }));
     });
   }
 
   get pid(): number | undefined { return this.child.pid; }
   get wasCancelled(): boolean { return this.cancelled; }
 
-  /** SIGTERM: the CLI aborts between steps, marks the job cancelled and removes partial outputs. */
-  cancel(): void {
+  /**
+   * SIGTERM: the CLI stops within a node batch / training step, marks the job cancelled and removes partial outputs.
+   * A worker still alive after graceMs (stuck in native code, or an old CLI) gets SIGKILL; the caller then marks the
+   * job cancelled (markWorkerDied). Repeated calls do not restart the timer.
+   */
+  cancel(graceMs = CANCEL_GRACE_MS): void {
+    if (this.cancelled || this.exited) return;
     this.cancelled = true;
     this.child.kill('SIGTERM');
+    this.killTimer = setTimeout(() => {
+      if (this.exited) return;
+      this.killed = true;
+      this.child.kill('SIGKILL');
+    }, graceMs);
   }
 }
 
@@ -71,23 +94,26 @@ function parseProgress(line: string): JobProgress | undefined {
 }
 
 /**
- * After a worker died without finishing its record (SIGKILL, out of memory), mark the job failed and say so in
- * its log, so the Jobs view never shows a dead job as running. The log is kept.
+ * After a worker died without finishing its record (SIGKILL, out of memory), mark the job failed (cancelled, when
+ * the user cancelled it and it had to be killed) and say so in its log, so the Jobs view never shows a dead job as
+ * running. The log is kept.
  */
 export async function markWorkerDied(jobDir: string, result: WorkerResult): Promise<JobRecord | undefined> {
-  const file = join(jobDir, 'job.json');
   let record: JobRecord;
-  try { record = JSON.parse(await fs.readFile(file, 'utf8')); } catch { return undefined; }
+  try { record = await loadRecord(jobDir); } catch { return undefined; }
   if (record.status !== 'running' && record.status !== 'queued') return record;
   const how = result.signal ? `killed by ${result.signal}` : `exited with code ${result.code}`;
-  record.status = 'failed';
-  record.error = `the worker process was ${how} before the job finished${result.lastError ? `: ${result.lastError}` : ''}`;
+  if (result.cancelled) {
+    record.status = 'cancelled';
+    record.error = result.killed ? `cancelled: the worker did not stop within ${CANCEL_GRACE_MS / 1000} s of SIGTERM and was killed` : `cancelled (the worker was ${how})`;
+  } else {
+    record.status = 'failed';
+    record.error = `the worker process was ${how} before the job finished${result.lastError ? `: ${result.lastError}` : ''}`;
+  }
   record.finished = new Date().toISOString();
   // Only a log inside the job folder (job.json is user-editable).
   await jobLogPath({ ...record, dir: jobDir }).then((log) => fs.appendFile(log, `${record.finished} ${record.error}\n`)).catch(() => undefined);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-  await fs.rename(tmp, file);
+  await saveRecord(record);
   // A mask under its temporary name is never left behind looking finished.
   for (const f of await fs.readdir(jobDir).catch(() => [] as string[])) if (f.includes('.tmp-')) await fs.rm(join(jobDir, f), { recursive: true, force: true });
   // The dead worker's lock and space reserve (a lock of a live process is left alone).
