@@ -18,6 +18,16 @@ export interface StackInfo {
   littleEndian: boolean;
   compression: string; // 'none' | 'lzw' | 'deflate' | 'packbits' | ...
   tiled: boolean;
+  /**
+   * Channels (C) and time points (T) besides the depth (Z). Absent means 1. A slice is always one channel at one
+   * time point: readSlice(z, c, t).
+   */
+  channels?: number;
+  frames?: number;
+  /** The file's dimension order, slowest first, tifffile's letters (e.g. 'TZCYX'; S: samples within a pixel). */
+  axes?: string;
+  /** Things the reader changed or assumed (half floats read as float32, ...), for logs and the viewer. */
+  notes?: string[];
   /** Set when the slice count came from an ImageJ hyperstack description. */
   imagej?: { slices?: number; channels?: number; frames?: number; spacing?: number; unit?: string };
   fileBytes: number;
@@ -26,9 +36,12 @@ export interface StackInfo {
 /** A stack opened lazily: directories parsed, pixels decoded per slice on demand. */
 export interface SliceSource {
   readonly info: StackInfo;
-  /** Decodes slice z (0-based) into a fresh typed array of info.dtype, row-major, width*height long. */
-  readSlice(z: number): Promise<PixelArray>;
+  /**
+   * Decodes slice z (0-based) of channel c at time point t (both default 0) into a fresh typed array of
+   * info.dtype, row-major, width*height long. Sources without channels ignore c and t.
+   */
+  readSlice(z: number, c?: number, t?: number): Promise<PixelArray>;
   /** Optional: slice z possibly shared with the source's cache, for callers that only read it (never modify). */
-  readSliceShared?(z: number): Promise<PixelArray>;
+  readSliceShared?(z: number, c?: number, t?: number): Promise<PixelArray>;
   close(): Promise<void>;
 }

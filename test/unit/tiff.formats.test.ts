@@ -1,5 +1,7 @@
-// Every TIFF variant that tifffile and libtiff's tiffcp write (codecs, predictors, tiles, BigTIFF, byte orders,
-// dtypes, ImageJ layouts) and the foam benchmark stacks decode to exactly the pixels tifffile reads.
+// Every TIFF variant that tifffile and libtiff's tiffcp write (codecs incl. Zstandard, predictors, tiles, BigTIFF,
+// byte orders, FillOrder 2, dtypes incl. half floats, 64-bit integers, 1-bit, palette, packed 12-bit, ImageJ
+// layouts) and the foam benchmark stacks decode to exactly the pixels tifffile reads (converted as StackSeg reads
+// them: float16 -> float32, int64/uint64 -> float64, bool -> uint8).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +37,9 @@ afterAll(() => { if (typeof generated !== 'string') rmSync(generated.dir, { recu
 describe.skipIf(!!skipReason)('TIFF variants read exactly as tifffile reads them', () => {
   it('generated the expected variety', () => {
     const names = variants.map((v) => v.name);
-    for (const must of ['u16_zlib_pred2', 'u16_tiles', 'u16_bigtiff', 'u16_bigendian', 'int8_plain', 'float64_zlib', 'u16_imagej_truncated']) {
+    for (const must of ['u16_zlib_pred2', 'u16_tiles', 'u16_bigtiff', 'u16_bigendian', 'int8_plain', 'float64_zlib', 'u16_imagej_truncated',
+      'f16_plain', 'int64_plain', 'uint64_zlib_pred2', 'bilevel_plain', 'palette_u8', 'u12_packed', 'u12_packed_fillorder2',
+      ...(existsSync('/usr/bin/tiffcp') ? ['tc_u16_zstd', 'tc_u16_zstd_pred2', 'tc_f32_zstd_pred3', 'tc_u16_fillorder2', 'tc_bilevel_zip_fillorder2'] : [])]) {
       expect(names).toContain(must);
     }
   });
@@ -64,6 +68,18 @@ describe.skipIf(!!skipReason)('TIFF variants read exactly as tifffile reads them
     expect(f32.info.imagej?.spacing).toBe(2.5);
     expect(f32.info.imagej?.unit).toBe('um');
     await f32.close();
+  });
+
+  it('notes what it converts, and 64-bit integers that lose precision', async () => {
+    const dir = (generated as { dir: string }).dir;
+    const f16 = await openStack(join(dir, 'f16_plain.tif'));
+    expect(f16.info.notes).toContain('16-bit (half) floats are read as float32');
+    await f16.close();
+    const u64 = await openStack(join(dir, 'uint64_bigendian.tif'));
+    expect(u64.info.notes?.[0]).toMatch(/64-bit integers are read as float64/);
+    await u64.readSlice(0); // random values over the full uint64 range: far beyond 2^53
+    expect(u64.info.notes?.some((n) => /beyond ±2\^53/.test(n))).toBe(true);
+    await u64.close();
   });
 
   it.skipIf(!existsSync(FOAM))('reads the foam stacks with the metadata the README gives', async () => {

@@ -2,6 +2,7 @@
 // they write into a caller-given buffer of the expected chunk size.
 import { promisify } from 'node:util';
 import { inflate, inflateRaw, inflateSync, inflateRawSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
 
 const inflateAsync = promisify(inflate);
 const inflateRawAsync = promisify(inflateRaw);
@@ -129,35 +130,26 @@ export function swapInPlace(bytes: Uint8Array, bytesPerSample: number): void {
 }
 
 /**
- * Undoes horizontal differencing (predictor 2) in place on native-order samples: rows of `rowLength` samples.
- * Integer wrap-around as libtiff does, also for float data (treated as its integer bits).
+ * Undoes horizontal differencing (predictor 2) in place on native-order samples: rows of `rowLength` samples,
+ * each sample adding the one `stride` samples before it (stride = samples per pixel). Integer wrap-around as
+ * libtiff does, also for float data (treated as its integer bits).
  */
-export function undoHorizontalPredictor(bytes: Uint8Array, bytesPerSample: number, rowLength: number, rows: number): void {
+export function undoHorizontalPredictor(bytes: Uint8Array, bytesPerSample: number, rowLength: number, rows: number, stride = 1): void {
   const n = rowLength * rows;
-  if (bytesPerSample === 1) {
-    const a = bytes;
+  const a = bytesPerSample === 1 ? bytes
+    : bytesPerSample === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, n)
+      : bytesPerSample === 4 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : undefined;
+  if (a) {
     for (let r = 0; r < rows; r++) {
       const base = r * rowLength;
-      for (let i = base + 1; i < base + rowLength; i++) a[i] = (a[i] + a[i - 1]) & 0xff;
+      for (let i = base + stride; i < base + rowLength; i++) a[i] = a[i] + a[i - stride];
     }
-  } else if (bytesPerSample === 2) {
-    const a = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
-    for (let r = 0; r < rows; r++) {
-      const base = r * rowLength;
-      for (let i = base + 1; i < base + rowLength; i++) a[i] = a[i] + a[i - 1];
-    }
-  } else if (bytesPerSample === 4) {
-    const a = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
-    for (let r = 0; r < rows; r++) {
-      const base = r * rowLength;
-      for (let i = base + 1; i < base + rowLength; i++) a[i] = a[i] + a[i - 1];
-    }
-  } else {
-    const a = new BigUint64Array(bytes.buffer, bytes.byteOffset, n);
-    for (let r = 0; r < rows; r++) {
-      const base = r * rowLength;
-      for (let i = base + 1; i < base + rowLength; i++) a[i] = a[i] + a[i - 1];
-    }
+    return;
+  }
+  const b = new BigUint64Array(bytes.buffer, bytes.byteOffset, n);
+  for (let r = 0; r < rows; r++) {
+    const base = r * rowLength;
+    for (let i = base + stride; i < base + rowLength; i++) b[i] = b[i] + b[i - stride];
   }
 }
 
@@ -166,17 +158,79 @@ export function undoHorizontalPredictor(bytes: Uint8Array, bytesPerSample: numbe
  * row, then bytes regrouped from most-significant-first planes. Output is little-endian samples for a
  * little-endian file; for a big-endian file the caller swaps afterwards (verified against libtiff's tiffcp -B).
  */
-export function undoFloatPredictor(bytes: Uint8Array, bytesPerSample: number, rowLength: number, rows: number): void {
+export function undoFloatPredictor(bytes: Uint8Array, bytesPerSample: number, rowLength: number, rows: number, stride = 1): void {
   const rowBytes = rowLength * bytesPerSample;
   const tmp = new Uint8Array(rowBytes);
   for (let r = 0; r < rows; r++) {
     const row = bytes.subarray(r * rowBytes, (r + 1) * rowBytes);
-    for (let i = 1; i < rowBytes; i++) row[i] = (row[i] + row[i - 1]) & 0xff;
+    for (let i = stride; i < rowBytes; i++) row[i] = (row[i] + row[i - stride]) & 0xff;
     tmp.set(row);
     for (let b = 0; b < bytesPerSample; b++) {
       const plane = b * rowLength;
       const dst = bytesPerSample - 1 - b; // plane 0 holds the most significant byte
       for (let i = 0; i < rowLength; i++) row[i * bytesPerSample + dst] = tmp[plane + i];
+    }
+  }
+}
+
+/** Zstandard (TIFF compression 50000, and 34926 as some writers number it). */
+export function zstdDecode(src: Uint8Array, expectedBytes: number): Uint8Array {
+  // fzstd writes into a buffer of the known size (no growing); a stream longer than expected still decodes.
+  try {
+    return zstdDecompress(src, new Uint8Array(expectedBytes));
+  } catch {
+    return zstdDecompress(src);
+  }
+}
+
+const REVERSED = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let r = 0;
+  for (let b = 0; b < 8; b++) if (i & (1 << b)) r |= 0x80 >> b;
+  REVERSED[i] = r;
+}
+
+/** FillOrder 2: bits stored lowest first in every byte. Reversed in place, before any decompression (libtiff). */
+export function reverseBits(bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) bytes[i] = REVERSED[bytes[i]];
+}
+
+const F16_EXP = new Float32Array(32);
+for (let e = 0; e < 32; e++) F16_EXP[e] = 2 ** (e - 15);
+
+/** IEEE half floats (already in host byte order) to float32: exact, including subnormals, infinities and NaN. */
+export function halfToFloat(src: Uint16Array, dst: Float32Array, stride = 1, offset = 0): void {
+  for (let i = 0, j = offset; i < dst.length; i++, j += stride) {
+    const h = src[j];
+    const sign = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 31;
+    const m = h & 1023;
+    dst[i] = e === 0 ? sign * m * 2 ** -24 : e === 31 ? (m ? NaN : sign * Infinity) : sign * F16_EXP[e] * (1 + m / 1024);
+  }
+}
+
+/**
+ * Unpacks `bits`-bit unsigned samples (1..32, MSB first, every row starting on a byte boundary) of sample `sample`
+ * of `samples` interleaved ones into dst (one value per pixel, rows of `width`).
+ */
+export function unpackBits(src: Uint8Array, bits: number, width: number, rows: number, samples: number, sample: number, dst: Uint8Array | Uint16Array | Uint32Array): void {
+  const rowBits = Math.ceil((width * samples * bits) / 8) * 8;
+  for (let r = 0; r < rows; r++) {
+    let pos = r * rowBits + sample * bits;
+    const o = r * width;
+    for (let x = 0; x < width; x++, pos += samples * bits) {
+      let v = 0;
+      let p = pos;
+      let left = bits;
+      while (left > 0) {
+        const byte = src[p >>> 3];
+        const avail = 8 - (p & 7);
+        const take = Math.min(avail, left);
+        v = v * (1 << take) + ((byte >>> (avail - take)) & ((1 << take) - 1));
+        p += take;
+        left -= take;
+      }
+      dst[o + x] = v;
     }
   }
 }

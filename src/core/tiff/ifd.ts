@@ -5,7 +5,7 @@ import type { FileBytes } from './source';
 
 export const TAG = {
   NewSubfileType: 254, ImageWidth: 256, ImageLength: 257, BitsPerSample: 258, Compression: 259,
-  ImageDescription: 270, StripOffsets: 273, SamplesPerPixel: 277, RowsPerStrip: 278, StripByteCounts: 279,
+  Photometric: 262, FillOrder: 266, ImageDescription: 270, StripOffsets: 273, SamplesPerPixel: 277, RowsPerStrip: 278, StripByteCounts: 279,
   PlanarConfiguration: 284, Predictor: 317, TileWidth: 322, TileLength: 323, TileOffsets: 324, TileByteCounts: 325,
   SampleFormat: 339,
 } as const;
@@ -34,6 +34,12 @@ export interface PageTable {
   height: number;
   bitsPerSample: number;
   sampleFormat: number; // 1 uint, 2 int, 3 float
+  /** Samples per pixel (RGB: 3) and how they are stored: 1 interleaved in one plane, 2 one plane per sample. */
+  samplesPerPixel: number;
+  planar: number;
+  /** 2: the bits of every byte are stored reversed (lowest first); undone before decompression, as libtiff does. */
+  fillOrder: number;
+  photometric: number;
   littleEndian: boolean;
   bigTiff: boolean;
   description?: string;
@@ -52,14 +58,15 @@ export interface PageTable {
 export const COMPRESSION_NAMES: Record<number, string> = {
   1: 'none', 2: 'CCITT RLE', 3: 'CCITT Group 3', 4: 'CCITT Group 4', 5: 'lzw', 6: 'old-style JPEG', 7: 'JPEG',
   8: 'deflate', 32946: 'deflate', 32773: 'packbits', 34712: 'JPEG 2000', 34887: 'LERC', 34925: 'LZMA',
-  50000: 'Zstandard', 50001: 'WebP', 50002: 'JPEG XL',
+  50000: 'Zstandard', 50001: 'WebP', 50002: 'JPEG XL', 34926: 'Zstandard',
 };
-export const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32946, 32773]);
+export const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32946, 32773, 50000, 34926]);
 
 const MAX_SLICE_BYTES = 2 ** 31 - 1;
 
 interface RawPage {
   width: number; height: number; bits: number; format: number; spp: number; compression: number; predictor: number;
+  planar: number; fillOrder: number; photometric: number; mixedBits?: boolean;
   tileWidth: number; tileHeight: number; rowsPerStrip: number; offsets?: number[]; counts?: number[]; subfile: number;
   description?: string; chunkStart: number;
 }
@@ -130,7 +137,7 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
     const dirBytes = n * entrySize + (big ? 8 : 4);
     const dir = src.read(next + (big ? 8 : 2), dirBytes);
     if (dir.length < dirBytes) fail(`truncated file: directory of page ${index} is cut short at the end of the file`, 'the file was not fully written or copied; copy it again', index);
-    const page: RawPage = { width: 0, height: 0, bits: 1, format: 1, spp: 1, compression: 1, predictor: 1, tileWidth: 0, tileHeight: 0, rowsPerStrip: 0, subfile: 0, chunkStart: 0 };
+    const page: RawPage = { width: 0, height: 0, bits: 1, format: 1, spp: 1, compression: 1, predictor: 1, planar: 1, fillOrder: 1, photometric: 1, tileWidth: 0, tileHeight: 0, rowsPerStrip: 0, subfile: 0, chunkStart: 0 };
     for (let e = 0; e < n; e++) {
       const o = e * entrySize;
       const tag = u16(dir, o);
@@ -138,7 +145,15 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
         case TAG.NewSubfileType: page.subfile = (readValues(dir, o) as number[])[0] ?? 0; break;
         case TAG.ImageWidth: page.width = (readValues(dir, o) as number[])[0] ?? 0; break;
         case TAG.ImageLength: page.height = (readValues(dir, o) as number[])[0] ?? 0; break;
-        case TAG.BitsPerSample: page.bits = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.BitsPerSample: {
+          const bits = readValues(dir, o) as number[];
+          page.bits = bits[0] ?? 1;
+          page.mixedBits = bits.some((b) => b !== page.bits);
+          break;
+        }
+        case TAG.Photometric: page.photometric = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.FillOrder: page.fillOrder = (readValues(dir, o) as number[])[0] ?? 1; break;
+        case TAG.PlanarConfiguration: page.planar = (readValues(dir, o) as number[])[0] ?? 1; break;
         case TAG.Compression: page.compression = (readValues(dir, o) as number[])[0] ?? 1; break;
         case TAG.SamplesPerPixel: page.spp = (readValues(dir, o) as number[])[0] ?? 1; break;
         case TAG.RowsPerStrip: page.rowsPerStrip = (readValues(dir, o) as number[])[0] ?? 0; break;
@@ -179,11 +194,13 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
     const p = raws[i];
     if (p.width !== first.width || p.height !== first.height) fail(`page ${i} is ${p.width}x${p.height} but page 0 is ${first.width}x${first.height}`, 'all pages of a stack must have the same size; save the slices as one stack of equal pages', i);
     if (p.bits !== first.bits || p.format !== first.format) fail(`page ${i} has a different sample type (${sampleTypeName(p)}) than page 0 (${sampleTypeName(first)})`, 'all pages of a stack must have the same data type; convert them to one type', i);
+    if (p.spp !== first.spp || (p.spp > 1 && p.planar !== first.planar)) fail(`page ${i} has ${p.spp} samples per pixel (planar configuration ${p.planar}) but page 0 has ${first.spp} (${first.planar})`, 'all pages of a stack must have the same samples per pixel; save the stack again as one kind of image', i);
   }
 
   const count = raws.length;
   const table: PageTable = {
     count, width: first.width, height: first.height, bitsPerSample: first.bits, sampleFormat: first.format,
+    samplesPerPixel: first.spp, planar: first.spp > 1 ? first.planar : 1, fillOrder: first.fillOrder, photometric: first.photometric,
     littleEndian: le, bigTiff: big, description: first.description,
     compression: new Uint16Array(count), predictor: new Uint8Array(count), tileWidth: new Uint32Array(count),
     tileHeight: new Uint32Array(count), rowsPerStrip: new Uint32Array(count), chunkStart: new Uint32Array(count),
@@ -206,11 +223,23 @@ function sampleTypeName(p: { bits: number; format: number }): string {
   return `${p.bits}-bit ${p.format === 3 ? 'float' : p.format === 2 ? 'signed int' : 'unsigned int'}`;
 }
 
+/** Bytes of one row of `width` pixels of `samples` samples: rows start on a byte boundary (1-bit, 12-bit). */
+export function rowBytes(width: number, samples: number, bits: number): number {
+  return Math.ceil((width * samples * bits) / 8);
+}
+
 function chunkBytes(p: RawPage): number {
-  const bpp = p.bits / 8;
-  if (p.tileWidth) return p.tileWidth * p.tileHeight * bpp;
+  const spc = p.planar === 2 ? 1 : p.spp;
+  if (p.tileWidth) return p.tileHeight * rowBytes(p.tileWidth, spc, p.bits);
   const rows = p.rowsPerStrip && p.rowsPerStrip < p.height ? p.rowsPerStrip : p.height;
-  return rows * p.width * bpp;
+  return rows * rowBytes(p.width, spc, p.bits);
+}
+
+/** Sample sizes StackSeg reads: the standard ones, half floats, and packed unsigned integers of 1 to 32 bits. */
+function readableBits(bits: number, format: number): boolean {
+  if (format === 3) return bits === 16 || bits === 32 || bits === 64;
+  if (format === 2) return bits === 8 || bits === 16 || bits === 32 || bits === 64;
+  return (bits >= 1 && bits <= 32) || bits === 64;
 }
 
 /**
@@ -240,16 +269,20 @@ function checkStrips(p: RawPage, index: number, fail: (what: string, hint?: stri
 
 function validatePage(p: RawPage, index: number, path: string, fail: (what: string, hint?: string, page?: number) => never): void {
   void path;
-  if (p.spp > 1) fail(`page ${index} has ${p.spp} samples per pixel (RGB or multi-channel); StackSeg needs grayscale`, 'convert with Fiji (Image > Type > 8-bit or 32-bit) or tifffile (save one channel) first', index);
+  if (p.spp < 1 || p.spp > 256) fail(`page ${index} has ${p.spp} samples per pixel`, 'the file is corrupt; re-save it', index);
+  if (p.mixedBits) fail(`page ${index} stores its ${p.spp} samples with different bit depths`, 'save all channels with one data type (Fiji: Image > Type)', index);
+  if (p.spp > 1 && p.planar !== 1 && p.planar !== 2) fail(`page ${index} has an unknown PlanarConfiguration ${p.planar}`, 'the file is corrupt; re-save it', index);
   if (p.width <= 0 || p.height <= 0) fail(`page ${index} has no pixels (${p.width}x${p.height})`, 'the file is corrupt; re-save it', index);
-  if (p.width > 2 ** 24 || p.height > 2 ** 24 || p.width * p.height * (p.bits / 8) > MAX_SLICE_BYTES) fail(`page ${index} is ${p.width}x${p.height} pixels, too large for one slice (over 2 GiB)`, 'crop or tile the stack into smaller slices first', index);
-  if (![8, 16, 32, 64].includes(p.bits)) fail(`page ${index} has ${p.bits}-bit samples, which StackSeg does not read`, 'convert to 8-bit, 16-bit or 32-bit float (Fiji: Image > Type)', index);
-  if (p.format === 3 && p.bits < 32) fail(`page ${index} has ${p.bits}-bit floating-point samples (half float), which StackSeg does not read`, 'convert to 32-bit float first', index);
+  if (p.width > 2 ** 24 || p.height > 2 ** 24 || p.width * p.height * Math.max(1, p.bits / 8) * p.spp > MAX_SLICE_BYTES) fail(`page ${index} is ${p.width}x${p.height} pixels, too large for one slice (over 2 GiB)`, 'crop or tile the stack into smaller slices first', index);
   if (p.format !== 1 && p.format !== 2 && p.format !== 3) fail(`page ${index} has an unsupported SampleFormat ${p.format}`, 'convert to integer or float samples', index);
-  if ((p.format === 1 || p.format === 2) && p.bits === 64) fail(`page ${index} has 64-bit integer samples, which StackSeg does not read`, 'convert to 32-bit integers or float', index);
-  if (!SUPPORTED_COMPRESSION.has(p.compression)) fail(`page ${index} uses unsupported compression ${COMPRESSION_NAMES[p.compression] ?? 'code'} (${p.compression})`, 're-save it uncompressed or with LZW/deflate (Fiji: File > Save As > Tiff; tifffile: compression=None or "zlib")', index);
+  if (!readableBits(p.bits, p.format)) fail(`page ${index} has ${p.bits}-bit ${p.format === 3 ? 'floating-point' : p.format === 2 ? 'signed integer' : 'unsigned integer'} samples, which StackSeg does not read`, 'convert to 8-bit, 16-bit or 32-bit float (Fiji: Image > Type)', index);
+  if (!SUPPORTED_COMPRESSION.has(p.compression)) fail(`page ${index} uses unsupported compression ${COMPRESSION_NAMES[p.compression] ?? 'code'} (${p.compression})`, 're-save it uncompressed or with LZW/deflate/Zstandard (Fiji: File > Save As > Tiff; tifffile: compression=None or "zlib")', index);
   if (p.predictor !== 1 && p.predictor !== 2 && p.predictor !== 3) fail(`page ${index} uses unsupported predictor ${p.predictor}`, 're-save it without a predictor', index);
+  if (p.predictor === 2 && ![8, 16, 32, 64].includes(p.bits)) fail(`page ${index} uses the horizontal predictor on ${p.bits}-bit samples`, 're-save it without a predictor', index);
+  if (p.predictor === 3 && p.format !== 3) fail(`page ${index} uses the floating-point predictor on integer samples`, 're-save it without a predictor', index);
+  if (p.fillOrder !== 1 && p.fillOrder !== 2) fail(`page ${index} has an unknown FillOrder ${p.fillOrder}`, 'the file is corrupt; re-save it', index);
   if (!p.offsets || p.offsets.length === 0) fail(`page ${index} has no pixel data offsets`, 'the file is corrupt; re-save it', index);
+  if (p.spp > 1 && p.planar === 2 && p.offsets.length % p.spp !== 0) fail(`page ${index} stores ${p.spp} sample planes in ${p.offsets.length} strips or tiles, not a multiple of ${p.spp}`, 'the file is corrupt; re-save it', index);
   if (p.tileWidth && !p.tileHeight) fail(`page ${index} has a TileWidth but no TileLength`, 'the file is corrupt; re-save it', index);
   if (!p.counts && p.compression !== 1) fail(`page ${index} is compressed but has no byte counts`, 'the file is corrupt; re-save it', index);
 }

@@ -1,7 +1,7 @@
 // ImageJ hyperstack metadata. ImageJ writes stacks over 4 GB (and some tools write others) as ONE directory plus
 // the remaining slices stored contiguously after the first page's pixels; "images=N" in the description says so.
 import { StackSegError } from '../errors';
-import type { PageTable } from './ifd';
+import { rowBytes, type PageTable } from './ifd';
 
 export interface ImageJMeta {
   images?: number; slices?: number; channels?: number; frames?: number; spacing?: number; unit?: string;
@@ -29,11 +29,10 @@ export function parseImageJDescription(text: string): ImageJMeta | undefined {
 
 /** Adds the contiguous pages that follow page 0 when the description announces more images than directories. */
 export function expandImageJPages(table: PageTable, images: number, fileSize: number, path: string): PageTable {
-  const bps = table.bitsPerSample / 8;
-  const pageBytes = table.width * table.height * bps;
+  const pageBytes = rowBytes(table.width, table.samplesPerPixel, table.bitsPerSample) * table.height;
   const s = table.chunkStart[0];
   const n = table.chunkCount[0];
-  let contiguous = table.compression[0] === 1 && table.tileWidth[0] === 0;
+  let contiguous = table.compression[0] === 1 && table.tileWidth[0] === 0 && table.planar === 1;
   for (let i = 1; contiguous && i < n; i++) {
     if (table.chunkOffsets[s + i] !== table.chunkOffsets[s + i - 1] + table.chunkByteCounts[s + i - 1]) contiguous = false;
   }

@@ -2,8 +2,10 @@
 // on demand, and kept in a byte-bounded LRU cache.
 import { StackSegError } from '../errors';
 import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
-import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, swapInPlace, undoFloatPredictor, undoHorizontalPredictor } from './codecs';
-import { COMPRESSION_NAMES, parsePages, type PageTable } from './ifd';
+import { resolveAxes, type StackAxes } from './axes';
+import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecode } from './codecs';
+import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';
+import { convertSamples, isDirect } from './samples';
 import { parseImageJDescription, expandImageJPages } from './imagej';
 import { SliceCache } from './lru';
 import { FileBytes } from './source';
@@ -25,20 +27,26 @@ export function allocPixels(dtype: DType, length: number): PixelArray {
   return new CTORS[dtype](length);
 }
 
-function dtypeOf(bits: number, format: number): DType {
+/** The array type a sample type is read as: half floats as float32, 64-bit integers as float64, odd widths rounded up. */
+export function dtypeOf(bits: number, format: number): DType {
   if (format === 3) return bits === 64 ? 'float64' : 'float32';
+  if (bits === 64) return 'float64';
   const signed = format === 2;
-  if (bits === 8) return signed ? 'int8' : 'uint8';
-  if (bits === 16) return signed ? 'int16' : 'uint16';
+  if (bits <= 8) return signed ? 'int8' : 'uint8';
+  if (bits <= 16) return signed ? 'int16' : 'uint16';
   return signed ? 'int32' : 'uint32';
 }
 
+const DTYPE_BYTES: Record<DType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
 export class TiffStack implements SliceSource {
   private cache: SliceCache;
+  /** Keyed by plane: page * samples + sample. */
   private inflight = new Map<number, Promise<PixelArray>>();
   private closed = false;
+  private warnedPrecision = false;
 
-  private constructor(readonly info: StackInfo, private table: PageTable, private src: FileBytes, cacheBytes: number) {
+  private constructor(readonly info: StackInfo, private table: PageTable, private axes: StackAxes, private src: FileBytes, cacheBytes: number) {
     this.cache = new SliceCache(cacheBytes);
   }
 
@@ -55,15 +63,18 @@ export class TiffStack implements SliceSource {
       src.dropCache();
       const imagej = table.description ? parseImageJDescription(table.description) : undefined;
       if (imagej?.images && table.count === 1 && imagej.images > 1) table = expandImageJPages(table, imagej.images, src.size, path);
+      const axes = resolveAxes(table, imagej, path);
       const dtype = dtypeOf(table.bitsPerSample, table.sampleFormat);
       const comp = table.compression[0];
       const info: StackInfo = {
-        path, width: table.width, height: table.height, depth: table.count, dtype, bytesPerPixel: table.bitsPerSample / 8,
+        path, width: table.width, height: table.height, depth: axes.depth, dtype, bytesPerPixel: DTYPE_BYTES[dtype],
         bigTiff: table.bigTiff, littleEndian: table.littleEndian, compression: COMPRESSION_NAMES[comp] ?? String(comp),
-        tiled: table.tileWidth[0] > 0, fileBytes: src.size,
+        tiled: table.tileWidth[0] > 0, fileBytes: src.size, channels: axes.channels, frames: axes.frames, axes: axes.axes,
       };
+      const notes = sampleNotes(table, axes);
+      if (notes.length) info.notes = notes;
       if (imagej) info.imagej = { slices: imagej.slices, channels: imagej.channels, frames: imagej.frames, spacing: imagej.spacing, unit: imagej.unit };
-      return new TiffStack(info, table, src, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
+      return new TiffStack(info, table, axes, src, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
     } catch (e) {
       await src.close();
       if (e instanceof StackSegError) throw e;
@@ -75,56 +86,89 @@ export class TiffStack implements SliceSource {
   get cachedBytes(): number { return this.cache.bytes; }
   get cachedSlices(): number { return this.cache.size; }
 
-  readSlice(z: number): Promise<PixelArray> { return this.read(z, true); }
+  /** Slice z of channel c at time point t: always one plane of one channel, never channels interleaved. */
+  readSlice(z: number, c = 0, t = 0): Promise<PixelArray> { return this.read(z, c, t, true); }
 
   /**
    * Like readSlice, but a cached slice comes back as the cache's own array: read it, never modify or transfer it.
    * For callers that only reduce the slice: a copy costs fresh memory, and first-touched pages are slow (~40 ms
    * for 8 MB on some VMs).
    */
-  readSliceShared(z: number): Promise<PixelArray> { return this.read(z, false); }
+  readSliceShared(z: number, c = 0, t = 0): Promise<PixelArray> { return this.read(z, c, t, false); }
 
-  private async read(z: number, copy: boolean): Promise<PixelArray> {
-    if (this.closed) throw new StackSegError('the stack was closed', { file: this.info.path, page: z });
-    if (!Number.isInteger(z) || z < 0 || z >= this.info.depth) {
-      throw new StackSegError(`slice ${z} is out of range (the stack has ${this.info.depth} slices)`, { file: this.info.path, hint: `use a slice index from 0 to ${this.info.depth - 1}` });
+  /** Cache key of (z, c, t): page * samples + sample. */
+  private planeKey(z: number, c: number, t: number): number {
+    const a = this.axes;
+    const page = a.pageIndex[(t * a.pageChannels + Math.floor(c / a.samples)) * a.depth + z];
+    return page * a.samples + (c % a.samples);
+  }
+
+  private checkIndex(z: number, c: number, t: number): void {
+    const { depth, path } = this.info;
+    const channels = this.axes.channels;
+    const frames = this.axes.frames;
+    if (!Number.isInteger(z) || z < 0 || z >= depth) {
+      throw new StackSegError(`slice ${z} is out of range (the stack has ${depth} slices)`, { file: path, hint: `use a slice index from 0 to ${depth - 1}` });
     }
-    const sequential = z === this.lastRequested + 1;
+    if (!Number.isInteger(c) || c < 0 || c >= channels) {
+      throw new StackSegError(`channel ${c} is out of range (the stack has ${channels} channel${channels === 1 ? '' : 's'})`, { file: path, hint: `use a channel from 0 to ${channels - 1}` });
+    }
+    if (!Number.isInteger(t) || t < 0 || t >= frames) {
+      throw new StackSegError(`time point ${t} is out of range (the stack has ${frames} time point${frames === 1 ? '' : 's'})`, { file: path, hint: `use a time point from 0 to ${frames - 1}` });
+    }
+  }
+
+  private async read(z: number, c: number, t: number, copy: boolean): Promise<PixelArray> {
+    if (this.closed) throw new StackSegError('the stack was closed', { file: this.info.path, page: z });
+    this.checkIndex(z, c, t);
+    const key = this.planeKey(z, c, t);
+    const sequential = z === this.lastRequested + 1 && c === this.lastC && t === this.lastT;
     this.lastRequested = z;
-    const hit = this.cache.get(z);
+    this.lastC = c;
+    this.lastT = t;
+    const hit = this.cache.get(key);
     let result: Promise<PixelArray>;
     if (hit) result = Promise.resolve(copy ? hit.slice() : hit);
     else {
-      const pending = this.inflight.get(z);
+      const pending = this.inflight.get(key);
       if (pending) result = copy ? pending.then((a) => a.slice()) : pending;
       else {
-        const decoding = this.decode(z);
+        const decoding = this.decode(key);
         result = copy && this.cache.capacityBytes > 0 ? decoding.then((a) => a.slice()) : decoding;
       }
     }
     // Reading slice after slice (export, segmentation, scrolling): decode the next one while the caller works
     // on this one, so file reads and zlib (libuv thread pool) overlap with the caller.
-    if (sequential && z + 1 < this.info.depth && this.cache.capacityBytes >= 3 * this.sliceBytes
-      && !this.cache.has(z + 1) && !this.inflight.has(z + 1)) {
-      this.decode(z + 1).catch(() => undefined); // errors resurface when the slice is really asked for
+    if (sequential && z + 1 < this.info.depth && this.cache.capacityBytes >= 3 * this.sliceBytes) {
+      const next = this.planeKey(z + 1, c, t);
+      if (!this.cache.has(next) && !this.inflight.has(next)) this.decode(next).catch(() => undefined); // errors resurface when the slice is really asked for
     }
     return result;
   }
 
   private lastRequested = -2;
+  private lastC = 0;
+  private lastT = 0;
   private get sliceBytes(): number { return this.info.width * this.info.height * this.info.bytesPerPixel; }
 
-  /** One decode per slice at a time; the result goes into the cache (when enabled). */
-  private decode(z: number): Promise<PixelArray> {
-    const decoding = this.decodePage(z).catch((e: unknown) => {
+  /** One decode per plane at a time; the result goes into the cache (when enabled). */
+  private decode(key: number): Promise<PixelArray> {
+    const samples = this.axes.samples;
+    const page = Math.floor(key / samples);
+    const decoding = this.decodePlane(page, key % samples).catch((e: unknown) => {
       if (e instanceof StackSegError) throw e;
       // zlib, RangeError from inconsistent sizes, ...: corrupt pixel data, reported as such.
-      throw new StackSegError(`page ${z} has corrupt ${this.info.compression} pixel data (${(e as Error).message ?? String(e)})`, { file: this.info.path, page: z, hint: 'the file is damaged; re-save or copy it again' });
-    }).then((a) => {
-      if (this.cache.capacityBytes > 0 && !this.closed) this.cache.set(z, a);
+      throw new StackSegError(`page ${page} has corrupt ${this.info.compression} pixel data (${(e as Error).message ?? String(e)})`, { file: this.info.path, page, hint: 'the file is damaged; re-save or copy it again' });
+    }).then((planes) => {
+      // Interleaved samples (RGB) are decoded together: keep all of them, the other channels come next.
+      const wanted = key % samples;
+      const first = planes.length === 1 ? wanted : 0;
+      if (this.cache.capacityBytes > 0 && !this.closed) planes.forEach((a, i) => { if (i + first !== wanted) this.cache.set(page * samples + first + i, a); });
+      const a = planes[wanted - first];
+      if (this.cache.capacityBytes > 0 && !this.closed) this.cache.set(key, a);
       return a;
-    }).finally(() => this.inflight.delete(z));
-    this.inflight.set(z, decoding);
+    }).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, decoding);
     return decoding;
   }
 
@@ -140,84 +184,109 @@ export class TiffStack implements SliceSource {
     throw new StackSegError(`truncated file: pixel data of page ${z} is cut short`, { file: this.info.path, page: z, hint: 'the file was not fully written or copied; copy it again' });
   }
 
-  private async decodePage(z: number): Promise<PixelArray> {
+  /**
+   * Decodes page `page`: planar pages only the strips/tiles of `sample`, interleaved pages all samples (one array
+   * each). Standard samples decode straight into the output array; others (half floats, 64-bit integers, packed
+   * bits, interleaved samples) into the file's layout first, then convertSamples.
+   */
+  private async decodePlane(page: number, sample: number): Promise<PixelArray[]> {
     const t = this.table;
     const { width: w, height: h, dtype } = this.info;
-    const bps = this.info.bytesPerPixel;
-    const out = allocPixels(dtype, w * h);
-    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    const comp = t.compression[z];
-    const start = t.chunkStart[z];
-    const count = t.chunkCount[z];
+    const bits = t.bitsPerSample;
+    const planar = t.samplesPerPixel > 1 && t.planar === 2;
+    const spc = planar ? 1 : t.samplesPerPixel; // samples per pixel within a chunk
+    const bps = bits === 8 || bits === 16 || bits === 32 || bits === 64 ? bits / 8 : 1;
+    const rb = rowBytes(w, spc, bits);
+    const direct = spc === 1 && isDirect(bits, t.sampleFormat);
+    const out = direct ? allocPixels(dtype, w * h) : undefined;
+    const bytes = out ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : new Uint8Array(rb * h);
+    const finish = (): PixelArray[] => {
+      if (out) return [out];
+      const res = convertSamples(bytes, w, h, spc, bits, t.sampleFormat, dtype);
+      if (res.lostPrecision && !this.warnedPrecision) {
+        this.warnedPrecision = true;
+        (this.info.notes ??= []).push(`page ${page} holds 64-bit integers beyond ±2^53: read as float64, they lose precision`);
+      }
+      return res.planes;
+    };
+    const comp = t.compression[page];
+    let start = t.chunkStart[page];
+    let count = t.chunkCount[page];
+    if (planar) { count /= t.samplesPerPixel; start += sample * count; }
     const offs = t.chunkOffsets;
     const lens = t.chunkByteCounts;
     const swap = !t.littleEndian && bps > 1;
+    const reversed = t.fillOrder === 2;
 
-    if (comp === 1 && t.tileWidth[z] === 0) {
+    if (comp === 1 && t.tileWidth[page] === 0) {
       // Fast path: uncompressed strips. Usually contiguous, so one read straight into the output.
-      const rps = t.rowsPerStrip[z];
+      const rps = t.rowsPerStrip[page];
       let contiguous = true;
       for (let i = 1; i < count; i++) if (offs[start + i] !== offs[start + i - 1] + lens[start + i - 1]) { contiguous = false; break; }
       if (contiguous) {
         const n = await this.src.readInto(bytes, 0, bytes.length, offs[start]);
-        if (n < bytes.length) this.truncated(z);
+        if (n < bytes.length) this.truncated(page);
       } else {
         const reads: Promise<number>[] = [];
         for (let i = 0; i < count; i++) {
           const row0 = i * rps;
           if (row0 >= h) break;
-          const len = Math.min(rps, h - row0) * w * bps;
-          reads.push(this.src.readInto(bytes, row0 * w * bps, len, offs[start + i]).then((n) => (n < len ? this.truncated(z) : n)));
+          const len = Math.min(rps, h - row0) * rb;
+          reads.push(this.src.readInto(bytes, row0 * rb, len, offs[start + i]).then((n) => (n < len ? this.truncated(page) : n)));
         }
         await Promise.all(reads);
       }
+      if (reversed) reverseBits(bytes);
       if (swap) swapInPlace(bytes, bps);
-      return out;
+      return finish();
     }
 
     let raw = await this.readChunks(start, count);
-    const pred = t.predictor[z];
+    if (reversed) for (const c of raw) reverseBits(c); // the chunks are this read's own bytes
+    const pred = t.predictor[page];
     const deflated = comp === 8 || comp === 32946;
+    const zstd = comp === 50000 || comp === 34926;
+    const tw = t.tileWidth[page];
+    const expected = tw ? t.tileHeight[page] * rowBytes(tw, spc, bits) : t.rowsPerStrip[page] * rb;
     // Large strips/tiles: inflate them in parallel on the libuv thread pool. Small ones inline: a thread hop
     // costs more than it saves (measured: 128 strips of 64 KB, 27 ms inline vs 70 ms on the pool).
     if (deflated) {
       let total = 0;
       for (const c of raw) total += c.length;
-      const tw = t.tileWidth[z];
-      const expected = (tw ? tw * t.tileHeight[z] : w * t.rowsPerStrip[z]) * bps;
       raw = count > 1 && total / count >= 256 * 1024
         ? await Promise.all(raw.map((c) => inflateChunkAsync(c, expected)))
         : raw.map((c) => inflateChunk(c, expected));
+    } else if (zstd) {
+      raw = raw.map((c) => (c.length ? zstdDecode(c, expected) : c));
     }
     const decode = (chunk: Uint8Array, target: Uint8Array): void => {
-      if (deflated) target.set(chunk.length > target.length ? chunk.subarray(0, target.length) : chunk);
-      else if (comp === 5) lzwDecode(chunk, target);
+      if (comp === 5) lzwDecode(chunk, target);
       else if (comp === 32773) packbitsDecode(chunk, target);
       else target.set(chunk.length > target.length ? chunk.subarray(0, target.length) : chunk);
     };
     // Predictor 2 adds integers: swap to host order first. Predictor 3 regroups bytes in file order: swap after.
     const unpredict = (target: Uint8Array, rowLength: number, rows: number): void => {
-      if (pred === 3) undoFloatPredictor(target, bps, rowLength, rows);
+      if (pred === 3) undoFloatPredictor(target, bps, rowLength * spc, rows, spc);
       if (swap) swapInPlace(target, bps);
-      if (pred === 2) undoHorizontalPredictor(target, bps, rowLength, rows);
+      if (pred === 2) undoHorizontalPredictor(target, bps, rowLength * spc, rows, spc);
     };
 
-    const tw = t.tileWidth[z];
     if (tw === 0) {
-      const rps = t.rowsPerStrip[z];
+      const rps = t.rowsPerStrip[page];
       for (let i = 0; i < count; i++) {
         const row0 = i * rps;
         if (row0 >= h) break;
         const rows = Math.min(rps, h - row0);
-        const target = bytes.subarray(row0 * w * bps, (row0 + rows) * w * bps);
+        const target = bytes.subarray(row0 * rb, (row0 + rows) * rb);
         decode(raw[i], target);
         unpredict(target, w, rows);
       }
-      return out;
+      return finish();
     }
-    const th = t.tileHeight[z];
+    const th = t.tileHeight[page];
     const across = Math.ceil(w / tw);
-    const tile = new Uint8Array(tw * th * bps);
+    const trb = rowBytes(tw, spc, bits);
+    const tile = new Uint8Array(th * trb);
     for (let i = 0; i < count; i++) {
       const tx = (i % across) * tw;
       const ty = Math.floor(i / across) * th;
@@ -225,11 +294,12 @@ export class TiffStack implements SliceSource {
       tile.fill(0);
       decode(raw[i], tile);
       unpredict(tile, tw, th);
-      const cols = Math.min(tw, w - tx) * bps;
+      const cols = rowBytes(Math.min(tw, w - tx), spc, bits);
+      const x0 = (tx * spc * bits) / 8; // tile widths are multiples of 16: whole bytes
       const rows = Math.min(th, h - ty);
-      for (let r = 0; r < rows; r++) bytes.set(tile.subarray(r * tw * bps, r * tw * bps + cols), ((ty + r) * w + tx) * bps);
+      for (let r = 0; r < rows; r++) bytes.set(tile.subarray(r * trb, r * trb + cols), (ty + r) * rb + x0);
     }
-    return out;
+    return finish();
   }
 
   /** Reads the compressed chunks of one page: one read when they lie close together (the usual layout). */
@@ -281,4 +351,17 @@ export async function readStack(path: string): Promise<{ info: StackInfo; data: 
   } finally {
     await stack.close();
   }
+}
+
+/** What opening tells about samples that are not read as stored. */
+function sampleNotes(table: PageTable, axes: StackAxes): string[] {
+  const notes: string[] = [];
+  const { bitsPerSample: bits, sampleFormat: format } = table;
+  if (format === 3 && bits === 16) notes.push('16-bit (half) floats are read as float32');
+  if (format !== 3 && bits === 64) notes.push('64-bit integers are read as float64 (exact up to ±2^53)');
+  if (bits === 1) notes.push('1-bit (bilevel) pixels are read as uint8 0 and 1');
+  else if (format !== 3 && bits % 8 !== 0) notes.push(`${bits}-bit samples are read as ${dtypeOf(bits, format)}`);
+  if (table.photometric === 3) notes.push('palette (indexed colour) image: the pixel values are the palette indices');
+  if (axes.framesAsSlices) notes.push(`a time series with one slice per time point: its ${axes.depth} frames are the stack's slices`);
+  return notes;
 }
