@@ -22,6 +22,14 @@ const builds = [
   { ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] },
   { ...common, entryPoints: { webview: 'webview/main.ts', modelPanel: 'webview/modelPanel/main.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', format: 'iife', loader: { '.css': 'text' } },
 ];
+// h5wasm (HDF5 in WebAssembly, ~6 MB) and zarrita (Zarr, with WebAssembly codecs) as their own CommonJS files,
+// loaded on first use by src/core/io/lazyLib.ts, so the extension and CLI bundles stay small.
+const libs = { h5wasm: 'node_modules/h5wasm/dist/node/hdf5_hl.js', zarrita: 'node_modules/zarrita/dist/src/index.js' };
+for (const [name, entry] of Object.entries(libs)) {
+  if (!existsSync(entry)) continue;
+  builds.push({ ...common, sourcemap: false, entryPoints: { [name]: entry }, outdir: 'dist', platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error',
+    define: { 'import.meta.url': '__libUrl' }, banner: { js: "var __libUrl = require('url').pathToFileURL(__filename).href;" } });
+}
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -31,6 +31,12 @@ export interface StackInfo {
   /** Set when the slice count came from an ImageJ hyperstack description. */
   imagej?: { slices?: number; channels?: number; frames?: number; spacing?: number; unit?: string };
   fileBytes: number;
+  /** Where the pixels come from (absent: a TIFF file). */
+  format?: 'tiff' | 'folder' | 'hdf5' | 'zarr';
+  /** Folder stacks: the number of files (one slice each). */
+  files?: number;
+  /** HDF5 / Zarr: the dataset or array read, e.g. `/exchange/data`, `0` (OME-Zarr level 0). */
+  dataset?: string;
 }
 
 /** A stack opened lazily: directories parsed, pixels decoded per slice on demand. */

@@ -7,7 +7,7 @@ import { StackSegError, UsageError } from '../errors';
 import { writeFailure, writeJsonAtomic } from '../fsutil';
 import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from '../models/registry';
 import { makeSample } from '../sample';
-import { openStack } from '../tiff';
+import { openSource } from '../io';
 import { writeStack } from '../tiff/writer';
 import { recordEvaluation, runJob, validateJobInputs } from './engine';
 import { mergeChunks } from './merge';
@@ -42,7 +42,7 @@ function need(c: CliContext, key: string, command: string): string {
 export async function commandInfo(c: CliContext) {
   const path = c.positionals[0] ?? str(c, 'image');
   if (!path) throw new UsageError('info needs an image path', 'stackseg info <image.tif>');
-  const src = await openStack(resolve(path));
+  const src = await openSource(resolve(path));
   try {
     return { ...src.info };
   } finally {

@@ -4,11 +4,15 @@ import { StackSegError } from '../errors';
 import { MODELS, type ModelKind } from '../models/registry';
 import type { TrainingSlice } from '../models/segmenter';
 import { toFloat32, toLabels } from '../pixels';
+import { openSource } from '../io';
+import { FolderStack } from '../io/folder';
 import { openStack } from '../tiff';
 import type { SliceSource } from '../types';
 
+/** Opens a job's image in any format openSource reads (TIFF, folder, HDF5, Zarr); a folder's files are all checked. */
 export async function openImage(path: string): Promise<SliceSource> {
-  const src = await openStack(path);
+  const src = await openSource(path);
+  if (src instanceof FolderStack) await src.checkAll().catch(async (e) => { await src.close(); throw e; });
   if (src.info.depth === 0 || src.info.width === 0 || src.info.height === 0) {
     await src.close();
     throw new StackSegError('the stack is empty (no pixels)', { file: path, hint: 'choose a TIFF with at least one page' });

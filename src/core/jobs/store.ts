@@ -2,15 +2,20 @@
 
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { StackSegError } from '../errors';
+import { sourceFingerprint } from '../io';
+import { sourceStem } from '../io/spec';
 import { isInside, readJson, writeJsonAtomic } from '../fsutil';
 import { type JobRecord, type JobSpec, type RunnerKind, newJobId } from './spec';
 import { STACKSEG_VERSION } from '../version';
 
-/** `dir/sample.tif` -> `dir/sample` (strips .tif/.tiff and a trailing .ome). */
+/**
+ * `dir/sample.tif` -> `dir/sample` (strips .tif/.tiff and a trailing .ome); a folder `dir/recon` -> `dir/recon`,
+ * `scan.h5:/exchange/data` -> `scan`, `vol.zarr` -> `vol` (sourceStem in ../io/spec).
+ */
 export function stackStem(imagePath: string): string {
-  return join(dirname(imagePath), basename(imagePath).replace(/(\.ome)?\.tiff?$/i, ''));
+  return sourceStem(imagePath);
 }
 
 export function jobsRoot(imagePath: string): string {
@@ -29,7 +34,7 @@ export async function createJobRecord(spec: JobSpec, dir: string, adopted?: JobR
   const record = adopted ?? initialRecord(spec, dir, 'local');
   const { fingerprint } = await import('../fsutil');
   const inputs = adopted ? adopted.spec : spec;
-  record.inputs.image = await fingerprint(inputs.image);
+  record.inputs.image = await sourceFingerprint(inputs.image);
   if (inputs.labels && inputs.kind !== 'segment') record.inputs.labels = await fingerprint(inputs.labels);
   if (inputs.truth) record.inputs.truth = await fingerprint(inputs.truth);
   record.pid = process.pid;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StackSegError } from '../../errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../fsutil';
-import { openStack } from '../../tiff';
+import { openSource } from '../../io';
 import type { JobRecord, JobSpec } from '../spec';
 import { initialRecord, loadRecord, saveRecord } from '../store';
 import { trainArgs } from './args';
@@ -91,7 +91,7 @@ export async function submitSlurmJob(spec: JobSpec, dir: string, o: SlurmOptions
   if (spec.kind !== 'run') throw new StackSegError('the Slurm runner runs train+segment jobs', { hint: 'use `stackseg run --runner slurm`' });
   checkSlurmSettings(o);
   checkSpecForSlurm(spec, jobDir);
-  const src = await openStack(spec.image, { cacheBytes: 0 });
+  const src = await openSource(spec.image, { cacheBytes: 0 });
   const depth = src.info.depth;
   await src.close();
   await fs.mkdir(join(jobDir, 'chunks'), { recursive: true });

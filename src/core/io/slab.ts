@@ -1,0 +1,102 @@
+// Slice access over chunked 3D arrays (HDF5, Zarr). A chunk that spans several slices is decompressed whole, so
+// reading one slice from it costs as much as reading all of them: the source reads the chunk row's slab once
+// ([z0, z0 + chunkDepth)) and keeps its slices in the byte-bounded cache, never the whole dataset.
+
+import { StackSegError } from '../errors';
+import { SliceCache } from '../tiff/lru';
+import { DEFAULT_CACHE_BYTES, allocPixels } from '../tiff/reader';
+import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
+
+/** Largest slab read in one go; deeper chunks are read slice by slice (slower, but bounded memory). */
+const MAX_SLAB_BYTES = 256 * 1024 * 1024;
+
+export abstract class SlabStack implements SliceSource {
+  private cache: SliceCache;
+  private inflight = new Map<number, Promise<PixelArray>>();
+  protected closed = false;
+
+  protected constructor(readonly info: StackInfo, private readonly chunkDepth: number, cacheBytes = DEFAULT_CACHE_BYTES) {
+    // The cache must hold a slab, or a slab read would decode the chunk again for every slice.
+    const sliceBytes = info.width * info.height * info.bytesPerPixel;
+    this.cache = new SliceCache(Math.max(cacheBytes, this.slabDepth() * sliceBytes));
+  }
+
+  /** Reads slices [z0, z1) as one array (z-major) of info.dtype. */
+  protected abstract readSlab(z0: number, z1: number): Promise<PixelArray>;
+  protected abstract release(): Promise<void>;
+
+  private slabDepth(): number {
+    const sliceBytes = this.info.width * this.info.height * this.info.bytesPerPixel;
+    return Math.max(1, Math.min(this.chunkDepth, Math.floor(MAX_SLAB_BYTES / Math.max(1, sliceBytes))));
+  }
+
+  async readSlice(z: number): Promise<PixelArray> {
+    return (await this.readSliceShared(z)).slice();
+  }
+
+  readSliceShared(z: number): Promise<PixelArray> {
+    if (this.closed) return Promise.reject(new StackSegError('the stack is closed', { file: this.info.path }));
+    if (!Number.isInteger(z) || z < 0 || z >= this.info.depth) {
+      return Promise.reject(new StackSegError(`slice ${z} is out of range (0..${this.info.depth - 1})`, { file: this.info.path }));
+    }
+    const hit = this.cache.get(z);
+    if (hit) return Promise.resolve(hit);
+    const d = this.slabDepth();
+    const z0 = Math.floor(z / d) * d;
+    const n = this.info.width * this.info.height;
+    let slab = this.inflight.get(z0);
+    if (!slab) {
+      const z1 = Math.min(this.info.depth, z0 + d);
+      slab = this.readSlab(z0, z1).then((data) => {
+        for (let k = z0; k < z1; k++) this.cache.set(k, data.subarray((k - z0) * n, (k - z0 + 1) * n) as PixelArray);
+        return data;
+      }).finally(() => this.inflight.delete(z0));
+      this.inflight.set(z0, slab);
+    }
+    return slab.then((data) => data.subarray((z - z0) * n, (z - z0 + 1) * n) as PixelArray);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache.clear();
+    await this.release();
+  }
+}
+
+/** Converts what a library returns (BigInt64Array for 64-bit integers, Uint8Array for booleans) into a DType array. */
+export function toPixelArray(data: unknown, dtype: DType, length: number, file: string): PixelArray {
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    const out = new Float64Array(length);
+    for (let i = 0; i < length; i++) out[i] = Number(data[i]);
+    return out;
+  }
+  if (ArrayBuffer.isView(data) && (data as PixelArray).length === length) {
+    const want = allocPixels(dtype, 0).constructor;
+    if (data.constructor === want) return data as PixelArray;
+    const out = allocPixels(dtype, length);
+    out.set(data as unknown as ArrayLike<number>);
+    return out;
+  }
+  throw new StackSegError(`the reader returned ${(data as object)?.constructor?.name ?? typeof data} instead of ${length} ${dtype} values`, { file, hint: 'report this file to the StackSeg developers' });
+}
+
+/** Bytes per element and the StackSeg dtype for numeric (kind, bytes, signed); 64-bit integers read as float64. */
+export function numericDType(kind: 'int' | 'uint' | 'float' | 'bool', bytes: number): DType | undefined {
+  if (kind === 'bool') return 'uint8';
+  if (kind === 'float') return bytes === 4 ? 'float32' : bytes === 8 ? 'float64' : undefined;
+  if (bytes === 8) return 'float64';
+  const map: Record<number, DType> = kind === 'int' ? { 1: 'int8', 2: 'int16', 4: 'int32' } : { 1: 'uint8', 2: 'uint16', 4: 'uint32' };
+  return map[bytes];
+}
+
+export const BYTES: Record<DType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
+const VIEW: Record<DType, new (b: ArrayBuffer, o: number, n: number) => PixelArray> = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
+} as never;
+
+/** A typed view of dtype over a buffer the caller owns. */
+export function allocView(dtype: DType, buffer: ArrayBufferLike, length: number): PixelArray {
+  return new VIEW[dtype](buffer as ArrayBuffer, 0, length);
+}
