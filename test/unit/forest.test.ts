@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { concatTrainingData, gatherLabeledPixels, RandomForest, type TrainingData } from '../../src/core/models/forest';
+import { binValues, lowerBound } from '../../src/core/models/forestBins';
 
 /** Deterministic two-feature data set: class 2 where f0 + 0.5 f1 > 1, with values in [0, 2). */
 function makeData(n: number, seed = 1, labelValues: [number, number] = [1, 2]): TrainingData {
@@ -132,5 +133,35 @@ describe('RandomForest', () => {
     expect(Array.from(both.x)).toEqual([2, 4, 2, 4, 20, 40, 20, 40]);
     expect(() => RandomForest.train(gatherLabeledPixels(features, 2, Uint8Array.from([1, 1, 0, 0])))).toThrow(/at least 2/);
     expect(() => RandomForest.train(g, { nTrees: 0 })).toThrow(/nTrees/);
+  });
+
+  it('bins values with the branch-free search exactly as lowerBound does', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    for (const len of [0, 1, 2, 7, 128, 200, 255]) {
+      const edges = Float32Array.from({ length: len }, () => rnd() * 10 - 5).sort();
+      const values = Float32Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 && len ? edges[i % len] : rnd() * 12 - 6));
+      values.set([NaN, Infinity, -Infinity], 0);
+      const out = new Uint8Array(values.length + 5);
+      binValues(edges, values, out, 5);
+      for (let i = 0; i < values.length; i++) expect(out[5 + i], `len ${len} value ${values[i]}`).toBe(lowerBound(edges, values[i]));
+    }
+  });
+
+  it('draws at most maxSamples per tree: no change when the cap is above the sample count, faster fits below it', () => {
+    const d = makeData(3000, 8);
+    const trees = (o: object) => { const j = RandomForest.train(d, { nTrees: 4, ...o }).toJSON(); return { ...j, options: undefined }; };
+    const all = trees({ maxSamples: 0 });
+    expect(trees({ maxSamples: 3000 })).toEqual(all);
+    expect(trees({})).toEqual(all); // the default cap (250 k) is above 3000
+    const t = makeData(2000, 18);
+    for (const bootstrap of [true, false]) {
+      const capped = RandomForest.train(d, { nTrees: 9, maxSamples: 600, bootstrap });
+      expect(capped.toJSON().feature).not.toEqual(all.feature);
+      const { labels } = capped.predict(t.x, t.nSamples);
+      let ok = 0; for (let i = 0; i < t.nSamples; i++) if (labels[i] === t.y[i]) ok++;
+      expect(ok / t.nSamples).toBeGreaterThan(0.93);
+    }
+    expect(() => RandomForest.train(d, { maxSamples: -1 })).toThrow(/maxSamples/);
   });
 });

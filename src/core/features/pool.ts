@@ -11,18 +11,18 @@
 //   await pool.close()
 //   predictSliceSync(forest, features, norm, image, width, height)   the same result in the calling thread
 //
-// Size defaults to os.availableParallelism() (at most 16). Requests are queued and handed to idle workers, so a
+// Size defaults to threadBudget() (threads.ts: cores, SLURM_CPUS_PER_TASK, cgroup quota). Requests are queued and handed to idle workers, so a
 // caller can issue all slices at once (Promise.all) or keep a few in flight to bound memory. The image buffer is
 // copied before transfer, so the caller's array stays usable.
 
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../errors';
 import { RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import { computeFeatures, type FeatureOptions } from './bank';
+import { MAX_THREADS, threadBudget } from './threads';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 export interface PoolOptions {
@@ -56,7 +56,7 @@ export class FeaturePool {
   static create(opts: PoolOptions): FeaturePool | null {
     const path = opts.workerPath ?? FeaturePool.defaultWorkerPath();
     if (!existsSync(path)) return null;
-    const size = Math.max(1, Math.min(16, opts.size ?? availableParallelism()));
+    const size = Math.max(1, Math.min(MAX_THREADS, opts.size ?? threadBudget().threads));
     const workers = Array.from({ length: size }, () => new Worker(path));
     const init: WorkerRequest = { type: 'init', forest: opts.forest, features: opts.features, norm: opts.norm };
     for (const w of workers) { w.postMessage(init); w.unref(); }

@@ -75,6 +75,28 @@ function sortWithClasses(values: Float32Array, yi: Uint8Array, nClasses: number)
   return { sorted, byClass };
 }
 
+/**
+ * out[off + i] = lowerBound(edges, values[i]) for every value (edges.length <= 255), by a search of fixed length over
+ * the edges padded with +Infinity to 256: no data-dependent branches (random values mispredict a binary search's).
+ */
+export function binValues(edges: Float32Array, values: Float32Array, out: Uint8Array, off: number): void {
+  const t = new Float32Array(256).fill(Infinity);
+  t.set(edges);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    let k = 0;
+    k += +(t[k + 127] < v) << 7;
+    k += +(t[k + 63] < v) << 6;
+    k += +(t[k + 31] < v) << 5;
+    k += +(t[k + 15] < v) << 4;
+    k += +(t[k + 7] < v) << 3;
+    k += +(t[k + 3] < v) << 2;
+    k += +(t[k + 1] < v) << 1;
+    k += +(t[k] < v);
+    out[off + i] = k;
+  }
+}
+
 export function lowerBound(a: Float32Array, v: number): number {
   let lo = 0, hi = a.length;
   while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < v) lo = mid + 1; else hi = mid; }

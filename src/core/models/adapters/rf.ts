@@ -7,6 +7,7 @@ import { normalizeSlice } from '../normalize';
 import type { ModelParams } from '../registry';
 import { writeHeader } from './header';
 import { FeaturePool } from '../../features/pool';
+import { threadBudget } from '../../features/threads';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
 
 export function featureOptionsFrom(params: ModelParams): FeatureOptions {
@@ -134,7 +135,8 @@ export class RandomForestSegmenter implements Segmenter {
     const t0 = performance.now();
     // The worker pool starts now (its threads load while slice features are computed), computes the features of
     // several labelled slices, trains the trees in parallel, and then predicts with the forest (kept warm).
-    const pool = FeaturePool.create({ features: fo, norm: input.norm });
+    const budget = threadBudget(Number(input.params.threads ?? 0));
+    const pool = FeaturePool.create({ features: fo, norm: input.norm, size: budget.threads });
     let done = 0;
     const inPool = pool && input.slices.length > 1;
     const parts: RfTrainingSlice[] = [];
@@ -162,7 +164,7 @@ export class RandomForestSegmenter implements Segmenter {
     const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
     return new RandomForestSegmenter(forest, input.norm, input.params, {
       trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length,
-      featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...fillReport,
+      featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...fillReport, threads: pool?.size ?? 1, threadsFrom: budget.source,
     }, pool);
   }
 
@@ -175,7 +177,10 @@ export class RandomForestSegmenter implements Segmenter {
   get concurrency(): number { const size = this.workers()?.size; return size ? 2 * size : 1; }
 
   private workers(): FeaturePool | null {
-    if (this.pool === undefined) this.pool = FeaturePool.create({ forest: this.forest.toJSON(), features: this.featureOptions, norm: this.norm });
+    if (this.pool === undefined) {
+      const size = threadBudget(Number(this.params.threads ?? 0)).threads;
+      this.pool = FeaturePool.create({ forest: this.forest.toJSON(), features: this.featureOptions, norm: this.norm, size });
+    }
     return this.pool;
   }
 
