@@ -27,6 +27,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     fillSigma: A('Pseudo-labels: blur in pixels before splitting by brightness; 0 = chosen from your strokes.'),
     fillFraction: A('Pseudo-labels: share of the filled pixels used; lower trains faster.'),
     fillTrees: A('Pseudo-labels: share of the trees that learn from filled pixels too.'),
+    threads: A('CPU threads to use; 0 = every core this job may use.'),
     seed: SEED,
   },
   kmeans: {

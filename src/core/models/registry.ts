@@ -52,6 +52,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'fillSigma', type: 'number', default: 0, min: 0, max: 10, description: 'Gaussian smoothing (pixels) before the fill threshold; 0 = auto (least smoothing at which the labelled classes are 5x their noise apart)' },
       { key: 'fillFraction', type: 'number', default: 0.25, min: 0.01, max: 1, description: 'share of the filled pixels used for training (each weighs 1/share more); below 1 trains faster' },
       { key: 'fillTrees', type: 'number', default: 1, min: 0, max: 1, description: 'fraction of trees trained on the filled slices (the rest on the strokes alone)' },
+      { key: 'threads', type: 'int', default: 0, min: 0, max: 64, description: 'worker threads for features, training and prediction; 0 = every core the job may use (SLURM_CPUS_PER_TASK, cgroup CPU quota)' },
       seed,
     ],
   },
