@@ -14,6 +14,7 @@ import { mergeChunks } from './merge';
 import { cancelSlurmJob, loadSlurmState, refreshSlurmJob, retryFailedChunks, submitSlurmJob, type SlurmOptions } from './runners/slurm';
 import { evaluateFiles } from './evaluate';
 import { openImage, parseSliceRange } from './inputs';
+import { takePlaneSelection, type PlaneSelection } from './plane';
 import { loadSegmenter } from '../models';
 import { writeSegmentation } from './segmentation';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
@@ -79,8 +80,10 @@ function trainSpec(c: CliContext, kind: 'train' | 'run'): JobSpec {
   const model = modelSpec(modelName).kind;
   const labels = str(c, 'labels');
   if (!labels && MODELS[model].supervised) throw new UsageError(`${kind} --model ${model} needs --labels`, 'the <stem>.labels.tif painted in StackSeg');
+  const sets = parseSets(list(c, 'set'));
+  const plane = takePlaneSelection(sets);
   return {
-    kind, model, params: resolveParams(model, parseSets(list(c, 'set'))),
+    kind, model, params: resolveParams(model, sets), ...plane,
     image: need(c, 'image', kind), labels: labels ? resolve(labels) : undefined,
     truth: str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined, classMap: parseClassMap(list(c, 'class')),
   };
@@ -170,15 +173,17 @@ export async function commandSegment(c: CliContext) {
   const trained = await loadRecord(jobDir);
   const modelDir = await trainedModelPath(trained);
   const imagePath = need(c, 'image', 'segment');
+  // The channel / time point the model was trained on, unless --set picks another.
+  const plane: PlaneSelection = { channel: trained.spec.channel, timepoint: trained.spec.timepoint, ...takePlaneSelection(parseSets(list(c, 'set'))) };
   const out = str(c, 'out');
   if (out) {
     const truth = str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined;
     await checkMaskOut(resolve(out), maskTargetFor(trained, imagePath, modelDir, truth, c.values.force === true));
-    return segmentToFile(c, modelDir, jobDir, imagePath, resolve(out));
+    return segmentToFile(c, modelDir, jobDir, imagePath, resolve(out), plane);
   }
   const info = await commandInfo({ ...c, positionals: [imagePath] });
   const spec: JobSpec = {
-    kind: 'segment', model: trained.spec.model, params: trained.spec.params, image: imagePath, modelFrom: jobDir,
+    kind: 'segment', model: trained.spec.model, params: trained.spec.params, image: imagePath, modelFrom: jobDir, ...plane,
     slices: parseSliceRange(str(c, 'slices'), info.depth),
     truth: str(c, 'truth') ? resolve(str(c, 'truth')!) : undefined, classMap: parseClassMap(list(c, 'class')),
   };
@@ -187,8 +192,8 @@ export async function commandSegment(c: CliContext) {
 }
 
 /** `segment --out MASK`: just the mask (a Slurm chunk, a quick check), no job folder of its own. */
-async function segmentToFile(c: CliContext, modelDir: string, jobDir: string, imagePath: string, out: string) {
-  const image = await openImage(imagePath);
+async function segmentToFile(c: CliContext, modelDir: string, jobDir: string, imagePath: string, out: string, plane: PlaneSelection) {
+  const image = await openImage(imagePath, plane);
   try {
     const range = parseSliceRange(str(c, 'slices'), image.info.depth);
     const segmenter = await loadSegmenter(modelDir);

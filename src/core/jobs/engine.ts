@@ -61,7 +61,7 @@ export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}
 }
 
 async function openInputs(spec: JobSpec): Promise<Opened> {
-  const image = await openImage(spec.image);
+  const image = await openImage(spec.image, { channel: spec.channel, timepoint: spec.timepoint });
   try {
     const supervised = MODELS[spec.model].supervised;
     if (spec.kind !== 'segment' && supervised && !spec.labels) {
@@ -96,6 +96,7 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
   record.started = new Date().toISOString();
   log.line(`job ${record.id}: ${spec.kind} ${spec.model} on ${spec.image}`);
   log.line(`params ${JSON.stringify(spec.params)}`);
+  for (const note of o.image.info.notes ?? []) log.line(`image: ${note}`);
   try {
     await saveJob(record);
     const { width, height } = o.image.info;

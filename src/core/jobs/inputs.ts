@@ -8,16 +8,23 @@ import { openSource } from '../io';
 import { FolderStack } from '../io/folder';
 import { openStack } from '../tiff';
 import type { SliceSource } from '../types';
+import { selectPlane, type PlaneSelection } from './plane';
 
 /** Opens a job's image in any format openSource reads (TIFF, folder, HDF5, Zarr); a folder's files are all checked. */
-export async function openImage(path: string): Promise<SliceSource> {
+export async function openImage(path: string, plane?: PlaneSelection): Promise<SliceSource> {
   const src = await openSource(path);
   if (src instanceof FolderStack) await src.checkAll().catch(async (e) => { await src.close(); throw e; });
   if (src.info.depth === 0 || src.info.width === 0 || src.info.height === 0) {
     await src.close();
     throw new StackSegError('the stack is empty (no pixels)', { file: path, hint: 'choose a TIFF with at least one page' });
   }
-  return src;
+  // One channel at one time point: a multi-channel stack without --set channel=N is refused here.
+  try {
+    return selectPlane(src, plane);
+  } catch (e) {
+    await src.close();
+    throw e;
+  }
 }
 
 /**

@@ -22,6 +22,9 @@ export interface JobSpec {
   slices?: [number, number];
   /** Where the mask goes; <jobDir>/mask.tif when absent. */
   maskOut?: string;
+  /** Multi-channel / time-lapse images: the channel and time point read (`--set channel=N`, `--set timepoint=N`). */
+  channel?: number;
+  timepoint?: number;
 }
 
 export interface JobProgress { phase: string; percent: number; message?: string; epoch?: number; loss?: number }
