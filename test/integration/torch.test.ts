@@ -12,6 +12,8 @@ import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { EpochSchedule } from '../../src/core/models/msdnet/schedule';
 import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
 import { initBackend, tf } from '../../src/core/models/tfBackend';
+import { readStack } from '../../src/core/tiff';
+import { writeStack } from '../../src/core/tiff/writer';
 import { mulberry32 } from '../../src/core/random';
 import { cli, FOAM, hasFoam, ROOT, tempDir } from './helpers';
 
@@ -195,9 +197,31 @@ withTorch('torch backend through the CLI', () => {
     }
   });
 
+  it('SIGTERM during torch training cancels the job and ends the Python process', async () => {
+    const out = join(tempDir(), 'job');
+    let killed = false;
+    const trainDirs = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n')
+      .filter((l) => l.includes('stackseg_msdnet.py train')).map((l) => l.trim().split(/\s+/).pop()!);
+    let running: string[] = [];
+    const r = await withEnv({ STACKSEG_PYTHON: PY }, () => cli(['train', '--image', sample.image, '--labels', sample.labels, '--model', 'msdnet',
+      '--set', 'backend=torch', '--set', 'device=cpu', '--set', 'epochs=100000', '--set', 'plateau=false', '--set', 'maxSeconds=0', '--out', out, '--progress', 'json'],
+    { onStderrLine: (line, kill) => { if (!killed && /"epoch":\s*2\b/.test(line)) { killed = true; running = trainDirs(); kill('SIGTERM'); } } }));
+    expect(killed).toBe(true);
+    expect(r.code).not.toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')).status).toBe('cancelled');
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(running.length).toBeGreaterThan(0);
+    expect(trainDirs().filter((d) => running.includes(d))).toEqual([]); // the Python process ended
+    for (const d of running) expect(existsSync(d)).toBe(false); // and its work folder is gone
+  }, 300_000);
+
   it.runIf(hasFoam)('a real torch job trains and segments foam (hq) with F1 >= 0.9 and records the runtime', async () => {
     const out = join(tempDir(), 'job');
-    const r = await withEnv({ STACKSEG_PYTHON: PY }, () => cli(['run', '--image', join(FOAM, 'hq.tif'), '--labels', join(FOAM, 'sparse_labels_slice0.tif'),
+    // Labels of the stack's depth: the sparse strokes on slice 0, nothing painted elsewhere.
+    const sparse = (await readStack(join(FOAM, 'sparse_labels_slice0.tif'))).data as Uint8Array;
+    const labels = join(tempDir(), 'hq.labels.tif');
+    await writeStack(labels, { width: 256, height: 256, depth: 32, dtype: 'uint8', getSlice: (z) => (z === 0 ? sparse : new Uint8Array(256 * 256)) });
+    const r = await withEnv({ STACKSEG_PYTHON: PY }, () => cli(['run', '--image', join(FOAM, 'hq.tif'), '--labels', labels,
       '--model', 'msdnet', '--set', 'backend=torch', '--set', 'device=cpu', '--set', 'epochs=150', '--truth', join(FOAM, 'truth.tif'),
       '--class', '2=1', '--class', '1=0', '--out', out, '--progress', 'json']));
     expect(r.code, r.stderr).toBe(0);
