@@ -119,7 +119,7 @@ async function submitArray(jobDir: string, spec: JobSpec, o: SlurmOptions, state
   const seg = join(slurmDir(jobDir), 'segment.sbatch');
   await writeFileAtomic(seg, SCRIPT_HEAD +
     `STARTS=(${starts})\nENDS=(${ends})\nI=$SLURM_ARRAY_TASK_ID\nOUT=${shellQuote(join(jobDir, 'chunks'))}/chunk-$(printf %04d "$I").tif\n` +
-    `exec ${shellQuote(o.node)} ${shellQuote(o.cli)} segment --job ${shellQuote(jobDir)} --image ${shellQuote(spec.image)} --slices "\${STARTS[$I]}:\${ENDS[$I]}" --out "$OUT" --progress json\n`);
+    `exec ${shellQuote(o.node)} ${shellQuote(o.cli)} segment --job ${shellQuote(jobDir)} --image ${shellQuote(spec.image)} --slices "\${STARTS[$I]}:\${ENDS[$I]}" --out "$OUT" --force --progress json\n`);
   const merge = join(slurmDir(jobDir), 'merge.sbatch');
   await writeFileAtomic(merge, SCRIPT_HEAD +
     `exec ${shellQuote(o.node)} ${shellQuote(o.cli)} merge --job ${shellQuote(jobDir)}\n`);
