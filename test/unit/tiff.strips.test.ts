@@ -80,6 +80,12 @@ describe('strip count vs RowsPerStrip', () => {
     expect(e.hint).toMatch(/re-save/);
   });
 
+  it('refuses a compressed strip that decodes to fewer rows than the page needs (was rows of zeros)', async () => {
+    const path = join(dir, 'short-deflate.tif');
+    writeFileSync(path, stripTiff(W, H, H, [deflateSync(pixels.subarray(0, W))], { compression: 8 }));
+    expect((await refusal(path)).message).toMatch(/strip 0 of page 0 decodes to 16 bytes where its 64 rows need 1024/);
+  });
+
   it('refuses StripOffsets and StripByteCounts of different lengths', async () => {
     const path = join(dir, 'counts-mismatch.tif');
     const strips = [pixels.subarray(0, 32 * W), pixels.subarray(32 * W)];

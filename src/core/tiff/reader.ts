@@ -3,7 +3,7 @@
 import { StackSegError } from '../errors';
 import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
 import { resolveAxes, type StackAxes } from './axes';
-import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecode } from './codecs';
+import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecoder } from './codecs';
 import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';
 import { convertSamples, isDirect } from './samples';
 import { parseImageJDescription, expandImageJPages } from './imagej';
@@ -257,12 +257,15 @@ export class TiffStack implements SliceSource {
         ? await Promise.all(raw.map((c) => inflateChunkAsync(c, expected)))
         : raw.map((c) => inflateChunk(c, expected));
     } else if (zstd) {
-      raw = raw.map((c) => (c.length ? zstdDecode(c, expected) : c));
+      const decodeZstd = await zstdDecoder();
+      raw = raw.map((c) => (c.length ? decodeZstd(c, expected) : c));
     }
-    const decode = (chunk: Uint8Array, target: Uint8Array): void => {
-      if (comp === 5) lzwDecode(chunk, target);
-      else if (comp === 32773) packbitsDecode(chunk, target);
-      else target.set(chunk.length > target.length ? chunk.subarray(0, target.length) : chunk);
+    const decode = (chunk: Uint8Array, target: Uint8Array): number => {
+      if (comp === 5) return lzwDecode(chunk, target);
+      if (comp === 32773) return packbitsDecode(chunk, target);
+      const n = Math.min(chunk.length, target.length);
+      target.set(chunk.subarray(0, n));
+      return n;
     };
     // Predictor 2 adds integers: swap to host order first. Predictor 3 regroups bytes in file order: swap after.
     const unpredict = (target: Uint8Array, rowLength: number, rows: number): void => {
@@ -278,7 +281,12 @@ export class TiffStack implements SliceSource {
         if (row0 >= h) break;
         const rows = Math.min(rps, h - row0);
         const target = bytes.subarray(row0 * rb, (row0 + rows) * rb);
-        decode(raw[i], target);
+        // A strip that decodes short is an error, never rows of zeros (tiles cut at the edge are left alone).
+        const n = decode(raw[i], target);
+        if (n < target.length) {
+          throw new StackSegError(`strip ${i} of page ${page} decodes to ${n} bytes where its ${rows} rows need ${target.length}`,
+            { file: this.info.path, page, hint: 'the file is truncated, or its RowsPerStrip/StripByteCounts are wrong; re-save it with Fiji or tifffile' });
+        }
         unpredict(target, w, rows);
       }
       return finish();
