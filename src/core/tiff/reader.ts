@@ -3,7 +3,7 @@
 import { StackSegError } from '../errors';
 import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
 import { resolveAxes, type StackAxes } from './axes';
-import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecode } from './codecs';
+import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecoder } from './codecs';
 import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';
 import { convertSamples, isDirect } from './samples';
 import { parseImageJDescription, expandImageJPages } from './imagej';
@@ -257,7 +257,8 @@ export class TiffStack implements SliceSource {
         ? await Promise.all(raw.map((c) => inflateChunkAsync(c, expected)))
         : raw.map((c) => inflateChunk(c, expected));
     } else if (zstd) {
-      raw = raw.map((c) => (c.length ? zstdDecode(c, expected) : c));
+      const decodeZstd = await zstdDecoder();
+      raw = raw.map((c) => (c.length ? decodeZstd(c, expected) : c));
     }
     const decode = (chunk: Uint8Array, target: Uint8Array): number => {
       if (comp === 5) return lzwDecode(chunk, target);
