@@ -44,4 +44,24 @@ describe('feature worker pool', () => {
     await trainPool.close();
     expect(FeaturePool.create({ features: fo, norm, workerPath: join(dir, 'missing.js') })).toBeNull();
   });
+
+  it('threaded strips (small strip budget) equal the full feature bank in one thread; split features too', async () => {
+    const workerPath = join(dir, 'featureWorker.js');
+    await esbuild.build({ entryPoints: ['src/core/features/worker.ts'], outfile: workerPath, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+    const w = 64, h = 300;
+    const img = Float32Array.from({ length: w * h }, (_, i) => 1000 + 800 * Math.sin((i % w) * 0.4) * Math.cos(Math.floor(i / w) * 0.07));
+    const fo: FeatureOptions = { raw: true, families: ['gaussian', 'dog', 'structureTensor'], sigmas: [1, 3] };
+    const norm = fitNormalization(img);
+    const full = computeFeatures(normalizeSlice(img, norm), w, h, fo);
+    const labels = Uint8Array.from(img, (v, i) => (i % 5 ? 0 : v > 1300 ? 2 : 1));
+    const forest = RandomForest.train(gatherLabeledPixels(full, featureCount(fo), labels), { nTrees: 5 });
+    // 40 kB per window: strips of 16+ rows, so each slice is many strips in each worker.
+    const pool = FeaturePool.create({ forest: forest.toJSON(), features: fo, norm, size: 2, workerPath, stripBytes: 40_000 })!;
+    const want = forest.predict(full, w * h);
+    const got = await pool.predict(img, w, h, { probabilities: true });
+    expect(got.labels).toEqual(want.labels);
+    expect(got.probabilities).toEqual(want.probabilities);
+    expect(await pool.featuresSplit(img, w, h, featureCount(fo))).toEqual(full);
+    await pool.close();
+  });
 });

@@ -21,7 +21,8 @@ import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../errors';
 import { RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
-import { computeFeatures, type FeatureOptions } from './bank';
+import type { FeatureOptions } from './bank';
+import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
 import { MAX_THREADS, threadBudget } from './threads';
 import type { WorkerReply, WorkerRequest } from './worker';
 
@@ -30,6 +31,8 @@ export interface PoolOptions {
   features: FeatureOptions;
   norm: IntensityNormalization;
   size?: number;
+  /** Feature bytes of one strip window per worker (strips.ts STRIP_BUDGET_BYTES by default; tests make it small). */
+  stripBytes?: number;
   /** Defaults to featureWorker.js beside the running bundle (dist/). */
   workerPath?: string;
 }
@@ -58,7 +61,7 @@ export class FeaturePool {
     if (!existsSync(path)) return null;
     const size = Math.max(1, Math.min(MAX_THREADS, opts.size ?? threadBudget().threads));
     const workers = Array.from({ length: size }, () => new Worker(path));
-    const init: WorkerRequest = { type: 'init', forest: opts.forest, features: opts.features, norm: opts.norm };
+    const init: WorkerRequest = { type: 'init', forest: opts.forest, features: opts.features, norm: opts.norm, stripBytes: opts.stripBytes };
     for (const w of workers) { w.postMessage(init); w.unref(); }
     return new FeaturePool(workers, opts);
   }
@@ -72,11 +75,26 @@ export class FeaturePool {
     return r;
   }
 
-  async features(image: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<Float32Array> {
+  /** Normalised features of a slice (all of them, feature-major); with rows [y0, y1), those rows only. */
+  async features(image: Float32Array, width: number, height: number, signal?: AbortSignal, rows?: [number, number]): Promise<Float32Array> {
     const copy = Float32Array.from(image);
-    const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height }, [copy.buffer], signal);
+    const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height, rows }, [copy.buffer], signal);
     if (!('features' in r)) throw new StackSegError('feature worker returned no features');
     return r.features;
+  }
+
+  /** All features of one slice, its rows split over the workers (a big training slice). Same values as features(). */
+  async featuresSplit(image: Float32Array, width: number, height: number, nFeatures: number, signal?: AbortSignal): Promise<Float32Array> {
+    const parts = Math.min(this.size, Math.max(1, Math.floor(height / 64)));
+    if (parts < 2) return this.features(image, width, height, signal);
+    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * height) / parts));
+    const got = await Promise.all(bounds.slice(0, -1).map((y0, k) => this.features(image, width, height, signal, [y0, bounds[k + 1]])));
+    const n = width * height, out = new Float32Array(nFeatures * n);
+    got.forEach((f, k) => {
+      const m = (bounds[k + 1] - bounds[k]) * width;
+      for (let i = 0; i < nFeatures; i++) out.set(f.subarray(i * m, (i + 1) * m), i * n + bounds[k] * width);
+    });
+    return out;
   }
 
   /** Trees of one forest split over the workers (same result as RandomForest.train in one thread). */
@@ -95,7 +113,7 @@ export class FeaturePool {
 
   /** Gives every worker the forest to predict with (a pool created before training gets it here). */
   setForest(forest: ForestJSON): void {
-    for (const w of this.workers) w.postMessage({ type: 'init', forest, features: this.opts.features, norm: this.opts.norm } satisfies WorkerRequest);
+    for (const w of this.workers) w.postMessage({ type: 'init', forest, features: this.opts.features, norm: this.opts.norm, stripBytes: this.opts.stripBytes } satisfies WorkerRequest);
   }
 
   /** Terminates the workers; queued and running requests reject (with `reason` when given, e.g. an abort). */
@@ -146,7 +164,10 @@ export class FeaturePool {
   }
 }
 
-export function predictSliceSync(forest: RandomForest, features: FeatureOptions, norm: IntensityNormalization, image: Float32Array, width: number, height: number) {
+/** The workers' prediction in this thread: features of the forest's split features, in strips (bounded memory). */
+export function predictSliceSync(forest: RandomForest, features: FeatureOptions, norm: IntensityNormalization, image: Float32Array, width: number, height: number,
+  probabilities = true): { labels: Uint8Array; probabilities?: Float32Array } {
   const used = forest.usedFeatures();
-  return forest.selectFeatures(used).predict(computeFeatures(normalizeSlice(image, norm), width, height, features, used), width * height);
+  const strips = new StripFeatures(width, height, features, used, stripRows(width, height, used.length, stripHalo(features)));
+  return predictInStrips(forest.selectFeatures(used), strips, normalizeSlice(image, norm), probabilities);
 }

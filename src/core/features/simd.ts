@@ -123,12 +123,13 @@ export class SimdConvolver {
 let forestModule: Exports | null | undefined;
 
 /**
- * Two-class forest prediction in WebAssembly (forest.ts tables; features feature-major, nPixels per plane). Returns the
+ * Two-class forest prediction in WebAssembly (forest.ts tables) of pixels p0..p0+nPixels-1 of feature-major planes of
+ * planeSize pixels. Returns the
  * class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without WebAssembly or
  * when the data would not fit its memory. Same numbers as the JS loop (f64 sums over trees in order).
  */
-export function predictTwoClasses(features: Float32Array, nPixels: number, feature: Int32Array, threshold: Float32Array, left: Int32Array,
-  value: Float32Array, roots: Int32Array): { probabilities: Float32Array; winner: Uint8Array } | null {
+export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
+  feature: Int32Array, threshold: Float32Array, left: Int32Array, value: Float32Array, roots: Int32Array): { probabilities: Float32Array; winner: Uint8Array } | null {
   if (forestModule === undefined) {
     const mod = moduleOrNull();
     forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as Exports) : null;
@@ -136,7 +137,7 @@ export function predictTwoClasses(features: Float32Array, nPixels: number, featu
   const x = forestModule;
   if (!x) return null;
   const nNodes = feature.length;
-  const sizes = [features.length * 4, nNodes * 4, nNodes * 4, nNodes * 4, nNodes * 8, roots.length * 4, nPixels * 8, nPixels];
+  const sizes = [nFeatures * nPixels * 4, nNodes * 4, nNodes * 4, nNodes * 4, nNodes * 8, roots.length * 4, nPixels * 8, nPixels];
   const at: number[] = [];
   let total = 0;
   for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
@@ -144,7 +145,9 @@ export function predictTwoClasses(features: Float32Array, nPixels: number, featu
   const pages = Math.ceil(total / 65536) - x.memory.buffer.byteLength / 65536;
   if (pages > 0) x.memory.grow(pages);
   const buf = x.memory.buffer;
-  new Float32Array(buf, at[0], features.length).set(features);
+  // Pixels p0.. of each plane, packed into planes of nPixels (a strip's rows out of its feature window).
+  const packed = new Float32Array(buf, at[0], nFeatures * nPixels);
+  for (let f = 0; f < nFeatures; f++) packed.set(features.subarray(f * planeSize + p0, f * planeSize + p0 + nPixels), f * nPixels);
   const planeBytes = nPixels * 4;
   new Int32Array(buf, at[1], nNodes).set(Int32Array.from(feature, (f) => (f < 0 ? -1 : f * planeBytes)));
   new Float32Array(buf, at[2], nNodes).set(threshold);

@@ -343,13 +343,25 @@ export class RandomForest {
       throw new StackSegError(`feature array has ${features.length} values, the model expects ${this.nFeatures} features x ${nPixels} pixels`,
         { hint: 'segment with the same feature settings the model was trained with' });
     }
+    return this.predictRange(features, nPixels, 0, nPixels);
+  }
+
+  /**
+   * predict() of pixels p0..p1-1 of feature planes that hold planeSize pixels each (features[f * planeSize + p]), e.g.
+   * the rows of a strip inside the larger window its features were computed on. Outputs hold p1 - p0 pixels.
+   */
+  predictRange(features: Float32Array, planeSize: number, p0: number, p1: number): { labels: Uint8Array; probabilities: Float32Array } {
+    if (!(p0 >= 0 && p1 >= p0 && p1 <= planeSize && features.length >= this.nFeatures * planeSize)) {
+      throw new StackSegError(`pixel range ${p0}..${p1} does not fit ${this.nFeatures} feature planes of ${planeSize} pixels`);
+    }
     const C = this.classes.length;
+    const nPixels = p1 - p0;
     const { feature, threshold, left, value, treeRoots } = this;
     const nTrees = treeRoots.length;
     const labels = new Uint8Array(nPixels);
     if (RandomForest.wasmPrediction && C === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29) {
       // Two classes (the common case): WebAssembly, compiled ahead (no JS warm-up per worker), same numbers.
-      const r = predictTwoClasses(features, nPixels, feature, threshold, left, value, treeRoots);
+      const r = predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, feature, threshold, left, value, treeRoots);
       if (r) {
         const [c0, c1] = this.classes;
         for (let p = 0; p < nPixels; p++) labels[p] = r.winner[p] ? c1 : c0;
@@ -361,42 +373,29 @@ export class RandomForest {
     // Tree-major over blocks of pixels: one tree's few nodes stay hot while its split features stream by. Sums run
     // over trees in order, in double, so results equal the pixel-major loop.
     // Start of each split node's feature plane (-1 for leaves): no multiplication per step.
-    const offset = Int32Array.from(feature, (f) => (f < 0 ? -1 : f * nPixels));
+    const offset = Int32Array.from(feature, (f) => (f < 0 ? -1 : f * planeSize));
     const B = 4096;
     const acc = new Float64Array(B * C);
-    for (let p0 = 0; p0 < nPixels; p0 += B) {
-      const p1 = Math.min(nPixels, p0 + B);
+    for (let b0 = p0; b0 < p1; b0 += B) {
+      const b1 = Math.min(p1, b0 + B);
       acc.fill(0);
       for (let t = 0; t < nTrees; t++) {
         const root = treeRoots[t], rootOffset = offset[root];
-        if (C === 2) {
-          // The common two-class case, unrolled.
-          for (let p = p0; p < p1; p++) {
-            let node = root, o = rootOffset;
-            while (o >= 0) {
-              node = features[o + p] <= threshold[node] ? left[node] : left[node] + 1;
-              o = offset[node];
-            }
-            const vo = 2 * node, ao = 2 * (p - p0);
-            acc[ao] += value[vo]; acc[ao + 1] += value[vo + 1];
-          }
-          continue;
-        }
-        for (let p = p0; p < p1; p++) {
+        for (let p = b0; p < b1; p++) {
           let node = root, o = rootOffset;
           while (o >= 0) {
             node = features[o + p] <= threshold[node] ? left[node] : left[node] + 1;
             o = offset[node];
           }
-          const vo = node * C, ao = (p - p0) * C;
+          const vo = node * C, ao = (p - b0) * C;
           for (let c = 0; c < C; c++) acc[ao + c] += value[vo + c];
         }
       }
-      for (let p = p0; p < p1; p++) {
-        const ao = (p - p0) * C;
+      for (let p = b0; p < b1; p++) {
+        const ao = (p - b0) * C, q = p - p0;
         let best = 0;
-        for (let c = 0; c < C; c++) { probabilities[c * nPixels + p] = acc[ao + c] * inv; if (acc[ao + c] > acc[ao + best]) best = c; }
-        labels[p] = this.classes[best];
+        for (let c = 0; c < C; c++) { probabilities[c * nPixels + q] = acc[ao + c] * inv; if (acc[ao + c] > acc[ao + best]) best = c; }
+        labels[q] = this.classes[best];
       }
     }
     return { labels, probabilities };

@@ -6,7 +6,7 @@ import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON,
 import { normalizeSlice } from '../normalize';
 import type { ModelParams } from '../registry';
 import { writeHeader } from './header';
-import { FeaturePool } from '../../features/pool';
+import { FeaturePool, predictSliceSync } from '../../features/pool';
 import { threadBudget } from '../../features/threads';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
 
@@ -54,6 +54,9 @@ export async function trainingAccuracy(forest: RandomForest, data: TrainingData,
   }
   return n ? correct / n : 0;
 }
+
+/** A single training slice at least this large has its features computed in strips over the worker pool. */
+const SPLIT_FEATURE_PIXELS = 1 << 20;
 
 /** Training sets at least this large (samples x features) train in the worker pool. */
 const PARALLEL_TRAIN_VALUES = 20_000_000;
@@ -141,10 +144,13 @@ export class RandomForestSegmenter implements Segmenter {
     const inPool = pool && input.slices.length > 1;
     const parts: RfTrainingSlice[] = [];
     const one = async (s: TrainInput['slices'][number]): Promise<RfTrainingSlice> => {
-      if (!inPool) await turn(input.signal); // in this thread: a cancel point between slices
+      if (!inPool) await turn(input.signal); // one at a time: a cancel point between slices
       const normalised = normalizeSlice(s.image, input.norm);
+      // One big slice: its rows are split over the workers; several slices: one slice per worker.
+      // (Slices under SPLIT_FEATURE_PIXELS stay in this thread: fresh workers would run them with cold code.)
       const features = inPool ? await pool.features(s.image, input.width, input.height, input.signal)
-        : computeFeatures(normalised, input.width, input.height, fo);
+        : pool && input.width * input.height >= SPLIT_FEATURE_PIXELS ? await pool.featuresSplit(s.image, input.width, input.height, names.length, input.signal)
+          : computeFeatures(normalised, input.width, input.height, fo);
       input.onProgress({ percent: (40 * ++done) / input.slices.length, message: `features of slice ${s.z}` });
       return { normalised, features, labels: s.labels };
     };
@@ -190,9 +196,7 @@ export class RandomForestSegmenter implements Segmenter {
       const r = await pool.predict(image, width, height, { probabilities: withProbabilities, signal });
       return { labels: r.labels, probs: r.probabilities };
     }
-    const used = this.forest.usedFeatures();
-    const f = computeFeatures(normalizeSlice(image, this.norm), width, height, this.featureOptions, used);
-    const { labels, probabilities } = this.forest.selectFeatures(used).predict(f, width * height);
+    const { labels, probabilities } = predictSliceSync(this.forest, this.featureOptions, this.norm, image, width, height, withProbabilities);
     return { labels, probs: probabilities };
   }
 

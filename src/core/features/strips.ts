@@ -1,0 +1,98 @@
+// Features and prediction of a slice in strips of rows, so memory is bounded by the strip, not the slice: a 2048^2
+// slice has 41 feature planes of 16 MB (688 MB); a strip of ~300 rows needs ~100 MB.
+//
+// API
+//   stripHalo(opts): number                      rows of context each side of a strip that make its features exact
+//   stripRows(width, height, nFeatures, budgetBytes?): number   rows per strip so a window's features fit the budget
+//   new StripFeatures(width, height, opts, select, rows)   one engine for windows of min(height, rows + 2 halo) rows
+//   strips.window(normalised, y0): { features, start }      features (select order) of the window holding rows
+//        y0..y0+rows-1, feature-major with width*windowRows pixels per plane; `start` = the window's first row
+//   strips.rowsFeatures(normalised, y0, y1, out?)           rows y0..y1-1 only (feature-major, (y1-y0)*width per plane)
+//   predictInStrips(forest, strips, normalised, probabilities): { labels, probabilities? }   forest reads the select
+//        features (forest.selectFeatures(select)); the same numbers as computeFeatures + forest.predict on the slice
+//
+// Why exact: a window is a run of whole rows of the slice. Row (x) passes see whole rows, so they are the slice's.
+// Column (y) passes are exact for rows at least their kernel radius from an edge of the window that is not an edge of
+// the slice (where reflection differs); the structure tensor chains two column passes (gradient, then the outer
+// smoothing), so the halo is the largest sum of radii. Windows are clamped inside the slice, so all have one height
+// and one engine serves them.
+
+import type { RandomForest } from '../models/forest';
+import type { FeatureOptions } from './bank';
+import { FeatureEngine } from './engine';
+
+const radius = (sigma: number, truncate: number) => Math.max(1, Math.floor(truncate * sigma + 0.5)); // = gaussianKernel1d's
+
+export function stripHalo(opts: FeatureOptions): number {
+  const t = opts.truncate ?? 4;
+  let halo = 0;
+  if (opts.families.length === 0) return 0;
+  for (const s of opts.sigmas) {
+    let r = radius(s, t);
+    if (opts.families.includes('dog')) r = Math.max(r, radius(0.66 * s, t));
+    if (opts.families.includes('structureTensor')) r = Math.max(r, radius(s, t) + radius(0.5 * s, t));
+    halo = Math.max(halo, r);
+  }
+  return halo;
+}
+
+/** Default budget for one window's feature planes (per worker thread). */
+export const STRIP_BUDGET_BYTES = 96 * 2 ** 20;
+
+export function stripRows(width: number, height: number, nFeatures: number, halo: number, budgetBytes = STRIP_BUDGET_BYTES): number {
+  const windowRows = Math.floor(budgetBytes / (Math.max(1, nFeatures) * width * 4));
+  // At least 4 halos of useful rows: thinner strips would spend most of their time on context.
+  return Math.min(height, Math.max(4 * halo, 16, windowRows - 2 * halo));
+}
+
+export class StripFeatures {
+  readonly halo: number;
+  readonly rows: number;
+  readonly windowRows: number;
+  private readonly engine: FeatureEngine;
+  private readonly buffer: Float32Array;
+
+  constructor(readonly width: number, readonly height: number, opts: FeatureOptions, readonly select: readonly number[], rows: number) {
+    this.halo = stripHalo(opts);
+    this.windowRows = Math.min(height, rows + 2 * this.halo);
+    this.rows = this.windowRows === height ? height : rows;
+    this.engine = new FeatureEngine(width, this.windowRows, opts);
+    this.buffer = new Float32Array(select.length * width * this.windowRows);
+  }
+
+  /** First row of the window serving rows y0..y0+rows-1: halo rows above, clamped inside the slice. */
+  windowStart(y0: number): number { return Math.max(0, Math.min(y0 - this.halo, this.height - this.windowRows)); }
+
+  window(normalised: Float32Array, y0: number): { features: Float32Array; start: number } {
+    const start = this.windowStart(y0), w = this.width;
+    this.engine.compute(normalised.subarray(start * w, (start + this.windowRows) * w), this.select, this.buffer);
+    return { features: this.buffer, start };
+  }
+
+  rowsFeatures(normalised: Float32Array, y0: number, y1: number, out = new Float32Array(this.select.length * (y1 - y0) * this.width)): Float32Array {
+    const w = this.width, m = (y1 - y0) * w, plane = w * this.windowRows;
+    for (let r0 = y0; r0 < y1; r0 += this.rows) {
+      const r1 = Math.min(y1, r0 + this.rows);
+      const { features, start } = this.window(normalised, r0);
+      const from = (r0 - start) * w, count = (r1 - r0) * w;
+      for (let f = 0; f < this.select.length; f++) out.set(features.subarray(f * plane + from, f * plane + from + count), f * m + (r0 - y0) * w);
+    }
+    return out;
+  }
+}
+
+export function predictInStrips(forest: RandomForest, strips: StripFeatures, normalised: Float32Array, probabilities: boolean): { labels: Uint8Array; probabilities?: Float32Array } {
+  const { width: w, height: h, windowRows } = strips;
+  const n = w * h, C = forest.classes.length;
+  const labels = new Uint8Array(n);
+  const probs = probabilities ? new Float32Array(C * n) : undefined;
+  for (let y0 = 0; y0 < h; y0 += strips.rows) {
+    const y1 = Math.min(h, y0 + strips.rows);
+    const { features, start } = strips.window(normalised, y0);
+    const r = forest.predictRange(features, w * windowRows, (y0 - start) * w, (y1 - start) * w);
+    labels.set(r.labels, y0 * w);
+    const m = (y1 - y0) * w;
+    if (probs) for (let c = 0; c < C; c++) probs.set(r.probabilities.subarray(c * m, (c + 1) * m), c * n + y0 * w);
+  }
+  return { labels, probabilities: probs };
+}
