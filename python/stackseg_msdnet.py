@@ -240,12 +240,12 @@ class Schedule:
             if elapsed >= self.max_seconds:
                 self.reason = 'time budget'
                 return True
-            if e >= 5:  # seconds per epoch over the last (up to) 10 epochs, the first (warm-up) left out
+            if e >= 5:  # seconds per epoch over the last (up to) 10 epochs, the first (warm-up) left out; re-planned both ways
                 k = min(10, e - 1)
                 rate = (elapsed - self.elapsed[e - 1 - k]) / k
-                if elapsed + (self.planned - e) * rate > self.max_seconds:
-                    self.planned = max(e + 1, e + int((self.max_seconds - elapsed) // rate))
-                    self.reason = 'time budget'
+                fit = e + math.floor((self.max_seconds - elapsed) / rate) if rate > 0 else self.max_epochs
+                self.planned = max(e + 1, min(self.max_epochs, fit))
+                self.reason = 'time budget' if self.planned < self.max_epochs else 'epochs'
         if self.plateau:
             window = max(20, self.max_epochs // 10)
             if e >= max(60, 2 * window):

@@ -22,6 +22,10 @@ describe('EpochSchedule', () => {
     expect(s.planned).toBe(5 + 46);
     expect(s.reason).toBe('time budget');
     expect(s.lr(50)).toBeLessThan(0.0001);
+    // The load goes away: 0.1 s per epoch from now on -> the plan grows back, up to the epochs asked for.
+    for (let e = 6; e <= 15; e++) s.afterEpoch(1, 14 + 0.1 * (e - 5));
+    expect(s.planned).toBe(400);
+    expect(s.reason).toBe('epochs');
   });
 
   it('stops on a plateau of the loss, not while it still falls', () => {

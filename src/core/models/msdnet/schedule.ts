@@ -1,8 +1,8 @@
 // When MSDNet training stops and at which learning rate, shared by the native/tfjs loop (msdnet.ts) and the torch
 // backend (python/stackseg_msdnet.py's Schedule mirrors this class line by line: keep them in step).
 //  - cosine (or constant) learning rate over the planned epochs (`epochs`, an upper bound);
-//  - time budget (`maxSeconds`, 0 = none): from epoch 5 on, when the projected time (recent seconds per epoch) passes
-//    the budget, the plan shrinks to the epochs that fit, so the cosine still ends near 0; a hard stop at the budget;
+//  - time budget (`maxSeconds`, 0 = none): from epoch 5 on, the plan is the epochs that fit the budget at the recent
+//    seconds per epoch (at most `epochs`), so the cosine still ends near 0; a hard stop at the budget;
 //  - plateau (`plateau`): stop when the mean loss of the last window (max(20, epochs/10) epochs) is less than 1 %
 //    below that of the window before (earliest at 60 epochs).
 // And the per-step plan (which slice, which flip/rotation) from the seed, as msdnet.ts draws it.
@@ -38,11 +38,11 @@ export class EpochSchedule {
       if (elapsedSeconds >= budget) { this.reason = 'time budget'; return true; }
       if (e >= 5) {
         // Seconds per epoch over the last (up to) 10 epochs, the first (warm-up) left out.
+        // Re-planned every epoch, both ways: a load spike on a shared machine must not cut training for good.
         const k = Math.min(10, e - 1), rate = (elapsedSeconds - this.elapsed[e - 1 - k]) / k;
-        if (elapsedSeconds + (this.planned - e) * rate > budget) {
-          this.planned = Math.max(e + 1, e + Math.floor((budget - elapsedSeconds) / rate));
-          this.reason = 'time budget';
-        }
+        const fit = rate > 0 ? e + Math.floor((budget - elapsedSeconds) / rate) : this.maxEpochs;
+        this.planned = Math.max(e + 1, Math.min(this.maxEpochs, fit));
+        this.reason = this.planned < this.maxEpochs ? 'time budget' : 'epochs';
       }
     }
     if (this.p.plateau) {
