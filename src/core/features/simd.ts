@@ -26,7 +26,7 @@ interface Exports {
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
   eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
   forest2(feat: number, n: number, off: number, thr: number, left: number, val: number, roots: number, nTrees: number,
-    prob0: number, prob1: number, lab: number, inv: number): void;
+    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -122,11 +122,29 @@ export class SimdConvolver {
 
 let forestModule: Exports | null | undefined;
 
+/** Pixels per WebAssembly prediction chunk: its packed features (nFeatures planes) stay a few MB. */
+const CHUNK = 1 << 16;
+
+/** Depth of the deepest leaf over all trees (steps a pixel takes per tree). */
+function forestDepth(left: Int32Array, feature: Int32Array, roots: Int32Array): number {
+  let deepest = 0;
+  const stack: number[] = [];
+  for (const r of roots) {
+    stack.push(r, 0);
+    while (stack.length) {
+      const d = stack.pop()!, node = stack.pop()!;
+      if (feature[node] < 0) { deepest = Math.max(deepest, d); continue; }
+      stack.push(left[node], d + 1, left[node] + 1, d + 1);
+    }
+  }
+  return deepest;
+}
+
 /**
  * Two-class forest prediction in WebAssembly (forest.ts tables) of pixels p0..p0+nPixels-1 of feature-major planes of
- * planeSize pixels. Returns the
- * class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without WebAssembly or
- * when the data would not fit its memory. Same numbers as the JS loop (f64 sums over trees in order).
+ * planeSize pixels. Returns the class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or
+ * null without WebAssembly. Same numbers as the JS loop (f64 sums over trees in order). Runs in chunks of CHUNK pixels,
+ * each packed (its pixels of every plane, plus a plane of zeros that leaves read) into the module's memory.
  */
 export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
   feature: Int32Array, threshold: Float32Array, left: Int32Array, value: Float32Array, roots: Int32Array): { probabilities: Float32Array; winner: Uint8Array } | null {
@@ -137,23 +155,36 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
   const x = forestModule;
   if (!x) return null;
   const nNodes = feature.length;
-  const sizes = [nFeatures * nPixels * 4, nNodes * 4, nNodes * 4, nNodes * 4, nNodes * 8, roots.length * 4, nPixels * 8, nPixels];
+  const chunk = Math.min(CHUNK, Math.ceil(nPixels / 4) * 4);
+  const planeBytes = chunk * 4;
+  const sizes = [(nFeatures + 1) * planeBytes, nNodes * 4, nNodes * 4, nNodes * 4, nNodes * 8, roots.length * 4, 2 * planeBytes, chunk, 4096];
   const at: number[] = [];
   let total = 0;
   for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
-  if (total > 1.5 * 2 ** 30) return null;
   const pages = Math.ceil(total / 65536) - x.memory.buffer.byteLength / 65536;
   if (pages > 0) x.memory.grow(pages);
   const buf = x.memory.buffer;
-  // Pixels p0.. of each plane, packed into planes of nPixels (a strip's rows out of its feature window).
-  const packed = new Float32Array(buf, at[0], nFeatures * nPixels);
-  for (let f = 0; f < nFeatures; f++) packed.set(features.subarray(f * planeSize + p0, f * planeSize + p0 + nPixels), f * nPixels);
-  const planeBytes = nPixels * 4;
-  new Int32Array(buf, at[1], nNodes).set(Int32Array.from(feature, (f) => (f < 0 ? -1 : f * planeBytes)));
-  new Float32Array(buf, at[2], nNodes).set(threshold);
-  new Int32Array(buf, at[3], nNodes).set(left);
+  // Leaves loop to themselves: they read the zero plane (index nFeatures), 0 <= +inf, and go "left" to themselves.
+  new Int32Array(buf, at[1], nNodes).set(Int32Array.from(feature, (f) => (f < 0 ? nFeatures : f) * planeBytes));
+  new Float32Array(buf, at[2], nNodes).set(Float32Array.from(threshold, (t, i) => (feature[i] < 0 ? Infinity : t)));
+  new Int32Array(buf, at[3], nNodes).set(Int32Array.from(left, (l, i) => (feature[i] < 0 ? i : l)));
   new Float32Array(buf, at[4], 2 * nNodes).set(value);
   new Int32Array(buf, at[5], roots.length).set(roots);
-  x.forest2(at[0], nPixels, at[1], at[2], at[3], at[4], at[5], roots.length, at[6], at[6] + planeBytes, at[7], 1 / roots.length);
-  return { probabilities: new Float32Array(buf, at[6], 2 * nPixels).slice(), winner: new Uint8Array(buf, at[7], nPixels).slice() };
+  const depth = forestDepth(left, feature, roots);
+  const packed = new Float32Array(buf, at[0], (nFeatures + 1) * chunk);
+  const probabilities = new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
+  for (let c0 = 0; c0 < nPixels; c0 += chunk) {
+    const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / 4) * 4;
+    for (let f = 0; f < nFeatures; f++) {
+      const from = f * planeSize + p0 + c0;
+      packed.set(features.subarray(from, from + m), f * chunk);
+      if (m4 > m) packed.fill(0, f * chunk + m, f * chunk + m4);
+    }
+    packed.fill(0, nFeatures * chunk, nFeatures * chunk + m4);
+    x.forest2(at[0], m4, at[1], at[2], at[3], at[4], at[5], roots.length, at[6], at[6] + planeBytes, at[7], 1 / roots.length, depth, at[8]);
+    probabilities.set(new Float32Array(buf, at[6], m), c0);
+    probabilities.set(new Float32Array(buf, at[6] + planeBytes, m), nPixels + c0);
+    winner.set(new Uint8Array(buf, at[7], m), c0);
+  }
+  return { probabilities, winner };
 }
