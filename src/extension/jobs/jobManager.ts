@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { jobArgs } from '../../core/jobs/runners/args';
 import type { JobProgress, JobRecord, JobSpec } from '../../core/jobs/spec';
 import { defaultJobDir, listJobs, loadRecord } from '../../core/jobs/store';
+import { isDeadLocalJob, reapDeadJob } from '../../core/jobs/reap';
 import { notifyFinished } from './notify';
 import { jobProgress } from './progressText';
 import { markWorkerDied, WorkerProcess } from './workerProcess';
@@ -127,6 +128,13 @@ export class JobManager implements vscode.Disposable {
     const records: JobRecord[] = [];
     for (const d of dirs) { try { records.push(await loadRecord(d)); } catch { /* half-written or foreign */ } }
     for (const stack of this.knownStacks) for (const r of await listJobs(stack)) if (!dirs.has(r.dir)) { dirs.add(r.dir); records.push(r); }
+    // A job whose process died outside VS Code (killed, out of memory) would say "running" forever: mark it failed,
+    // as `stackseg status` does (writes job.json, so only in a trusted workspace).
+    if (vscode.workspace.isTrusted) {
+      for (let i = 0; i < records.length; i++) {
+        if (!this.running.has(records[i].dir) && isDeadLocalJob(records[i])) records[i] = await reapDeadJob(records[i]).catch(() => records[i]);
+      }
+    }
     return records.sort((a, b) => b.created.localeCompare(a.created));
   }
 

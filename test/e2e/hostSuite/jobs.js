@@ -150,6 +150,30 @@ const tests = [
     assert.ok(report.classF1['1'] >= 0.9, `foam F1 ${report.classF1['1']} with the proposed mapping`);
     assert.deepEqual(api().jobs.evaluation(record.spec.image), { truth: file('noisy.truth.tif'), mapping: '1=0, 2=1' });
   }],
+  ['a job whose process died outside VS Code is listed as failed, not running forever', async () => {
+    // A job folder as a killed `stackseg run` leaves it: job.json says running, with the pid of a process that is gone.
+    const dir = file(path.join('noisy.stackseg', '20260101-000000-rf-dead'));
+    fs.mkdirSync(dir, { recursive: true });
+    const { spawnSync } = require('node:child_process');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const pid = Number(gone.stdout.toString());
+    assert.ok(pid > 0, 'no pid from the short-lived process');
+    const record = {
+      format: 'stackseg-job', version: 1, id: path.basename(dir), dir, spec: spec('rf'), inputs: {}, status: 'running',
+      created: new Date().toISOString(), timings: {}, runner: 'local', pid, host: require('node:os').hostname(),
+      versions: { stackseg: '0', node: process.version, platform: process.platform }, outputs: { log: path.join(dir, 'log.txt') },
+    };
+    fs.writeFileSync(path.join(dir, 'job.json'), JSON.stringify(record));
+    fs.writeFileSync(path.join(dir, 'mask.tif.tmp-' + pid + '-abcdef'), 'half');
+    const listed = await api().listJobs();
+    const r = listed.find((x) => x.dir === dir);
+    assert.ok(r, 'the dead job is not listed');
+    assert.equal(r.status, 'failed');
+    assert.match(r.error, new RegExp(`process ${pid} ended`));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'job.json'), 'utf8')).status, 'failed', 'job.json not updated');
+    assert.ok(!fs.existsSync(path.join(dir, 'mask.tif.tmp-' + pid + '-abcdef')), 'the temp file was left behind');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }],
 ];
 
 module.exports = { tests };
