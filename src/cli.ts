@@ -17,6 +17,8 @@ const USAGE = `usage: stackseg <command> [options]
                                                        (with --job: recorded in the job's metrics.json)
   sample  --out DIR [--size WxHxD] [--seed N] [--force] writes the demo stack, its labels and truth
   params  [model]                                      lists models and their parameters with defaults
+  compare JOBDIR... [--csv]                            jobs side by side: per-class F1/IoU (where truth is known),
+                                                       time, backend and parameters, as JSON (or CSV with --csv)
 
   Slurm (run --runner slurm):
   run ... --runner slurm [--chunks N] [--partition P] [--account A] [--time T] [--gpus N] [--sbatch-arg X]...
@@ -40,7 +42,7 @@ const OPTIONS = {
   runner: { type: 'string' }, chunks: { type: 'string' }, partition: { type: 'string' }, account: { type: 'string' },
   time: { type: 'string' }, gpus: { type: 'string' }, 'sbatch-arg': { type: 'string', multiple: true },
   'node-path': { type: 'string' }, detach: { type: 'boolean' }, dir: { type: 'string' },
-  force: { type: 'boolean' },
+  force: { type: 'boolean' }, csv: { type: 'boolean' },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -73,11 +75,13 @@ export async function main(argv: string[]): Promise<number> {
     const commands: Record<string, (c: CliContext) => Promise<unknown>> = {
       info: commandInfo, train: commandTrain, segment: commandSegment, run: commandRun,
       eval: commandEval, sample: commandSample, merge: commandMerge, status: commandStatus, cancel: commandCancel, retry: commandRetry, params: async (c) => (await import('./core/jobs/commands')).commandParams(c),
+      compare: async (c) => (await import('./core/jobs/commands')).commandCompare(c),
     };
     const fn = commands[command];
     if (!fn) throw new UsageError(`unknown command "${command}"`, `commands: ${Object.keys(commands).join(', ')}`);
     const result = await fn(ctx);
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    // Text (compare --csv) is printed as is; everything else as JSON.
+    process.stdout.write(typeof result === 'string' ? result : JSON.stringify(result, null, 2) + '\n');
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -13,6 +13,7 @@ import { recordEvaluation, runJob, validateJobInputs } from './engine';
 import { mergeChunks } from './merge';
 import { cancelSlurmJob, loadSlurmState, refreshSlurmJob, retryFailedChunks, submitSlurmJob, type SlurmOptions } from './runners/slurm';
 import { evaluateFiles } from './evaluate';
+import { loadComparison, toCsv } from './compare';
 import { openImage, parseSliceRange } from './inputs';
 import { takePlaneSelection, type PlaneSelection } from './plane';
 import { loadSegmenter } from '../models';
@@ -233,6 +234,13 @@ export async function commandEval(c: CliContext) {
     }
   }
   return report;
+}
+
+/** `compare JOBDIR...`: the jobs side by side as JSON, or CSV text with --csv (printed as is). */
+export async function commandCompare(c: CliContext) {
+  if (c.positionals.length === 0) throw new UsageError('compare needs one or more job folders', 'stackseg compare JOBDIR JOBDIR... [--csv]');
+  const comparison = await loadComparison(c.positionals.map((d) => resolve(d)));
+  return c.values.csv === true ? toCsv(comparison) : comparison;
 }
 
 export async function commandParams(c: CliContext) {
