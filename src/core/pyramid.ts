@@ -47,6 +47,12 @@ const CTORS = {
  */
 export function downsampleMean(pixels: PixelArray, width: number, height: number, dtype: DType, f: number): { data: PixelArray; width: number; height: number } {
   if (!isLevel(f)) throw new Error(`level must be a power of two 1..${MAX_LEVEL}, got ${f}`);
+  return blockMean(pixels, width, height, dtype, f);
+}
+
+/** The f x f block mean for any integer factor f >= 1 (the live preview reduces by factors that are not levels). */
+export function blockMean(pixels: PixelArray, width: number, height: number, dtype: DType, f: number): { data: PixelArray; width: number; height: number } {
+  if (!Number.isInteger(f) || f < 1) throw new Error(`block factor must be an integer >= 1, got ${f}`);
   if (pixels.length !== width * height) throw new Error(`slice has ${pixels.length} pixels, expected ${width} x ${height}`);
   if (f === 1) return { data: pixels, width, height };
   const out = levelSize(width, height, f);

@@ -4,6 +4,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { StackSegError, UsageError } from '../errors';
+import { parseClassMapping } from '../metrics';
+import { DEFAULT_CLASSES } from '../labels/classes';
 import { writeFailure, writeJsonAtomic } from '../fsutil';
 import { MODELS, describeParam, modelSpec, resolveParams, type ModelKind } from '../models/registry';
 import { makeSample } from '../sample';
@@ -63,14 +65,13 @@ export function parseSets(sets: string[]): Map<string, string> {
   return out;
 }
 
-/** `--class 2=1` pairs (prediction class = truth class). */
+/** `--class 2=1` pairs (prediction class = truth class), parsed by metrics.parseClassMapping. */
 export function parseClassMap(pairs: string[]): Record<number, number> | undefined {
   if (pairs.length === 0) return undefined;
   const map: Record<number, number> = {};
   for (const p of pairs) {
-    const m = /^(\d+)=(\d+)$/.exec(p.trim());
-    if (!m) throw new UsageError(`--class "${p}" is not PRED=TRUTH`, 'e.g. --class 2=1 when foam is label 2 and truth 1');
-    map[Number(m[1])] = Number(m[2]);
+    const { pred, truth } = parseClassMapping(p);
+    map[pred] = truth;
   }
   return map;
 }
@@ -247,11 +248,6 @@ export async function commandParams(c: CliContext) {
   const kinds = c.positionals.length ? c.positionals.map((k) => modelSpec(k).kind) : (Object.keys(MODELS) as ModelKind[]);
   return Object.fromEntries(kinds.map((k) => [k, { title: MODELS[k].title, supervised: MODELS[k].supervised, params: MODELS[k].params.map(describeParam) }]));
 }
-
-export const DEFAULT_CLASSES = [
-  { index: 1, name: 'background', color: '#3b82f6' },
-  { index: 2, name: 'foreground', color: '#f59e0b' },
-];
 
 export async function commandSample(c: CliContext) {
   const out = need(c, 'out', 'sample');

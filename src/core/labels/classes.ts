@@ -23,7 +23,7 @@ export interface StackSettings {
   display: DisplaySettings;
 }
 
-// Same colours as the CLI's sample (src/core/jobs/commands.ts DEFAULT_CLASSES), so overlays match everywhere.
+// The classes of a new stack and of the CLI's sample, so overlays match everywhere.
 export const DEFAULT_CLASSES: readonly LabelClass[] = [
   { index: 1, name: 'background', color: '#3b82f6' },
   { index: 2, name: 'foreground', color: '#f59e0b' },

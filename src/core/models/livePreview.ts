@@ -5,6 +5,7 @@
 import { computeFeatures, featureCount, type FeatureOptions } from '../features/bank';
 import { gatherLabeledPixels, RandomForest } from './forest';
 import { fitNormalization, normalizeSlice } from './normalize';
+import { blockMean } from '../pyramid';
 
 export interface PreviewOptions {
   trees: number;
@@ -52,7 +53,8 @@ export class LivePreview {
     if (key === this.key) return;
     const t0 = performance.now();
     this.factor = Math.max(1, Math.ceil(Math.sqrt((width * height) / this.opts.maxPixels)));
-    const { data, w, h } = downsampleMean(image, width, height, this.factor);
+    const reduced = blockMean(image, width, height, 'float32', this.factor);
+    const data = reduced.data as Float32Array, w = reduced.width, h = reduced.height;
     this.lw = w;
     this.lh = h;
     this.features = computeFeatures(normalizeSlice(data, fitNormalization(data)), w, h, this.opts.features);
@@ -83,18 +85,6 @@ export class LivePreview {
     const out = { labels: upsampleNearest(pred, this.lw, this.lh, width, height, this.factor), uncertainty: upsampleNearest(unc, this.lw, this.lh, width, height, this.factor) };
     return { ...out, lowLabels: pred, lowWidth: this.lw, lowHeight: this.lh, factor: this.factor, featureMs: this.featureMs, trainMs: t1 - t0, predictMs: performance.now() - t1 };
   }
-}
-
-export function downsampleMean(src: Float32Array, w: number, h: number, f: number): { data: Float32Array; w: number; h: number } {
-  if (f === 1) return { data: src, w, h };
-  const sw = Math.ceil(w / f), sh = Math.ceil(h / f);
-  const out = new Float32Array(sw * sh), count = new Float32Array(sw * sh);
-  for (let y = 0; y < h; y++) {
-    const row = Math.floor(y / f) * sw;
-    for (let x = 0; x < w; x++) { const o = row + Math.floor(x / f); out[o] += src[y * w + x]; count[o]++; }
-  }
-  for (let i = 0; i < out.length; i++) out[i] /= count[i];
-  return { data: out, w: sw, h: sh };
 }
 
 /** A low-resolution pixel takes the label of any labeled pixel it covers (the highest class wins ties). */

@@ -1,9 +1,10 @@
 // Small SVG line charts for job reports (loss curve, per-slice F1). Pure string building: no vscode, no DOM, so
 // the report webview needs no script at all.
+import { escapeHtml } from '../webviewHtml';
 
 export interface Series { name: string; values: (number | null)[]; color: string }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = escapeHtml;
 
 export function lineChart(title: string, series: Series[], opts: { xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number; x0?: number }): string {
   // The legend sits in its own row under the x axis (swatch + name), so it never covers a line.

@@ -11,6 +11,7 @@ import type { JobManager } from './jobManager';
 import { labelViewOf } from '../labelView';
 import { evaluateJob } from './evaluateCommand';
 import { showJobReport } from './jobReport';
+import { parseSets } from '../../core/jobs/commands';
 
 /** A command argument from the Jobs view (tree node), a job folder string, or nothing (ask). */
 type JobArg = { kind: 'job'; record: JobRecord } | string | undefined;
@@ -128,15 +129,9 @@ async function editParams(model: ModelKind): Promise<ModelParams | undefined> {
   return text === undefined ? undefined : resolveParams(model, parsePairs(text));
 }
 
-export function parsePairs(text: string): Record<string, string> {
-  // Null prototype: a "__proto__=1" pair stays a key, which resolveParams then refuses as unknown.
-  const out: Record<string, string> = Object.create(null);
-  for (const part of text.split(';').map((s) => s.trim()).filter(Boolean)) {
-    const i = part.indexOf('=');
-    if (i <= 0) throw new Error(`"${part}" is not key=value`);
-    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-  }
-  return out;
+/** "trees=50; depth=10" (the input box's form) as the CLI's --set pairs: one key=value parser for both. */
+export function parsePairs(text: string): Map<string, string> {
+  return parseSets(text.split(';').map((s) => s.trim()).filter(Boolean));
 }
 
 async function pickJob(jobs: JobManager, title: string, filter: (r: JobRecord) => boolean): Promise<JobRecord | undefined> {

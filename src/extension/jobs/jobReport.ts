@@ -9,8 +9,9 @@ import { jobLogPath } from '../../core/jobs/jobPaths';
 import { loadRecord } from '../../core/jobs/store';
 import { lineChart } from './charts';
 import { formatDuration, paramSummary } from './jobsView';
+import { escapeHtml } from '../webviewHtml';
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = (s: unknown) => escapeHtml(String(s));
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
 
 /** One report tab per job folder: "Open Report" again reveals (and refreshes) it instead of opening a duplicate. */
