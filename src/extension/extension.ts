@@ -10,6 +10,7 @@ import * as notify from './jobs/notify';
 import { StackEditorProvider } from './stackEditorProvider';
 import { showSegmentation } from './jobs/showSegmentation';
 import { openSample } from './openSample';
+import { registerOpenStackCommands } from './openStackCommands';
 
 export type { StackSegApi } from './api';
 
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): StackSegApi & { list
   context.subscriptions.push(registration);
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.toggleLivePreview', () => provider.toggleLivePreview()));
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.openSample', (target?: unknown) => openSample(typeof target === 'string' ? target : undefined)));
+  registerOpenStackCommands(context);
   const jobs = registerJobs(context, log);
   context.subscriptions.push(vscode.commands.registerCommand('stackseg.showSegmentation', (arg?: unknown) => showSegmentation(provider, jobs, arg)));
   return {

@@ -4,7 +4,8 @@
 // The image file itself is never written.
 
 import * as vscode from 'vscode';
-import { openStack } from '../core/tiff/index';
+import { openSource as openAnySource } from '../core/io';
+import { hdf5NeedsPick } from './openStackCommands';
 import { StackSegError } from '../core/errors';
 import type { BoxWrite, LabelEdit } from '../core/labels/edits';
 import type { SliceSource } from '../core/types';
@@ -93,8 +94,9 @@ export class StackDocument implements vscode.CustomDocument {
   viewerInfo(): ViewerStackInfo | undefined {
     const s = this.source;
     if (!s) return undefined;
-    const { width, height, depth, dtype } = s.info;
-    return { width, height, depth, dtype, fileName: baseName(this.uri) };
+    const { width, height, depth, dtype, channels = 1, frames = 1, channelColors } = s.info;
+    // Channels and time points only when there are several: one-channel stacks keep their old init message.
+    return { width, height, depth, dtype, fileName: baseName(this.uri), ...(channels > 1 ? { channels } : {}), ...(frames > 1 ? { frames } : {}), ...(channelColors ? { channelColors } : {}) };
   }
 
   /** Registers an applied edit with VS Code; `echo` sends its writes to the webview (not for the webview's own strokes). */
@@ -168,6 +170,7 @@ export class StackDocument implements vscode.CustomDocument {
     if (this.disposed) return;
     this.disposed = true;
     void this.source?.close().catch(() => undefined);
+    this.labels?.dispose(); // closes the labels file the volume reads slices from
     this.onDidDisposeEmitter.fire();
     this.onDidDisposeEmitter.dispose();
     this.onDidEditEmitter.dispose();
@@ -195,7 +198,10 @@ async function openSource(uri: vscode.Uri, cacheBytes: number): Promise<StackOpe
     };
   }
   try {
-    return { ok: true, source: await openStack(uri.fsPath, { cacheBytes }) };
+    // An HDF5 file with several 3D datasets and no /exchange/data: the quick pick opens the chosen one in its own tab.
+    const pick = await hdf5NeedsPick(uri);
+    if (pick) return { ok: false, message: pick };
+    return { ok: true, source: await openAnySource(uri.fsPath, { cacheBytes }) };
   } catch (e) {
     return { ok: false, message: describeOpenError(e, uri.fsPath) };
   }

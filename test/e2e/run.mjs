@@ -19,6 +19,7 @@ import { labelsUiTests } from './labels.ui.mjs';
 import { labelsDiskUiTests } from './labelsDisk.ui.mjs';
 import { livePreviewUiTests } from './livePreview.ui.mjs';
 import { walkthroughUiTests } from './walkthrough.ui.mjs';
+import { formatsUiTests, writeFormatsWorkspace } from './formats.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
@@ -98,6 +99,7 @@ async function makeWorkspace() {
   await fixtures.writeBadTiff(join(ws, 'bad.tif'));
   await fixtures.writeTiledFoam(join(ws, 'foam512.tif'), foam && join(foam, 'hq.tif'));
   const jobStacks = await fixtures.writeJobStacks(ws, foam);
+  if (!process.env.STACKSEG_E2E_SUITES || process.env.STACKSEG_E2E_SUITES.split(',').includes('formats')) writeFormatsWorkspace(ws);
   log(`workspace: noisy.tif + noisy.labels.tif + noisy.truth.tif for the jobs tests (${foam ? 'foam' : 'generated'})`);
   const files = { foam: 'hq.tif', foamDepth: 32, bad: 'bad.tif', foam512: 'foam512.tif', jobs: { image: 'noisy.tif', labels: 'noisy.labels.tif', truth: 'noisy.truth.tif', depth: jobStacks.depth } };
   if (!args.has('--no-perf')) {
@@ -163,6 +165,7 @@ async function uiSuite(page, files) {
     ...(want('labelsdisk') ? labelsDiskUiTests(labelsCtx) : []),
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
     ...(want('walkthrough') ? walkthroughUiTests(labelsCtx) : []),
+    ...(want('formats') ? formatsUiTests(labelsCtx) : []),
   ];
   for (const t of tests) {
     if (t.skip) { results.push({ name: t.name, skipped: t.skip }); log(`skip - ${t.name}: ${t.skip}`); continue; }

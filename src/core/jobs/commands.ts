@@ -14,6 +14,8 @@ import { writeStack } from '../tiff/writer';
 import { recordEvaluation, runJob, validateJobInputs } from './engine';
 import { mergeChunks } from './merge';
 import { cancelSlurmJob, loadSlurmState, refreshSlurmJob, retryFailedChunks, submitSlurmJob, type SlurmOptions } from './runners/slurm';
+import { runChunk } from './runners/chunkTask';
+import { batchCommand, isBatchDir } from './batchCommands';
 import { evaluateFiles } from './evaluate';
 import { loadComparison, toCsv } from './compare';
 import { openImage, parseSliceRange } from './inputs';
@@ -114,8 +116,7 @@ export function slurmOptions(c: CliContext): SlurmOptions {
   };
 }
 
-async function runOnSlurm(spec: JobSpec, dir: string, c: CliContext) {
-  if (spec.kind !== 'run') throw new UsageError('--runner slurm runs `stackseg run` jobs (train + segment)');
+export async function runOnSlurm(spec: JobSpec, dir: string, c: CliContext) {
   await checkJobFolder(dir, spec);
   await validateJobInputs(spec);
   const o = slurmOptions(c);
@@ -124,16 +125,16 @@ async function runOnSlurm(spec: JobSpec, dir: string, c: CliContext) {
   return summarise(await waitForSlurmJob(dir, c));
 }
 
-async function waitForSlurmJob(dir: string, c: CliContext): Promise<JobRecord> {
+export async function waitForSlurmJob(dir: string, c: CliContext): Promise<JobRecord> {
   let last = '';
   for (;;) {
     if (c.signal.aborted) {
       await cancelSlurmJob(dir);
       throw new StackSegError('cancelled', { hint: `job ${dir}` });
     }
-    const { record, states } = await refreshSlurmJob(dir);
-    const text = Object.entries(states).map(([k, v]) => `${k}=${v}`).join(' ');
-    if (text !== last) { c.progress({ phase: 'slurm', percent: record.progress?.percent ?? 0, message: text }); last = text; }
+    const { record, states, done, total } = await refreshSlurmJob(dir);
+    const text = `${total ? `${done}/${total} chunks done ` : ''}${Object.entries(states).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    if (text !== last) { c.progress({ phase: 'slurm', percent: total ? (100 * done) / total : 0, message: text }); last = text; }
     if (record.status === 'succeeded') return record;
     if (record.status === 'failed' || record.status === 'cancelled') throw new StackSegError(`Slurm job ${record.status}: ${record.error ?? ''}`, { hint: `retry with stackseg retry --job ${dir}` });
     await new Promise((r) => setTimeout(r, 1000));
@@ -144,16 +145,25 @@ export async function commandMerge(c: CliContext) {
   return mergeChunks(need(c, 'job', 'merge'));
 }
 
+/** `chunk --job JOBDIR --chunk I`: one Slurm array task (writes its slices into the job's preallocated mask). */
+export async function commandChunk(c: CliContext) {
+  const i = str(c, 'chunk');
+  if (!i || !/^\d+$/.test(i)) throw new UsageError('chunk needs --chunk N (a whole number)');
+  return runChunk(need(c, 'job', 'chunk'), Number(i), { signal: c.signal, progress: c.progress });
+}
+
 export async function commandStatus(c: CliContext) {
+  if (isBatchDir(c)) return batchCommand('status', c);
   const dir = need(c, 'job', 'status');
   const record = await loadRecord(dir);
   // A local job whose process died (SIGKILL, out of memory) is marked failed here, not left "running".
   if (record.runner !== 'slurm') return summarise(await reapDeadJob(record));
-  const { states, failedChunks } = await refreshSlurmJob(dir);
-  return { ...summarise(await loadRecord(dir)), slurm: states, failedChunks };
+  const { states, failedChunks, done, total } = await refreshSlurmJob(dir);
+  return { ...summarise(await loadRecord(dir)), slurm: states, failedChunks, chunks: { done, total } };
 }
 
 export async function commandCancel(c: CliContext) {
+  if (isBatchDir(c)) return batchCommand('cancel', c);
   const dir = need(c, 'job', 'cancel');
   const record = await loadRecord(dir);
   if (record.runner !== 'slurm') throw new StackSegError('only Slurm jobs are cancelled with `stackseg cancel`', { file: dir, hint: 'a local job stops with Ctrl-C (SIGINT/SIGTERM) of its process' });
@@ -161,6 +171,7 @@ export async function commandCancel(c: CliContext) {
 }
 
 export async function commandRetry(c: CliContext) {
+  if (isBatchDir(c)) return batchCommand('retry', c);
   const dir = need(c, 'job', 'retry');
   const retried = await retryFailedChunks(dir, slurmOptions(c));
   if (c.values.detach) return { ...summarise(await loadRecord(dir)), retried };
@@ -171,6 +182,8 @@ export const commandTrain = (c: CliContext) => runAndSummarise(trainSpec(c, 'tra
 export const commandRun = (c: CliContext) => runAndSummarise(trainSpec(c, 'run'), c);
 
 export async function commandSegment(c: CliContext) {
+  // Several stacks (--image repeated, --images DIR|GLOB): a batch, one child job per stack.
+  if (list(c, 'images').length || list(c, 'image-list').length > 1) return batchCommand('segment', c);
   const jobDir = need(c, 'job', 'segment');
   const trained = await loadRecord(jobDir);
   const modelDir = await trainedModelPath(trained);

@@ -1,12 +1,12 @@
 // Worker-thread entry (bundled by esbuild.mjs to dist/levelWorker.js): reads and reduces slices of one stack for
 // the viewer's slice server, off the extension host thread. It opens its own read-only reader on the file.
 // Protocol (see client.ts): { type: 'open', path, cacheBytes, levelCacheBytes, expect } once, then
-// { type: 'level', id, z, f } -> { id, data, width, height, ms } (data's buffer transferred) | { id, error }.
+// { type: 'level', id, z, f, c?, t? } -> { id, data, width, height, ms } (data's buffer transferred) | { id, error }.
 // An error keeps what StackSegError needs to rebuild the same message on the other side.
 
 import { parentPort } from 'node:worker_threads';
 import { StackSegError } from '../errors';
-import { openStack } from '../tiff/reader';
+import { openSource } from '../io';
 import type { DType, PixelArray } from '../types';
 import { CachedLevels } from './levels';
 
@@ -14,7 +14,7 @@ export interface StackShape { width: number; height: number; depth: number; dtyp
 
 export type LevelRequest =
   | { type: 'open'; path: string; cacheBytes: number; levelCacheBytes: number; expect: StackShape }
-  | { type: 'level'; id: number; z: number; f: number };
+  | { type: 'level'; id: number; z: number; f: number; c?: number; t?: number };
 
 export type WorkerError =
   | { what: string; file?: string; page?: number; hint?: string; code?: string }
@@ -36,7 +36,7 @@ parentPort?.on('message', (m: LevelRequest) => {
 });
 
 async function open(m: Extract<LevelRequest, { type: 'open' }>): Promise<CachedLevels> {
-  const stack = await openStack(m.path, { cacheBytes: m.cacheBytes });
+  const stack = await openSource(m.path, { cacheBytes: m.cacheBytes });
   const { width, height, depth, dtype } = stack.info;
   const e = m.expect;
   if (width !== e.width || height !== e.height || depth !== e.depth || dtype !== e.dtype) {
@@ -50,7 +50,7 @@ async function serve(m: Extract<LevelRequest, { type: 'level' }>): Promise<void>
   const t0 = performance.now();
   try {
     if (!levels) throw new Error('slice reader used before open');
-    const level = await (await levels).readLevel(m.z, m.f);
+    const level = await (await levels).readLevel(m.z, m.f, m.c ?? 0, m.t ?? 0);
     const reply: LevelReply = { id: m.id, ...level, ms: performance.now() - t0 };
     parentPort!.postMessage(reply, [level.data.buffer as ArrayBuffer]);
   } catch (e) {
