@@ -16,9 +16,11 @@
 
 import { StackSegError } from '../errors';
 import { FeatureEngine } from './engine';
+import { FEATURE_FAMILIES as FEATURE_CHOICES } from '../models/registry';
 
-export type FeatureFamily = 'gaussian' | 'gradientMagnitude' | 'laplacian' | 'dog' | 'hessian' | 'structureTensor';
-export const FEATURE_FAMILIES: readonly FeatureFamily[] = ['gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'];
+/** The filter families of the bank: the registry's `features` choices (one list, src/core/models/registry.ts) less `raw`. */
+export type FeatureFamily = Exclude<(typeof FEATURE_CHOICES)[number], 'raw'>;
+export const FILTER_FAMILIES: readonly FeatureFamily[] = FEATURE_CHOICES.filter((f): f is FeatureFamily => f !== 'raw');
 
 export interface FeatureOptions {
   /** Include the normalised intensity itself. */
@@ -30,7 +32,7 @@ export interface FeatureOptions {
 }
 
 export const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
-export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { raw: true, families: [...FEATURE_FAMILIES], sigmas: [...DEFAULT_SIGMAS], truncate: 4 };
+export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { raw: true, families: [...FILTER_FAMILIES], sigmas: [...DEFAULT_SIGMAS], truncate: 4 };
 
 const FAMILY_OUTPUTS: Record<FeatureFamily, string[]> = {
   gaussian: ['gaussian'],
@@ -43,7 +45,7 @@ const FAMILY_OUTPUTS: Record<FeatureFamily, string[]> = {
 
 export function validateFeatureOptions(opts: FeatureOptions): void {
   for (const f of opts.families) {
-    if (!(f in FAMILY_OUTPUTS)) throw new StackSegError(`unknown feature family "${f}"`, { hint: `use some of ${FEATURE_FAMILIES.join(', ')}` });
+    if (!(f in FAMILY_OUTPUTS)) throw new StackSegError(`unknown feature family "${f}"`, { hint: `use some of ${FILTER_FAMILIES.join(', ')}` });
   }
   for (const s of opts.sigmas) {
     if (!(Number.isFinite(s) && s > 0 && s <= 64)) throw new StackSegError(`feature sigma ${s} is not in (0, 64]`, { hint: 'use sigmas like 0.7,1,1.6,3.5,5' });
@@ -55,7 +57,7 @@ export function validateFeatureOptions(opts: FeatureOptions): void {
 
 /** Families in canonical order, deduplicated, so names do not depend on how the user listed them. */
 function orderedFamilies(opts: FeatureOptions): FeatureFamily[] {
-  return FEATURE_FAMILIES.filter((f) => opts.families.includes(f));
+  return FILTER_FAMILIES.filter((f) => opts.families.includes(f));
 }
 
 export function featureNames(opts: FeatureOptions = DEFAULT_FEATURE_OPTIONS): string[] {
