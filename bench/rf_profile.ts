@@ -6,6 +6,7 @@ import { computeFeatures, featureNames } from '../src/core/features/bank';
 import { applyThresholdFill, fitThresholdFill } from '../src/core/features/pseudolabels';
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/adapters/rf';
 import { gatherLabeledPixels } from '../src/core/models/forest';
+import { predictSliceSync } from '../src/core/features/pool';
 import { fitNormalization, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/core/models/registry';
 import { bigLabels, bigSlice, loadFoam } from './big_phantom';
@@ -55,6 +56,7 @@ async function main() {
   const sub = forest.selectFeatures(used);
   const f = await time(`features used (${used.length})`, () => computeFeatures(x, W, H, fo, used));
   await time('predict', () => sub.predict(f, n));
+  await time('strips: features used + predict (a worker)', () => predictSliceSync(forest, fo, norm, f32, W, H, false));
   console.log(`${W}x${H}, labelled ${labels.reduce((a, v) => a + (v ? 1 : 0), 0)}, fill ${JSON.stringify(report)}`);
   console.log(`used features: ${used.map((i) => names[i]).join(' ')}`);
   for (const [name, wall, cpu] of rows) console.log(`${name.padEnd(36)} wall ${wall.toFixed(3).padStart(7)} s  cpu ${cpu.toFixed(3).padStart(7)} s`);

@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { StackSegError, UsageError } from './core/errors';
-import { commandCancel, commandEval, commandInfo, commandMerge, commandRetry, commandStatus, commandRun, commandSample, commandSegment, commandTrain, type CliContext } from './core/jobs/commands';
+import { commandCancel, commandChunk, commandEval, commandInfo, commandMerge, commandRetry, commandStatus, commandRun, commandSample, commandSegment, commandTrain, type CliContext } from './core/jobs/commands';
 
 const USAGE = `usage: stackseg <command> [options]
 
@@ -12,6 +12,9 @@ const USAGE = `usage: stackseg <command> [options]
   train   --image I --labels L --model rf|kmeans|threshold|msdnet [--set key=value]... [--out JOBDIR]
   segment --job JOBDIR --image I [--slices a:b] [--out MASK [--force] | --dir NEWJOBDIR] [--truth T [--class 2=1]...]
                                                        (--force: replace an existing MASK; never an input)
+  segment --job JOBDIR --image A --image B... | --images DIR|"DIR/*.tif" [--out BATCHDIR] [--truth auto]
+                                                       a batch: one job per stack (beside it), batch.json in BATCHDIR;
+                                                       locally a queue, with --runner slurm one array (stacks x chunks)
   run     --image I --labels L --model M [--set key=value]... [--out JOBDIR] [--truth T [--class 2=1]...]
   eval    --pred MASK|--job JOBDIR --truth T [--class 2=1]...   per-class and mean F1/IoU, per-slice table
                                                        (with --job: recorded in the job's metrics.json)
@@ -20,13 +23,15 @@ const USAGE = `usage: stackseg <command> [options]
   compare JOBDIR... [--csv]                            jobs side by side: per-class F1/IoU (where truth is known),
                                                        time, backend and parameters, as JSON (or CSV with --csv)
 
-  Slurm (run --runner slurm):
-  run ... --runner slurm [--chunks N] [--partition P] [--account A] [--time T] [--gpus N] [--sbatch-arg X]...
-          [--node-path NODE] [--detach]            train by sbatch, segment as an array of N chunks, merge
-  status  --job JOBDIR                               job and Slurm step states
-  cancel  --job JOBDIR                               scancel every step; job marked cancelled
-  retry   --job JOBDIR [--detach]                    resubmit only the failed chunks, then merge
-  merge   --job JOBDIR                               (the merge step; run by Slurm)
+  Slurm (train, segment, run and batches with --runner slurm):
+  train|segment|run ... --runner slurm [--chunks N] [--partition P] [--account A] [--time T] [--gpus N]
+          [--sbatch-arg X]... [--node-path NODE] [--detach]   train by sbatch; segment as an array of N chunks
+                                                       writing into one preallocated mask (no merge step)
+  status  --job JOBDIR | --batch BATCHDIR              job (or each stack's) and Slurm step states
+  cancel  --job JOBDIR | --batch BATCHDIR              scancel every step; marked cancelled
+  retry   --job JOBDIR | --batch BATCHDIR [--detach]   rerun only what failed (Slurm: only the failed chunks)
+  chunk   --job JOBDIR --chunk I                       (one array task; run by Slurm)
+  merge   --job JOBDIR                                 finish a job whose chunks are all done (verify, rename)
 
   A job folder (--out JOBDIR, --dir) must be new or empty; a folder holding other files, another job, /, the
   home or current folder is refused. A second job writing into the same folder is refused (JOBDIR/.lock).
@@ -35,7 +40,7 @@ options: --progress json   progress events as JSON lines on stderr
          --help            this text`;
 
 const OPTIONS = {
-  image: { type: 'string' }, labels: { type: 'string' }, model: { type: 'string' }, set: { type: 'string', multiple: true },
+  image: { type: 'string', multiple: true }, images: { type: 'string', multiple: true }, chunk: { type: 'string' }, batch: { type: 'string' }, labels: { type: 'string' }, model: { type: 'string' }, set: { type: 'string', multiple: true },
   out: { type: 'string' }, job: { type: 'string' }, slices: { type: 'string' }, pred: { type: 'string' },
   truth: { type: 'string' }, class: { type: 'string', multiple: true }, progress: { type: 'string' },
   size: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -53,8 +58,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stackseg: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
   const [command, ...rest] = positionals;
+  // --image repeats only for a batch (segment); elsewhere it names one stack.
+  const imageList = parsed.values.image ?? [];
+  if (imageList.length > 1 && command !== 'segment') {
+    process.stderr.write(`stackseg: ${command ?? 'this command'} takes one --image\n`);
+    return 2;
+  }
+  const values = { ...parsed.values, image: imageList[imageList.length - 1], 'image-list': imageList };
   if (values.help || !command) {
     (values.help ? process.stdout : process.stderr).write(USAGE + '\n');
     return values.help ? 0 : 2;
@@ -74,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const commands: Record<string, (c: CliContext) => Promise<unknown>> = {
       info: commandInfo, train: commandTrain, segment: commandSegment, run: commandRun,
-      eval: commandEval, sample: commandSample, merge: commandMerge, status: commandStatus, cancel: commandCancel, retry: commandRetry, params: async (c) => (await import('./core/jobs/commands')).commandParams(c),
+      eval: commandEval, sample: commandSample, merge: commandMerge, chunk: commandChunk, status: commandStatus, cancel: commandCancel, retry: commandRetry, params: async (c) => (await import('./core/jobs/commands')).commandParams(c),
       compare: async (c) => (await import('./core/jobs/commands')).commandCompare(c),
     };
     const fn = commands[command];
@@ -84,6 +96,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(typeof result === 'string' ? result : JSON.stringify(result, null, 2) + '\n');
     return 0;
   } catch (e) {
+    // A batch where some stacks failed: its summary still goes to stdout.
+    const partial = (e as { result?: unknown }).result;
+    if (e instanceof StackSegError && partial !== undefined) process.stdout.write(JSON.stringify(partial, null, 2) + '\n');
     if (e instanceof UsageError) {
       process.stderr.write(`stackseg: ${e.message}\n`);
       return 2;

@@ -62,4 +62,16 @@ describe('threshold fill (pseudo-labels)', () => {
     const three = Uint8Array.from(labels, (v, i) => (i === 0 ? 3 : v));
     expect((await trainForestWithFill([{ normalised: image, features, labels: three }], W, H, params, featureNames(fo))).report.fill).toMatch(/skipped/);
   });
+
+  it('keeps at most 250 k filled pixels of a full-size slice (share lowered, same total pseudo weight)', async () => {
+    const w = 640, h = 640;
+    const image = Float32Array.from({ length: w * h }, (_, i) => ((i % w) % 40 < 20 ? 1 : 0));
+    const labels = Uint8Array.from(image, (v, i) => (i % 97 ? 0 : v ? 2 : 1));
+    const params = resolveParams('rf', { trees: '2', depth: '3', sigmas: '1', features: 'raw,gaussian', fill: 'midpoint', fillFraction: '1' });
+    const fo = featureOptionsFrom(params);
+    const r = await trainForestWithFill([{ normalised: image, features: computeFeatures(image, w, h, fo), labels }], w, h, params, featureNames(fo));
+    const unlabelled = labels.filter((v) => v === 0).length;
+    expect(r.report.fillFraction).toBeCloseTo(250_000 / unlabelled, 6);
+    expect(Math.abs((r.report.filledPixels as number) - 250_000)).toBeLessThan(2500);
+  });
 });

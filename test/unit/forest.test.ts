@@ -153,7 +153,7 @@ describe('RandomForest', () => {
     const trees = (o: object) => { const j = RandomForest.train(d, { nTrees: 4, ...o }).toJSON(); return { ...j, options: undefined }; };
     const all = trees({ maxSamples: 0 });
     expect(trees({ maxSamples: 3000 })).toEqual(all);
-    expect(trees({})).toEqual(all); // the default cap (250 k) is above 3000
+    expect(trees({})).toEqual(all); // the default cap (100 k) is above 3000
     const t = makeData(2000, 18);
     for (const bootstrap of [true, false]) {
       const capped = RandomForest.train(d, { nTrees: 9, maxSamples: 600, bootstrap });

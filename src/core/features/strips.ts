@@ -1,5 +1,5 @@
 // Features and prediction of a slice in strips of rows, so memory is bounded by the strip, not the slice: a 2048^2
-// slice has 41 feature planes of 16 MB (688 MB); a strip of ~300 rows needs ~100 MB.
+// slice has 41 feature planes of 16 MB (688 MB); a window of ~490 rows (430 rows + context) needs 160 MB, and context costs ~14 % more filter work.
 //
 // API
 //   stripHalo(opts): number                      rows of context each side of a strip that make its features exact
@@ -37,7 +37,7 @@ export function stripHalo(opts: FeatureOptions): number {
 }
 
 /** Default budget for one window's feature planes (per worker thread). */
-export const STRIP_BUDGET_BYTES = 96 * 2 ** 20;
+export const STRIP_BUDGET_BYTES = 160 * 2 ** 20;
 
 export function stripRows(width: number, height: number, nFeatures: number, halo: number, budgetBytes = STRIP_BUDGET_BYTES): number {
   const windowRows = Math.floor(budgetBytes / (Math.max(1, nFeatures) * width * 4));

@@ -58,6 +58,9 @@ export async function trainingAccuracy(forest: RandomForest, data: TrainingData,
 /** A single training slice at least this large has its features computed in strips over the worker pool. */
 const SPLIT_FEATURE_PIXELS = 1 << 20;
 
+/** Filled (pseudo-labelled) pixels kept for training at most, over all training slices (see fillFraction). */
+const MAX_FILL_PIXELS = 250_000;
+
 /** Training sets at least this large (samples x features) train in the worker pool. */
 const PARALLEL_TRAIN_VALUES = 20_000_000;
 
@@ -88,7 +91,11 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   }
   // fillFraction < 1 keeps that share of the filled pixels (a fixed hash pattern), each weighing 1/fraction more:
   // the same total pseudo-label weight for less training time.
-  const fraction = Math.min(1, Math.max(1e-3, Number(params.fillFraction ?? 1)));
+  // At full size (a 2048^2 slice has ~4 M unlabelled pixels) the share is lowered further so that at most
+  // MAX_FILL_PIXELS are kept: the same total pseudo-label weight, bounded training time.
+  let unlabelled = 0;
+  for (const s of slices) for (let i = 0; i < s.labels.length; i++) if (!s.labels[i]) unlabelled++;
+  const fraction = Math.min(1, Math.max(1e-3, Math.min(Number(params.fillFraction ?? 1), MAX_FILL_PIXELS / Math.max(1, unlabelled))));
   const weight = Number(params.fillWeight ?? 0.01) / fraction;
   let filledPixels = 0;
   const filledParts: TrainingData[] = [];
@@ -109,7 +116,7 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   const parts: RandomForest[] = [];
   if (nFilled > 0) parts.push(await train(filled, { ...opts, nTrees: nFilled }));
   if (nTrees - nFilled > 0) parts.push(await train(sparse, { ...opts, nTrees: nTrees - nFilled }));
-  const report = { fill: mode, fillSigma: fit.sigma, fillNoise: fit.noise, fillThreshold: fit.threshold, filledPixels, filledTrees: nFilled };
+  const report = { fill: mode, fillSigma: fit.sigma, fillNoise: fit.noise, fillThreshold: fit.threshold, filledPixels, filledTrees: nFilled, fillFraction: fraction };
   return { forest: RandomForest.merge(parts), data: sparse, report };
 }
 
