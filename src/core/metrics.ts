@@ -101,6 +101,12 @@ export class SegmentationEvaluator {
     this.total.addMatrix(m);
   }
 
+  /** Adds one slice's counts computed elsewhere (a Slurm chunk task's), in slice order. */
+  addSliceMatrix(m: ConfusionMatrix): void {
+    this.slices.push(m);
+    this.total.addMatrix(m);
+  }
+
   get sliceCount(): number { return this.slices.length; }
   get matrix(): ConfusionMatrix { return this.total; }
 

@@ -1,7 +1,7 @@
 // Scoring masks against ground truth for jobs and `stackseg eval`: streams slice by slice over the stacks.
 
 import { StackSegError } from '../errors';
-import { SegmentationEvaluator, type ClassPair, type EvaluationResult } from '../metrics';
+import { ConfusionMatrix, SegmentationEvaluator, type ClassPair, type EvaluationResult } from '../metrics';
 import { toLabels } from '../pixels';
 import { openStack } from '../tiff';
 
@@ -31,6 +31,12 @@ export class Evaluation {
 
   addSlice(_z: number, pred: ArrayLike<number>, truth: ArrayLike<number>): void {
     this.evaluator.add(pred, truth);
+    this.nextSlice++;
+  }
+
+  /** One slice's confusion matrix, from a chunk task that scored its slices (see runners/chunkTask.ts). */
+  addSliceMatrix(m: ConfusionMatrix): void {
+    this.evaluator.addSliceMatrix(m);
     this.nextSlice++;
   }
 

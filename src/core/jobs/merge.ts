@@ -1,74 +1,105 @@
-// The merge step of a Slurm job: concatenates the array tasks' chunk masks into mask.tif (temp + rename), scores it
-// against truth when the job names one, and marks the job succeeded.
+// The end of a Slurm segmentation: no merge. Chunk tasks wrote their slices straight into the preallocated mask
+// (runners/prealloc.ts) and each left a marker with its per-slice scores; whichever task completes the set (or
+// `stackseg status`/`retry` later) verifies the markers and the file size, sums the scores, and renames.
+// Its cost does not grow with the stack: no pixel is read or copied.
 
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { StackSegError } from '../errors';
-import { toLabels } from '../pixels';
-import { openStack } from '../tiff';
-import { StackWriter } from '../tiff/writer';
+import { readJson } from '../fsutil';
+import { ConfusionMatrix } from '../metrics';
 import { recordEvaluation } from './engine';
 import { Evaluation } from './evaluate';
-import { chunkPath, loadSlurmState } from './runners/slurm';
-import { readTruthSlice } from './segmentation';
+import { JobLock } from './lock';
+import { uint8Layout } from './runners/prealloc';
+import { chunkMarker, chunksDir, loadSlurmState, partialMask, partialUncertainty } from './runners/slurm';
 import { JobLog, loadRecord, saveRecord } from './store';
 
-export async function mergeChunks(jobDir: string): Promise<{ mask: string; seconds: number }> {
-  const t0 = performance.now();
-  const [record, state] = [await loadRecord(jobDir), await loadSlurmState(jobDir)];
-  // The job's own log: an edited job.json's outputs.log must not make this step append to another file.
-  const log = await JobLog.open(join(jobDir, 'log.txt'));
-  const missing = state.chunks.map((_, i) => i).filter((i) => !fsExists(chunkPath(jobDir, i)));
-  if (missing.length) {
-    await log.close();
-    throw new StackSegError(`chunks ${missing.join(', ')} are missing`, { file: jobDir, hint: 'retry the failed chunks (stackseg retry --job)' });
-  }
-  const first = await openStack(chunkPath(jobDir, 0), { cacheBytes: 0 });
-  const { width, height } = first.info;
-  await first.close();
-  const mask = join(jobDir, 'mask.tif');
-  const writer = await StackWriter.create(mask, { width, height, depth: state.depth, dtype: 'uint8' });
-  const truth = record.spec.truth ? await openStack(record.spec.truth, { cacheBytes: 0 }) : undefined;
-  const evaluation = truth ? new Evaluation(record.spec.classMap) : undefined;
-  try {
-    for (let i = 0; i < state.chunks.length; i++) {
-      const [a, b] = state.chunks[i];
-      const chunk = await openStack(chunkPath(jobDir, i), { cacheBytes: 0 });
-      try {
-        if (chunk.info.depth !== b - a || chunk.info.width !== width || chunk.info.height !== height) {
-          throw new StackSegError(`chunk ${i} holds ${chunk.info.depth} slices of ${chunk.info.width}×${chunk.info.height}, expected ${b - a} of ${width}×${height}`, { file: chunk.info.path, hint: 'retry this chunk' });
-        }
-        for (let z = 0; z < b - a; z++) {
-          const labels = toLabels(await chunk.readSlice(z), chunk.info.path, z);
-          await writer.appendSlice(labels);
-          if (truth && evaluation) evaluation.addSlice(a + z, labels, await readTruthSlice(truth, a + z));
-        }
-      } finally {
-        await chunk.close();
-      }
-    }
-    await writer.close();
-  } catch (e) {
-    await writer.abort();
-    await log.close();
-    throw e;
-  } finally {
-    await truth?.close();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  record.outputs.mask = mask;
-  record.timings.merge = seconds;
-  log.line(`merged ${state.chunks.length} chunks (${state.depth} slices) in ${seconds.toFixed(2)} s -> ${mask}`);
-  if (evaluation) await recordEvaluation(record, evaluation.result({ truth: record.spec.truth }), log);
-  record.status = 'succeeded';
-  record.finished = new Date().toISOString();
-  record.timings.total = (Date.parse(record.finished) - Date.parse(record.created)) / 1000;
-  await log.close();
-  await saveRecord(record);
-  await fs.rm(join(jobDir, 'chunks'), { recursive: true, force: true });
-  return { mask, seconds };
+/** What a chunk task leaves in chunks/done-NNNN.json. */
+export interface ChunkMarker {
+  chunk: number;
+  slices: [number, number];
+  /** Epoch ms: when the task started segmenting, and when its slices were on disk. */
+  started: number;
+  ended: number;
+  seconds: number;
+  backend?: string;
+  host?: string;
+  /** Per slice, the nonzero confusion counts as [pred * 256 + truth, count] pairs (when the job has truth). */
+  scores?: [number, number][][];
 }
 
-function fsExists(p: string): boolean {
-  try { return statSync(p).isFile(); } catch { return false; }
+export function sparseCounts(m: ConfusionMatrix): [number, number][] {
+  const out: [number, number][] = [];
+  m.counts.forEach((v, i) => { if (v) out.push([i, v]); });
+  return out;
+}
+
+export interface FinishResult { finished: boolean; mask?: string; seconds?: number; afterLastChunk?: number; reason?: string }
+
+/** Finishes a Slurm segmentation whose chunks are all done; a no-op (finished: false) while some are not. */
+export async function finishJob(jobDir: string): Promise<FinishResult> {
+  const t0 = performance.now();
+  // One finisher: two tasks ending together both see every marker; the second finds the lock taken and leaves.
+  const lock = await JobLock.acquire(jobDir).catch(() => undefined);
+  if (!lock) return { finished: false, reason: 'another process is finishing this job' };
+  try {
+    const [record, state] = [await loadRecord(jobDir), await loadSlurmState(jobDir)];
+    if (record.status === 'succeeded') return { finished: true, mask: record.outputs.mask, reason: 'already finished' };
+    const markers: ChunkMarker[] = [];
+    for (let i = 0; i < state.chunks.length; i++) {
+      const m = await readJson<ChunkMarker>(chunkMarker(jobDir, i)).catch(() => undefined);
+      if (!m) return { finished: false, reason: `chunk ${i} is not done` };
+      const [a, b] = state.chunks[i];
+      if (m.chunk !== i || m.slices?.[0] !== a || m.slices?.[1] !== b) {
+        throw new StackSegError(`the marker of chunk ${i} names slices ${JSON.stringify(m.slices)}, not ${a}:${b}`, { file: chunkMarker(jobDir, i), hint: 'delete it and retry the chunk (stackseg retry --job)' });
+      }
+      markers.push(m);
+    }
+    const spec = { width: state.width!, height: state.height!, depth: state.depth };
+    const partials: [string, string][] = [[partialMask(jobDir), join(jobDir, 'mask.tif')]];
+    if (state.uncertainty) partials.push([partialUncertainty(jobDir), join(jobDir, 'uncertainty.tif')]);
+    const size = uint8Layout(spec).fileSize;
+    for (const [p] of partials) {
+      const st = await fs.stat(p).catch(() => undefined);
+      if (st?.size !== size) throw new StackSegError(`the preallocated output is ${st ? `${st.size} bytes, expected ${size}` : 'missing'}`, { file: p, hint: 'submit the job again' });
+    }
+    let evaluation: Evaluation | undefined;
+    if (record.spec.truth) {
+      evaluation = new Evaluation(record.spec.classMap);
+      for (const m of markers) for (const counts of m.scores ?? []) {
+        const cm = new ConfusionMatrix();
+        for (const [i, v] of counts) cm.counts[i] = v;
+        evaluation.addSliceMatrix(cm);
+      }
+    }
+    for (const [p, final] of partials) await fs.rename(p, final);
+    const log = await JobLog.open(join(jobDir, 'log.txt'));
+    const lastEnd = Math.max(...markers.map((m) => m.ended));
+    record.outputs.mask = join(jobDir, 'mask.tif');
+    if (state.uncertainty) record.outputs.uncertainty = join(jobDir, 'uncertainty.tif');
+    record.backend ??= markers[0].backend;
+    record.timings.segment = (lastEnd - Math.min(...markers.map((m) => m.started))) / 1000;
+    log.line(`${markers.length} chunks wrote ${state.depth} slices in place -> ${record.outputs.mask}`);
+    if (evaluation && markers.reduce((n, m) => n + (m.scores?.length ?? 0), 0) === state.depth) await recordEvaluation(record, evaluation.result({ truth: record.spec.truth }), log);
+    record.status = 'succeeded';
+    record.finished = new Date().toISOString();
+    record.timings.finish = (performance.now() - t0) / 1000;
+    record.timings.afterLastChunk = (Date.parse(record.finished) - lastEnd) / 1000;
+    record.timings.total = (Date.parse(record.finished) - Date.parse(record.created)) / 1000;
+    log.line(`done ${record.timings.afterLastChunk.toFixed(3)} s after the last chunk ended (finishing took ${record.timings.finish.toFixed(3)} s)`);
+    await log.close();
+    await saveRecord(record);
+    await fs.rm(chunksDir(jobDir), { recursive: true, force: true });
+    return { finished: true, mask: record.outputs.mask, seconds: record.timings.finish, afterLastChunk: record.timings.afterLastChunk };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** `stackseg merge --job` (kept for scripts): finishes the job, or says which chunk is missing. */
+export async function mergeChunks(jobDir: string): Promise<FinishResult> {
+  const r = await finishJob(jobDir);
+  if (!r.finished && r.reason?.includes('not done')) throw new StackSegError(r.reason, { file: jobDir, hint: 'retry the failed chunks (stackseg retry --job)' });
+  return r;
 }

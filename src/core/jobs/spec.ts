@@ -25,9 +25,15 @@ export interface JobSpec {
   /** Multi-channel / time-lapse images: the channel and time point read (`--set channel=N`, `--set timepoint=N`). */
   channel?: number;
   timepoint?: number;
+  /** The batch folder (batch.json) this job is one stack of; see batch.ts. */
+  batch?: string;
 }
 
-export interface JobProgress { phase: string; percent: number; message?: string; epoch?: number; loss?: number }
+export interface JobProgress {
+  phase: string; percent: number; message?: string; epoch?: number; loss?: number;
+  /** In a batch: the child job this event is about, its stack's index and the number of stacks. */
+  job?: string; stack?: number; stacks?: number;
+}
 
 export interface JobRecord {
   format: 'stackseg-job';

@@ -173,6 +173,16 @@ export function parseSlurmState(raw: unknown, file: string): SlurmState {
     return v as number[];
   };
   tasks('arrayTasks', s.arrayTasks);
+  for (const k of ['first', 'width', 'height']) {
+    if (s[k] !== undefined && !(isInt(s[k]) && (s[k] as number) >= (k === 'first' ? 0 : 1))) bad(k, `is ${shown(String(s[k]))}, not a ${k === 'first' ? 'slice number' : 'positive integer'}`);
+  }
+  if (s.uncertainty !== undefined && typeof s.uncertainty !== 'boolean') bad('uncertainty', 'is not true or false');
+  if (s.arrayTaskIds !== undefined) {
+    const ids = s.arrayTaskIds;
+    if (!Array.isArray(ids) || ids.length !== (s.arrayTasks as unknown[]).length) bad('arrayTaskIds', 'is not a list as long as arrayTasks');
+    (ids as unknown[]).forEach((t, j) => { if (!isInt(t) || t < 0) bad(`arrayTaskIds[${j}]`, `is ${shown(String(t))}, not an array task id`); });
+  }
+  if (s.logDir !== undefined) checkSlurmPath('Slurm log folder (slurm.json logDir)', s.logDir, file);
   if (!Array.isArray(s.history)) bad('history', 'is not a list');
   (s.history as unknown[]).forEach((h, i) => {
     const e = h as Record<string, unknown>;
