@@ -5,7 +5,8 @@
 // Always kills what it started. Last line of output: `N passed, M failed`; exit code 1 on any failure.
 //
 // Options: --no-build (use dist/ as is), --no-perf (skip the 2048x2048 stack), --only=ui|host, --keep (keep .e2e/run-*)
-// Env: STACKSEG_E2E_TIMEOUT_S (default 420), STACKSEG_CODE_SERVER, STACKSEG_CHROMIUM, STACKSEG_FOAM_DIR.
+// Env: STACKSEG_E2E_TIMEOUT_S (default 420), STACKSEG_CODE_SERVER, STACKSEG_CHROMIUM, STACKSEG_FOAM_DIR,
+// STACKSEG_E2E_LINK=20mbit,40ms (Chromium reaches code-server through lib/slowLink.mjs: that bandwidth and round trip).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { ensureCodeServer, installExtension, killGroupNow, startCodeServer } from './lib/codeServer.mjs';
 import { launchBrowser, openWorkbench } from './lib/workbench.mjs';
+import { parseLink, startSlowLink } from './lib/slowLink.mjs';
 import { uiTests } from './ui.suite.mjs';
 import { jobsUiTests } from './jobs.ui.mjs';
 import { labelsUiTests } from './labels.ui.mjs';
@@ -239,6 +241,15 @@ async function main() {
   server = await startCodeServer({ bin, dir: runDir, workspace: ws, log });
   browser = await launchBrowser(runDir);
   if (only !== 'host') await uiSuite(browser.page, files);
+  if (process.env.STACKSEG_E2E_LINK) {
+    // Chromium talks to the proxy; the run's URL and port (remote authority of the host suite) become the proxy's.
+    const { bitsPerSecond, rttMs } = parseLink(process.env.STACKSEG_E2E_LINK);
+    const direct = server;
+    const link = await startSlowLink({ target: { port: direct.port }, bitsPerSecond, rttMs });
+    server = { ...direct, url: link.url, port: link.port, stop: async () => { await link.close(); await direct.stop(); } };
+    metrics.link = { bitsPerSecond, rttMs };
+    log(`slow link: ${bitsPerSecond / 1e6} Mbit/s, ${rttMs} ms round trip on ${link.url} -> ${direct.url}`);
+  }
   if (only !== 'ui') {
     await browser.page.close().catch(() => {}); // one workbench at a time: Chromium takes ~1.2 GB per window
     await hostSuite(await browser.context.newPage(), ws, extDir);
