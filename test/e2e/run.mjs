@@ -239,8 +239,6 @@ async function main() {
   writeUserSettings();
   log('installed the .vsix into a private extensions dir');
   server = await startCodeServer({ bin, dir: runDir, workspace: ws, log });
-  browser = await launchBrowser(runDir);
-  if (only !== 'host') await uiSuite(browser.page, files);
   if (process.env.STACKSEG_E2E_LINK) {
     // Chromium talks to the proxy; the run's URL and port (remote authority of the host suite) become the proxy's.
     const { bitsPerSecond, rttMs } = parseLink(process.env.STACKSEG_E2E_LINK);
@@ -250,6 +248,8 @@ async function main() {
     metrics.link = { bitsPerSecond, rttMs };
     log(`slow link: ${bitsPerSecond / 1e6} Mbit/s, ${rttMs} ms round trip on ${link.url} -> ${direct.url}`);
   }
+  browser = await launchBrowser(runDir);
+  if (only !== 'host') await uiSuite(browser.page, files);
   if (only !== 'ui') {
     await browser.page.close().catch(() => {}); // one workbench at a time: Chromium takes ~1.2 GB per window
     await hostSuite(await browser.context.newPage(), ws, extDir);
