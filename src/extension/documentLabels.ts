@@ -13,6 +13,7 @@ import { readLabelsFile, readSettingsFile, writeLabelsFile, type Dims } from '..
 import { IMAGE_KEY, resolveSidecars, type SidecarPaths } from '../core/labels/sidecars';
 import { changedSince, fillHash, nodeOps, stampOf, writePair, type DiskStamp, type PairWriteOps } from '../core/labels/sidecarWrite';
 import { serializeSettings } from '../core/labels/classes';
+import { LabelPages } from '../core/labels/labelPages';
 import { LabelVolume, type Box } from '../core/labels/labelVolume';
 import { decodeRuns } from '../core/labels/rle';
 import type { PaintTool } from '../protocol';
@@ -231,7 +232,7 @@ export class DocumentLabels {
       }
     }
     const t1 = performance.now();
-    await this.writeTo(this.sidecars, basename(this.imagePath));
+    await this.writeTo(this.sidecars, basename(this.imagePath), true);
     this.conflict = undefined;
     this.journal.reset();
     this.setStamps({ labels: await stampOf(this.sidecars.labels), settings: await stampOf(this.sidecars.settings) });
@@ -263,20 +264,45 @@ export class DocumentLabels {
     await this.writeTo({ labels: labelsPath, settings }, basename(this.imagePath));
   }
 
-  private async writeTo(paths: { labels: string; settings: string }, imageBase: string): Promise<void> {
+  /**
+   * Writes labels + settings as one unit. `rebase` (Save): the new labels file backs the volume afterwards; it is
+   * opened under its temporary name, so the handle follows the rename and reads exactly the bytes written.
+   */
+  private async writeTo(paths: { labels: string; settings: string }, imageBase: string, rebase = false): Promise<void> {
     const json = serializeSettings(this.settings, { ...(this.previousSettingsJson ?? {}), [IMAGE_KEY]: imageBase });
-    const result = await writePair([
-      { path: paths.labels, write: (tmp) => writeLabelsFile(tmp, this.volume) },
-      { path: paths.settings, write: (tmp) => fs.writeFile(tmp, json) },
-    ], this.writeOps);
-    this.saveWarnings = result.warnings;
+    let written: LabelPages | undefined;
+    try {
+      const result = await writePair([
+        {
+          path: paths.labels,
+          write: async (tmp) => {
+            const index = await writeLabelsFile(tmp, this.volume);
+            written?.close();
+            written = rebase ? LabelPages.withIndex(tmp, index) : undefined;
+          },
+        },
+        { path: paths.settings, write: (tmp) => fs.writeFile(tmp, json) },
+      ], this.writeOps);
+      this.saveWarnings = result.warnings;
+    } catch (e) {
+      written?.close();
+      throw e;
+    }
+    if (written) {
+      written.path = paths.labels;
+      this.volume.rebase(written);
+    }
+  }
+
+  /** Closes the labels file the volume reads from (the document is closed). */
+  dispose(): void {
+    this.volume.close();
   }
 
   /** Reloads labels and settings from disk (Revert). Returns warnings. */
   async revert(): Promise<string[]> {
     const fresh = await DocumentLabels.load(this.imagePath, this.volume);
-    this.volume.clear();
-    for (const { z } of fresh.labels.volume.annotatedSlices()) this.volume.setSlice(z, fresh.labels.volume.slice(z)!);
+    this.volume.adopt(fresh.labels.volume); // backed by the file just read; nothing decoded
     this.settings = fresh.labels.settings;
     this.previousSettingsJson = fresh.labels.previousSettingsJson;
     this.conflict = fresh.labels.conflict;

@@ -137,7 +137,9 @@ export function clearClassPatches(volume: LabelVolume, k: number): SlicePatch[] 
   const patches: SlicePatch[] = [];
   const { width, height } = volume;
   for (const { z } of volume.annotatedSlices()) {
-    const s = volume.slice(z)!;
+    if (!volume.mayHoldClass(z, k)) continue; // the file's counts say so: not decoded
+    const s = volume.slice(z);
+    if (!s) continue;
     let x0 = width, y0 = height, x1 = -1, y1 = -1;
     for (let y = 0; y < height; y++) {
       const row = y * width;

@@ -1,13 +1,17 @@
 // Reading and writing `<stem>.labels.tif` (uint8 multi-page, same width/height/depth as the image) and
 // `<stem>.stackseg.json`. Node only (fs); no vscode. Writes go to a temporary name and are renamed; a save writes
-// both as one unit (sidecarWrite.ts writePair).
+// both as one unit (sidecarWrite.ts writePair). Reading parses the directories only: the volume is backed by the
+// file and decodes a slice when it is first needed (labelPages.ts); writing compresses pages and copies the
+// unchanged ones (labelWrite.ts).
 
 import { promises as fs } from 'node:fs';
 import { StackSegError } from '../errors';
 import { writeFileAtomic } from '../fsutil';
-import { openStack, StackWriter } from '../tiff/index';
+import { openStack } from '../tiff/index';
 import { defaultSettings, parseSettings, serializeSettings, type StackSettings } from './classes';
+import { countPairs, LabelPages, type PageIndex } from './labelPages';
 import { LabelVolume } from './labelVolume';
+import { writeLabelsTiff } from './labelWrite';
 
 export interface Dims {
   width: number;
@@ -19,10 +23,43 @@ export interface Dims {
 export { labelStem, sharedPaths as labelPaths } from './sidecars';
 
 /**
- * Reads a labels file into a volume (only non-empty slices are kept). Throws StackSegError with code
- * 'label-dims' when its size differs from the image, 'label-dtype' when it is not uint8.
+ * Opens a labels file as a volume backed by it: only the directories are read, and the pages whose label counts the
+ * file does not record (files from other programs or older StackSeg versions) are scanned once, one at a time,
+ * keeping nothing. Files the lazy reader does not handle (tiles, LZW, ...) are decoded up front, keeping only
+ * non-empty slices. Throws StackSegError with code 'label-dims' when its size differs from the image, 'label-dtype'
+ * when it is not uint8.
  */
 export async function readLabelsFile(path: string, dims: Dims): Promise<LabelVolume> {
+  const pages = await LabelPages.open(path).catch(() => undefined);
+  if (pages && pages.width === dims.width && pages.height === dims.height && pages.depth === dims.depth) {
+    try {
+      await scanUncounted(pages);
+      return new LabelVolume(dims.width, dims.height, dims.depth, pages);
+    } catch (e) {
+      pages.close();
+      throw e;
+    }
+  }
+  pages?.close();
+  return readEagerly(path, dims);
+}
+
+/** Counts the labels of pages the file has no counts for; all-zero pages are told by one memcmp. */
+async function scanUncounted(pages: LabelPages): Promise<void> {
+  let zeros: Buffer | undefined;
+  for (let z = 0; z < pages.depth; z++) {
+    if (!Number.isNaN(pages.labeled(z))) continue;
+    const data = await pages.readPageAsync(z);
+    zeros ??= Buffer.alloc(data.length);
+    if (zeros.equals(data)) pages.setCounts(z, 0, new Uint32Array(0));
+    else {
+      const { labeled, pairs } = countPairs(data);
+      pages.setCounts(z, labeled, pairs);
+    }
+  }
+}
+
+async function readEagerly(path: string, dims: Dims): Promise<LabelVolume> {
   const stack = await openStack(path, { cacheBytes: 0 });
   try {
     const { width, height, depth, dtype } = stack.info;
@@ -42,17 +79,13 @@ export async function readLabelsFile(path: string, dims: Dims): Promise<LabelVol
   }
 }
 
-/** Writes every slice (zeros where unpainted) as uint8; the writer uses a temporary name and renames on close. */
-export async function writeLabelsFile(path: string, volume: LabelVolume): Promise<void> {
-  const zeros = new Uint8Array(volume.sliceSize);
-  const writer = await StackWriter.create(path, { width: volume.width, height: volume.height, depth: volume.depth, dtype: 'uint8' });
-  try {
-    for (let z = 0; z < volume.depth; z++) await writer.appendSlice(volume.slice(z) ?? zeros);
-    await writer.close();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
+/**
+ * Writes the volume to `path` as it stands (deflate pages, shared empty page, unchanged pages copied from the
+ * backing file). `path` is written in place: callers pass a temporary name (sidecarWrite.ts writePair). Returns the
+ * index of the new file (LabelPages.withIndex backs the volume by it once it has its final name).
+ */
+export async function writeLabelsFile(path: string, volume: LabelVolume): Promise<PageIndex> {
+  return writeLabelsTiff(path, volume);
 }
 
 export interface SettingsRead {

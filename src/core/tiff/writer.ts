@@ -184,7 +184,8 @@ export class StackWriter {
 
 function align8(n: number): number { return Math.ceil(n / 8) * 8; }
 
-function imagejDescription(spec: StackSpec, opts: WriteOptions): string {
+/** The ImageJ hyperstack description (images=/slices=) of a stack; labels files write it too (labelWrite.ts). */
+export function imagejDescription(spec: StackSpec, opts: WriteOptions): string {
   const lines = ['ImageJ=1.11a'];
   if (spec.depth > 1) lines.push(`images=${spec.depth}`, `slices=${spec.depth}`);
   if (opts.unit) lines.push(`unit=${opts.unit.replace(/µ/g, '\\u00B5')}`);
