@@ -116,7 +116,45 @@ export type HostToWebview =
    */
   | { type: 'livePreview'; z: number; data: ArrayBuffer; width: number; height: number; factor: number; strokes: number; ms: { features: number; train: number; predict: number; total: number } }
   /** Live preview on/off and one line for the panel (why nothing is shown, or the last timing); hides the overlay when `clear`. */
-  | { type: 'livePreviewState'; enabled: boolean; hint: string; clear: boolean };
+  | { type: 'livePreviewState'; enabled: boolean; hint: string; clear: boolean }
+  /**
+   * Another message whose binary `fields` travel packed (lossless, src/core/levels/codec.ts): over Remote-SSH the
+   * link is tens of Mbit/s. The webview unpacks them (webview/levelCodec.ts), in arrival order, then handles
+   * `message` as if it had come alone. Only the fields of PACKED_FIELDS may be packed.
+   */
+  | { type: 'packed'; fields: string[]; message: HostToWebview }
+  /**
+   * The link to the webview as the host measures it (bytes acknowledged per second, see src/extension/linkMeter.ts):
+   * `slow` when under the threshold; the viewer then streams coarser first frames and says so in its status bar.
+   */
+  | { type: 'link'; bytesPerSecond: number; slow: boolean };
+
+/** Binary fields a `packed` message may carry packed, by inner message type. */
+export const PACKED_FIELDS = {
+  slice: ['data'],
+  labels: ['rle'],
+  labelPatch: ['rle', 'from'],
+  segmentation: ['data'],
+  livePreview: ['data'],
+} as const satisfies Partial<Record<HostToWebview['type'], readonly string[]>>;
+
+/**
+ * Checks a `packed` message before it is unpacked: an object wrapping a known message type whose named fields are
+ * packable and binary. Returns a reason when it is not one.
+ */
+export function packedProblem(raw: unknown): string | undefined {
+  if (!isRecord(raw) || raw.type !== 'packed') return 'not a packed message';
+  const { fields, message } = raw;
+  if (!isRecord(message) || typeof message.type !== 'string') return 'packed message without an inner message';
+  const allowed = (PACKED_FIELDS as Record<string, readonly string[]>)[message.type];
+  if (!allowed) return `a ${describe(message.type)} message cannot be packed`;
+  if (!Array.isArray(fields) || fields.length === 0) return 'packed fields must be a non-empty list';
+  for (const f of fields) {
+    if (typeof f !== 'string' || !allowed.includes(f)) return `field ${describe(f)} of ${message.type} cannot be packed`;
+    if (!bytesOf(message[f])) return `packed field ${f} is not binary`;
+  }
+  return undefined;
+}
 
 // ---------------------------------------------------------------- webview -> host
 

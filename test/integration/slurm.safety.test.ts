@@ -124,9 +124,9 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     const r = await slurmCli(s, [...runArgs(s, image, labels), '--out', job]);
     expect(r.code, r.stderr).toBe(0);
     const calls = sbatchCalls(s);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(2); // training, then the chunk array: no merge step
     const slurm = join(job, 'slurm'), pattern = slurm.replace(/%/g, '%%');
-    const [train, seg, merge] = calls;
+    const [train, seg] = calls;
     // Each path is one argv element, its % doubled (sbatch's filename pattern), and the script comes after "--".
     expect(train).toContain(`--output=${pattern}/train-%j.out`);
     expect(train.slice(-2)).toEqual(['--', join(slurm, 'train.sbatch')]);
@@ -134,7 +134,6 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     expect(seg).toContain('--array=0,1');
     expect(seg).toContain('--dependency=afterok:123');
     expect(seg.slice(-2)).toEqual(['--', join(slurm, 'segment.sbatch')]);
-    expect(merge).toContain('--dependency=afterok:124');
     for (const f of logged(s, 'sbatch-script-')) expect(readFileSync(join(s.log, f), 'utf8')).not.toMatch(/^#SBATCH/m);
 
     const trainArgv = runScript(s, join(slurm, 'train.sbatch'));
@@ -143,8 +142,8 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     expect(trainArgv[trainArgv.indexOf('--labels') + 1]).toBe(labels);
     expect(trainArgv[trainArgv.indexOf('--out') + 1]).toBe(job);
     const segArgv = runScript(s, join(slurm, 'segment.sbatch'), '1');
-    expect(segArgv.slice(1)).toEqual(['segment', '--job', job, '--image', image, '--slices', '2:4', '--out', join(job, 'chunks', 'chunk-0001.tif'), '--progress', 'json']);
-    expect(runScript(s, join(slurm, 'merge.sbatch')).slice(1)).toEqual(['merge', '--job', job]);
+    expect(segArgv.slice(1)).toEqual(['chunk', '--job', job, '--chunk', '1', '--progress', 'json']);
+    expect(runScript(s, join(slurm, 'segment.sbatch'), '0').slice(1)).toEqual(['chunk', '--job', job, '--chunk', '0', '--progress', 'json']);
     expectNoInjection(s);
   });
 
@@ -157,7 +156,7 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${state}: slurm.json field "chunks[0]"`);
     expect(r.stderr).toMatch(/no Slurm command is run from it/);
-    expect(sbatchCalls(s)).toHaveLength(3);
+    expect(sbatchCalls(s)).toHaveLength(2);
     expect(logged(s, 'scancel-argv-')).toEqual([]);
     expectNoInjection(s);
   });
@@ -179,7 +178,7 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     const r = await slurmCli(s, ['cancel', '--job', job]);
     expect(r.code, r.stderr).toBe(0);
     const calls = logged(s, 'scancel-argv-').map((f) => argvOf(join(s.log, f)));
-    expect(calls).toEqual([['--', '123', '124', '125']]);
+    expect(calls).toEqual([['--', '123', '124']]);
   });
 
   it('retry refuses a job.json whose image path was edited to hold a newline', async () => {
@@ -189,7 +188,7 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     const r = await slurmCli(s, ['retry', '--job', job, '--detach', '--node-path', s.node]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/image path ".*" contains a newline/);
-    expect(sbatchCalls(s)).toHaveLength(3);
+    expect(sbatchCalls(s)).toHaveLength(2);
     expect(logged(s, 'scancel-argv-')).toEqual([]);
     expectNoInjection(s);
   });
@@ -221,7 +220,7 @@ describe('Slurm runner safety (fake sbatch, scripts run with bash)', () => {
     const slash = await slurmCli(s, [...runArgs(s, sample.image, sample.labels), '--out', join(s.root, 'back\\slash')]);
     expect(slash.code).not.toBe(0);
     expect(slash.stderr).toMatch(/job folder ".*back\\\\slash" contains a backslash/);
-    expect(sbatchCalls(s)).toHaveLength(3);
+    expect(sbatchCalls(s)).toHaveLength(2);
     expectNoInjection(s);
   });
 });

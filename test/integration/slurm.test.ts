@@ -47,6 +47,10 @@ describe.skipIf(!conf)('Slurm runner (real slurmctld + slurmd)', () => {
     expect(existsSync(join(dir, 'slurm', 'slurm', `segment-${state.arrayId}_1.out`))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'slurm', 'metrics.json'), 'utf8')).evaluation.perSlice).toHaveLength(8);
     expect(existsSync(join(dir, 'slurm', 'chunks'))).toBe(false);
+    // No merge: the last chunk task finishes the job (verify + rename) within a second of its end.
+    const rec = JSON.parse(readFileSync(join(dir, 'slurm', 'job.json'), 'utf8'));
+    expect(rec.timings.afterLastChunk).toBeLessThan(1);
+    expect(Buffer.compare(readFileSync(join(dir, 'local', 'uncertainty.tif')), readFileSync(join(dir, 'slurm', 'uncertainty.tif')))).toBe(0);
   });
 
   it('paths with spaces, quotes, % and $(touch x) run end to end on real sbatch (same mask, logs where asked, no x)', async () => {
@@ -71,8 +75,8 @@ describe.skipIf(!conf)('Slurm runner (real slurmctld + slurmd)', () => {
     const job = join(dir, 'failing');
     const r = await cli(['run', ...base(), '--runner', 'slurm', '--chunks', '2', '--out', job, '--detach']);
     expect(r.code, r.stderr).toBe(0);
-    // A folder where chunk 1's file should go: its rename fails, so that task fails (training is still queued).
-    mkdirSync(join(job, 'chunks', 'chunk-0001.tif'), { recursive: true });
+    // A folder where chunk 1's done marker should go: writing it fails, so that task fails (training is still queued).
+    mkdirSync(join(job, 'chunks', 'done-0001.json'), { recursive: true });
     let status: any;
     for (let i = 0; i < 120; i++) {
       status = (await cli(['status', '--job', job])).json;
@@ -83,7 +87,7 @@ describe.skipIf(!conf)('Slurm runner (real slurmctld + slurmd)', () => {
     expect(status.failedChunks).toEqual([1]);
     expect(status.error).toMatch(/chunk 1 \(slices 4:8\) FAILED: see .*segment-\d+_1\.out/);
     expect(existsSync(join(job, 'mask.tif'))).toBe(false);
-    rmSync(join(job, 'chunks', 'chunk-0001.tif'), { recursive: true });
+    rmSync(join(job, 'chunks', 'done-0001.json'), { recursive: true });
     const retry = await cli(['retry', '--job', job]);
     expect(retry.code, retry.stderr).toBe(0);
     expect(retry.json.retried).toEqual([1]);

@@ -46,6 +46,18 @@ export class WorkerLevels implements LevelReader {
     });
   }
 
+  /** Like readLevel, and `packed`: the level packed for the webview (codec.ts), done in the worker. */
+  readPacked(z: number, f: number, c = 0, t = 0): Promise<Level> {
+    if (this.closed) return Promise.reject(new StackSegError('the stack was closed', { file: this.info.path, page: z }));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<Level>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ type: 'level', id, z, f, ...(c || t ? { c, t } : {}), pack: true } satisfies LevelRequest);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -74,7 +86,7 @@ export class WorkerLevels implements LevelReader {
       this.pending.delete(r.id);
       if (this.pending.size === 0) worker.unref();
       if ('error' in r) p.reject(rebuild(r.error));
-      else p.resolve({ data: r.data, width: r.width, height: r.height });
+      else p.resolve({ data: r.data, width: r.width, height: r.height, ...(r.packed ? { packed: r.packed } : {}) });
     });
     const died = (why: string) => {
       if (this.worker !== worker) return; // terminated by close(), or already replaced

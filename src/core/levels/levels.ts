@@ -13,6 +13,8 @@ export interface Level {
   data: PixelArray;
   width: number;
   height: number;
+  /** The level packed for the webview (src/core/levels/codec.ts), when asked with readPacked. */
+  packed?: Uint8Array;
 }
 
 /** What the slice server reads levels from. */
@@ -20,6 +22,8 @@ export interface LevelReader {
   readonly info: { width: number; height: number; dtype: DType };
   /** Level f (1 or a power of two) of slice z: a fresh array the caller may keep or transfer. */
   readLevel(z: number, f: number): Promise<Level>;
+  /** readLevel plus `packed` (the level packed off this thread); absent: the caller sends the raw level. */
+  readPacked?(z: number, f: number, c?: number, t?: number): Promise<Level>;
   /** Frees what the reader holds (terminates its worker); the source it reads from stays open. */
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@
 // apply). What comes back from slurm.json and job.json is checked (slurmSafety.ts) before a command is built.
 
 import { execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StackSegError } from '../../errors';
@@ -243,7 +243,8 @@ export async function querySlurm(jobDir: string, env?: NodeJS.ProcessEnv, state?
 const FAILED = new Set(['FAILED', 'NODE_FAIL', 'TIMEOUT', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED', 'CANCELLED']);
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED', 'RESIZING', 'SUSPENDED']);
 
-export const doneChunks = (jobDir: string, state: SlurmState) => state.chunks.map((_, i) => i).filter((i) => existsSync(chunkMarker(jobDir, i)));
+const isFile = (p: string) => { try { return statSync(p).isFile(); } catch { return false; } };
+export const doneChunks = (jobDir: string, state: SlurmState) => state.chunks.map((_, i) => i).filter((i) => isFile(chunkMarker(jobDir, i)));
 
 export interface SlurmJobView { record: JobRecord; states: TaskStates; failedChunks: number[]; done: number; total: number }
 
@@ -313,7 +314,7 @@ export async function chunksToRetry(jobDir: string, o: SlurmOptions): Promise<{ 
   if (record.spec.kind === 'train') throw new StackSegError('a training job has no chunks to retry', { file: jobDir, hint: 'submit the training again (stackseg train --runner slurm)' });
   if (record.status === 'succeeded') return { record, state, missing: [] };
   if (!existsSync(partialMask(jobDir))) throw new StackSegError('the preallocated mask is gone (the job was cancelled or finished)', { file: jobDir, hint: 'submit the job again' });
-  const missing = state.chunks.map((_, i) => i).filter((i) => !existsSync(chunkMarker(jobDir, i)) && !ACTIVE.has(states[`chunk:${i}`] ?? ''));
+  const missing = state.chunks.map((_, i) => i).filter((i) => !isFile(chunkMarker(jobDir, i)) && !ACTIVE.has(states[`chunk:${i}`] ?? ''));
   return { record, state, missing };
 }
 
