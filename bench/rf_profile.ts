@@ -48,6 +48,12 @@ async function main() {
     console.log(`train wall ${((performance.now() - t0) / 1000).toFixed(2)} s cpu ${((c.user + c.system) / 1e6).toFixed(2)} s ${JSON.stringify(r.report)}`);
     return;
   }
+  if (args.includes('--predict-only')) {
+    const { forest } = await trainForestWithFill([{ normalised: x, features: all, labels }], W, H, params, names);
+    await time('predict (all features given)', () => forest.predict(all, n));
+    for (const [name, wall, cpu] of rows) console.log(`${name.padEnd(36)} wall ${wall.toFixed(3).padStart(7)} s  cpu ${cpu.toFixed(3).padStart(7)} s`);
+    return;
+  }
   const fit = await time('fill: fit (auto sigma)', () => fitThresholdFill([{ normalised: x, labels }], W, H, { sigma: 'auto' }));
   if (fit) await time('fill: apply', () => applyThresholdFill(fit, x, W, H, labels, { mode: 'midpoint' }));
   await time('gather sparse', () => gatherLabeledPixels(all, names.length, labels));

@@ -25,7 +25,7 @@ interface Exports {
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
   eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
-  forest2(feat: number, n: number, off: number, thr: number, left: number, val: number, roots: number, nTrees: number,
+  forest2(feat: number, n: number, nodes: number, val: number, roots: number, nTrees: number,
     prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
 }
 
@@ -124,6 +124,8 @@ let forestModule: Exports | null | undefined;
 
 /** Pixels per WebAssembly prediction chunk: its packed features (nFeatures planes) stay a few MB. */
 const CHUNK = 1 << 16;
+/** Pixels that walk a tree side by side in forest2 (chunks are padded to a multiple). */
+const LANES = 8;
 
 /** Depth of the deepest leaf over all trees (steps a pixel takes per tree). */
 function forestDepth(left: Int32Array, feature: Int32Array, roots: Int32Array): number {
@@ -155,36 +157,39 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
   const x = forestModule;
   if (!x) return null;
   const nNodes = feature.length;
-  const chunk = Math.min(CHUNK, Math.ceil(nPixels / 4) * 4);
+  const chunk = Math.min(CHUNK, Math.ceil(nPixels / LANES) * LANES);
   const planeBytes = chunk * 4;
-  const sizes = [(nFeatures + 1) * planeBytes, nNodes * 4, nNodes * 4, nNodes * 4, nNodes * 8, roots.length * 4, 2 * planeBytes, chunk, 4096];
+  const sizes = [(nFeatures + 1) * planeBytes, nNodes * 16, nNodes * 8, roots.length * 4, 2 * planeBytes, chunk, 4096];
   const at: number[] = [];
   let total = 0;
   for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
   const pages = Math.ceil(total / 65536) - x.memory.buffer.byteLength / 65536;
   if (pages > 0) x.memory.grow(pages);
   const buf = x.memory.buffer;
-  // Leaves loop to themselves: they read the zero plane (index nFeatures), 0 <= +inf, and go "left" to themselves.
-  new Int32Array(buf, at[1], nNodes).set(Int32Array.from(feature, (f) => (f < 0 ? nFeatures : f) * planeBytes));
-  new Float32Array(buf, at[2], nNodes).set(Float32Array.from(threshold, (t, i) => (feature[i] < 0 ? Infinity : t)));
-  new Int32Array(buf, at[3], nNodes).set(Int32Array.from(left, (l, i) => (feature[i] < 0 ? i : l)));
-  new Float32Array(buf, at[4], 2 * nNodes).set(value);
-  new Int32Array(buf, at[5], roots.length).set(roots);
+  // Node records [plane byte offset, threshold, left, unused]. Leaves loop to themselves: they read the zero plane
+  // (index nFeatures), 0 <= +inf, and go "left" to themselves.
+  const ri = new Int32Array(buf, at[1], 4 * nNodes), rf = new Float32Array(buf, at[1], 4 * nNodes);
+  for (let i = 0; i < nNodes; i++) {
+    const leaf = feature[i] < 0;
+    ri[4 * i] = (leaf ? nFeatures : feature[i]) * planeBytes; rf[4 * i + 1] = leaf ? Infinity : threshold[i]; ri[4 * i + 2] = leaf ? i : left[i];
+  }
+  new Float32Array(buf, at[2], 2 * nNodes).set(value);
+  new Int32Array(buf, at[3], roots.length).set(roots);
   const depth = forestDepth(left, feature, roots);
   const packed = new Float32Array(buf, at[0], (nFeatures + 1) * chunk);
   const probabilities = new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
   for (let c0 = 0; c0 < nPixels; c0 += chunk) {
-    const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / 4) * 4;
+    const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / LANES) * LANES;
     for (let f = 0; f < nFeatures; f++) {
       const from = f * planeSize + p0 + c0;
       packed.set(features.subarray(from, from + m), f * chunk);
       if (m4 > m) packed.fill(0, f * chunk + m, f * chunk + m4);
     }
     packed.fill(0, nFeatures * chunk, nFeatures * chunk + m4);
-    x.forest2(at[0], m4, at[1], at[2], at[3], at[4], at[5], roots.length, at[6], at[6] + planeBytes, at[7], 1 / roots.length, depth, at[8]);
-    probabilities.set(new Float32Array(buf, at[6], m), c0);
-    probabilities.set(new Float32Array(buf, at[6] + planeBytes, m), nPixels + c0);
-    winner.set(new Uint8Array(buf, at[7], m), c0);
+    x.forest2(at[0], m4, at[1], at[2], at[3], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6]);
+    probabilities.set(new Float32Array(buf, at[4], m), c0);
+    probabilities.set(new Float32Array(buf, at[4] + planeBytes, m), nPixels + c0);
+    winner.set(new Uint8Array(buf, at[5], m), c0);
   }
   return { probabilities, winner };
 }
