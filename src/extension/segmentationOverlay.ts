@@ -3,6 +3,7 @@
 
 import { openStack, type TiffStack } from '../core/tiff';
 import type { HostToWebview, SegmentationView } from '../protocol';
+import { packBytes } from './packedPost';
 
 /** Slices of the mask kept decoded (the viewer steps back and forth). */
 const CACHED_SLICES = 4;
@@ -42,7 +43,8 @@ export class SegmentationOverlay {
       if (this.disposed || this.held !== key) return;
       // Copy: the reader's cached array must not be transferred away.
       const data = slice.slice().buffer as ArrayBuffer;
-      await this.post({ type: 'segmentation', z, data, source: this.source, view, canShowUncertainty: !!this.uncertaintyPath });
+      // Packed (deflate on the thread pool): a mask of a few classes shrinks tens of times for the link.
+      await this.post(await packBytes({ type: 'segmentation', z, data, source: this.source, view, canShowUncertainty: !!this.uncertaintyPath }, ['data']));
       this.lastPosted = z;
     } catch (e) {
       this.held = undefined;

@@ -8,7 +8,7 @@
 // here, where it can still be reordered or dropped, until the connection has drained.
 // Imports nothing from vscode so it is unit-tested.
 
-import { levelKey, type Level, type LevelReader } from '../core/levels/levels';
+import { levelKey, planeIndex, type Level, type LevelReader } from '../core/levels/levels';
 import { previewLevel } from '../core/pyramid';
 import type { PixelArray } from '../core/types';
 import type { SlicePriority } from '../protocol';
@@ -24,10 +24,10 @@ export interface SliceSink {
    * `readMs`: time from asking the reader to having the level (decode, reduce, and the worker's round trip); `pixels` is `width` x `height` of `level`
    * and the sink may keep its buffer. Returns when the bytes have left (bounds the bytes in flight).
    */
-  slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number }): PromiseLike<unknown> | void;
-  error(z: number, error: unknown): void;
+  slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number; c: number; t: number }): PromiseLike<unknown> | void;
+  error(z: number, error: unknown, plane?: { c: number; t: number }): void;
   /** A queued request was dropped unserved (stale). */
-  skipped?(z: number, level: number): void;
+  skipped?(z: number, level: number, plane?: { c: number; t: number }): void;
 }
 
 export class SliceServer {
@@ -47,18 +47,21 @@ export class SliceServer {
     this.previewLevel = previewLevel(levels.info.width, levels.info.height);
   }
 
-  /** `level`: 1 full resolution, or a power of two (validated by parseWebviewMessage). */
-  request(z: number, priority: SlicePriority, level = 1): void {
+  /**
+   * `level`: 1 full resolution, or a power of two; `c`, `t`: channel and time point (validated by
+   * parseWebviewMessage).
+   */
+  request(z: number, priority: SlicePriority, level = 1, c = 0, t = 0): void {
     if (this.disposed) return;
     if (priority === 'show') this.focus(z);
-    const key = levelKey(z, level);
+    const key = this.keyOf(z, level, c, t);
     if (this.busy.has(key)) return; // on its way
-    const queued = this.queue.find((r) => r.z === z && r.level === level);
+    const queued = this.queue.find((r) => r.z === z && r.level === level && (r.c ?? 0) === c && (r.t ?? 0) === t);
     if (queued) {
       if (priority === 'show') Object.assign(queued, { priority, seq: ++this.seq });
       return;
     }
-    this.queue.push({ z, priority, level, seq: ++this.seq });
+    this.queue.push({ z, priority, level, seq: ++this.seq, ...(c || t ? { c, t } : {}) });
     const prefetches = this.queue.filter((r) => r.priority === 'prefetch');
     if (prefetches.length > MAX_QUEUED_PREFETCH) this.drop(prefetches.slice(0, prefetches.length - MAX_QUEUED_PREFETCH));
     void this.pump();
@@ -89,12 +92,17 @@ export class SliceServer {
     this.drained?.();
   }
 
+  /** Key of (z, level) of channel c at time point t: planes of one slice are read and sent separately. */
+  private keyOf(z: number, level: number, c: number, t: number): number {
+    return levelKey(z, level, planeIndex(c, t, this.levels.info.channels));
+  }
+
   private drop(requests: SliceRequest[]): void {
     for (const r of requests) {
       const i = this.queue.indexOf(r);
       if (i < 0) continue;
       this.queue.splice(i, 1);
-      this.sink.skipped?.(r.z, r.level);
+      this.sink.skipped?.(r.z, r.level, { c: r.c ?? 0, t: r.t ?? 0 });
     }
   }
 
@@ -108,15 +116,16 @@ export class SliceServer {
           continue; // the queue and the focus may have changed meanwhile
         }
         const next = this.queue.splice(pickNext(this.queue, this.focusState, this.previewLevel), 1)[0];
-        const key = levelKey(next.z, next.level);
+        const c = next.c ?? 0, t = next.t ?? 0;
+        const key = this.keyOf(next.z, next.level, c, t);
         this.busy.add(key);
         let reduced: Level;
         const t0 = performance.now();
         try {
-          reduced = await this.levels.readLevel(next.z, next.level);
+          reduced = await this.levels.readLevel(next.z, next.level, c, t);
         } catch (e) {
           this.busy.delete(key);
-          if (!this.disposed) this.sink.error(next.z, e);
+          if (!this.disposed) this.sink.error(next.z, e, { c, t });
           continue;
         }
         if (this.disposed) break;
@@ -139,7 +148,7 @@ export class SliceServer {
     };
     let sent: PromiseLike<unknown> | void;
     try {
-      sent = this.sink.slice(r.z, reduced.data, readMs, { level: r.level, width: reduced.width, height: reduced.height });
+      sent = this.sink.slice(r.z, reduced.data, readMs, { level: r.level, width: reduced.width, height: reduced.height, c: r.c ?? 0, t: r.t ?? 0 });
     } catch (e) {
       done();
       throw e;

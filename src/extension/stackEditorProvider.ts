@@ -8,6 +8,7 @@ import { WorkerLevels } from '../core/levels/client';
 import { CachedLevels } from '../core/levels/levels';
 import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../protocol';
 import type { StackSegApi } from './api';
+import { orderedPoster, packBytes, packedSlice } from './packedPost';
 import { exactBuffer, SliceServer } from './sliceServer';
 import { LabelsDiskSync, saveQuestions } from './labelsDiskSync';
 import { LivePreviewSession } from './livePreview';
@@ -35,12 +36,15 @@ interface EditorEntry {
   waiters: { z: number; resolve: () => void }[];
   /** Slices whose labels this webview holds (sent with the image, then kept in sync by patches). */
   sentLabels: Set<number>;
-  post(msg: HostToWebview): Thenable<unknown>;
+  /** Posts in order; a promise is a message still being packed (packedPost.ts). */
+  post(msg: HostToWebview | Promise<HostToWebview>): Thenable<unknown>;
   /** Stroke messages received since the webview said `ready` (tags live-preview results). */
   strokes: number;
   preview?: LivePreviewSession;
   /** A job's mask shown over the image (stackseg.showSegmentation). */
   segmentation?: SegmentationOverlay;
+  /** Channel and time point the viewer shows (the live preview reads them); absent: 0, 0. */
+  plane?: { c: number; t: number };
 }
 
 export class StackEditorProvider implements vscode.CustomEditorProvider<StackDocument> {
@@ -125,7 +129,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     });
 
     const key = document.uri.toString();
-    const post = (msg: HostToWebview) => webview.postMessage(msg).then(undefined, (e) => this.log.error(`postMessage failed: ${String(e)}`));
+    const post = orderedPoster((msg) => webview.postMessage(msg), (e) => this.log.error(`postMessage failed: ${String(e)}`));
     const entry: EditorEntry = { document, panel, waiters: [], timings: [], sentLabels: new Set(), post, strokes: 0 };
     this.editors.set(key, entry);
     const labels = document.labels;
@@ -150,24 +154,27 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           // Labels travel with the first copy of the slice; later changes reach the webview as patches.
           entry.sentLabels.add(z);
           const slice = labels.volume.slice(z);
-          if (slice) void post({ type: 'labels', z, rle: exactBuffer(encodeRle(slice)) });
+          if (slice) void post(packBytes({ type: 'labels', z, rle: exactBuffer(encodeRle(slice)) }, ['rle']));
         }
-        const data = exactBuffer(pixels);
+        const data = shape.packed ? exactBuffer(shape.packed) : exactBuffer(pixels);
         // Resolves when VS Code has handed the message on: the server bounds the bytes in flight by it.
-        return post({ type: 'slice', z, width: shape.width, height: shape.height, dtype: source.info.dtype, data, level: shape.level }).then(() => {
+        const plane = shape.c || shape.t ? { c: shape.c, t: shape.t } : {};
+        const msg = { type: 'slice', z, width: shape.width, height: shape.height, dtype: source.info.dtype, data, level: shape.level, ...plane } as const;
+        return post(shape.packed ? packedSlice(msg, shape.packed) : msg).then(() => {
           entry.timings.push({ z, readMs, postMs: performance.now() - t0, bytes: data.byteLength });
           if (entry.timings.length > 200) entry.timings.splice(0, 100);
         });
       },
-      skipped: (z, level) => void post({ type: 'sliceSkipped', z, level }),
-      error: (z, e) => {
+      link: (state) => void post({ type: 'link', ...state }),
+      skipped: (z, level, p) => void post({ type: 'sliceSkipped', z, level, ...(p?.c || p?.t ? p : {}) }),
+      error: (z, e, p) => {
         const message = describeOpenError(e, document.uri.fsPath);
         this.log.warn(`Slice ${z} of ${key}: ${message}`);
-        void post({ type: 'sliceError', z, message });
+        void post({ type: 'sliceError', z, message, ...(p?.c || p?.t ? p : {}) });
       },
     });
     const depth = source?.info.depth ?? 0;
-    const limits = { depth, width: source?.info.width ?? 0, height: source?.info.height ?? 0 };
+    const limits = { depth, width: source?.info.width ?? 0, height: source?.info.height ?? 0, channels: source?.info.channels, frames: source?.info.frames };
     const sendClasses = () => { if (labels) void post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display }); };
     const sendStats = () => { if (labels) void post({ type: 'labelStats', counts: labels.volume.classCounts(), annotated: labels.volume.annotatedSlices() }); };
 
@@ -176,10 +183,11 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
       entry.preview = new LivePreviewSession(workerPath, {
         width: source.info.width,
         height: source.info.height,
-        readSlice: (z) => levels!.readLevel(z, 1).then((l) => l.data),
+        // The channel and time point the viewer shows (channel 0 in its composite): one plane, never mixed.
+        readSlice: (z) => levels!.readLevel(z, 1, entry.plane?.c ?? 0, entry.plane?.t ?? 0).then((l) => l.data),
         labelsOf: (z) => labels.volume.sliceOrZeros(z),
         strokes: () => entry.strokes,
-        result: (r) => void post({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), width: r.width, height: r.height, factor: r.factor, strokes: r.strokes, ms: r.ms }),
+        result: (r) => void post(packBytes({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), width: r.width, height: r.height, factor: r.factor, strokes: r.strokes, ms: r.ms }, ['data'])),
         state: (st) => { void post({ type: 'livePreviewState', ...st }); if (st.enabled) walkthroughEvent('livePreviewOn'); },
       });
     }
@@ -218,11 +226,16 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           return;
         }
         case 'requestSlice':
-          server?.request(msg.z, msg.priority, msg.level ?? 1);
+          server?.request(msg.z, msg.priority, msg.level ?? 1, msg.c ?? 0, msg.t ?? 0);
           return;
         case 'sliceShown': {
           entry.lastShown = msg.z;
           server?.focus(msg.z);
+          const plane = { c: msg.c ?? 0, t: msg.t ?? 0 };
+          if (plane.c !== (entry.plane?.c ?? 0) || plane.t !== (entry.plane?.t ?? 0)) {
+            entry.plane = plane;
+            entry.preview?.imageChanged(); // the preview trains on the shown channel: read it again
+          }
           entry.preview?.sliceShown(msg.z);
           if (entry.segmentation) void entry.segmentation.show(msg.z);
           const done = entry.waiters.filter((w) => w.z === msg.z);
@@ -307,7 +320,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
       // A slice the webview has not been sent yet gets its labels with the image later.
       if (!entry.sentLabels.has(w.z)) continue;
       const timing = change.timing && { ...change.timing, postedAt: performance.timeOrigin + performance.now() };
-      void entry.post({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle), from: w.from && exactBuffer(w.from), timing, step });
+      void entry.post(packBytes({ type: 'labelPatch', z: w.z, ...w.box, rle: exactBuffer(w.rle), from: w.from && exactBuffer(w.from), timing, step }, ['rle', 'from']));
     }
     // After the patches: `applied` tells the webview this step is complete (confirm or roll back what it painted).
     this.sendUndoState(entry, step);
@@ -320,7 +333,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     const labels = entry.document.labels;
     if (!labels) return;
     entry.sentLabels.add(z);
-    void entry.post({ type: 'labels', z, rle: exactBuffer(encodeRle(labels.volume.sliceOrZeros(z))), ...(replace ? { replace } : {}) });
+    void entry.post(packBytes({ type: 'labels', z, rle: exactBuffer(encodeRle(labels.volume.sliceOrZeros(z))), ...(replace ? { replace } : {}) }, ['rle']));
   }
 
   /** What the next undo and redo of the document will write (the webview paints them on the key press). */
@@ -395,6 +408,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     return {
       openEditors: () => [...this.editors.keys()],
       lastSliceShown: (uri) => this.find(uri)?.lastShown,
+      shownPlane: (uri) => this.find(uri)?.plane ?? (this.find(uri) ? { c: 0, t: 0 } : undefined),
       sliceTimings: (uri) => [...(this.find(uri)?.timings ?? [])],
       errorShown: (uri) => this.find(uri)?.document.errorMessage,
       labelState: (uri) => {
