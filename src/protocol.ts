@@ -15,6 +15,14 @@ export interface ViewerStackInfo {
   dtype: DType;
   /** File name without directory, for the status line. */
   fileName: string;
+  /**
+   * Channels (C) and time points (T) besides the depth; absent means 1. The viewer asks for one plane (z, c, t)
+   * at a time and shows one channel or a composite of all; labels are per z (one label volume for every channel).
+   */
+  channels?: number;
+  frames?: number;
+  /** Per-channel display colours ('#rrggbb') from the file (ImageJ LUTs, OME Channel Color); absent: defaults. */
+  channelColors?: string[];
 }
 
 // ---------------------------------------------------------------- host -> webview
@@ -72,16 +80,16 @@ export type HostToWebview =
    * `level`: 1 = full resolution (exact); f > 1 = block mean over f x f pixels (src/core/pyramid.ts), then width and
    * height are the level's size, ceil(full / f).
    */
-  | { type: 'slice'; z: number; width: number; height: number; dtype: DType; data: ArrayBuffer; level: number }
+  | { type: 'slice'; z: number; width: number; height: number; dtype: DType; data: ArrayBuffer; level: number; c?: number; t?: number }
   /** The stack cannot be shown at all (not a TIFF, RGB, unsupported compression, ...). One clear message. */
   | { type: 'error'; message: string }
   /** Slice z could not be decoded; the rest of the stack may still be fine. */
-  | { type: 'sliceError'; z: number; message: string }
+  | { type: 'sliceError'; z: number; message: string; c?: number; t?: number }
   /**
    * The host dropped a queued request for level `level` of slice z without serving it: the user moved on (a finer
    * level of a slice left behind, a prefetch far away). The webview forgets it asked and asks again if it still needs it.
    */
-  | { type: 'sliceSkipped'; z: number; level: number }
+  | { type: 'sliceSkipped'; z: number; level: number; c?: number; t?: number }
   /** Ask the viewer to show slice z (commands, tests). */
   | { type: 'goToSlice'; z: number }
   // ---- labels (annotation). Label values are uint8 run-length encoded (src/core/labels/rle.ts) and sent as binary.
@@ -166,11 +174,14 @@ export type WebviewToHost =
   /**
    * Send slice z. `show` requests are served before queued prefetches and make z the host's focus (see
    * src/extension/sliceQueue.ts for the order). `level`: resolution level (1, 2, 4, ... 64,
-   * see src/core/pyramid.ts); absent means 1, full resolution.
+   * see src/core/pyramid.ts); absent means 1, full resolution. `c`, `t`: channel and time point (absent: 0).
    */
-  | { type: 'requestSlice'; z: number; priority: SlicePriority; level?: number }
-  /** The viewer painted slice z (tracked by the host for commands and tests). */
-  | { type: 'sliceShown'; z: number }
+  | { type: 'requestSlice'; z: number; priority: SlicePriority; level?: number; c?: number; t?: number }
+  /**
+   * The viewer painted slice z (tracked by the host for commands and tests). `c`, `t`: the channel the live
+   * preview reads (the one shown; channel 0 in the composite) and the time point shown.
+   */
+  | { type: 'sliceShown'; z: number; c?: number; t?: number }
   /**
    * One finished stroke / fill / lasso: the new label values of a box of slice z (RLE). The webview has already
    * drawn it; the host turns it into one undoable edit.
@@ -207,6 +218,9 @@ export interface ParseLimits {
   /** Slice size, for label boxes (0 or absent: no label message is valid). */
   width?: number;
   height?: number;
+  /** Channels and time points (absent: 1): a channel or time point outside them is refused. */
+  channels?: number;
+  frames?: number;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -220,6 +234,24 @@ function sliceIndex(raw: Record<string, unknown>, limits: ParseLimits): { z: num
   return { z };
 }
 
+/** The optional channel and time point of a message: absent is 0; otherwise an integer inside the stack. */
+function planeOf(raw: Record<string, unknown>, limits: ParseLimits): { c: number; t: number } | { reason: string } {
+  const out = { c: 0, t: 0 };
+  for (const [key, name, count] of [['c', 'channel', limits.channels ?? 1], ['t', 'time point', limits.frames ?? 1]] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!isInt(v)) return { reason: `${name} must be an integer, got ${describe(v)}` };
+    if (v < 0 || v >= count) return { reason: `${name} ${v} is outside 0..${count - 1}` };
+    out[key] = v;
+  }
+  return out;
+}
+
+/** `{c, t}` for a message, without the zeros (single-channel messages stay as they were). */
+function planeFields(p: { c: number; t: number }): { c?: number; t?: number } {
+  return p.c || p.t ? { c: p.c, t: p.t } : {};
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'number') return String(value);
@@ -229,8 +261,8 @@ function describe(value: unknown): string {
 /** Keys each message type may carry; extra keys are rejected so typos and injected fields do not pass silently. */
 const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   ready: ['type'],
-  requestSlice: ['type', 'z', 'priority', 'level'],
-  sliceShown: ['type', 'z'],
+  requestSlice: ['type', 'z', 'priority', 'level', 'c', 't'],
+  sliceShown: ['type', 'z', 'c', 't'],
   stroke: ['type', 'z', 'x', 'y', 'width', 'height', 'rle', 'tool'],
   setClasses: ['type', 'classes'],
   deleteClass: ['type', 'index'],
@@ -295,15 +327,19 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       if ('reason' in index) return { ok: false, reason: index.reason };
       const priority = raw.priority;
       if (priority !== 'show' && priority !== 'prefetch') return { ok: false, reason: `priority must be "show" or "prefetch", got ${describe(priority)}` };
+      const plane = planeOf(raw, limits);
+      if ('reason' in plane) return { ok: false, reason: plane.reason };
       const level = raw.level;
-      if (level === undefined) return { ok: true, message: { type: 'requestSlice', z: index.z, priority } };
+      if (level === undefined) return { ok: true, message: { type: 'requestSlice', z: index.z, priority, ...planeFields(plane) } };
       if (!isLevel(level)) return { ok: false, reason: `level must be a power of two 1..${MAX_LEVEL}, got ${describe(level)}` };
-      return { ok: true, message: { type: 'requestSlice', z: index.z, priority, level } };
+      return { ok: true, message: { type: 'requestSlice', z: index.z, priority, level, ...planeFields(plane) } };
     }
     case 'sliceShown': {
       const index = sliceIndex(raw, limits);
       if ('reason' in index) return { ok: false, reason: index.reason };
-      return { ok: true, message: { type: 'sliceShown', z: index.z } };
+      const plane = planeOf(raw, limits);
+      if ('reason' in plane) return { ok: false, reason: plane.reason };
+      return { ok: true, message: { type: 'sliceShown', z: index.z, ...planeFields(plane) } };
     }
     case 'stroke':
       return parseStroke(raw, limits);

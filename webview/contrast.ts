@@ -38,6 +38,19 @@ export class Contrast {
     if (byUser) this.changed(this.window);
   }
 
+  /**
+   * Another channel or time point is shown: forget the histogram (it was of other pixels) and take that channel's
+   * window, or compute one automatically on the next paint when it has none yet.
+   */
+  switchImage(w: DisplayWindow | undefined): void {
+    this.histogram = undefined;
+    if (w) this.set(w, false);
+    else {
+      this.windowSet = false;
+      this.autoWindowLevel = undefined;
+    }
+  }
+
   auto(z: number, level: number, pixels: PixelArray): void {
     this.set(autoWindow(this.histogramOf(z, level, pixels)));
   }

@@ -9,6 +9,7 @@
 import type { DType, PixelArray } from '../src/core/types';
 import { displayLevel, levelSize, MAX_LEVEL, previewLevel } from '../src/core/pyramid';
 import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
+import { ChannelView, planeFields } from './channels';
 import { Contrast } from './contrast';
 import { formatInfo, formatSliceStatus, formatZoom, isFloat } from './format';
 import { ImageCanvas } from './imageCanvas';
@@ -64,6 +65,10 @@ export class ViewerController {
   private exactWaiters: { z: number; resolve: (p: PixelArray | undefined) => void }[] = [];
   private readonly readout: PixelReadout;
   listener: ViewerListener | undefined;
+  /** Channels / time points of a multi-channel stack (webview/channels.ts); undefined for one plane per slice. */
+  channels: ChannelView | undefined;
+  /** Called once the stack is known, with its channels (the channel panel builds itself). */
+  onChannels: ((c: ChannelView) => void) | undefined;
 
   constructor(private readonly dom: ViewerDom, private readonly host: HostChannel, private readonly perf: PerfProbe, private readonly state: ViewState) {
     this.image = new ImageCanvas(dom.canvas);
@@ -83,16 +88,16 @@ export class ViewerController {
   handleMessage(msg: HostToWebview): void {
     switch (msg.type) {
       case 'init': return this.onInit(msg.info, msg.initialSlice);
-      case 'slice': return this.onSlice(msg.z, msg.dtype, msg.width, msg.height, msg.data, msg.level ?? 1);
+      case 'slice': return this.onSlice(msg.z, msg.dtype, msg.width, msg.height, msg.data, msg.level ?? 1, msg.c ?? 0, msg.t ?? 0);
       case 'error': return showError(this.dom, msg.message);
       case 'sliceError':
-        for (let f = 1; f <= MAX_LEVEL; f *= 2) this.store.inflight.delete(levelKey(msg.z, f));
+        for (let f = 1; f <= MAX_LEVEL; f *= 2) this.store.inflight.delete(this.keyOf(msg.z, f, msg.c ?? 0, msg.t ?? 0));
         if (msg.z === this.target) showError(this.dom, msg.message);
         else this.prefetch();
         return;
       case 'sliceSkipped':
         // The host dropped it (we had moved on): forget the request; ask again if it is still needed.
-        this.store.inflight.delete(levelKey(msg.z, msg.level));
+        this.store.inflight.delete(this.keyOf(msg.z, msg.level, msg.c ?? 0, msg.t ?? 0));
         if (msg.z === this.target) {
           this.ensure(msg.z, this.coarseLevel(), 'show');
           this.scheduleRefine();
@@ -113,6 +118,10 @@ export class ViewerController {
     d.sliceInput.max = String(info.depth);
     d.sliceTotal.textContent = `/ ${info.depth}`;
     d.statusInfo.textContent = formatInfo(info);
+    if ((info.channels ?? 1) > 1 || (info.frames ?? 1) > 1) {
+      this.channels = new ChannelView(info);
+      this.onChannels?.(this.channels);
+    }
     d.statusSlice.textContent = formatSliceStatus(clampSlice(saved.z ?? initialSlice, info.depth), info.depth);
     const step = isFloat(info.dtype) ? 'any' : '1';
     d.levelMin.step = step;
@@ -124,19 +133,24 @@ export class ViewerController {
     this.goTo(saved.z ?? initialSlice, undefined);
   }
 
-  private onSlice(z: number, dtype: DType, width: number, height: number, data: ArrayBuffer, level: number): void {
+  private onSlice(z: number, dtype: DType, width: number, height: number, data: ArrayBuffer, level: number, c = 0, t = 0): void {
     const info = this.info;
     if (!info || dtype !== info.dtype) return;
     const size = levelSize(info.width, info.height, level);
     if (width !== size.width || height !== size.height) return;
     const Ctor = DTYPE_ARRAYS[dtype];
     if (!(data instanceof ArrayBuffer) || data.byteLength !== width * height * Ctor.BYTES_PER_ELEMENT) return;
-    const key = levelKey(z, level);
+    // A channel of a composite waits for the others (webview/channels.ts); then all are stored as one entry.
+    const stored = this.channels ? this.channels.accept(z, level, c, t, new Ctor(data)) : { key: levelKey(z, level), pixels: new Ctor(data) };
+    if (!stored) return;
+    const key = stored.key;
     const asked = this.store.inflight.get(key);
     if (asked) pushCapped(this.perf.fetches, performance.now() - asked.since);
-    this.store.put(key, new Ctor(data), levelKey(this.shown, this.shownLevel));
-    if (level === 1) this.resolveExact(z);
-    if (z === this.target && (this.shown !== z || level < this.shownLevel)) this.schedulePaint();
+    this.store.put(key, stored.pixels, this.key(this.shown, this.shownLevel));
+    if (key === this.key(z, level)) { // else another plane than the one shown (kept for switching back)
+      if (level === 1) this.resolveExact(z);
+      if (z === this.target && (this.shown !== z || level < this.shownLevel)) this.schedulePaint();
+    }
     this.prefetch();
   }
 
@@ -150,7 +164,7 @@ export class ViewerController {
 
   /** Finest level of slice z in the store, or undefined. */
   private finestStored(z: number): number | undefined {
-    for (let f = 1; f <= MAX_LEVEL; f *= 2) if (this.store.has(levelKey(z, f))) return f;
+    for (let f = 1; f <= MAX_LEVEL; f *= 2) if (this.store.has(this.key(z, f))) return f;
     return undefined;
   }
 
@@ -169,7 +183,7 @@ export class ViewerController {
   private ensure(z: number, level: number, priority: 'show' | 'prefetch'): void {
     const finest = this.finestStored(z);
     if (finest !== undefined && finest <= level) return;
-    const asked = this.store.inflight.get(levelKey(z, level));
+    const asked = this.store.inflight.get(this.key(z, level));
     if (asked && (asked.priority === 'show' || priority === 'prefetch')) return;
     this.request(z, priority, level);
   }
@@ -215,8 +229,8 @@ export class ViewerController {
     const plan = prefetchPlan(this.target, this.lastStep, info.depth, prefetchAhead(levelBytes), PREFETCH_BEHIND);
     const covered = (z: number) => (this.finestStored(z) ?? Infinity) <= level;
     const slots = prefetchSlots(levelBytes);
-    for (let z = nextPrefetch(plan, this.store, performance.now(), (k) => levelKey(k, level), covered, slots); z !== undefined;
-      z = nextPrefetch(plan, this.store, performance.now(), (k) => levelKey(k, level), covered, slots)) {
+    for (let z = nextPrefetch(plan, this.store, performance.now(), (k) => this.key(k, level), covered, slots); z !== undefined;
+      z = nextPrefetch(plan, this.store, performance.now(), (k) => this.key(k, level), covered, slots)) {
       this.request(z, 'prefetch', level);
     }
   }
@@ -226,10 +240,10 @@ export class ViewerController {
   }
 
   private request(z: number, priority: 'show' | 'prefetch', level: number): void {
-    const key = levelKey(z, level);
+    const key = this.key(z, level);
     const since = this.store.inflight.get(key)?.since ?? performance.now();
     this.store.inflight.set(key, { priority, since });
-    this.host.postMessage({ type: 'requestSlice', z, priority, level });
+    for (const plane of this.channels?.planesFor(z, level) ?? [{}]) this.host.postMessage({ type: 'requestSlice', z, priority, level, ...plane });
   }
 
   /**
@@ -255,13 +269,16 @@ export class ViewerController {
     const z = this.target;
     // A slice change keeps the level on the canvas when it is stored: a canvas of another size is reallocated, which
     // costs Chromium 50-200 ms (software compositing). The finer level follows when stepping pauses (scheduleRefine).
-    const level = z !== this.shown && this.shown >= 0 && this.store.has(levelKey(z, this.shownLevel)) ? this.shownLevel : this.finestStored(z);
-    const pixels = info && level !== undefined && this.store.get(levelKey(z, level));
+    const level = z !== this.shown && this.shown >= 0 && this.store.has(this.key(z, this.shownLevel)) ? this.shownLevel : this.finestStored(z);
+    const pixels = info && level !== undefined && this.store.get(this.key(z, level));
     if (!info || !pixels || level === undefined) return;
-    this.contrast.beforePaint(z, level, pixels);
     const size = levelSize(info.width, info.height, level);
+    const composite = this.channels?.composite ? this.channels : undefined;
+    if (!composite) this.contrast.beforePaint(z, level, pixels);
+    this.onPaint?.({ z, level, pixels, n: size.width * size.height, window: this.contrast.window }); // per-channel windows
     const t0 = performance.now();
-    this.image.draw(pixels, info.dtype, this.contrast.window, level, size.width, size.height);
+    if (composite) this.image.drawWords((out) => composite.draw(pixels, size.width * size.height, info.dtype, out), level, size.width, size.height);
+    else this.image.draw(pixels, info.dtype, this.contrast.window, level, size.width, size.height);
     pushCapped(this.perf.draws, performance.now() - t0);
     this.shownLevel = level;
     document.body.dataset.shownLevel = String(level);
@@ -289,7 +306,7 @@ export class ViewerController {
       this.pendingRefineKeyTime = undefined;
       afterFrame(this.perf.refined, refineKeyTime);
     }
-    this.host.postMessage({ type: 'sliceShown', z });
+    this.host.postMessage({ type: 'sliceShown', z, ...(this.channels ? planeFields(this.channels.readChannel, this.channels.time) : {}) });
     this.state.patch({ z, window: this.contrast.window });
     this.contrast.scheduleHistogram(() => {
       const p = this.shownPixels();
@@ -297,8 +314,37 @@ export class ViewerController {
     });
   }
 
+  /** Store key of level `level` of slice z as shown now (one channel, or the composite, at the time point shown). */
+  private key(z: number, level: number): number {
+    return this.channels ? this.channels.key(z, level) : levelKey(z, level);
+  }
+
+  /** Store key a host answer for plane (c, t) counts toward. */
+  private keyOf(z: number, level: number, c: number, t: number): number {
+    return this.channels ? this.channels.keyOf(z, level, c, t) : levelKey(z, level);
+  }
+
+  /**
+   * The channel, the composite or the time point changed (channelPanel.ts): shows the new plane(s) of the slice,
+   * a single channel under its own window `w` (undefined: automatic).
+   */
+  planeChanged(w: DisplayWindow | undefined): void {
+    if (!this.info) return;
+    this.contrast.switchImage(w);
+    this.shown = -1; // the next paint is of other pixels, whatever the slice
+    this.goTo(this.target, undefined);
+  }
+
+  /** Repaints the shown slice (a composite's colour or window changed). */
+  repaint(): void {
+    if (this.shown >= 0) this.schedulePaint();
+  }
+
+  /** Before each paint (channelPanel.ts: per-channel windows; the composite's automatic ones are set here). */
+  onPaint: ((p: { z: number; level: number; pixels: PixelArray; n: number; window: DisplayWindow }) => void) | undefined;
+
   private shownPixels(): PixelArray | undefined {
-    return this.shown < 0 ? undefined : this.store.get(levelKey(this.shown, this.shownLevel));
+    return this.shown < 0 ? undefined : this.store.get(this.key(this.shown, this.shownLevel));
   }
 
   // ------------------------------------------------------------ display window
@@ -308,6 +354,11 @@ export class ViewerController {
   }
 
   autoContrast(): void {
+    if (this.channels?.composite) { // every channel's window again, from its own histogram, on the repaint
+      this.channels.windows.fill(undefined);
+      this.repaint();
+      return;
+    }
     const pixels = this.shownPixels();
     if (pixels) this.contrast.auto(this.shown, this.shownLevel, pixels);
   }
@@ -325,7 +376,7 @@ export class ViewerController {
 
   /** Full-resolution pixels of slice z: at once when stored, else asked for (undefined if they do not come in 10 s). */
   exactSlice(z: number): Promise<PixelArray | undefined> {
-    const stored = this.store.get(levelKey(z, 1));
+    const stored = this.store.get(this.key(z, 1));
     if (stored) return Promise.resolve(stored);
     return new Promise((resolve) => {
       const waiter = { z, resolve };
@@ -340,7 +391,7 @@ export class ViewerController {
   }
 
   private resolveExact(z: number): void {
-    const pixels = this.store.get(levelKey(z, 1));
+    const pixels = this.store.get(this.key(z, 1));
     if (!pixels) return;
     const done = this.exactWaiters.filter((w) => w.z === z);
     this.exactWaiters = this.exactWaiters.filter((w) => w.z !== z);

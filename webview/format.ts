@@ -26,14 +26,18 @@ export function formatSliceStatus(z: number, depth: number): string {
  * `x 12, y 40: 0.5321`; from a coarse resolution level `x 12, y 40: ≈1234 (4×4 mean)`: the value shown is the mean
  * of the f x f block around the pixel, not the pixel's own value.
  */
-export function formatPixelStatus(x: number, y: number, value: number, dtype: DType, level = 1): string {
-  if (level > 1) return `x ${x}, y ${y}: ≈${formatValue(value, dtype)} (${level}×${level} mean)`;
-  return `x ${x}, y ${y}: ${formatValue(value, dtype)}`;
+export function formatPixelStatus(x: number, y: number, value: number | number[], dtype: DType, level = 1): string {
+  // Several channels (composite): `x 12, y 40: 120 | 45`, channel 1 first.
+  const text = Array.isArray(value) ? value.map((v) => `${level > 1 ? '≈' : ''}${formatValue(v, dtype)}`).join(' | ') : `${level > 1 ? '≈' : ''}${formatValue(value, dtype)}`;
+  if (level > 1) return `x ${x}, y ${y}: ${text} (${level}×${level} mean)`;
+  return `x ${x}, y ${y}: ${text}`;
 }
 
-/** `256 × 256 × 32 float32` */
-export function formatInfo(info: Pick<ViewerStackInfo, 'width' | 'height' | 'depth' | 'dtype'>): string {
-  return `${info.width} × ${info.height} × ${info.depth} ${info.dtype}`;
+/** `256 × 256 × 32 float32`; with channels or time points `256 × 256 × 32 uint16, 2 channels, 5 time points`. */
+export function formatInfo(info: Pick<ViewerStackInfo, 'width' | 'height' | 'depth' | 'dtype' | 'channels' | 'frames'>): string {
+  const c = info.channels ?? 1, t = info.frames ?? 1;
+  const extra = [c > 1 ? `${c} channels` : '', t > 1 ? `${t} time points` : ''].filter(Boolean).join(', ');
+  return `${info.width} × ${info.height} × ${info.depth} ${info.dtype}${extra ? `, ${extra}` : ''}`;
 }
 
 export function formatZoom(scale: number, devicePixelRatio = 1): string {

@@ -46,6 +46,21 @@ export class ImageCanvas {
     }
   }
 
+  /** Paints RGBA words made by `fill` (a composite of channels: webview/composite.ts) at level `level`. */
+  drawWords(fill: (out: Uint32Array) => void, level: number, width: number, height: number): void {
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    const buf = this.bufferFor(width, height);
+    fill(buf.words);
+    this.ctx.putImageData(buf.imageData, 0, 0);
+    if (level !== this.level) {
+      this.level = level;
+      this.applyTransform();
+    }
+  }
+
   private bufferFor(width: number, height: number): { imageData: ImageData; words: Uint32Array } {
     const key = `${width}x${height}`;
     let buf = this.buffers.get(key);

@@ -3,6 +3,7 @@
 
 import type { HostToWebview } from '../src/protocol';
 import { Annotator, type AnnotationPerf } from './annotator';
+import { ChannelPanel } from './channelPanel';
 import { ViewerController, type HostChannel, type PerfProbe } from './controller';
 import { installKeys } from './keys';
 import labelsCss from './labels.css';
@@ -39,6 +40,8 @@ function main(): void {
   // Labels/truth/mask files open read-only in class colours (webview/labelView.ts).
   const labelView = new LabelViewMode((m) => host.postMessage(m), (t) => viewer.setPalette(t), annotator.panel.root);
   viewer.listener = { viewChanged: (v) => annotator.onViewChanged(v), sliceShown: (z) => annotator.onSliceShown(z) };
+  // Multi-channel / time-lapse stacks: the channel bar under the toolbar (webview/channelPanel.ts).
+  viewer.onChannels = (cv) => void new ChannelPanel(cv, viewer, viewer.stackInfo!.dtype, dom.toolbar, dom.root);
 
   window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     const msg = e.data;

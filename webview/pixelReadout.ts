@@ -52,8 +52,11 @@ export class PixelReadout {
       this.out.textContent = '';
       return;
     }
-    const levelWidth = levelSize(info.width, info.height, f).width;
-    const value = pixels[Math.floor(px.y / f) * levelWidth + Math.floor(px.x / f)];
-    this.out.textContent = formatPixelStatus(px.x, px.y, value, info.dtype, f);
+    const size = levelSize(info.width, info.height, f);
+    const i = Math.floor(px.y / f) * size.width + Math.floor(px.x / f);
+    const n = size.width * size.height;
+    // A composite holds its channels one after the other (webview/composite.ts): every channel's value.
+    const values = pixels.length > n ? Array.from({ length: Math.floor(pixels.length / n) }, (_, c) => pixels[c * n + i]) : [pixels[i]];
+    this.out.textContent = formatPixelStatus(px.x, px.y, values.length > 1 ? values : values[0], info.dtype, f);
   }
 }

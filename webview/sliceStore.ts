@@ -125,9 +125,13 @@ export function nextPrefetch(
   return plan.find((z) => !covered(z) && !store.inflight.has(key(z)));
 }
 
-/** Store key of slice z at resolution level f (1, 2, 4, ... 64): each level of a slice is cached on its own. */
-export function levelKey(z: number, level: number): number {
-  return z * 128 + level;
+/**
+ * Store key of slice z at resolution level f (1, 2, 4, ... 64) of plane `plane` (a channel at a time point, or a
+ * composite: webview/channels.ts; 0 for a one-channel stack): each level of each plane is cached on its own.
+ * Same formula as the host's (src/core/levels/levels.ts).
+ */
+export function levelKey(z: number, level: number, plane = 0): number {
+  return (plane * 2 ** 24 + z) * 128 + level;
 }
 
 /** Clamps a requested slice index into the stack. */

@@ -24,6 +24,8 @@ export interface StackInfo {
    */
   channels?: number;
   frames?: number;
+  /** Display colours of the channels ('#rrggbb', one per channel) when the file gives them (OME Channel Color). */
+  channelColors?: string[];
   /** The file's dimension order, slowest first, tifffile's letters (e.g. 'TZCYX'; S: samples within a pixel). */
   axes?: string;
   /** Things the reader changed or assumed (half floats read as float32, ...), for logs and the viewer. */

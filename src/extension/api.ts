@@ -6,6 +6,8 @@ export interface StackSegApi {
   openEditors(): string[];
   /** 0-based slice last painted by the viewer of `uri`, or undefined before the first paint. */
   lastSliceShown(uri: string): number | undefined;
+  /** Channel and time point the viewer of `uri` shows (channel 0 in its composite); undefined when none is open. */
+  shownPlane(uri: string): { c: number; t: number } | undefined;
   /** The message the viewer of `uri` shows because the file cannot be read, if any. */
   errorShown(uri: string): string | undefined;
   /** Asks the viewer of `uri` to show slice z (0-based); false when no viewer of it is open. */

@@ -73,6 +73,12 @@ export class LivePreviewSession {
     this.schedule();
   }
 
+  /** The image of the shown slice changed (another channel or time point): read it again and predict. */
+  imageChanged(): void {
+    this.stopWorker(); // its features (cached per slice) are of the other image
+    if (this.enabled) this.schedule();
+  }
+
   labelsChanged(): void {
     if (this.enabled) this.schedule();
   }

@@ -17,6 +17,9 @@ import type { SlicePriority } from '../protocol';
 export interface SliceRequest {
   z: number;
   level: number;
+  /** Channel and time point (absent: 0). The order only looks at z: every plane of the focus slice is the focus. */
+  c?: number;
+  t?: number;
   priority: SlicePriority;
   /** Arrival order (larger = newer). */
   seq: number;

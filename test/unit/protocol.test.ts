@@ -31,6 +31,25 @@ describe('parseWebviewMessage', () => {
     expect(reason({ type: 'requestSlice', z: 2, priority: 'show', level: 2, factor: 2 })).toMatch(/unexpected field\(s\) factor/);
   });
 
+  it('requestSlice / sliceShown: an optional channel and time point inside the stack', () => {
+    const hyper = { depth: 32, channels: 3, frames: 2 };
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 2, priority: 'show', level: 4, c: 2, t: 1 }, hyper))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 2, priority: 'show', level: 4, c: 2, t: 1 } });
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 2, priority: 'prefetch', c: 1 }, hyper))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 2, priority: 'prefetch', c: 1, t: 0 } });
+    // Channel 0 at time point 0 reads as before: no fields.
+    expect(parseWebviewMessage({ type: 'requestSlice', z: 2, priority: 'show', c: 0, t: 0 }, hyper))
+      .toEqual({ ok: true, message: { type: 'requestSlice', z: 2, priority: 'show' } });
+    expect(parseWebviewMessage({ type: 'sliceShown', z: 3, c: 1, t: 1 }, hyper)).toEqual({ ok: true, message: { type: 'sliceShown', z: 3, c: 1, t: 1 } });
+    expect(reason({ type: 'requestSlice', z: 2, priority: 'show', c: 3 }, hyper)).toMatch(/channel 3 is outside 0\.\.2/);
+    expect(reason({ type: 'requestSlice', z: 2, priority: 'show', t: 2 }, hyper)).toMatch(/time point 2 is outside 0\.\.1/);
+    expect(reason({ type: 'sliceShown', z: 2, c: -1 }, hyper)).toMatch(/channel -1 is outside/);
+    for (const c of [1.5, '1', null, NaN]) expect(reason({ type: 'requestSlice', z: 2, priority: 'show', c }, hyper)).toMatch(/channel must be an integer/);
+    // A one-channel stack (no channels in the limits) takes only channel 0.
+    expect(reason({ type: 'requestSlice', z: 2, priority: 'show', c: 1 })).toMatch(/channel 1 is outside 0\.\.0/);
+    expect(reason({ type: 'sliceShown', z: 2, t: 1 })).toMatch(/time point 1 is outside 0\.\.0/);
+  });
+
   it('rejects non-objects and unknown types', () => {
     for (const raw of [null, undefined, 3, 'ready', [], [{ type: 'ready' }]]) expect(reason(raw)).toMatch(/must be an object/);
     expect(reason({})).toMatch(/unknown message type/);

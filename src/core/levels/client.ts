@@ -35,14 +35,14 @@ export class WorkerLevels implements LevelReader {
     return levels;
   }
 
-  readLevel(z: number, f: number): Promise<Level> {
+  readLevel(z: number, f: number, c = 0, t = 0): Promise<Level> {
     if (this.closed) return Promise.reject(new StackSegError('the stack was closed', { file: this.info.path, page: z }));
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<Level>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref(); // in a CLI or a test, outstanding work keeps the process alive; an idle worker does not
-      worker.postMessage({ type: 'level', id, z, f } satisfies LevelRequest);
+      worker.postMessage({ type: 'level', id, z, f, ...(c || t ? { c, t } : {}) } satisfies LevelRequest);
     });
   }
 

@@ -19,9 +19,12 @@ export interface Level {
 
 /** What the slice server reads levels from. */
 export interface LevelReader {
-  readonly info: { width: number; height: number; dtype: DType };
-  /** Level f (1 or a power of two) of slice z: a fresh array the caller may keep or transfer. */
-  readLevel(z: number, f: number): Promise<Level>;
+  readonly info: { width: number; height: number; dtype: DType; channels?: number; frames?: number };
+  /**
+   * Level f (1 or a power of two) of slice z of channel c at time point t (both default 0): a fresh array the caller
+   * may keep or transfer.
+   */
+  readLevel(z: number, f: number, c?: number, t?: number): Promise<Level>;
   /** readLevel plus `packed` (the level packed off this thread); absent: the caller sends the raw level. */
   readPacked?(z: number, f: number, c?: number, t?: number): Promise<Level>;
   /** Frees what the reader holds (terminates its worker); the source it reads from stays open. */
@@ -38,21 +41,33 @@ export class CachedLevels implements LevelReader {
 
   get info(): SliceSource['info'] { return this.source.info; }
 
-  async readLevel(z: number, f: number): Promise<Level> {
+  async readLevel(z: number, f: number, c = 0, t = 0): Promise<Level> {
     const { width, height, dtype } = this.source.info;
-    if (f === 1) return { data: await this.source.readSlice(z), width, height };
-    const hit = this.levels.get(levelKey(z, f));
+    if (f === 1) return { data: await this.source.readSlice(z, c, t), width, height };
+    const key = levelKey(z, f, planeIndex(c, t, this.source.info.channels));
+    const hit = this.levels.get(key);
     if (hit) return { data: hit.slice(), ...levelSize(width, height, f) };
-    const full = await (this.source.readSliceShared ? this.source.readSliceShared(z) : this.source.readSlice(z));
+    const full = await (this.source.readSliceShared ? this.source.readSliceShared(z, c, t) : this.source.readSlice(z, c, t));
     const reduced = downsampleMean(full, width, height, dtype, f);
-    this.levels.set(levelKey(z, f), reduced.data);
+    this.levels.set(key, reduced.data);
     return { ...reduced, data: reduced.data.slice() };
   }
 
   async close(): Promise<void> { this.levels.clear(); }
 }
 
-/** Cache/dedupe key of level f (1..64) of slice z. */
-export function levelKey(z: number, f: number): number {
-  return z * 128 + f;
+/** Slices per plane the keys leave room for (2^24); planes up to 2^22 (C x T) keep the keys exact doubles. */
+const PLANE_STRIDE = 2 ** 24;
+
+/**
+ * Cache/dedupe key of level f (1..64) of slice z of plane `plane` (planeIndex(c, t, C); 0 for a one-channel stack,
+ * whose keys stay z * 128 + f). Labels have no plane: one label volume serves every channel and time point.
+ */
+export function levelKey(z: number, f: number, plane = 0): number {
+  return (plane * PLANE_STRIDE + z) * 128 + f;
+}
+
+/** Plane number of channel c at time point t in a stack of `channels` channels (absent: 1). */
+export function planeIndex(c: number, t: number, channels = 1): number {
+  return t * channels + c;
 }

@@ -25,6 +25,11 @@ export interface WriteOptions {
   imagej?: boolean;
   /** Voxel depth for the ImageJ description. */
   spacing?: number;
+  /**
+   * An ImageJ hyperstack: `depth` pages hold channels x slices x frames planes in ImageJ's order (channel fastest,
+   * then slice, then frame); the description says `channels=C slices=Z frames=T hyperstack=true`.
+   */
+  hyperstack?: { channels: number; frames?: number };
   unit?: string;
 }
 
@@ -187,7 +192,15 @@ function align8(n: number): number { return Math.ceil(n / 8) * 8; }
 /** The ImageJ hyperstack description (images=/slices=) of a stack; labels files write it too (labelWrite.ts). */
 export function imagejDescription(spec: StackSpec, opts: WriteOptions): string {
   const lines = ['ImageJ=1.11a'];
-  if (spec.depth > 1) lines.push(`images=${spec.depth}`, `slices=${spec.depth}`);
+  const hyper = opts.hyperstack;
+  if (hyper) {
+    const frames = hyper.frames ?? 1;
+    const slices = spec.depth / (hyper.channels * frames);
+    if (!Number.isInteger(slices) || slices < 1) throw new Error(`a hyperstack of ${hyper.channels} channels x ${frames} frames cannot hold ${spec.depth} pages`);
+    lines.push(`images=${spec.depth}`, `channels=${hyper.channels}`, `slices=${slices}`);
+    if (frames > 1) lines.push(`frames=${frames}`);
+    lines.push('hyperstack=true', 'mode=composite');
+  } else if (spec.depth > 1) lines.push(`images=${spec.depth}`, `slices=${spec.depth}`);
   if (opts.unit) lines.push(`unit=${opts.unit.replace(/µ/g, '\\u00B5')}`);
   if (opts.spacing !== undefined) lines.push(`spacing=${opts.spacing}`);
   if (spec.depth > 1) lines.push('loop=false');
