@@ -21,6 +21,7 @@ import { labelsUiTests } from './labels.ui.mjs';
 import { labelsDiskUiTests } from './labelsDisk.ui.mjs';
 import { livePreviewUiTests } from './livePreview.ui.mjs';
 import { walkthroughUiTests } from './walkthrough.ui.mjs';
+import { compareUiTests } from './compare.ui.mjs';
 import { formatsUiTests, writeFormatsWorkspace } from './formats.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -167,6 +168,7 @@ async function uiSuite(page, files) {
     ...(want('labelsdisk') ? labelsDiskUiTests(labelsCtx) : []),
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
     ...(want('walkthrough') ? walkthroughUiTests(labelsCtx) : []),
+    ...(want('compare') ? compareUiTests(labelsCtx) : []),
     ...(want('formats') ? formatsUiTests(labelsCtx) : []),
   ];
   for (const t of tests) {

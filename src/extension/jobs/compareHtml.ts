@@ -65,9 +65,10 @@ export function barChart(title: string, groups: string[], series: BarSeries[], o
 function niceMax(v: number): number {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  return ([1, 2, 2.5, 5, 10].find((m) => m * p >= v) ?? 10) * p;
+  // Maxima whose quarters are round numbers (0.25, 0.5, 1, 1.5, 2, 2.5 times a power of ten).
+  return ([1, 2, 4, 6, 8, 10].find((m) => m * p >= v) ?? 10) * p;
 }
-const tick = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2));
+const tick = (v: number) => String(Number(v.toPrecision(3)));
 
 /** The best (highest score / lowest time) value of a column, to mark it in the table; undefined with < 2 values. */
 function best(values: (number | null | undefined)[], lowest = false): number | undefined {
@@ -82,18 +83,19 @@ export function renderComparison(c: Comparison, nonce: string, cspSource: string
   const label = (j: ComparedJob) => jobLabel(j, jobs.indexOf(j));
   const cls = (j: ComparedJob, k: string) => j.classes.find((x) => x.truth === k);
   // Columns with a best value marked: scores highest, times lowest.
-  const cols: { head: string; get: (j: ComparedJob) => number | null | undefined; fmt: (v: number | null | undefined) => string; lowest?: boolean; testid: string }[] = [
-    ...TIME_KEYS.map((k) => ({ head: `${k} (s)`, get: (j: ComparedJob) => j.time[k], fmt: (v: number | null | undefined) => secs(v ?? undefined), lowest: true, testid: `time-${k}` })),
-    ...c.classes.flatMap((k) => [
-      { head: `F1 class ${k}`, get: (j: ComparedJob) => cls(j, k)?.f1, fmt: score, testid: `f1-${k}` },
-      { head: `IoU class ${k}`, get: (j: ComparedJob) => cls(j, k)?.iou, fmt: score, testid: `iou-${k}` },
-    ]),
-    ...(c.classes.length ? [{ head: 'mean F1', get: (j: ComparedJob) => j.meanF1, fmt: score, testid: 'mean-f1' }, { head: 'mean IoU', get: (j: ComparedJob) => j.meanIoU, fmt: score, testid: 'mean-iou' }] : []),
+  // Headers in two lines (what, then which class or unit), so a table of many classes stays narrow.
+  type Value = number | null | undefined;
+  interface Col { head: [string, string]; get: (j: ComparedJob) => Value; fmt: (v: Value) => string; testid: string; lowest?: boolean }
+  const col = (what: string, which: string, testid: string, get: Col['get'], fmt: Col['fmt'] = score, lowest = false): Col => ({ head: [what, which], get, fmt, testid, lowest });
+  const cols: Col[] = [
+    ...TIME_KEYS.map((k) => col(k, 'seconds', `time-${k}`, (j) => j.time[k], (v) => secs(v ?? undefined), true)),
+    ...c.classes.flatMap((k) => [col('F1', `class ${k}`, `f1-${k}`, (j) => cls(j, k)?.f1), col('IoU', `class ${k}`, `iou-${k}`, (j) => cls(j, k)?.iou)]),
+    ...(c.classes.length ? [col('F1', 'mean', 'mean-f1', (j) => j.meanF1), col('IoU', 'mean', 'mean-iou', (j) => j.meanIoU)] : []),
   ];
   const bests = cols.map((col) => best(jobs.map(col.get), col.lowest));
   const rows = jobs.map((j, i) => `<tr data-testid="job-row" data-dir="${esc(j.dir)}">
 <td>${swatch(i)}${i + 1}</td><td title="${esc(j.dir)}">${esc(j.id)}</td><td title="${esc(j.image)}">${esc(basename(j.image))}</td>
-<td>${esc(j.model)} · ${esc(j.kind)}</td><td class="status-${esc(j.status)}">${esc(j.status)}</td><td>${esc(j.runner)}${j.backend ? ` · ${esc(j.backend)}` : ''}${j.device ? ` · ${esc(j.device)}` : ''}</td>
+<td>${esc(j.model)} · ${esc(j.kind)}</td><td class="status-${esc(j.status)}">${esc(j.status)}</td><td>${esc(j.runner)}<br><span class="k">${esc([j.backend, j.device].filter(Boolean).join(' · ') || '—')}</span></td>
 ${cols.map((col, k) => { const v = col.get(j); return `<td class="num${typeof v === 'number' && v === bests[k] ? ' best' : ''}" data-testid="${col.testid}">${col.fmt(v)}</td>`; }).join('')}</tr>`).join('\n');
 
   const charts: string[] = [];
@@ -126,10 +128,10 @@ ${cols.map((col, k) => { const v = col.get(j); return `<td class="num${typeof v 
 body{font-family:var(--vscode-font-family);font-size:var(--vscode-font-size);color:var(--vscode-foreground);padding:0 16px 24px}
 h1{font-size:1.3em;font-weight:600;display:flex;align-items:center;gap:16px} h2{font-size:1.05em;margin-top:22px}
 table{border-collapse:collapse} td,th{padding:3px 12px 3px 0;text-align:left;vertical-align:top;white-space:nowrap}
-th{color:var(--vscode-descriptionForeground);font-weight:normal;border-bottom:1px solid var(--vscode-widget-border,var(--vscode-editorWidget-border,#8884))}
+th{color:var(--vscode-descriptionForeground);font-weight:normal;vertical-align:bottom;border-bottom:1px solid var(--vscode-widget-border,var(--vscode-editorWidget-border,#8884))}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums} td.best{font-weight:700;color:var(--vscode-charts-green,var(--vscode-foreground))}
 tr.differs td{background:var(--vscode-diffEditor-insertedLineBackground,#8881)} tr.differs td.k{font-weight:600;color:var(--vscode-foreground)}
-.k,.note{color:var(--vscode-descriptionForeground)} .swatch{margin-right:6px;vertical-align:-1px}
+.sub{font-size:.9em;opacity:.8} .k,.note{color:var(--vscode-descriptionForeground)} .swatch{margin-right:6px;vertical-align:-1px}
 .charts{display:flex;flex-wrap:wrap;gap:8px}
 svg.bars{background:var(--vscode-editorWidget-background);border:1px solid var(--vscode-widget-border,transparent)}
 svg .grid{stroke:var(--vscode-editorLineNumber-foreground);stroke-opacity:.25} svg text{fill:var(--vscode-foreground);font-size:11px}
@@ -139,7 +141,7 @@ button:hover{background:var(--vscode-button-hoverBackground)}
 .status-succeeded{color:var(--vscode-testing-iconPassed)} .status-failed{color:var(--vscode-testing-iconFailed)}
 </style><title>Compare Jobs</title></head><body>
 <h1>Compare ${jobs.length} job${jobs.length === 1 ? '' : 's'} <button id="export" data-testid="export-csv" title="Save this comparison as a CSV file">Export CSV…</button></h1>
-<table data-testid="compare-table"><tr><th>#</th><th>job</th><th>stack</th><th>model</th><th>status</th><th>runner · backend</th>${cols.map((col) => `<th class="num">${esc(col.head)}</th>`).join('')}</tr>
+<table data-testid="compare-table"><tr><th>#</th><th>job</th><th>stack</th><th>model</th><th>status</th><th>runner<br><span class="sub">backend</span></th>${cols.map((col) => `<th class="num">${esc(col.head[0])}<br><span class="sub">${esc(col.head[1])}</span></th>`).join('')}</tr>
 ${rows}
 </table>
 <p class="note">F1 and IoU: per truth class, averaged over slices (as the Jobs view's F1); mean: over classes. Best value of each column in bold.</p>
@@ -147,7 +149,7 @@ ${note}
 <div class="charts">${charts.join('\n')}</div>
 ${c.params.length ? `<h2>Parameters</h2><table data-testid="param-table"><tr><th>parameter</th>${jobs.map((j, i) => `<th>${swatch(i)}${esc(label(j))}</th>`).join('')}</tr>
 ${paramRows}
-</table><p class="note">Highlighted: parameters whose values differ between the jobs.</p>` : ''}
+</table><p class="note">Highlighted: parameters whose values differ between the jobs that have them.</p>` : ''}
 <script nonce="${nonce}">
 const vscode = acquireVsCodeApi();
 document.getElementById('export').addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
