@@ -100,7 +100,8 @@ function scheduleRefresh(): void {
     // A deleted job leaves the comparison; any other error keeps the last table (the next change retries).
     const dirs = current.dirs.filter((d) => existsSync(join(d, 'job.json')));
     if (dirs.length === 0) return;
-    await loadComparison(dirs).then(render, () => undefined);
+    // Only a change in what the page shows redraws it (a redraw resets the scroll): a running job's progress does not.
+    await loadComparison(dirs).then((c) => { if (JSON.stringify(c) !== JSON.stringify(current?.comparison)) render(c); }, () => undefined);
   }, 500);
 }
 
