@@ -135,7 +135,7 @@ export type HostToWebview =
    * The link to the webview as the host measures it (bytes acknowledged per second, see src/extension/linkMeter.ts):
    * `slow` when under the threshold; the viewer then streams coarser first frames and says so in its status bar.
    */
-  | { type: 'link'; bytesPerSecond: number; slow: boolean };
+  | { type: 'link'; bytesPerSecond: number; slow: boolean; ratio: number };
 
 /** Binary fields a `packed` message may carry packed, by inner message type. */
 export const PACKED_FIELDS = {

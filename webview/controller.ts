@@ -34,6 +34,8 @@ export type { PerfProbe } from './perf';
 export const REFINE_MS = 250;
 
 const CACHE_BYTES = 256 * 1024 * 1024;
+/** Time a first frame may take to cross the measured link (ms), so key -> first frame stays near 100 ms. */
+const FIRST_FRAME_MS = 60;
 /** Slices prefetched on the side the user comes from (they may turn back; those are usually stored anyway). */
 const PREFETCH_BEHIND = 2;
 
@@ -52,6 +54,9 @@ export class ViewerController {
   /** Slice on screen, or -1 before the first paint, and its resolution level. */
   private shown = -1;
   private shownLevel = 1;
+  /** The link to the host as it measures it (bytes per second, packed/raw ratio); undefined: not known yet. */
+  private link: { bytesPerSecond: number; ratio: number } | undefined;
+  private linkHint: HTMLElement | undefined;
   /** keydown time of the slice change waiting for its display-level frame (perf probe `refined`). */
   private pendingRefineKeyTime: number | undefined;
   private refineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -105,6 +110,7 @@ export class ViewerController {
         this.prefetch();
         return;
       case 'goToSlice': return this.goTo(msg.z, undefined);
+      case 'link': return this.onLink(msg.bytesPerSecond, msg.slow, msg.ratio);
     }
   }
 
@@ -176,7 +182,41 @@ export class ViewerController {
   /** Level painted first on a slice change: the preview level, or the display level when that is coarser. */
   private coarseLevel(): number {
     const info = this.info!;
-    return Math.max(previewLevel(info.width, info.height), this.displayLevel());
+    return Math.max(previewLevel(info.width, info.height), this.displayLevel(), this.linkLevel());
+  }
+
+  /**
+   * Coarsest level the link allows for a first frame: the finest whose packed bytes cross the measured link within
+   * FIRST_FRAME_MS (over Remote-SSH at 20 Mbit/s that is 256 x 256 of a 2048 x 2048 uint16 slice); 1 while unknown.
+   */
+  private linkLevel(): number {
+    const info = this.info;
+    if (!info || !this.link) return 1;
+    const bytesPerPixel = DTYPE_ARRAYS[info.dtype].BYTES_PER_ELEMENT;
+    const budget = (this.link.bytesPerSecond * FIRST_FRAME_MS) / 1000;
+    let f = 1;
+    for (; f < MAX_LEVEL; f *= 2) {
+      const s = levelSize(info.width, info.height, f);
+      if ((s.width * s.height * bytesPerPixel) / this.link.ratio <= budget) break;
+    }
+    return f;
+  }
+
+  /** The host measured the link: first frames follow it, and the status bar says when it is slow. */
+  private onLink(bytesPerSecond: number, slow: boolean, ratio: number): void {
+    if (!(bytesPerSecond > 0)) return;
+    this.link = { bytesPerSecond, ratio: ratio >= 1 ? ratio : 1 };
+    if (!this.linkHint) {
+      this.linkHint = document.createElement('span');
+      this.linkHint.dataset.testid = 'status-link';
+      this.linkHint.className = 'muted';
+      this.dom.statusZoom.before(this.linkHint);
+    }
+    const mb = bytesPerSecond / 1e6;
+    this.linkHint.hidden = !slow;
+    this.linkHint.textContent = slow ? `Slow link ${mb < 1 ? mb.toFixed(2) : mb.toFixed(1)} MB/s: coarse first` : '';
+    this.linkHint.title = slow ? 'The connection to the extension host is slow (Remote-SSH?): each slice shows a coarse level first, then refines. Painting is not affected.' : '';
+    document.body.dataset.linkSlow = String(slow);
   }
 
   /** Asks for level `level` of z unless it (or a finer level) is stored or it is already asked with this priority. */

@@ -8,6 +8,7 @@ import { ViewerController, type HostChannel, type PerfProbe } from './controller
 import { installKeys } from './keys';
 import labelsCss from './labels.css';
 import { LabelViewMode } from './labelView';
+import { unpackMessage } from './levelCodec';
 import { buildViewerDom } from './ui';
 import { ViewState } from './viewState';
 
@@ -43,11 +44,21 @@ function main(): void {
   // Multi-channel / time-lapse stacks: the channel bar under the toolbar (webview/channelPanel.ts).
   viewer.onChannels = (cv) => void new ChannelPanel(cv, viewer, viewer.stackInfo!.dtype, dom.toolbar, dom.root);
 
+  const dispatch = (msg: HostToWebview) => {
+    if (msg.type === 'init' && msg.labelView && !labelView.active) labelView.activate(msg.labelView, msg.info.fileName);
+    if (!annotator.handleMessage(msg)) viewer.handleMessage(msg);
+  };
+  // Packed messages (levelCodec.ts) are unpacked asynchronously; while any is, later messages queue behind it so
+  // the viewer sees them in the order the host sent them.
+  let inbox = Promise.resolve();
+  let unpacking = 0;
   window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     const msg = e.data;
     if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
-    if (msg.type === 'init' && msg.labelView && !labelView.active) labelView.activate(msg.labelView, msg.info.fileName);
-    if (!annotator.handleMessage(msg)) viewer.handleMessage(msg);
+    if (msg.type !== 'packed' && unpacking === 0) return dispatch(msg);
+    unpacking++;
+    const ready = msg.type === 'packed' ? unpackMessage(msg) : Promise.resolve(msg);
+    inbox = inbox.then(() => ready).then((m) => { if (m) dispatch(m); }).catch((err) => console.error(err)).finally(() => { unpacking--; });
   });
 
   installKeys(dom.sliceSlider, {

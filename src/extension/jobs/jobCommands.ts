@@ -56,6 +56,18 @@ export function registerJobCommands(context: vscode.ExtensionContext, jobs: JobM
   reg('stackseg.trainModel', (arg?: unknown, preset?: never) => startFromPalette('train', arg, preset));
   reg('stackseg.segmentStack', (arg?: unknown, preset?: never) => startFromPalette('segment', arg, preset));
   reg('stackseg.trainAndSegment', (arg?: unknown, preset?: never) => startFromPalette('run', arg, preset));
+  // A batch: one trained model on many stacks (files, or every stack in a folder); arguments for tests.
+  reg('stackseg.segmentBatch', async (modelArg?: string, imagesArg?: string[]) => {
+    const from = modelArg ?? (await pickJob(jobs, 'Model to segment the stacks with', (r) => !!r.outputs.model && r.status === 'succeeded'))?.dir;
+    if (!from) return;
+    let images = imagesArg;
+    if (!images) {
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, canSelectFolders: false, filters: { 'TIFF stacks': ['tif', 'tiff'] }, title: 'Stacks to segment (one job each)' });
+      images = picked?.map((u) => u.fsPath).filter((p) => !/\.(labels|truth|mask|uncertainty)\.tiff?$/i.test(p));
+    }
+    if (!images?.length) return;
+    return jobs.startBatch(from, images);
+  });
   /** For the model panel and tests: start a job with a full spec (validated like any webview input). */
   reg('stackseg.startJob', (spec: JobSpec) => jobs.start({ ...spec, params: resolveParams(spec.model, spec.params) }));
 

@@ -13,6 +13,7 @@ import { notifyFinished } from './notify';
 import { jobProgress } from './progressText';
 import { markWorkerDied, WorkerProcess } from './workerProcess';
 import { walkthroughEvent } from '../walkthrough';
+import { runnerArgs } from './runnerArgs';
 
 export interface RunningJob { dir: string; spec: JobSpec; worker: WorkerProcess; progress?: JobProgress; started: number }
 
@@ -104,20 +105,38 @@ export class JobManager implements vscode.Disposable {
     return true;
   }
 
-  private runnerArgs(spec: JobSpec): string[] {
-    const cfg = vscode.workspace.getConfiguration('stackseg', vscode.Uri.file(spec.image));
-    if (cfg.get<string>('runner', 'local') !== 'slurm' || spec.kind !== 'run') return [];
-    const s = (k: string) => cfg.get<string>(`slurm.${k}`, '');
-    const out = ['--runner', 'slurm', '--chunks', String(cfg.get<number>('slurm.chunks', 4))];
-    if (s('partition')) out.push('--partition', s('partition'));
-    if (s('account')) out.push('--account', s('account'));
-    if (s('timeLimit')) out.push('--time', s('timeLimit'));
-    if (s('nodePath')) out.push('--node-path', s('nodePath'));
-    const gpus = cfg.get<number>('slurm.gpus', 0);
-    if (gpus > 0) out.push('--gpus', String(gpus));
-    // One element, --sbatch-arg=VALUE: the CLI's parser refuses a separate value that starts with "-" (every sbatch option).
-    for (const a of cfg.get<string[]>('slurm.extraArgs', [])) out.push(`--sbatch-arg=${a}`);
-    return out;
+  // Every kind (train, segment, train+segment) and batches go to the runner the settings name.
+  private runnerArgs(spec: JobSpec): string[] { return runnerArgs(spec.image); }
+
+  /**
+   * A batch: one trained model on many stacks, in one worker (a local queue, or one Slurm array). Each stack's
+   * job shows as running, with its own progress, from the first event that names it.
+   */
+  async startBatch(modelFrom: string, images: string[]): Promise<void> {
+    if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('StackSeg does not run jobs in an untrusted workspace.');
+    const args = ['segment', '--job', modelFrom, ...images.flatMap((i) => ['--image', i]), '--progress', 'json', ...runnerArgs(images[0])];
+    this.log.info(`[batch] start: stackseg ${args.join(' ')}`);
+    const children: RunningJob[] = [];
+    const worker: WorkerProcess = new WorkerProcess(this.cliPath, args, {
+      onProgress: (p) => {
+        if (!p.job) return;
+        let job = this.running.get(p.job);
+        if (!job && p.percent < 100) {
+          job = { dir: p.job, spec: { kind: 'segment', model: 'rf', params: {}, image: images[p.stack ?? 0] ?? images[0], modelFrom }, worker, started: Date.now() };
+          this.running.set(p.job, job);
+          children.push(job);
+        }
+        if (job) job.progress = p;
+        this.changed.fire(p.job);
+      },
+      onLine: (line) => this.log.info(`[batch] ${line}`),
+    }, this.workerEnv());
+    const result = await worker.done;
+    for (const j of children) this.running.delete(j.dir);
+    this.changed.fire(undefined);
+    this.log.info(`[batch] exit ${result.code}`);
+    if (result.code !== 0) void vscode.window.showWarningMessage(`StackSeg batch: ${result.lastError ?? 'some stacks were not segmented'} (see the Jobs view)`);
+    else void vscode.window.showInformationMessage(`StackSeg: ${images.length} stacks segmented.`);
   }
 
   /** Every job found in the workspace folders and beside stacks opened this session, newest first. */

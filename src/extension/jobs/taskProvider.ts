@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { jobArgs } from '../../core/jobs/runners/args';
+import { runnerArgs } from './runnerArgs';
 import type { JobSpec } from '../../core/jobs/spec';
 import { defaultJobDir } from '../../core/jobs/store';
 import { resolveSidecarsSync } from '../../core/labels/sidecars';
@@ -21,6 +22,10 @@ export interface StacksegTaskDefinition extends vscode.TaskDefinition {
   job?: string;
   truth?: string;
   classMap?: Record<string, number>;
+  /** For command "segment": more stacks, folders or globs; a batch (one job per stack). */
+  images?: string[];
+  /** Where it runs; default the stackseg.runner setting. */
+  runner?: 'local' | 'slurm';
 }
 
 export class StacksegTaskProvider implements vscode.TaskProvider {
@@ -55,7 +60,12 @@ export class StacksegTaskProvider implements vscode.TaskProvider {
         classMap: def.classMap ? Object.fromEntries(Object.entries(def.classMap).map(([k, v]) => [Number(k), v])) : undefined,
       };
       if (spec.kind === 'segment' && !spec.modelFrom) throw new Error('a "segment" task needs "job" (the folder of a trained model)');
-      args = jobArgs(spec, defaultJobDir(spec));
+      if (def.runner !== undefined && def.runner !== 'local' && def.runner !== 'slurm') throw new Error(`unknown runner "${def.runner}" (valid: local, slurm)`);
+      if (def.images !== undefined && (def.command !== 'segment' || !Array.isArray(def.images))) throw new Error('"images" is a list of stacks, folders or globs for a "segment" task');
+      args = def.images?.length
+        ? ['segment', '--job', spec.modelFrom!, '--image', spec.image, ...def.images.flatMap((i) => ['--images', abs(String(i))!]), '--progress', 'json']
+        : jobArgs(spec, defaultJobDir(spec));
+      args.push(...runnerArgs(spec.image, def.runner));
     } catch (e) {
       problem = (e as Error).message;
       args = [];
