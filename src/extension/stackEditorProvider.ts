@@ -309,9 +309,15 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     const labels = entry.document.labels;
     if (!labels) return;
     if (change.reset) {
+      // Only the slices the webview holds: the others get their labels with the image (a labelled slice not in
+      // memory is decoded from the file to be sent; sending every one would decode the whole labels file).
+      const held = [...entry.sentLabels];
       entry.sentLabels.clear();
       void entry.post({ type: 'labelsReset' });
-      for (const { z } of labels.volume.annotatedSlices()) this.resendLabels(entry, z);
+      for (const z of held) {
+        if (labels.volume.hasLabels(z)) this.resendLabels(entry, z);
+        else entry.sentLabels.add(z); // all zeros there after the reset
+      }
       if (entry.lastShown !== undefined) entry.sentLabels.add(entry.lastShown);
     }
     // Tags undo/redo patches with the edit, so a webview that painted this step on the key press skips them.
