@@ -12,6 +12,7 @@ import { levelKey, planeIndex, type Level, type LevelReader } from '../core/leve
 import { previewLevel } from '../core/pyramid';
 import type { PixelArray } from '../core/types';
 import type { SlicePriority } from '../protocol';
+import { LinkMeter, type LinkState } from './linkMeter';
 import { moveFocus, pickNext, staleRequests, type Focus, type SliceRequest } from './sliceQueue';
 
 /** Prefetches beyond this are dropped, oldest first (the user has moved on). */
@@ -22,10 +23,13 @@ export const MAX_BYTES_IN_FLIGHT = 1.5 * 1024 * 1024;
 export interface SliceSink {
   /**
    * `readMs`: time from asking the reader to having the level (decode, reduce, and the worker's round trip); `pixels` is `width` x `height` of `level`
-   * and the sink may keep its buffer. Returns when the bytes have left (bounds the bytes in flight).
+   * and the sink may keep its buffer; `shape.packed`: the same level packed (src/core/levels/codec.ts), to send instead.
+   * Returns when the bytes have left (bounds the bytes in flight, and measures the link).
    */
-  slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number; c: number; t: number }): PromiseLike<unknown> | void;
+  slice(z: number, pixels: PixelArray, readMs: number, shape: { level: number; width: number; height: number; c: number; t: number; packed?: Uint8Array }): PromiseLike<unknown> | void;
   error(z: number, error: unknown, plane?: { c: number; t: number }): void;
+  /** The measured link changed (see linkMeter.ts). */
+  link?(state: LinkState): void;
   /** A queued request was dropped unserved (stale). */
   skipped?(z: number, level: number, plane?: { c: number; t: number }): void;
 }
@@ -39,6 +43,8 @@ export class SliceServer {
   private bytesInFlight = 0;
   private drained: (() => void) | undefined;
   private seq = 0;
+  /** Throughput of the link to the webview, from how fast posted slices are acknowledged. */
+  readonly meter = new LinkMeter();
   private running = false;
   private disposed = false;
 
@@ -122,7 +128,8 @@ export class SliceServer {
         let reduced: Level;
         const t0 = performance.now();
         try {
-          reduced = await this.levels.readLevel(next.z, next.level, c, t);
+          // Packed in the reader's worker when it can (the webview unpacks): fewer bytes over the link.
+          reduced = await (this.levels.readPacked ? this.levels.readPacked(next.z, next.level, c, t) : this.levels.readLevel(next.z, next.level, c, t));
         } catch (e) {
           this.busy.delete(key);
           if (!this.disposed) this.sink.error(next.z, e, { c, t });
@@ -137,8 +144,15 @@ export class SliceServer {
   }
 
   private send(key: number, r: SliceRequest, reduced: Level, readMs: number): void {
-    const bytes = reduced.data.byteLength;
+    const bytes = reduced.packed?.byteLength ?? reduced.data.byteLength; // what crosses the link
     this.bytesInFlight += bytes;
+    const postedAt = performance.now();
+    const acked = () => {
+      this.meter.record(bytes, postedAt, performance.now(), reduced.data.byteLength);
+      const state = this.meter.change();
+      if (state) this.sink.link?.(state);
+      done();
+    };
     const done = () => {
       this.busy.delete(key);
       this.bytesInFlight -= bytes;
@@ -148,12 +162,12 @@ export class SliceServer {
     };
     let sent: PromiseLike<unknown> | void;
     try {
-      sent = this.sink.slice(r.z, reduced.data, readMs, { level: r.level, width: reduced.width, height: reduced.height, c: r.c ?? 0, t: r.t ?? 0 });
+      sent = this.sink.slice(r.z, reduced.data, readMs, { level: r.level, width: reduced.width, height: reduced.height, c: r.c ?? 0, t: r.t ?? 0, ...(reduced.packed ? { packed: reduced.packed } : {}) });
     } catch (e) {
       done();
       throw e;
     }
-    if (sent) sent.then(done, done);
+    if (sent) sent.then(acked, done);
     else done();
   }
 }

@@ -1,0 +1,148 @@
+// Lossless packing of slice levels, label patches and masks for the trip to the webview (over Remote-SSH that is
+// a link of tens of Mbit/s). A reversible transform makes the bytes compressible, then deflate (raw):
+//   - integers wider than a byte: horizontal difference of each row (wrapping, on the unsigned bits), then byte
+//     shuffle (all low bytes, then the next byte plane...): neighbouring pixels differ by little, so the high planes
+//     become long runs of 0x00/0xff;
+//   - floats: byte shuffle, then the difference of consecutive bytes within each plane (sign/exponent planes become
+//     runs; the TIFF floating-point predictor does the same per row);
+//   - bytes (masks, RLE labels): deflate alone (their runs compress as they are).
+// The webview inflates with the browser's DecompressionStream('deflate-raw') and undoes the transform with the same
+// functions (webview/levelCodec.ts), so this file is pure: deflate itself is passed in (node:zlib on the host).
+//
+// Payload: 12-byte header, then the deflate-raw stream of the transformed bytes.
+//   0..1 'S' 'Z'   2 transform (0 none, 1 row delta + shuffle, 2 shuffle + plane delta)   3 bytes per element
+//   4..7 uint32 LE length of the raw bytes   8..11 uint32 LE row length in elements (the row delta restarts per row)
+
+export const PACK_MAGIC0 = 0x53; // 'S'
+export const PACK_MAGIC1 = 0x5a; // 'Z'
+export const PACK_HEADER_BYTES = 12;
+
+export type PackTransform = 0 | 1 | 2;
+
+export interface PackHeader {
+  transform: PackTransform;
+  elementBytes: number;
+  rawBytes: number;
+  rowLength: number;
+}
+
+/** Which transform suits elements of `elementBytes` bytes (float: floating point samples). */
+export function transformFor(elementBytes: number, float: boolean): PackTransform {
+  if (elementBytes <= 1) return 0;
+  return float ? 2 : 1;
+}
+
+/**
+ * Transformed copy of `src` (row-major rows of `rowLength` elements of `elementBytes` bytes, platform = little-endian
+ * byte order). Transform 0 returns `src` itself.
+ */
+export function forwardTransform(src: Uint8Array, transform: PackTransform, elementBytes: number, rowLength: number): Uint8Array {
+  if (transform === 0) return src;
+  const n = src.length / elementBytes;
+  const out = new Uint8Array(src.length);
+  if (transform === 1) {
+    const d = rowDelta(src, elementBytes, rowLength);
+    shuffle(d, out, elementBytes, n);
+  } else {
+    shuffle(src, out, elementBytes, n);
+    for (let p = 0; p < elementBytes; p++) {
+      const base = p * n;
+      for (let i = n - 1; i > 0; i--) out[base + i] = (out[base + i] - out[base + i - 1]) & 0xff;
+    }
+  }
+  return out;
+}
+
+/** Undoes forwardTransform in place of a fresh buffer (the input is not changed). */
+export function inverseTransform(src: Uint8Array, transform: PackTransform, elementBytes: number, rowLength: number): Uint8Array {
+  if (transform === 0) return src;
+  const n = src.length / elementBytes;
+  const out = new Uint8Array(src.length);
+  if (transform === 1) {
+    unshuffle(src, out, elementBytes, n);
+    undoRowDelta(out, elementBytes, rowLength);
+  } else {
+    const planes = src.slice();
+    for (let p = 0; p < elementBytes; p++) {
+      const base = p * n;
+      for (let i = 1; i < n; i++) planes[base + i] = (planes[base + i] + planes[base + i - 1]) & 0xff;
+    }
+    unshuffle(planes, out, elementBytes, n);
+  }
+  return out;
+}
+
+/** Packs `src` with `deflateRaw` (node:zlib's deflateRawSync on the host). */
+export function pack(src: Uint8Array, transform: PackTransform, elementBytes: number, rowLength: number, deflateRaw: (b: Uint8Array) => Uint8Array): Uint8Array {
+  const body = deflateRaw(forwardTransform(src, transform, elementBytes, rowLength));
+  const out = new Uint8Array(PACK_HEADER_BYTES + body.length);
+  out[0] = PACK_MAGIC0;
+  out[1] = PACK_MAGIC1;
+  out[2] = transform;
+  out[3] = elementBytes;
+  new DataView(out.buffer).setUint32(4, src.length, true);
+  new DataView(out.buffer).setUint32(8, rowLength, true);
+  out.set(body, PACK_HEADER_BYTES);
+  return out;
+}
+
+/** The header of a packed payload, or a reason it is not one. */
+export function readPackHeader(payload: Uint8Array): PackHeader | { reason: string } {
+  if (payload.length < PACK_HEADER_BYTES || payload[0] !== PACK_MAGIC0 || payload[1] !== PACK_MAGIC1) return { reason: 'not a packed payload (no SZ header)' };
+  const transform = payload[2];
+  const elementBytes = payload[3];
+  if (transform > 2) return { reason: `unknown transform ${transform}` };
+  if (![1, 2, 4, 8].includes(elementBytes)) return { reason: `bad element size ${elementBytes}` };
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const rawBytes = view.getUint32(4, true);
+  const rowLength = view.getUint32(8, true);
+  if (rawBytes % elementBytes !== 0) return { reason: `raw length ${rawBytes} is not a whole number of elements` };
+  if (rowLength < 1) return { reason: 'row length 0' };
+  return { transform: transform as PackTransform, elementBytes, rawBytes, rowLength };
+}
+
+/** Row-wise difference of integer elements (wrapping), as a fresh little-endian byte array. */
+function rowDelta(src: Uint8Array, elementBytes: number, rowLength: number): Uint8Array {
+  const out = new Uint8Array(src.length);
+  const buf = out.buffer;
+  const n = src.length / elementBytes;
+  const a = typedView(src, elementBytes);
+  const d = typedView(new Uint8Array(buf), elementBytes);
+  for (let row = 0; row < n; row += rowLength) {
+    const end = Math.min(n, row + rowLength);
+    d[row] = a[row];
+    for (let i = row + 1; i < end; i++) d[i] = a[i] - a[i - 1]; // the typed array wraps
+  }
+  return out;
+}
+
+function undoRowDelta(bytes: Uint8Array, elementBytes: number, rowLength: number): void {
+  const a = typedView(bytes, elementBytes);
+  const n = a.length;
+  for (let row = 0; row < n; row += rowLength) {
+    const end = Math.min(n, row + rowLength);
+    for (let i = row + 1; i < end; i++) a[i] = a[i] + a[i - 1];
+  }
+}
+
+/** Unsigned view of whole elements (aligned copy when `b` is not aligned). */
+function typedView(b: Uint8Array, elementBytes: number): Uint8Array | Uint16Array | Uint32Array {
+  if (elementBytes === 2) return b.byteOffset % 2 === 0 ? new Uint16Array(b.buffer, b.byteOffset, b.length / 2) : new Uint16Array(b.slice().buffer);
+  if (elementBytes === 4) return b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4) : new Uint32Array(b.slice().buffer);
+  if (elementBytes === 8) throw new Error('8-byte integers are packed with the float transform');
+  return b;
+}
+
+function shuffle(src: Uint8Array, out: Uint8Array, k: number, n: number): void {
+  for (let p = 0; p < k; p++) {
+    const base = p * n;
+    for (let i = 0, j = p; i < n; i++, j += k) out[base + i] = src[j];
+  }
+}
+
+function unshuffle(src: Uint8Array, out: Uint8Array, k: number, n: number): void {
+  for (let p = 0; p < k; p++) {
+    const base = p * n;
+    for (let i = 0, j = p; i < n; i++, j += k) out[j] = src[base + i];
+  }
+}

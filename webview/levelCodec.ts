@@ -1,0 +1,41 @@
+// Unpacks what the host packed (src/core/levels/codec.ts): inflate with the browser's DecompressionStream
+// ('deflate-raw'; a JS API, not a fetch, so the webview's CSP does not govern it), then undo the byte transform.
+// `packed` host messages wrap another message whose named binary fields are packed; they are unpacked here, in
+// arrival order, before the viewer sees them (webview/main.ts).
+
+import { inverseTransform, PACK_HEADER_BYTES, readPackHeader } from '../src/core/levels/codec';
+import { packedProblem, type HostToWebview } from '../src/protocol';
+
+/** The raw bytes of a packed payload; throws with a reason when it is not a valid one. */
+export async function unpack(payload: ArrayBuffer | Uint8Array): Promise<ArrayBuffer> {
+  const bytes = payload instanceof Uint8Array ? payload : new Uint8Array(payload);
+  const head = readPackHeader(bytes);
+  if ('reason' in head) throw new Error(head.reason);
+  const body = bytes.subarray(PACK_HEADER_BYTES);
+  const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  const inflated = new Uint8Array(await new Response(stream).arrayBuffer());
+  if (inflated.length !== head.rawBytes) throw new Error(`packed payload inflates to ${inflated.length} bytes, header says ${head.rawBytes}`);
+  const raw = inverseTransform(inflated, head.transform, head.elementBytes, head.rowLength);
+  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer as ArrayBuffer : raw.slice().buffer as ArrayBuffer;
+}
+
+/** The inner message of a `packed` one with its packed fields unpacked, or undefined (logged) when malformed. */
+export async function unpackMessage(msg: Extract<HostToWebview, { type: 'packed' }>): Promise<HostToWebview | undefined> {
+  const problem = packedProblem(msg);
+  if (problem) {
+    console.warn(`StackSeg: dropped a packed message: ${problem}`);
+    return undefined;
+  }
+  const inner = msg.message as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...inner };
+  try {
+    for (const f of msg.fields) {
+      const v = inner[f];
+      out[f] = await unpack(v instanceof ArrayBuffer ? v : new Uint8Array((v as ArrayBufferView).buffer, (v as ArrayBufferView).byteOffset, (v as ArrayBufferView).byteLength));
+    }
+  } catch (e) {
+    console.warn(`StackSeg: cannot unpack a ${String(inner.type)} message: ${(e as Error).message}`);
+    return undefined;
+  }
+  return out as unknown as HostToWebview;
+}
