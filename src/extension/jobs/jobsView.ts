@@ -1,5 +1,6 @@
 // The Jobs view: one node per stack, its jobs beneath with a status icon, model, parameter summary, duration,
-// progress and F1 when known. Rebuilt from job.json files, so it survives reloads.
+// progress and F1 when known; one node per batch (one model on many stacks), its stacks' jobs beneath, each with its
+// own progress. Rebuilt from job.json files (a batch's jobs name it in spec.batch), so it survives reloads.
 
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
@@ -7,7 +8,7 @@ import type { JobRecord } from '../../core/jobs/spec';
 import { MODELS } from '../../core/models/registry';
 import type { JobManager } from './jobManager';
 
-type Node = { kind: 'stack'; image: string; jobs: JobRecord[] } | { kind: 'job'; record: JobRecord };
+type Node = { kind: 'stack'; image: string; jobs: JobRecord[] } | { kind: 'batch'; dir: string; jobs: JobRecord[] } | { kind: 'job'; record: JobRecord; inBatch?: boolean };
 
 const ICONS: Record<JobRecord['status'], [string, string?]> = {
   queued: ['clock'], running: ['sync~spin', 'charts.blue'], succeeded: ['pass', 'testing.iconPassed'],
@@ -43,6 +44,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
    */
   private readonly jobNodes = new Map<string, Extract<Node, { kind: 'job' }>>();
   private readonly stackNodes = new Map<string, Extract<Node, { kind: 'stack' }>>();
+  private readonly batchNodes = new Map<string, Extract<Node, { kind: 'batch' }>>();
   /** Rows whose progress changed since the last refresh; `all`: reload the records (a job started, ended, appeared). */
   private pending = new Set<Node>();
   private all = false;
@@ -52,8 +54,12 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     // only its row; anything else reloads the records.
     this.sub = jobs.onDidChange((dir) => {
       const node = dir !== undefined && jobs.isRunning(dir) ? this.jobNodes.get(dir) : undefined;
-      if (node) this.pending.add(node);
-      else this.all = true;
+      if (node) {
+        this.pending.add(node);
+        // A batch row counts its stacks' states: refresh it with its job.
+        const batch = node.record.spec.batch && this.batchNodes.get(node.record.spec.batch);
+        if (batch) this.pending.add(batch);
+      } else this.all = true;
       if (this.timer) return;
       this.timer = setTimeout(() => this.flush(), 250);
     });
@@ -77,19 +83,33 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     if (node?.kind === 'job') return [];
     this.records ??= await this.jobs.listAll();
     if (node?.kind === 'stack') return node.jobs.map((record) => this.jobNode(record));
-    const byStack = new Map<string, JobRecord[]>();
-    for (const r of this.records) byStack.set(r.spec.image, [...(byStack.get(r.spec.image) ?? []), r]);
-    return [...byStack].map(([image, jobs]) => {
+    if (node?.kind === 'batch') return [...node.jobs].sort((a, b) => a.spec.image.localeCompare(b.spec.image)).map((record) => this.jobNode(record, true));
+    // A batch's jobs are listed under the batch only (a row id is unique in the tree).
+    const byBatch = new Map<string, JobRecord[]>(), byStack = new Map<string, JobRecord[]>();
+    for (const r of this.records) {
+      const key = typeof r.spec.batch === 'string' ? r.spec.batch : undefined;
+      if (key) byBatch.set(key, [...(byBatch.get(key) ?? []), r]);
+      else byStack.set(r.spec.image, [...(byStack.get(r.spec.image) ?? []), r]);
+    }
+    const batches = [...byBatch].map(([dir, jobs]) => {
+      const b = this.batchNodes.get(dir) ?? { kind: 'batch' as const, dir, jobs };
+      b.jobs = jobs;
+      this.batchNodes.set(dir, b);
+      return b;
+    });
+    const stacks = [...byStack].map(([image, jobs]) => {
       const s = this.stackNodes.get(image) ?? { kind: 'stack' as const, image, jobs };
       s.jobs = jobs;
       this.stackNodes.set(image, s);
       return s;
     });
+    return [...batches, ...stacks];
   }
 
-  private jobNode(record: JobRecord): Extract<Node, { kind: 'job' }> {
+  private jobNode(record: JobRecord, inBatch = false): Extract<Node, { kind: 'job' }> {
     const n = this.jobNodes.get(record.dir) ?? { kind: 'job' as const, record };
     n.record = record;
+    n.inBatch = inBatch;
     this.jobNodes.set(record.dir, n);
     return n;
   }
@@ -105,10 +125,13 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       item.command = { command: 'vscode.openWith', title: 'Open', arguments: [vscode.Uri.file(node.image), 'stackseg.stackEditor'] };
       return item;
     }
+    if (node.kind === 'batch') return this.batchItem(node);
     const r = node.record;
     const running = this.jobs.isRunning(r.dir);
     const status = running ? 'running' : r.status;
-    const item = new vscode.TreeItem(`${MODELS[r.spec.model]?.title ?? r.spec.model} · ${r.spec.kind}`, vscode.TreeItemCollapsibleState.None);
+    // In a batch the row names its stack (the model is the batch's).
+    const label = node.inBatch ? basename(r.spec.image) : `${MODELS[r.spec.model]?.title ?? r.spec.model} · ${r.spec.kind}`;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     const [icon, color] = ICONS[status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     const f1 = r.summary?.meanF1;
@@ -126,6 +149,26 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     item.id = r.dir;
     item.contextValue = `job.${status}${r.outputs.mask ? '.mask' : ''}${r.outputs.model ? '.model' : ''}`;
     item.command = { command: 'stackseg.openJobReport', title: 'Open Job Report', arguments: [r.dir] };
+    return item;
+  }
+
+  /** A batch: its model, how many stacks and how they stand (e.g. "2/3 done · 1 running"). */
+  private batchItem(node: Extract<Node, { kind: 'batch' }>): vscode.TreeItem {
+    const status = (r: JobRecord) => (this.jobs.isRunning(r.dir) ? 'running' : r.status);
+    const count = (s: string) => node.jobs.filter((r) => status(r) === s).length;
+    const first = node.jobs[0];
+    const item = new vscode.TreeItem(`Batch · ${MODELS[first.spec.model]?.title ?? first.spec.model} · ${node.jobs.length} stack${node.jobs.length === 1 ? '' : 's'}`, vscode.TreeItemCollapsibleState.Expanded);
+    const parts = [`${count('succeeded')}/${node.jobs.length} done`];
+    for (const s of ['running', 'queued', 'failed', 'cancelled']) if (count(s)) parts.push(`${count(s)} ${s}`);
+    if (node.jobs.some((r) => r.runner === 'slurm')) parts.push('slurm');
+    item.description = parts.join(' · ');
+    const all = node.jobs.map(status);
+    const overall = all.every((s) => s === 'succeeded') ? 'succeeded' : all.some((s) => s === 'running' || s === 'queued') ? 'running' : all.some((s) => s === 'failed') ? 'failed' : 'cancelled';
+    const [icon, color] = ICONS[overall];
+    item.iconPath = new vscode.ThemeIcon(icon === 'pass' ? 'layers' : icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.tooltip = `${node.dir}\n${basename(first.spec.modelFrom ?? '')}`;
+    item.id = `batch:${node.dir}`;
+    item.contextValue = `batch.${overall}`;
     return item;
   }
 
