@@ -2,7 +2,11 @@
 // and RSS, in a fresh process; HDF5 (512x512x500 uint16, chunks of one slice, gzip) and Zarr (same, Blosc/LZ4 —
 // python3-zarr's default — and gzip) read slice by slice, as slices/s and as a ratio of times to h5py / zarr
 // reading the same files in the same run (ratio <= 1.0: StackSeg is at least as fast).
-// Usage: node bench/io_formats.mjs [--runs 3]   (needs /usr/bin/python3 with h5py, zarr, tifffile)
+// Runs alternate (StackSeg, Python, StackSeg, ...) and each side keeps its best, so a load spike on a shared machine
+// hits both sides alike.
+// --baseline DIR also times the io code of another checkout (e.g. `git archive HEAD~3 src | tar -x -C DIR`) in the
+// same run, alternating with this one.
+// Usage: node bench/io_formats.mjs [--runs 3] [--only folder|h5|zarr] [--baseline DIR]   (needs /usr/bin/python3 with h5py, zarr, tifffile)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +20,13 @@ const bundle = join(here, 'out', 'io.mjs');
 if (args[0] === '--child') {
   // Fresh process: open the folder, read slice 1000, report times and RSS.
   const io = await import(bundle);
+const baseDir = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
+let baseIo;
+if (baseDir) {
+  const out = join(here, 'out', 'io_base.mjs');
+  await esbuild.build({ entryPoints: [join(baseDir, 'src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'], nodePaths: [join(here, '../node_modules')] });
+  baseIo = await import(out);
+}
   const t0 = performance.now();
   const src = await io.openSource(args[1], { cacheBytes: 0 });
   const tOpen = performance.now() - t0;
@@ -26,10 +37,18 @@ if (args[0] === '--child') {
 }
 
 const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const PY = '/usr/bin/python3';
 mkdirSync(join(here, 'out'), { recursive: true });
 await esbuild.build({ entryPoints: [join(here, '../src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'] });
 const io = await import(bundle);
+const baseDir = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
+let baseIo;
+if (baseDir) {
+  const out = join(here, 'out', 'io_base.mjs');
+  await esbuild.build({ entryPoints: [join(baseDir, 'src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'], nodePaths: [join(here, '../node_modules')] });
+  baseIo = await import(out);
+}
 
 const tmp = '/tmp/stackseg-bench-io';
 mkdirSync(tmp, { recursive: true });
@@ -66,23 +85,24 @@ execFileSync(PY, ['-c', MAKE, tmp], { stdio: 'inherit' });
 console.log(`fixtures ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${tmp})`);
 
 // --- folder of 2000 TIFFs
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+if (!only || only === 'folder') {
 const folderRuns = [];
 for (let r = 0; r < runs; r++) {
   const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', folder], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(out.stderr);
   folderRuns.push(JSON.parse(out.stdout.trim().split('\n').pop()));
 }
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`\nfolder of ${readdirSync(folder).length} TIFFs 512x512 uint16 (fresh process, median of ${runs}):`);
 console.log(`  open ${med(folderRuns.map((x) => x.openMs)).toFixed(1)} ms, read slice 1000 ${med(folderRuns.map((x) => x.slice1000Ms)).toFixed(1)} ms, RSS ${med(folderRuns.map((x) => x.rssMB)).toFixed(0)} MB`);
+}
 
 // --- chunked formats: all 500 slices one by one, ours vs Python in the same run
 const PYREAD = `
 import sys, time, h5py, zarr
 kind, path = sys.argv[1], sys.argv[2]
-best = 1e9
-for r in range(int(sys.argv[3])):
-    t = time.perf_counter()
+for r in range(1):
+    t, c = time.perf_counter(), time.process_time()
     if kind == 'h5':
         with h5py.File(path, 'r') as f:
             d = f['exchange/data']
@@ -90,25 +110,37 @@ for r in range(int(sys.argv[3])):
     else:
         a = zarr.open(path, 'r')
         for z in range(a.shape[0]): a[z]
-    best = min(best, time.perf_counter() - t)
-print(best)
+    print(time.perf_counter() - t, time.process_time() - c)
 `;
-async function ours(spec) {
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    const src = await io.openSource(spec, { cacheBytes: 0 });
-    for (let z = 0; z < src.info.depth; z++) await src.readSlice(z);
-    await src.close();
-    best = Math.min(best, (performance.now() - t) / 1000);
-  }
-  return best;
+// Wall time and CPU time (all threads of the process): on a loaded machine the CPU time is the steadier figure.
+async function ours(spec, lib = io) {
+  const t = performance.now(), c = process.cpuUsage();
+  const src = await lib.openSource(spec, { cacheBytes: 0 });
+  for (let z = 0; z < src.info.depth; z++) await src.readSlice(z);
+  await src.close();
+  const cpu = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
+const python = (kind, spec) => {
+  const [wall, cpu] = execFileSync(PY, ['-c', PYREAD, kind, spec], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  return { wall, cpu };
+};
+const best = (a, b) => ({ wall: Math.min(a.wall, b.wall), cpu: Math.min(a.cpu, b.cpu) });
+const rate = (t) => `${(500 / t.wall).toFixed(0).padStart(5)} slices/s`;
+const ratio = (a, b) => `time ratio ${(a.wall / b.wall).toFixed(2)} (CPU ${(a.cpu / b.cpu).toFixed(2)})`;
 console.log('\nchunked 512x512x500 uint16, chunks (1, 512, 512), every slice in order (best of', runs, 'runs, open included):');
 for (const [name, spec, kind] of [['HDF5 gzip-4', h5, 'h5'], ['Zarr v2 Blosc/LZ4', zblosc, 'zarr'], ['Zarr v2 gzip-4', zgzip, 'zarr']]) {
+  if (only && only !== kind) continue;
   await ours(spec); // warm-up: WebAssembly compile, page cache
-  const mine = await ours(spec);
-  const py = Number(execFileSync(PY, ['-c', PYREAD, kind, spec, String(runs)], { encoding: 'utf8' }).trim());
-  console.log(`  ${name.padEnd(18)} StackSeg ${(500 / mine).toFixed(0).padStart(5)} slices/s   ${kind === 'h5' ? 'h5py' : 'zarr'} ${(500 / py).toFixed(0).padStart(5)} slices/s   time ratio ${(mine / py).toFixed(2)}`);
+  if (baseIo) await ours(spec, baseIo);
+  const inf = { wall: Infinity, cpu: Infinity };
+  let mine = inf, py = inf, base = inf;
+  for (let r = 0; r < runs; r++) {
+    mine = best(mine, await ours(spec));
+    py = best(py, python(kind, spec));
+    if (baseIo) base = best(base, await ours(spec, baseIo));
+  }
+  if (baseIo) console.log(`  ${name.padEnd(18)} baseline ${rate(base)}   ${ratio(base, py)}`);
+  console.log(`  ${name.padEnd(18)} StackSeg ${rate(mine)}   ${kind === 'h5' ? 'h5py' : 'zarr'} ${rate(py)}   ${ratio(mine, py)}`);
 }
 if (!existsSync(folder)) process.exit(1);

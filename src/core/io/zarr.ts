@@ -7,6 +7,7 @@ import { join, relative, sep } from 'node:path';
 import { StackSegError } from '../errors';
 import type { DType, PixelArray, StackInfo } from '../types';
 import { loadLib } from './lazyLib';
+import { installFastCodecs } from './zarrCodecs';
 import { SlabStack, BYTES, toPixelArray } from './slab';
 
 /** zarrita's store contract: get(key) -> bytes or undefined. Keys are absolute ("/0/.zarray"). */
@@ -26,7 +27,10 @@ class FolderStore {
 type Zarrita = typeof import('zarrita');
 type ZArray = Awaited<ReturnType<Zarrita['open']['v2']>> & { shape: number[]; chunks: number[]; dtype: string };
 let zarrLib: Promise<Zarrita> | undefined;
-const loadZarrita = (): Promise<Zarrita> => (zarrLib ??= loadLib<Zarrita>('zarrita', 'zarrita'));
+const loadZarrita = (): Promise<Zarrita> => (zarrLib ??= loadLib<Zarrita>('zarrita', 'zarrita').then((z) => {
+  installFastCodecs(z.registry as never);
+  return z;
+}));
 
 const DTYPES: Record<string, DType> = {
   uint8: 'uint8', int8: 'int8', uint16: 'uint16', int16: 'int16', uint32: 'uint32', int32: 'int32',

@@ -1,0 +1,116 @@
+// Blosc 1 frames (python3-zarr's default compressor) decoded in plain JavaScript: LZ4 blocks and byte shuffle.
+// numcodecs' WebAssembly Blosc copies every chunk into and out of its heap and runs ~4x slower than the C library;
+// this decoder writes straight into the output. Frames it does not handle (bitshuffle, zstd/zlib/snappy/blosclz
+// inside Blosc) return undefined so the caller falls back to numcodecs.
+
+const MEMCPYED = 0x2, DOSHUFFLE = 0x1, DOBITSHUFFLE = 0x4, DONT_SPLIT = 0x10, FUTURE = 0x08;
+const LZ4_FORMAT = 1;
+const MAX_SPLITS = 16, MIN_BUFFERSIZE = 128;
+
+export class BloscError extends Error {}
+
+/** Decodes a Blosc 1 frame, or returns undefined when the frame uses what this decoder does not implement. */
+export function bloscDecode(src: Uint8Array, out?: Uint8Array): Uint8Array | undefined {
+  if (src.length < 16) throw new BloscError('Blosc frame shorter than its 16-byte header');
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const version = src[0], flags = src[2], typesize = src[3];
+  const nbytes = dv.getInt32(4, true), blocksize = dv.getInt32(8, true), cbytes = dv.getInt32(12, true);
+  if (version > 2 || flags & FUTURE) return undefined;
+  if (cbytes > src.length || nbytes < 0) throw new BloscError(`Blosc frame says ${cbytes} bytes but holds ${src.length}`);
+  const dest = out ?? new Uint8Array(nbytes);
+  if (dest.length < nbytes) throw new BloscError('Blosc output buffer too small');
+  if (nbytes === 0) return dest.subarray(0, 0);
+  if (flags & MEMCPYED) {
+    if (16 + nbytes > src.length) throw new BloscError('Blosc stored frame is truncated');
+    dest.set(src.subarray(16, 16 + nbytes));
+    return dest.subarray(0, nbytes);
+  }
+  if (flags & DOBITSHUFFLE || (flags >> 5) !== LZ4_FORMAT) return undefined;
+  if (blocksize <= 0 || typesize <= 0) throw new BloscError('Blosc frame has a bad block size');
+  const shuffle = (flags & DOSHUFFLE) !== 0 && typesize > 1;
+  const dontSplit = (flags & DONT_SPLIT) !== 0;
+  const nblocks = Math.ceil(nbytes / blocksize);
+  if (16 + 4 * nblocks > cbytes) throw new BloscError('Blosc frame is truncated (block starts)');
+  const tmp = shuffle ? new Uint8Array(blocksize) : undefined;
+  for (let j = 0; j < nblocks; j++) {
+    const leftover = j === nblocks - 1 && nbytes % blocksize !== 0;
+    const bsize = leftover ? nbytes % blocksize : blocksize;
+    const nsplits = !dontSplit && typesize <= MAX_SPLITS && blocksize / typesize >= MIN_BUFFERSIZE && !leftover ? typesize : 1;
+    const neblock = Math.floor(bsize / nsplits);
+    const target = shuffle ? tmp! : dest;
+    let op = shuffle ? 0 : j * blocksize;
+    let ip = dv.getInt32(16 + 4 * j, true);
+    for (let s = 0; s < nsplits; s++) {
+      if (ip < 0 || ip + 4 > cbytes) throw new BloscError('Blosc block offset out of range');
+      const cb = dv.getInt32(ip, true);
+      ip += 4;
+      if (cb < 0 || ip + cb > cbytes) throw new BloscError('Blosc split size out of range');
+      if (cb === neblock) target.set(src.subarray(ip, ip + cb), op);
+      else if (lz4Block(src, ip, ip + cb, target, op, op + neblock) !== neblock) throw new BloscError('LZ4 block decoded to the wrong size');
+      ip += cb;
+      op += neblock;
+    }
+    if (shuffle) unshuffle(tmp!, bsize, typesize, dest, j * blocksize);
+  }
+  return dest.subarray(0, nbytes);
+}
+
+/** Decodes one raw LZ4 block src[ip, iend) into dst[op, oend); returns the bytes written. */
+export function lz4Block(src: Uint8Array, ip: number, iend: number, dst: Uint8Array, op: number, oend: number): number {
+  const o0 = op;
+  while (ip < iend) {
+    const token = src[ip++];
+    let lit = token >>> 4;
+    if (lit === 15) {
+      let b;
+      do { b = src[ip++]; lit += b; } while (b === 255 && ip < iend);
+    }
+    if (lit > 0) {
+      if (ip + lit > iend || op + lit > oend) throw new BloscError('LZ4 literals run past the block');
+      if (lit > 16) dst.set(src.subarray(ip, ip + lit), op);
+      else for (let k = 0; k < lit; k++) dst[op + k] = src[ip + k];
+      ip += lit;
+      op += lit;
+    }
+    if (ip >= iend) break; // the last sequence has literals only
+    const offset = src[ip] | (src[ip + 1] << 8);
+    ip += 2;
+    let len = (token & 15) + 4;
+    if ((token & 15) === 15) {
+      let b;
+      do { b = src[ip++]; len += b; } while (b === 255 && ip < iend);
+    }
+    let m = op - offset;
+    if (offset === 0 || m < o0 || op + len > oend) throw new BloscError('LZ4 match out of range');
+    if (offset >= len && len > 32) {
+      dst.copyWithin(op, m, m + len);
+      op += len;
+    } else {
+      // Overlapping (run-length) matches copy forward byte by byte.
+      const end = op + len;
+      while (op < end) dst[op++] = dst[m++];
+    }
+  }
+  return op - o0;
+}
+
+/** Byte unshuffle of one block: stream k holds byte k of every element. */
+function unshuffle(tmp: Uint8Array, bsize: number, typesize: number, dest: Uint8Array, at: number): void {
+  const n = Math.floor(bsize / typesize);
+  if (typesize === 2 && (dest.byteOffset + at) % 2 === 0) {
+    const d16 = new Uint16Array(dest.buffer, dest.byteOffset + at, n);
+    // Little-endian host (every platform VS Code runs on): byte 0 is the low byte.
+    for (let i = 0; i < n; i++) d16[i] = tmp[i] | (tmp[n + i] << 8);
+  } else if (typesize === 4 && (dest.byteOffset + at) % 4 === 0) {
+    const d32 = new Uint32Array(dest.buffer, dest.byteOffset + at, n);
+    const n2 = 2 * n, n3 = 3 * n;
+    for (let i = 0; i < n; i++) d32[i] = (tmp[i] | (tmp[n + i] << 8) | (tmp[n2 + i] << 16) | (tmp[n3 + i] << 24)) >>> 0;
+  } else {
+    for (let k = 0; k < typesize; k++) {
+      const s = k * n;
+      for (let i = 0; i < n; i++) dest[at + i * typesize + k] = tmp[s + i];
+    }
+  }
+  // Bytes past the last whole element are stored unshuffled.
+  for (let i = n * typesize; i < bsize; i++) dest[at + i] = tmp[i];
+}
