@@ -23,7 +23,7 @@ const CSS = `
 .channel-bar .chan.shown { border-color: var(--vscode-focusBorder); }
 .channel-bar .chan.off { opacity: 0.55; }
 .channel-bar input[type=color] { width: 22px; height: 18px; padding: 0; border: none; background: none; }
-.channel-bar input.num { width: 64px; }
+.channel-bar input.num { width: 78px; }
 .channel-bar .time-slider { width: 140px; }
 .channel-bar .note { color: var(--vscode-descriptionForeground); font-size: 11px; }
 .channel-bar button.link { background: transparent; border: none; color: var(--vscode-textLink-foreground); padding: 0 2px; cursor: pointer; font: inherit; }
@@ -65,7 +65,11 @@ export class ChannelPanel {
     const select = el('select', { 'data-testid': 'channel-select', 'aria-label': 'Channel shown', title: 'One channel (gray, under the toolbar window) or the composite of all channels' });
     if (cv.channels > 1) select.append(el('option', { value: 'composite' }, 'Composite'));
     for (let c = 0; c < cv.channels; c++) select.append(el('option', { value: String(c) }, `Channel ${c + 1}`));
-    select.addEventListener('change', () => this.choose(select.value === 'composite' ? undefined : Number(select.value)));
+    select.addEventListener('change', () => {
+      this.choose(select.value === 'composite' ? undefined : Number(select.value));
+      // Back to the image, so the arrow keys step slices again instead of the selector's options.
+      (document.querySelector('[data-testid=viewer-canvas]') as HTMLElement | null)?.focus();
+    });
     const rows: ChannelPanelDom['rows'] = [];
     const chans = el('span', { class: 'chans' });
     for (let c = 0; c < (cv.channels > 1 ? cv.channels : 0); c++) {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import { openSource } from '../core/io';
 import type { JobSpec } from '../core/jobs/spec';
 import { resolveSidecarsSync } from '../core/labels/sidecars';
 import { MODELS, resolveParams } from '../core/models/registry';
@@ -20,6 +21,7 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
   private stackPath: string | undefined;
   private readonly subs: vscode.Disposable[] = [];
   private trainedDirs = new Set<string>();
+  private readonly shapes = new Map<string, { channels: number; frames: number }>();
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly jobs: JobManager, private readonly log: vscode.LogOutputChannel) {
     this.subs.push(vscode.window.tabGroups.onDidChangeTabs(() => this.trackActiveStack()));
@@ -67,11 +69,11 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
         // Only a model this panel offered may be used: the webview cannot name arbitrary folders.
         if (!m.modelFrom || !this.trainedDirs.has(m.modelFrom)) throw new Error('choose a trained model from the list');
         const trained = (await this.jobs.listAll()).find((r) => r.dir === m.modelFrom)!;
-        spec = { kind: 'segment', model: trained.spec.model, params: trained.spec.params, image, modelFrom: trained.dir };
+        spec = { kind: 'segment', model: trained.spec.model, params: trained.spec.params, image, modelFrom: trained.dir, ...this.planeOf(m, trained.spec) };
       } else {
         const labels = resolveSidecarsSync(image).labels;
         if (MODELS[m.model].supervised && !existsSync(labels)) throw new Error(`${MODELS[m.model].title} needs labels: paint strokes of two classes and save (${basename(labels)})`);
-        spec = { kind: m.kind, model: m.model, params: resolveParams(m.model, m.params), image, labels: existsSync(labels) ? labels : undefined };
+        spec = { kind: m.kind, model: m.model, params: resolveParams(m.model, m.params), image, labels: existsSync(labels) ? labels : undefined, ...this.planeOf(m) };
       }
     } catch (e) {
       return void vscode.window.showErrorMessage(`StackSeg: ${(e as Error).message}`);
@@ -79,16 +81,44 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
     await this.jobs.start(spec);
   }
 
+  /**
+   * The channel / time point a job on the stack reads: the panel's choice when the stack has several (a
+   * multi-channel job without one is refused by the job, never run on channel 0 silently), else the trained model's.
+   */
+  private planeOf(m: { channel?: number; timepoint?: number }, trained?: JobSpec): Pick<JobSpec, 'channel' | 'timepoint'> {
+    const shape = this.stackPath ? this.shapes.get(this.stackPath) : undefined;
+    const channel = shape && shape.channels > 1 ? m.channel ?? trained?.channel : undefined;
+    const timepoint = shape && shape.frames > 1 ? m.timepoint ?? trained?.timepoint : undefined;
+    return { ...(channel !== undefined ? { channel } : {}), ...(timepoint !== undefined ? { timepoint } : {}) };
+  }
+
+  /** Channels and time points of a stack (its header only; cached per path). */
+  private async shapeOf(path: string): Promise<{ channels: number; frames: number } | undefined> {
+    const known = this.shapes.get(path);
+    if (known) return known;
+    try {
+      const source = await openSource(path, { cacheBytes: 0 });
+      const shape = { channels: source.info.channels ?? 1, frames: source.info.frames ?? 1 };
+      await source.close();
+      this.shapes.set(path, shape);
+      return shape;
+    } catch {
+      return undefined; // the viewer shows why it cannot be read
+    }
+  }
+
   private async post(): Promise<void> {
     if (!this.view) return;
     const image = this.stackPath;
+    const shape = image ? await this.shapeOf(image) : undefined;
+    const many = shape && (shape.channels > 1 || shape.frames > 1) ? { channels: shape.channels, frames: shape.frames } : {};
     // Every trained model, as the palette's Segment Stack offers: a model trained on one stack segments others.
     const usable = (await this.jobs.listAll()).filter((r) => r.outputs.model && r.status !== 'failed' && r.status !== 'cancelled');
     const trained = [...usable.filter((r) => r.spec.image === image), ...usable.filter((r) => r.spec.image !== image)];
     this.trainedDirs = new Set(trained.map((r) => r.dir));
     const state: HostToModelPanel = {
       type: 'state',
-      stack: image ? { name: basename(image), path: image, hasLabels: existsSync(resolveSidecarsSync(image).labels) } : null,
+      stack: image ? { name: basename(image), path: image, hasLabels: existsSync(resolveSidecarsSync(image).labels), ...many } : null,
       trusted: vscode.workspace.isTrusted,
       trained: trained.map((r) => ({
         dir: r.dir, label: `${MODELS[r.spec.model].title} · ${r.id}${r.summary?.meanF1 != null ? ` · F1 ${r.summary.meanF1.toFixed(3)}` : ''}`,

@@ -21,6 +21,7 @@ import { labelsUiTests } from './labels.ui.mjs';
 import { labelsDiskUiTests } from './labelsDisk.ui.mjs';
 import { livePreviewUiTests } from './livePreview.ui.mjs';
 import { walkthroughUiTests } from './walkthrough.ui.mjs';
+import { channelsUiTests } from './channels.ui.mjs';
 import { compareUiTests } from './compare.ui.mjs';
 import { formatsUiTests, writeFormatsWorkspace } from './formats.ui.mjs';
 
@@ -102,6 +103,7 @@ async function makeWorkspace() {
   await fixtures.writeBadTiff(join(ws, 'bad.tif'));
   await fixtures.writeTiledFoam(join(ws, 'foam512.tif'), foam && join(foam, 'hq.tif'));
   const jobStacks = await fixtures.writeJobStacks(ws, foam);
+  await fixtures.writeHyperstack(join(ws, 'hyper2c.tif')); // channels suite: 2 channels x 4 slices x 3 time points
   if (!process.env.STACKSEG_E2E_SUITES || process.env.STACKSEG_E2E_SUITES.split(',').includes('formats')) writeFormatsWorkspace(ws);
   log(`workspace: noisy.tif + noisy.labels.tif + noisy.truth.tif for the jobs tests (${foam ? 'foam' : 'generated'})`);
   const files = { foam: 'hq.tif', foamDepth: 32, bad: 'bad.tif', foam512: 'foam512.tif', jobs: { image: 'noisy.tif', labels: 'noisy.labels.tif', truth: 'noisy.truth.tif', depth: jobStacks.depth } };
@@ -168,6 +170,7 @@ async function uiSuite(page, files) {
     ...(want('labelsdisk') ? labelsDiskUiTests(labelsCtx) : []),
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
     ...(want('walkthrough') ? walkthroughUiTests(labelsCtx) : []),
+    ...(want('channels') ? channelsUiTests(labelsCtx) : []),
     ...(want('compare') ? compareUiTests(labelsCtx) : []),
     ...(want('formats') ? formatsUiTests(labelsCtx) : []),
   ];

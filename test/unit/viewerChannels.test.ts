@@ -190,3 +190,14 @@ describe('ChannelView', () => {
     expect(formatPixelStatus(3, 4, [120, 45], 'uint16')).toBe('x 3, y 4: 120 | 45');
   });
 });
+
+describe('OME Channel Color', () => {
+  it('gives the viewer one colour per channel from the signed RGBA integers, or none', async () => {
+    const { omeColors } = await import('../../src/core/tiff/axes');
+    // -16776961 = 0xFF0000FF (red, opaque); 16711935 = 0x00FF00FF (green); -1 = white.
+    const body = '<Pixels SizeC="3"><Channel ID="c0" Color="-16776961"/><Channel ID="c1" Color="16711935"/><Channel ID="c2" Color="-1"/>';
+    expect(omeColors(body, 3)).toEqual(['#ff0000', '#00ff00', '#ffffff']);
+    expect(omeColors(body, 2)).toBeUndefined(); // not one per channel
+    expect(omeColors('<Channel ID="a"/><Channel ID="b" Color="255"/>', 2)).toBeUndefined(); // one without a colour
+  });
+});

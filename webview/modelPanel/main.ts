@@ -37,9 +37,17 @@ const trainedSelect = el('select', { 'data-testid': 'trained-select', 'aria-labe
 const btnSegment = el('button', { 'data-testid': 'btn-segment' }, 'Segment');
 const running = el('ul', { class: 'running', 'data-testid': 'running-list' });
 const notice = el('p', { class: 'notice', 'data-testid': 'notice' });
+// A multi-channel / time-lapse stack: jobs read one channel at one time point (`--set channel=N`), never mixed.
+const planeRow = el('div', { class: 'plane', 'data-testid': 'plane-row' });
+const channelSelect = el('select', { 'data-testid': 'job-channel', id: 'job-channel', 'aria-label': 'Channel the job reads' });
+const timeInput = el('input', { 'data-testid': 'job-timepoint', id: 'job-timepoint', type: 'number', min: '1', value: '1', 'aria-label': 'Time point the job reads' });
+const channelLabel = el('label', { for: 'job-channel' }, 'Channel');
+const timeLabel = el('label', { for: 'job-timepoint' }, 'Time point');
+planeRow.append(channelLabel, channelSelect, timeLabel, timeInput);
+planeRow.hidden = true;
 
 const labelFor = el('label', { for: 'model' }, 'Model');
-app.append(stackLine, notice, labelFor, modelSelect, description, el('h3', {}, 'Parameters'), form, reset, formError,
+app.append(stackLine, planeRow, notice, labelFor, modelSelect, description, el('h3', {}, 'Parameters'), form, reset, formError,
   el('div', { class: 'buttons' }), el('h3', {}, 'Segment with a trained model'), trainedSelect, btnSegment, el('h3', {}, 'Running'), running);
 app.querySelector('.buttons')!.append(btnRun, btnTrain);
 
@@ -128,9 +136,35 @@ function start(kind: 'train' | 'run' | 'segment'): void {
   if (kind !== 'segment' && !validate()) return;
   const params: Record<string, string> = {};
   for (const p of MODELS[saved.model].params) params[p.key] = fieldValue(p, saved.model);
+  const plane = planeChoice();
   vscode.postMessage(kind === 'segment'
-    ? { type: 'start', kind, model: saved.model, params: {}, modelFrom: trainedSelect.value }
-    : { type: 'start', kind, model: saved.model, params });
+    ? { type: 'start', kind, model: saved.model, params: {}, modelFrom: trainedSelect.value, ...plane }
+    : { type: 'start', kind, model: saved.model, params, ...plane });
+}
+
+/** The channel / time point picked for a multi-channel / time-lapse stack (0-based), else nothing. */
+function planeChoice(): { channel?: number; timepoint?: number } {
+  const s = state?.stack;
+  const out: { channel?: number; timepoint?: number } = {};
+  if ((s?.channels ?? 1) > 1) out.channel = Number(channelSelect.value);
+  const t = Math.round(Number(timeInput.value)) - 1;
+  if ((s?.frames ?? 1) > 1 && Number.isFinite(t)) out.timepoint = Math.min((s?.frames ?? 1) - 1, Math.max(0, t));
+  return out;
+}
+
+/** Shows the channel / time point choice when the stack has several. */
+function renderPlane(): void {
+  const channels = state?.stack?.channels ?? 1, frames = state?.stack?.frames ?? 1;
+  planeRow.hidden = channels <= 1 && frames <= 1;
+  channelLabel.hidden = channelSelect.hidden = channels <= 1;
+  timeLabel.hidden = timeInput.hidden = frames <= 1;
+  if (channelSelect.options.length !== channels) {
+    const keep = channelSelect.value;
+    channelSelect.replaceChildren(...Array.from({ length: channels }, (_, c) => el('option', { value: String(c) }, `Channel ${c + 1}`)));
+    if (Number(keep) < channels) channelSelect.value = keep;
+  }
+  timeInput.max = String(frames);
+  planeRow.title = channels > 1 ? `This stack has ${channels} channels: jobs train and segment on one (the CLI's --set channel=N).` : '';
 }
 
 modelSelect.addEventListener('change', () => { saved.model = modelSelect.value as ModelKind; persist(); renderForm(); });
@@ -160,6 +194,7 @@ window.addEventListener('message', (e: MessageEvent<HostToModelPanel>) => {
     return li;
   }));
   if (state.running.length === 0) running.append(el('li', { class: 'empty' }, 'No job running.'));
+  renderPlane();
   validate();
 });
 

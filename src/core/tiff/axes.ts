@@ -23,6 +23,8 @@ export interface StackAxes {
   pageIndex: Int32Array;
   /** Set when a time series with one slice per time point is read with its frames as the stack's slices. */
   framesAsSlices?: boolean;
+  /** Display colour per channel ('#rrggbb') when the file gives one for each (OME Channel Color). */
+  colors?: string[];
 }
 
 const HINT = 're-save it as an ImageJ hyperstack (Fiji: Image > Hyperstacks > Stack to Hyperstack, then File > Save As > Tiff), '
@@ -114,7 +116,26 @@ function omeAxes(xml: string, table: PageTable, path: string, sampleAxis: string
     pageIndex[(t * cp + c) * Z + z] = page;
   }
   const axes = order.slice(2).split('').reverse().join('') + sampleAxis;
-  return { depth: Z, channels: C, frames: T, axes, source: 'ome', pageChannels: cp, samples: spp, pageIndex };
+  const colors = omeColors(body, C);
+  return { depth: Z, channels: C, frames: T, axes, source: 'ome', pageChannels: cp, samples: spp, pageIndex, ...(colors ? { colors } : {}) };
+}
+
+/**
+ * The viewer's channel colours from OME-XML: `<Channel Color="...">`, a signed 32-bit RGBA integer, for every one of
+ * the C channels (else none: the viewer's defaults).
+ */
+export function omeColors(pixelsBody: string, channels: number): string[] | undefined {
+  const tags = [...pixelsBody.matchAll(/<Channel\b[^>]*>/g)].map((m) => m[0]);
+  if (tags.length !== channels || channels < 2) return undefined;
+  const colors: string[] = [];
+  for (const tag of tags) {
+    const raw = attr(tag, 'Color');
+    const v = raw === undefined ? NaN : Number(raw);
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) return undefined;
+    const rgba = v >>> 0;
+    colors.push(`#${[rgba >>> 24, (rgba >>> 16) & 255, (rgba >>> 8) & 255].map((x) => x.toString(16).padStart(2, '0')).join('')}`);
+  }
+  return colors;
 }
 
 /** tifffile's description: {"shape": [...]} and, when the writer gave them, {"axes": "ZCYX"}. */

@@ -73,6 +73,7 @@ export class TiffStack implements SliceSource {
       };
       const notes = sampleNotes(table, axes);
       if (notes.length) info.notes = notes;
+      if (axes.colors) info.channelColors = axes.colors;
       if (imagej) info.imagej = { slices: imagej.slices, channels: imagej.channels, frames: imagej.frames, spacing: imagej.spacing, unit: imagej.unit };
       return new TiffStack(info, table, axes, src, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
     } catch (e) {

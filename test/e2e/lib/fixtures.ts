@@ -98,3 +98,30 @@ export async function writeJobStacks(ws: string, foamDir?: string): Promise<{ im
   await writeStack(truth, { ...spec, dtype: 'uint8', getSlice: (z) => s.truth.subarray(z * n, (z + 1) * n) });
   return { image, labels, truth, depth: 8 };
 }
+
+/** Hyperstack geometry of writeHyperstack (test/e2e/channels.ui.mjs checks pixel values against hyperValue). */
+export const HYPER = { width: 96, height: 64, depth: 4, channels: 2, frames: 3 };
+
+/**
+ * Value of pixel (x, y) of slice z, channel c, time point t in writeHyperstack's file: channel 0 is dim with a
+ * bright disc in the middle, channel 1 bright with a dark square at the top left, so a mixed-up channel shows.
+ */
+export function hyperValue(x: number, y: number, z: number, c: number, t: number): number {
+  const { width, height } = HYPER;
+  if (c === 0) return ((x - width / 2) ** 2 + (y - height / 2) ** 2 < 15 * 15 ? 6000 : 1000) + 100 * z + 1000 * t;
+  return (x < 24 && y < 24 ? 2000 : 20000) + 100 * z + 1000 * t + x;
+}
+
+/** A 2-channel, 3-time-point ImageJ hyperstack (channels=2 slices=4 frames=3 hyperstack=true), uint16. */
+export async function writeHyperstack(path: string): Promise<void> {
+  const { width, height, depth, channels, frames } = HYPER;
+  await writeStack(path, {
+    width, height, depth: depth * channels * frames, dtype: 'uint16',
+    getSlice(p: number) { // ImageJ's page order: channel fastest, then slice, then time point
+      const c = p % channels, z = Math.floor(p / channels) % depth, t = Math.floor(p / (channels * depth));
+      const px = new Uint16Array(width * height);
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px[y * width + x] = hyperValue(x, y, z, c, t);
+      return px;
+    },
+  }, { hyperstack: { channels, frames } });
+}
