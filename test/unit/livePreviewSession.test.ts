@@ -111,3 +111,20 @@ describe('LivePreviewSession (real worker thread)', () => {
     expect(h.events.length).toBe(before + 1);
   });
 });
+
+describe('LivePreviewSession: another channel shown', () => {
+  it('imageChanged reads the shown slice again (its features were of the other channel) and predicts again', async () => {
+    const h = harness();
+    const p = new LivePreviewSession(workerPath, h.sink, 20);
+    sessions.push(p);
+    p.sliceShown(0);
+    h.paint(0);
+    p.setEnabled(true);
+    await until('a first result', () => h.events.some((e) => e.kind === 'result'));
+    expect(h.reads).toEqual([0]);
+    const results = h.events.filter((e) => e.kind === 'result').length;
+    p.imageChanged();
+    await until('a result from the re-read image', () => h.events.filter((e) => e.kind === 'result').length > results);
+    expect(h.reads).toEqual([0, 0]);
+  });
+});
