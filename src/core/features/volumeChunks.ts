@@ -1,0 +1,63 @@
+// A z window over a stack for the 3-D filter bank (bank3d.ts) and 2.5-D models: the slices within `halo` of the
+// slice being worked on, read once each as the window slides and evicted when it leaves, so memory stays at
+// 2 halo + 1 slices whatever the depth (a 2000-slice stack never sits in memory).
+//
+// API
+//   new SliceRing(depth, halo, read)       read(z) -> Promise<Float32Array> (e.g. a normalised slice)
+//   await ring.centre(z): (zz) => Float32Array   loads slices max(0, z-halo)..min(depth-1, z+halo), drops the others;
+//                                           the getter serves any slice in that range (bank3d reflects at the ends)
+//   ring.held: number                       slices held now (at most 2 halo + 1)
+//   zRatioOf(info, params): number          z spacing / x spacing: `--set spacing=` when > 0, else ImageJ spacing over
+//                                           its pixel width, else 1
+//   resolveDims(params, info): '2d' | '3d'  `--set dims=` (auto: 3d when the stack has enough slices)
+//   contextWindow(get, z, depth, k): Float32Array[]   slices z-k..z+k (reflected at the ends) for 2.5-D inputs
+
+import { StackSegError } from '../errors';
+import type { StackInfo } from '../types';
+import type { ModelParams } from '../models/registry';
+import { reflectIndex } from './filters';
+
+export class SliceRing {
+  private readonly slices = new Map<number, Float32Array>();
+
+  constructor(readonly depth: number, readonly halo: number, private readonly read: (z: number) => Promise<Float32Array>) {}
+
+  get held(): number { return this.slices.size; }
+
+  async centre(z: number): Promise<(zz: number) => Float32Array> {
+    const lo = Math.max(0, z - this.halo), hi = Math.min(this.depth - 1, z + this.halo);
+    for (const k of [...this.slices.keys()]) if (k < lo || k > hi) this.slices.delete(k);
+    for (let k = lo; k <= hi; k++) if (!this.slices.has(k)) this.slices.set(k, await this.read(k));
+    const held = this.slices;
+    return (zz: number) => {
+      const s = held.get(zz);
+      if (!s) throw new StackSegError(`slice ${zz} is outside the z window ${lo}..${hi} around slice ${z}`);
+      return s;
+    };
+  }
+}
+
+/** Slices z-k..z+k, reflected at the volume's ends ('reflect', as the filters), from a getter of slices in range. */
+export function contextWindow(get: (zz: number) => Float32Array, z: number, depth: number, k: number): Float32Array[] {
+  return Array.from({ length: 2 * k + 1 }, (_, i) => get(reflectIndex(z - k + i, depth)));
+}
+
+/** z spacing over x spacing, from --set spacing (when > 0), else the file's metadata, else 1 (isotropic). */
+export function zRatioOf(info: Pick<StackInfo, 'imagej'> & { pixelSize?: { x?: number; z?: number } } | undefined, params: ModelParams): number {
+  const set = Number(params.spacing ?? 0);
+  if (set > 0) return set;
+  const px = info?.pixelSize;
+  if (px?.x && px.z && px.x > 0 && px.z > 0) return px.z / px.x;
+  const ij = info?.imagej;
+  if (ij?.spacing && ij.spacing > 0) return ij.spacing / (px?.x && px.x > 0 ? px.x : 1);
+  return 1;
+}
+
+/** Stacks with fewer slices than this stay 2-D under dims=auto: a z window would mostly be reflection. */
+export const AUTO_3D_MIN_DEPTH = 8;
+
+export function resolveDims(params: ModelParams, depth: number): '2d' | '3d' {
+  const d = String(params.dims ?? '2d');
+  if (d === '2d' || d === '3d') return d;
+  return depth >= AUTO_3D_MIN_DEPTH ? '3d' : '2d';
+}
