@@ -1,22 +1,26 @@
 // HDF5 datasets through h5wasm (the HDF5 C library in WebAssembly; its Node build reads the file in place, so a
-// slice read touches only that slice's chunks). Chunked data with gzip, shuffle, fletcher32, n-bit and
+// slice read touches only that slice's chunks). Chunked little-endian datasets with gzip and/or shuffle, the common
+// case, are read without it: h5chunks.ts finds the chunks and Node's zlib inflates them off the calling thread. Chunked data with gzip, shuffle, fletcher32, n-bit and
 // scale-offset reads; other filters (LZF, Blosc, bitshuffle, ZSTD) are refused by name before any read, because the
 // library would otherwise hand back undecoded bytes.
 
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { StackSegError } from '../errors';
 import type { DType, PixelArray, StackInfo } from '../types';
 import { allocView, SlabStack, BYTES, numericDType, toPixelArray } from './slab';
 import { loadLib } from './lazyLib';
 import { DXCHANGE_DATA } from './spec';
+import { decodeChunk, FAST_FILTERS, openChunkIndex, type ChunkIndex, type ChunkRef, type Filter } from './h5chunks';
 
 /** What we use of h5wasm (typed here: its package types need moduleResolution node16). */
 interface H5Metadata { type: number; size: number; signed: boolean; littleEndian: boolean; shape: number[] | null; chunks: number[] | null }
-interface H5Dataset { type: string; file_id: bigint; path: string; metadata: H5Metadata; filters: { id: number; name: string }[] }
+interface H5Dataset { type: string; file_id: bigint; path: string; metadata: H5Metadata; filters: { id: number; name: string; cd_values: number[] }[] }
 interface H5File { get(path: string): unknown; paths(): string[]; close(): void }
 interface H5Module {
   HEAPU8: Uint8Array; _malloc(n: number): number; _free(p: number): void;
   get_dataset_data(file: bigint, path: string, count: bigint[], offset: bigint[], strides: bigint[], ptr: bigint): void;
+  create_object_reference(file: bigint, path: string): Uint8Array;
 }
 interface H5Lib { ready: Promise<H5Module>; File: new (path: string, mode: string) => H5File }
 
@@ -66,8 +70,16 @@ export function list3D(file: H5File): DatasetEntry[] {
   return out;
 }
 
+/** Chunks read at once by the direct path (reads and inflates overlap in the threadpool). */
+const CHUNK_CONCURRENCY = 8;
+
+interface Direct { fh: FileHandle; index: ChunkIndex; filters: Filter[] }
+
 export class Hdf5Stack extends SlabStack {
-  private constructor(info: StackInfo, chunkDepth: number, cacheBytes: number | undefined, private file: H5File, private ds: H5Dataset, private meta: H5Metadata) {
+  /** Slabs read by the direct path and by h5wasm (tests check which one served). */
+  readonly reads = { direct: 0, h5wasm: 0 };
+
+  private constructor(info: StackInfo, chunkDepth: number, cacheBytes: number | undefined, private file: H5File, private ds: H5Dataset, private meta: H5Metadata, private direct?: Direct) {
     super(info, chunkDepth, cacheBytes);
   }
 
@@ -108,15 +120,58 @@ export class Hdf5Stack extends SlabStack {
         compression: ds.filters.length ? ds.filters.map((f) => f.name).join('+') : 'none', tiled: !!m.chunks, fileBytes: st.size,
         format: 'hdf5', dataset: name,
       };
-      return new Hdf5Stack(info, m.chunks?.[0] ?? 1, opts.cacheBytes, file, ds, m);
+      return new Hdf5Stack(info, m.chunks?.[0] ?? 1, opts.cacheBytes, file, ds, m, await openDirect(path, ds, m));
     } catch (e) {
       file.close();
       throw e;
     }
   }
 
-  /** Reads the hyperslab straight into the WebAssembly heap and takes one copy out (h5wasm's slice() refuses float16). */
   protected async readSlab(z0: number, z1: number): Promise<PixelArray> {
+    const n = (z1 - z0) * this.info.width * this.info.height;
+    const m = this.meta;
+    let bytes = this.direct ? await this.readDirect(z0, z1) : undefined;
+    if (bytes) this.reads.direct++;
+    else { bytes = this.readWasm(z0, z1); this.reads.h5wasm++; }
+    if (m.type === FLOAT && m.size === 2) return halfToFloat(bytes, n);
+    if (m.type === INTEGER && m.size === 8) return toPixelArray(m.signed ? new BigInt64Array(bytes.buffer) : new BigUint64Array(bytes.buffer), 'float64', n, this.info.path);
+    return allocView(this.info.dtype, bytes.buffer, n);
+  }
+
+  /** The slab from its chunks, or undefined when some chunk is not allocated (h5wasm then supplies fill values). */
+  private async readDirect(z0: number, z1: number): Promise<Uint8Array | undefined> {
+    const { fh, index, filters } = this.direct!;
+    const { width: W, height: H } = this.info;
+    const e = this.meta.size;
+    let refs: ChunkRef[] | undefined;
+    try {
+      refs = await index.lookup(z0, z1);
+    } catch {
+      return undefined; // an index this parser misreads: HDF5 itself reads it (or names what is wrong)
+    }
+    if (!refs) return undefined;
+    const out = new Uint8Array((z1 - z0) * H * W * e);
+    const [cz, cy, cx] = index.chunks;
+    const chunkBytes = cz * cy * cx * e;
+    const one = async (r: ChunkRef) => {
+      const stored = Buffer.allocUnsafeSlow(r.size); // filled by the read (its length is checked)
+      const { bytesRead } = await fh.read(stored, 0, r.size, r.address);
+      let c: Uint8Array;
+      try {
+        if (bytesRead !== r.size) throw new Error(`chunk at ${r.address} is cut short (${bytesRead} of ${r.size} bytes)`);
+        c = await decodeChunk(stored, filters, r.filterMask, e);
+        if (c.length !== chunkBytes) throw new Error(`chunk at ${r.address} decodes to ${c.length} bytes, not ${chunkBytes}`);
+      } catch (err) {
+        throw new StackSegError(`cannot read slices ${z0}..${z1 - 1} of ${this.info.dataset} (${(err as Error).message})`, { file: this.info.path, hint: 'the file may be damaged or truncated' });
+      }
+      placeChunk(c, r.offset, index.chunks, out, z0, z1, H, W, e);
+    };
+    for (let i = 0; i < refs.length; i += CHUNK_CONCURRENCY) await Promise.all(refs.slice(i, i + CHUNK_CONCURRENCY).map(one));
+    return out;
+  }
+
+  /** Reads the hyperslab straight into the WebAssembly heap and takes one copy out (h5wasm's slice() refuses float16). */
+  private readWasm(z0: number, z1: number): Uint8Array {
     const { width, height } = this.info;
     const n = (z1 - z0) * width * height;
     const m = this.meta;
@@ -132,12 +187,39 @@ export class Hdf5Stack extends SlabStack {
     } finally {
       module._free(ptr);
     }
-    if (m.type === FLOAT && m.size === 2) return halfToFloat(bytes, n);
-    if (m.type === INTEGER && m.size === 8) return toPixelArray(m.signed ? new BigInt64Array(bytes.buffer) : new BigUint64Array(bytes.buffer), 'float64', n, this.info.path);
-    return allocView(this.info.dtype, bytes.buffer, n);
+    return bytes;
   }
 
-  protected async release(): Promise<void> { this.file.close(); }
+  protected async release(): Promise<void> {
+    this.file.close();
+    await this.direct?.fh.close();
+  }
+}
+
+/** The direct path for a chunked little-endian dataset whose filters are gzip/shuffle only; else undefined. */
+async function openDirect(path: string, ds: H5Dataset, m: H5Metadata): Promise<Direct | undefined> {
+  if (!m.chunks || m.chunks.length !== 3 || !m.littleEndian || !ds.filters.every((f) => FAST_FILTERS.has(f.id))) return undefined;
+  let fh: FileHandle | undefined;
+  try {
+    const ref = module.create_object_reference(ds.file_id, ds.path);
+    const addr = Number(Buffer.from(ref).readBigUInt64LE(0));
+    fh = await fs.open(path, 'r');
+    const index = await openChunkIndex(fh, addr, m.shape!, m.size);
+    if (index && index.chunks.every((c, i) => c === m.chunks![i])) return { fh, index, filters: ds.filters };
+  } catch { /* a layout this parser does not know: h5wasm reads it */ }
+  await fh?.close();
+  return undefined;
+}
+
+/** Copies the part of a decoded chunk (first element at offset) that lies in slices [z0, z1) into the slab. */
+function placeChunk(c: Uint8Array, offset: number[], chunks: number[], out: Uint8Array, z0: number, z1: number, H: number, W: number, e: number): void {
+  const [oz, oy, ox] = offset, [cz, cy, cx] = chunks;
+  const rows = Math.min(cy, H - oy), rowBytes = Math.min(cx, W - ox) * e;
+  for (let z = Math.max(z0, oz); z < Math.min(z1, oz + cz); z++) {
+    const src = (z - oz) * cy * cx * e, dst = ((z - z0) * H + oy) * W * e + ox * e;
+    if (cx === W && ox === 0) { out.set(c.subarray(src, src + rows * rowBytes), dst); continue; }
+    for (let y = 0; y < rows; y++) out.set(c.subarray(src + y * cx * e, src + y * cx * e + rowBytes), dst + y * W * e);
+  }
 }
 
 /** /exchange/data when present, else the only 3D dataset; else the choices in one message. */
