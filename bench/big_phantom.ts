@@ -7,7 +7,8 @@
 //   loadFoam(dataDir, variant): Promise<Foam>                       the 256x256x32 stack, truth and slice-0 labels
 //   bigSlice(foam, z, factor, seed?): Uint16Array                    slice z of the big stack
 //   bigTruth(foam, z, factor) / bigLabels(foam, factor): Uint8Array
-//   writeBigStack(dir, foam, factor, depth): Promise<{ image, truth, labels }>   TIFF files (uncompressed) for the CLI
+//   writeBigStack(dir, foam, factor, depth): Promise<{ image, truth, labels }>   TIFF files for the CLI (image
+//        uncompressed; truth and labels deflate; labels on slice 0 only)
 import { join } from 'node:path';
 import { openStack, writeStack } from '../src/core/tiff';
 import { mulberry32, gaussian } from '../src/core/random';
@@ -57,8 +58,14 @@ export function bigLabels(foam: Foam, factor: number): Uint8Array { return neare
 export async function writeBigStack(dir: string, foam: Foam, factor: number, depth: number): Promise<{ image: string; truth: string; labels: string }> {
   const W = foam.w * factor, H = foam.h * factor;
   const image = join(dir, 'big.tif'), truth = join(dir, 'big.truth.tif'), labels = join(dir, 'big.labels.tif');
-  await writeStack(image, { width: W, height: H, depth, dtype: 'uint16', getSlice: (z) => bigSlice(foam, z, factor) });
-  await writeStack(truth, { width: W, height: H, depth, dtype: 'uint8', getSlice: (z) => bigTruth(foam, z, factor) });
-  await writeStack(labels, { width: W, height: H, depth: 1, dtype: 'uint8', getSlice: () => bigLabels(foam, factor) });
+  // Slice z repeats slice z mod 32 (the foam has 32), noise included: 32 distinct slices, generated once.
+  const cache = new Map<number, Uint16Array>();
+  const slice = (z: number) => { const k = z % foam.depth; if (!cache.has(k)) cache.set(k, bigSlice(foam, k, factor)); return cache.get(k)!; };
+  await writeStack(image, { width: W, height: H, depth, dtype: 'uint16', getSlice: slice });
+  cache.clear();
+  // Truth and labels compressed (mostly runs; labels are all zero past slice 0), as the CLI wants labels of every slice.
+  await writeStack(truth, { width: W, height: H, depth, dtype: 'uint8', getSlice: (z) => bigTruth(foam, z, factor) }, { compression: 'deflate' });
+  const zero = new Uint8Array(W * H), first = bigLabels(foam, factor);
+  await writeStack(labels, { width: W, height: H, depth, dtype: 'uint8', getSlice: (z) => (z === 0 ? first : zero) }, { compression: 'deflate' });
   return { image, truth, labels };
 }

@@ -62,8 +62,10 @@ async function main() {
       if (cliDepth > 0) {
         const f = await writeBigStack(dir, foam, factor, cliDepth);
         const cli = resolve(arg('--cli-path', 'dist/cli.js'));
-        const r = await measure(process.execPath, [cli, 'run', '--image', f.image, '--labels', f.labels, '--model', 'rf', '--out', join(dir, 'job'),
+        const r = await measure(process.execPath, [cli, 'run', '--image', f.image, '--labels', f.labels, '--truth', f.truth, '--class', '2=1', '--model', 'rf', '--out', join(dir, 'job'),
           ...Object.entries(overrides).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
+        const job = (() => { try { return JSON.parse(readFileSync(join(dir, 'job', 'job.json'), 'utf8')); } catch { return undefined; } })();
+        console.log(`job timings ${JSON.stringify(job?.timings)} summary ${JSON.stringify(job?.summary)?.slice(0, 400)}`);
         console.log(`stackseg run ${W}x${H}x${cliDepth}: exit ${r.code}, ${r.seconds.toFixed(1)} s (${(r.seconds / cliDepth).toFixed(2)} s/slice incl. training and I/O), peak RSS ${(r.peakKb / 1024).toFixed(0)} MB; load ${load()}`);
         rmSync(f.image); rmSync(f.truth);
       }

@@ -6,6 +6,7 @@
 import type { DType } from './core/types';
 import { classListProblem, type DisplaySettings, type LabelClass } from './core/labels/classes';
 import { isLevel, MAX_LEVEL } from './core/pyramid';
+import { MAX_PIXEL_BOX } from './core/pixelBox';
 
 /** What the viewer needs to know about the stack (a subset of StackInfo, JSON-safe). */
 export interface ViewerStackInfo {
@@ -81,6 +82,11 @@ export type HostToWebview =
    * height are the level's size, ceil(full / f).
    */
   | { type: 'slice'; z: number; width: number; height: number; dtype: DType; data: ArrayBuffer; level: number; c?: number; t?: number }
+  /**
+   * Full-resolution pixels of a box of slice z (`width` x `height` at x, y; src/core/pixelBox.ts), answering
+   * `requestPixels`: the exact readout under a resting pointer, without sending a whole slice over the link.
+   */
+  | { type: 'pixels'; z: number; x: number; y: number; width: number; height: number; dtype: DType; data: ArrayBuffer; c?: number; t?: number }
   /** The stack cannot be shown at all (not a TIFF, RGB, unsupported compression, ...). One clear message. */
   | { type: 'error'; message: string }
   /** Slice z could not be decoded; the rest of the stack may still be fine. */
@@ -177,6 +183,8 @@ export type WebviewToHost =
    * see src/core/pyramid.ts); absent means 1, full resolution. `c`, `t`: channel and time point (absent: 0).
    */
   | { type: 'requestSlice'; z: number; priority: SlicePriority; level?: number; c?: number; t?: number }
+  /** Full-resolution pixels of a box of slice z, at most MAX_PIXEL_BOX on a side (the exact readout); answered by `pixels`. */
+  | { type: 'requestPixels'; z: number; x: number; y: number; width: number; height: number; c?: number; t?: number }
   /**
    * The viewer painted slice z (tracked by the host for commands and tests). `c`, `t`: the channel the live
    * preview reads (the one shown; channel 0 in the composite) and the time point shown.
@@ -262,6 +270,7 @@ function describe(value: unknown): string {
 const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   ready: ['type'],
   requestSlice: ['type', 'z', 'priority', 'level', 'c', 't'],
+  requestPixels: ['type', 'z', 'x', 'y', 'width', 'height', 'c', 't'],
   sliceShown: ['type', 'z', 'c', 't'],
   stroke: ['type', 'z', 'x', 'y', 'width', 'height', 'rle', 'tool'],
   setClasses: ['type', 'classes'],
@@ -333,6 +342,18 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       if (level === undefined) return { ok: true, message: { type: 'requestSlice', z: index.z, priority, ...planeFields(plane) } };
       if (!isLevel(level)) return { ok: false, reason: `level must be a power of two 1..${MAX_LEVEL}, got ${describe(level)}` };
       return { ok: true, message: { type: 'requestSlice', z: index.z, priority, level, ...planeFields(plane) } };
+    }
+    case 'requestPixels': {
+      const index = sliceIndex(raw, limits);
+      if ('reason' in index) return { ok: false, reason: index.reason };
+      const { x, y, width, height } = raw;
+      const W = limits.width ?? 0, H = limits.height ?? 0;
+      if (!isInt(x) || !isInt(y) || !isInt(width) || !isInt(height)) return { ok: false, reason: 'pixel box must be integers x, y, width, height' };
+      if (width < 1 || height < 1 || width > MAX_PIXEL_BOX || height > MAX_PIXEL_BOX) return { ok: false, reason: `pixel box ${width}x${height} must be 1..${MAX_PIXEL_BOX} on a side` };
+      if (x < 0 || y < 0 || x + width > W || y + height > H) return { ok: false, reason: `pixel box ${x},${y} ${width}x${height} is not inside the ${W} x ${H} slice` };
+      const plane = planeOf(raw, limits);
+      if ('reason' in plane) return { ok: false, reason: plane.reason };
+      return { ok: true, message: { type: 'requestPixels', z: index.z, x, y, width, height, ...planeFields(plane) } };
     }
     case 'sliceShown': {
       const index = sliceIndex(raw, limits);

@@ -14,7 +14,7 @@ import { Contrast } from './contrast';
 import { formatInfo, formatSliceStatus, formatZoom, isFloat } from './format';
 import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
-import { clampSlice, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
+import { clampSlice, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from './sliceStore';
 import { pushCapped, type PerfProbe } from './perf';
 import { PixelReadout } from './pixelReadout';
 import { showError, type ViewerDom } from './ui';
@@ -38,6 +38,8 @@ const CACHE_BYTES = 256 * 1024 * 1024;
 const FIRST_FRAME_MS = 60;
 /** Slices prefetched on the side the user comes from (they may turn back; those are usually stored anyway). */
 const PREFETCH_BEHIND = 2;
+/** Slices ahead whose display level is brought while the user rests on a slice (see prefetchDisplay). */
+const DISPLAY_AHEAD = 2;
 
 /** Observers of the view (the annotation layer follows zoom/pan and slice changes). */
 export interface ViewerListener {
@@ -60,6 +62,8 @@ export class ViewerController {
   /** keydown time of the slice change waiting for its display-level frame (perf probe `refined`). */
   private pendingRefineKeyTime: number | undefined;
   private refineTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Stepping paused on the target (the refine timer fired since the last move): display levels may be prefetched. */
+  private dwelling = false;
   private lastStep = 0;
   private readonly contrast: Contrast;
   readonly zoom: ViewTransform;
@@ -233,10 +237,32 @@ export class ViewerController {
     clearTimeout(this.refineTimer);
     this.refineTimer = setTimeout(() => {
       if (!this.info) return;
+      this.dwelling = true;
       this.ensure(this.target, this.displayLevel(), 'show');
       // A finer level stored while stepping was not painted then (see paint): now it is.
       if (this.shown === this.target && (this.finestStored(this.target) ?? Infinity) < this.shownLevel) this.schedulePaint();
+      this.prefetchDisplay();
     }, REFINE_MS);
+  }
+
+  /**
+   * While the user rests on a slice shown at the display level and nothing is in flight, brings the display level of
+   * the next slices in the direction of travel (then the one behind), one at a time: stepping on then shows the
+   * refined frame at once. Over a slow link a display level takes most of a second to cross (about 1 MB for a 2048²
+   * CT slice at level 2, 20 Mbit/s), and the link is idle while the user looks. One at a time, so a jump elsewhere
+   * waits behind one level at most; never while stepping (the previews go first then).
+   */
+  private prefetchDisplay(): void {
+    const info = this.info;
+    if (!info || !this.dwelling || this.shown !== this.target) return;
+    const level = this.displayLevel();
+    if (level >= this.coarseLevel() || this.shownLevel > level) return; // previews cover it, or this slice still refines
+    const now = performance.now();
+    for (const r of this.store.inflight.values()) if (now - r.since < PREFETCH_STALE_MS) return; // the link is busy
+    const unit = Math.sign(this.lastStep) || 1;
+    const plan = [...Array.from({ length: DISPLAY_AHEAD }, (_, k) => this.target + (k + 1) * unit), this.target - unit];
+    const z = plan.find((k) => k >= 0 && k < info.depth && (this.finestStored(k) ?? Infinity) > level);
+    if (z !== undefined) this.request(z, 'prefetch', level);
   }
 
   // ------------------------------------------------------------ slices
@@ -247,6 +273,7 @@ export class ViewerController {
     if (!info) return;
     const next = clampSlice(z, info.depth);
     this.lastStep = next - this.target || this.lastStep;
+    if (next !== this.target) this.dwelling = false;
     this.target = next;
     if (keyTime !== undefined && this.pendingKeyTime !== undefined) this.perf.superseded++;
     this.pendingKeyTime = next === this.shown ? undefined : keyTime ?? this.pendingKeyTime;
@@ -273,6 +300,7 @@ export class ViewerController {
       z = nextPrefetch(plan, this.store, performance.now(), (k) => this.key(k, level), covered, slots)) {
       this.request(z, 'prefetch', level);
     }
+    this.prefetchDisplay();
   }
 
   step(delta: number, keyTime?: number): void {
@@ -352,6 +380,7 @@ export class ViewerController {
       const p = this.shownPixels();
       return p && { z: this.shown, level: this.shownLevel, pixels: p };
     });
+    this.prefetchDisplay();
   }
 
   /** Store key of level `level` of slice z as shown now (one channel, or the composite, at the time point shown). */
