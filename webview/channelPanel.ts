@@ -11,6 +11,7 @@ import type { ViewerController } from './controller';
 import { formatLevel } from './format';
 import type { DisplayWindow } from './lut';
 import { autoWindow, computeHistogram } from './stats';
+import type { ViewState } from './viewState';
 
 const CSS = `
 .channel-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; padding: 3px 10px; flex: none;
@@ -49,7 +50,12 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 export class ChannelPanel {
   readonly dom: ChannelPanelDom;
 
-  constructor(private readonly cv: ChannelView, private readonly viewer: ViewerController, private readonly dtype: DType, toolbar: HTMLElement, private readonly viewerRoot: HTMLElement) {
+  constructor(private readonly cv: ChannelView, private readonly viewer: ViewerController, private readonly dtype: DType, toolbar: HTMLElement,
+    private readonly viewerRoot: HTMLElement, private readonly state?: ViewState) {
+    // The channel and time point shown before the tab was hidden or the window reloaded (nothing is shown yet).
+    const saved = state?.restored;
+    if (saved?.channel !== undefined && (saved.channel === 'composite' ? cv.channels > 1 : saved.channel < cv.channels)) cv.select(saved.channel === 'composite' ? undefined : saved.channel);
+    if (saved?.time !== undefined && saved.time < cv.frames) cv.setTime(saved.time);
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);
     document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
@@ -95,7 +101,7 @@ export class ChannelPanel {
     }
     const auto = el('button', { class: 'link', 'data-testid': 'btn-channel-auto', title: 'Each channel\'s window from its own histogram (0.5–99.5 percentiles)' }, 'Auto');
     auto.addEventListener('click', () => this.autoAll());
-    root.append(el('span', { class: 'group-label' }, 'Channel'), select, chans);
+    if (cv.channels > 1) root.append(el('span', { class: 'group-label' }, 'Channel'), select, chans); // else only a T axis
     if (cv.channels > 1) root.append(auto);
     let time: ChannelPanelDom['time'];
     if (cv.frames > 1) {
@@ -157,9 +163,11 @@ export class ChannelPanel {
     this.refresh();
   }
 
-  /** Puts the state into the controls. */
+  /** Puts the state into the controls (and the view state, which survives tab switches). */
   refresh(): void {
     const cv = this.cv;
+    const channel = cv.composite ? 'composite' as const : cv.channel;
+    if (this.state && (this.state.current.channel !== channel || this.state.current.time !== cv.time)) this.state.patch({ channel, time: cv.time });
     const d = this.dom;
     d.select.value = cv.composite ? 'composite' : String(cv.channel);
     this.viewerRoot.classList.toggle('composite', cv.composite);

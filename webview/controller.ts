@@ -16,6 +16,7 @@ import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
 import { clampSlice, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from './sliceStore';
 import { pushCapped, type PerfProbe } from './perf';
+import { boxAround, inBox, type Box } from '../src/core/pixelBox';
 import { PixelReadout } from './pixelReadout';
 import { showError, type ViewerDom } from './ui';
 import type { SavedView, ViewState } from './viewState';
@@ -40,6 +41,8 @@ const FIRST_FRAME_MS = 60;
 const PREFETCH_BEHIND = 2;
 /** Slices ahead whose display level is brought while the user rests on a slice (see prefetchDisplay). */
 const DISPLAY_AHEAD = 2;
+/** Exact readout boxes kept (each 64 x 64 pixels at most). */
+const EXACT_BOXES = 16;
 
 /** Observers of the view (the annotation layer follows zoom/pan and slice changes). */
 export interface ViewerListener {
@@ -73,6 +76,8 @@ export class ViewerController {
   /** Waiting for the exact (level 1) pixels of a slice (the fill tool reads them). */
   private exactWaiters: { z: number; resolve: (p: PixelArray | undefined) => void }[] = [];
   private readonly readout: PixelReadout;
+  /** Boxes of full-resolution pixels the host sent for the readout, newest first (store key of level 1 of the plane). */
+  private exactBoxes: { key: number; box: Box; pixels: PixelArray }[] = [];
   listener: ViewerListener | undefined;
   /** Channels / time points of a multi-channel stack (webview/channels.ts); undefined for one plane per slice. */
   channels: ChannelView | undefined;
@@ -87,7 +92,8 @@ export class ViewerController {
       get info() { return viewer.info; },
       get view() { return viewer.zoom.view; },
       shown: () => ({ z: this.shown, level: this.shownLevel, pixels: this.shownPixels() }),
-      fetchExact: (z) => this.ensure(z, 1, 'show'),
+      fetchExact: (z, x, y) => this.fetchPixels(z, x, y),
+      exactAt: (z, x, y) => this.exactAt(z, x, y),
     });
     this.contrast = new Contrast(dom, () => this.info?.dtype ?? 'float32', () => { if (this.shown >= 0) this.schedulePaint(); });
   }
@@ -115,6 +121,7 @@ export class ViewerController {
         return;
       case 'goToSlice': return this.goTo(msg.z, undefined);
       case 'link': return this.onLink(msg.bytesPerSecond, msg.slow, msg.ratio);
+      case 'pixels': return this.onPixels(msg);
     }
   }
 
@@ -162,6 +169,32 @@ export class ViewerController {
       if (z === this.target && (this.shown !== z || level < this.shownLevel)) this.schedulePaint();
     }
     this.prefetch();
+  }
+
+  // ------------------------------------------------------------ exact readout (a box of full-resolution pixels)
+
+  /** Asks the host for the full-resolution box around pixel (x, y) of slice z; a composite reads level 1 instead. */
+  private fetchPixels(z: number, x: number, y: number): void {
+    const info = this.info;
+    if (!info || this.exactAt(z, x, y) !== undefined) return;
+    if (this.channels?.composite) return this.ensure(z, 1, 'show'); // every channel's value: from level 1
+    const plane = this.channels ? planeFields(this.channels.readChannel, this.channels.time) : {};
+    this.host.postMessage({ type: 'requestPixels', z, ...boxAround(x, y, info.width, info.height), ...plane });
+  }
+
+  private onPixels(msg: Extract<HostToWebview, { type: 'pixels' }>): void {
+    const info = this.info;
+    const Ctor = info && DTYPE_ARRAYS[info.dtype];
+    if (!info || !Ctor || msg.dtype !== info.dtype || !(msg.data instanceof ArrayBuffer) || msg.data.byteLength !== msg.width * msg.height * Ctor.BYTES_PER_ELEMENT) return;
+    this.exactBoxes.unshift({ key: this.keyOf(msg.z, 1, msg.c ?? 0, msg.t ?? 0), box: { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, pixels: new Ctor(msg.data) });
+    this.exactBoxes.length = Math.min(this.exactBoxes.length, EXACT_BOXES);
+    this.readout.refresh();
+  }
+
+  private exactAt(z: number, x: number, y: number): number | undefined {
+    const key = this.key(z, 1);
+    const hit = this.exactBoxes.find((b) => b.key === key && inBox(b.box, x, y));
+    return hit && hit.pixels[(y - hit.box.y) * hit.box.width + (x - hit.box.x)];
   }
 
   /** Label view: draw values through a colour table instead of the gray window (undefined: back to gray). */
@@ -437,8 +470,9 @@ export class ViewerController {
     this.contrast.fromInputs();
   }
 
+  /** The window of the pixels the tools read (the fill tolerance): channel 1's in the composite. */
   get displayWindow(): DisplayWindow {
-    return this.contrast.window;
+    return (this.channels?.composite && this.channels.windows[0]) || this.contrast.window;
   }
 
   // ------------------------------------------------------------ exact pixels (fill tool)

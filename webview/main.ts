@@ -42,7 +42,7 @@ function main(): void {
   const labelView = new LabelViewMode((m) => host.postMessage(m), (t) => viewer.setPalette(t), annotator.panel.root);
   viewer.listener = { viewChanged: (v) => annotator.onViewChanged(v), sliceShown: (z) => annotator.onSliceShown(z) };
   // Multi-channel / time-lapse stacks: the channel bar under the toolbar (webview/channelPanel.ts).
-  viewer.onChannels = (cv) => void new ChannelPanel(cv, viewer, viewer.stackInfo!.dtype, dom.toolbar, dom.root);
+  viewer.onChannels = (cv) => void new ChannelPanel(cv, viewer, viewer.stackInfo!.dtype, dom.toolbar, dom.root, state);
 
   const dispatch = (msg: HostToWebview) => {
     if (msg.type === 'init' && msg.labelView && !labelView.active) labelView.activate(msg.labelView, msg.info.fileName);

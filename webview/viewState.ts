@@ -30,6 +30,9 @@ export interface ViewStateData {
   livePreviewOpacity?: number;
   /** The next-step hint: shown after the first stroke, until dismissed. */
   hint?: 'shown' | 'dismissed';
+  /** Multi-channel stacks: the channel shown (0-based) or the composite, and the time point (webview/channelPanel.ts). */
+  channel?: number | 'composite';
+  time?: number;
 }
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -52,6 +55,8 @@ export function parseViewState(raw: unknown): ViewStateData {
   if (fraction(r.segmentationOpacity)) out.segmentationOpacity = r.segmentationOpacity;
   if (fraction(r.livePreviewOpacity)) out.livePreviewOpacity = r.livePreviewOpacity;
   if (r.hint === 'shown' || r.hint === 'dismissed') out.hint = r.hint;
+  if (r.channel === 'composite' || (Number.isInteger(r.channel) && (r.channel as number) >= 0)) out.channel = r.channel as number | 'composite';
+  if (Number.isInteger(r.time) && (r.time as number) >= 0) out.time = r.time as number;
   return out;
 }
 

@@ -10,6 +10,7 @@ import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../p
 import type { StackSegApi } from './api';
 import { orderedPoster, packBytes, packedSlice } from './packedPost';
 import { exactBuffer, SliceServer } from './sliceServer';
+import { cropBox } from '../core/pixelBox';
 import { LabelsDiskSync, saveQuestions } from './labelsDiskSync';
 import { LivePreviewSession } from './livePreview';
 import { SegmentationOverlay } from './segmentationOverlay';
@@ -228,6 +229,17 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         case 'requestSlice':
           server?.request(msg.z, msg.priority, msg.level ?? 1, msg.c ?? 0, msg.t ?? 0);
           return;
+        case 'requestPixels': {
+          // The exact readout: a small box of level 1, never the whole slice (over Remote-SSH 8 MB for 2048² uint16).
+          if (!source || !levels) return;
+          const box = { x: msg.x, y: msg.y, width: msg.width, height: msg.height };
+          const plane = msg.c || msg.t ? { c: msg.c, t: msg.t } : {};
+          levels.readLevel(msg.z, 1, msg.c ?? 0, msg.t ?? 0).then(
+            (l) => void post({ type: 'pixels', z: msg.z, ...box, dtype: source.info.dtype, data: exactBuffer(cropBox(l.data, l.width, box)), ...plane }),
+            (e) => this.log.warn(`Pixels of slice ${msg.z} of ${key}: ${describeOpenError(e, document.uri.fsPath)}`),
+          );
+          return;
+        }
         case 'sliceShown': {
           entry.lastShown = msg.z;
           server?.focus(msg.z);

@@ -166,6 +166,26 @@ export function channelsUiTests(ctx) {
         log(`  job ${jobs[0]}: channel ${record.spec.channel}, time point ${record.spec.timepoint}`);
       },
     },
+    {
+      name: 'channels: the channel and time point shown survive switching tabs',
+      async fn() {
+        const page = ctx.page;
+        await frame.locator('[data-testid=channel-select]').selectOption('1');
+        await waitShown(2, '1', 2);
+        await openInStackViewer(page, 'hq.tif', { log });
+        await page.locator('.tabs-container .tab', { hasText: HYPER_FILE }).first().click();
+        await page.waitForTimeout(500);
+        frame = await findFrame(page, '[data-testid=channel-select]'); // the rebuilt webview (hq.tif's has no channel bar)
+        await waitShown(2, '1', 2).catch(async (e) => {
+          log(`  after the tab switch: ${JSON.stringify(await frame.evaluate(() => ({ ...document.body.dataset })))}`);
+          throw e;
+        });
+        assert.equal(await frame.locator('[data-testid=channel-select]').inputValue(), '1');
+        const r = await readAt(0.75, 0.6);
+        assert.deepEqual(r.values, [hyperValue(r.x, r.y, 2, 1, 2)], `after the tab switch ${r.text}`);
+        await ctx.shot('channels-07-after-tab-switch');
+      },
+    },
   ];
 }
 

@@ -201,3 +201,13 @@ describe('OME Channel Color', () => {
     expect(omeColors('<Channel ID="a"/><Channel ID="b" Color="255"/>', 2)).toBeUndefined(); // one without a colour
   });
 });
+
+describe('view state: channel and time point', () => {
+  it('keeps a valid channel (or the composite) and time point, drops the rest', async () => {
+    const { parseViewState } = await import('../../webview/viewState');
+    expect(parseViewState({ z: 2, channel: 'composite', time: 1 })).toEqual({ z: 2, channel: 'composite', time: 1 });
+    expect(parseViewState({ channel: 1, time: 0 })).toEqual({ channel: 1, time: 0 });
+    expect(parseViewState({ channel: -1, time: 1.5 })).toEqual({});
+    expect(parseViewState({ channel: 'red', time: '2' })).toEqual({});
+  });
+});
