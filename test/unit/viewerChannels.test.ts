@@ -2,6 +2,7 @@
 // the slice server reading (z, c, t) of an ImageJ hyperstack written by the project's writer, and the webview's
 // composite (per-channel window and colour, added) and channel state.
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -209,5 +210,42 @@ describe('view state: channel and time point', () => {
     expect(parseViewState({ channel: 1, time: 0 })).toEqual({ channel: 1, time: 0 });
     expect(parseViewState({ channel: -1, time: 1.5 })).toEqual({});
     expect(parseViewState({ channel: 'red', time: '2' })).toEqual({});
+  });
+});
+
+describe('ImageJ LUT colours', () => {
+  const PY = '/usr/bin/python3';
+  const hasTifffile = (() => { try { execFileSync(PY, ['-c', 'import tifffile, numpy'], { stdio: 'pipe' }); return true; } catch { return false; } })();
+
+  it.skipIf(!hasTifffile)('a hyperstack saved with red and cyan LUTs gives the viewer those colours', async () => {
+    const path = join(dir, 'luts.tif');
+    execFileSync(PY, ['-c', `
+import numpy as np, tifffile, sys
+ramp = np.arange(256, dtype=np.uint8)
+red = np.stack([ramp, ramp * 0, ramp * 0])
+cyan = np.stack([ramp * 0, ramp, ramp])
+data = np.arange(3 * 2 * 8 * 8, dtype=np.uint16).reshape(3, 2, 8, 8)
+tifffile.imwrite(sys.argv[1], data, imagej=True, metadata={'axes': 'ZCYX', 'LUTs': [red, cyan]})
+`, path]);
+    const stack = await openStack(path);
+    try {
+      expect([stack.info.depth, stack.info.channels]).toEqual([3, 2]);
+      expect(stack.info.channelColors).toEqual(['#ff0000', '#00ffff']);
+    } finally {
+      await stack.close();
+    }
+    // The writer's own hyperstack has no LUTs: the viewer's defaults.
+    const plain = await openStack(hyper);
+    expect(plain.info.channelColors).toBeUndefined();
+    await plain.close();
+  });
+
+  it('all-gray LUTs or no IJ metadata give no colours', async () => {
+    const { imagejLutColors } = await import('../../src/core/tiff/imagej');
+    expect(imagejLutColors(undefined)).toBeUndefined();
+    const gray = [...'IJIJ'].map((ch) => ch.charCodeAt(0)).concat([0x6c, 0x75, 0x74, 0x73, 0, 0, 0, 1], Array.from({ length: 768 }, (_, i) => i % 256));
+    expect(imagejLutColors({ counts: [12, 768], data: gray })).toBeUndefined();
+    const green = gray.slice(0, 12).concat(Array.from({ length: 768 }, (_, i) => (i >= 256 && i < 512 ? i - 256 : 0)));
+    expect(imagejLutColors({ counts: [12, 768], data: green })).toEqual(['#00ff00']);
   });
 });

@@ -7,7 +7,7 @@ export const TAG = {
   NewSubfileType: 254, ImageWidth: 256, ImageLength: 257, BitsPerSample: 258, Compression: 259,
   Photometric: 262, FillOrder: 266, ImageDescription: 270, StripOffsets: 273, SamplesPerPixel: 277, RowsPerStrip: 278, StripByteCounts: 279,
   PlanarConfiguration: 284, Predictor: 317, TileWidth: 322, TileLength: 323, TileOffsets: 324, TileByteCounts: 325,
-  SampleFormat: 339,
+  SampleFormat: 339, IJMetadataByteCounts: 50838, IJMetadata: 50839,
 } as const;
 
 const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
@@ -43,6 +43,8 @@ export interface PageTable {
   littleEndian: boolean;
   bigTiff: boolean;
   description?: string;
+  /** ImageJ's private metadata of page 0 (tags 50838/50839: LUTs, ranges, labels), when present. */
+  imagejMeta?: { counts: number[]; data: number[] };
   compression: Uint16Array;
   predictor: Uint8Array;
   /** 0 for stripped pages. */
@@ -68,7 +70,7 @@ interface RawPage {
   width: number; height: number; bits: number; format: number; spp: number; compression: number; predictor: number;
   planar: number; fillOrder: number; photometric: number; mixedBits?: boolean;
   tileWidth: number; tileHeight: number; rowsPerStrip: number; offsets?: number[]; counts?: number[]; subfile: number;
-  description?: string; chunkStart: number;
+  description?: string; chunkStart: number; ijCounts?: number[]; ijData?: number[];
 }
 
 export async function parsePages(src: FileBytes, path: string): Promise<PageTable> {
@@ -164,6 +166,9 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
         case TAG.StripOffsets: case TAG.TileOffsets: page.offsets = readValues(dir, o) as number[]; break;
         case TAG.StripByteCounts: case TAG.TileByteCounts: page.counts = readValues(dir, o) as number[]; break;
         case TAG.ImageDescription: if (index === 0) page.description = readValues(dir, o, true) as string; break;
+        case TAG.IJMetadataByteCounts: if (index === 0) page.ijCounts = readValues(dir, o) as number[]; break;
+        // Raw bytes (type BYTE/UNDEFINED); bounded so a damaged tag cannot make opening slow.
+        case TAG.IJMetadata: if (index === 0 && (big ? u64(dir, o + 4) : u32(dir, o + 4)) <= 1 << 20) page.ijData = readValues(dir, o) as number[]; break;
         default: break;
       }
     }
@@ -202,6 +207,7 @@ export async function parsePages(src: FileBytes, path: string): Promise<PageTabl
     count, width: first.width, height: first.height, bitsPerSample: first.bits, sampleFormat: first.format,
     samplesPerPixel: first.spp, planar: first.spp > 1 ? first.planar : 1, fillOrder: first.fillOrder, photometric: first.photometric,
     littleEndian: le, bigTiff: big, description: first.description,
+    ...(first.ijCounts && first.ijData && Array.isArray(first.ijData) ? { imagejMeta: { counts: first.ijCounts, data: first.ijData } } : {}),
     compression: new Uint16Array(count), predictor: new Uint8Array(count), tileWidth: new Uint32Array(count),
     tileHeight: new Uint32Array(count), rowsPerStrip: new Uint32Array(count), chunkStart: new Uint32Array(count),
     chunkCount: new Uint32Array(count), chunkOffsets: offsets.trimmed(), chunkByteCounts: counts.trimmed(),

@@ -57,3 +57,35 @@ export function expandImageJPages(table: PageTable, images: number, fileSize: nu
   for (let i = 0; i < count; i++) { grown.chunkStart[i] = i; grown.chunkOffsets[i] = first + i * pageBytes; }
   return grown;
 }
+
+const LUTS = 0x6c757473; // 'luts'
+
+/**
+ * Channel colours from ImageJ's LUTs (IJMetadata tag: header 'IJIJ' + (type, count) pairs, then one block per entry;
+ * a LUT is 256 reds, 256 greens, 256 blues): the colour of value 255 of each LUT, as '#rrggbb'. Undefined when the
+ * file has none, or when every LUT is gray (the viewer's default colours tell channels apart better).
+ */
+export function imagejLutColors(meta: { counts: number[]; data: number[] } | undefined): string[] | undefined {
+  if (!meta || meta.counts.length < 2 || meta.data.length < 4) return undefined;
+  const d = meta.data;
+  const magic = String.fromCharCode(d[0], d[1], d[2], d[3]);
+  if (magic !== 'IJIJ' && magic !== 'JIJI') return undefined;
+  const le = magic === 'JIJI';
+  const u32 = (at: number) => (le ? (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) : ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3])) >>> 0;
+  const headerBytes = meta.counts[0];
+  let entry = 1, at = headerBytes;
+  const colors: string[] = [];
+  for (let h = 4; h + 8 <= headerBytes && h + 8 <= d.length; h += 8) {
+    const type = u32(h), n = u32(h + 4);
+    for (let k = 0; k < n && entry < meta.counts.length; k++, entry++) {
+      const bytes = meta.counts[entry];
+      if (type === LUTS && bytes === 768 && at + 768 <= d.length) {
+        colors.push(`#${[d[at + 255], d[at + 511], d[at + 767]].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
+      }
+      at += bytes;
+    }
+  }
+  if (colors.length === 0 || colors.every((c) => c === '#ffffff')) return undefined;
+  return colors;
+}
+

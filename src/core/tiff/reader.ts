@@ -6,7 +6,7 @@ import { resolveAxes, type StackAxes } from './axes';
 import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecoder } from './codecs';
 import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';
 import { convertSamples, isDirect } from './samples';
-import { parseImageJDescription, expandImageJPages } from './imagej';
+import { parseImageJDescription, expandImageJPages, imagejLutColors } from './imagej';
 import { SliceCache } from './lru';
 import { FileBytes } from './source';
 
@@ -73,7 +73,9 @@ export class TiffStack implements SliceSource {
       };
       const notes = sampleNotes(table, axes);
       if (notes.length) info.notes = notes;
+      const lutColors = imagejLutColors(table.imagejMeta);
       if (axes.colors) info.channelColors = axes.colors;
+      else if (lutColors && lutColors.length === axes.channels) info.channelColors = lutColors;
       if (imagej) info.imagej = { slices: imagej.slices, channels: imagej.channels, frames: imagej.frames, spacing: imagej.spacing, unit: imagej.unit };
       return new TiffStack(info, table, axes, src, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
     } catch (e) {
