@@ -78,6 +78,8 @@ interface Direct { fh: FileHandle; index: ChunkIndex; filters: Filter[] }
 export class Hdf5Stack extends SlabStack {
   /** Slabs read by the direct path and by h5wasm (tests check which one served). */
   readonly reads = { direct: 0, h5wasm: 0 };
+  /** Chunk shape (z, y, x); undefined for contiguous / compact datasets. */
+  get chunkShape(): number[] | undefined { return this.meta.chunks ?? undefined; }
 
   private constructor(info: StackInfo, chunkDepth: number, cacheBytes: number | undefined, private file: H5File, private ds: H5Dataset, private meta: H5Metadata, private direct?: Direct) {
     super(info, chunkDepth, cacheBytes);

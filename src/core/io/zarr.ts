@@ -131,6 +131,12 @@ export class ZarrStack extends SlabStack {
     return new ZarrStack(info, zAxis >= 0 ? arr.chunks[zAxis] : 1, opts.cacheBytes, z, arr, lead, zAxis);
   }
 
+  /** Chunk shape over (z, y, x): 1 along z for a 2D array. */
+  get chunkShape(): number[] {
+    const c = this.arr.chunks, nd = c.length;
+    return [this.zAxis >= 0 ? c[this.zAxis] : 1, c[nd - 2], c[nd - 1]];
+  }
+
   protected async readSlab(z0: number, z1: number): Promise<PixelArray> {
     const sel: (number | null | ReturnType<Zarrita['slice']>)[] = this.lead.map((v) => v);
     if (this.zAxis >= 0) sel[this.zAxis] = this.z.slice(z0, z1);

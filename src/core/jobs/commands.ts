@@ -117,6 +117,7 @@ export function slurmOptions(c: CliContext): SlurmOptions {
 }
 
 export async function runOnSlurm(spec: JobSpec, dir: string, c: CliContext) {
+  if (spec.maskFormat) throw new UsageError(`--set maskFormat=${spec.maskFormat} is written by the local runner only`, 'run without --runner slurm, or convert mask.tif afterwards');
   await checkJobFolder(dir, spec);
   await validateJobInputs(spec);
   const o = slurmOptions(c);

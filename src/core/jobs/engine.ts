@@ -7,6 +7,7 @@ import { StackSegError } from '../errors';
 import { writeFailure, writeJsonAtomic } from '../fsutil';
 import { Evaluation, type EvaluationReport } from './evaluate';
 import { writeSegmentation } from './segmentation';
+import { checkMaskFormat, writeMaskAs } from '../io/maskOut';
 import { loadSegmenter, trainSegmenter } from '../models';
 import { MODELS } from '../models/registry';
 import type { Segmenter } from '../models/segmenter';
@@ -63,6 +64,7 @@ export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}
 async function openInputs(spec: JobSpec): Promise<Opened> {
   const image = await openImage(spec.image, { channel: spec.channel, timepoint: spec.timepoint });
   try {
+    checkMaskFormat(spec.maskFormat, image.info);
     const supervised = MODELS[spec.model].supervised;
     if (spec.kind !== 'segment' && supervised && !spec.labels) {
       throw new StackSegError(`${MODELS[spec.model].title} needs labels`, { hint: 'pass --labels <stem>.labels.tif (paint them in the StackSeg editor)' });
@@ -200,6 +202,12 @@ async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segment
   if (uncertaintyPath) record.outputs.uncertainty = uncertaintyPath;
   record.timings.segment = seconds;
   log.line(`segmented ${range[1] - range[0]} slices in ${seconds.toFixed(2)} s -> ${maskPath}`);
+  if (spec.maskFormat && !spec.maskOut) {
+    const t0 = performance.now();
+    const extra = await writeMaskAs(spec.maskFormat, maskPath, spec.image, record.dir);
+    record.outputs[extra.key] = extra.path;
+    log.line(`mask also as ${spec.maskFormat}, chunks ${extra.chunks.join('×')}, in ${((performance.now() - t0) / 1000).toFixed(2)} s -> ${extra.path}`);
+  }
   if (evaluation) await recordEvaluation(record, evaluation.result({ truth: spec.truth }), log);
   await saveJob(record);
 }

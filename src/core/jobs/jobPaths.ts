@@ -7,10 +7,10 @@ import { StackSegError } from '../errors';
 import { isInside, realpathLoose } from '../fsutil';
 import type { JobRecord } from './spec';
 
-export type OutputKey = 'log' | 'mask' | 'model' | 'metrics' | 'uncertainty';
+export type OutputKey = 'log' | 'mask' | 'model' | 'metrics' | 'uncertainty' | 'maskH5' | 'maskZarr';
 
 /** The default place of each output inside a job folder. */
-export const OUTPUT_NAMES: Record<OutputKey, string> = { log: 'log.txt', mask: 'mask.tif', model: 'model', metrics: 'metrics.json', uncertainty: 'uncertainty.tif' };
+export const OUTPUT_NAMES: Record<OutputKey, string> = { log: 'log.txt', mask: 'mask.tif', model: 'model', metrics: 'metrics.json', uncertainty: 'uncertainty.tif', maskH5: 'mask.h5', maskZarr: 'mask.zarr' };
 
 /**
  * record.outputs[key] as a path checked to lie inside the job folder (symlinks resolved); undefined when the job

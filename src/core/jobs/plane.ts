@@ -2,9 +2,11 @@
 // channel at a time: a stack with C > 1 channels is refused unless `--set channel=N` picks one (never a silent
 // channel 0), and a stack with T > 1 time points reads `--set timepoint=N`, default 0, said in the job log.
 import { StackSegError, UsageError } from '../errors';
+import { parseMaskFormat, type MaskFormat } from '../io/maskOut';
 import type { PixelArray, SliceSource, StackInfo } from '../types';
 
-export interface PlaneSelection { channel?: number; timepoint?: number }
+/** maskFormat rides along: like the plane, it is a job option given as --set, not a model parameter. */
+export interface PlaneSelection { channel?: number; timepoint?: number; maskFormat?: MaskFormat }
 
 const KEYS = ['channel', 'timepoint'] as const;
 
@@ -18,12 +20,14 @@ export function takePlaneSelection(sets: Map<string, string>): PlaneSelection {
     if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--set ${key}=${raw}: not a whole number`, `e.g. --set ${key}=0 (the first ${key === 'channel' ? 'channel' : 'time point'})`);
     sel[key] = Number(raw.trim());
   }
+  const mf = sets.get('maskFormat');
+  if (mf !== undefined) { sets.delete('maskFormat'); sel.maskFormat = parseMaskFormat(mf); }
   return sel;
 }
 
 /** `--set` arguments that hand a selection on to a worker or Slurm task. */
 export function planeArgs(sel: PlaneSelection): string[] {
-  return KEYS.flatMap((k) => (sel[k] !== undefined ? ['--set', `${k}=${sel[k]}`] : []));
+  return [...KEYS.flatMap((k) => (sel[k] !== undefined ? ['--set', `${k}=${sel[k]}`] : [])), ...(sel.maskFormat ? ['--set', `maskFormat=${sel.maskFormat}`] : [])];
 }
 
 /** A view of one channel at one time point: readSlice(z) reads (z, channel, timepoint). */

@@ -25,6 +25,8 @@ export interface JobSpec {
   /** Multi-channel / time-lapse images: the channel and time point read (`--set channel=N`, `--set timepoint=N`). */
   channel?: number;
   timepoint?: number;
+  /** HDF5 / Zarr images: the mask also as mask.h5 / mask.zarr, chunked as the input (`--set maskFormat=h5|zarr`). */
+  maskFormat?: 'h5' | 'zarr';
   /** The batch folder (batch.json) this job is one stack of; see batch.ts. */
   batch?: string;
 }
@@ -58,7 +60,7 @@ export interface JobRecord {
   pid?: number;
   host?: string;
   error?: string;
-  outputs: { log: string; model?: string; mask?: string; metrics?: string; /** rf: uint8 255 * (1 - top class probability) */ uncertainty?: string };
+  outputs: { log: string; model?: string; mask?: string; metrics?: string; /** rf: uint8 255 * (1 - top class probability) */ uncertainty?: string; /** --set maskFormat */ maskH5?: string; maskZarr?: string };
   summary?: { trainAccuracy?: number; meanF1?: number; classF1?: Record<string, number | null> };
 }
 
