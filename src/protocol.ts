@@ -7,6 +7,9 @@ import type { DType } from './core/types';
 import { classListProblem, type DisplaySettings, type LabelClass } from './core/labels/classes';
 import { isLevel, MAX_LEVEL } from './core/pyramid';
 import { MAX_PIXEL_BOX } from './core/pixelBox';
+import { PLANE_AXES, planeCount, planeDims, type PlaneAxis } from './core/levels/planes';
+
+export type { PlaneAxis } from './core/levels/planes';
 
 /** What the viewer needs to know about the stack (a subset of StackInfo, JSON-safe). */
 export interface ViewerStackInfo {
@@ -141,7 +144,16 @@ export type HostToWebview =
    * The link to the webview as the host measures it (bytes acknowledged per second, see src/extension/linkMeter.ts):
    * `slow` when under the threshold; the viewer then streams coarser first frames and says so in its status bar.
    */
-  | { type: 'link'; bytesPerSecond: number; slow: boolean; ratio: number };
+  | { type: 'link'; bytesPerSecond: number; slow: boolean; ratio: number }
+  // ---- orthogonal views (3 views: webview/orthoViews.ts, src/extension/planeServer.ts, src/core/levels/planes.ts)
+  /**
+   * Level `level` of the XZ plane at y = index (x across, z down) or the YZ plane at x = index (z across, y down):
+   * `width` x `height` level pixels of dtype, cut from level-`level` XY slices (one slice per `level` in z).
+   * `slices`: how many slices the host read for it.
+   */
+  | { type: 'plane'; axis: PlaneAxis; index: number; level: number; width: number; height: number; dtype: DType; data: ArrayBuffer; slices: number; c?: number; t?: number }
+  /** The labels of a plane at full resolution (RLE), before its first image and again whenever they change. */
+  | { type: 'planeLabels'; axis: PlaneAxis; index: number; rle: ArrayBuffer };
 
 /** Binary fields a `packed` message may carry packed, by inner message type. */
 export const PACKED_FIELDS = {
@@ -209,7 +221,16 @@ export type WebviewToHost =
   /** Label view: the "Show over <stack>" button (opens the image stack with these values over it). */
   | { type: 'showOverStack' }
   /** The next-step hint's link (after the first stroke): reveal the StackSeg sidebar, where the Model panel trains. */
-  | { type: 'openModelPanel' };
+  | { type: 'openModelPanel' }
+  /**
+   * 3 views: level `level` of the XZ (index = y) or YZ (index = x) plane. The newest request of an axis replaces
+   * the older ones; the host sends the plane's labels first and keeps them in sync until `closePlanes`.
+   */
+  | { type: 'requestPlane'; axis: PlaneAxis; index: number; level: number; c?: number; t?: number }
+  /** One finished stroke in a plane: a box in plane coordinates and its values (RLE). One undoable edit on the host. */
+  | { type: 'planeStroke'; axis: PlaneAxis; index: number; x: number; y: number; width: number; height: number; rle: Uint8Array; tool: PaintTool }
+  /** 3 views turned off: the host stops keeping plane labels in sync. */
+  | { type: 'closePlanes' };
 
 export type SegmentationView = 'classes' | 'uncertainty';
 
@@ -281,7 +302,33 @@ const ALLOWED_KEYS: Record<WebviewMessageType, readonly string[]> = {
   resyncLabels: ['type', 'z'],
   showOverStack: ['type'],
   openModelPanel: ['type'],
+  requestPlane: ['type', 'axis', 'index', 'level', 'c', 't'],
+  planeStroke: ['type', 'axis', 'index', 'x', 'y', 'width', 'height', 'rle', 'tool'],
+  closePlanes: ['type'],
 };
+
+/** The axis and index of a plane message, checked against the stack. */
+function planeOfMessage(raw: Record<string, unknown>, limits: ParseLimits): { axis: PlaneAxis; index: number } | { reason: string } {
+  const { axis, index } = raw;
+  if (typeof axis !== 'string' || !(PLANE_AXES as readonly string[]).includes(axis)) return { reason: `plane axis must be "xz" or "yz", got ${describe(axis)}` };
+  const dims = { width: limits.width ?? 0, height: limits.height ?? 0, depth: limits.depth };
+  const n = planeCount(dims, axis as PlaneAxis);
+  if (!isInt(index) || index < 0 || index >= n) return { reason: `${axis} plane index must be an integer 0..${n - 1}, got ${describe(index)}` };
+  return { axis: axis as PlaneAxis, index };
+}
+
+function parsePlaneStroke(raw: Record<string, unknown>, limits: ParseLimits): ParseResult {
+  const plane = planeOfMessage(raw, limits);
+  if ('reason' in plane) return { ok: false, reason: plane.reason };
+  const { x, y, width, height, tool } = raw;
+  const p = planeDims({ width: limits.width ?? 0, height: limits.height ?? 0, depth: limits.depth }, plane.axis);
+  if (!isInt(x) || !isInt(y) || !isInt(width) || !isInt(height)) return { ok: false, reason: 'plane stroke box must be integers x, y, width, height' };
+  if (x < 0 || y < 0 || width < 1 || height < 1 || x + width > p.width || y + height > p.height) return { ok: false, reason: `plane stroke box ${x},${y} ${width}x${height} is not inside the ${p.width} x ${p.height} ${plane.axis} plane` };
+  if (typeof tool !== 'string' || !(PAINT_TOOLS as readonly string[]).includes(tool)) return { ok: false, reason: `unknown tool ${describe(tool)}` };
+  const rle = bytesOf(raw.rle);
+  if (!rle || rle.length < 2 || rle.length > width * height * 6) return { ok: false, reason: 'plane stroke rle must be a non-empty binary buffer of plausible size' };
+  return { ok: true, message: { type: 'planeStroke', ...plane, x, y, width, height, rle, tool: tool as PaintTool } };
+}
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -397,6 +444,18 @@ export function parseWebviewMessage(raw: unknown, limits: ParseLimits): ParseRes
       return { ok: true, message: { type: 'showOverStack' } };
     case 'openModelPanel':
       return { ok: true, message: { type: 'openModelPanel' } };
+    case 'requestPlane': {
+      const plane = planeOfMessage(raw, limits);
+      if ('reason' in plane) return { ok: false, reason: plane.reason };
+      if (!isLevel(raw.level)) return { ok: false, reason: `level must be a power of two 1..${MAX_LEVEL}, got ${describe(raw.level)}` };
+      const p = planeOf(raw, limits);
+      if ('reason' in p) return { ok: false, reason: p.reason };
+      return { ok: true, message: { type: 'requestPlane', ...plane, level: raw.level, ...planeFields(p) } };
+    }
+    case 'planeStroke':
+      return parsePlaneStroke(raw, limits);
+    case 'closePlanes':
+      return { ok: true, message: { type: 'closePlanes' } };
   }
 }
 

@@ -15,7 +15,9 @@ import { changedSince, fillHash, nodeOps, stampOf, writePair, type DiskStamp, ty
 import { serializeSettings } from '../core/labels/classes';
 import { LabelPages } from '../core/labels/labelPages';
 import { LabelVolume, type Box } from '../core/labels/labelVolume';
-import { decodeRuns } from '../core/labels/rle';
+import { planeStrokePatches } from '../core/labels/planeEdits';
+import type { PlaneAxis } from '../core/levels/planes';
+import { decodeRle, decodeRuns } from '../core/labels/rle';
 import type { PaintTool } from '../protocol';
 
 /** The labels file on disk could not be used: the user started empty and it must not be overwritten silently. */
@@ -160,6 +162,23 @@ export class DocumentLabels {
     const verb = { brush: 'Paint', eraser: 'Erase', fill: 'Fill', lasso: 'Lasso fill' }[tool];
     const label = tool === 'eraser' ? `Erase labels (slice ${z + 1})` : `${verb} ${this.className(value)} (slice ${z + 1})`;
     const edit: LabelEdit = { label, patches: [patch] };
+    return { edit, writes: this.apply(edit, 'redo') };
+  }
+
+  /**
+   * A finished stroke in an orthogonal plane (XZ at y = index, YZ at x = index; `box` in plane coordinates): one edit
+   * whose patches are a row (XZ) or column (YZ) of every slice it crossed. Undefined when it changed nothing.
+   */
+  planeStroke(axis: PlaneAxis, index: number, box: Box, rle: Uint8Array, tool: PaintTool): EditResult | undefined {
+    const values = decodeRle(rle, box.width * box.height); // throws on corrupt data: nothing applied
+    const patches = planeStrokePatches(this.volume, axis, index, box, values);
+    if (patches.length === 0) return undefined;
+    const value = firstLabel(rle, box.width * box.height);
+    const verb = { brush: 'Paint', eraser: 'Erase', fill: 'Fill', lasso: 'Lasso fill' }[tool];
+    const what = tool === 'eraser' ? 'Erase labels' : `${verb} ${this.className(value)}`;
+    const zs = patches.map((p) => p.z);
+    const where = `${axis.toUpperCase()} plane ${axis === 'xz' ? 'y' : 'x'} = ${index}, slices ${Math.min(...zs) + 1}–${Math.max(...zs) + 1}`;
+    const edit: LabelEdit = { label: `${what} (${where})`, patches };
     return { edit, writes: this.apply(edit, 'redo') };
   }
 

@@ -10,6 +10,7 @@ import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../p
 import type { StackSegApi } from './api';
 import { orderedPoster, packBytes, packedSlice } from './packedPost';
 import { exactBuffer, SliceServer } from './sliceServer';
+import { PlaneServer } from './planeServer';
 import { cropBox } from '../core/pixelBox';
 import { LabelsDiskSync, saveQuestions } from './labelsDiskSync';
 import { LivePreviewSession } from './livePreview';
@@ -46,6 +47,8 @@ interface EditorEntry {
   segmentation?: SegmentationOverlay;
   /** Channel and time point the viewer shows (the live preview reads them); absent: 0, 0. */
   plane?: { c: number; t: number };
+  /** 3 views: the XZ/YZ planes of this webview (planeServer.ts). */
+  planes?: PlaneServer;
 }
 
 export class StackEditorProvider implements vscode.CustomEditorProvider<StackDocument> {
@@ -174,6 +177,13 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         void post({ type: 'sliceError', z, message, ...(p?.c || p?.t ? p : {}) });
       },
     });
+    // 3 views: XZ/YZ planes cut from level-f slices in the same worker (planeServer.ts).
+    entry.planes = source && levels ? new PlaneServer(levels, source.info, () => labels?.volume, {
+      post: (m) => post(m),
+      error: (axis, index, e) => this.log.warn(`${axis.toUpperCase()} plane ${index} of ${key}: ${describeOpenError(e, document.uri.fsPath)}`),
+    }) : undefined;
+    /** The plane a webview stroke being applied came from (its view shows it already). */
+    let planeStrokeFrom: { axis: 'xz' | 'yz'; index: number } | undefined;
     const depth = source?.info.depth ?? 0;
     const limits = { depth, width: source?.info.width ?? 0, height: source?.info.height ?? 0, channels: source?.info.channels, frames: source?.info.frames };
     const sendClasses = () => { if (labels) void post({ type: 'classes', classes: labels.settings.classes, display: labels.settings.display }); };
@@ -201,6 +211,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     }
     subscriptions.push(document.onDidChangeLabels((change) => {
       this.mirrorLabels(entry, change);
+      entry.planes?.labelsChanged(change.reset ? 'all' : change.writes, planeStrokeFrom);
       // Renames and recolours do not change what the forest learns.
       if (change.reset || change.writes.length > 0 || !change.classesChanged) entry.preview?.labelsChanged();
     }));
@@ -261,6 +272,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           try {
             const result = labels.stroke(msg.z, { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, msg.rle, msg.tool);
             if (result) { document.pushEdit(result, false); if (msg.tool !== 'eraser') strokeApplied(labels.volume.classCounts()); }
+            if (result) entry.planes?.labelsChanged(result.writes);
           } catch (e) {
             // Corrupt payload: nothing was applied; resend the slice so the webview drops what it drew.
             this.log.warn(`Ignored a stroke from the viewer of ${key}: ${e instanceof Error ? e.message : String(e)}`);
@@ -301,6 +313,28 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
           if (v) void showOverStack(this, document.uri.fsPath, v);
           return;
         }
+        case 'requestPlane':
+          void entry.planes?.request(msg.axis, msg.index, msg.level, msg.c ?? 0, msg.t ?? 0);
+          return;
+        case 'closePlanes':
+          entry.planes?.close();
+          return;
+        case 'planeStroke': {
+          entry.strokes++;
+          if (!labels) return;
+          try {
+            const result = labels.planeStroke(msg.axis, msg.index, { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, msg.rle, msg.tool);
+            planeStrokeFrom = { axis: msg.axis, index: msg.index };
+            // Echoed: the slices it crossed that the webview holds get patches (the XY view shows the stroke).
+            if (result) { document.pushEdit(result, true); if (msg.tool !== 'eraser') strokeApplied(labels.volume.classCounts()); }
+          } catch (e) {
+            this.log.warn(`Ignored a plane stroke from the viewer of ${key}: ${e instanceof Error ? e.message : String(e)}`);
+            entry.planes?.labelsChanged('all'); // the plane view drops what it drew
+          } finally {
+            planeStrokeFrom = undefined;
+          }
+          return;
+        }
         case 'openModelPanel':
           // The StackSeg view container (package.json viewsContainers.activitybar id "stackseg"): Model and Jobs.
           void vscode.commands.executeCommand('workbench.view.extension.stackseg');
@@ -309,6 +343,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
     }));
     panel.onDidDispose(() => {
       server?.dispose();
+      entry.planes?.dispose();
       entry.preview?.dispose();
       entry.segmentation?.dispose(false);
       for (const s of subscriptions) s.dispose();

@@ -96,6 +96,29 @@ describe('parseWebviewMessage', () => {
     expect(parseWebviewMessage({ type: 'openModelPanel' }, limits)).toEqual({ ok: true, message: { type: 'openModelPanel' } });
     expect(reason({ type: 'openModelPanel', command: 'workbench.action.terminal.new' })).toMatch(/unexpected field\(s\) command in openModelPanel/);
   });
+
+  it('3 views: requestPlane, planeStroke and closePlanes are checked against the stack (XZ: width x depth, YZ: depth x height)', () => {
+    const l = { depth: 10, width: 64, height: 48 };
+    expect(parseWebviewMessage({ type: 'requestPlane', axis: 'xz', index: 47, level: 4 }, l))
+      .toEqual({ ok: true, message: { type: 'requestPlane', axis: 'xz', index: 47, level: 4 } });
+    expect(parseWebviewMessage({ type: 'requestPlane', axis: 'yz', index: 63, level: 1, c: 0, t: 0 }, l))
+      .toEqual({ ok: true, message: { type: 'requestPlane', axis: 'yz', index: 63, level: 1 } });
+    expect(reason({ type: 'requestPlane', axis: 'xy', index: 0, level: 1 }, l)).toMatch(/axis must be "xz" or "yz"/);
+    expect(reason({ type: 'requestPlane', axis: 'xz', index: 48, level: 1 }, l)).toMatch(/xz plane index must be an integer 0..47, got 48/);
+    expect(reason({ type: 'requestPlane', axis: 'yz', index: 64, level: 1 }, l)).toMatch(/0..63, got 64/);
+    expect(reason({ type: 'requestPlane', axis: 'yz', index: 1, level: 3 }, l)).toMatch(/level must be a power of two/);
+    expect(reason({ type: 'requestPlane', axis: 'yz', index: 1, level: 2, c: 1 }, l)).toMatch(/channel 1 is outside 0..0/);
+    const rle = new Uint8Array([5, 2]);
+    expect(parseWebviewMessage({ type: 'planeStroke', axis: 'xz', index: 3, x: 60, y: 8, width: 4, height: 2, rle, tool: 'brush' }, l))
+      .toEqual({ ok: true, message: { type: 'planeStroke', axis: 'xz', index: 3, x: 60, y: 8, width: 4, height: 2, rle, tool: 'brush' } });
+    expect(reason({ type: 'planeStroke', axis: 'xz', index: 3, x: 60, y: 9, width: 4, height: 2, rle, tool: 'brush' }, l)).toMatch(/not inside the 64 x 10 xz plane/);
+    expect(parseWebviewMessage({ type: 'planeStroke', axis: 'yz', index: 3, x: 6, y: 40, width: 4, height: 8, rle, tool: 'eraser' }, l).ok).toBe(true);
+    expect(reason({ type: 'planeStroke', axis: 'yz', index: 3, x: 8, y: 0, width: 4, height: 8, rle, tool: 'brush' }, l)).toMatch(/not inside the 10 x 48 yz plane/);
+    expect(reason({ type: 'planeStroke', axis: 'yz', index: 3, x: 0, y: 0, width: 4, height: 8, rle: [5, 2], tool: 'brush' }, l)).toMatch(/rle must be a non-empty binary buffer/);
+    expect(reason({ type: 'planeStroke', axis: 'yz', index: 3, x: 0, y: 0, width: 4, height: 8, rle, tool: 'knife' }, l)).toMatch(/unknown tool/);
+    expect(parseWebviewMessage({ type: 'closePlanes' }, l)).toEqual({ ok: true, message: { type: 'closePlanes' } });
+    expect(reason({ type: 'closePlanes', axis: 'xz' }, l)).toMatch(/unexpected field\(s\) axis/);
+  });
 });
 
 describe('dtype helpers', () => {

@@ -9,6 +9,7 @@ import { StackSegError } from '../errors';
 import { DEFAULT_CACHE_BYTES } from '../tiff/reader';
 import type { StackInfo } from '../types';
 import { LEVEL_CACHE_BYTES, type Level, type LevelReader } from './levels';
+import type { PlaneAxis, PlaneResult } from './planes';
 import type { LevelReply, LevelRequest, WorkerError } from './worker';
 
 export interface WorkerLevelsOptions {
@@ -17,7 +18,9 @@ export interface WorkerLevelsOptions {
   levelCacheBytes?: number;
 }
 
-interface Pending { resolve: (l: Level) => void; reject: (e: Error) => void }
+// Resolves with a level, a plane, or undefined (a plane made stale by a newer one).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+interface Pending { resolve(l: any): void; reject(e: Error): void }
 
 export class WorkerLevels implements LevelReader {
   private worker: Worker | undefined;
@@ -58,6 +61,21 @@ export class WorkerLevels implements LevelReader {
     });
   }
 
+  /**
+   * Level f of the XZ (index = y) or YZ (index = x) plane, cut in the worker from its level-f slices (planes.ts).
+   * Undefined when a plane of the same axis at another index was asked for before this one was done.
+   */
+  readPlane(axis: PlaneAxis, index: number, f: number, c = 0, t = 0): Promise<PlaneResult | undefined> {
+    if (this.closed) return Promise.reject(new StackSegError('the stack was closed', { file: this.info.path }));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<PlaneResult | undefined>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ type: 'plane', id, axis, index, f, ...(c || t ? { c, t } : {}) } satisfies LevelRequest);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -86,7 +104,8 @@ export class WorkerLevels implements LevelReader {
       this.pending.delete(r.id);
       if (this.pending.size === 0) worker.unref();
       if ('error' in r) p.reject(rebuild(r.error));
-      else p.resolve({ data: r.data, width: r.width, height: r.height, ...(r.packed ? { packed: r.packed } : {}) });
+      else if ('stale' in r) p.resolve(undefined);
+      else p.resolve({ data: r.data, width: r.width, height: r.height, ...(r.packed ? { packed: r.packed } : {}), ...(r.slices !== undefined ? { slices: r.slices } : {}) });
     });
     const died = (why: string) => {
       if (this.worker !== worker) return; // terminated by close(), or already replaced

@@ -27,6 +27,8 @@ export interface LevelReader {
   readLevel(z: number, f: number, c?: number, t?: number): Promise<Level>;
   /** readLevel plus `packed` (the level packed off this thread); absent: the caller sends the raw level. */
   readPacked?(z: number, f: number, c?: number, t?: number): Promise<Level>;
+  /** Level f of an XZ/YZ plane cut off this thread (client.ts); absent: planes.ts readPlane over readLevel. */
+  readPlane?(axis: 'xz' | 'yz', index: number, f: number, c?: number, t?: number): Promise<{ data: PixelArray; width: number; height: number; slices: number } | undefined>;
   /** Frees what the reader holds (terminates its worker); the source it reads from stays open. */
   close(): Promise<void>;
 }

@@ -2,7 +2,9 @@
 // the viewer's slice server, off the extension host thread. It opens its own read-only reader on the file.
 // Protocol (see client.ts): { type: 'open', path, cacheBytes, levelCacheBytes, expect } once, then
 // { type: 'level', id, z, f, c?, t? } -> { id, data, width, height, ms, packed? } (buffers transferred; `pack`: also the
-// level packed for the webview, codec.ts) | { id, error }.
+// level packed for the webview, codec.ts) | { id, error }; { type: 'plane', id, axis, index, f, c?, t? } -> an XZ/YZ
+// plane cut from level-f slices (planes.ts), or { id, stale: true } when a plane of that axis at another index was
+// asked for before it was done.
 // An error keeps what StackSegError needs to rebuild the same message on the other side.
 
 import { parentPort } from 'node:worker_threads';
@@ -12,19 +14,22 @@ import { deflateRawSync } from 'node:zlib';
 import type { DType, PixelArray } from '../types';
 import { pack, transformFor } from './codec';
 import { CachedLevels } from './levels';
+import { readPlane, type PlaneAxis } from './planes';
 
 export interface StackShape { width: number; height: number; depth: number; dtype: DType }
 
 export type LevelRequest =
   | { type: 'open'; path: string; cacheBytes: number; levelCacheBytes: number; expect: StackShape }
-  | { type: 'level'; id: number; z: number; f: number; c?: number; t?: number; pack?: boolean };
+  | { type: 'level'; id: number; z: number; f: number; c?: number; t?: number; pack?: boolean }
+  | { type: 'plane'; id: number; axis: PlaneAxis; index: number; f: number; c?: number; t?: number };
 
 export type WorkerError =
   | { what: string; file?: string; page?: number; hint?: string; code?: string }
   | { message: string };
 
 export type LevelReply =
-  | { id: number; data: PixelArray; width: number; height: number; ms: number; packed?: Uint8Array }
+  | { id: number; data: PixelArray; width: number; height: number; ms: number; packed?: Uint8Array; slices?: number }
+  | { id: number; stale: true }
   | { id: number; error: WorkerError };
 
 let levels: Promise<CachedLevels> | undefined;
@@ -35,8 +40,30 @@ parentPort?.on('message', (m: LevelRequest) => {
     levels.catch(() => undefined); // reported to each level request
     return;
   }
-  void serve(m);
+  if (m.type === 'plane') void servePlane(m);
+  else void serve(m);
 });
+
+/** Index of the newest plane request per axis: a plane of another index stops at its next slice (the crosshair moved on). */
+const latestPlane = new Map<PlaneAxis, number>();
+
+async function servePlane(m: Extract<LevelRequest, { type: 'plane' }>): Promise<void> {
+  const t0 = performance.now();
+  latestPlane.set(m.axis, m.index);
+  try {
+    if (!levels) throw new Error('slice reader used before open');
+    const l = await levels;
+    const plane = await readPlane(l, { ...l.info }, m.axis, m.index, m.f, m.c ?? 0, m.t ?? 0, () => latestPlane.get(m.axis) !== m.index);
+    if (!plane) {
+      parentPort!.postMessage({ id: m.id, stale: true } satisfies LevelReply);
+      return;
+    }
+    const reply: LevelReply = { id: m.id, data: plane.data, width: plane.width, height: plane.height, slices: plane.slices, ms: performance.now() - t0 };
+    parentPort!.postMessage(reply, [plane.data.buffer as ArrayBuffer]);
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: describe(e) } satisfies LevelReply);
+  }
+}
 
 async function open(m: Extract<LevelRequest, { type: 'open' }>): Promise<CachedLevels> {
   const stack = await openSource(m.path, { cacheBytes: m.cacheBytes });
