@@ -4,6 +4,8 @@
 // Run: node bench/quality_rf.mjs [--seeds 0,1,2] [--variants hq,noisy] [--data DIR] [--set key=value]...
 // (rf parameters as in registry.ts, e.g. --set fill=none --set fillWeight=0.01 --set trees=30)
 import { computeFeatures, featureNames } from '../src/core/features/bank';
+import { FeatureBank3d, featureNames3d } from '../src/core/features/bank3d';
+import { resolveDims, zRatioOf } from '../src/core/features/volumeChunks';
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/adapters/rf';
 import { fitNormalizationFromSource, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/core/models/registry';
@@ -25,7 +27,7 @@ async function main() {
   const sparse = (await (await openStack(`${dataDir}/sparse_labels_slice0.tif`)).readSlice(0)) as Uint8Array;
   const base = resolveParams('rf', overrides);
   const fo = featureOptionsFrom(base);
-  const names = featureNames(fo);
+  let names = featureNames(fo);
   console.log(`rf parameters: ${JSON.stringify(base)}`);
   console.log(`variant          ${seeds.map((s) => `seed ${s}`.padStart(8)).join('')}     mean     goal   pass   (train s, segment s)`);
   const means: number[] = [];
@@ -36,13 +38,25 @@ async function main() {
     const norm = await fitNormalizationFromSource(stack);
     const t0 = performance.now();
     const n0 = normalizeSlice(await stack.readSlice(0), norm);
-    const f0 = computeFeatures(n0, w, h, fo);
+    // dims=3d (or auto): the anisotropic 3-D bank on the whole (small) normalised volume.
+    const dims = resolveDims(base, depth);
+    const vol = dims === '3d' ? await Promise.all(Array.from({ length: depth }, async (_, z) => normalizeSlice(await stack.readSlice(z), norm))) : [];
+    const bank = dims === '3d' ? new FeatureBank3d(w, h, fo, zRatioOf(stack.info, base)) : null;
+    names = bank ? featureNames3d(fo) : featureNames(fo);
+    const sel = names.map((_, i) => i);
+    const feats = async (z: number, n: Float32Array) => {
+      if (!bank) return computeFeatures(n, w, h, fo);
+      const out = new Float32Array(names.length * w * h);
+      bank.compute((zz) => vol[zz], z, depth, sel, out);
+      return out;
+    };
+    const f0 = await feats(0, n0);
     const forests: RandomForest[] = [];
     for (const seed of seeds) forests.push((await trainForestWithFill([{ normalised: n0, features: f0, labels: sparse }], w, h, { ...base, seed }, names)).forest);
     const t1 = performance.now();
     const evals = seeds.map(() => new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] }));
     for (let z = 0; z < depth; z++) {
-      const f = z === 0 ? f0 : computeFeatures(normalizeSlice(await stack.readSlice(z), norm), w, h, fo);
+      const f = z === 0 ? f0 : await feats(z, normalizeSlice(await stack.readSlice(z), norm));
       const t = await truth.readSlice(z);
       forests.forEach((forest, k) => evals[k].add(forest.predict(f, w * h).labels, t));
     }
@@ -52,7 +66,7 @@ async function main() {
     means.push(mean);
     const ok = REF_SEED0[v] === undefined || mean >= REF_SEED0[v];
     if (ok) passed++;
-    console.log(`${v.padEnd(16)} ${f1s.map((x) => x.toFixed(4).padStart(8)).join('')} ${mean.toFixed(4).padStart(8)} ${(REF_SEED0[v]?.toFixed(3) ?? '-').padStart(8)} ${ok ? '  yes' : '   NO'}   (${((t1 - t0) / 1000).toFixed(1)}, ${((t2 - t1) / 1000).toFixed(1)})`);
+    console.log(`${(v + (bank ? ' 3d' : '')).padEnd(16)} ${f1s.map((x) => x.toFixed(4).padStart(8)).join('')} ${mean.toFixed(4).padStart(8)} ${(REF_SEED0[v]?.toFixed(3) ?? '-').padStart(8)} ${ok ? '  yes' : '   NO'}   (${((t1 - t0) / 1000).toFixed(1)}, ${((t2 - t1) / 1000).toFixed(1)})`);
     await stack.close();
   }
   console.log(`goal (reference RF seed 0): ${variants.map((v) => `${v} ${REF_SEED0[v] ?? '-'}`).join(', ')}`);

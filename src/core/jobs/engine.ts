@@ -13,7 +13,7 @@ import { MODELS } from '../models/registry';
 import type { Segmenter } from '../models/segmenter';
 import { fitNormalization } from '../models/normalize';
 import type { SliceSource } from '../types';
-import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities } from './inputs';
+import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities, volumeInput } from './inputs';
 import type { JobProgress, JobRecord, JobSpec } from './spec';
 import { jobLogPath, removeTempFiles, trainedModelPath } from './jobPaths';
 import { checkJobFolder, claimJobFolder, SpaceReserve } from './outputs';
@@ -107,7 +107,7 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
       progress({ phase: 'train', percent: 0 });
       segmenter = await trainSegmenter(spec.model, {
         width, height, slices: training.slices, sample: training.sample, norm: training.norm, params: spec.params,
-        signal: hooks.signal,
+        volume: volumeInput(o.image), signal: hooks.signal,
         onProgress: (p) => {
           progress({ phase: 'train', ...p });
           if (p.loss !== undefined) log.line(`epoch ${p.epoch} loss ${p.loss.toFixed(5)}`);

@@ -2,7 +2,7 @@
 
 import { StackSegError } from '../errors';
 import { MODELS, type ModelKind } from '../models/registry';
-import type { TrainingSlice } from '../models/segmenter';
+import type { TrainingSlice, VolumeInput } from '../models/segmenter';
 import { toFloat32, toLabels } from '../pixels';
 import { openSource } from '../io';
 import { FolderStack } from '../io/folder';
@@ -69,6 +69,14 @@ export async function collectTrainingSlices(image: SliceSource, labels: SliceSou
     }
   }
   return out;
+}
+
+/**
+ * The image as a volume read on demand: models with a z context (3-D features, 2.5-D MSDNet) read the neighbours of
+ * each labelled slice through it, a window at a time (features/volumeChunks.ts), never the whole stack.
+ */
+export function volumeInput(image: SliceSource): VolumeInput {
+  return { depth: image.info.depth, info: image.info, read: async (z) => toFloat32(await image.readSlice(z), image.info.path, z) };
 }
 
 /** Evenly spaced pixels from up to 16 slices: enough for percentiles, Otsu and k-means fitting. */

@@ -8,6 +8,7 @@ import type { Prediction, Segmenter } from '../models/segmenter';
 import { StackWriter } from '../tiff/writer';
 import type { SliceSource } from '../types';
 import type { Evaluation } from './evaluate';
+import { SliceRing } from '../features/volumeChunks';
 
 export interface SegmentOptions {
   truth?: SliceSource;
@@ -39,13 +40,19 @@ export async function writeSegmentation(image: SliceSource, segmenter: Segmenter
   try {
     heat = opts.uncertaintyPath ? await StackWriter.create(opts.uncertaintyPath, spec).catch(async (e) => { throw await writeFailure(e, opts.uncertaintyPath!); }) : undefined;
     // Keep one slice per worker in flight; write in slice order. Memory stays bounded by the concurrency.
-    const concurrency = Math.max(1, segmenter.concurrency ?? 1);
+    // Models with a z context (3-D features, 2.5-D) get a ring buffer of the 2 halo + 1 slices around each slice,
+    // one slice at a time (the ring moves on only when the slice is done).
+    const halo = segmenter.zHalo ?? 0;
+    const ring = halo > 0 ? new SliceRing(image.info.depth, halo, async (z) => toFloat32(await image.readSlice(z), image.info.path, z)) : null;
+    const concurrency = ring ? 1 : Math.max(1, segmenter.concurrency ?? 1);
     const queue: { z: number; result: Promise<Prediction> }[] = [];
     for (let next = z0; next < z1 || queue.length > 0;) {
       while (next < z1 && queue.length < concurrency) {
         opts.signal?.throwIfAborted();
-        const img = toFloat32(await image.readSlice(next), image.info.path, next);
-        const result = segmenter.predict(img, width, height, !!heat, opts.signal);
+        const get = ring ? await ring.centre(next) : null;
+        const img = get ? get(next) : toFloat32(await image.readSlice(next), image.info.path, next);
+        const context = get ? { z: next, depth: image.info.depth, slice: get } : undefined;
+        const result = segmenter.predict(img, width, height, !!heat, opts.signal, context);
         result.catch(() => undefined); // handled when its turn comes; avoids an unhandled rejection meanwhile
         queue.push({ z: next++, result });
       }

@@ -28,6 +28,8 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     fillFraction: A('Pseudo-labels: share of the filled pixels used; lower trains faster.'),
     fillTrees: A('Pseudo-labels: share of the trees that learn from filled pixels too.'),
     threads: A('CPU threads to use; 0 = every core this job may use.'),
+    dims: A('3d: filters also look at the slices above and below (helps on noisy volumes); 2d: each slice alone.'),
+    spacing: A('3d: slice distance over pixel size (e.g. 2 = slices twice as far apart); 0 = from the file.'),
     seed: SEED,
   },
   kmeans: {
@@ -57,6 +59,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     bnRecompute: A('Re-measure the network\'s normalisation on flipped and rotated slices after training.'),
     backend: A('Where the network runs: auto uses a GPU when one is set up (PyTorch or tfjs), else the CPU.'),
     device: A('With PyTorch: which device (auto = CUDA GPU, then Apple MPS, then CPU).'),
+    contextSlices: A('2.5D: also feed this many slices above and below as input (0 = the slice alone).'),
     seed: SEED,
   },
 };

@@ -8,6 +8,18 @@ export type Normalization = IntensityNormalization;
 
 export interface TrainingSlice { z: number; image: Float32Array; labels: Uint8Array }
 
+/** The stack a job reads (3-D features and 2.5-D models read the slices around a labelled one). */
+export interface VolumeInput {
+  depth: number;
+  /** For the voxel spacing (ImageJ spacing, OME PhysicalSize). */
+  info?: { imagej?: { spacing?: number }; pixelSize?: { x?: number; z?: number } };
+  /** Raw intensities of slice z as float32. */
+  read(z: number): Promise<Float32Array>;
+}
+
+/** What a 3-D / 2.5-D model sees around the slice it predicts: slice(zz) gives raw slice zz for |zz - z| <= zHalo. */
+export interface ZContext { z: number; depth: number; slice(zz: number): Float32Array }
+
 export interface TrainInput {
   width: number;
   height: number;
@@ -17,6 +29,8 @@ export interface TrainInput {
   sample: Float32Array;
   norm: Normalization;
   params: ModelParams;
+  /** The whole stack, read on demand: models with a z context (3-D features, 2.5-D) read neighbouring slices. */
+  volume?: VolumeInput;
   onProgress: (p: { percent: number; message?: string; epoch?: number; loss?: number }) => void;
   signal?: AbortSignal;
 }
@@ -40,7 +54,9 @@ export interface Segmenter {
    * Predicts one slice of raw intensities; probabilities only where asked (they cost memory and transfer). An abort
    * of `signal` rejects at once where the model can stop mid-slice (worker threads), else after the slice.
    */
-  predict(image: Float32Array, width: number, height: number, withProbabilities?: boolean, signal?: AbortSignal): Promise<Prediction>;
+  predict(image: Float32Array, width: number, height: number, withProbabilities?: boolean, signal?: AbortSignal, context?: ZContext): Promise<Prediction>;
+  /** Slices each side of a slice that predict() reads through `context` (3-D features, 2.5-D); absent or 0: none. */
+  readonly zHalo?: number;
   /** Writes the model into dir (which exists and is empty): model.json plus any weight files. */
   save(dir: string): Promise<void>;
   /** Extra training facts for metrics.json (loss curve, accuracy...). */

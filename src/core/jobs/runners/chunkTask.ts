@@ -2,6 +2,7 @@
 // no merge), scores them against truth when the job has one, leaves its marker, and finishes the job when it is
 // the last chunk to end. Run as `stackseg chunk --job JOBDIR --chunk I` (the array's batch script).
 
+import { SliceRing } from '../../features/volumeChunks';
 import { hostname } from 'node:os';
 import { StackSegError } from '../../errors';
 import { writeJsonAtomic } from '../../fsutil';
@@ -64,13 +65,18 @@ export async function runChunk(jobDir: string, chunk: number, opts: { signal?: A
     const scores: [number, number][][] = [];
     try {
       // One slice per worker in flight, written as each completes in order (as writeSegmentation does).
-      const concurrency = Math.max(1, segmenter.concurrency ?? 1);
+      // 3-D / 2.5-D models: a ring of the z window around each slice (halo slices beyond the chunk are read too).
+      const halo = segmenter.zHalo ?? 0;
+      const ring = halo > 0 ? new SliceRing(depth, halo, async (z) => toFloat32(await image.readSlice(z), image.info.path, z)) : null;
+      const concurrency = ring ? 1 : Math.max(1, segmenter.concurrency ?? 1);
       const queue: { z: number; result: Promise<Prediction> }[] = [];
       for (let next = a; next < b || queue.length > 0;) {
         while (next < b && queue.length < concurrency) {
           opts.signal?.throwIfAborted();
-          const img = toFloat32(await image.readSlice(first + next), image.info.path, first + next);
-          const result = segmenter.predict(img, width, height, !!heat, opts.signal);
+          const get = ring ? await ring.centre(first + next) : null;
+          const img = get ? get(first + next) : toFloat32(await image.readSlice(first + next), image.info.path, first + next);
+          const context = get ? { z: first + next, depth, slice: get } : undefined;
+          const result = segmenter.predict(img, width, height, !!heat, opts.signal, context);
           result.catch(() => undefined);
           queue.push({ z: next++, result });
         }

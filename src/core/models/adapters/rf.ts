@@ -8,7 +8,9 @@ import type { ModelParams } from '../registry';
 import { writeHeader } from './header';
 import { FeaturePool, predictSliceSync } from '../../features/pool';
 import { threadBudget } from '../../features/threads';
-import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
+import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
+import { resolveDims } from '../../features/volumeChunks';
+import { Rf3dPredictor, trainRf3d } from './rf3d';
 
 export function featureOptionsFrom(params: ModelParams): FeatureOptions {
   const families = String(params.features).split(',').map((s) => s.trim());
@@ -140,6 +142,10 @@ export class RandomForestSegmenter implements Segmenter {
   get featureOptions(): FeatureOptions { return featureOptionsFrom(this.params); }
 
   static async train(input: TrainInput): Promise<RandomForestSegmenter> {
+    // dims=3d (or auto on a deep enough stack): the 3-D bank (rf3d.ts); the model records the dims it used.
+    const dims = resolveDims(input.params, input.volume?.depth ?? 1);
+    if (dims === '3d') return trainRf3d(input);
+    if (input.params.dims !== undefined && input.params.dims !== '2d') input = { ...input, params: { ...input.params, dims: '2d' } };
     const fo = featureOptionsFrom(input.params);
     const names = featureNames(fo);
     const t0 = performance.now();
@@ -187,7 +193,16 @@ export class RandomForestSegmenter implements Segmenter {
    * Slices predicted at once: two per worker thread when the worker bundle is there, so that each worker has the next
    * slice queued (read and decoded by the caller) when it finishes one, instead of idling until the oldest is written.
    */
-  get concurrency(): number { const size = this.workers()?.size; return size ? 2 * size : 1; }
+  get concurrency(): number { if (this.is3d) return 1; const size = this.workers()?.size; return size ? 2 * size : 1; }
+
+  private get is3d(): boolean { return this.params.dims === '3d'; }
+  private predictor3d: Rf3dPredictor | undefined;
+
+  /** 3-D models read this many slices each side of the one they predict (segmentation.ts streams them). */
+  get zHalo(): number {
+    if (!this.is3d) return 0;
+    return this.predictor3d?.bank.halo ?? new Rf3dPredictor(this.forest, this.params, this.norm, 1, 1).bank.halo;
+  }
 
   private workers(): FeaturePool | null {
     if (this.pool === undefined) {
@@ -197,7 +212,12 @@ export class RandomForestSegmenter implements Segmenter {
     return this.pool;
   }
 
-  async predict(image: Float32Array, width: number, height: number, withProbabilities = true, signal?: AbortSignal): Promise<Prediction> {
+  async predict(image: Float32Array, width: number, height: number, withProbabilities = true, signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
+    if (this.is3d) {
+      signal?.throwIfAborted();
+      if (this.predictor3d?.width !== width || this.predictor3d.height !== height) this.predictor3d = new Rf3dPredictor(this.forest, this.params, this.norm, width, height);
+      return this.predictor3d.predict(context, withProbabilities);
+    }
     const pool = this.workers();
     if (pool) {
       const r = await pool.predict(image, width, height, { probabilities: withProbabilities, signal });
