@@ -9,6 +9,7 @@ import { installKeys } from './keys';
 import labelsCss from './labels.css';
 import { LabelViewMode } from './labelView';
 import { unpackMessage } from './levelCodec';
+import { orthoAccess, OrthoViews } from './orthoViews';
 import { buildViewerDom } from './ui';
 import { ViewState } from './viewState';
 
@@ -40,13 +41,18 @@ function main(): void {
   work.append(dom.viewport, annotator.panel.root);
   // Labels/truth/mask files open read-only in class colours (webview/labelView.ts).
   const labelView = new LabelViewMode((m) => host.postMessage(m), (t) => viewer.setPalette(t), annotator.panel.root);
-  viewer.listener = { viewChanged: (v) => annotator.onViewChanged(v), sliceShown: (z) => annotator.onSliceShown(z) };
+  // 3 views: XZ and YZ beside XY with crosshairs (webview/orthoViews.ts).
+  const ortho = new OrthoViews(dom.viewport, dom.orthoButton, orthoAccess(viewer), host, state);
+  viewer.listener = {
+    viewChanged: (v) => { annotator.onViewChanged(v); ortho.xyViewChanged(); },
+    sliceShown: (z) => { annotator.onSliceShown(z); ortho.sliceShown(); },
+  };
   // Multi-channel / time-lapse stacks: the channel bar under the toolbar (webview/channelPanel.ts).
   viewer.onChannels = (cv) => void new ChannelPanel(cv, viewer, viewer.stackInfo!.dtype, dom.toolbar, dom.root, state);
 
   const dispatch = (msg: HostToWebview) => {
     if (msg.type === 'init' && msg.labelView && !labelView.active) labelView.activate(msg.labelView, msg.info.fileName);
-    if (!annotator.handleMessage(msg)) viewer.handleMessage(msg);
+    if (!ortho.handleMessage(msg) && !annotator.handleMessage(msg)) viewer.handleMessage(msg);
   };
   // Packed messages (levelCodec.ts) are unpacked asynchronously; while any is, later messages queue behind it so
   // the viewer sees them in the order the host sent them.
@@ -108,14 +114,15 @@ function main(): void {
     const p = local(e);
     viewer.wheel(e, p.x, p.y);
   }, { passive: false });
-  let drag: { id: number; x: number; y: number } | undefined;
+  let drag: { id: number; x: number; y: number; sx: number; sy: number } | undefined;
   dom.viewport.addEventListener('pointerdown', (e) => {
+    if (e.shiftKey && e.button === 0 && ortho.clickXY(local(e).x, local(e).y)) return; // 3 views: move the crosshair
     if (!labelView.active && annotator.pointerDown(e)) {
       dom.canvas.focus();
       return;
     }
     if (e.button !== 0 && e.button !== 1) return;
-    drag = { id: e.pointerId, x: e.clientX, y: e.clientY };
+    drag = { id: e.pointerId, x: e.clientX, y: e.clientY, sx: e.clientX, sy: e.clientY };
     dom.viewport.setPointerCapture(e.pointerId);
     dom.viewport.classList.add('panning');
     dom.canvas.focus();
@@ -123,13 +130,14 @@ function main(): void {
   dom.viewport.addEventListener('pointermove', (e) => {
     if (drag && e.pointerId === drag.id) {
       viewer.zoom.panBy(e.clientX - drag.x, e.clientY - drag.y);
-      drag = { id: drag.id, x: e.clientX, y: e.clientY };
+      drag = { ...drag, x: e.clientX, y: e.clientY };
     }
     const p = local(e);
     viewer.pointerAt(p.x, p.y);
   });
   const endDrag = (e: PointerEvent) => {
     if (!drag || e.pointerId !== drag.id) return;
+    if (e.type === 'pointerup' && Math.hypot(e.clientX - drag.sx, e.clientY - drag.sy) < 4) ortho.clickXY(local(e).x, local(e).y); // a click, not a pan
     drag = undefined;
     dom.viewport.classList.remove('panning');
   };

@@ -14,6 +14,8 @@ export interface ViewerDom {
   sliceTotal: HTMLElement;
   fitButton: HTMLElement;
   oneToOneButton: HTMLElement;
+  /** 3 views: XZ and YZ beside XY (webview/orthoViews.ts). */
+  orthoButton: HTMLElement;
   zoomLabel: HTMLElement;
   autoButton: HTMLElement;
   levelMin: HTMLInputElement;
@@ -72,6 +74,7 @@ export function buildViewerDom(parent: HTMLElement): ViewerDom {
   const fitButton = custom('vscode-button', { testId: 'btn-fit', text: 'Fit', title: 'Fit the slice in the view (F)', secondary: true });
   const oneToOneButton = custom('vscode-button', { testId: 'btn-1to1', text: '1:1', title: 'One image pixel per screen pixel (0)', secondary: true });
   const zoomLabel = el('span', { className: 'muted zoom-label', text: '' });
+  const orthoButton = custom('vscode-button', { testId: 'btn-3views', text: '3 views', title: 'XZ and YZ views beside XY, with crosshairs (click to move them); paint in any view', secondary: true });
 
   const autoButton = custom('vscode-button', { testId: 'btn-auto-contrast', text: 'Auto', title: 'Auto contrast: 0.5–99.5 percentiles of this slice (A)', secondary: true });
   const levelMin = numberInput('level-min', 'Display minimum (black)', 'level');
@@ -82,7 +85,7 @@ export function buildViewerDom(parent: HTMLElement): ViewerDom {
   const toolbar = el('div', { className: 'toolbar' }, [
     group('Slice', sliceSlider, sliceInput, sliceTotal),
     el('span', { className: 'sep' }),
-    group('View', fitButton, oneToOneButton, zoomLabel),
+    group('View', fitButton, oneToOneButton, orthoButton, zoomLabel),
     el('span', { className: 'sep' }),
     group('Contrast', autoButton, levelMin, el('span', { className: 'muted', text: '–' }), levelMax, histogram),
   ]);
@@ -113,7 +116,7 @@ export function buildViewerDom(parent: HTMLElement): ViewerDom {
   const root = el('div', { className: 'stack-viewer' }, [toolbar, viewport, status]);
   parent.append(root);
   return {
-    root, toolbar, sliceSlider, sliceInput, sliceTotal, fitButton, oneToOneButton, zoomLabel, autoButton, levelMin, levelMax,
+    root, toolbar, sliceSlider, sliceInput, sliceTotal, fitButton, oneToOneButton, orthoButton, zoomLabel, autoButton, levelMin, levelMax,
     histogram, viewport, canvas, loading, error, errorText, statusSlice, statusPixel, statusInfo, statusZoom,
   };
 }

@@ -33,6 +33,9 @@ export interface ViewStateData {
   /** Multi-channel stacks: the channel shown (0-based) or the composite, and the time point (webview/channelPanel.ts). */
   channel?: number | 'composite';
   time?: number;
+  /** 3 views on (webview/orthoViews.ts), and the crosshair: the XZ view shows row y, the YZ view column x. */
+  ortho?: boolean;
+  cross?: { x: number; y: number };
 }
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -57,6 +60,9 @@ export function parseViewState(raw: unknown): ViewStateData {
   if (r.hint === 'shown' || r.hint === 'dismissed') out.hint = r.hint;
   if (r.channel === 'composite' || (Number.isInteger(r.channel) && (r.channel as number) >= 0)) out.channel = r.channel as number | 'composite';
   if (Number.isInteger(r.time) && (r.time as number) >= 0) out.time = r.time as number;
+  if (r.ortho === true) out.ortho = true;
+  const c = r.cross as Record<string, unknown> | undefined;
+  if (c && Number.isInteger(c.x) && Number.isInteger(c.y) && (c.x as number) >= 0 && (c.y as number) >= 0) out.cross = { x: c.x as number, y: c.y as number };
   return out;
 }
 
