@@ -279,22 +279,26 @@ export class ViewerController {
   }
 
   /**
-   * While the user rests on a slice shown at the display level and nothing is in flight, brings the display level of
-   * the next slices in the direction of travel (then the one behind), one at a time: stepping on then shows the
-   * refined frame at once. Over a slow link a display level takes most of a second to cross (about 1 MB for a 2048²
-   * CT slice at level 2, 20 Mbit/s), and the link is idle while the user looks. One at a time, so a jump elsewhere
-   * waits behind one level at most; never while stepping (the previews go first then).
+   * Brings the display level of the next slices in the direction of travel (then the one behind), one at a time,
+   * once the user rests on a slice (the refine timer fired) or sees refined frames (the target is shown at the
+   * display level): stepping on then shows the refined frame at once. Over a slow link a display level takes most
+   * of a second (about 1 MB for a 2048² CT slice at level 2, 20 Mbit/s); asked with the shown slice's refine, the host
+   * (which serves the shown slice first, src/extension/sliceQueue.ts) reads the next one while the first crosses the
+   * link. Not while stepping faster than that (the target shows a coarse level): previews go first then.
    */
   private prefetchDisplay(): void {
     const info = this.info;
-    if (!info || !this.dwelling || this.shown !== this.target) return;
+    if (!info || this.shown !== this.target) return;
     const level = this.displayLevel();
-    if (level >= this.coarseLevel() || this.shownLevel > level) return; // previews cover it, or this slice still refines
+    const coarse = this.coarseLevel();
+    if (level >= coarse || !(this.dwelling || this.shownLevel <= level)) return;
     const now = performance.now();
-    for (const r of this.store.inflight.values()) if (now - r.since < PREFETCH_STALE_MS) return; // the link is busy
+    for (const [key, r] of this.store.inflight) {
+      if (r.priority === 'prefetch' && key % 128 < coarse && now - r.since < PREFETCH_STALE_MS) return; // one at a time
+    }
     const unit = Math.sign(this.lastStep) || 1;
     const plan = [...Array.from({ length: DISPLAY_AHEAD }, (_, k) => this.target + (k + 1) * unit), this.target - unit];
-    const z = plan.find((k) => k >= 0 && k < info.depth && (this.finestStored(k) ?? Infinity) > level);
+    const z = plan.find((k) => k >= 0 && k < info.depth && (this.finestStored(k) ?? Infinity) > level && !this.store.inflight.has(this.key(k, level)));
     if (z !== undefined) this.request(z, 'prefetch', level);
   }
 

@@ -1,5 +1,7 @@
-// Pixel readout in the status bar: the value under the pointer. It is exact only from level 1: from a coarser
-// level it is marked approximate, and a resting pointer fetches level 1 of the shown slice.
+// Pixel readout in the status bar: the value under the pointer. It is exact from level 1, or from a small box of
+// full-resolution pixels around the pointer (src/core/pixelBox.ts): from a coarser level it is marked approximate,
+// and a resting pointer fetches the box (never the whole slice: over a slow link that is megabytes the screen cannot
+// show).
 
 import { levelSize } from '../src/core/pyramid';
 import type { PixelArray } from '../src/core/types';
@@ -7,7 +9,7 @@ import type { ViewerStackInfo } from '../src/protocol';
 import { formatPixelStatus } from './format';
 import { imagePixelAt, type View } from './zoom';
 
-/** Pointer rest after which a readout from a coarse level fetches the exact (level 1) slice. */
+/** Pointer rest after which a readout from a coarse level fetches the exact pixels around the pointer. */
 const EXACT_READOUT_MS = 200;
 
 export interface ReadoutSource {
@@ -15,7 +17,10 @@ export interface ReadoutSource {
   readonly view: View;
   /** Shown slice (-1: none yet), its level and pixels. */
   shown(): { z: number; level: number; pixels: PixelArray | undefined };
-  fetchExact(z: number): void;
+  /** Asks for the full-resolution pixels around image pixel (x, y) of slice z. */
+  fetchExact(z: number, x: number, y: number): void;
+  /** The exact value of image pixel (x, y) of slice z when the host sent it; undefined otherwise. */
+  exactAt(z: number, x: number, y: number): number | undefined;
 }
 
 export class PixelReadout {
@@ -32,7 +37,10 @@ export class PixelReadout {
       clearTimeout(this.exactTimer);
       this.exactTimer = setTimeout(() => {
         const now = this.src.shown().z;
-        if (now >= 0 && this.lastPointer) this.src.fetchExact(now);
+        const info = this.src.info;
+        const p = this.lastPointer;
+        const px = info && p && imagePixelAt(this.src.view, p.x, p.y, info.width, info.height);
+        if (now >= 0 && px && this.src.exactAt(now, px.x, px.y) === undefined) this.src.fetchExact(now, px.x, px.y);
       }, EXACT_READOUT_MS);
     }
   }
@@ -47,9 +55,14 @@ export class PixelReadout {
     const p = this.lastPointer;
     if (!info || !p) return;
     const px = imagePixelAt(this.src.view, p.x, p.y, info.width, info.height);
-    const { level: f, pixels } = this.src.shown();
+    const { z, level: f, pixels } = this.src.shown();
     if (!px || !pixels) {
       this.out.textContent = '';
+      return;
+    }
+    const exact = f > 1 ? this.src.exactAt(z, px.x, px.y) : undefined;
+    if (exact !== undefined) {
+      this.out.textContent = formatPixelStatus(px.x, px.y, exact, info.dtype, 1);
       return;
     }
     const size = levelSize(info.width, info.height, f);

@@ -139,7 +139,7 @@ export function livePreviewUiTests(ctx) {
         await frame.waitForFunction((t) => document.querySelector('[data-testid=live-preview-hint]').textContent.includes(t), NEED_TWO, { timeout: 30_000 });
         await frame.locator('[data-testid=tool-brush]').click();
         await setBrush(frame, 25);
-        // perf2048 slice 0: a bright disc of radius 341 centred at (614, 1024) on a gradient.
+        // perf2048 slice 0 (CT-like): a dense disc of radius 341 centred at (614, 1024) in a noisy matrix (fixtures.ts).
         await frame.locator('[data-testid=viewer-canvas]').focus();
         await page.keyboard.press('2');
         await drag(page, frame, { x: 500, y: 950 }, { x: 700, y: 950 }, 8);

@@ -3,21 +3,66 @@
 import { promises as fsp } from 'node:fs';
 import { writeStack } from '../../../src/core/tiff/writer';
 
-/** A uint16 stack big enough to show slice-switch latency: a gradient plus a per-slice disc, so slices differ. */
+/**
+ * A uint16 CT-like stack big enough to show slice-switch latency and honest link numbers (its levels compress about
+ * 2x, as a real reconstruction does, bench/level_codec.mjs): a round field of view (0 outside), a matrix (12000) with
+ * pores (2000) and inclusions (30000) that are spheres through the slices (neighbouring slices look alike, each
+ * slice differs), edges smoothed over 4 pixels, and Gaussian noise of ~1 % correlated over neighbours (reconstruction
+ * noise is). The live-preview suite paints on a dense disc (40000) of radius side / 6 at x = width * (0.3 + 0.4 z /
+ * (depth - 1)), y = height / 2, and on the matrix around (1700, 1000) of slice 0, which no sphere covers.
+ */
 export async function writePerfStack(path: string, width = 2048, height = 2048, depth = 20): Promise<void> {
+  let seed = 20480; // mulberry32: the same stack on every run
+  const rnd = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const side = Math.min(width, height);
+  const spheres = Array.from({ length: 90 }, (_, i) => ({
+    x: rnd() * width, y: rnd() * height, z: rnd() * depth * 1.4 - depth * 0.2,
+    r: (0.01 + 0.06 * rnd()) * side, v: i % 3 === 0 ? 30000 : 2000,
+  }));
+  const fov2 = (0.48 * side) ** 2;
+  const clear = { x: width * (1700 / 2048), y: height * (1000 / 2048), r: side * (60 / 2048) }; // matrix for the live suite
+  const kept = spheres.filter((s) => Math.hypot(s.x - clear.x, s.y - clear.y) > s.r + clear.r);
+  const value = new Float32Array(width * height);
+  const noise = new Float32Array(width * height);
   await writeStack(path, {
     width, height, depth, dtype: 'uint16',
     getSlice(z: number) {
+      value.fill(12000);
+      // Each sphere's cut through slice z: only its bounding box is visited (the stack is written in seconds).
+      const disc = { x: width * (0.3 + 0.4 * (z / Math.max(1, depth - 1))), y: height / 2, r: side / 6, z, v: 40000 };
+      for (const s of [...kept, disc]) {
+        const r2 = s.r * s.r - ((z - s.z) * side / depth / 4) ** 2; // spheres are flattened along z
+        if (r2 <= 0) continue;
+        const r = Math.sqrt(r2);
+        const x0 = Math.max(0, Math.floor(s.x - r - 2)), x1 = Math.min(width - 1, Math.ceil(s.x + r + 2));
+        const y0 = Math.max(0, Math.floor(s.y - r - 2)), y1 = Math.min(height - 1, Math.ceil(s.y + r + 2));
+        for (let y = y0; y <= y1; y++) {
+          for (let x = x0; x <= x1; x++) {
+            const d = Math.hypot(x - s.x, y - s.y) - r;
+            if (d >= 2) continue;
+            const i = y * width + x;
+            value[i] = d < -2 ? s.v : value[i] + ((s.v - value[i]) * (2 - d)) / 4;
+          }
+        }
+      }
+      for (let i = 0; i < noise.length; i += 2) { // Box-Muller, two samples per draw
+        const m = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * 150, a = 2 * Math.PI * rnd();
+        noise[i] = m * Math.cos(a);
+        if (i + 1 < noise.length) noise[i + 1] = m * Math.sin(a);
+      }
       const px = new Uint16Array(width * height);
-      const cx = width * (0.3 + 0.4 * (z / Math.max(1, depth - 1)));
-      const cy = height / 2;
-      const r2 = (Math.min(width, height) / 6) ** 2;
       for (let y = 0; y < height; y++) {
         for (let x = 0; x < width; x++) {
-          const inDisc = (x - cx) ** 2 + (y - cy) ** 2 < r2;
-          // Cheap hash noise keeps the histogram wide, like real detector data.
-          const noise = ((x * 73856093) ^ (y * 19349663) ^ (z * 83492791)) & 1023;
-          px[y * width + x] = (inDisc ? 40000 : 10000 + ((x + y) & 8191)) + noise;
+          const dx = x - width / 2, dy = y - height / 2;
+          if (dx * dx + dy * dy > fov2) continue;
+          const i = y * width + x;
+          const n = (noise[i] + (x > 0 ? noise[i - 1] : 0) + (y > 0 ? noise[i - width] : 0)) / 1.7;
+          px[i] = Math.max(0, Math.min(65535, Math.round(value[i] + n)));
         }
       }
       return px;
