@@ -23,6 +23,7 @@ import { livePreviewUiTests } from './livePreview.ui.mjs';
 import { walkthroughUiTests } from './walkthrough.ui.mjs';
 import { channelsUiTests } from './channels.ui.mjs';
 import { compareUiTests } from './compare.ui.mjs';
+import { torchUiTests } from './torch.ui.mjs';
 import { orthoUiTests } from './ortho.ui.mjs';
 import { formatsUiTests, writeFormatsWorkspace } from './formats.ui.mjs';
 
@@ -172,6 +173,7 @@ async function uiSuite(page, files) {
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
     ...(want('walkthrough') ? walkthroughUiTests(labelsCtx) : []),
     ...(want('channels') ? channelsUiTests(labelsCtx) : []),
+    ...(want('torch') ? torchUiTests(labelsCtx) : []),
     ...(want('compare') ? compareUiTests(labelsCtx) : []),
     ...(want('ortho') ? orthoUiTests(labelsCtx) : []),
     ...(want('formats') ? formatsUiTests(labelsCtx) : []),
