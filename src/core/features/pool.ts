@@ -85,15 +85,16 @@ export class FeaturePool {
 
   /** All features of one slice, its rows split over the workers (a big training slice). Same values as features(). */
   async featuresSplit(image: Float32Array, width: number, height: number, nFeatures: number, signal?: AbortSignal): Promise<Float32Array> {
-    const parts = Math.min(this.size, Math.max(1, Math.floor(height / 64)));
+    // 4 parts per worker, each copied into place as it arrives: only a few parts exist besides the result.
+    const parts = Math.min(4 * this.size, Math.max(1, Math.floor(height / 64)));
     if (parts < 2) return this.features(image, width, height, signal);
     const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * height) / parts));
-    const got = await Promise.all(bounds.slice(0, -1).map((y0, k) => this.features(image, width, height, signal, [y0, bounds[k + 1]])));
     const n = width * height, out = new Float32Array(nFeatures * n);
-    got.forEach((f, k) => {
-      const m = (bounds[k + 1] - bounds[k]) * width;
-      for (let i = 0; i < nFeatures; i++) out.set(f.subarray(i * m, (i + 1) * m), i * n + bounds[k] * width);
-    });
+    await Promise.all(bounds.slice(0, -1).map(async (y0, k) => {
+      const f = await this.features(image, width, height, signal, [y0, bounds[k + 1]]);
+      const m = (bounds[k + 1] - y0) * width;
+      for (let i = 0; i < nFeatures; i++) out.set(f.subarray(i * m, (i + 1) * m), i * n + y0 * width);
+    }));
     return out;
   }
 

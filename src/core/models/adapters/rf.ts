@@ -66,6 +66,14 @@ const MAX_FILL_PIXELS = 250_000;
 /** Training sets at least this large (samples x features) train in the worker pool. */
 const PARALLEL_TRAIN_VALUES = 20_000_000;
 
+/**
+ * Drops the slices' feature arrays once their samples are gathered: a 2048^2 slice's full bank is 688 MB, and the
+ * trees train for seconds after (the caller's own references are untouched).
+ */
+function releaseFeatures(slices: RfTrainingSlice[]): void {
+  for (const s of slices) s.features = new Float32Array(0);
+}
+
 /** One training slice: normalised intensities, all features (feature-major) and the user's labels. */
 export interface RfTrainingSlice { normalised: Float32Array; features: Float32Array; labels: Uint8Array }
 
@@ -73,7 +81,7 @@ export interface RfTrainingSlice { normalised: Float32Array; features: Float32Ar
  * Trains the forest of `params` on labelled slices, with the optional threshold fill of unlabelled pixels
  * (params fill, fillWeight, fillBand, fillSigma, fillTrees; see registry.ts): fillTrees of the trees learn from the
  * filled slices, the rest from the user's labels alone, and the forest averages both. The fill is skipped (and
- * reported) when the labels do not hold exactly two classes.
+ * reported) when the labels do not hold exactly two classes. Each slice's `features` is emptied once gathered.
  */
 export async function trainForestWithFill(slices: RfTrainingSlice[], width: number, height: number, params: ModelParams, names: string[],
   pool?: FeaturePool | null, signal?: AbortSignal): Promise<{ forest: RandomForest; data: TrainingData; report: Record<string, unknown> }> {
@@ -88,6 +96,7 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   await turn(signal);
   const fit = mode === 'none' ? null : fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' });
   if (!fit) {
+    releaseFeatures(slices);
     const report = mode === 'none' ? { fill: 'none' } : { fill: 'skipped (needs exactly 2 labelled classes)' };
     return { forest: await train(sparse, opts), data: sparse, report };
   }
@@ -113,6 +122,7 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
     filledParts.push(gatherLabeledPixels(s.features, names.length, f.labels, Float32Array.from(f.pseudo, (p) => (p ? weight : 1))));
   }
   const filled = concatTrainingData(filledParts);
+  releaseFeatures(slices);
   const nTrees = opts.nTrees;
   const nFilled = Math.round(nTrees * Math.min(1, Math.max(0, Number(params.fillTrees ?? 1))));
   const parts: RandomForest[] = [];
