@@ -28,12 +28,12 @@ const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 async function main() {
   const foam = await loadFoam();
   const W = foam.w * factor, H = foam.h * factor, n = W * H;
-  const slices = Array.from({ length: depth }, (_, z) => bigSlice(foam, z, factor));
+  const slices = Array.from({ length: Math.max(1, depth) }, (_, z) => bigSlice(foam, z, factor)); // --depth 0: CLI / reference only
   const labels = bigLabels(foam, factor);
   const norm = fitNormalization(Float32Array.from(slices[0].filter((_, i) => i % 31 === 0)));
   console.log(`stack ${W}x${H}x${depth} uint16 (foam x${factor}), ${labels.reduce((a, v) => a + (v ? 1 : 0), 0)} labelled pixels; load average ${load()}`);
   let base: number | undefined;
-  for (const threads of threadList) {
+  for (const threads of depth > 0 ? threadList : []) {
     const params = resolveParams('rf', { ...overrides, threads: String(threads) });
     const t0 = performance.now();
     const model = await RandomForestSegmenter.train({ width: W, height: H, slices: [{ z: 0, image: Float32Array.from(slices[0]), labels }], sample: new Float32Array(0),
