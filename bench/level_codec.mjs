@@ -1,6 +1,7 @@
 // Compression ratio and speed of the level codec (src/core/levels/codec.ts) on the foam stacks (float32) and a
-// generated uint16 CT-like stack, at level 1 and at the 2x / 4x levels the viewer streams. Also the e2e perf stack
-// (uint16 whose 10-bit hash "noise" is linear along x, so a row delta removes it: far too easy, not a CT). Usage: node bench/level_codec.mjs
+// generated uint16 CT-like stack (the e2e perf2048.tif is built the same way, test/e2e/lib/fixtures.ts), at level 1
+// and at the 2x / 4x levels the viewer streams. Also the old e2e perf stack (uint16 whose 10-bit hash "noise" is
+// linear along x, so a row delta removes it: far too easy, not a CT; replaced by the CT-like one). Usage: node bench/level_codec.mjs
 import { deflateRawSync } from 'node:zlib';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ function ctSlice(w, h, z) {
   return px;
 }
 
-function perfSlice(width, height, z) { // test/e2e/lib/fixtures.ts writePerfStack
+function perfSlice(width, height, z) { // the old test/e2e/lib/fixtures.ts writePerfStack
   const px = new Uint16Array(width * height);
   const cx = width * (0.3 + 0.4 * (z / 19)), cy = height / 2, r2 = (Math.min(width, height) / 6) ** 2;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
@@ -74,5 +75,5 @@ if (foamDir) {
   }
 }
 measure('CT-like uint16 2048²', ctSlice(2048, 2048, 3), 2048, 2048, 'uint16');
-measure('e2e perf2048 (linear hash noise)', perfSlice(2048, 2048, 5), 2048, 2048, 'uint16');
+measure('old e2e perf2048 (linear hash noise)', perfSlice(2048, 2048, 5), 2048, 2048, 'uint16');
 console.table(rows);
