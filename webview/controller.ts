@@ -14,7 +14,7 @@ import { Contrast } from './contrast';
 import { formatInfo, formatSliceStatus, formatZoom, isFloat } from './format';
 import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
-import { clampSlice, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from './sliceStore';
+import { clampSlice, displayPrefetchInFlight, displayPrefetchPlan, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
 import { pushCapped, type PerfProbe } from './perf';
 import { boxAround, inBox, type Box } from '../src/core/pixelBox';
 import { PixelReadout } from './pixelReadout';
@@ -292,13 +292,9 @@ export class ViewerController {
     const level = this.displayLevel();
     const coarse = this.coarseLevel();
     if (level >= coarse || !(this.dwelling || this.shownLevel <= level)) return;
-    const now = performance.now();
-    for (const [key, r] of this.store.inflight) {
-      if (r.priority === 'prefetch' && key % 128 < coarse && now - r.since < PREFETCH_STALE_MS) return; // one at a time
-    }
-    const unit = Math.sign(this.lastStep) || 1;
-    const plan = [...Array.from({ length: DISPLAY_AHEAD }, (_, k) => this.target + (k + 1) * unit), this.target - unit];
-    const z = plan.find((k) => k >= 0 && k < info.depth && (this.finestStored(k) ?? Infinity) > level && !this.store.inflight.has(this.key(k, level)));
+    if (displayPrefetchInFlight(this.store.inflight, coarse, performance.now())) return; // one at a time
+    const plan = displayPrefetchPlan(this.target, this.lastStep, info.depth, DISPLAY_AHEAD);
+    const z = plan.find((k) => (this.finestStored(k) ?? Infinity) > level && !this.store.inflight.has(this.key(k, level)));
     if (z !== undefined) this.request(z, 'prefetch', level);
   }
 

@@ -139,3 +139,21 @@ export function clampSlice(z: number, depth: number): number {
   if (depth <= 0) return 0;
   return Math.min(depth - 1, Math.max(0, Math.round(z)));
 }
+
+/**
+ * Slices whose display level is brought while the user rests on slice z (webview/controller.ts prefetchDisplay):
+ * `ahead` in the direction of travel `step` (none yet: forward), then the one behind; inside 0..depth-1.
+ */
+export function displayPrefetchPlan(z: number, step: number, depth: number, ahead = 2): number[] {
+  const unit = Math.sign(step) || 1;
+  return [...Array.from({ length: ahead }, (_, k) => z + (k + 1) * unit), z - unit].filter((k) => k >= 0 && k < depth);
+}
+
+/**
+ * Whether a display-level prefetch (a level finer than `coarse`, see levelKey) is still in flight: they go one at a
+ * time, so a jump elsewhere waits behind one at most. Unanswered for PREFETCH_STALE_MS: no longer counted.
+ */
+export function displayPrefetchInFlight(inflight: SliceStore['inflight'], coarse: number, now: number): boolean {
+  for (const [key, r] of inflight) if (r.priority === 'prefetch' && key % 128 < coarse && now - r.since < PREFETCH_STALE_MS) return true;
+  return false;
+}

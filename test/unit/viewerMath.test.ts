@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyWindow, buildLut, grayWord, windowGray } from '../../webview/lut';
 import { autoWindow, computeHistogram, displayBins, percentile } from '../../webview/stats';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, MAX_SCALE } from '../../webview/zoom';
-import { clampSlice, levelKey, MAX_AHEAD, MAX_PREFETCH_IN_FLIGHT, MIN_AHEAD, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from '../../webview/sliceStore';
+import { clampSlice, displayPrefetchInFlight, displayPrefetchPlan, levelKey, MAX_AHEAD, MAX_PREFETCH_IN_FLIGHT, MIN_AHEAD, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from '../../webview/sliceStore';
 import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
 
 const gray = (word: number) => word & 0xff;
@@ -226,6 +226,27 @@ describe('prefetch budget', () => {
     expect(nextPrefetch([6, 7, 8], s, 0, key, covered)).toBe(8);
     expect(levelKey(7, 4)).not.toBe(levelKey(7, 8));
     expect(levelKey(7, 64)).toBeLessThan(levelKey(8, 1));
+  });
+});
+
+describe('display-level prefetch (a slow link: refined frames while the user rests)', () => {
+  it('plans two slices ahead in the direction of travel, then the one behind, inside the stack', () => {
+    expect(displayPrefetchPlan(10, -1, 20)).toEqual([9, 8, 11]);
+    expect(displayPrefetchPlan(10, 1, 20)).toEqual([11, 12, 9]);
+    expect(displayPrefetchPlan(10, 0, 20)).toEqual([11, 12, 9]); // no direction yet: forward
+    expect(displayPrefetchPlan(10, -10, 20)).toEqual([9, 8, 11]); // PageUp: still the neighbours
+    expect(displayPrefetchPlan(0, -1, 20)).toEqual([1]);
+    expect(displayPrefetchPlan(19, 1, 20)).toEqual([18]);
+  });
+
+  it('goes one at a time: a finer-than-coarse prefetch in flight blocks the next; previews and shows do not', () => {
+    const s = new SliceStore(1 << 20);
+    s.inflight.set(levelKey(3, 8), { priority: 'prefetch', since: 0 }); // a preview (coarse level 8)
+    s.inflight.set(levelKey(4, 2), { priority: 'show', since: 0 }); // the shown slice's refine
+    expect(displayPrefetchInFlight(s.inflight, 8, 100)).toBe(false);
+    s.inflight.set(levelKey(5, 2), { priority: 'prefetch', since: 0 });
+    expect(displayPrefetchInFlight(s.inflight, 8, 100)).toBe(true);
+    expect(displayPrefetchInFlight(s.inflight, 8, PREFETCH_STALE_MS + 1)).toBe(false); // lost reply: no longer counted
   });
 });
 
