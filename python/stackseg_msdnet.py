@@ -148,7 +148,7 @@ class Net:
         return int(d[i % len(d)])
 
     def forward(self, x, batch_stats, moments=None):
-        """x [N,1,H,W] -> logits [N,classes,H,W]. batch_stats: BatchNorm with this batch's mean and biased variance."""
+        """x [N,C,H,W] (C = arch inChannels, 2k+1 for 2.5-D) -> logits [N,classes,H,W]. batch_stats: BatchNorm with this batch's mean and biased variance."""
         feats = x
         for i in range(self.arch['layers']):
             d = self.dilation(i)
@@ -196,8 +196,8 @@ def recompute_batchnorm(net, images, device):
     sum_mean = np.zeros((L, net.arch['width'])); sum_sq = np.zeros_like(sum_mean); pixels = 0
     with torch.no_grad():
         for img in images:
-            h, w = img.shape
-            x = torch.tensor(img, device=device).view(1, 1, h, w)
+            h, w = img.shape[-2:]
+            x = torch.tensor(img, device=device).view(1, -1, h, w)  # 2.5-D: [C, h, w] -> 1 x C planes
             groups = [[0, 1, 2, 3, 4, 5, 6, 7]] if h == w else [[0, 2, 4, 6], [1, 3, 5, 7]]
             for ks in groups:
                 moments = []
@@ -271,11 +271,12 @@ def train(workdir):
     targets_flat = np.fromfile(os.path.join(workdir, 'targets.f32'), dtype='<f4')
     plan = np.fromfile(os.path.join(workdir, 'plan.i32'), dtype='<i4').reshape(-1, 2)
     images, targets, o1, o2 = [], [], 0, 0
+    channels = int(arch.get('inChannels', 1))  # 2.5-D: 2k+1 input planes per slice, channel-major
     for s in r['slices']:
         n = s['width'] * s['height']
-        images.append(images_flat[o1:o1 + n].reshape(s['height'], s['width'])); o1 += n
+        images.append(images_flat[o1:o1 + n * channels].reshape(channels, s['height'], s['width'])); o1 += n * channels
         targets.append(torch.tensor(targets_flat[o2:o2 + n * classes].reshape(s['height'], s['width'], classes), device=device).permute(2, 0, 1).contiguous()); o2 += n * classes
-    xs = [torch.tensor(img, device=device).view(1, 1, *img.shape) for img in images]
+    xs = [torch.tensor(img, device=device).view(1, *img.shape) for img in images]
     net = Net(arch, weights, device)
     params = net.trainable()
     opt = torch.optim.Adam(params, lr=r['learningRate'], betas=(0.9, 0.999), eps=1e-7) if r['optimizer'] == 'adam' \
@@ -321,7 +322,7 @@ def train(workdir):
 
 # ---------------------------------------------------------------- inference
 
-HEADER = struct.Struct('<4i')  # width, height, flags (1 = tta, 2 = probabilities), reserved
+HEADER = struct.Struct('<4i')  # width, height, flags (1 = tta, 2 = probabilities), input planes (0 or 1: one slice)
 
 
 def read_exact(stream, n):
@@ -339,8 +340,8 @@ def predict(net, norm, raw, tta, device):
     scale = 1.0 / (norm['high'] - norm['low'])
     x = (raw.astype(np.float64) - norm['low']) * scale
     x = np.where(np.isfinite(x), x, 0).astype(np.float32)
-    h, w = x.shape
-    t = torch.tensor(x, device=device).view(1, 1, h, w)
+    h, w = x.shape[-2:]
+    t = torch.tensor(x, device=device).view(1, -1, h, w)  # [C, h, w] planes (2.5-D) or one [h, w] slice
     ks = list(range(8)) if tta else [0]
     # Copies of one shape go through in one batch (running BatchNorm statistics: batching changes nothing),
     # at most ~32 M pixels at a time.
@@ -371,8 +372,11 @@ def serve(folder, device_name):
         head = read_exact(stdin, HEADER.size)
         if head is None:
             return
-        w, h, flags, _ = HEADER.unpack(head)
-        raw = np.frombuffer(read_exact(stdin, 4 * w * h), dtype='<f4').reshape(h, w)
+        w, h, flags, planes = HEADER.unpack(head)
+        planes = max(1, planes)  # 2.5-D: 2k+1 raw slices, channel-major; older clients send 0 (one slice)
+        if planes != int(top['arch'].get('inChannels', 1)):
+            raise Fail('bad-request', f"the model takes {top['arch'].get('inChannels', 1)} input slices, the request has {planes}")
+        raw = np.frombuffer(read_exact(stdin, 4 * w * h * planes), dtype='<f4').reshape(planes, h, w)
         probs = predict(net, top['normalization'], raw, bool(flags & 1), device)
         stdout.write(torch.argmax(probs, 0).to(torch.uint8).cpu().numpy().tobytes())
         if flags & 2:

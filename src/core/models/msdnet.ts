@@ -21,7 +21,7 @@
 import { StackSegError } from '../errors';
 import { mulberry32 } from '../random';
 import { initBackend, tf, type BackendPreference } from './tfBackend';
-import { applyMap, dihedral, accumulateInverse, normalize, percentileNormalization, type Normalization } from './msdnet/augment';
+import { applyMapChannels, dihedral, accumulateInverse, interleave, normalize, percentileNormalization, type Normalization } from './msdnet/augment';
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './msdnet/network';
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
 import { loadWeights, saveWeights } from './msdnet/io';
@@ -52,6 +52,8 @@ export interface MsdnetParams {
   pseudoLabels: boolean;
   /** Time budget in seconds (0 = none): the cosine schedule shrinks to the epochs that fit (msdnet/schedule.ts). */
   maxSeconds: number;
+  /** 2.5-D: k slices each side of a slice are extra input channels (2k+1 in all; TrainingSlice.context). */
+  contextSlices: number;
   /** Stop when the loss plateaus (msdnet/schedule.ts); epochs is then an upper bound. */
   plateau: boolean;
   backend: BackendPreference;
@@ -61,10 +63,11 @@ export interface MsdnetParams {
 export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
   lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
-  normalization: 'percentile', pseudoLabels: false, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0,
+  normalization: 'percentile', pseudoLabels: false, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
 };
 
-export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number }
+/** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), reflected at the ends. */
+export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }
 /** planned: the epochs the schedule now expects (fewer than params.epochs when the time budget binds). */
 export type ProgressFn = (epoch: number, loss: number, planned: number) => void;
 
@@ -84,15 +87,16 @@ export class MsdnetModel {
   ) {}
 
   /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
-  async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
+  async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal; context?: Float32Array[] } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
     checkSlice(image.length, width, height, 'image');
-    const x = normalize(image, this.normalization);
+    const C = this.arch.inChannels;
+    const x = interleave(inputPlanes(image, options.context, C).map((p) => normalize(p, this.normalization)));
     const classes = this.arch.classes;
     const probs = new Float32Array(width * height * classes);
     const ks = (options.tta ?? this.tta) ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
     for (const k of ks) {
       const t = dihedral(k, width, height);
-      const input = tf.tensor4d(applyMap(x, t), [1, t.height, t.width, 1]);
+      const input = tf.tensor4d(applyMapChannels(x, t, C), [1, t.height, t.width, C]);
       const softmax = tf.tidy(() => tf.softmax(forward(this.arch, this.weights, input, 'running')));
       const data = (await softmax.data()) as Float32Array;
       input.dispose();
@@ -120,6 +124,16 @@ export class MsdnetModel {
   dispose(): void {
     disposeWeights(this.weights);
   }
+}
+
+/** The 2k+1 input planes of a 2.5-D network (the slice alone when inChannels is 1). */
+function inputPlanes(image: Float32Array, context: Float32Array[] | undefined, channels: number): Float32Array[] {
+  if (channels === 1) return [image];
+  if (context?.length !== channels || context.some((p) => p.length !== image.length)) {
+    throw new StackSegError(`this MSDNet takes ${channels} neighbouring slices (contextSlices=${(channels - 1) / 2}) but got ${context?.length ?? 1}`,
+      { hint: 'segment through stackseg segment / a job, which stream the slices around each one' });
+  }
+  return context;
 }
 
 function checkSlice(length: number, width: number, height: number, what: string): void {
@@ -187,12 +201,15 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   const { backend } = await initBackend(p.backend);
   const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
-  const images = slices.map((s) => normalize(s.image, normalization));
-  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
+  const C = 2 * p.contextSlices + 1;
+  const centres = slices.map((s) => normalize(s.image, normalization));
+  // Network inputs: the slice (pseudo-labels read it alone) or its 2k+1 neighbours, interleaved per pixel.
+  const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, C).map((q) => normalize(q, normalization))));
+  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
   const targets = slices.map((s, i) => lossTargets(trainLabels[i], classIndex, classWeights, classValues.length));
   const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
 
-  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: 1, classes: classValues.length };
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: C, classes: classValues.length };
   const weights = createWeights(arch, p.seed);
   const variables = trainableVariables(weights);
   const optimizer = p.optimizer === 'sgd' ? tf.train.sgd(p.learningRate) : tf.train.adam(p.learningRate);
@@ -218,7 +235,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         const t = dihedral(p.augment ? Math.floor(rand() * 8) : 0, s.width, s.height);
         if (native) {
           // Run layer by layer, giving the event loop a turn every ~20 ms: cancel stops within a step of a large slice.
-          const parts = native.stepParts(applyMap(images[i], t), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
+          const parts = native.stepParts(applyMapChannels(images[i], t, C), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
           let r: StepResult | undefined, turn = performance.now();
           while (!r) {
             const it = parts.next();
@@ -239,7 +256,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
           await new Promise((r) => setImmediate(r));
           continue;
         }
-        const x = tf.tensor4d(applyMap(images[i], t), [1, t.height, t.width, 1]);
+        const x = tf.tensor4d(applyMapChannels(images[i], t, C), [1, t.height, t.width, C]);
         const target = tf.tensor2d(transformTargets(targets[i], t, arch.classes), [t.map.length, arch.classes]);
         const moments: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
         const loss = optimizer.minimize(() => {

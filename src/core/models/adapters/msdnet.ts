@@ -3,7 +3,9 @@
 
 import { loadMsdnet, trainMsdnet, type MsdnetModel } from '../msdnet';
 import type { ModelParams } from '../registry';
-import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
+import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
+import { contextWindow, SliceRing } from '../../features/volumeChunks';
+import { StackSegError } from '../../errors';
 import { writeHeader } from './header';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorch';
 
@@ -26,7 +28,7 @@ export class MsdnetSegmenter implements Segmenter {
     if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine);
     const epochs = input.params.epochs as number;
     const model = await trainMsdnet(
-      input.slices.map((s) => ({ image: s.image, labels: s.labels, width: input.width, height: input.height })),
+      await withContext(input),
       { ...input.params, backend: engine.tfjs },
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / (planned || epochs)), epoch, loss, message: `epoch ${epoch}/${planned || epochs}` }),
       input.signal,
@@ -42,8 +44,12 @@ export class MsdnetSegmenter implements Segmenter {
     return new MsdnetSegmenter(model, header.norm, header.params, engine.note);
   }
 
-  async predict(image: Float32Array, width: number, height: number, _withProbabilities?: boolean, signal?: AbortSignal): Promise<Prediction> {
-    const { labels, probs } = await this.model.predict(image, width, height, { signal });
+  /** 2.5-D: the slices each side that predict() reads through its ZContext. */
+  get zHalo(): number { return (this.model.arch.inChannels - 1) / 2; }
+
+  async predict(image: Float32Array, width: number, height: number, _withProbabilities?: boolean, signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
+    const planes = contextPlanes(this.zHalo, context);
+    const { labels, probs } = await this.model.predict(image, width, height, { signal, context: planes });
     // The network gives pixel-major probabilities; the Segmenter contract is class-major.
     const C = this.classes.length, n = width * height;
     const classMajor = new Float32Array(C * n);
@@ -62,4 +68,27 @@ export class MsdnetSegmenter implements Segmenter {
   }
 
   dispose(): void { this.model.dispose(); }
+}
+
+/** The z window of a 2.5-D prediction (undefined for a one-slice network). */
+export function contextPlanes(k: number, context: ZContext | undefined): Float32Array[] | undefined {
+  if (k === 0) return undefined;
+  if (!context) throw new StackSegError(`this MSDNet reads ${k} slices each side (contextSlices=${k}): it needs the slices around the one it segments`, { hint: 'segment through stackseg segment / a job, which stream them' });
+  return contextWindow(context.slice, context.z, context.depth, k);
+}
+
+/** Training slices for MSDNet; with contextSlices = k, each with its 2k+1 raw neighbours (read through a ring). */
+export async function withContext(input: TrainInput): Promise<Array<{ image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }>> {
+  const k = Number(input.params.contextSlices ?? 0);
+  const base = input.slices.map((s) => ({ z: s.z, image: s.image, labels: s.labels, width: input.width, height: input.height }));
+  if (k === 0) return base;
+  const vol = input.volume;
+  if (!vol) throw new StackSegError('contextSlices needs the whole stack, and this caller passed single slices', { hint: 'use --set contextSlices=0 here' });
+  const ring = new SliceRing(vol.depth, k, (z) => vol.read(z));
+  const out = [];
+  for (const s of [...base].sort((a, b) => a.z - b.z)) {
+    input.signal?.throwIfAborted();
+    out.push({ ...s, context: contextWindow(await ring.centre(s.z), s.z, vol.depth, k) });
+  }
+  return out;
 }

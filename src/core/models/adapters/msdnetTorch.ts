@@ -10,7 +10,8 @@ import { probePython, type PythonInfo } from '../msdnet/python';
 import { checkDevice, TorchPredictor, trainTorch, type TorchRuntime, type TorchTrainParams, type TorchTrained } from '../msdnet/torchBackend';
 import type { BackendPreference } from '../tfBackend';
 import type { ModelParams } from '../registry';
-import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
+import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
+import { contextPlanes, withContext } from './msdnet';
 import { writeHeader } from './header';
 
 export type MsdnetEngine = { engine: 'torch'; info: PythonInfo; device: string; note?: string } | { engine: 'tfjs'; tfjs: BackendPreference; note?: string };
@@ -48,7 +49,7 @@ function torchParams(params: ModelParams, device: string): TorchTrainParams {
     learningRate: params.learningRate as number, optimizer: params.optimizer as 'adam' | 'sgd', lrSchedule: params.lrSchedule as 'constant' | 'cosine',
     classWeights: params.classWeights as 'none' | 'balanced', augment: params.augment as boolean, tta: params.tta as boolean,
     bnRecompute: params.bnRecompute as boolean, normalization: 'percentile', pseudoLabels: params.pseudoLabels as boolean,
-    seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
+    contextSlices: Number(params.contextSlices ?? 0), seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
   };
 }
 
@@ -71,7 +72,7 @@ export class TorchMsdnetSegmenter implements Segmenter {
   ) {}
 
   static async train(input: TrainInput, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
-    const trained = await trainTorch(input.slices.map((s) => ({ image: s.image, labels: s.labels, width: input.width, height: input.height })),
+    const trained = await trainTorch(await withContext(input),
       torchParams(input.params, engine.device),
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / planned), epoch, loss, message: `epoch ${epoch}/${planned} (torch ${engine.device})` }),
       input.signal);
@@ -96,9 +97,12 @@ export class TorchMsdnetSegmenter implements Segmenter {
     return this.predictor;
   }
 
-  async predict(image: Float32Array, width: number, height: number, withProbabilities = false): Promise<Prediction> {
+  /** 2.5-D: slices each side read through the ZContext (the params record contextSlices). */
+  get zHalo(): number { return Number(this.params.contextSlices ?? 0); }
+
+  async predict(image: Float32Array, width: number, height: number, withProbabilities = false, _signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
     const predictor = await this.start();
-    const { index, probs } = await predictor.predict(image, width, height, this.classes.length, this.tta, withProbabilities);
+    const { index, probs } = await predictor.predict(image, width, height, this.classes.length, this.tta, withProbabilities, contextPlanes(this.zHalo, context));
     const labels = new Uint8Array(index.length);
     for (let i = 0; i < index.length; i++) labels[i] = this.classes[index[i]];
     return { labels, probs };

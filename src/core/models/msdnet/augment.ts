@@ -37,6 +37,25 @@ export function applyMap<T extends Float32Array | Uint8Array>(src: T, t: Dihedra
   return out;
 }
 
+/** applyMap of an image with `channels` interleaved values per pixel ([pixel * channels + c], 2.5-D inputs). */
+export function applyMapChannels(src: Float32Array, t: Dihedral, channels: number): Float32Array {
+  if (channels === 1) return applyMap(src, t);
+  const out = new Float32Array(t.map.length * channels);
+  for (let i = 0; i < t.map.length; i++) {
+    const s = t.map[i] * channels, d = i * channels;
+    for (let c = 0; c < channels; c++) out[d + c] = src[s + c];
+  }
+  return out;
+}
+
+/** Planes of one size interleaved per pixel: out[pixel * planes.length + c] = planes[c][pixel]. */
+export function interleave(planes: Float32Array[]): Float32Array {
+  if (planes.length === 1) return planes[0];
+  const C = planes.length, n = planes[0].length, out = new Float32Array(n * C);
+  for (let c = 0; c < C; c++) { const p = planes[c]; for (let i = 0; i < n; i++) out[i * C + c] = p[i]; }
+  return out;
+}
+
 /** Adds a transformed per-pixel vector field (channels interleaved) back in the original orientation. */
 export function accumulateInverse(dst: Float32Array, transformed: Float32Array, t: Dihedral, channels: number): void {
   for (let i = 0; i < t.map.length; i++) {

@@ -3,7 +3,7 @@
 // weights gives eval-mode outputs that match what the network saw (docs/quality.md: this helped on every variant).
 
 import { tf } from '../tfBackend';
-import { applyMap, dihedral } from './augment';
+import { dihedral, applyMapChannels } from './augment';
 import { forward, type MsdnetArch, type MsdnetWeights } from './network';
 
 /** Pixels in one BatchNorm re-estimation batch. */
@@ -43,12 +43,14 @@ export async function recomputeBatchNorm(arch: MsdnetArch, w: MsdnetWeights,
     for (const ks of groups) {
       if (signal?.aborted) throw signal.reason; // a cancel point per batch (each is a forward pass of the net)
       const copies = ks.map((k) => dihedral(k, s.width, s.height));
+      // 2.5-D: s.image holds arch.inChannels interleaved values per pixel.
+      const C = arch.inChannels;
       const batch = new Float32Array(copies.length * s.image.length);
-      copies.forEach((t, j) => batch.set(applyMap(s.image, t), j * s.image.length));
+      copies.forEach((t, j) => batch.set(applyMapChannels(s.image, t, C), j * s.image.length));
       const moments: Moments = [];
-      const x = tf.tensor4d(batch, [copies.length, copies[0].height, copies[0].width, 1]);
+      const x = tf.tensor4d(batch, [copies.length, copies[0].height, copies[0].width, C]);
       tf.tidy(() => { forward(arch, w, x, 'batch', moments); });
-      const n = batch.length;
+      const n = batch.length / C;
       for (let i = 0; i < moments.length; i++) {
         const mean = await moments[i].mean.data();
         const variance = await moments[i].variance.data();

@@ -8,7 +8,7 @@
 //   NativeMsdnet.create(arch, params): NativeMsdnet | null   null without WebAssembly SIMD; params = initial weights
 //   net.step(image, width, height, targets, denominator, lr): { loss, means, variances }   (stepParts: the same,
 //        as a generator that yields after every layer, so that training can check for cancel within a step)
-//        image: normalised, row-major; targets [pixel * classes + c] = loss weight of class c at the pixel (0 = none);
+//        image: normalised, row-major (channels interleaved when arch.inChannels > 1); targets [pixel * classes + c] = loss weight of class c at the pixel (0 = none);
 //        loss = -sum targets * log softmax / denominator; one Adam step (beta1 .9, beta2 .999, eps 1e-7 as tfjs)
 //   net.params: the current weights (NativeParams, in network.ts's shapes)
 
@@ -100,16 +100,21 @@ export class NativeMsdnet {
     const pixels = width * height;
     const at = ws.interior;
     const W = ws.scratch, OFF = W + 16, NEG = W + 32, OUT = W + 48;
-    // Input plane: zero padding around the normalised image.
-    f.fill(0, ws.feat[0], ws.feat[0] + wp * (height + 2 * top));
-    for (let i = 0, b = ws.feat[0]; i < pixels; i++) f[b + at[i]] = image[i];
+    // Input planes: zero padding around the normalised image; 2.5-D: inChannels planes, interleaved in `image`
+    // ([pixel * inChannels + c], as the NHWC tensor network.ts takes).
+    const C = a.inChannels;
+    for (let c = 0; c < C; c++) {
+      const b = ws.feat[c];
+      f.fill(0, b, b + wp * (height + 2 * top));
+      for (let i = 0; i < pixels; i++) f[b + at[i]] = image[i * C + c];
+    }
     const means: number[] = [], variances: number[] = [];
     const rstds: number[] = [];
     for (let l = 0; l < a.layers; l++) {
       const cin = layerInChannels(a, l), filt = p.filters[l];
       setOffsets(ws, dilationOf(a, l));
       for (let o = 0; o < a.width; o++) {
-        const j = l * a.width + o, out = ws.feat[1 + j];
+        const j = l * a.width + o, out = ws.feat[C + j];
         f.fill(0, out, out + wp * (height + 2 * top));
         for (let ci = 0; ci < cin; ci++) {
           for (let t = 0; t < 9; t++) f[W + t] = filt[(t * cin + ci) * a.width + o];
@@ -142,7 +147,7 @@ export class NativeMsdnet {
       gOutBias[c] = sb;
       for (let ch = 0; ch < channels; ch++) {
         gOutFilter[ch * classes + c] = k.dot(4 * (ws.feat[ch] + start), 4 * (ws.glogits[c] + start), n);
-        if (ch > 0) k.axpy(4 * (ws.gfeat[ch] + start), 4 * (ws.glogits[c] + start), p.outFilter[ch * classes + c], n);
+        if (ch >= C) k.axpy(4 * (ws.gfeat[ch] + start), 4 * (ws.glogits[c] + start), p.outFilter[ch * classes + c], n);
       }
     }
     f.fill(0, ws.gy, ws.gy + wp * (height + 2 * top));
@@ -150,7 +155,7 @@ export class NativeMsdnet {
       const cin = layerInChannels(a, l), filt = p.filters[l], gf = gFilters[l];
       setOffsets(ws, dilationOf(a, l));
       for (let o = 0; o < a.width; o++) {
-        const j = l * a.width + o, out = ws.feat[1 + j], gout = ws.gfeat[1 + j], xh = ws.xhat[j];
+        const j = l * a.width + o, out = ws.feat[C + j], gout = ws.gfeat[C + j], xh = ws.xhat[j];
         const [gGamma, gBeta, gBias] = bnReluBackward(f, out, gout, ws.gy, at, xh, p.gammas[l][o], p.betas[l][o], rstds[j]);
         gBetas[l][o] = gBeta; gGammas[l][o] = gGamma;
         gBiases[l][o] = gBias;
@@ -158,7 +163,7 @@ export class NativeMsdnet {
           // d filter = correlation of the input plane with gy at the 9 taps; d input = gy through the mirrored taps.
           k.dot9(4 * (ws.feat[ci] + start), 4 * (ws.gy + start), n, 4 * OFF, 4 * OUT);
           for (let t = 0; t < 9; t++) gf[(t * cin + ci) * a.width + o] = f[OUT + t];
-          if (ci === 0) continue; // the input image needs no gradient
+          if (ci < C) continue; // the input image needs no gradient
           for (let t = 0; t < 9; t++) f[W + t] = filt[(t * cin + ci) * a.width + o];
           k.conv9(4 * (ws.gfeat[ci] + start), 4 * (ws.gy + start), n, 4 * W, 4 * NEG);
         }

@@ -29,9 +29,11 @@ export interface TorchTrainParams {
   lrSchedule: 'constant' | 'cosine'; classWeights: 'none' | 'balanced' | number[]; augment: boolean; tta: boolean;
   bnRecompute: boolean; normalization: 'percentile' | 'none' | Normalization; pseudoLabels: boolean; seed: number;
   maxSeconds?: number; plateau?: boolean; device?: string;
+  /** 2.5-D: k slices each side as input channels (TorchSlice.context holds the 2k+1 raw slices). */
+  contextSlices?: number;
 }
 
-export interface TorchSlice { image: Float32Array; labels: Uint8Array; width: number; height: number }
+export interface TorchSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }
 export type TorchProgress = (epoch: number, loss: number, planned: number) => void;
 
 export interface TorchTrained {
@@ -78,7 +80,17 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
   }
   const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
+  const K = 2 * (p.contextSlices ?? 0) + 1;
   const images = slices.map((s) => normalize(s.image, normalization));
+  for (const s of slices) {
+    if (K > 1 && s.context?.length !== K) throw new StackSegError(`contextSlices=${p.contextSlices} needs ${K} slices around each labelled one, got ${s.context?.length ?? 1}`);
+  }
+  // Network inputs, channel-major per slice ([c][pixel], torch's NCHW): the slice, or its 2k+1 neighbours.
+  const inputs = K === 1 ? images : slices.map((s) => {
+    const out = new Float32Array(K * s.image.length);
+    s.context!.forEach((q, c) => out.set(normalize(q, normalization), c * s.image.length));
+    return out;
+  });
   const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
   const C = classValues.length;
   const targets = trainLabels.map((labels) => {
@@ -87,7 +99,7 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
     return out;
   });
   const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
-  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: 1, classes: C };
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: K, classes: C };
 
   const workDir = await fs.mkdtemp(join(tmpdir(), 'stackseg-torch-'));
   try {
@@ -99,7 +111,7 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
       disposeWeights(weights);
     }
     const bytes = (arrays: ArrayBufferView[]) => Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
-    await fs.writeFile(join(workDir, 'images.f32'), bytes(images));
+    await fs.writeFile(join(workDir, 'images.f32'), bytes(inputs));
     await fs.writeFile(join(workDir, 'targets.f32'), bytes(targets));
     await fs.writeFile(join(workDir, 'plan.i32'), bytes([trainingPlan(slices.length, p.epochs, p.seed, p.augment)]));
     const request = {
@@ -213,15 +225,16 @@ export class TorchPredictor {
   }
 
   /** Class indices (argmax) per pixel and, when asked, class-major probabilities probs[c * n + i]. */
-  predict(image: Float32Array, width: number, height: number, classes: number, tta: boolean, withProbabilities: boolean): Promise<{ index: Uint8Array; probs?: Float32Array }> {
+  predict(image: Float32Array, width: number, height: number, classes: number, tta: boolean, withProbabilities: boolean, context?: Float32Array[]): Promise<{ index: Uint8Array; probs?: Float32Array }> {
     if (this.failure) return Promise.reject(this.failure);
     const n = width * height;
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeInt32LE(width, 0); header.writeInt32LE(height, 4); header.writeInt32LE((tta ? 1 : 0) | (withProbabilities ? 2 : 0), 8);
+    header.writeInt32LE(context?.length ?? 1, 12); // input planes (2.5-D: 2k+1), channel-major after the header
     const bytes = n + (withProbabilities ? 4 * classes * n : 0);
     const result = new Promise<Buffer>((resolve, reject) => this.pending.push({ bytes, resolve, reject }));
     this.child.stdin!.write(header);
-    this.child.stdin!.write(Buffer.from(image.buffer, image.byteOffset, image.byteLength));
+    for (const plane of context ?? [image]) this.child.stdin!.write(Buffer.from(plane.buffer, plane.byteOffset, plane.byteLength));
     return result.then((b) => {
       // Copies into fresh arrays: the chunk may be pooled and its float part unaligned.
       const index = new Uint8Array(b.subarray(0, n));
