@@ -87,7 +87,8 @@ export function parseClassMapping(text: string): ClassPair {
 
 export class SegmentationEvaluator {
   private readonly total = new ConfusionMatrix();
-  private readonly slices: ConfusionMatrix[] = [];
+  /** Per slice: a matrix, or sparse [pred * 256 + truth, count] pairs (512 KB a matrix adds up over 2000 slices). */
+  private readonly slices: (ConfusionMatrix | [number, number][])[] = [];
   private readonly ignore: Set<number>;
   constructor(private readonly opts: { classes?: ClassPair[]; ignoreTruth?: number[] } = {}) {
     this.ignore = new Set(opts.ignoreTruth ?? []);
@@ -101,10 +102,10 @@ export class SegmentationEvaluator {
     this.total.addMatrix(m);
   }
 
-  /** Adds one slice's counts computed elsewhere (a Slurm chunk task's), in slice order. */
-  addSliceMatrix(m: ConfusionMatrix): void {
-    this.slices.push(m);
-    this.total.addMatrix(m);
+  /** Adds one slice's counts computed elsewhere (a Slurm chunk task's) as sparse [pred * 256 + truth, count] pairs. */
+  addSliceCounts(entries: [number, number][]): void {
+    this.slices.push(entries);
+    for (const [i, v] of entries) this.total.counts[i] += v;
   }
 
   get sliceCount(): number { return this.slices.length; }
@@ -118,8 +119,12 @@ export class SegmentationEvaluator {
       classes = values.map((v) => ({ pred: v, truth: v }));
     }
     const overall = classes.map((p) => classStats(this.total, p));
-    const perSlice = this.slices.map((m, slice) => {
+    const scratch = new ConfusionMatrix();
+    const perSlice = this.slices.map((s, slice) => {
+      const m = Array.isArray(s) ? scratch : s;
+      if (Array.isArray(s)) for (const [i, v] of s) scratch.counts[i] = v;
       const cs = classes!.map((p) => classStats(m, p));
+      if (Array.isArray(s)) for (const [i] of s) scratch.counts[i] = 0;
       return { slice, classes: cs, macroF1: mean(cs.map((s) => s.f1)), macroIoU: mean(cs.map((s) => s.iou)) };
     });
     const meanOverSlices = classes.map((p, k) => ({

@@ -1,7 +1,7 @@
 // Scoring masks against ground truth for jobs and `stackseg eval`: streams slice by slice over the stacks.
 
 import { StackSegError } from '../errors';
-import { ConfusionMatrix, SegmentationEvaluator, type ClassPair, type EvaluationResult } from '../metrics';
+import { SegmentationEvaluator, type ClassPair, type EvaluationResult } from '../metrics';
 import { toLabels } from '../pixels';
 import { openStack } from '../tiff';
 
@@ -34,9 +34,9 @@ export class Evaluation {
     this.nextSlice++;
   }
 
-  /** One slice's confusion matrix, from a chunk task that scored its slices (see runners/chunkTask.ts). */
-  addSliceMatrix(m: ConfusionMatrix): void {
-    this.evaluator.addSliceMatrix(m);
+  /** One slice's sparse confusion counts, from a chunk task that scored its slices (see runners/chunkTask.ts). */
+  addSliceCounts(entries: [number, number][]): void {
+    this.evaluator.addSliceCounts(entries);
     this.nextSlice++;
   }
 

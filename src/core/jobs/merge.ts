@@ -54,6 +54,9 @@ export async function finishJob(jobDir: string): Promise<FinishResult> {
       if (m.chunk !== i || m.slices?.[0] !== a || m.slices?.[1] !== b) {
         throw new StackSegError(`the marker of chunk ${i} names slices ${JSON.stringify(m.slices)}, not ${a}:${b}`, { file: chunkMarker(jobDir, i), hint: 'delete it and retry the chunk (stackseg retry --job)' });
       }
+      const okScores = m.scores === undefined || (Array.isArray(m.scores) && m.scores.length === b - a && m.scores.every((sl) => Array.isArray(sl)
+        && sl.every((e) => Array.isArray(e) && Number.isInteger(e[0]) && e[0] >= 0 && e[0] < 65536 && Number.isFinite(e[1]) && e[1] >= 0)));
+      if (!okScores) throw new StackSegError(`the marker of chunk ${i} holds scores that are not per-slice counts`, { file: chunkMarker(jobDir, i), hint: 'delete it and retry the chunk (stackseg retry --job)' });
       markers.push(m);
     }
     const spec = { width: state.width!, height: state.height!, depth: state.depth };
@@ -67,11 +70,7 @@ export async function finishJob(jobDir: string): Promise<FinishResult> {
     let evaluation: Evaluation | undefined;
     if (record.spec.truth) {
       evaluation = new Evaluation(record.spec.classMap);
-      for (const m of markers) for (const counts of m.scores ?? []) {
-        const cm = new ConfusionMatrix();
-        for (const [i, v] of counts) cm.counts[i] = v;
-        evaluation.addSliceMatrix(cm);
-      }
+      for (const m of markers) for (const counts of m.scores ?? []) evaluation.addSliceCounts(counts);
     }
     for (const [p, final] of partials) await fs.rename(p, final);
     const log = await JobLog.open(join(jobDir, 'log.txt'));
