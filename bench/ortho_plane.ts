@@ -3,9 +3,10 @@
 //   node bench/run.mjs ortho_plane [--width 2048] [--depth 500] [--file /path/stack.tif] [--keep]
 // Writes the stack (uncompressed, ~4 GB at the defaults) unless --file names one. Phases, each: wall ms, slices read,
 // bytes read by the process (/proc/self/io rchar, the worker thread included) and plane bytes sent:
-//   firstXZ: the plane's first frame (planePreviewLevel: level 8, 63 slices) on a fresh worker
-//   YZ same level: the YZ plane from the level-8 slices the worker cached; XZ other y: another row, same level
-//   XZ level 4 / level 2: the finer frames a zoomed view asks next
+//   firstXZ: the plane's first frame (planePreviewLevel: level 8, 63 slices; 8 rows of each) on a fresh worker
+//   firstYZ: the YZ plane's first frame (a column needs whole slices: 63 of them, level 8 kept in the worker)
+//   YZ other x: from the level-8 slices the worker cached; XZ other y: 8 more rows of 63 slices
+//   XZ level 4 / level 1: the finer frames a zoomed view asks next
 //   fullRes estimate: what a plane read from every full-resolution slice would cost (ms per slice x depth).
 // Tries to drop the page cache before firstXZ (root); says whether it could.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,11 +63,12 @@ async function main(): Promise<void> {
     phases.push({ name, axis, index, level: f, ms: Math.round(ms), slicesRead: p.slices, planePixels: `${p.width} x ${p.height}`, bytesSent: p.data.byteLength, bytesReadMB: Math.round((rchar() - r0) / 1e6) });
   };
   const f0 = planePreviewLevel(dims, 'xz');
-  await phase('firstXZ', 'xz', dims.height >> 1, f0);
-  await phase('YZ same level (cached level slices)', 'yz', dims.width >> 1, f0);
+  await phase('firstXZ (rows of each slice)', 'xz', dims.height >> 1, f0);
+  await phase('firstYZ (whole slices, level f kept)', 'yz', dims.width >> 1, f0);
+  await phase('YZ other x, same level (cached level slices)', 'yz', 100, f0);
   await phase('XZ other y, same level', 'xz', 100, f0);
   await phase('XZ level 4', 'xz', dims.height >> 1, 4);
-  await phase('XZ level 2', 'xz', dims.height >> 1, 2);
+  await phase('XZ level 1 (exact)', 'xz', dims.height >> 1, 1);
   // Full resolution per slice (the worker's decode of uncached slices), for the estimate of a plane read that way.
   const zs = Array.from({ length: 10 }, (_, k) => D - 1 - 3 * k);
   const t0 = performance.now();

@@ -39,6 +39,8 @@ export class OrthoViews {
   private classes: LabelClass[] = [];
   private display = { labelOpacity: 0.5, showLabels: true };
   private lastWindow: DisplayWindow | undefined;
+  /** Channel and time point the planes were asked for (another one shown: they are asked again). */
+  private lastPlane = '{}';
 
   constructor(
     private readonly xyViewport: HTMLElement,
@@ -195,6 +197,11 @@ export class OrthoViews {
   sliceShown(): void {
     if (!this.enabled) return;
     this.placeAllLines();
+    const plane = JSON.stringify(this.viewer.plane());
+    if (plane !== this.lastPlane) {
+      this.lastPlane = plane;
+      for (const v of this.planeViews()) v.reload();
+    }
     const w = this.viewer.displayWindow;
     if (!this.lastWindow || w.min !== this.lastWindow.min || w.max !== this.lastWindow.max) {
       this.lastWindow = { ...w };

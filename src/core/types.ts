@@ -51,5 +51,7 @@ export interface SliceSource {
   readSlice(z: number, c?: number, t?: number): Promise<PixelArray>;
   /** Optional: slice z possibly shared with the source's cache, for callers that only read it (never modify). */
   readSliceShared?(z: number, c?: number, t?: number): Promise<PixelArray>;
+  /** Optional: rows y0..y0+rows-1 of slice z alone (undefined where the file's layout needs the whole slice). */
+  readRows?(z: number, y0: number, rows: number, c?: number, t?: number): Promise<PixelArray | undefined>;
   close(): Promise<void>;
 }

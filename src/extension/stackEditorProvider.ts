@@ -226,6 +226,7 @@ export class StackEditorProvider implements vscode.CustomEditorProvider<StackDoc
         case 'ready': {
           const info = document.viewerInfo();
           entry.sentLabels.clear(); // a (re)loaded webview holds no labels yet
+          entry.planes?.close(); // nor plane labels
           entry.strokes = 0;
           sendClasses();
           sendStats();

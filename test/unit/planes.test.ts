@@ -8,6 +8,11 @@ import type { PixelArray, SliceSource, StackInfo } from '../../src/core/types';
 import { PlaneServer } from '../../src/extension/planeServer';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
 import { decodeRle } from '../../src/core/labels/rle';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSource } from '../../src/core/io';
+import { writeStack } from '../../src/core/tiff/writer';
 import type { HostToWebview } from '../../src/protocol';
 
 /** Voxel value of a synthetic stack: distinct per (x, y, z). */
@@ -83,6 +88,35 @@ describe('orthogonal planes from levels', () => {
     expect(f).toBe(8);
     expect(planeSlices(500, f).length).toBe(63);
     expect(planeLevelSize(big, 'xz', f)).toEqual({ width: 256, height: 63 });
+  });
+});
+
+describe('XZ planes from rows (uncompressed TIFF strips)', () => {
+  it('read only the block\'s rows of each slice and give the same plane as the level-f slices', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stackseg-planes-'));
+    try {
+      const W = 50, H = 33, D = 9;
+      const path = join(dir, 's.tif');
+      const slices = Array.from({ length: D }, (_, z) => Uint16Array.from({ length: W * H }, (_, i) => (i % W) * 3 + Math.floor(i / W) * 7 + z * 101));
+      await writeStack(path, { width: W, height: H, depth: D, dtype: 'uint16', getSlice: (z: number) => slices[z] });
+      const src = await openSource(path, { cacheBytes: 0 });
+      const dims = { width: W, height: H, depth: D, dtype: 'uint16' as const };
+      expect([...(await src.readRows!(4, 10, 2))!]).toEqual([...slices[4].subarray(10 * W, 12 * W)]);
+      let rowsRead = 0;
+      const rows = async (z: number, y0: number, n: number) => { rowsRead += n; return src.readRows!(z, y0, n); };
+      for (const f of [1, 2, 4]) {
+        for (const y of [0, 17, 32]) {
+          rowsRead = 0;
+          const fromRows = (await readPlane(new CachedLevels(src), dims, 'xz', y, f, 0, 0, undefined, rows))!;
+          const fromLevels = (await readPlane(new CachedLevels(src), dims, 'xz', y, f))!;
+          expect([...fromRows.data]).toEqual([...fromLevels.data]);
+          expect(rowsRead).toBeLessThanOrEqual(f * planeSlices(D, f).length); // not H rows per slice
+        }
+      }
+      await src.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

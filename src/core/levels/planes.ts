@@ -3,10 +3,12 @@
 // level f of a plane is, for one slice in every f (the middle of each block of f slices), row y/f (XZ) or column x/f
 // (YZ) of that slice's level-f XY block mean. So a level-8 plane of a 2048 x 2048 x 500 stack reads 63 slices and
 // keeps 63 level-8 slices (8 MB) in the level cache, from which every other plane of that level is cut at once.
-// Level 1 is exact (every slice, every pixel). Orientation follows Fiji's orthogonal views: XZ has x across and z
+// Level 1 is exact (every slice, every pixel). Where the file can give a few rows of a slice alone (uncompressed
+// strips: SliceSource.readRows), an XZ plane reads only the f rows of its block from each slice, not the whole slice.
+// Orientation follows Fiji's orthogonal views: XZ has x across and z
 // down (it sits under XY), YZ has z across and y down (it sits right of XY). Pure (no vscode, no node).
 
-import { levelSize } from '../pyramid';
+import { blockMean, levelSize } from '../pyramid';
 import type { DType, PixelArray } from '../types';
 
 export type PlaneAxis = 'xz' | 'yz';
@@ -65,6 +67,9 @@ export function putPlaneLine(plane: { data: PixelArray; width: number }, axis: P
   }
 }
 
+/** Rows y0..y0+rows-1 of slice z alone, or undefined when the file cannot give them without the whole slice. */
+export type RowSource = (z: number, y0: number, rows: number, c: number, t: number) => Promise<PixelArray | undefined>;
+
 /** What a plane is read from: level f of slice z of channel c at time point t (a LevelReader). */
 export interface LevelSource {
   readLevel(z: number, f: number, c?: number, t?: number): Promise<{ data: PixelArray }>;
@@ -82,12 +87,22 @@ export interface PlaneResult {
  * Level f of the XZ plane at y = index (or the YZ plane at x = index) of channel c at time point t. `stale`: checked
  * between slices; when it says so the read stops and undefined is returned (the user moved the crosshair on).
  */
-export async function readPlane(src: LevelSource, dims: StackDims & { dtype: DType }, axis: PlaneAxis, index: number, f: number, c = 0, t = 0, stale?: () => boolean): Promise<PlaneResult | undefined> {
+export async function readPlane(src: LevelSource, dims: StackDims & { dtype: DType }, axis: PlaneAxis, index: number, f: number, c = 0, t = 0, stale?: () => boolean, rows?: RowSource): Promise<PlaneResult | undefined> {
   if (!Number.isInteger(index) || index < 0 || index >= planeCount(dims, axis)) throw new Error(`${axis} plane index ${index} is outside 0..${planeCount(dims, axis) - 1}`);
   const plane = newPlane(dims, axis, f, dims.dtype);
   const zs = planeSlices(dims.depth, f);
   for (let k = 0; k < zs.length; k++) {
     if (stale?.()) return undefined;
+    if (axis === 'xz' && rows) {
+      // Only the block's rows: the same block means as row index/f of the level-f slice.
+      const y0 = Math.floor(index / f) * f;
+      const n = Math.min(dims.height, y0 + f) - y0;
+      const block = await rows(zs[k], y0, n, c, t);
+      if (block) {
+        plane.data.set(blockMean(block, dims.width, n, dims.dtype, f).data, k * plane.width);
+        continue;
+      }
+    }
     const level = await src.readLevel(zs[k], f, c, t);
     putPlaneLine(plane, axis, dims, f, index, k, level.data);
   }

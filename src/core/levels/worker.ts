@@ -11,7 +11,7 @@ import { parentPort } from 'node:worker_threads';
 import { StackSegError } from '../errors';
 import { openSource } from '../io';
 import { deflateRawSync } from 'node:zlib';
-import type { DType, PixelArray } from '../types';
+import type { DType, PixelArray, SliceSource } from '../types';
 import { pack, transformFor } from './codec';
 import { CachedLevels } from './levels';
 import { readPlane, type PlaneAxis } from './planes';
@@ -33,6 +33,8 @@ export type LevelReply =
   | { id: number; error: WorkerError };
 
 let levels: Promise<CachedLevels> | undefined;
+/** The stack the levels read (XZ planes read a few rows of its slices where the file allows). */
+let stack: SliceSource | undefined;
 
 parentPort?.on('message', (m: LevelRequest) => {
   if (m.type === 'open') {
@@ -53,7 +55,9 @@ async function servePlane(m: Extract<LevelRequest, { type: 'plane' }>): Promise<
   try {
     if (!levels) throw new Error('slice reader used before open');
     const l = await levels;
-    const plane = await readPlane(l, { ...l.info }, m.axis, m.index, m.f, m.c ?? 0, m.t ?? 0, () => latestPlane.get(m.axis) !== m.index);
+    const s = stack;
+    const rows = s?.readRows && ((z: number, y0: number, n: number, c: number, t: number) => s.readRows!(z, y0, n, c, t));
+    const plane = await readPlane(l, { ...l.info }, m.axis, m.index, m.f, m.c ?? 0, m.t ?? 0, () => latestPlane.get(m.axis) !== m.index, rows);
     if (!plane) {
       parentPort!.postMessage({ id: m.id, stale: true } satisfies LevelReply);
       return;
@@ -73,6 +77,7 @@ async function open(m: Extract<LevelRequest, { type: 'open' }>): Promise<CachedL
     await stack.close();
     throw new StackSegError(`the file changed since it was opened (now ${width} x ${height} x ${depth} ${dtype})`, { file: m.path, hint: 'close the viewer and open the file again' });
   }
+  setStack(stack);
   return new CachedLevels(stack, m.levelCacheBytes);
 }
 
@@ -89,6 +94,8 @@ async function serve(m: Extract<LevelRequest, { type: 'level' }>): Promise<void>
     parentPort!.postMessage({ id: m.id, error: describe(e) } satisfies LevelReply);
   }
 }
+
+function setStack(s: SliceSource): void { stack = s; }
 
 /** Deflate level 1: on CT-like uint16 it gives 95 % of level 6's ratio in a third of the time (bench/level_codec.mjs). */
 export function packLevel(data: PixelArray, width: number): Uint8Array {

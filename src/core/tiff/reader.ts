@@ -99,6 +99,42 @@ export class TiffStack implements SliceSource {
    */
   readSliceShared(z: number, c = 0, t = 0): Promise<PixelArray> { return this.read(z, c, t, false); }
 
+  /**
+   * Rows y0..y0+rows-1 of slice z (channel c, time point t) read straight from the file, without the rest of the
+   * page: for uncompressed strip pages of one sample per pixel (3 views cut XZ planes from a few rows of each slice).
+   * From the cache when the slice is there; undefined when the page is stored otherwise (read the slice then).
+   */
+  async readRows(z: number, y0: number, rows: number, c = 0, t = 0): Promise<PixelArray | undefined> {
+    if (this.closed) throw new StackSegError('the stack was closed', { file: this.info.path, page: z });
+    this.checkIndex(z, c, t);
+    const { width: w, height: h, dtype } = this.info;
+    if (!Number.isInteger(y0) || !Number.isInteger(rows) || y0 < 0 || rows < 1 || y0 + rows > h) throw new Error(`rows ${y0}..${y0 + rows - 1} are outside 0..${h - 1}`);
+    const key = this.planeKey(z, c, t);
+    const hit = this.cache.get(key);
+    if (hit) return hit.slice(y0 * w, (y0 + rows) * w);
+    const tb = this.table;
+    const page = Math.floor(key / this.axes.samples);
+    const bits = tb.bitsPerSample;
+    if (tb.compression[page] !== 1 || tb.tileWidth[page] !== 0 || tb.samplesPerPixel !== 1 || !isDirect(bits, tb.sampleFormat) || tb.fillOrder === 2) return undefined;
+    const out = allocPixels(dtype, w * rows);
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    const rb = rowBytes(w, 1, bits);
+    const rps = tb.rowsPerStrip[page];
+    const start = tb.chunkStart[page];
+    const reads: Promise<unknown>[] = [];
+    for (let y = y0; y < y0 + rows;) {
+      const strip = Math.floor(y / rps);
+      const n = Math.min(y0 + rows, (strip + 1) * rps) - y;
+      const len = n * rb;
+      const at = (y - y0) * rb;
+      reads.push(this.src.readInto(bytes, at, len, tb.chunkOffsets[start + strip] + (y - strip * rps) * rb).then((got) => (got < len ? this.truncated(page) : got)));
+      y += n;
+    }
+    await Promise.all(reads);
+    if (!tb.littleEndian && bits > 8) swapInPlace(bytes, bits / 8);
+    return out;
+  }
+
   /** Cache key of (z, c, t): page * samples + sample. */
   private planeKey(z: number, c: number, t: number): number {
     const a = this.axes;
