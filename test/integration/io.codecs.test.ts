@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bloscDecode, BloscError } from '../../src/core/io/blosc';
+import { bloscDecode, BloscError, bloscOptions } from '../../src/core/io/blosc';
+// @ts-expect-error plain ESM script without types
+import { buildLz4Wasm, embeddedLz4Wasm } from '../../scripts/build-lz4-wasm.mjs';
 import { installFastCodecs } from '../../src/core/io/zarrCodecs';
 
 const PYTHON = '/usr/bin/python3';
@@ -65,13 +67,18 @@ const bytes = (f: string) => new Uint8Array(readFileSync(join(fx.dir, f)));
 describe.skipIf(!!skip)('Blosc frames decode as the C library wrote them', () => {
   it.each(fx.cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     const frame = bytes(`${c.name}.blosc`), raw = bytes(`${c.name}.raw`);
-    const got = bloscDecode(frame);
-    if (!c.handled) {
-      expect(got).toBeUndefined();
-    } else {
-      expect(got).toBeDefined();
-      expect(Buffer.compare(Buffer.from(got!), Buffer.from(raw))).toBe(0);
+    // The WebAssembly LZ4 and the JavaScript one alike.
+    for (const wasm of [true, false]) {
+      bloscOptions.wasm = wasm;
+      const got = bloscDecode(frame);
+      if (!c.handled) {
+        expect(got).toBeUndefined();
+      } else {
+        expect(got, `wasm ${wasm}`).toBeDefined();
+        expect(Buffer.compare(Buffer.from(got!), Buffer.from(raw)), `wasm ${wasm}`).toBe(0);
+      }
     }
+    bloscOptions.wasm = true;
     // Through the codec zarrita uses: handled or not, the bytes are right (numcodecs decodes the rest).
     const registry = new Map<string, () => unknown>([['blosc', () => import('numcodecs/blosc').then((m) => m.default)]]);
     installFastCodecs(registry);
@@ -80,7 +87,8 @@ describe.skipIf(!!skip)('Blosc frames decode as the C library wrote them', () =>
     expect(Buffer.compare(Buffer.from(viaCodec), Buffer.from(raw))).toBe(0);
   });
 
-  it('refuses a damaged frame with an error instead of wrong bytes', () => {
+  it.each([true, false])('refuses a damaged frame with an error instead of wrong bytes (wasm %s)', (wasm) => {
+    bloscOptions.wasm = wasm;
     const frame = bytes('u16_zeros.blosc');
     expect(() => bloscDecode(frame.subarray(0, frame.length - 3))).toThrow(BloscError);
     const start = new DataView(frame.buffer, frame.byteOffset).getInt32(16, true);
@@ -90,5 +98,12 @@ describe.skipIf(!!skip)('Blosc frames decode as the C library wrote them', () =>
     const badStream = frame.slice();
     badStream.fill(0xff, start + 4); // an LZ4 stream of endless literals
     expect(() => bloscDecode(badStream)).toThrow(BloscError);
+    bloscOptions.wasm = true;
+  });
+});
+
+describe('lz4.wat build', () => {
+  it('the embedded module equals a fresh wabt build of lz4.wat', async () => {
+    expect(embeddedLz4Wasm()).toBe(await buildLz4Wasm());
   });
 });

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { StackSegError } from '../errors';
 import type { DType, PixelArray, StackInfo } from '../types';
-import { allocView, SlabStack, BYTES, numericDType, toPixelArray } from './slab';
+import { allocView, placeChunk, SlabStack, BYTES, numericDType, toPixelArray } from './slab';
 import { loadLib } from './lazyLib';
 import { DXCHANGE_DATA } from './spec';
 import { decodeChunk, FAST_FILTERS, openChunkIndex, type ChunkIndex, type ChunkRef, type Filter } from './h5chunks';
@@ -211,17 +211,6 @@ async function openDirect(path: string, ds: H5Dataset, m: H5Metadata): Promise<D
   } catch { /* a layout this parser does not know: h5wasm reads it */ }
   await fh?.close();
   return undefined;
-}
-
-/** Copies the part of a decoded chunk (first element at offset) that lies in slices [z0, z1) into the slab. */
-function placeChunk(c: Uint8Array, offset: number[], chunks: number[], out: Uint8Array, z0: number, z1: number, H: number, W: number, e: number): void {
-  const [oz, oy, ox] = offset, [cz, cy, cx] = chunks;
-  const rows = Math.min(cy, H - oy), rowBytes = Math.min(cx, W - ox) * e;
-  for (let z = Math.max(z0, oz); z < Math.min(z1, oz + cz); z++) {
-    const src = (z - oz) * cy * cx * e, dst = ((z - z0) * H + oy) * W * e + ox * e;
-    if (cx === W && ox === 0) { out.set(c.subarray(src, src + rows * rowBytes), dst); continue; }
-    for (let y = 0; y < rows; y++) out.set(c.subarray(src + y * cx * e, src + y * cx * e + rowBytes), dst + y * W * e);
-  }
 }
 
 /** /exchange/data when present, else the only 3D dataset; else the choices in one message. */

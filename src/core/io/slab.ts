@@ -15,10 +15,14 @@ export abstract class SlabStack implements SliceSource {
   private inflight = new Map<number, Promise<PixelArray>>();
   protected closed = false;
 
+  /** No cache asked for and slabs of one slice: nothing would ever be read from the cache. */
+  private readonly uncached: boolean;
+
   protected constructor(readonly info: StackInfo, private readonly chunkDepth: number, cacheBytes = DEFAULT_CACHE_BYTES) {
     // The cache must hold a slab, or a slab read would decode the chunk again for every slice.
     const sliceBytes = info.width * info.height * info.bytesPerPixel;
     this.cache = new SliceCache(Math.max(cacheBytes, this.slabDepth() * sliceBytes));
+    this.uncached = cacheBytes === 0 && this.slabDepth() === 1;
   }
 
   /** Reads slices [z0, z1) as one array (z-major) of info.dtype. */
@@ -31,6 +35,9 @@ export abstract class SlabStack implements SliceSource {
   }
 
   async readSlice(z: number): Promise<PixelArray> {
+    // A fresh one-slice slab that no cache or other caller holds is the caller's own: no copy (a fresh 512 KB array
+    // costs as much as decoding the chunk, in page faults).
+    if (this.uncached && !this.closed && !this.inflight.has(z) && Number.isInteger(z) && z >= 0 && z < this.info.depth) return this.readSlab(z, z + 1);
     return (await this.readSliceShared(z)).slice();
   }
 
@@ -99,4 +106,15 @@ const VIEW: Record<DType, new (b: ArrayBuffer, o: number, n: number) => PixelArr
 /** A typed view of dtype over a buffer the caller owns. */
 export function allocView(dtype: DType, buffer: ArrayBufferLike, length: number): PixelArray {
   return new VIEW[dtype](buffer as ArrayBuffer, 0, length);
+}
+
+/** Copies the part of a decoded chunk (first element at offset) that lies in slices [z0, z1) into the slab. */
+export function placeChunk(c: Uint8Array, offset: number[], chunks: number[], out: Uint8Array, z0: number, z1: number, H: number, W: number, e: number): void {
+  const [oz, oy, ox] = offset, [cz, cy, cx] = chunks;
+  const rows = Math.min(cy, H - oy), rowBytes = Math.min(cx, W - ox) * e;
+  for (let z = Math.max(z0, oz); z < Math.min(z1, oz + cz); z++) {
+    const src = (z - oz) * cy * cx * e, dst = ((z - z0) * H + oy) * W * e + ox * e;
+    if (cx === W && ox === 0) { out.set(c.subarray(src, src + rows * rowBytes), dst); continue; }
+    for (let y = 0; y < rows; y++) out.set(c.subarray(src + y * cx * e, src + y * cx * e + rowBytes), dst + y * W * e);
+  }
 }
