@@ -5,7 +5,7 @@
 // (rf parameters as in registry.ts, e.g. --set fill=none --set fillWeight=0.01 --set trees=30)
 import { computeFeatures, featureNames } from '../src/core/features/bank';
 import { FeatureBank3d, featureNames3d } from '../src/core/features/bank3d';
-import { resolveDims, zRatioOf } from '../src/core/features/volumeChunks';
+import { autoDims, resolveDims, zRatioOf } from '../src/core/features/volumeChunks';
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/adapters/rf';
 import { fitNormalizationFromSource, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/core/models/registry';
@@ -39,7 +39,8 @@ async function main() {
     const t0 = performance.now();
     const n0 = normalizeSlice(await stack.readSlice(0), norm);
     // dims=3d (or auto): the anisotropic 3-D bank on the whole (small) normalised volume.
-    const dims = resolveDims(base, depth);
+    const asked = resolveDims(base, depth);
+    const dims = asked === 'auto' ? autoDims([{ normalised: n0, labels: sparse }], w, h).dims : asked;
     const vol = dims === '3d' ? await Promise.all(Array.from({ length: depth }, async (_, z) => normalizeSlice(await stack.readSlice(z), norm))) : [];
     const bank = dims === '3d' ? new FeatureBank3d(w, h, fo, zRatioOf(stack.info, base)) : null;
     names = bank ? featureNames3d(fo) : featureNames(fo);

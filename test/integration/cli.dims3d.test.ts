@@ -45,10 +45,15 @@ describe('rf dims=3d', () => {
     expect(Buffer.compare(Buffer.from(chunk), Buffer.from(whole.subarray(3 * 4096, 6 * 4096)))).toBe(0);
   }, 120_000);
 
-  it('--set spacing overrides the file; dims=auto picks 3d on 10 slices; a bad spacing is one clear line', async () => {
-    const r = await cli(['train', '--image', spaced, '--labels', sample.labels, '--model', 'rf', '--set', 'dims=auto', '--set', 'spacing=1', '--set', 'trees=4']);
+  it('--set spacing overrides the file; dims=auto decides by noise and says why; a bad spacing is one clear line', async () => {
+    const r = await cli(['train', '--image', spaced, '--labels', sample.labels, '--model', 'rf', '--set', 'dims=3d', '--set', 'spacing=1', '--set', 'trees=4']);
     expect(r.code, r.stderr).toBe(0);
     expect(modelJson(r.json.job).params).toMatchObject({ dims: '3d', spacing: 1 });
+    const auto = await cli(['train', '--image', spaced, '--labels', sample.labels, '--model', 'rf', '--set', 'trees=4']);
+    expect(auto.code, auto.stderr).toBe(0);
+    const training = JSON.parse(readFileSync(join(auto.json.job, 'metrics.json'), 'utf8')).training;
+    expect(training.dimsReason).toMatch(/^auto: in-plane noise [\d.]+ (>=|<) 0\.2$/);
+    expect(modelJson(auto.json.job).params.dims).toBe(training.dims);
     const bad = await cli(['train', '--image', spaced, '--labels', sample.labels, '--model', 'rf', '--set', 'spacing=-1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/spacing/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type FeatureOptions } from '../../src/core/features/bank';
 import { FeatureBank3d, featureNames3d, symmetricEigenvalues3, zHalo } from '../../src/core/features/bank3d';
 import { gaussianKernel1d } from '../../src/core/features/filters';
-import { contextWindow, resolveDims, SliceRing, zRatioOf } from '../../src/core/features/volumeChunks';
+import { autoDims, contextWindow, resolveDims, SliceRing, zRatioOf } from '../../src/core/features/volumeChunks';
 
 const W = 24, H = 22;
 const ALL: FeatureOptions = { raw: true, families: ['gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'], sigmas: [1, 1.6], truncate: 4 };
@@ -115,7 +115,21 @@ describe('3-D filter bank', () => {
     expect(zRatioOf({ imagej: { spacing: 2.5 } }, { spacing: 4 })).toBe(4);
     expect(zRatioOf({ imagej: {}, pixelSize: { x: 0.5, z: 2 } }, {})).toBe(4);
     expect(zRatioOf(undefined, {})).toBe(1);
-    expect(resolveDims({ dims: 'auto' }, 32)).toBe('3d');
+    expect(resolveDims({ dims: 'auto' }, 32)).toBe('auto');
+    expect(resolveDims({ dims: '3d' }, 1)).toBe('3d');
     expect(resolveDims({ dims: 'auto' }, 1)).toBe('2d');
+  });
+
+  it('dims=auto: 3d on noisy slices, 2d on clean ones or without 2 classes', () => {
+    const n = W * H;
+    let seed = 3;
+    const noise = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 4294967296 - 0.5; };
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i % W < 6 ? 1 : i % W > 17 ? 2 : 0));
+    const img = (amp: number) => Float32Array.from({ length: n }, (_, i) => (i % W < 12 ? 0.2 : 0.8) + amp * noise());
+    expect(autoDims([{ normalised: img(0.05), labels }], W, H).dims).toBe('2d');
+    const noisy = autoDims([{ normalised: img(1.2), labels }], W, H);
+    expect(noisy.dims).toBe('3d');
+    expect(noisy.reason).toMatch(/noise 0\.\d+ >= 0\.2/);
+    expect(autoDims([{ normalised: img(1.2), labels: labels.map((v) => (v === 2 ? 1 : v)) }], W, H).dims).toBe('2d');
   });
 });

@@ -53,7 +53,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'fillFraction', type: 'number', default: 0.25, min: 0.01, max: 1, description: 'share of the filled pixels used for training (each weighs 1/share more); below 1 trains faster' },
       { key: 'fillTrees', type: 'number', default: 1, min: 0, max: 1, description: 'fraction of trees trained on the filled slices (the rest on the strokes alone)' },
       { key: 'threads', type: 'int', default: 0, min: 0, max: 64, description: 'worker threads for features, training and prediction; 0 = every core the job may use (SLURM_CPUS_PER_TASK, cgroup CPU quota)' },
-      { key: 'dims', type: 'enum', default: '2d', choices: ['2d', '3d', 'auto'], description: 'filter bank: 2d = per slice; 3d = on the volume around each slice (anisotropic, see spacing); auto = 3d when the stack has at least 8 slices' },
+      { key: 'dims', type: 'enum', default: 'auto', choices: ['2d', '3d', 'auto'], description: 'filter bank: 2d = per slice; 3d = on the volume around each slice (anisotropic, see spacing); auto = 3d when the stack has at least 8 slices and the labelled classes are noisy in-plane (contrast-to-noise under 5:1), else 2d' },
       { key: 'spacing', type: 'number', default: 0, min: 0, max: 1000, description: 'voxel spacing ratio z/x for 3d features; 0 = from the file (ImageJ spacing, OME PhysicalSizeZ/X), else 1' },
       seed,
     ],

@@ -9,7 +9,7 @@ import { writeHeader } from './header';
 import { FeaturePool, predictSliceSync } from '../../features/pool';
 import { threadBudget } from '../../features/threads';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
-import { resolveDims } from '../../features/volumeChunks';
+import { autoDims, resolveDims } from '../../features/volumeChunks';
 import { Rf3dPredictor, trainRf3d } from './rf3d';
 
 export function featureOptionsFrom(params: ModelParams): FeatureOptions {
@@ -74,8 +74,15 @@ function releaseFeatures(slices: RfTrainingSlice[]): void {
   for (const s of slices) s.features = new Float32Array(0);
 }
 
-/** One training slice: normalised intensities, all features (feature-major) and the user's labels. */
-export interface RfTrainingSlice { normalised: Float32Array; features: Float32Array; labels: Uint8Array }
+/** Pixels with a label != 0 become samples (with per-pixel weights when given). */
+export interface LabelSet { labels: Uint8Array; weights?: Float32Array }
+
+/**
+ * One training slice: normalised intensities, all features (feature-major) and the user's labels. With `gather`, the
+ * features are not held: gather(sets) returns the samples of each label set (a big slice's features computed in parts
+ * over the workers, gathered part by part: the same samples, in the same order, without the 688 MB bank of 2048^2).
+ */
+export interface RfTrainingSlice { normalised: Float32Array; features: Float32Array; labels: Uint8Array; gather?: (sets: LabelSet[]) => Promise<TrainingData[]> }
 
 /**
  * Trains the forest of `params` on labelled slices, with the optional threshold fill of unlabelled pixels
@@ -90,12 +97,15 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   // ones train faster in this thread: fresh workers would each re-bin the data with cold code (measured 2x slower).
   const train = (data: TrainingData, o: Partial<ForestOptions> & { nTrees: number }) =>
     (pool && data.nSamples * data.nFeatures >= PARALLEL_TRAIN_VALUES ? pool.trainForest(data, o, names, signal) : RandomForest.trainAsync(data, o, names, 0, signal));
-  const sparse = concatTrainingData(slices.map((s) => gatherLabeledPixels(s.features, names.length, s.labels)));
   const mode = String(params.fill ?? 'none') as 'none' | FillMode;
   const sigma = Number(params.fillSigma ?? 0);
   await turn(signal);
   const fit = mode === 'none' ? null : fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' });
+  // Samples of each slice for each label set (the strokes; with the fill also strokes + filled pixels), in pixel order.
+  const gather = (s: RfTrainingSlice, sets: LabelSet[]) => (s.gather ? s.gather(sets)
+    : Promise.resolve(sets.map((set) => gatherLabeledPixels(s.features, names.length, set.labels, set.weights))));
   if (!fit) {
+    const sparse = concatTrainingData(await Promise.all(slices.map(async (s) => (await gather(s, [{ labels: s.labels }]))[0])));
     releaseFeatures(slices);
     const report = mode === 'none' ? { fill: 'none' } : { fill: 'skipped (needs exactly 2 labelled classes)' };
     return { forest: await train(sparse, opts), data: sparse, report };
@@ -109,7 +119,7 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   const fraction = Math.min(1, Math.max(1e-3, Math.min(Number(params.fillFraction ?? 1), MAX_FILL_PIXELS / Math.max(1, unlabelled))));
   const weight = Number(params.fillWeight ?? 0.01) / fraction;
   let filledPixels = 0;
-  const filledParts: TrainingData[] = [];
+  const filledParts: TrainingData[] = [], sparseParts: TrainingData[] = [];
   for (const s of slices) {
     await turn(signal); // the fill of a large slice takes a while: a cancel point per slice
     const f = applyThresholdFill(fit, s.normalised, width, height, s.labels, { mode: mode as FillMode, band: Number(params.fillBand ?? 0.25) });
@@ -119,9 +129,10 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
       }
     }
     for (const p of f.pseudo) filledPixels += p;
-    filledParts.push(gatherLabeledPixels(s.features, names.length, f.labels, Float32Array.from(f.pseudo, (p) => (p ? weight : 1))));
+    const [sp, fp] = await gather(s, [{ labels: s.labels }, { labels: f.labels, weights: Float32Array.from(f.pseudo, (p) => (p ? weight : 1)) }]);
+    sparseParts.push(sp); filledParts.push(fp);
   }
-  const filled = concatTrainingData(filledParts);
+  const sparse = concatTrainingData(sparseParts), filled = concatTrainingData(filledParts);
   releaseFeatures(slices);
   const nTrees = opts.nTrees;
   const nFilled = Math.round(nTrees * Math.min(1, Math.max(0, Number(params.fillTrees ?? 1))));
@@ -153,8 +164,9 @@ export class RandomForestSegmenter implements Segmenter {
 
   static async train(input: TrainInput): Promise<RandomForestSegmenter> {
     // dims=3d (or auto on a deep enough stack): the 3-D bank (rf3d.ts); the model records the dims it used.
-    const dims = resolveDims(input.params, input.volume?.depth ?? 1);
-    if (dims === '3d') return trainRf3d(input);
+    let dims = resolveDims(input.params, input.volume?.depth ?? 1), dimsReason = `dims=${dims}`;
+    if (dims === 'auto') ({ dims, reason: dimsReason } = autoDims(input.slices.map((s) => ({ normalised: normalizeSlice(s.image, input.norm), labels: s.labels })), input.width, input.height));
+    if (dims === '3d') return trainRf3d(input, dimsReason);
     if (input.params.dims !== undefined && input.params.dims !== '2d') input = { ...input, params: { ...input.params, dims: '2d' } };
     const fo = featureOptionsFrom(input.params);
     const names = featureNames(fo);
@@ -169,11 +181,16 @@ export class RandomForestSegmenter implements Segmenter {
     const one = async (s: TrainInput['slices'][number]): Promise<RfTrainingSlice> => {
       if (!inPool) await turn(input.signal); // one at a time: a cancel point between slices
       const normalised = normalizeSlice(s.image, input.norm);
-      // One big slice: its rows are split over the workers; several slices: one slice per worker.
-      // (Slices under SPLIT_FEATURE_PIXELS stay in this thread: fresh workers would run them with cold code.)
+      // One big slice: its rows are split over the workers and only the training samples are kept (gather); several
+      // slices: one slice per worker. (Slices under SPLIT_FEATURE_PIXELS stay in this thread: fresh workers would run
+      // them with cold code.)
+      if (!inPool && pool && input.width * input.height >= SPLIT_FEATURE_PIXELS) {
+        const gather = (sets: LabelSet[]) => pool.gatherSplit(s.image, input.width, input.height, names.length, sets, input.signal);
+        input.onProgress({ percent: (40 * ++done) / input.slices.length, message: `slice ${s.z}` });
+        return { normalised, features: new Float32Array(0), labels: s.labels, gather };
+      }
       const features = inPool ? await pool.features(s.image, input.width, input.height, input.signal)
-        : pool && input.width * input.height >= SPLIT_FEATURE_PIXELS ? await pool.featuresSplit(s.image, input.width, input.height, names.length, input.signal)
-          : computeFeatures(normalised, input.width, input.height, fo);
+        : computeFeatures(normalised, input.width, input.height, fo);
       input.onProgress({ percent: (40 * ++done) / input.slices.length, message: `features of slice ${s.z}` });
       return { normalised, features, labels: s.labels };
     };
@@ -193,7 +210,7 @@ export class RandomForestSegmenter implements Segmenter {
     const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
     return new RandomForestSegmenter(forest, input.norm, input.params, {
       trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length,
-      featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...fillReport, threads: pool?.size ?? 1, threadsFrom: budget.source,
+      dims: '2d', dimsReason, featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...fillReport, threads: pool?.size ?? 1, threadsFrom: budget.source,
     }, pool);
   }
 

@@ -14,7 +14,7 @@ import type { Prediction, TrainInput, ZContext } from '../segmenter';
 import { featureOptionsFrom, RandomForestSegmenter, trainForestWithFill, trainingAccuracy, type RfTrainingSlice } from './rf';
 
 /** Trains the forest of input.params on 3-D features; the model records dims=3d and the spacing ratio it used. */
-export async function trainRf3d(input: TrainInput): Promise<RandomForestSegmenter> {
+export async function trainRf3d(input: TrainInput, dimsReason = 'dims=3d'): Promise<RandomForestSegmenter> {
   const vol = input.volume;
   if (!vol) throw new StackSegError('3-D features need the whole stack, and this caller passed single slices', { hint: 'use --set dims=2d here' });
   const zRatio = zRatioOf(vol.info, input.params);
@@ -46,7 +46,7 @@ export async function trainRf3d(input: TrainInput): Promise<RandomForestSegmente
   const importances = forest.featureImportances();
   const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
   return new RandomForestSegmenter(forest, input.norm, params, {
-    trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length, dims: '3d', zRatio, zHalo: bank.halo,
+    trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length, dims: '3d', dimsReason, zRatio, zHalo: bank.halo,
     featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...report, threads: 1,
   });
 }
