@@ -52,8 +52,8 @@ describe('SliceServer', () => {
     expect(server.pending()).toEqual([3, 3]);
     for (let i = 0; i < 5; i++) await step();
     expect(sent.slice(1)).toEqual([
-      { z: 3, px: [3], level: 2, width: 1, height: 1 },
-      { z: 3, px: [3, 3, 3, 3], level: 1, width: 2, height: 2 },
+      { z: 3, c: 0, t: 0, px: [3], level: 2, width: 1, height: 1 },
+      { z: 3, c: 0, t: 0, px: [3, 3, 3, 3], level: 1, width: 2, height: 2 },
     ]);
   });
 
