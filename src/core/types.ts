@@ -53,5 +53,10 @@ export interface SliceSource {
   readSliceShared?(z: number, c?: number, t?: number): Promise<PixelArray>;
   /** Optional: rows y0..y0+rows-1 of slice z alone (undefined where the file's layout needs the whole slice). */
   readRows?(z: number, y0: number, rows: number, c?: number, t?: number): Promise<PixelArray | undefined>;
+  /**
+   * Optional: slice z reduced by f in x and y as the file itself stores it (OME-Zarr multiscales), a fresh array of
+   * ceil(width / f) x ceil(height / f); undefined where the file has no such level.
+   */
+  readStoredLevel?(z: number, f: number, c?: number, t?: number): Promise<PixelArray | undefined>;
   close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../src/core/io';
 import type { ZarrStack } from '../../src/core/io/zarr';
+import { CachedLevels } from '../../src/core/levels/levels';
+import { downsampleMean } from '../../src/core/pyramid';
 
 const PYTHON = '/usr/bin/python3';
 const MAKE = `
@@ -41,6 +43,15 @@ a = zarr.open(p, mode='w', shape=(6, 16, 16), chunks=(2, 8, 8), dtype='<u2', fil
 a[0:2, 0:8] = vol((2, 8, 16), np.uint16)
 zarr.open(p, 'r')[:].tofile(os.path.join(out, 'unwritten.raw'))
 cases.append({'name': 'unwritten', 'shape': [6, 16, 16], 'dtype': 'uint16', 'direct': True})
+# OME-Zarr whose level 1 keeps z and halves y, x (values marked +1000 so a test sees it was read, not computed)
+# and whose level 2 halves z too (cannot serve a slice level).
+g = zarr.open_group(os.path.join(out, 'levels.ome.zarr'), mode='w')
+l0 = vol((6, 20, 30), np.uint16)
+g.create_dataset('0', data=l0, chunks=(1, 20, 30))
+g.create_dataset('1', data=l0[:, ::2, ::2] + 1000, chunks=(2, 10, 15))
+g.create_dataset('2', data=l0[::2, ::4, ::4], chunks=(3, 5, 8))
+g.attrs['multiscales'] = [{'version': '0.4', 'axes': [{'name': n, 'type': 'space'} for n in 'zyx'], 'datasets': [{'path': p} for p in '012']}]
+(l0[:, ::2, ::2] + 1000).astype('<u2').tofile(os.path.join(out, 'levels_1.raw'))
 json.dump(cases, open(os.path.join(out, 'cases.json'), 'w'))
 `;
 
@@ -81,6 +92,28 @@ describe.skipIf(!!skip)('Zarr chunks read directly equal python3-zarr', () => {
       if (c.direct) expect(src.reads.zarrita).toBe(0);
       else expect(src.reads.direct).toBe(0);
     } finally {
+      await src.close();
+    }
+  });
+});
+
+describe.skipIf(!!skip)('OME-Zarr levels serve the viewer', () => {
+  it('reads a stored level that keeps z; computes the others', async () => {
+    const src = await openSource(join(fx.dir, 'levels.ome.zarr'), { cacheBytes: 0 });
+    const levels = new CachedLevels(src);
+    try {
+      const b = readFileSync(join(fx.dir, 'levels_1.raw'));
+      const l1 = new Uint16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      for (const z of [5, 0, 3]) {
+        const got = await levels.readLevel(z, 2);
+        expect([got.width, got.height]).toEqual([15, 10]);
+        expect(Array.from(got.data)).toEqual(Array.from(l1.subarray(z * 150, (z + 1) * 150)));
+      }
+      // Level 2 of the file halves z: factor 4 is computed from full slices.
+      const four = await levels.readLevel(1, 4);
+      expect(Array.from(four.data)).toEqual(Array.from(downsampleMean(await src.readSlice(1), 30, 20, 'uint16', 4).data));
+    } finally {
+      await levels.close();
       await src.close();
     }
   });

@@ -132,12 +132,15 @@ export class ZarrStack extends SlabStack {
       compression: await compressionOf(storePath, path), tiled: true, fileBytes: 0, format: 'zarr', dataset: path || '/',
     };
     if (levels && levels.length > 1) (info as StackInfo & { levels?: string[] }).levels = levels;
+    const storedLevels = levels && levels.length > 1 && zAxis >= 0 ? { store: storePath, paths: levels.slice(1), spec } : undefined;
     // Plain 3D v2 arrays (most of what python3-zarr writes) skip zarrita's generic indexing.
     const direct = arr.shape.length === 3 && zAxis === 0 ? await openZarrDirect(join(storePath, ...path.split('/').filter(Boolean)), dtype, async (b) => {
       const Blosc = await (z.registry as unknown as Map<string, () => Promise<{ fromConfig(c: object): { decode(b: Uint8Array): Promise<Uint8Array> } }>>).get('numcodecs.blosc')!();
       return Blosc.fromConfig({}).decode(b);
     }) : undefined;
-    return new ZarrStack(info, zAxis >= 0 ? arr.chunks[zAxis] : 1, opts.cacheBytes, z, arr, lead, zAxis, direct);
+    const stack = new ZarrStack(info, zAxis >= 0 ? arr.chunks[zAxis] : 1, opts.cacheBytes, z, arr, lead, zAxis, direct);
+    stack.storedLevels = storedLevels;
+    return stack;
   }
 
   /** Chunk shape over (z, y, x): 1 along z for a 2D array. */
@@ -172,7 +175,41 @@ export class ZarrStack extends SlabStack {
     return cOrder(data, res.shape, res.stride);
   }
 
-  protected async release(): Promise<void> { /* nothing held open: chunks are read file by file */ }
+  /** OME-Zarr levels after level 0, opened on first use as stacks of their own. */
+  private storedLevels?: { store: string; paths: string[]; spec: string };
+  private levelStacks?: Promise<Map<number, ZarrStack>>;
+
+  /**
+   * Slice z at factor f from the multiscale level that keeps every z slice and is ceil(W / f) x ceil(H / f) (levels
+   * that also halve z, or of other sizes, do not serve the viewer's levels); undefined when there is none.
+   */
+  async readStoredLevel(z: number, f: number): Promise<PixelArray | undefined> {
+    if (!this.storedLevels || this.closed) return undefined;
+    this.levelStacks ??= this.openLevels(this.storedLevels);
+    const level = (await this.levelStacks).get(f);
+    return level?.readSlice(z);
+  }
+
+  private async openLevels(s: { store: string; paths: string[]; spec: string }): Promise<Map<number, ZarrStack>> {
+    const out = new Map<number, ZarrStack>();
+    const { width, height, depth, dtype } = this.info;
+    for (const p of s.paths) {
+      const level = await ZarrStack.open(s.store, p, `${s.spec}:${p}`, { cacheBytes: 0 }).catch(() => undefined);
+      if (!level) continue;
+      const f = Math.round(width / level.info.width);
+      const ok = f > 1 && (f & (f - 1)) === 0 && level.info.depth === depth && level.info.dtype === dtype
+        && level.info.width === Math.ceil(width / f) && level.info.height === Math.ceil(height / f) && !out.has(f);
+      if (ok) out.set(f, level);
+      else await level.close();
+    }
+    return out;
+  }
+
+  protected async release(): Promise<void> {
+    // Chunks are read file by file: only the level stacks to close.
+    const levels = await this.levelStacks?.catch(() => undefined);
+    await Promise.all([...(levels?.values() ?? [])].map((l) => l.close()));
+  }
 }
 
 /** Leading axes other than z must have size 1 (time, channel): index 0 of each. */

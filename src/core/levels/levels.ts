@@ -49,6 +49,12 @@ export class CachedLevels implements LevelReader {
     const key = levelKey(z, f, planeIndex(c, t, this.source.info.channels));
     const hit = this.levels.get(key);
     if (hit) return { data: hit.slice(), ...levelSize(width, height, f) };
+    // A level the file stores (OME-Zarr multiscales) is read, not computed.
+    const stored = await this.source.readStoredLevel?.(z, f, c, t);
+    if (stored) {
+      this.levels.set(key, stored);
+      return { data: stored.slice(), ...levelSize(width, height, f) };
+    }
     const full = await (this.source.readSliceShared ? this.source.readSliceShared(z, c, t) : this.source.readSlice(z, c, t));
     const reduced = downsampleMean(full, width, height, dtype, f);
     this.levels.set(key, reduced.data);
