@@ -62,6 +62,11 @@ describe('feature worker pool', () => {
     expect(got.labels).toEqual(want.labels);
     expect(got.probabilities).toEqual(want.probabilities);
     expect(await pool.featuresSplit(img, w, h, featureCount(fo))).toEqual(full);
+    // Samples gathered part by part equal those gathered from the whole bank (same order, weights included).
+    const weights = Float32Array.from(labels, (_, i) => 1 + (i % 3));
+    const [a, b] = await pool.gatherSplit(img, w, h, featureCount(fo), [{ labels }, { labels, weights }]);
+    expect(a).toEqual(gatherLabeledPixels(full, featureCount(fo), labels));
+    expect(b).toEqual(gatherLabeledPixels(full, featureCount(fo), labels, weights));
     await pool.close();
   });
 });

@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../errors';
-import { RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
+import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import type { FeatureOptions } from './bank';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
@@ -81,6 +81,23 @@ export class FeaturePool {
     const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height, rows }, [copy.buffer], signal);
     if (!('features' in r)) throw new StackSegError('feature worker returned no features');
     return r.features;
+  }
+
+  /**
+   * Training samples of one slice for each label set (pixels with label != 0, optional weights), its features computed
+   * in parts over the workers and gathered part by part: the same samples in the same order as gatherLabeledPixels on
+   * the whole feature bank, which is never held (688 MB at 2048^2).
+   */
+  async gatherSplit(image: Float32Array, width: number, height: number, nFeatures: number, sets: { labels: Uint8Array; weights?: Float32Array }[],
+    signal?: AbortSignal): Promise<TrainingData[]> {
+    const parts = Math.min(4 * this.size, Math.max(1, Math.floor(height / 64)));
+    const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * height) / parts));
+    const got = await Promise.all(bounds.slice(0, -1).map(async (y0, k) => {
+      const y1 = bounds[k + 1], a = y0 * width, b = y1 * width;
+      const f = await this.features(image, width, height, signal, [y0, y1]);
+      return sets.map((s) => gatherLabeledPixels(f, nFeatures, s.labels.subarray(a, b), s.weights?.subarray(a, b)));
+    }));
+    return sets.map((_, i) => concatTrainingData(got.map((g) => g[i])));
   }
 
   /** All features of one slice, its rows split over the workers (a big training slice). Same values as features(). */
