@@ -26,6 +26,13 @@ export interface LivePreviewSink {
 
 export const NEED_TWO_CLASSES = 'Paint at least two classes on this slice to see the preview.';
 
+/**
+ * Wait after a label change before a run (slice changes wait the session's debounce, 150 ms by default, since each
+ * cancels a run for another slice). A stroke is one message, and changes that arrive during a run coalesce into one
+ * rerun anyway: over Remote-SSH every ms between stroke end and the painted preview counts.
+ */
+export const LABELS_DEBOUNCE_MS = 20;
+
 class Cancelled extends Error {}
 
 export class LivePreviewSession {
@@ -80,7 +87,7 @@ export class LivePreviewSession {
   }
 
   labelsChanged(): void {
-    if (this.enabled) this.schedule();
+    if (this.enabled) this.schedule(Math.min(this.debounceMs, LABELS_DEBOUNCE_MS));
   }
 
   /** The webview was reloaded: it shows nothing, so tell it the state and predict again. */

@@ -75,6 +75,26 @@ describe('LivePreviewSession (real worker thread)', () => {
     expect(new Set(r.pred)).toEqual(new Set([1, 2]));
   });
 
+  it('a stroke starts a run at once (LABELS_DEBOUNCE_MS); a slice change waits the debounce', async () => {
+    const h = harness();
+    const p = new LivePreviewSession(workerPath, h.sink, 1500);
+    sessions.push(p);
+    p.sliceShown(0);
+    h.paint(0);
+    p.setEnabled(true);
+    await until('the first result', () => h.events.some((e) => e.kind === 'result'));
+    h.paint(0);
+    const t0 = Date.now();
+    p.labelsChanged();
+    await until('the result of the stroke', () => h.events.some((e) => e.kind === 'result' && e.strokes === 2));
+    expect(Date.now() - t0).toBeLessThan(1500); // not held back by the slice debounce
+    h.paint(1);
+    const t1 = Date.now();
+    p.sliceShown(1);
+    await until('the result of slice 1', () => h.events.some((e) => e.kind === 'result' && e.z === 1), 20_000);
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(1400);
+  });
+
   it('coalesces a burst of changes into few runs, and the last result saw the last stroke', async () => {
     const h = harness();
     const p = new LivePreviewSession(workerPath, h.sink, 20);
