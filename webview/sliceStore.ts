@@ -142,10 +142,13 @@ export function clampSlice(z: number, depth: number): number {
 
 /**
  * Slices whose display level is brought while the user rests on slice z (webview/controller.ts prefetchDisplay):
- * `ahead` in the direction of travel `step` (none yet: forward), then the one behind; inside 0..depth-1.
+ * `ahead` in the direction of travel `step`, then the one behind; inside 0..depth-1. None before the user moved
+ * (step 0): one who opened a stack and paints on its first slice has no direction, and over a slow link each level
+ * would hold the live preview's results back behind a megabyte.
  */
 export function displayPrefetchPlan(z: number, step: number, depth: number, ahead = 2): number[] {
-  const unit = Math.sign(step) || 1;
+  if (step === 0) return [];
+  const unit = Math.sign(step);
   return [...Array.from({ length: ahead }, (_, k) => z + (k + 1) * unit), z - unit].filter((k) => k >= 0 && k < depth);
 }
 

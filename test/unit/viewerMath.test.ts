@@ -233,7 +233,7 @@ describe('display-level prefetch (a slow link: refined frames while the user res
   it('plans two slices ahead in the direction of travel, then the one behind, inside the stack', () => {
     expect(displayPrefetchPlan(10, -1, 20)).toEqual([9, 8, 11]);
     expect(displayPrefetchPlan(10, 1, 20)).toEqual([11, 12, 9]);
-    expect(displayPrefetchPlan(10, 0, 20)).toEqual([11, 12, 9]); // no direction yet: forward
+    expect(displayPrefetchPlan(10, 0, 20)).toEqual([]); // not moved yet: no direction, nothing speculative
     expect(displayPrefetchPlan(10, -10, 20)).toEqual([9, 8, 11]); // PageUp: still the neighbours
     expect(displayPrefetchPlan(0, -1, 20)).toEqual([1]);
     expect(displayPrefetchPlan(19, 1, 20)).toEqual([18]);
