@@ -13,7 +13,7 @@ const OUT = join(root, 'src/core/io/lz4Wasm.ts');
 
 export async function buildLz4Wasm() {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('lz4.wat', readFileSync(WAT, 'utf8'), { bulk_memory: true });
+  const mod = wabt.parseWat('lz4.wat', readFileSync(WAT, 'utf8'), { bulk_memory: true, simd: true });
   try {
     mod.validate();
     return Buffer.from(mod.toBinary({ log: false, write_debug_names: false }).buffer).toString('base64');

@@ -12,7 +12,7 @@ const MAX_SPLITS = 16, MIN_BUFFERSIZE = 128;
 
 export class BloscError extends Error {}
 
-interface Lz4Wasm { memory: WebAssembly.Memory; lz4(ip: number, iend: number, op: number, oend: number): number }
+interface Lz4Wasm { memory: WebAssembly.Memory; lz4(ip: number, iend: number, op: number, oend: number): number; unshuffle2(src: number, n: number, dst: number): void }
 let wasm: Lz4Wasm | null | undefined;
 /** Tests turn this off to check the JavaScript decoder. */
 export const bloscOptions = { wasm: true };
@@ -79,8 +79,9 @@ export function bloscDecode(src: Uint8Array, out?: Uint8Array): Uint8Array | und
 
 /** The block loop with the frame copied into WebAssembly memory, each block decoded there, then moved out. */
 function decodeWasm(w: Lz4Wasm, src: Uint8Array, dest: Uint8Array, cbytes: number, nbytes: number, blocksize: number, typesize: number, nblocks: number, shuffle: boolean, dontSplit: boolean, dv: DataView): Uint8Array {
-  const A = (cbytes + SLACK + 7) & ~7; // the block's decoded bytes go here, after the frame
-  const need = A + blocksize + SLACK;
+  const A = (cbytes + SLACK + 15) & ~15; // the block's decoded bytes go here, after the frame
+  const B = (A + blocksize + SLACK + 15) & ~15; // and unshuffled (2-byte types, SIMD) here
+  const need = B + blocksize + SLACK;
   if (w.memory.buffer.byteLength < need) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
   const mem = new Uint8Array(w.memory.buffer);
   mem.set(src.subarray(0, cbytes), 0);
@@ -101,7 +102,10 @@ function decodeWasm(w: Lz4Wasm, src: Uint8Array, dest: Uint8Array, cbytes: numbe
       ip += cb;
       op += neblock;
     }
-    if (shuffle) unshuffle(mem.subarray(A, A + bsize), bsize, typesize, dest, j * blocksize);
+    if (shuffle && typesize === 2 && bsize % 32 === 0) {
+      w.unshuffle2(A, bsize / 2, B);
+      dest.set(mem.subarray(B, B + bsize), j * blocksize);
+    } else if (shuffle) unshuffle(mem.subarray(A, A + bsize), bsize, typesize, dest, j * blocksize);
     else dest.set(mem.subarray(A, A + bsize), j * blocksize);
   }
   return dest.subarray(0, nbytes);

@@ -2,6 +2,8 @@
 ;; lz4(ip, iend, op, oend) decodes the raw LZ4 block in memory [ip, iend) to [op, oend) and returns the bytes
 ;; written, or -1 when the block is malformed (a length or offset out of range). Short literals and matches are
 ;; copied 8 bytes at a time, so up to 16 bytes past oend may be written: the caller keeps that slack free.
+;; unshuffle2(src, n, dst) undoes Blosc's byte shuffle of n 2-byte elements (n a multiple of 16): byte stream
+;; [src, src+n) holds the low bytes, [src+n, src+2n) the high bytes; dst gets them interleaved.
 (module
   (memory (export "memory") 1)
   (func (export "lz4") (param $ip i32) (param $iend i32) (param $op i32) (param $oend i32) (result i32)
@@ -86,4 +88,17 @@
         (local.set $op (local.get $end))
         (br $seq)))
     (i32.sub (local.get $op) (local.get $o0)))
+  (func (export "unshuffle2") (param $src i32) (param $n i32) (param $dst i32)
+    (local $i i32) (local $lo v128) (local $hi v128)
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $lo (v128.load (i32.add (local.get $src) (local.get $i))))
+        (local.set $hi (v128.load (i32.add (i32.add (local.get $src) (local.get $n)) (local.get $i))))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+          (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $lo) (local.get $hi)))
+        (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+          (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $lo) (local.get $hi)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step))))
 )
