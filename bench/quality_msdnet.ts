@@ -1,9 +1,11 @@
 // StackSeg MSDNet on the foam benchmark (shared/data/foam/README.md): train on slice 0 with sparse_labels_slice0.tif
 // (1 = background, 2 = foam), segment all 32 slices, F1 of label 2 against truth 1, averaged over slices.
 // Run through bench/quality_msdnet.mjs. Options: --variants hq,noisy --epochs 200 --pseudo --no-tta --seed 0
+// --set key=value (registry msdnet parameters, e.g. --set contextSlices=1 for 2.5-D: 3 slices as input channels)
 import { openStack } from '../src/core/tiff';
 import { trainMsdnet } from '../src/core/models/msdnet';
 import { resolveParams } from '../src/core/models/registry';
+import { reflectIndex } from '../src/core/features/filters';
 
 const args = process.argv.slice(2);
 const arg = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
@@ -15,6 +17,11 @@ const epochs = Number(arg('--epochs', String(defaults?.epochs ?? 200)));
 const seed = Number(arg('--seed', '0'));
 const pseudoLabels = args.includes('--pseudo') || defaults?.pseudoLabels === true;
 const tta = !args.includes('--no-tta');
+const overrides: Record<string, string> = {};
+args.forEach((a, i) => { if (a === '--set') { const [k, v] = args[i + 1].split('='); overrides[k] = v; } });
+const sets = Object.keys(overrides).length ? resolveParams('msdnet', overrides) : undefined;
+const setOnly = sets ? Object.fromEntries(Object.keys(overrides).map((k) => [k, sets[k]])) : {};
+const k = Number(setOnly.contextSlices ?? 0);
 
 const toFloat = (a: ArrayLike<number>) => (a instanceof Float32Array ? a : Float32Array.from(a));
 
@@ -27,12 +34,14 @@ async function main() {
     const stack = await openStack(`${dataDir}/${v}.tif`);
     const { width, height, depth } = stack.info;
     const t0 = performance.now();
-    const model = await trainMsdnet([{ image: toFloat(await stack.readSlice(0)), labels: sparse, width, height }],
-      { ...defaults, epochs, seed, tta, pseudoLabels, lrSchedule: 'cosine', bnRecompute: true, backend: 'auto' });
+    // 2.5-D: slices z-k..z+k, reflected at the ends (as segmentation's z window).
+    const window = async (z: number) => (k ? await Promise.all(Array.from({ length: 2 * k + 1 }, async (_, i) => toFloat(await stack.readSlice(reflectIndex(z - k + i, depth))))) : undefined);
+    const model = await trainMsdnet([{ image: toFloat(await stack.readSlice(0)), labels: sparse, width, height, context: await window(0) }],
+      { ...defaults, epochs, seed, tta, pseudoLabels, lrSchedule: 'cosine', bnRecompute: true, backend: 'auto', ...setOnly });
     const t1 = performance.now();
     let f1Sum = 0;
     for (let z = 0; z < depth; z++) {
-      const { labels: pred } = await model.predict(toFloat(await stack.readSlice(z)), width, height);
+      const { labels: pred } = await model.predict(toFloat(await stack.readSlice(z)), width, height, { context: await window(z) });
       const t = await truth.readSlice(z);
       let tp = 0, fp = 0, fn = 0;
       for (let i = 0; i < pred.length; i++) {
@@ -47,6 +56,6 @@ async function main() {
     await stack.close();
   }
   await Promise.all([labels.close(), truth.close()]);
-  console.log(JSON.stringify({ epochs, seed, tta, pseudoLabels, results }));
+  console.log(JSON.stringify({ epochs, seed, tta, pseudoLabels, set: setOnly, results }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });
