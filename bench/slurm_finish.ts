@@ -34,8 +34,8 @@ async function serialMergeSeconds(mask: string, out: string): Promise<number> {
       const { image, truth } = await writeBigStack(dir, foam, 8, depth);
       const t0 = performance.now();
       const r = spawnSync(process.execPath, [CLI, 'run', '--image', image, '--model', model, '--runner', 'slurm', '--chunks', chunks,
-        '--truth', truth, '--out', join(dir, 'job')], { encoding: 'utf8' });
-      if (r.status !== 0) { console.error(r.stderr); continue; }
+        '--truth', truth, '--class', '2=1', '--out', join(dir, 'job')], { encoding: 'utf8' });
+      if (r.status !== 0) { console.error(`kept ${dir}: ${r.stderr}`); continue; }
       const wall = (performance.now() - t0) / 1000;
       const rec = JSON.parse(readFileSync(join(dir, 'job', 'job.json'), 'utf8'));
       const merge = await serialMergeSeconds(join(dir, 'job', 'mask.tif'), join(dir, 'merged.tif'));
