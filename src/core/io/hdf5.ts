@@ -152,9 +152,11 @@ export class Hdf5Stack extends SlabStack {
       return undefined; // an index this parser misreads: HDF5 itself reads it (or names what is wrong)
     }
     if (!refs) return undefined;
-    const out = new Uint8Array((z1 - z0) * H * W * e);
     const [cz, cy, cx] = index.chunks;
     const chunkBytes = cz * cy * cx * e;
+    // One chunk that is the whole slab (chunks of one full slice): its decoded bytes are the slab, no copy.
+    const whole = refs.length === 1 && cy === H && cx === W && refs[0].offset[0] === z0 && cz === z1 - z0;
+    let out: Uint8Array | undefined = whole ? undefined : new Uint8Array((z1 - z0) * H * W * e);
     const one = async (r: ChunkRef) => {
       const stored = Buffer.allocUnsafeSlow(r.size); // filled by the read (its length is checked)
       const { bytesRead } = await fh.read(stored, 0, r.size, r.address);
@@ -166,10 +168,12 @@ export class Hdf5Stack extends SlabStack {
       } catch (err) {
         throw new StackSegError(`cannot read slices ${z0}..${z1 - 1} of ${this.info.dataset} (${(err as Error).message})`, { file: this.info.path, hint: 'the file may be damaged or truncated' });
       }
+      if (!out && c.byteOffset === 0 && c.buffer.byteLength === c.length) { out = c; return; }
+      out ??= new Uint8Array((z1 - z0) * H * W * e);
       placeChunk(c, r.offset, index.chunks, out, z0, z1, H, W, e);
     };
     for (let i = 0; i < refs.length; i += CHUNK_CONCURRENCY) await Promise.all(refs.slice(i, i + CHUNK_CONCURRENCY).map(one));
-    return out;
+    return out!;
   }
 
   /** Reads the hyperslab straight into the WebAssembly heap and takes one copy out (h5wasm's slice() refuses float16). */
