@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { StackSegError } from './errors';
+import type { FileFingerprint } from './jobs/spec';
 
 export function tempNameFor(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -30,8 +31,7 @@ export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await fs.readFile(path, 'utf8')) as T;
 }
 
-/** Size, mtime and a content hash, so a job records exactly which inputs it saw. */
-export interface FileFingerprint { path: string; size: number; mtime: string; sha256: string }
+export type { FileFingerprint };
 
 export async function fingerprint(path: string): Promise<FileFingerprint> {
   const st = await fs.stat(path);

@@ -1,7 +1,11 @@
 // What a job is (JobSpec: what to do) and what happened (JobRecord: written to <jobDir>/job.json).
 
-import type { FileFingerprint } from '../fsutil';
 import type { ModelKind, ModelParams } from '../models/registry';
+
+// Declared here, not in fsutil, so that this file stays free of node imports: the webview's tsconfig checks it
+// through modelPanelProtocol's JobKind.
+/** Size, mtime and a content hash, so a job records exactly which inputs it saw. */
+export interface FileFingerprint { path: string; size: number; mtime: string; sha256: string }
 
 export type JobKind = 'train' | 'segment' | 'run';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
