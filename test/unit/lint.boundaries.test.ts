@@ -1,7 +1,10 @@
 // The layer rules in eslint.config.mjs (issue 12) fire: lint small snippets as if they sat at a path in the repo.
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+// @ts-expect-error: a plain ES module without types
+import { WEBVIEW_CORE_ALLOWLIST } from '../../eslint.config.mjs';
 
 const root = resolve(__dirname, '../..');
 let eslint: ESLint | undefined;
@@ -65,5 +68,10 @@ describe('eslint import boundaries', () => {
       ),
     ).toEqual([]);
     expect(await boundaryErrors('src/extension/x.ts', "import * as vscode from 'vscode';\nvoid vscode;\n")).toEqual([]);
+  });
+
+  it('typechecks every allowlisted core module without DOM and node types (tsconfig.shared.json)', () => {
+    const include: string[] = JSON.parse(readFileSync(resolve(root, 'tsconfig.shared.json'), 'utf8')).include;
+    for (const m of WEBVIEW_CORE_ALLOWLIST as string[]) expect(include).toContain(`src/core/${m}.ts`);
   });
 });
