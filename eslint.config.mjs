@@ -40,6 +40,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       'test-results/**',
+      'bench/out/**',
       'media/**',
       'python/**',
       '**/*.js',
