@@ -52,22 +52,39 @@ export async function openZarrDirect(dir: string, dtype: DType, decodeFallback: 
     }
     return c;
   };
+  const gy = Math.ceil(H / chunks[1]), gx = Math.ceil(W / chunks[2]);
+  const fileOf = (iz: number, iy: number, ix: number) => join(dir, [iz, iy, ix].join(sep));
+  const readChunkFile = (f: string): Promise<Uint8Array | undefined> => fs.readFile(f).then(
+    (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+    (err) => { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; throw err; },
+  );
+  // Read-ahead for slices read in order (jobs, scrolling): the next chunk row's files are read while this one
+  // decodes. At most one row of one-chunk-wide rows is held (8 files).
+  let prefetched = new Map<string, Promise<Uint8Array | undefined>>();
+  let nextRow = -1;
+  const prefetch = (iz: number) => {
+    prefetched = new Map();
+    if (gy * gx > 8 || iz * chunks[0] >= D) return;
+    for (let iy = 0; iy < gy; iy++) for (let ix = 0; ix < gx; ix++) {
+      const f = fileOf(iz, iy, ix), p = readChunkFile(f);
+      p.catch(() => undefined); // reported when read for real
+      prefetched.set(f, p);
+    }
+  };
   return {
     async readSlab(z0, z1, out) {
-      const gy = Math.ceil(H / chunks[1]), gx = Math.ceil(W / chunks[2]);
+      const row0 = Math.floor(z0 / chunks[0]), row1 = Math.ceil(Math.min(z1, D) / chunks[0]);
+      const ahead = prefetched;
+      if (row0 === nextRow) prefetch(row1); else prefetched = new Map();
+      nextRow = row1;
       const jobs: (() => Promise<void>)[] = [];
-      for (let iz = Math.floor(z0 / chunks[0]); iz * chunks[0] < Math.min(z1, D); iz++) {
+      for (let iz = row0; iz < row1; iz++) {
         for (let iy = 0; iy < gy; iy++) {
           for (let ix = 0; ix < gx; ix++) {
             jobs.push(async () => {
               const offset = [iz * chunks[0], iy * chunks[1], ix * chunks[2]];
-              let bytes: Uint8Array | undefined;
-              try {
-                const b = await fs.readFile(join(dir, [iz, iy, ix].join(sep)));
-                bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-              } catch (err) {
-                if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-              }
+              const f = fileOf(iz, iy, ix);
+              const bytes = await (ahead.get(f) ?? readChunkFile(f));
               // The chunk is the whole slab: decode straight into it.
               const exact = gy === 1 && gx === 1 && chunks[1] === H && chunks[2] === W && offset[0] === z0 && z1 - z0 === chunks[0] && out.length === chunkBytes;
               const c = bytes ? await decode(bytes, exact ? out : undefined) : fillChunk();
