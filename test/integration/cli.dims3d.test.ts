@@ -59,3 +59,23 @@ describe('rf dims=3d', () => {
     expect(bad.stderr).toMatch(/spacing/);
   }, 120_000);
 });
+
+describe('msdnet contextSlices=1 (2.5-D)', () => {
+  it('records 3 input channels, segments, and a z range equals the whole stack', async () => {
+    const r = await cli(['run', '--image', sample.image, '--labels', sample.labels, '--model', 'msdnet', '--set', 'contextSlices=1',
+      '--set', 'epochs=20', '--set', 'backend=native', '--set', 'tta=false', '--truth', sample.truth, '--class', '2=1', '--class', '1=0']);
+    expect(r.code, r.stderr).toBe(0);
+    const job = r.json.job as string;
+    expect(modelJson(job).params).toMatchObject({ contextSlices: 1 });
+    const net = JSON.parse(readFileSync(join(job, 'model', 'model.json'), 'utf8'));
+    expect(net.modelTopology.arch.inChannels).toBe(3);
+    expect(net.weightsManifest[0].weights[0]).toMatchObject({ name: 'layer0/filter', shape: [3, 3, 3, 1] });
+    expect(r.json.summary.classF1['1']).toBeGreaterThan(0.6);
+    const part = join(dir, 'part25.tif');
+    const s = await cli(['segment', '--job', job, '--image', sample.image, '--slices', '0:2', '--out', part]);
+    expect(s.code, s.stderr).toBe(0);
+    const whole = (await readStack(join(job, 'mask.tif'))).data as Uint8Array;
+    const chunk = (await readStack(part)).data as Uint8Array;
+    expect(Buffer.compare(Buffer.from(chunk), Buffer.from(whole.subarray(0, 2 * 4096)))).toBe(0);
+  }, 180_000);
+});

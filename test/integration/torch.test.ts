@@ -37,13 +37,14 @@ const PY = found.python ?? '';
 const rand = mulberry32(11);
 const arch: MsdnetArch = { layers: 6, width: 2, dilations: [1, 2, 3], inChannels: 1, classes: 3 };
 
-/** Random weights with non-trivial biases, BatchNorm parameters and running statistics. */
-function randomModel(): MsdnetModel {
-  const w = createWeights(arch, 5);
+/** Random weights with non-trivial biases, BatchNorm parameters and running statistics (inChannels: 2.5-D). */
+function randomModel(inChannels = 1): MsdnetModel {
+  const a = { ...arch, inChannels };
+  const w = createWeights(a, 5);
   const jitter = (v: tf.Variable, base: number, scale: number) => v.assign(tf.tensor(Float32Array.from(v.dataSync(), () => base + scale * (rand() - 0.5)), v.shape));
   w.biases.forEach((v) => jitter(v, 0, 0.2)); w.gammas.forEach((v) => jitter(v, 1, 0.5)); w.betas.forEach((v) => jitter(v, 0, 0.3));
   w.runMeans.forEach((v) => jitter(v, 0.1, 0.4)); w.runVars.forEach((v) => jitter(v, 0.8, 0.6)); jitter(w.outBias, 0, 0.4);
-  return new MsdnetModel(arch, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm');
+  return new MsdnetModel(a, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm');
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -92,6 +93,23 @@ withTorch('torch backend against the native path', () => {
       const oursPlain = await model.predict(image, width, height, { tta: false });
       expect(maxDiff(classMajor(oursPlain.probs, 3), plain.probs!)).toBeLessThan(1e-4);
       expect(Array.from(theirs.index, (c) => [1, 2, 5][c])).toEqual(Array.from(ours.labels));
+    } finally {
+      await predictor.close();
+      model.dispose();
+    }
+  });
+
+  it('2.5-D (3 input slices): torch forward agrees with tfjs/native to 1e-4', async () => {
+    const model = randomModel(3);
+    const dir = join(tempDir(), 'model');
+    await model.save(dir);
+    const width = 23, height = 19;
+    const planes = [0, 1, 2].map(() => Float32Array.from({ length: width * height }, () => 255 * rand()));
+    const ours = await model.predict(planes[1], width, height, { context: planes });
+    const { predictor } = await TorchPredictor.start(dir, 'cpu');
+    try {
+      const theirs = await predictor.predict(planes[1], width, height, 3, true, true, planes);
+      expect(maxDiff(classMajor(ours.probs, 3), theirs.probs!)).toBeLessThan(1e-4);
     } finally {
       await predictor.close();
       model.dispose();
