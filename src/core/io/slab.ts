@@ -9,6 +9,8 @@ import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
 
 /** Largest slab read in one go; deeper chunks are read slice by slice (slower, but bounded memory). */
 const MAX_SLAB_BYTES = 256 * 1024 * 1024;
+/** Largest slab read ahead (reads in order): one more slab of memory at most. */
+const MAX_AHEAD_BYTES = 64 * 1024 * 1024;
 
 export abstract class SlabStack implements SliceSource {
   private cache: SliceCache;
@@ -17,12 +19,19 @@ export abstract class SlabStack implements SliceSource {
 
   /** No cache asked for and slabs of one slice: nothing would ever be read from the cache. */
   private readonly uncached: boolean;
+  /** Whether the cache holds two slabs: the one being read and the next, read ahead. */
+  private readonly roomAhead: boolean;
+  /** The slab (start slice) read last: reads in order read the next slab ahead, decoding it in parallel. */
+  private lastSlab = -1;
+  private ahead?: { z: number; p: Promise<PixelArray> };
 
   protected constructor(readonly info: StackInfo, private readonly chunkDepth: number, cacheBytes = DEFAULT_CACHE_BYTES) {
     // The cache must hold a slab, or a slab read would decode the chunk again for every slice.
     const sliceBytes = info.width * info.height * info.bytesPerPixel;
     this.cache = new SliceCache(Math.max(cacheBytes, this.slabDepth() * sliceBytes));
     this.uncached = cacheBytes === 0 && this.slabDepth() === 1;
+    const slabBytes = this.slabDepth() * sliceBytes;
+    this.roomAhead = slabBytes <= MAX_AHEAD_BYTES && Math.max(cacheBytes, slabBytes) >= 2 * slabBytes;
   }
 
   /** Reads slices [z0, z1) as one array (z-major) of info.dtype. */
@@ -37,7 +46,17 @@ export abstract class SlabStack implements SliceSource {
   async readSlice(z: number): Promise<PixelArray> {
     // A fresh one-slice slab that no cache or other caller holds is the caller's own: no copy (a fresh 512 KB array
     // costs as much as decoding the chunk, in page faults).
-    if (this.uncached && !this.closed && !this.inflight.has(z) && Number.isInteger(z) && z >= 0 && z < this.info.depth) return this.readSlab(z, z + 1);
+    if (this.uncached && !this.closed && !this.inflight.has(z) && Number.isInteger(z) && z >= 0 && z < this.info.depth) {
+      const got = this.ahead?.z === z ? this.ahead.p : this.readSlab(z, z + 1);
+      this.ahead = undefined;
+      if (z === this.lastSlab + 1 && z + 1 < this.info.depth) {
+        const p = this.readSlab(z + 1, z + 2);
+        p.catch(() => undefined); // reported to the read that takes it
+        this.ahead = { z: z + 1, p };
+      }
+      this.lastSlab = z;
+      return got;
+    }
     return (await this.readSliceShared(z)).slice();
   }
 
@@ -46,21 +65,32 @@ export abstract class SlabStack implements SliceSource {
     if (!Number.isInteger(z) || z < 0 || z >= this.info.depth) {
       return Promise.reject(new StackSegError(`slice ${z} is out of range (0..${this.info.depth - 1})`, { file: this.info.path }));
     }
-    const hit = this.cache.get(z);
-    if (hit) return Promise.resolve(hit);
     const d = this.slabDepth();
     const z0 = Math.floor(z / d) * d;
+    if (z0 !== this.lastSlab) {
+      // Into the next slab in order: the one after it is read (and decoded, in the threadpool) meanwhile.
+      if (this.roomAhead && z0 === this.lastSlab + d && z0 + d < this.info.depth && !this.cache.get(z0 + d)) this.loadSlab(z0 + d).catch(() => undefined);
+      this.lastSlab = z0;
+    }
+    const hit = this.cache.get(z);
+    if (hit) return Promise.resolve(hit);
     const n = this.info.width * this.info.height;
+    return this.loadSlab(z0).then((data) => data.subarray((z - z0) * n, (z - z0 + 1) * n) as PixelArray);
+  }
+
+  /** The slab starting at z0, read once however many callers wait, its slices put in the cache. */
+  private loadSlab(z0: number): Promise<PixelArray> {
     let slab = this.inflight.get(z0);
     if (!slab) {
-      const z1 = Math.min(this.info.depth, z0 + d);
+      const n = this.info.width * this.info.height;
+      const z1 = Math.min(this.info.depth, z0 + this.slabDepth());
       slab = this.readSlab(z0, z1).then((data) => {
-        for (let k = z0; k < z1; k++) this.cache.set(k, data.subarray((k - z0) * n, (k - z0 + 1) * n) as PixelArray);
+        if (!this.closed) for (let k = z0; k < z1; k++) this.cache.set(k, data.subarray((k - z0) * n, (k - z0 + 1) * n) as PixelArray);
         return data;
       }).finally(() => this.inflight.delete(z0));
       this.inflight.set(z0, slab);
     }
-    return slab.then((data) => data.subarray((z - z0) * n, (z - z0 + 1) * n) as PixelArray);
+    return slab;
   }
 
   async close(): Promise<void> {
