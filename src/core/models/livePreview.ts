@@ -3,6 +3,7 @@
 // Large slices are previewed at reduced resolution (box-averaged image, labels carried over) and upsampled back.
 
 import { computeFeatures, featureCount, type FeatureOptions } from '../features/bank';
+import { FeatureBank3d, zHalo } from '../features/bank3d';
 import { gatherLabeledPixels, RandomForest } from './forest';
 import { fitNormalization, normalizeSlice } from './normalize';
 import { blockMean } from '../pyramid';
@@ -45,19 +46,49 @@ export class LivePreview {
   private lw = 0;
   private lh = 0;
   private featureMs = 0;
+  private nFeatures = 0;
 
   constructor(private readonly opts: PreviewOptions = PREVIEW_DEFAULTS) {}
 
-  /** Sets the shown slice (raw intensities); features are recomputed only when `key` changes. */
-  setImage(key: string, image: Float32Array, width: number, height: number): void {
+  /** Preview downsampling factor of a width x height slice. */
+  factorFor(width: number, height: number): number { return Math.max(1, Math.ceil(Math.sqrt((width * height) / this.opts.maxPixels))); }
+
+  /**
+   * Slices each side of the shown one that a 3-D preview reads (the caller sends them as `context`): the z radius of
+   * the preview bank at the downsampled pixel size (a pixel f times larger: z spacing ratio / f).
+   */
+  zHalo(width: number, height: number, zRatio = 1): number { return zHalo(this.opts.features, zRatio / this.factorFor(width, height)); }
+
+  /**
+   * Sets the shown slice (raw intensities); features are recomputed only when `key` changes (the key should name the
+   * slice and, for 3-D, the spacing). With `context` (3-D, as rf dims=3d): the raw slices z-h..z+h, h = zHalo(),
+   * reflected at the stack's ends (image is the middle one); the preview then trains on 3-D features.
+   */
+  setImage(key: string, image: Float32Array, width: number, height: number, context?: { slices: Float32Array[]; zRatio?: number }): void {
     if (key === this.key) return;
     const t0 = performance.now();
-    this.factor = Math.max(1, Math.ceil(Math.sqrt((width * height) / this.opts.maxPixels)));
+    this.factor = this.factorFor(width, height);
+    const reduce = (a: Float32Array) => blockMean(a, width, height, 'float32', this.factor).data as Float32Array;
     const reduced = blockMean(image, width, height, 'float32', this.factor);
     const data = reduced.data as Float32Array, w = reduced.width, h = reduced.height;
     this.lw = w;
     this.lh = h;
-    this.features = computeFeatures(normalizeSlice(data, fitNormalization(data)), w, h, this.opts.features);
+    const norm = fitNormalization(data);
+    if (context) {
+      const zRatio = (context.zRatio ?? 1) / this.factor;
+      const bank = new FeatureBank3d(w, h, this.opts.features, zRatio);
+      const k = (context.slices.length - 1) / 2;
+      if (!Number.isInteger(k) || k < bank.halo) throw new Error(`3-D live preview needs ${2 * bank.halo + 1} slices around the shown one, got ${context.slices.length}`);
+      const planes = context.slices.map((s) => normalizeSlice(reduce(s), norm));
+      // The window as a volume of 2k+1 slices, features of its middle one: with k >= halo the bank never reaches the
+      // window's ends, so these are the stack's features (the caller reflects at the stack's ends).
+      this.nFeatures = bank.names.length;
+      this.features = new Float32Array(this.nFeatures * w * h);
+      bank.compute((zz) => planes[zz], k, planes.length, bank.names.map((_, i) => i), this.features);
+    } else {
+      this.nFeatures = featureCount(this.opts.features);
+      this.features = computeFeatures(normalizeSlice(data, norm), w, h, this.opts.features);
+    }
     this.key = key;
     this.featureMs = performance.now() - t0;
   }
@@ -67,7 +98,7 @@ export class LivePreview {
     if (!this.features) throw new Error('LivePreview.predict before setImage');
     const t0 = performance.now();
     const small = thinLabels(downsampleLabels(labels, width, height, this.factor, this.lw, this.lh), this.opts.maxSamples);
-    const nf = featureCount(this.opts.features);
+    const nf = this.nFeatures;
     const data = gatherLabeledPixels(this.features, nf, small);
     const classes = new Set<number>();
     for (let i = 0; i < data.nSamples; i++) classes.add(data.y[i]);

@@ -1,5 +1,5 @@
 // Worker-thread entry (dist/previewWorker.js) for the live preview, so painting never waits on the extension host.
-// Messages: {type:'image', key, image, width, height} then {type:'predict', id, labels, width, height}
+// Messages: {type:'image', key, image, width, height, context?} (context: 3-D, see LivePreview.setImage) then {type:'predict', id, labels, width, height}
 // -> {id, labels, uncertainty, featureMs, trainMs, predictMs} | {id, none: true} | {id, error}.
 
 import { parentPort } from 'node:worker_threads';
@@ -8,7 +8,7 @@ import { LivePreview } from './livePreview';
 
 export type PreviewRequest =
   /** Any numeric typed array: the conversion to float32 happens here, off the sender's thread. */
-  | { type: 'image'; key: string; image: PixelArray; width: number; height: number }
+  | { type: 'image'; key: string; image: PixelArray; width: number; height: number; context?: { slices: PixelArray[]; zRatio?: number } }
   | { type: 'predict'; id: number; labels: Uint8Array; width: number; height: number };
 
 export type PreviewReply =
@@ -17,14 +17,15 @@ export type PreviewReply =
   | { id: number; error: string };
 
 const preview = new LivePreview();
-let pending: { key: string; image: PixelArray; width: number; height: number } | undefined;
+let pending: { key: string; image: PixelArray; width: number; height: number; context?: { slices: PixelArray[]; zRatio?: number } } | undefined;
 
 parentPort?.on('message', (m: PreviewRequest) => {
   if (m.type === 'image') { pending = m; return; } // features are computed lazily, on the next predict
   try {
     if (pending) {
-      const image = pending.image instanceof Float32Array ? pending.image : Float32Array.from(pending.image);
-      preview.setImage(pending.key, image, pending.width, pending.height);
+      const f32 = (a: PixelArray) => (a instanceof Float32Array ? a : Float32Array.from(a));
+      const context = pending.context && { slices: pending.context.slices.map(f32), zRatio: pending.context.zRatio };
+      preview.setImage(pending.key, f32(pending.image), pending.width, pending.height, context);
       pending = undefined;
     }
     const r = preview.predict(m.labels, m.width, m.height);
