@@ -235,13 +235,14 @@ export interface Filter { id: number; cd_values: number[] }
 export const FAST_FILTERS = new Set([1, 2]); // deflate, shuffle
 
 /** Undoes the filter pipeline (applied in list order on write) on one chunk's stored bytes. */
-export async function decodeChunk(stored: Buffer, filters: Filter[], mask: number, elemSize: number): Promise<Uint8Array> {
+export async function decodeChunk(stored: Buffer, filters: Filter[], mask: number, elemSize: number, expected = 0): Promise<Uint8Array> {
   let b: Uint8Array = stored;
   for (let i = filters.length - 1; i >= 0; i--) {
     if (mask & (1 << i)) continue;
     const f = filters[i];
     if (f.id === 1) {
-      const out = await inflate(b);
+      // Output in one piece the size of the chunk: zlib's default 16 KB pieces cost a JS callback each.
+      const out = await inflate(b, expected > 0 ? { chunkSize: expected + 1024 } : {});
       b = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     } else if (f.id === 2) b = unshuffle(b, f.cd_values[0] || elemSize);
     else throw new Error(`filter ${f.id} is not decoded here`);

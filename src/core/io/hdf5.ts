@@ -163,7 +163,7 @@ export class Hdf5Stack extends SlabStack {
       let c: Uint8Array;
       try {
         if (bytesRead !== r.size) throw new Error(`chunk at ${r.address} is cut short (${bytesRead} of ${r.size} bytes)`);
-        c = await decodeChunk(stored, filters, r.filterMask, e);
+        c = await decodeChunk(stored, filters, r.filterMask, e, chunkBytes);
         if (c.length !== chunkBytes) throw new Error(`chunk at ${r.address} decodes to ${c.length} bytes, not ${chunkBytes}`);
       } catch (err) {
         throw new StackSegError(`cannot read slices ${z0}..${z1 - 1} of ${this.info.dataset} (${(err as Error).message})`, { file: this.info.path, hint: 'the file may be damaged or truncated' });

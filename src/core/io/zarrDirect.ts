@@ -41,7 +41,8 @@ export async function openZarrDirect(dir: string, dtype: DType, decodeFallback: 
   const decode = async (b: Uint8Array, into?: Uint8Array): Promise<Uint8Array> => {
     if (!m.compressor) return b;
     if (id === 'blosc') return bloscDecode(b, into) ?? decodeFallback(b);
-    const out = await (id === 'gzip' ? gunzip : inflate)(b);
+    // One output piece of the chunk's size (zlib's default 16 KB pieces cost a JS callback each).
+    const out = await (id === 'gzip' ? gunzip : inflate)(b, { chunkSize: chunkBytes + 1024 });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   };
   const fillChunk = (): Uint8Array => {
