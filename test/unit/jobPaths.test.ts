@@ -36,7 +36,7 @@ describe('markWorkerDied (the extension, after a worker died)', () => {
     const dir = tmp();
     const victim = join(tmp(), 'notes.txt');
     writeFileSync(victim, 'mine\n');
-    writeFileSync(join(dir, 'job.json'), JSON.stringify({ format: 'stackseg-job', status: 'running', dir, outputs: { log: victim } }));
+    writeFileSync(join(dir, 'job.json'), JSON.stringify({ format: 'stackseg-job', status: 'running', dir, spec: {}, outputs: { log: victim } }));
     writeFileSync(join(dir, 'mask.tif.tmp-1'), 'partial');
     const r = await markWorkerDied(dir, { code: null, signal: 'SIGKILL', stdout: '' });
     expect(r?.status).toBe('failed');
