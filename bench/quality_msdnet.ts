@@ -5,7 +5,7 @@
 import { openStack } from '../src/core/tiff';
 import { trainMsdnet } from '../src/core/models/msdnet';
 import { resolveParams } from '../src/core/models/registry';
-import { reflectIndex } from '../src/core/features/filters';
+import { mirrorIndex } from '../src/core/features/volumeChunks';
 
 const args = process.argv.slice(2);
 const arg = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
@@ -34,8 +34,8 @@ async function main() {
     const stack = await openStack(`${dataDir}/${v}.tif`);
     const { width, height, depth } = stack.info;
     const t0 = performance.now();
-    // 2.5-D: slices z-k..z+k, reflected at the ends (as segmentation's z window).
-    const window = async (z: number) => (k ? await Promise.all(Array.from({ length: 2 * k + 1 }, async (_, i) => toFloat(await stack.readSlice(reflectIndex(z - k + i, depth))))) : undefined);
+    // 2.5-D: slices z-k..z+k, mirrored at the ends (as segmentation's z window, volumeChunks.ts contextWindow).
+    const window = async (z: number) => (k ? await Promise.all(Array.from({ length: 2 * k + 1 }, async (_, i) => toFloat(await stack.readSlice(mirrorIndex(z - k + i, depth))))) : undefined);
     const model = await trainMsdnet([{ image: toFloat(await stack.readSlice(0)), labels: sparse, width, height, context: await window(0) }],
       { ...defaults, epochs, seed, tta, pseudoLabels, lrSchedule: 'cosine', bnRecompute: true, backend: 'auto', ...setOnly });
     const t1 = performance.now();

@@ -106,11 +106,12 @@ describe('3-D filter bank', () => {
     expect(reads).toBe(D); // every slice read once while streaming
   });
 
-  it('contextWindow reflects at the ends; spacing and dims resolve', async () => {
+  it('contextWindow mirrors at the ends; spacing and dims resolve', async () => {
     const vol = volume(4, (_x, _y, z) => z);
     const ring = new SliceRing(4, 2, async (z) => vol[z]);
     const get = await ring.centre(0);
-    expect(contextWindow(get, 0, 4, 2).map((s) => s[0])).toEqual([1, 0, 0, 1, 2]);
+    expect(contextWindow(get, 0, 4, 2).map((s) => s[0])).toEqual([2, 1, 0, 1, 2]); // mirrored: slice 0 not repeated
+    expect(contextWindow(await ring.centre(3), 3, 4, 2).map((s) => s[0])).toEqual([1, 2, 3, 2, 1]);
     expect(zRatioOf({ imagej: { spacing: 2.5 } }, {})).toBe(2.5);
     expect(zRatioOf({ imagej: { spacing: 2.5 } }, { spacing: 4 })).toBe(4);
     expect(zRatioOf({ imagej: {}, pixelSize: { x: 0.5, z: 2 } }, {})).toBe(4);

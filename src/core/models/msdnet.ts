@@ -66,7 +66,7 @@ export const MSDNET_DEFAULTS: MsdnetParams = {
   normalization: 'percentile', pseudoLabels: false, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
 };
 
-/** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), reflected at the ends. */
+/** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), mirrored at the ends (volumeChunks.ts contextWindow). */
 export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }
 /** planned: the epochs the schedule now expects (fewer than params.epochs when the time budget binds). */
 export type ProgressFn = (epoch: number, loss: number, planned: number) => void;
