@@ -20,19 +20,26 @@ const bundle = join(here, 'out', 'io.mjs');
 if (args[0] === '--child') {
   // Fresh process: open the folder, read slice 1000, report times and RSS.
   const io = await import(bundle);
-const baseDir = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
-let baseIo;
-if (baseDir) {
-  const out = join(here, 'out', 'io_base.mjs');
-  await esbuild.build({ entryPoints: [join(baseDir, 'src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'], nodePaths: [join(here, '../node_modules')] });
-  baseIo = await import(out);
-}
   const t0 = performance.now();
   const src = await io.openSource(args[1], { cacheBytes: 0 });
   const tOpen = performance.now() - t0;
   const s = await src.readSlice(1000);
   const tSlice = performance.now() - t0 - tOpen;
   console.log(JSON.stringify({ depth: src.info.depth, openMs: tOpen, slice1000Ms: tSlice, firstValue: s[0], rssMB: process.memoryUsage().rss / 2 ** 20 }));
+  process.exit(0);
+}
+
+if (args[0] === '--child-read') {
+  // Every slice of args[2] in order with the io bundle args[1]; the first pass warms up (WebAssembly, page cache).
+  const lib = await import(args[1]);
+  for (let r = 0; r < 2; r++) {
+    const t = performance.now(), c = process.cpuUsage();
+    const src = await lib.openSource(args[2], { cacheBytes: 0 });
+    for (let z = 0; z < src.info.depth; z++) await src.readSlice(z);
+    await src.close();
+    const cpu = process.cpuUsage(c);
+    if (r === 1) console.log(JSON.stringify({ wall: (performance.now() - t) / 1000, cpu: (cpu.user + cpu.system) / 1e6 }));
+  }
   process.exit(0);
 }
 
@@ -43,12 +50,16 @@ mkdirSync(join(here, 'out'), { recursive: true });
 await esbuild.build({ entryPoints: [join(here, '../src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'] });
 const io = await import(bundle);
 const baseDir = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
-let baseIo;
+const baseBundle = join(here, 'out', 'io_base.mjs');
 if (baseDir) {
-  const out = join(here, 'out', 'io_base.mjs');
-  await esbuild.build({ entryPoints: [join(baseDir, 'src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'], nodePaths: [join(here, '../node_modules')] });
-  baseIo = await import(out);
+  await esbuild.build({ entryPoints: [join(baseDir, 'src/core/io/index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: baseBundle, logLevel: 'error', external: ['h5wasm', 'h5wasm/*', 'zarrita'], nodePaths: [join(here, '../node_modules')] });
 }
+/** The baseline in its own process: zarrita's codec registry is one per process, and this checkout replaces codecs in it. */
+const baseline = (spec) => {
+  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child-read', baseBundle, spec], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(out.stderr);
+  return JSON.parse(out.stdout.trim().split('\n').pop());
+};
 
 const tmp = '/tmp/stackseg-bench-io';
 mkdirSync(tmp, { recursive: true });
@@ -113,9 +124,9 @@ for r in range(1):
     print(time.perf_counter() - t, time.process_time() - c)
 `;
 // Wall time and CPU time (all threads of the process): on a loaded machine the CPU time is the steadier figure.
-async function ours(spec, lib = io) {
+async function ours(spec) {
   const t = performance.now(), c = process.cpuUsage();
-  const src = await lib.openSource(spec, { cacheBytes: 0 });
+  const src = await io.openSource(spec, { cacheBytes: 0 });
   for (let z = 0; z < src.info.depth; z++) await src.readSlice(z);
   await src.close();
   const cpu = process.cpuUsage(c);
@@ -132,15 +143,14 @@ console.log('\nchunked 512x512x500 uint16, chunks (1, 512, 512), every slice in 
 for (const [name, spec, kind] of [['HDF5 gzip-4', h5, 'h5'], ['Zarr v2 Blosc/LZ4', zblosc, 'zarr'], ['Zarr v2 gzip-4', zgzip, 'zarr']]) {
   if (only && only !== kind) continue;
   await ours(spec); // warm-up: WebAssembly compile, page cache
-  if (baseIo) await ours(spec, baseIo);
   const inf = { wall: Infinity, cpu: Infinity };
   let mine = inf, py = inf, base = inf;
   for (let r = 0; r < runs; r++) {
     mine = best(mine, await ours(spec));
     py = best(py, python(kind, spec));
-    if (baseIo) base = best(base, await ours(spec, baseIo));
+    if (baseDir) base = best(base, baseline(spec));
   }
-  if (baseIo) console.log(`  ${name.padEnd(18)} baseline ${rate(base)}   ${ratio(base, py)}`);
+  if (baseDir) console.log(`  ${name.padEnd(18)} baseline ${rate(base)}   ${ratio(base, py)}`);
   console.log(`  ${name.padEnd(18)} StackSeg ${rate(mine)}   ${kind === 'h5' ? 'h5py' : 'zarr'} ${rate(py)}   ${ratio(mine, py)}`);
 }
 if (!existsSync(folder)) process.exit(1);
