@@ -3,7 +3,7 @@
 // chunks never written, gzip with and without shuffle, no filter — and every slice must equal what h5py reads,
 // served by the direct path where it applies and by h5wasm where it does not.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -112,7 +112,7 @@ describe.skipIf(!!skip)('HDF5 chunks read directly equal h5py', () => {
     const bad = join(fx.dir, 'damaged.h5');
     const copy = Buffer.from(bytes);
     copy.fill(0x55, Math.floor(copy.length * 0.6), Math.floor(copy.length * 0.6) + 2000);
-    require('node:fs').writeFileSync(bad, copy);
+    writeFileSync(bad, copy);
     const src = await openSource(bad, { cacheBytes: 0 });
     const errors: string[] = [];
     for (let z = 0; z < src.info.depth; z++) await src.readSlice(z).catch((e: Error) => errors.push(String(e)));

@@ -217,7 +217,7 @@ function pickAxes(shape: number[], axes: string[] | undefined, file: string, pat
   const nd = shape.length;
   if (nd < 2) throw new StackSegError(`array ${path || '/'} has ${nd} dimension(s); StackSeg reads 3D arrays`, { file });
   const names = axes && axes.length === nd ? axes : undefined;
-  let zAxis = names ? names.indexOf('z') : nd - 3;
+  const zAxis = names ? names.indexOf('z') : nd - 3;
   const lead: (number | null)[] = [];
   for (let i = 0; i < nd - 2; i++) {
     if (i === zAxis) { lead.push(null); continue; }
