@@ -26,6 +26,7 @@ import { createWeights, disposeWeights, forward, trainableVariables, type Msdnet
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './msdnet/batchnorm';
 import { loadWeights, saveWeights } from './msdnet/io';
 import { fillPseudoLabels } from './msdnet/pseudo';
+import { classTable } from './msdnet/classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './msdnet/native';
 import { EpochSchedule, type StopReason } from './msdnet/schedule';
 
@@ -177,26 +178,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
   slices.forEach((s, i) => { checkSlice(s.image.length, s.width, s.height, `slice ${i} image`); checkSlice(s.labels.length, s.width, s.height, `slice ${i} labels`); });
 
-  // Classes = the label values present, in increasing order.
-  const present = new Set<number>();
-  for (const s of slices) for (let i = 0; i < s.labels.length; i++) if (s.labels[i] !== 0) present.add(s.labels[i]);
-  const classValues = [...present].sort((a, b) => a - b);
-  if (classValues.length < 2) {
-    throw new StackSegError(`MSDNet needs labels of at least 2 classes; found ${classValues.length ? `only class ${classValues[0]}` : 'none'}`,
-      { hint: 'paint strokes of each class (e.g. background and foreground)' });
-  }
-  const classIndex = new Int16Array(256).fill(-1);
-  classValues.forEach((v, c) => { classIndex[v] = c; });
-  const counts = classValues.map((v) => slices.reduce((n, s) => n + s.labels.reduce((m, l) => m + (l === v ? 1 : 0), 0), 0));
-  const total = counts.reduce((a, b) => a + b, 0);
-  let classWeights: number[];
-  if (p.classWeights === 'balanced') classWeights = counts.map((n) => total / (classValues.length * n));
-  else if (Array.isArray(p.classWeights)) {
-    if (p.classWeights.length !== classValues.length) {
-      throw new StackSegError(`classWeights has ${p.classWeights.length} values for ${classValues.length} classes (${classValues.join(', ')})`, { hint: 'give one weight per class', code: 'usage' });
-    }
-    classWeights = p.classWeights;
-  } else classWeights = classValues.map(() => 1);
+  const { classValues, classIndex, classWeights, counts } = classTable(slices, p.classWeights);
 
   const { backend } = await initBackend(p.backend);
   const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))

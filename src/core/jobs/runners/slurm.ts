@@ -17,27 +17,16 @@ import type { JobRecord, JobSpec } from '../spec';
 import { initialRecord, loadRecord, saveRecord } from '../store';
 import { trainArgs } from './args';
 import { preallocateMask } from './prealloc';
-import { checkSlurmPath, checkSlurmSettings, checkSpecForSlurm, outputPattern, parseSbatchId, parseSlurmState, sbatchExtraArg, shellQuote } from './slurmSafety';
+import { checkSlurmPath, checkSlurmSettings, checkSpecForSlurm, outputPattern, parseSbatchId, parseSlurmState, sbatchExtraArg, shellQuote, type SlurmSettings } from './slurmSafety';
 
 export { shellQuote } from './slurmSafety';
 
 const run = promisify(execFile);
 
-export interface SlurmOptions {
-  /** Node on the compute nodes (default: the Node running this code, e.g. the VS Code server's). */
-  node: string;
-  /** The bundled CLI (dist/cli.js) — must be readable from the compute nodes. */
-  cli: string;
+/** What the runner needs beyond the checked settings (slurmSafety.SlurmSettings: node, cli, partition, ...). */
+export interface SlurmOptions extends SlurmSettings {
   /** Number of array tasks the slices are split into. */
   chunks: number;
-  partition?: string;
-  account?: string;
-  /** sbatch --time, e.g. "01:00:00". */
-  timeLimit?: string;
-  /** GPUs for the training step (--gres=gpu:N); 0 = none. */
-  gpus?: number;
-  cpusPerTask?: number;
-  extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
 }
 

@@ -51,11 +51,15 @@ export function outputPattern(dir: string, name: string): string {
 }
 
 export interface SlurmSettings {
+  /** Node on the compute nodes (default: the Node running this code, e.g. the VS Code server's). */
   node: string;
+  /** The bundled CLI (dist/cli.js) — must be readable from the compute nodes. */
   cli: string;
   partition?: string;
   account?: string;
+  /** sbatch --time, e.g. "01:00:00". */
   timeLimit?: string;
+  /** GPUs for the training step (--gres=gpu:N); 0 = none. */
   gpus?: number;
   cpusPerTask?: number;
   extraArgs?: string[];

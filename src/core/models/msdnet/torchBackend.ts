@@ -17,6 +17,7 @@ import { normalize, percentileNormalization, type Normalization } from './augmen
 import { saveWeights } from './io';
 import { createWeights, disposeWeights, type MsdnetArch } from './network';
 import { fillPseudoLabels } from './pseudo';
+import { classTable } from './classes';
 import { probePython, scriptError, scriptPath, type PythonInfo } from './python';
 import { trainingPlan } from './schedule';
 
@@ -61,23 +62,8 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
   const info = await probePython();
   checkDevice(info, p.device);
   if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
-  const present = new Set<number>();
-  for (const s of slices) for (let i = 0; i < s.labels.length; i++) if (s.labels[i] !== 0) present.add(s.labels[i]);
-  const classValues = [...present].sort((a, b) => a - b);
-  if (classValues.length < 2) {
-    throw new StackSegError(`MSDNet needs labels of at least 2 classes; found ${classValues.length ? `only class ${classValues[0]}` : 'none'}`,
-      { hint: 'paint strokes of each class (e.g. background and foreground)' });
-  }
-  // As msdnet.ts's trainMsdnet: class index, weights, normalisation, pseudo-labels, targets, denominators.
-  const classIndex = new Int16Array(256).fill(-1);
-  classValues.forEach((v, c) => { classIndex[v] = c; });
-  const counts = classValues.map((v) => slices.reduce((n, s) => n + s.labels.reduce((m, l) => m + (l === v ? 1 : 0), 0), 0));
-  const total = counts.reduce((a, b) => a + b, 0);
-  const classWeights = p.classWeights === 'balanced' ? counts.map((n) => total / (classValues.length * n))
-    : Array.isArray(p.classWeights) ? p.classWeights : classValues.map(() => 1);
-  if (classWeights.length !== classValues.length) {
-    throw new StackSegError(`classWeights has ${classWeights.length} values for ${classValues.length} classes`, { hint: 'give one weight per class', code: 'usage' });
-  }
+  // As msdnet.ts's trainMsdnet: class table, normalisation, pseudo-labels, targets, denominators.
+  const { classValues, classIndex, classWeights, counts } = classTable(slices, p.classWeights);
   const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
   const K = 2 * (p.contextSlices ?? 0) + 1;
