@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeAllEditors, openInStackViewer, runCommand, waitForExplorerFile } from './lib/workbench.mjs';
+import { closeAllEditors, openInStackViewer, runCommand, waitForExplorerFile, findFrame } from './lib/workbench.mjs';
 
 export const HYPER_FILE = 'hyper2c.tif';
 const W = 96, H = 64, DEPTH = 4;
@@ -189,14 +189,3 @@ export function channelsUiTests(ctx) {
   ];
 }
 
-/** The frame (of any webview) holding `selector`: webview iframes all live in one overlay, so search them all. */
-async function findFrame(page, selector, timeout = 30_000) {
-  const until = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (await f.locator(selector).count().catch(() => 0)) return f;
-    }
-    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
-    await page.waitForTimeout(300);
-  }
-}

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand, waitForContributions } from './lib/workbench.mjs';
+import { runCommand, waitForContributions, findFrame } from './lib/workbench.mjs';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
 
@@ -132,14 +132,3 @@ async function checkTable(frame, jobDirs, log) {
   }
 }
 
-/** The frame (of any webview) holding `selector`. */
-async function findFrame(page, selector, timeout = 30_000) {
-  const until = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (await f.locator(selector).count().catch(() => 0)) return f;
-    }
-    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
-    await page.waitForTimeout(300);
-  }
-}

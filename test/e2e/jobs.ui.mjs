@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInStackViewer, runCommand, viewerFrame } from './lib/workbench.mjs';
+import { openInStackViewer, runCommand, viewerFrame, findFrame } from './lib/workbench.mjs';
 
 export function jobsUiTests({ page, shot, log, files, workspace }) {
   return [
@@ -244,14 +244,3 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
   ];
 }
 
-/** The frame (of any webview) holding `selector`: webview iframes all live in one overlay, so search them all. */
-async function findFrame(page, selector, timeout = 30_000) {
-  const until = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (await f.locator(selector).count().catch(() => 0)) return f;
-    }
-    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
-    await page.waitForTimeout(300);
-  }
-}

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openInStackViewer, runCommand } from './lib/workbench.mjs';
+import { openInStackViewer, runCommand, findFrame } from './lib/workbench.mjs';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
 // noisy.tif with pseudo-labels (the default) and 8-fold TTA: 40 epochs gave foam F1 .874, 120 gave .939 (100 without
@@ -169,14 +169,3 @@ export function torchUiTests(ctx) {
   ];
 }
 
-/** The frame (of any webview) holding `selector`: webview iframes all live in one overlay, so search them all. */
-async function findFrame(page, selector, timeout = 30_000) {
-  const until = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (await f.locator(selector).count().catch(() => 0)) return f;
-    }
-    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
-    await page.waitForTimeout(300);
-  }
-}

@@ -126,3 +126,15 @@ export async function openInStackViewer(page, name, { attempts = 4, log } = {}) 
   }
   throw new Error(`${name} did not open in the StackSeg custom editor after ${attempts} attempts`);
 }
+
+/** The frame (of any webview) holding `selector`: webview iframes all live in one overlay, so search them all. */
+export async function findFrame(page, selector, timeout = 30_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
+    await page.waitForTimeout(300);
+  }
+}
