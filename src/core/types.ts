@@ -32,6 +32,8 @@ export interface StackInfo {
   notes?: string[];
   /** Set when the slice count came from an ImageJ hyperstack description. */
   imagej?: { slices?: number; channels?: number; frames?: number; spacing?: number; unit?: string };
+  /** Physical voxel size when the file gives it (OME PhysicalSizeX / PhysicalSizeZ): 3-D features scale z by z/x. */
+  pixelSize?: { x?: number; z?: number };
   fileBytes: number;
   /** Where the pixels come from (absent: a TIFF file). */
   format?: 'tiff' | 'folder' | 'hdf5' | 'zarr';

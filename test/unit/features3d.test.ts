@@ -3,6 +3,7 @@ import { type FeatureOptions } from '../../src/core/features/bank';
 import { FeatureBank3d, featureNames3d, symmetricEigenvalues3, zHalo } from '../../src/core/features/bank3d';
 import { gaussianKernel1d } from '../../src/core/features/filters';
 import { autoDims, contextWindow, resolveDims, SliceRing, zRatioOf } from '../../src/core/features/volumeChunks';
+import { omePixelSize } from '../../src/core/tiff/reader';
 
 const W = 24, H = 22;
 const ALL: FeatureOptions = { raw: true, families: ['gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'], sigmas: [1, 1.6], truncate: 4 };
@@ -116,6 +117,10 @@ describe('3-D filter bank', () => {
     expect(zRatioOf({ imagej: { spacing: 2.5 } }, { spacing: 4 })).toBe(4);
     expect(zRatioOf({ imagej: {}, pixelSize: { x: 0.5, z: 2 } }, {})).toBe(4);
     expect(zRatioOf(undefined, {})).toBe(1);
+    const ome = '<?xml version="1.0"?><OME><Image><Pixels DimensionOrder="XYZCT" PhysicalSizeX="0.65" PhysicalSizeY="0.65" PhysicalSizeZ="2.6" SizeZ="5"></Pixels></Image></OME>';
+    expect(omePixelSize(ome)).toEqual({ x: 0.65, z: 2.6 });
+    expect(zRatioOf({ pixelSize: omePixelSize(ome) }, {})).toBeCloseTo(4, 10);
+    expect(omePixelSize('<OME><Pixels SizeZ="5"></Pixels></OME>')).toBeUndefined();
     expect(resolveDims({ dims: 'auto' }, 32)).toBe('auto');
     expect(resolveDims({ dims: '3d' }, 1)).toBe('3d');
     expect(resolveDims({ dims: 'auto' }, 1)).toBe('2d');

@@ -77,6 +77,8 @@ export class TiffStack implements SliceSource {
       if (axes.colors) info.channelColors = axes.colors;
       else if (lutColors && lutColors.length === axes.channels) info.channelColors = lutColors;
       if (imagej) info.imagej = { slices: imagej.slices, channels: imagej.channels, frames: imagej.frames, spacing: imagej.spacing, unit: imagej.unit };
+      const pixelSize = omePixelSize(table.description);
+      if (pixelSize) info.pixelSize = pixelSize;
       return new TiffStack(info, table, axes, src, opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
     } catch (e) {
       await src.close();
@@ -411,4 +413,13 @@ function sampleNotes(table: PageTable, axes: StackAxes): string[] {
   if (table.photometric === 3) notes.push('palette (indexed colour) image: the pixel values are the palette indices');
   if (axes.framesAsSlices) notes.push(`a time series with one slice per time point: its ${axes.depth} frames are the stack's slices`);
   return notes;
+}
+
+/** OME-XML's PhysicalSizeX / PhysicalSizeZ of the (first) Pixels element, when both are positive numbers. */
+export function omePixelSize(description: string | undefined): { x: number; z: number } | undefined {
+  if (!description?.includes('<OME') || !description.includes('<Pixels')) return undefined;
+  const pixels = /<Pixels\b[^>]*>/.exec(description)?.[0] ?? '';
+  const attr = (name: string) => Number(new RegExp(`\\b${name}\\s*=\\s*"([^"]*)"`).exec(pixels)?.[1]);
+  const x = attr('PhysicalSizeX'), z = attr('PhysicalSizeZ');
+  return x > 0 && z > 0 ? { x, z } : undefined;
 }
