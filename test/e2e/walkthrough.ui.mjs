@@ -7,21 +7,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, waitForContributions } from './lib/workbench.mjs';
+import { findFrame, runCommand, waitForContributions } from './lib/workbench.mjs';
 import { decodePng } from './lib/png.mjs';
 import { drag, setBrush } from './labels.ui.mjs';
 
 const STEP = (id) => `[data-done-step-id$="#${id}"]`;
-
-/** The frame (of any webview) holding `selector`; the walkthrough's markdown is a webview too, so search them all. */
-async function findFrame(page, selector, timeout = 30_000) {
-  const until = Date.now() + timeout;
-  for (;;) {
-    for (const f of page.frames()) if (await f.locator(selector).count().catch(() => 0)) return f;
-    if (Date.now() > until) throw new Error(`no webview frame with ${selector}`);
-    await page.waitForTimeout(300);
-  }
-}
 
 async function stepDone(page, id, timeout = 20_000) {
   await page.locator(`${STEP(id)}.complete`).first().waitFor({ state: 'attached', timeout })
