@@ -53,6 +53,16 @@ describe.skipIf(!conf)('Slurm runner (real slurmctld + slurmd)', () => {
     expect(Buffer.compare(readFileSync(join(dir, 'local', 'uncertainty.tif')), readFileSync(join(dir, 'slurm', 'uncertainty.tif')))).toBe(0);
   });
 
+  it('rf dims=3d: chunk tasks read the z window beyond their slices and merge into the local mask, byte for byte', async () => {
+    const args = [...base(), '--set', 'dims=3d'];
+    const local = await cli(['run', ...args, '--out', join(dir, 'local3d')]);
+    expect(local.code, local.stderr).toBe(0);
+    const slurm = await cli(['run', ...args, '--runner', 'slurm', '--chunks', '2', '--out', join(dir, 'slurm3d')]);
+    expect(slurm.code, slurm.stderr).toBe(0);
+    expect(slurm.json.status).toBe('succeeded');
+    expect(Buffer.compare(readFileSync(join(dir, 'local3d', 'mask.tif')), readFileSync(join(dir, 'slurm3d', 'mask.tif')))).toBe(0);
+  });
+
   it('paths with spaces, quotes, % and $(touch x) run end to end on real sbatch (same mask, logs where asked, no x)', async () => {
     const hostile = join(dir, `data 'q' "d" $(touch x) 50%`);
     mkdirSync(hostile);
