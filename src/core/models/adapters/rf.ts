@@ -243,7 +243,7 @@ export class RandomForestSegmenter implements Segmenter {
     if (this.is3d) {
       signal?.throwIfAborted();
       if (this.predictor3d?.width !== width || this.predictor3d.height !== height) this.predictor3d = new Rf3dPredictor(this.forest, this.params, this.norm, width, height);
-      return this.predictor3d.predict(context, withProbabilities);
+      return this.predictor3d.predict(context, withProbabilities, signal);
     }
     const pool = this.workers();
     if (pool) {

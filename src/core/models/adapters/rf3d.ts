@@ -59,13 +59,23 @@ export class Rf3dPredictor {
   private readonly normalised = new Map<number, Float32Array>();
   private buffer: Float32Array | undefined;
 
+  /** Runs of `used` that share a sigma (features of one sigma are computed together): a cancel point between them. */
+  private readonly groups: { from: number; to: number }[] = [];
+
   constructor(forest: RandomForest, params: ModelParams, private readonly norm: IntensityNormalization, readonly width: number, readonly height: number) {
     this.bank = new FeatureBank3d(width, height, featureOptionsFrom(params), Number(params.spacing) > 0 ? Number(params.spacing) : 1);
-    this.used = forest.usedFeatures();
+    const sigmaOf = (f: number) => this.bank.names[f].split('_s')[1] ?? '';
+    // Grouped by sigma (any order of the used features predicts the same with selectFeatures of that order).
+    this.used = forest.usedFeatures().sort((a, b) => (sigmaOf(a) === sigmaOf(b) ? a - b : sigmaOf(a) < sigmaOf(b) ? -1 : 1));
     this.sub = forest.selectFeatures(this.used);
+    for (let i = 0; i < this.used.length; i++) {
+      if (i === 0 || sigmaOf(this.used[i]) !== sigmaOf(this.used[i - 1])) this.groups.push({ from: i, to: i + 1 });
+      else this.groups[this.groups.length - 1].to = i + 1;
+    }
   }
 
-  predict(context: ZContext | undefined, withProbabilities: boolean): Prediction {
+  /** One slice; between sigmas the event loop gets a turn and an abort of `signal` stops it (a 2048² slice takes ~20 s). */
+  async predict(context: ZContext | undefined, withProbabilities: boolean, signal?: AbortSignal): Promise<Prediction> {
     if (!context) throw new StackSegError('this model uses 3-D features: it needs the slices around the one it segments', { hint: 'segment with stackseg segment / a job (they stream the z window), or train with --set dims=2d' });
     const { z, depth } = context, h = this.bank.halo, n = this.width * this.height;
     for (const k of [...this.normalised.keys()]) if (k < z - h || k > z + h) this.normalised.delete(k);
@@ -75,7 +85,10 @@ export class Rf3dPredictor {
       return s;
     };
     if (this.buffer?.length !== this.used.length * n) this.buffer = new Float32Array(this.used.length * n);
-    this.bank.compute(get, z, depth, this.used, this.buffer);
+    for (const { from, to } of this.groups) {
+      if (signal) { await new Promise<void>((r) => setImmediate(r)); signal.throwIfAborted(); }
+      this.bank.compute(get, z, depth, this.used.slice(from, to), this.buffer.subarray(from * n, to * n));
+    }
     const r = this.sub.predict(this.buffer, n);
     return { labels: r.labels, probs: withProbabilities ? r.probabilities : undefined };
   }
