@@ -85,7 +85,7 @@ export function labelsDiskUiTests(ctx) {
       async fn() {
         assert.ok(frame && dims, 'the previous test did not open the stack');
         await paint(30);
-        assert.ok(await dirty(), 'dirty after painting');
+        await waitFor(dirty, 'dirty after painting', 10_000);
         other(labelsPath, Z, 1, [20, 200, 60, 240]);
         await toast('changed on disk').first().waitFor({ timeout: 15_000 });
         for (const b of ['Reload from Disk', 'Keep Mine', 'Save Mine as Copy…']) {
@@ -134,7 +134,9 @@ export function labelsDiskUiTests(ctx) {
         await runCommand(page(), 'File: Save As...');
         const input = page().locator('.quick-input-widget input');
         await input.waitFor({ timeout: 10_000 });
-        await input.fill(join(workspace, 'other.tif'));
+        // The simple file dialog fills in the current name after it opens; fill until our name stays.
+        const target = join(workspace, 'other.tif');
+        await waitFor(async () => { await input.fill(target); await page().waitForTimeout(300); return (await input.inputValue()) === target; }, 'Save As name typed', 10_000);
         await page().keyboard.press('Enter');
         await dialog('already exist').waitFor({ timeout: 15_000 });
         await ctx.shot('labelsdisk-04-save-as-asks');

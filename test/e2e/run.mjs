@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { ensureCodeServer, installExtension, killGroupNow, startCodeServer } from './lib/codeServer.mjs';
-import { launchBrowser, openWorkbench } from './lib/workbench.mjs';
+import { dismissSaveDialogs, launchBrowser, openWorkbench } from './lib/workbench.mjs';
 import { parseLink, startSlowLink } from './lib/slowLink.mjs';
 import { uiTests } from './ui.suite.mjs';
 import { jobsUiTests } from './jobs.ui.mjs';
@@ -23,8 +23,8 @@ import { livePreviewUiTests } from './livePreview.ui.mjs';
 import { walkthroughUiTests } from './walkthrough.ui.mjs';
 import { channelsUiTests } from './channels.ui.mjs';
 import { compareUiTests } from './compare.ui.mjs';
-import { torchUiTests } from './torch.ui.mjs';
 import { orthoUiTests } from './ortho.ui.mjs';
+import { torchUiTests } from './torch.ui.mjs';
 import { formatsUiTests, writeFormatsWorkspace } from './formats.ui.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -145,6 +145,8 @@ async function runTest(name, fn, page) {
     results.push({ name, ok: false, ms: Date.now() - started, error: e?.stack ?? String(e) });
     log(`FAIL - ${name}\n${String(e?.stack ?? e).split('\n').slice(0, 8).join('\n')}`);
     await page?.screenshot({ path: join(shotsDir, `FAIL-${results.length}.png`) }).catch(() => {});
+    // Leave no modal dialog or half-typed quick input behind for the next test.
+    if (page) { await page.keyboard.press('Escape').catch(() => {}); await dismissSaveDialogs(page).catch(() => {}); }
   }
 }
 
@@ -173,9 +175,9 @@ async function uiSuite(page, files) {
     ...(want('live') ? livePreviewUiTests(labelsCtx) : []),
     ...(want('walkthrough') ? walkthroughUiTests(labelsCtx) : []),
     ...(want('channels') ? channelsUiTests(labelsCtx) : []),
-    ...(want('torch') ? torchUiTests(labelsCtx) : []),
     ...(want('compare') ? compareUiTests(labelsCtx) : []),
     ...(want('ortho') ? orthoUiTests(labelsCtx) : []),
+    ...(want('torch') ? torchUiTests(labelsCtx) : []),
     ...(want('formats') ? formatsUiTests(labelsCtx) : []),
   ];
   for (const t of tests) {

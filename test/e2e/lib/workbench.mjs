@@ -70,6 +70,22 @@ export async function runCommand(page, label) {
 export async function closeAllEditors(page) {
   await runCommand(page, 'View: Close All Editors');
   await page.waitForTimeout(300);
+  await dismissSaveDialogs(page);
+}
+
+/**
+ * A test that failed halfway can leave an editor dirty; closing it then opens VS Code's modal "save changes?" dialog,
+ * which would block every later test. Answer it with Don't Save (the tests' files are scratch copies).
+ */
+export async function dismissSaveDialogs(page) {
+  for (let i = 0; i < 5; i++) {
+    const dialog = page.locator('.monaco-dialog-box');
+    if (!(await dialog.isVisible().catch(() => false))) return;
+    const dontSave = dialog.locator('.monaco-button', { hasText: "Don't Save" }).first();
+    if (await dontSave.isVisible().catch(() => false)) await dontSave.click().catch(() => {});
+    else await page.keyboard.press('Escape');
+    await page.waitForTimeout(300);
+  }
 }
 
 /** Quick Open (Ctrl+P) `name` and Enter; results take 3-10 s to appear the first time. */
