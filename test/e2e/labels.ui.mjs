@@ -235,6 +235,8 @@ export function labelsUiTests(ctx) {
         const window = [await frame.locator('[data-testid=level-min]').inputValue(), await frame.locator('[data-testid=level-max]').inputValue()];
         assert.ok(window.every((v) => v !== '' && Number.isFinite(Number(v))), `display window boxes after reload: ${JSON.stringify(window)}`);
         // So do the tool and the brush size (view state), rather than Pan and 9 px.
+        // The tool comes back once the annotation panel has its classes: wait for it rather than read it at once.
+        await frame.waitForFunction(() => document.querySelector('[data-testid=tool-brush]')?.getAttribute('aria-pressed') === 'true', null, { timeout: 10_000 }).catch(() => {});
         assert.equal(await frame.locator('[data-testid=tool-brush]').getAttribute('aria-pressed'), 'true', 'tool after reload');
         assert.equal(await frame.locator('[data-testid=brush-size-input]').inputValue(), '7', 'brush size after reload');
         await shot('labels-05-reloaded');
