@@ -37,11 +37,13 @@ describe('walkthrough contribution', () => {
     }
   });
 
-  it('has its markdown media, and each command link names a contributed command or view', () => {
+  it('has its media (image with alt text, or markdown) on disk, and each command link names a contributed command or view', () => {
     const views = new Set(Object.values(pkg.contributes.views).flat().map((v: any) => `${v.id}.focus`));
     const commands = new Set([...pkg.contributes.commands.map((c: { command: string }) => c.command), ...views]);
     for (const step of walkthrough.steps) {
-      expect(existsSync(join(root, step.media.markdown)), step.media.markdown).toBe(true);
+      const media: string = step.media.image ?? step.media.markdown;
+      expect(existsSync(join(root, media)), media).toBe(true);
+      if (step.media.image) expect(step.media.altText, `${step.id} altText`).toBeTruthy();
       for (const m of (step.description as string).matchAll(/\(command:([\w.]+)\)/g)) expect(commands.has(m[1]), m[1]).toBe(true);
     }
   });
