@@ -65,7 +65,12 @@ export function compareUiTests(ctx) {
           await frame.locator('[data-testid=export-csv]').click();
           const input = page.locator('.quick-input-widget input');
           await input.waitFor({ state: 'visible', timeout: 15_000 });
-          await input.fill(csvPath);
+          // The simple file dialog fills in its default name after it opens: type until our path stays.
+          for (let i = 0; i < 20; i++) {
+            await input.fill(csvPath);
+            await page.waitForTimeout(300);
+            if ((await input.inputValue()) === csvPath) break;
+          }
           await page.keyboard.press('Enter');
         };
         await exportTo();

@@ -72,7 +72,13 @@ export function torchUiTests(ctx) {
       async fn() {
         const { page, shot } = ctx;
         setPython();
-        const texts = await openChecklist(page);
+        // The extension sees the new workspace setting a moment after the file is written: reopen until it does.
+        let texts = await openChecklist(page);
+        for (let i = 0; i < 5 && !/stackseg\.python setting/.test(texts.find((t) => t.includes('Python')) ?? ''); i++) {
+          await page.keyboard.press('Escape');
+          await page.waitForTimeout(2000);
+          texts = await openChecklist(page);
+        }
         log(`  checklist: ${texts.map((t) => t.replace(/\s+/g, ' ').slice(0, 110)).join(' | ')}`);
         const row = (label) => texts.find((t) => t.includes(label));
         // Rows read "<codicon> label detail"; the codicon's text is not in textContent, so check the row's icon.
