@@ -14,7 +14,7 @@ if (existsSync(wasmDir)) {
 }
 
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: 'warning' };
-const nodeEntries = { extension: 'src/extension/extension.ts', cli: 'src/cli.ts' };
+const nodeEntries = { extension: 'src/extension/extension.ts', cli: 'src/cli/main.ts' };
 for (const [name, file] of Object.entries({ featureWorker: 'src/core/features/worker.ts', previewWorker: 'src/core/models/previewWorker.ts', levelWorker: 'src/core/levels/worker.ts' })) {
   if (existsSync(file)) nodeEntries[name] = file;
 }

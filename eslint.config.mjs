@@ -1,28 +1,17 @@
-// ESLint flat config. Its main job is the layer boundaries (issue 12): a wrong import fails `npm run lint`.
-//   src/core      Node only: no vscode, no src/extension, no webview/.
-//   webview/      the browser: no vscode, no node builtins, no src/extension or src/cli, and from src/core only the
-//                 browser-safe modules in WEBVIEW_CORE_ALLOWLIST.
-//   src/shared/   (planned) neither vscode nor node; src/protocol.ts and src/modelPanelProtocol.ts follow its rules now.
+// ESLint flat config. Its main job is the layer boundaries (issue 12; docs/architecture.md): a wrong import fails
+// `npm run lint`.
+//   src/shared/     browser-safe modules used by host and webview: no vscode, no node builtins, nothing from the
+//                   other layers.
+//   src/core/       the science, Node only: no vscode, nothing from src/extension, src/host, src/cli or webview/.
+//   src/cli/        the `stackseg` command: core + shared, no vscode.
+//   src/host/       vscode-free services of the extension host: core + shared, no vscode, no webview/.
+//   src/extension/  everything that touches the vscode API; no webview/.
+//   webview/        the browser: no vscode, no node builtins, and from src/ only src/shared.
 // test/unit/lint.boundaries.test.ts proves that these rules fire.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// The src/core modules the webview may import: pure (no node builtins, no DOM), and their own imports stay inside this
-// list. Issue 12 moves them to src/shared/ (docs/architecture.md, "Shared modules"); then this list becomes that folder.
-export const WEBVIEW_CORE_ALLOWLIST = [
-  'types',
-  'errors',
-  'pyramid',
-  'pixelBox',
-  'labels/classes',
-  'labels/rle',
-  'levels/codec',
-  'levels/planes',
-  'models/paramTiers',
-  'models/registry',
-];
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 // A relative import that passes through a folder named by `names`, e.g. '../extension/x' or '../../webview/y'.
 const LAYER_DIRS = (names) => `^\\.{1,2}/(.*/)?(${names})(/|$)`;
@@ -33,6 +22,15 @@ const noNodeBuiltins = [
   ...NODE_BUILTINS.map((name) => ({ name, message: 'Node builtins do not exist in the browser (webview/shared).' })),
 ];
 const noNodePrefix = { regex: '^node:', message: 'Node builtins do not exist in the browser (webview/shared).' };
+
+/** no-restricted-imports for one layer: `paths` refused by name, and relative imports through the folders `dirs`. */
+function layerRule(files, paths, dirs, layer, patterns = []) {
+  const message = `${layer} may not import ${dirs.split('|').join(', ')} (issue 12 layers, docs/architecture.md).`;
+  return {
+    files,
+    rules: { 'no-restricted-imports': ['error', { paths, patterns: [...patterns, { regex: LAYER_DIRS(dirs), message }] }] },
+  };
+}
 
 export default tseslint.config(
   {
@@ -64,41 +62,11 @@ export default tseslint.config(
     },
   },
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
-  {
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [noVscode],
-          patterns: [
-            {
-              regex: LAYER_DIRS('extension|webview'),
-              message: 'src/core may not import src/extension or webview/ (issue 12 layers).',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/shared/**/*.ts', 'src/protocol.ts', 'src/modelPanelProtocol.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [noVscode, ...noNodeBuiltins],
-          patterns: [
-            noNodePrefix,
-            {
-              regex: LAYER_DIRS('extension|webview'),
-              message: 'Shared modules may not import src/extension or webview/ (issue 12 layers).',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  layerRule(['src/core/**/*.ts'], [noVscode], 'extension|host|cli|webview', 'src/core'),
+  layerRule(['src/cli/**/*.ts'], [noVscode], 'extension|host|webview', 'src/cli'),
+  layerRule(['src/host/**/*.ts'], [noVscode], 'extension|webview', 'src/host'),
+  layerRule(['src/extension/**/*.ts'], [], 'webview', 'src/extension'),
+  layerRule(['src/shared/**/*.ts'], [noVscode, ...noNodeBuiltins], 'core|extension|host|cli|webview', 'src/shared', [noNodePrefix]),
   {
     files: ['webview/**/*.ts'],
     rules: {
@@ -109,11 +77,9 @@ export default tseslint.config(
           patterns: [
             noNodePrefix,
             {
-              // Anything under src/ except the two protocol files and the allowlisted core modules.
-              regex: `^(\\.\\./)+src/(?!(protocol|modelPanelProtocol|core/(${WEBVIEW_CORE_ALLOWLIST.map(escape).join('|')}))$)`,
-              message:
-                'webview/ may import from src/ only src/protocol, src/modelPanelProtocol and the browser-safe core ' +
-                'modules listed in eslint.config.mjs (WEBVIEW_CORE_ALLOWLIST; issue 12: src/shared/).',
+              // Anything under src/ except src/shared/.
+              regex: '^(\\.\\./)+src/(?!shared/)',
+              message: 'webview/ may import from src/ only src/shared/ (issue 12 layers).',
             },
           ],
         },

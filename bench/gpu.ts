@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseMsdnetEngine, TorchMsdnetSegmenter } from '../src/core/models/adapters/msdnetTorch';
-import { trainMsdnet } from '../src/core/models/msdnet';
+import { chooseMsdnetEngine, TorchMsdnetSegmenter } from '../src/core/models/msdnet/msdnetTorchSegmenter';
+import { trainMsdnet } from '../src/core/models/msdnet/msdnet';
 import { saveWeights } from '../src/core/models/msdnet/io';
 import { createWeights, type MsdnetArch } from '../src/core/models/msdnet/network';
 import { probePython } from '../src/core/models/msdnet/python';

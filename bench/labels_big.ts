@@ -8,8 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocumentLabels, OVERWRITE } from '../src/extension/documentLabels';
-import { encodeRle } from '../src/core/labels/rle';
+import { DocumentLabels, OVERWRITE } from '../src/host/documentLabels';
+import { encodeRle } from '../src/shared/labels/rle';
 import { StackWriter } from '../src/core/tiff/writer';
 import { emptyRect, extractRect, stampLine } from '../webview/paintOps';
 

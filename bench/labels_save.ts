@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocumentLabels, OVERWRITE } from '../src/extension/documentLabels';
-import { encodeRle } from '../src/core/labels/rle';
+import { DocumentLabels, OVERWRITE } from '../src/host/documentLabels';
+import { encodeRle } from '../src/shared/labels/rle';
 import { stampLine, emptyRect, extractRect } from '../webview/paintOps';
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-// Compression ratio and speed of the level codec (src/core/levels/codec.ts) on the foam stacks (float32) and a
+// Compression ratio and speed of the level codec (src/shared/levels/codec.ts) on the foam stacks (float32) and a
 // generated uint16 CT-like stack (the e2e perf2048.tif is built the same way, test/e2e/lib/fixtures.ts), at level 1
 // and at the 2x / 4x levels the viewer streams. Also the old e2e perf stack (uint16 whose 10-bit hash "noise" is
 // linear along x, so a row delta removes it: far too easy, not a CT; replaced by the CT-like one). Usage: node bench/level_codec.mjs
@@ -12,7 +12,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 mkdirSync(join(here, 'out'), { recursive: true });
 const bundle = join(here, 'out', 'level_codec.mjs');
 await esbuild.build({
-  stdin: { contents: `export * from './src/core/levels/codec'; export { readStack } from './src/core/tiff'; export { downsampleMean } from './src/core/pyramid';`, resolveDir: join(here, '..'), loader: 'ts' },
+  stdin: { contents: `export * from './src/shared/levels/codec'; export { readStack } from './src/core/tiff'; export { downsampleMean } from './src/shared/pyramid';`, resolveDir: join(here, '..'), loader: 'ts' },
   bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'warning',
 });
 const c = await import(bundle);

@@ -1,7 +1,7 @@
 // StackSeg side of bench/msdnet_speed.mjs: trains MSDNet (12 layers, width 1, dilations 1..6, Adam) on one random
 // SIZE x SIZE slice with about 2/3 of the pixels labelled (as msdnet_ref.py) and prints one JSON line: the median time
 // of one epoch (= one forward + backward + Adam step on the whole slice, with a random flip/rotation).
-import { trainMsdnet } from '../src/core/models/msdnet';
+import { trainMsdnet } from '../src/core/models/msdnet/msdnet';
 import { initBackend, type BackendPreference } from '../src/core/models/tfBackend';
 import { mulberry32 } from '../src/core/random';
 

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WorkerLevels } from '../src/core/levels/client';
-import { planePreviewLevel, planeSlices } from '../src/core/levels/planes';
+import { planePreviewLevel, planeSlices } from '../src/shared/levels/planes';
 import { openSource } from '../src/core/io';
 import { StackWriter } from '../src/core/tiff/writer';
 

@@ -3,8 +3,8 @@
 // Run through bench/quality_msdnet.mjs. Options: --variants hq,noisy --epochs 200 --pseudo --no-tta --seed 0
 // --set key=value (registry msdnet parameters, e.g. --set contextSlices=1 for 2.5-D: 3 slices as input channels)
 import { openStack } from '../src/core/tiff';
-import { trainMsdnet } from '../src/core/models/msdnet';
-import { resolveParams } from '../src/core/models/registry';
+import { trainMsdnet } from '../src/core/models/msdnet/msdnet';
+import { resolveParams } from '../src/shared/models/registry';
 import { mirrorIndex } from '../src/core/features/volumeChunks';
 
 const args = process.argv.slice(2);

@@ -6,10 +6,10 @@
 import { computeFeatures, featureNames } from '../src/core/features/bank';
 import { FeatureBank3d, featureNames3d } from '../src/core/features/bank3d';
 import { autoDims, resolveDims, zRatioOf } from '../src/core/features/volumeChunks';
-import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/adapters/rf';
+import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/randomForest/randomForestSegmenter';
 import { fitNormalizationFromSource, normalizeSlice } from '../src/core/models/normalize';
-import { resolveParams } from '../src/core/models/registry';
-import type { RandomForest } from '../src/core/models/forest';
+import { resolveParams } from '../src/shared/models/registry';
+import type { RandomForest } from '../src/core/models/randomForest/randomForest';
 import { SegmentationEvaluator } from '../src/core/metrics';
 import { openStack } from '../src/core/tiff';
 

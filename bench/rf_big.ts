@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SegmentationEvaluator } from '../src/core/metrics';
-import { RandomForestSegmenter } from '../src/core/models/adapters/rf';
+import { RandomForestSegmenter } from '../src/core/models/randomForest/randomForestSegmenter';
 import { fitNormalization } from '../src/core/models/normalize';
-import { resolveParams } from '../src/core/models/registry';
+import { resolveParams } from '../src/shared/models/registry';
 import { writeStack } from '../src/core/tiff';
 import { bigLabels, bigSlice, bigTruth, loadFoam, writeBigStack } from './big_phantom';
 

@@ -4,11 +4,11 @@
 //   node bench/run.mjs rf_profile [--factor 8] [--reps 3] [--set key=value]...
 import { computeFeatures, featureNames } from '../src/core/features/bank';
 import { applyThresholdFill, fitThresholdFill } from '../src/core/features/pseudolabels';
-import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/adapters/rf';
-import { gatherLabeledPixels } from '../src/core/models/forest';
+import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/randomForest/randomForestSegmenter';
+import { gatherLabeledPixels } from '../src/core/models/randomForest/randomForest';
 import { predictSliceSync } from '../src/core/features/pool';
 import { fitNormalization, normalizeSlice } from '../src/core/models/normalize';
-import { resolveParams } from '../src/core/models/registry';
+import { resolveParams } from '../src/shared/models/registry';
 import { bigLabels, bigSlice, loadFoam } from './big_phantom';
 
 const args = process.argv.slice(2);

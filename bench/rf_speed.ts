@@ -3,10 +3,10 @@
 // the worker pool (one slice per worker in flight, as the job engine does), or in this thread (--sync, no pool).
 // Prints one JSON line.
 import { availableParallelism } from 'node:os';
-import { RandomForestSegmenter } from '../src/core/models/adapters/rf';
+import { RandomForestSegmenter } from '../src/core/models/randomForest/randomForestSegmenter';
 import { SegmentationEvaluator } from '../src/core/metrics';
 import { fitNormalizationFromSource } from '../src/core/models/normalize';
-import { resolveParams } from '../src/core/models/registry';
+import { resolveParams } from '../src/shared/models/registry';
 import { openStack } from '../src/core/tiff';
 import { join } from 'node:path';
 

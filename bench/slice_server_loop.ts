@@ -8,9 +8,9 @@ import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkerLevels } from '../src/core/levels/client';
 import { CachedLevels, type LevelReader } from '../src/core/levels/levels';
-import { previewLevel } from '../src/core/pyramid';
+import { previewLevel } from '../src/shared/pyramid';
 import { openStack, writeStack } from '../src/core/tiff';
-import { SliceServer } from '../src/extension/sliceServer';
+import { SliceServer } from '../src/host/sliceServer';
 
 const WORKER = resolve(__dirname, '../../dist/levelWorker.js');
 const SIZE = 2048, DEPTH = 20;

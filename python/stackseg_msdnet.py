@@ -1,7 +1,7 @@
 """StackSeg MSDNet on PyTorch (CUDA, Apple MPS or CPU): the torch backend of src/core/models/msdnet/torchBackend.ts.
 
 The same network, loss, optimizer, augmentation plan, learning-rate schedule and BatchNorm handling as the native
-path (src/core/models/msdnet.ts, msdnet/native.ts), and the same model folder (model.json + weights.bin of
+path (src/core/models/msdnet/msdnet.ts, msdnet/native.ts), and the same model folder (model.json + weights.bin of
 little-endian float32, tfjs weight layout) so that a model trained here segments with the native path and back.
 Needs only torch and numpy. Run by the CLI with the user's Python, never through a shell.
 

@@ -3,10 +3,10 @@
 // as ONE `stroke` message (run-length encoded), which becomes one undoable edit there. Undo/redo come back as `labelPatch`es;
 // the undo/redo key paints the step the host prepared at once (optimisticUndo.ts) and the host's patch confirms it.
 
-import { nextClass, type DisplaySettings, type LabelClass } from '../src/core/labels/classes';
-import { decodeRle, decodeRuns, encodeRle } from '../src/core/labels/rle';
-import { parseUndoState, parseUndoStep, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
-import type { PixelArray } from '../src/core/types';
+import { nextClass, type DisplaySettings, type LabelClass } from '../src/shared/labels/classes';
+import { decodeRle, decodeRuns, encodeRle } from '../src/shared/labels/rle';
+import { parseUndoState, parseUndoStep, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
+import type { PixelArray } from '../src/shared/types';
 import { OverlayCanvas } from './labelLayer';
 import { LabelPanel, type Tool } from './labelPanel';
 import { LivePreviewLayer } from './livePreviewLayer';

@@ -5,7 +5,7 @@
 // reads the channel shown (channel 1 in the composite); jobs read the channel picked in the Model panel.
 // The data-testid attributes are a contract with the real-VS-Code tests (test/e2e/channels.ui.mjs).
 
-import type { DType } from '../src/core/types';
+import type { DType } from '../src/shared/types';
 import type { ChannelView } from './channels';
 import type { ViewerController } from './controller';
 import { formatLevel } from './format';

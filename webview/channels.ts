@@ -5,12 +5,12 @@
 //   the composite at time point t -> C * T + t (past every real plane: the joined C planes of one slice).
 // Labels have no plane: one label volume serves every channel and time point, painted per z.
 
-import type { PixelArray } from '../src/core/types';
-import type { ViewerStackInfo } from '../src/protocol';
+import type { PixelArray } from '../src/shared/types';
+import type { ViewerStackInfo } from '../src/shared/protocol';
 import { compositeInto, defaultChannelColors, parseHexColor, PlaneAssembler, planeOf, type CompositeChannel } from './composite';
 import type { DisplayWindow } from './lut';
 import { levelKey } from './sliceStore';
-import type { DType } from '../src/core/types';
+import type { DType } from '../src/shared/types';
 
 export type ChannelMode = 'single' | 'composite';
 

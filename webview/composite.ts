@@ -3,7 +3,7 @@
 // Pure (no DOM) so the mixing is unit-tested. A composite slice is stored as one typed array holding the C channel
 // planes one after the other (plane c at c * n), so the slice store's byte budget counts it like any slice.
 
-import type { DType, PixelArray } from '../src/core/types';
+import type { DType, PixelArray } from '../src/shared/types';
 import { lutDomain, windowGray, type DisplayWindow } from './lut';
 
 export type Rgb = [number, number, number];

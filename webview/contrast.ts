@@ -1,7 +1,7 @@
 // The display window (window/level) of the viewer: automatic on the first slice, then kept while stepping (like
 // ImageJ) so brightness does not jump from slice to slice; the min/max boxes and the histogram show it.
 
-import type { DType, PixelArray } from '../src/core/types';
+import type { DType, PixelArray } from '../src/shared/types';
 import { formatLevel } from './format';
 import { drawHistogram } from './histogramView';
 import type { DisplayWindow } from './lut';

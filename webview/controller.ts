@@ -1,14 +1,14 @@
 // The viewer's state and behaviour: which slice is shown, the display window, the view transform, and the
 // traffic with the host (requests, prefetch). Paints happen in requestAnimationFrame so bursts of key
 // repeats cost one paint per frame.
-// Streaming (src/core/pyramid.ts): a slice change asks first for a preview level (longer side <= 512 px) and paints
+// Streaming (src/shared/pyramid.ts): a slice change asks first for a preview level (longer side <= 512 px) and paints
 // it; when stepping pauses (REFINE_MS) it asks for the level the zoom needs (level 1, exact, at >= 1:1) and repaints.
 // Neighbours are prefetched at the preview level. The pixel readout is exact only from level 1: from a coarser level
 // it is marked approximate and moving the mouse fetches level 1 of the shown slice.
 
-import type { DType, PixelArray } from '../src/core/types';
-import { displayLevel, levelSize, MAX_LEVEL, previewLevel } from '../src/core/pyramid';
-import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
+import type { DType, PixelArray } from '../src/shared/types';
+import { displayLevel, levelSize, MAX_LEVEL, previewLevel } from '../src/shared/pyramid';
+import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
 import { ChannelView, planeFields } from './channels';
 import { Contrast } from './contrast';
 import { formatInfo, formatSliceStatus, formatZoom, isFloat } from './format';
@@ -16,7 +16,7 @@ import { ImageCanvas } from './imageCanvas';
 import type { DisplayWindow } from './lut';
 import { clampSlice, displayPrefetchInFlight, displayPrefetchPlan, levelKey, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
 import { pushCapped, type PerfProbe } from './perf';
-import { boxAround, inBox, type Box } from '../src/core/pixelBox';
+import { boxAround, inBox, type Box } from '../src/shared/pixelBox';
 import { PixelReadout } from './pixelReadout';
 import { showError, type ViewerDom } from './ui';
 import type { SavedView, ViewState } from './viewState';
@@ -283,7 +283,7 @@ export class ViewerController {
    * once the user rests on a slice (the refine timer fired) or sees refined frames (the target is shown at the
    * display level): stepping on then shows the refined frame at once. Over a slow link a display level takes most
    * of a second (about 1 MB for a 2048² CT slice at level 2, 20 Mbit/s); asked with the shown slice's refine, the host
-   * (which serves the shown slice first, src/extension/sliceQueue.ts) reads the next one while the first crosses the
+   * (which serves the shown slice first, src/host/sliceQueue.ts) reads the next one while the first crosses the
    * link. Not while stepping faster than that (the target shows a coarse level): previews go first then.
    */
   private prefetchDisplay(): void {

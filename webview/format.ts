@@ -1,7 +1,7 @@
 // Text shown in the status bar and inputs. Pure (no DOM). The e2e tests match these formats.
 
-import type { DType } from '../src/core/types';
-import type { ViewerStackInfo } from '../src/protocol';
+import type { DType } from '../src/shared/types';
+import type { ViewerStackInfo } from '../src/shared/protocol';
 
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';

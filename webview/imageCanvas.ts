@@ -4,7 +4,7 @@
 // the transform, so they never redraw pixels; a slice change is one pass through the window LUT into a reused
 // ImageData and one putImageData.
 
-import type { DType, PixelArray } from '../src/core/types';
+import type { DType, PixelArray } from '../src/shared/types';
 import { applyWindow, buildLut, type DisplayWindow } from './lut';
 import type { View } from './zoom';
 

@@ -3,7 +3,7 @@
 // rectangle), so a brush stroke on a 2048 x 2048 slice costs a few hundred pixels per frame, not 4 million.
 // Opacity and visibility are CSS properties of the canvas: changing them never touches pixels.
 
-import type { LabelClass } from '../src/core/labels/classes';
+import type { LabelClass } from '../src/shared/labels/classes';
 import type { Rect } from './paintOps';
 import type { View } from './zoom';
 

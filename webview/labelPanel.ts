@@ -3,7 +3,7 @@
 // and the list of annotated slices. Native inputs and buttons styled with the
 // VS Code theme variables (Playwright's fill()/click() reach them; data-testids are a contract with the e2e tests).
 
-import type { LabelClass } from '../src/core/labels/classes';
+import type { LabelClass } from '../src/shared/labels/classes';
 import { brushFromSlider, SLIDER_STEPS, sliderFromBrush } from './brushScale';
 
 export type Tool = 'pan' | 'brush' | 'eraser' | 'fill' | 'lasso';

@@ -2,8 +2,8 @@
 // Values are drawn in class colours (0 black), the annotation panel is replaced by a read-only side bar with the
 // legend and "Show over <stack>", and painting keys/pointer are not routed to the annotator.
 
-import { CLASS_PALETTE } from '../src/core/labels/classes';
-import type { LabelViewInit } from '../src/protocol';
+import { CLASS_PALETTE } from '../src/shared/labels/classes';
+import type { LabelViewInit } from '../src/shared/protocol';
 
 const KIND_TEXT: Record<LabelViewInit['kind'], string> = {
   labels: 'Painted labels', truth: 'Ground truth', mask: 'Segmentation mask (job output)', uncertainty: 'Uncertainty map (job output, 255 = most doubtful)',

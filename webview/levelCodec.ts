@@ -1,10 +1,10 @@
-// Unpacks what the host packed (src/core/levels/codec.ts): inflate with the browser's DecompressionStream
+// Unpacks what the host packed (src/shared/levels/codec.ts): inflate with the browser's DecompressionStream
 // ('deflate-raw'; a JS API, not a fetch, so the webview's CSP does not govern it), then undo the byte transform.
 // `packed` host messages wrap another message whose named binary fields are packed; they are unpacked here, in
 // arrival order, before the viewer sees them (webview/main.ts).
 
-import { inverseTransform, PACK_HEADER_BYTES, readPackHeader } from '../src/core/levels/codec';
-import { packedProblem, type HostToWebview } from '../src/protocol';
+import { inverseTransform, PACK_HEADER_BYTES, readPackHeader } from '../src/shared/levels/codec';
+import { packedProblem, type HostToWebview } from '../src/shared/protocol';
 
 /** The raw bytes of a packed payload; throws with a reason when it is not a valid one. */
 export async function unpack(payload: ArrayBuffer | Uint8Array): Promise<ArrayBuffer> {

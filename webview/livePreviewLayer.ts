@@ -4,8 +4,8 @@
 // stroke costs 16x fewer bytes and pixels than a full-resolution overlay. Also times stroke end -> preview painted:
 // the host tags each result with how many of this webview's strokes its training saw.
 
-import type { LabelClass } from '../src/core/labels/classes';
-import type { HostToWebview } from '../src/protocol';
+import type { LabelClass } from '../src/shared/labels/classes';
+import type { HostToWebview } from '../src/shared/protocol';
 import { OverlayCanvas } from './labelLayer';
 import type { View } from './zoom';
 

@@ -3,7 +3,7 @@
 // lookup table of packed RGBA words, one table read and one 32-bit store per pixel; other dtypes use a
 // multiply, clamp and a 256-entry table.
 
-import type { DType, PixelArray } from '../src/core/types';
+import type { DType, PixelArray } from '../src/shared/types';
 
 export interface DisplayWindow {
   /** Value shown black. */

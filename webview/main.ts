@@ -1,7 +1,7 @@
 // Entry of the stack viewer webview (bundled to dist/webview.js as a browser IIFE).
 // Builds the UI, wires input events to the controller, and relays messages to and from the host.
 
-import type { HostToWebview } from '../src/protocol';
+import type { HostToWebview } from '../src/shared/protocol';
 import { Annotator, type AnnotationPerf } from './annotator';
 import { ChannelPanel } from './channelPanel';
 import { ViewerController, type HostChannel, type PerfProbe } from './controller';

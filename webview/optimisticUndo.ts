@@ -6,8 +6,8 @@
 // the painted step is rolled back before the host's change is applied, so the labels always end as the host's.
 // Pure (no DOM, no vscode): the annotator feeds it messages and keys and redraws the rectangles it returns.
 
-import { decodeRuns, type RleRuns } from '../src/core/labels/rle';
-import type { CheckedStep, UndoStep } from '../src/protocol';
+import { decodeRuns, type RleRuns } from '../src/shared/labels/rle';
+import type { CheckedStep, UndoStep } from '../src/shared/protocol';
 import { writeRunsTracked, type Rect } from './paintOps';
 
 export const CONFIRM_TIMEOUT_MS = 2000;

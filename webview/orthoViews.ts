@@ -4,10 +4,10 @@
 // resolution level and paints labels (planeView.ts); the host turns a plane stroke into one edit across slices.
 // Off by default; on/off and the crosshair are kept in the view state.
 
-import type { LabelClass } from '../src/core/labels/classes';
-import { planeCount, type StackDims } from '../src/core/levels/planes';
-import { encodeRle } from '../src/core/labels/rle';
-import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/protocol';
+import type { LabelClass } from '../src/shared/labels/classes';
+import { planeCount, type StackDims } from '../src/shared/levels/planes';
+import { encodeRle } from '../src/shared/labels/rle';
+import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
 import type { Tool } from './labelPanel';
 import type { DisplayWindow } from './lut';
 import orthoCss from './ortho.css';

@@ -1,7 +1,7 @@
 // Pixel operations of the annotation tools on one uint8 label slice (width x height, row-major). Pure (no DOM),
 // unit-tested. Every operation grows a dirty rectangle so the caller redraws and sends only what changed.
 
-import { forEachPatchRun, type RleRuns } from '../src/core/labels/rle';
+import { forEachPatchRun, type RleRuns } from '../src/shared/labels/rle';
 
 /** Half-open rectangle [x0, x1) x [y0, y1); empty when x1 <= x0. */
 export interface Rect {

@@ -5,7 +5,7 @@
 
 import type { OverlayCanvas } from './labelLayer';
 import type { Tool } from './labelPanel';
-import type { PixelArray } from '../src/core/types';
+import type { PixelArray } from '../src/shared/types';
 import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, isEmptyRect, neighbourhoodMean, stampDisc, stampLine, type Rect } from './paintOps';
 import type { View } from './zoom';
 

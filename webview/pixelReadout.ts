@@ -1,11 +1,11 @@
 // Pixel readout in the status bar: the value under the pointer. It is exact from level 1, or from a small box of
-// full-resolution pixels around the pointer (src/core/pixelBox.ts): from a coarser level it is marked approximate,
+// full-resolution pixels around the pointer (src/shared/pixelBox.ts): from a coarser level it is marked approximate,
 // and a resting pointer fetches the box (never the whole slice: over a slow link that is megabytes the screen cannot
 // show).
 
-import { levelSize } from '../src/core/pyramid';
-import type { PixelArray } from '../src/core/types';
-import type { ViewerStackInfo } from '../src/protocol';
+import { levelSize } from '../src/shared/pyramid';
+import type { PixelArray } from '../src/shared/types';
+import type { ViewerStackInfo } from '../src/shared/protocol';
 import { formatPixelStatus } from './format';
 import { imagePixelAt, type View } from './zoom';
 

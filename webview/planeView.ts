@@ -1,14 +1,14 @@
 // One orthogonal view of the 3-view mode (orthoViews.ts): the XZ plane at a row y (x across, z down) or the YZ
 // plane at a column x (z across, y down). Like the XY view it streams by resolution level (the host cuts level f
-// from level-f XY slices: src/core/levels/planes.ts): a coarse level first, then the level its zoom needs. It holds
+// from level-f XY slices: src/shared/levels/planes.ts): a coarse level first, then the level its zoom needs. It holds
 // the plane's labels at full resolution (planeLabels from the host) and paints on them with the same Painter as XY;
 // a finished stroke is one box in plane coordinates that the host turns into per-slice edits.
 
-import { displayLevel, levelSize } from '../src/core/pyramid';
-import { planeDims, planePreviewLevel, type PlaneAxis, type StackDims } from '../src/core/levels/planes';
-import type { LabelClass } from '../src/core/labels/classes';
-import { decodeRle } from '../src/core/labels/rle';
-import type { DType, PixelArray } from '../src/core/types';
+import { displayLevel, levelSize } from '../src/shared/pyramid';
+import { planeDims, planePreviewLevel, type PlaneAxis, type StackDims } from '../src/shared/levels/planes';
+import type { LabelClass } from '../src/shared/labels/classes';
+import { decodeRle } from '../src/shared/labels/rle';
+import type { DType, PixelArray } from '../src/shared/types';
 import { ImageCanvas } from './imageCanvas';
 import { OverlayCanvas } from './labelLayer';
 import type { Tool } from './labelPanel';

@@ -2,8 +2,8 @@
 // Segmentation section, and the few mask slices received for it. The host sends the shown slice's mask (class
 // view) or uncertainty (heat view); `data: null` takes the overlay away.
 
-import type { LabelClass } from '../src/core/labels/classes';
-import type { HostToWebview, SegmentationView, WebviewToHost } from '../src/protocol';
+import type { LabelClass } from '../src/shared/labels/classes';
+import type { HostToWebview, SegmentationView, WebviewToHost } from '../src/shared/protocol';
 import { OverlayCanvas } from './labelLayer';
 import { heatTable, SegmentationPanel } from './segmentationPanel';
 import type { View } from './zoom';

@@ -5,8 +5,8 @@
 /** Default opacity of the segmentation fill: the image stays readable under it. */
 export const SEGMENTATION_OPACITY = 0.4;
 
-import type { LabelClass } from '../src/core/labels/classes';
-import type { SegmentationView } from '../src/protocol';
+import type { LabelClass } from '../src/shared/labels/classes';
+import type { SegmentationView } from '../src/shared/protocol';
 
 /** Uncertainty 0..255 -> transparent (certain) through yellow to red (most doubtful). */
 export function heatTable(): Uint32Array {

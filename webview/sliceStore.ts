@@ -2,7 +2,7 @@
 // Keeps the most recently used slices (any resolution level, keyed by levelKey) up to a byte budget, so stepping back and forth and the prefetched
 // neighbours paint without a round trip to the host.
 
-import type { PixelArray } from '../src/core/types';
+import type { PixelArray } from '../src/shared/types';
 
 export class SliceStore {
   private slices = new Map<number, PixelArray>();

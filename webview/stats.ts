@@ -2,7 +2,7 @@
 // Integer data up to 16 bits is counted exactly (one bin per value); wider or float data is binned into
 // FLOAT_BINS bins between its finite min and max, so percentiles are exact to one bin width.
 
-import type { DType, PixelArray } from '../src/core/types';
+import type { DType, PixelArray } from '../src/shared/types';
 import { lutDomain } from './lut';
 
 export const FLOAT_BINS = 4096;

@@ -2,8 +2,8 @@
 // live preview and segmentation overlays (kept in the view state, so they survive a tab switch or a reload), the tool keys, and
 // "what next" after the first stroke.
 
-import type { PixelArray } from '../src/core/types';
-import type { WebviewToHost } from '../src/protocol';
+import type { PixelArray } from '../src/shared/types';
+import type { WebviewToHost } from '../src/shared/protocol';
 import { stepBrush } from './brushScale';
 import { TOOLS, type LabelPanel, type Tool } from './labelPanel';
 import type { LivePreviewLayer } from './livePreviewLayer';

@@ -4,7 +4,7 @@
 // Optimistic steps (optimisticUndo.ts) are painted on the key press; their trace gets the host's timings when the
 // host's patch of the same step arrives (skipped, already painted), so the host path stays measured.
 
-import type { HostEditTiming, HostToWebview, UndoStep } from '../src/protocol';
+import type { HostEditTiming, HostToWebview, UndoStep } from '../src/shared/protocol';
 import type { Rect } from './paintOps';
 
 /** One undo/redo, epoch ms (performance.timeOrigin based: comparable across host and webview). */

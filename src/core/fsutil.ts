@@ -5,8 +5,8 @@ import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { StackSegError } from './errors';
-import type { FileFingerprint } from './jobs/spec';
+import { StackSegError } from '../shared/errors';
+import type { FileFingerprint } from '../shared/jobs/spec';
 
 export function tempNameFor(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

@@ -14,7 +14,7 @@
 // values) seen in pred or truth is scored against itself. Pixels whose truth is in ignoreTruth are not counted
 // (use [0] to score against sparse labels, where 0 = unlabelled).
 
-import { StackSegError, UsageError } from './errors';
+import { StackSegError, UsageError } from '../shared/errors';
 
 export interface ClassPair { pred: number; truth: number; name?: string }
 
@@ -139,4 +139,15 @@ export class SegmentationEvaluator {
       },
     };
   }
+}
+
+/** `--class 2=1` pairs (prediction class = truth class), parsed by parseClassMapping. */
+export function parseClassMap(pairs: string[]): Record<number, number> | undefined {
+  if (pairs.length === 0) return undefined;
+  const map: Record<number, number> = {};
+  for (const p of pairs) {
+    const { pred, truth } = parseClassMapping(p);
+    map[pred] = truth;
+  }
+  return map;
 }

@@ -1,7 +1,7 @@
 // Conversions between stored pixel types and the float32 the models work on.
 
-import { StackSegError } from './errors';
-import type { PixelArray } from './types';
+import { StackSegError } from '../shared/errors';
+import type { PixelArray } from '../shared/types';
 
 /** Copies a slice to float32, refusing NaN/Inf (which would silently poison training and percentiles). */
 export function toFloat32(data: PixelArray, file: string, z: number): Float32Array {

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { StackSegApi } from './api';
-import type { JobSpec } from '../core/jobs/spec';
+import type { JobSpec } from '../shared/jobs/spec';
 import { registerJobs } from './jobs';
 import { rememberedEvaluation } from './jobs/evaluateCommand';
 import { openReportDirs } from './jobs/jobReport';

@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { resolveSidecarsSync } from '../core/labels/sidecars';
-import { CLASS_PALETTE, DEFAULT_CLASSES, parseSettings } from '../core/labels/classes';
-import type { LabelViewInit } from '../protocol';
+import { CLASS_PALETTE, DEFAULT_CLASSES, parseSettings } from '../shared/labels/classes';
+import type { LabelViewInit } from '../shared/protocol';
 import { overlayMask } from './jobs/showSegmentation';
 import type { StackEditorProvider } from './stackEditorProvider';
 

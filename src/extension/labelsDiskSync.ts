@@ -5,7 +5,7 @@
 
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { LabelsConflict, SaveQuestions } from './documentLabels';
+import type { LabelsConflict, SaveQuestions } from '../host/documentLabels';
 import { LabelsWatcher } from './labelsWatcher';
 import type { StackDocument } from './stackDocument';
 

@@ -6,14 +6,14 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { openSource } from '../core/io';
-import type { JobSpec } from '../core/jobs/spec';
+import type { JobSpec } from '../shared/jobs/spec';
 import { resolveSidecarsSync } from '../core/labels/sidecars';
-import { MODELS, resolveParams } from '../core/models/registry';
-import { parseModelPanelMessage, type HostToModelPanel } from '../modelPanelProtocol';
+import { MODELS, resolveParams } from '../shared/models/registry';
+import { parseModelPanelMessage, type HostToModelPanel } from '../shared/modelPanelProtocol';
 import { activeStackUri } from './jobs/jobCommands';
 import type { JobManager, RunningJob } from './jobs/jobManager';
-import { jobProgress } from './jobs/progressText';
-import { makeNonce, contentSecurityPolicy, escapeHtml } from './webviewHtml';
+import { jobProgress } from '../host/jobs/progressText';
+import { makeNonce, contentSecurityPolicy, escapeHtml } from '../host/webviewHtml';
 
 export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'stackseg.model';

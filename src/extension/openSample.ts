@@ -5,7 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_CLASSES } from '../core/labels/classes';
+import { DEFAULT_CLASSES } from '../shared/labels/classes';
 import { writeJsonAtomic } from '../core/fsutil';
 import { makeSample } from '../core/sample';
 import { writeStack } from '../core/tiff/writer';

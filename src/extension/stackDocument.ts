@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import { openSource as openAnySource } from '../core/io';
 import { hdf5NeedsPick } from './openStackCommands';
-import { StackSegError } from '../core/errors';
+import { StackSegError } from '../shared/errors';
 import type { BoxWrite, LabelEdit } from '../core/labels/edits';
-import type { SliceSource } from '../core/types';
-import type { ViewerStackInfo } from '../protocol';
-import { DocumentLabels, type EditResult, type LabelsConflict, type SaveQuestions } from './documentLabels';
-import { UndoHistory } from './undoHistory';
+import type { SliceSource } from '../shared/types';
+import type { ViewerStackInfo } from '../shared/protocol';
+import { DocumentLabels, type EditResult, type LabelsConflict, type SaveQuestions } from '../host/documentLabels';
+import { UndoHistory } from '../host/undoHistory';
 
 export type StackOpenResult = { ok: true; source: SliceSource } | { ok: false; message: string };
 

@@ -3,21 +3,21 @@
 // undoable edits; save writes <stem>.labels.tif + <stem>.stackseg.json, never the image.
 
 import * as vscode from 'vscode';
-import { encodeRle } from '../core/labels/rle';
+import { encodeRle } from '../shared/labels/rle';
 import { WorkerLevels } from '../core/levels/client';
 import { CachedLevels } from '../core/levels/levels';
-import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../protocol';
+import { parseWebviewMessage, type HostToWebview, type PreparedStep } from '../shared/protocol';
 import type { StackSegApi } from './api';
-import { orderedPoster, packBytes, packedSlice } from './packedPost';
-import { exactBuffer, SliceServer } from './sliceServer';
-import { PlaneServer } from './planeServer';
-import { cropBox } from '../core/pixelBox';
+import { orderedPoster, packBytes, packedSlice } from '../host/packedPost';
+import { exactBuffer, SliceServer } from '../host/sliceServer';
+import { PlaneServer } from '../host/planeServer';
+import { cropBox } from '../shared/pixelBox';
 import { LabelsDiskSync, saveQuestions } from './labelsDiskSync';
-import { LivePreviewSession } from './livePreview';
-import { SegmentationOverlay } from './segmentationOverlay';
+import { LivePreviewSession } from '../host/livePreviewSession';
+import { SegmentationOverlay } from '../host/segmentationOverlay';
 import { describeOpenError, StackDocument, type LabelsChange } from './stackDocument';
-import type { NextStep } from './undoHistory';
-import { makeNonce, renderWebviewHtml } from './webviewHtml';
+import type { NextStep } from '../host/undoHistory';
+import { makeNonce, renderWebviewHtml } from '../host/webviewHtml';
 import { labelViewInit, labelViewOf, showOverStack } from './labelView';
 import { strokeApplied, walkthroughEvent } from './walkthrough';
 

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSyn
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveParams } from '../../src/core/models/registry';
+import { resolveParams } from '../../src/shared/models/registry';
 import { initialRecord } from '../../src/core/jobs/store';
 import { cli, tempDir } from './helpers';
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSource, sourceStem } from '../../src/core/io';
 import { FolderStack } from '../../src/core/io/folder';
 import { openStack } from '../../src/core/tiff';
-import type { DType, PixelArray } from '../../src/core/types';
+import type { DType, PixelArray } from '../../src/shared/types';
 import { cli } from './helpers';
 
 const PYTHON = '/usr/bin/python3';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../src/core/io';
 import type { ZarrStack } from '../../src/core/io/zarr';
 import { CachedLevels } from '../../src/core/levels/levels';
-import { downsampleMean } from '../../src/core/pyramid';
+import { downsampleMean } from '../../src/shared/pyramid';
 
 const PYTHON = '/usr/bin/python3';
 const MAKE = `

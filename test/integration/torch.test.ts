@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet';
+import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { EpochSchedule } from '../../src/core/models/msdnet/schedule';

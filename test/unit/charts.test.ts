@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('vscode', () => ({ TreeItem: class {}, EventEmitter: class {}, ThemeIcon: class {}, TreeItemCollapsibleState: {} }));
-import { legendLayout, lineChart } from '../../src/extension/jobs/charts';
+import { legendLayout, lineChart } from '../../src/host/jobs/charts';
 import { renderReport } from '../../src/extension/jobs/jobReport';
 
 const nums = (svg: string, re: RegExp) => [...svg.matchAll(re)].map((m) => Number(m[1]));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { csvField, loadComparison, toCsv } from '../../src/core/jobs/compare';
-import { barChart, renderComparison } from '../../src/extension/jobs/compareHtml';
+import { barChart, renderComparison } from '../../src/host/jobs/compareHtml';
 
 const root = mkdtempSync(join(tmpdir(), 'stackseg-compare-'));
 

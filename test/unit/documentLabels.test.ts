@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeRle } from '../../src/core/labels/rle';
-import { DocumentLabels, OVERWRITE } from '../../src/extension/documentLabels';
+import { encodeRle } from '../../src/shared/labels/rle';
+import { DocumentLabels, OVERWRITE } from '../../src/host/documentLabels';
 
 const dims = { width: 300, height: 200, depth: 4 };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { computeFeatures, featureNames } from '../../src/core/features/bank';
 import { applyThresholdFill, fitThresholdFill } from '../../src/core/features/pseudolabels';
-import { featureOptionsFrom, trainForestWithFill } from '../../src/core/models/adapters/rf';
-import { resolveParams } from '../../src/core/models/registry';
+import { featureOptionsFrom, trainForestWithFill } from '../../src/core/models/randomForest/randomForestSegmenter';
+import { resolveParams } from '../../src/shared/models/registry';
 
 // A 48x48 image: bright band (class 2, value 1) in columns 20..27 on a dark background (class 1, value 0), plus
 // optional deterministic noise. Strokes: a few pixels deep inside each class.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFeatures, DEFAULT_FEATURE_OPTIONS, featureCount, featureNames } from '../../src/core/features/bank';
 import { convolveColumns, convolveRows, gaussianDerivatives, gaussianKernel1d, gaussianSmooth, reflectIndex } from '../../src/core/features/filters';
-import { FeatureEngine } from '../../src/core/features/engine';
+import { FeatureEngine } from '../../src/core/features/featureEngine';
 import { fitNormalization, normalizeSlice } from '../../src/core/models/normalize';
 
 const W = 40, H = 36;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { concatTrainingData, gatherLabeledPixels, RandomForest, type TrainingData } from '../../src/core/models/forest';
-import { binValues, lowerBound } from '../../src/core/models/forestBins';
+import { concatTrainingData, gatherLabeledPixels, RandomForest, type TrainingData } from '../../src/core/models/randomForest/randomForest';
+import { binValues, lowerBound } from '../../src/core/models/randomForest/randomForestBins';
 
 /** Deterministic two-feature data set: class 2 where f0 + 0.5 f1 > 1, with values in [0, 2). */
 function makeData(n: number, seed = 1, labelValues: [number, number] = [1, 2]): TrainingData {

@@ -5,10 +5,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StackSegError } from '../../src/core/errors';
+import { StackSegError } from '../../src/shared/errors';
 import { jobOutputPath } from '../../src/core/jobs/jobPaths';
 import { JobLock } from '../../src/core/jobs/lock';
-import { markWorkerDied } from '../../src/extension/jobs/workerProcess';
+import { markWorkerDied } from '../../src/host/jobs/workerProcess';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stackseg-jobpaths-'));
 

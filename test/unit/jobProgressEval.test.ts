@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeStack } from '../../src/core/tiff';
-import { detectValues, formatPairs, mappingProblem, proposeMapping } from '../../src/extension/jobs/evalMapping';
-import { jobProgress } from '../../src/extension/jobs/progressText';
+import { detectValues, formatPairs, mappingProblem, proposeMapping } from '../../src/host/jobs/evalMapping';
+import { jobProgress } from '../../src/host/jobs/progressText';
 
 const CLASSES = [{ index: 1, name: 'background' }, { index: 2, name: 'foam' }];
 

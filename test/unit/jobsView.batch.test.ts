@@ -2,7 +2,7 @@
 // each with its own progress; jobs outside batches stay under their stack. A minimal stand-in for `vscode`.
 
 import { describe, expect, it, vi } from 'vitest';
-import type { JobRecord } from '../../src/core/jobs/spec';
+import type { JobRecord } from '../../src/shared/jobs/spec';
 
 vi.mock('vscode', () => {
   class EventEmitter { event = () => ({ dispose() {} }); fire() {} dispose() {} }

@@ -3,7 +3,7 @@
 // Cancel Job on a Slurm job runs no scancel in an untrusted workspace.
 
 import { describe, expect, it, vi } from 'vitest';
-import type { JobRecord } from '../../src/core/jobs/spec';
+import type { JobRecord } from '../../src/shared/jobs/spec';
 
 const host = vi.hoisted(() => ({ trusted: true, errors: [] as string[], commands: new Map<string, (...a: any[]) => unknown>(), cancelled: [] as string[] }));
 

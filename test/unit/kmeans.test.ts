@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitKMeans, KMeansModel } from '../../src/core/models/kmeans';
+import { fitKMeans, KMeansModel } from '../../src/core/models/kmeans/kmeans';
 
 // Three intensity populations around 0.1, 0.5, 0.9, shuffled so cluster order in the data is not sorted.
 const n = 3000;

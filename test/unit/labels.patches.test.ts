@@ -1,9 +1,9 @@
 // Box patches applied run by run (the undo/redo path): same bytes and the same counts as a brute-force rewrite.
 import { describe, expect, it } from 'vitest';
-import { defaultSettings } from '../../src/core/labels/classes';
+import { defaultSettings } from '../../src/shared/labels/classes';
 import { applyEdit, applyWrite, diffPatch, parseBackup, serializeBackup, strokePatch, type LabelEdit } from '../../src/core/labels/edits';
 import { LabelVolume, type Box } from '../../src/core/labels/labelVolume';
-import { constantRle, decodeRle, decodeRuns, encodeBoxRle, encodeRle, forEachPatchRun } from '../../src/core/labels/rle';
+import { constantRle, decodeRle, decodeRuns, encodeBoxRle, encodeRle, forEachPatchRun } from '../../src/shared/labels/rle';
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultSettings, nextClass, parseSettings, serializeSettings } from '../../src/core/labels/classes';
+import { defaultSettings, nextClass, parseSettings, serializeSettings } from '../../src/shared/labels/classes';
 import { applyEdit, applyWrite, clearClassPatches, diffPatch, EditJournal, parseBackup, serializeBackup, type LabelEdit } from '../../src/core/labels/edits';
 import { labelPaths, readLabelsFile, readSettingsFile, writeLabelsFile } from '../../src/core/labels/labelFile';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
-import { base64ToBytes, bytesToBase64, decodeRle, encodeRle } from '../../src/core/labels/rle';
+import { base64ToBytes, bytesToBase64, decodeRle, encodeRle } from '../../src/shared/labels/rle';
 import { writeStack } from '../../src/core/tiff/index';
 
 function seeded(seed: number): () => number {

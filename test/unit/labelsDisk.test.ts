@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLabelsFile, writeLabelsFile } from '../../src/core/labels/labelFile';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
-import { encodeRle } from '../../src/core/labels/rle';
+import { encodeRle } from '../../src/shared/labels/rle';
 import { resolveSidecars, resolveSidecarsSync } from '../../src/core/labels/sidecars';
 import { nodeOps } from '../../src/core/labels/sidecarWrite';
-import { DocumentLabels, OVERWRITE, type SaveQuestions } from '../../src/extension/documentLabels';
+import { DocumentLabels, OVERWRITE, type SaveQuestions } from '../../src/host/documentLabels';
 
 const dims = { width: 40, height: 30, depth: 3 };
 const root = mkdtempSync(join(tmpdir(), 'stackseg-labelsdisk-'));

@@ -10,9 +10,9 @@ import { clearClassPatches } from '../../src/core/labels/edits';
 import { readLabelsFile, writeLabelsFile } from '../../src/core/labels/labelFile';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
 import { writeStats } from '../../src/core/labels/labelWrite';
-import { encodeRle } from '../../src/core/labels/rle';
+import { encodeRle } from '../../src/shared/labels/rle';
 import { openStack, StackWriter } from '../../src/core/tiff/index';
-import { DocumentLabels, OVERWRITE } from '../../src/extension/documentLabels';
+import { DocumentLabels, OVERWRITE } from '../../src/host/documentLabels';
 
 const root = mkdtempSync(join(tmpdir(), 'stackseg-lazy-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

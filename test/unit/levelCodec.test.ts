@@ -1,11 +1,11 @@
-// The lossless level codec: host packing (src/core/levels/codec.ts, the level worker's packLevel, packedPost.ts)
+// The lossless level codec: host packing (src/shared/levels/codec.ts, the level worker's packLevel, packedPost.ts)
 // and the webview's unpacking with DecompressionStream (webview/levelCodec.ts) give back the exact bytes.
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { forwardTransform, inverseTransform, pack, readPackHeader, transformFor } from '../../src/core/levels/codec';
+import { forwardTransform, inverseTransform, pack, readPackHeader, transformFor } from '../../src/shared/levels/codec';
 import { packLevel } from '../../src/core/levels/worker';
-import { orderedPoster, packBytes, packedSlice } from '../../src/extension/packedPost';
-import type { HostToWebview } from '../../src/protocol';
+import { orderedPoster, packBytes, packedSlice } from '../../src/host/packedPost';
+import type { HostToWebview } from '../../src/shared/protocol';
 import { unpack, unpackMessage } from '../../webview/levelCodec';
 
 function noisyRamp<T extends Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array>(a: T, w: number): T {

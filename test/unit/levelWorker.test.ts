@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StackSegError } from '../../src/core/errors';
+import { StackSegError } from '../../src/shared/errors';
 import { WorkerLevels } from '../../src/core/levels/client';
 import { CachedLevels } from '../../src/core/levels/levels';
 import { openStack, writeStack } from '../../src/core/tiff';
-import { SliceServer } from '../../src/extension/sliceServer';
+import { SliceServer } from '../../src/host/sliceServer';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-levels-'));
 const workerPath = join(dir, 'levelWorker.js');

@@ -1,6 +1,6 @@
-// Link throughput from acknowledgement times (src/extension/linkMeter.ts) and the slice server reporting it.
+// Link throughput from acknowledgement times (src/host/linkMeter.ts) and the slice server reporting it.
 import { describe, expect, it } from 'vitest';
-import { LinkMeter, SLOW_BYTES_PER_SECOND } from '../../src/extension/linkMeter';
+import { LinkMeter, SLOW_BYTES_PER_SECOND } from '../../src/host/linkMeter';
 
 describe('LinkMeter', () => {
   it('measures back-to-back messages by the spacing of their acknowledgements', () => {

@@ -1,7 +1,7 @@
 // LivePreview (core): a slice over maxPixels is previewed downsampled; the low-resolution prediction the viewer draws
 // and the full-resolution one agree pixel for pixel.
 import { describe, expect, it } from 'vitest';
-import { LivePreview, PREVIEW_DEFAULTS } from '../../src/core/models/livePreview';
+import { LivePreview, PREVIEW_DEFAULTS } from '../../src/core/models/livePreviewModel';
 
 describe('LivePreview resolution', () => {
   it('previews a 601 x 401 slice at factor 2 (301 x 201) and upsamples by nearest neighbour', () => {

@@ -1,7 +1,7 @@
 // LivePreview with a z window (3-D features, as rf dims=3d): the halo it asks for, the window it needs, and that on a
 // noisy volume the 3-D preview beats the 2-D one (averaging over slices removes noise that blurring in-plane cannot).
 import { describe, expect, it } from 'vitest';
-import { LivePreview, PREVIEW_DEFAULTS } from '../../src/core/models/livePreview';
+import { LivePreview, PREVIEW_DEFAULTS } from '../../src/core/models/livePreviewModel';
 import { mulberry32 } from '../../src/core/random';
 
 describe('LivePreview 3-D', () => {

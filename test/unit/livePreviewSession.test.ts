@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeSample } from '../../src/core/sample';
-import { LivePreviewSession, NEED_TWO_CLASSES, type LivePreviewSink } from '../../src/extension/livePreview';
+import { LivePreviewSession, NEED_TWO_CLASSES, type LivePreviewSink } from '../../src/host/livePreviewSession';
 
 const W = 96, H = 96, D = 3;
 let workerPath = '';

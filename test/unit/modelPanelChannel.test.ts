@@ -1,6 +1,6 @@
 // The Model panel's start message carries the channel / time point a job reads on a multi-channel stack.
 import { describe, expect, it } from 'vitest';
-import { parseModelPanelMessage } from '../../src/modelPanelProtocol';
+import { parseModelPanelMessage } from '../../src/shared/modelPanelProtocol';
 
 const start = { type: 'start', kind: 'train', model: 'kmeans', params: {} };
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src/core/models/tfBackend';
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { NativeMsdnet } from '../../src/core/models/msdnet/native';
-import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet';
+import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { mulberry32 } from '../../src/core/random';
 
 const rand = mulberry32(11);

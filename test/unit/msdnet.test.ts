@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src/core/models/tfBackend';
 import { dilatedConv3x3, createWeights, forward, trainableVariables, type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { accumulateInverse, applyMap, dihedral } from '../../src/core/models/msdnet/augment';
-import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet';
+import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { mulberry32 } from '../../src/core/random';
 import { fillPseudoLabels } from '../../src/core/models/msdnet/pseudo';
 import { applyThresholdFill, fitThresholdFill } from '../../src/core/features/pseudolabels';

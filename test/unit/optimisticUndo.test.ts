@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { applyEdit, strokePatch, type BoxWrite, type LabelEdit } from '../../src/core/labels/edits';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
-import { decodeRuns, encodeRle } from '../../src/core/labels/rle';
-import { UndoHistory, type NextStep } from '../../src/extension/undoHistory';
-import { parseUndoState, parseWebviewMessage, type CheckedStep, type UndoStep } from '../../src/protocol';
+import { decodeRuns, encodeRle } from '../../src/shared/labels/rle';
+import { UndoHistory, type NextStep } from '../../src/host/undoHistory';
+import { parseUndoState, parseWebviewMessage, type CheckedStep, type UndoStep } from '../../src/shared/protocol';
 import { applyCountDelta, decodeStep, OptimisticUndo, undoRedoKey, type Rollback } from '../../webview/optimisticUndo';
 import { writeRunsTracked } from '../../webview/paintOps';
 

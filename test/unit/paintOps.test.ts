@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRuns, encodeRle } from '../../src/core/labels/rle';
+import { decodeRuns, encodeRle } from '../../src/shared/labels/rle';
 import { brushCentre, emptyRect, extractRect, fillPolygon, floodFill, neighbourhoodMean, PATCH_TILE, stampDisc, stampLine, writeRect, writeRunsTracked } from '../../webview/paintOps';
 
 const W = 40, H = 30;

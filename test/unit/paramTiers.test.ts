@@ -1,8 +1,8 @@
 // Model panel tiers: each model shows 2-4 essential parameters, every parameter has a one-line hint, and the
 // random forest's pseudo-label knobs sit under Advanced behind the one `fill` switch.
 import { describe, expect, it } from 'vitest';
-import { PARAM_UI, paramUi } from '../../src/core/models/paramTiers';
-import { MODELS, MODEL_KINDS } from '../../src/core/models/registry';
+import { PARAM_UI, paramUi } from '../../src/shared/models/paramTiers';
+import { MODELS, MODEL_KINDS } from '../../src/shared/models/registry';
 
 describe('parameter tiers and hints', () => {
   it.each(MODEL_KINDS)('%s: every registry parameter has a tier and a one-line hint, and nothing else is listed', (kind) => {

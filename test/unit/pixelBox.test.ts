@@ -1,8 +1,8 @@
 // The exact pixel readout over a slow link: a resting pointer over a slice shown at a coarse level asks for a small
-// box of full-resolution pixels (src/core/pixelBox.ts, protocol `requestPixels` / `pixels`), never the whole slice.
+// box of full-resolution pixels (src/shared/pixelBox.ts, protocol `requestPixels` / `pixels`), never the whole slice.
 import { describe, expect, it, vi } from 'vitest';
-import { boxAround, cropBox, inBox, MAX_PIXEL_BOX } from '../../src/core/pixelBox';
-import { parseWebviewMessage } from '../../src/protocol';
+import { boxAround, cropBox, inBox, MAX_PIXEL_BOX } from '../../src/shared/pixelBox';
+import { parseWebviewMessage } from '../../src/shared/protocol';
 import { PixelReadout } from '../../webview/pixelReadout';
 
 describe('pixel box', () => {

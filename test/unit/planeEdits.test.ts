@@ -8,8 +8,8 @@ import { applyWrite, parseBackup } from '../../src/core/labels/edits';
 import { readLabelsFile } from '../../src/core/labels/labelFile';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
 import { labelPlane, planeBoxToSlices } from '../../src/core/labels/planeEdits';
-import { encodeRle } from '../../src/core/labels/rle';
-import { DocumentLabels, OVERWRITE } from '../../src/extension/documentLabels';
+import { encodeRle } from '../../src/shared/labels/rle';
+import { DocumentLabels, OVERWRITE } from '../../src/host/documentLabels';
 
 const dims = { width: 40, height: 30, depth: 12 };
 

@@ -2,18 +2,18 @@
 // and the number of slices read (a coarse XZ plane of a deep stack must not read every slice).
 import { describe, expect, it } from 'vitest';
 import { CachedLevels } from '../../src/core/levels/levels';
-import { planeDims, planeLevelSize, planePreviewLevel, planeSlices, readPlane } from '../../src/core/levels/planes';
-import { downsampleMean } from '../../src/core/pyramid';
-import type { PixelArray, SliceSource, StackInfo } from '../../src/core/types';
-import { PlaneServer } from '../../src/extension/planeServer';
+import { planeDims, planeLevelSize, planePreviewLevel, planeSlices, readPlane } from '../../src/shared/levels/planes';
+import { downsampleMean } from '../../src/shared/pyramid';
+import type { PixelArray, SliceSource, StackInfo } from '../../src/shared/types';
+import { PlaneServer } from '../../src/host/planeServer';
 import { LabelVolume } from '../../src/core/labels/labelVolume';
-import { decodeRle } from '../../src/core/labels/rle';
+import { decodeRle } from '../../src/shared/labels/rle';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSource } from '../../src/core/io';
 import { writeStack } from '../../src/core/tiff/writer';
-import type { HostToWebview } from '../../src/protocol';
+import type { HostToWebview } from '../../src/shared/protocol';
 
 /** Voxel value of a synthetic stack: distinct per (x, y, z). */
 const voxel = (x: number, y: number, z: number) => x + 100 * y + 10_000 * z;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DTYPE_ARRAYS, isDType, parseWebviewMessage } from '../../src/protocol';
+import { DTYPE_ARRAYS, isDType, parseWebviewMessage } from '../../src/shared/protocol';
 
 const limits = { depth: 32 };
 
@@ -134,12 +134,12 @@ describe('dtype helpers', () => {
 describe('packed host messages (packedProblem)', () => {
   const data = new ArrayBuffer(16);
   it('accepts the packable binary fields of known messages', async () => {
-    const { packedProblem } = await import('../../src/protocol');
+    const { packedProblem } = await import('../../src/shared/protocol');
     expect(packedProblem({ type: 'packed', fields: ['data'], message: { type: 'slice', data } })).toBeUndefined();
     expect(packedProblem({ type: 'packed', fields: ['rle', 'from'], message: { type: 'labelPatch', rle: data, from: new Uint8Array(4) } })).toBeUndefined();
   });
   it('refuses other messages, other fields, non-binary fields and an empty list, saying which', async () => {
-    const { packedProblem } = await import('../../src/protocol');
+    const { packedProblem } = await import('../../src/shared/protocol');
     expect(packedProblem({ type: 'packed', fields: ['message'], message: { type: 'error', message: 'x' } })).toMatch(/"error" message cannot be packed/);
     expect(packedProblem({ type: 'packed', fields: ['z'], message: { type: 'slice', z: 1 } })).toMatch(/field "z" of slice/);
     expect(packedProblem({ type: 'packed', fields: ['data'], message: { type: 'slice', data: 'abc' } })).toMatch(/not binary/);

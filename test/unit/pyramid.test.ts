@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayLevel, downsampleMean, isLevel, levelSize, previewLevel } from '../../src/core/pyramid';
+import { displayLevel, downsampleMean, isLevel, levelSize, previewLevel } from '../../src/shared/pyramid';
 
 describe('downsampleMean', () => {
   it('averages 2 x 2 blocks of a uint16 slice, rounding to nearest', () => {

@@ -1,7 +1,7 @@
 // The parameter checks the CLI, the model panel and the host share (registry.resolveParams).
 
 import { describe, expect, it } from 'vitest';
-import { MODEL_KINDS, MODELS, resolveParams } from '../../src/core/models/registry';
+import { MODEL_KINDS, MODELS, resolveParams } from '../../src/shared/models/registry';
 
 describe('resolveParams', () => {
   it('accepts every default as the model panel sends it (strings from its form fields)', () => {

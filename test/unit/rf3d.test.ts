@@ -2,9 +2,9 @@
 // point between them) and gives what the whole feature set gives; an aborted signal stops it.
 import { describe, expect, it } from 'vitest';
 import { FeatureBank3d } from '../../src/core/features/bank3d';
-import { gatherLabeledPixels, RandomForest } from '../../src/core/models/forest';
-import { Rf3dPredictor } from '../../src/core/models/adapters/rf3d';
-import { resolveParams } from '../../src/core/models/registry';
+import { gatherLabeledPixels, RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { Rf3dPredictor } from '../../src/core/models/randomForest/randomForest3dSegmenter';
+import { resolveParams } from '../../src/shared/models/registry';
 import { mulberry32 } from '../../src/core/random';
 
 describe('Rf3dPredictor', () => {

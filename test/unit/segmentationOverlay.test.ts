@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeStack } from '../../src/core/tiff';
-import { SegmentationOverlay } from '../../src/extension/segmentationOverlay';
-import type { HostToWebview } from '../../src/protocol';
+import { SegmentationOverlay } from '../../src/host/segmentationOverlay';
+import type { HostToWebview } from '../../src/shared/protocol';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-overlay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

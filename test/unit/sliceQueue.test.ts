@@ -1,9 +1,9 @@
-// Order in which the host serves slice requests (src/extension/sliceQueue.ts) and the server built on it.
+// Order in which the host serves slice requests (src/host/sliceQueue.ts) and the server built on it.
 import { describe, expect, it } from 'vitest';
-import type { SliceSource, StackInfo } from '../../src/core/types';
-import { MAX_PREFETCH_DISTANCE, moveFocus, pickNext, staleRequests, type SliceRequest } from '../../src/extension/sliceQueue';
+import type { SliceSource, StackInfo } from '../../src/shared/types';
+import { MAX_PREFETCH_DISTANCE, moveFocus, pickNext, staleRequests, type SliceRequest } from '../../src/host/sliceQueue';
 import { CachedLevels } from '../../src/core/levels/levels';
-import { SliceServer } from '../../src/extension/sliceServer';
+import { SliceServer } from '../../src/host/sliceServer';
 
 let seq = 0;
 const req = (z: number, level: number, priority: 'show' | 'prefetch' = 'prefetch'): SliceRequest => ({ z, level, priority, seq: ++seq });

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { cgroupCpuLimit, threadBudget } from '../../src/core/features/threads';
-import { resolveParams } from '../../src/core/models/registry';
+import { resolveParams } from '../../src/shared/models/registry';
 
 const files = (m: Record<string, string>) => (p: string) => { if (p in m) return m[p]; throw new Error('ENOENT'); };
 const cores = availableParallelism();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitThreshold, otsuThreshold, ThresholdModel } from '../../src/core/models/threshold';
+import { fitThreshold, otsuThreshold, ThresholdModel } from '../../src/core/models/threshold/threshold';
 
 describe('threshold', () => {
   it('Otsu splits a bimodal histogram between the modes', () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StackSegError } from '../../src/core/errors';
+import { StackSegError } from '../../src/shared/errors';
 import { openStack } from '../../src/core/tiff';
 
 const PYTHON = '/usr/bin/python3';

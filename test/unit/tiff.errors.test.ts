@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StackSegError } from '../../src/core/errors';
+import { StackSegError } from '../../src/shared/errors';
 import { openStack } from '../../src/core/tiff';
 import { buildTiff, writeBadTiffs } from '../fixtures/badTiffs';
 

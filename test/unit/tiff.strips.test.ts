@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StackSegError } from '../../src/core/errors';
+import { StackSegError } from '../../src/shared/errors';
 import { openStack } from '../../src/core/tiff';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-strips-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocPixels, openStack, readStack, SliceCache, StackWriter, writeStack } from '../../src/core/tiff';
-import type { DType } from '../../src/core/types';
+import type { DType } from '../../src/shared/types';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-tiffw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

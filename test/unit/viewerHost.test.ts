@@ -1,10 +1,10 @@
 // Host-side pure parts of the viewer: the slice request queue and the webview HTML/CSP.
 import { describe, expect, it } from 'vitest';
-import type { PixelArray, SliceSource, StackInfo } from '../../src/core/types';
-import { StackSegError } from '../../src/core/errors';
+import type { PixelArray, SliceSource, StackInfo } from '../../src/shared/types';
+import { StackSegError } from '../../src/shared/errors';
 import { CachedLevels } from '../../src/core/levels/levels';
-import { exactBuffer, MAX_QUEUED_PREFETCH, SliceServer } from '../../src/extension/sliceServer';
-import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../src/extension/webviewHtml';
+import { exactBuffer, MAX_QUEUED_PREFETCH, SliceServer } from '../../src/host/sliceServer';
+import { contentSecurityPolicy, makeNonce, renderWebviewHtml } from '../../src/host/webviewHtml';
 
 function fakeSource(depth: number, failOn = -1) {
   const reads: number[] = [];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initialRecord, loadRecord, saveRecord } from '../../src/core/jobs/store';
-import { CANCEL_GRACE_MS, markWorkerDied, WorkerProcess } from '../../src/extension/jobs/workerProcess';
+import { CANCEL_GRACE_MS, markWorkerDied, WorkerProcess } from '../../src/host/jobs/workerProcess';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-worker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

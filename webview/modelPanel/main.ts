@@ -1,9 +1,9 @@
 // Model panel webview: model choice, a parameter form generated from the model registry (validated as you type with
 // the same code the CLI uses), Train / Train and Segment / Segment buttons and the running jobs with Cancel.
 
-import { paramUi } from '../../src/core/models/paramTiers';
-import { describeParam, MODELS, MODEL_KINDS, resolveParams, type ModelKind, type ParamSpec } from '../../src/core/models/registry';
-import type { HostToModelPanel, ModelPanelToHost, PanelJob } from '../../src/modelPanelProtocol';
+import { paramUi } from '../../src/shared/models/paramTiers';
+import { describeParam, MODELS, MODEL_KINDS, resolveParams, type ModelKind, type ParamSpec } from '../../src/shared/models/registry';
+import type { HostToModelPanel, ModelPanelToHost, PanelJob } from '../../src/shared/modelPanelProtocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: ModelPanelToHost): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();

@@ -14,11 +14,11 @@
 // ilastik), hessian (2 eigenvalues of the Hessian of G_s, larger first), structureTensor (2 eigenvalues of the
 // structure tensor: gradient at s, outer smoothing 0.5 s, as ilastik). 'raw' is the normalised slice, sigma-free.
 
-import { StackSegError } from '../errors';
-import { FeatureEngine } from './engine';
-import { FEATURE_FAMILIES as FEATURE_CHOICES } from '../models/registry';
+import { StackSegError } from '../../shared/errors';
+import { FeatureEngine } from './featureEngine';
+import { FEATURE_FAMILIES as FEATURE_CHOICES } from '../../shared/models/registry';
 
-/** The filter families of the bank: the registry's `features` choices (one list, src/core/models/registry.ts) less `raw`. */
+/** The filter families of the bank: the registry's `features` choices (one list, src/shared/models/registry.ts) less `raw`. */
 export type FeatureFamily = Exclude<(typeof FEATURE_CHOICES)[number], 'raw'>;
 export const FILTER_FAMILIES: readonly FeatureFamily[] = FEATURE_CHOICES.filter((f): f is FeatureFamily => f !== 'raw');
 

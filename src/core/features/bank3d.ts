@@ -20,7 +20,7 @@
 // smoothed in-plane at 0.5 sigma (not in z: that would need the gradients of 2x more neighbouring slices; the halo,
 // and so the memory of the z window, would double).
 
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { type FeatureFamily, type FeatureOptions, FILTER_FAMILIES, validateFeatureOptions } from './bank';
 import { gaussianKernel1d, reflectIndex } from './filters';
 

@@ -18,8 +18,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { StackSegError } from '../errors';
-import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/forest';
+import { StackSegError } from '../../shared/errors';
+import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/randomForest/randomForest';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import type { FeatureOptions } from './bank';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';

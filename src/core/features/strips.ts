@@ -17,9 +17,9 @@
 // smoothing), so the halo is the largest sum of radii. Windows are clamped inside the slice, so all have one height
 // and one engine serves them.
 
-import type { RandomForest } from '../models/forest';
+import type { RandomForest } from '../models/randomForest/randomForest';
 import type { FeatureOptions } from './bank';
-import { FeatureEngine } from './engine';
+import { FeatureEngine } from './featureEngine';
 
 const radius = (sigma: number, truncate: number) => Math.max(1, Math.floor(truncate * sigma + 0.5)); // = gaussianKernel1d's
 

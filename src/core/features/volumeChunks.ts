@@ -15,9 +15,9 @@
 //   contextWindow(get, z, depth, k): Float32Array[]   slices z-k..z+k for 2.5-D inputs, mirrored at the ends
 //                                           (mirrorIndex: d c b | a b c d | c b a, the edge slice not repeated)
 
-import { StackSegError } from '../errors';
-import type { StackInfo } from '../types';
-import type { ModelParams } from '../models/registry';
+import { StackSegError } from '../../shared/errors';
+import type { StackInfo } from '../../shared/types';
+import type { ModelParams } from '../../shared/models/registry';
 import { AUTO_FILL_NOISE, fitThresholdFill } from './pseudolabels';
 
 export class SliceRing {

@@ -4,10 +4,10 @@
 
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { SliceCache } from '../tiff/lru';
 import { DEFAULT_CACHE_BYTES, openStack } from '../tiff/reader';
-import type { PixelArray, SliceSource, StackInfo } from '../types';
+import type { PixelArray, SliceSource, StackInfo } from '../../shared/types';
 import { globToRegExp, naturalCompare } from './spec';
 
 const TIFF_NAME = /\.tiff?$/i;

@@ -6,8 +6,8 @@
 
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { StackSegError } from '../errors';
-import type { DType, PixelArray, StackInfo } from '../types';
+import { StackSegError } from '../../shared/errors';
+import type { DType, PixelArray, StackInfo } from '../../shared/types';
 import { allocView, placeChunk, SlabStack, BYTES, numericDType, toPixelArray } from './slab';
 import { loadLib } from './lazyLib';
 import { DXCHANGE_DATA } from './spec';

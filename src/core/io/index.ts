@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { fingerprint, type FileFingerprint } from '../fsutil';
 import { openStack } from '../tiff/reader';
-import type { SliceSource } from '../types';
+import type { SliceSource } from '../../shared/types';
 import { FolderStack, listStackFiles } from './folder';
 import { Hdf5Stack } from './hdf5';
 import { parseSpec, type ParsedSpec } from './spec';

@@ -2,10 +2,10 @@
 // reading one slice from it costs as much as reading all of them: the source reads the chunk row's slab once
 // ([z0, z0 + chunkDepth)) and keeps its slices in the byte-bounded cache, never the whole dataset.
 
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { SliceCache } from '../tiff/lru';
 import { DEFAULT_CACHE_BYTES, allocPixels } from '../tiff/reader';
-import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
+import type { DType, PixelArray, SliceSource, StackInfo } from '../../shared/types';
 
 /** Largest slab read in one go; deeper chunks are read slice by slice (slower, but bounded memory). */
 const MAX_SLAB_BYTES = 256 * 1024 * 1024;

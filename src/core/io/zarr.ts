@@ -4,8 +4,8 @@
 
 import { promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { StackSegError } from '../errors';
-import type { DType, PixelArray, StackInfo } from '../types';
+import { StackSegError } from '../../shared/errors';
+import type { DType, PixelArray, StackInfo } from '../../shared/types';
 import { loadLib } from './lazyLib';
 import { installFastCodecs } from './zarrCodecs';
 import { openZarrDirect, type ZarrDirect } from './zarrDirect';

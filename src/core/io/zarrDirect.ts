@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import type { DType } from '../types';
+import type { DType } from '../../shared/types';
 import { bloscDecode } from './blosc';
 import { placeChunk } from './slab';
 

@@ -5,10 +5,10 @@
 
 import { promises as fs, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { StackSegError, UsageError } from '../errors';
+import { StackSegError, UsageError } from '../../shared/errors';
 import { readJson, writeJsonAtomic } from '../fsutil';
 import type { PlaneSelection } from './plane';
-import type { JobRecord, JobSpec, JobStatus, RunnerKind } from './spec';
+import type { JobRecord, JobSpec, JobStatus, RunnerKind } from '../../shared/jobs/spec';
 import { defaultJobDir, loadRecord } from './store';
 
 export interface BatchStack {

@@ -5,10 +5,10 @@
 // one clear error naming the file, never a NaN or "[object Object]" in the table.
 
 import { basename, join, resolve } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { readJson } from '../fsutil';
 import { jobOutputPath } from './jobPaths';
-import type { JobRecord } from './spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 import { loadRecord } from './store';
 
 /** The scalar kinds a cell holds; arrays of numbers (rf sigmas) are shown space-separated. */

@@ -1,6 +1,6 @@
 // Scoring masks against ground truth for jobs and `stackseg eval`: streams slice by slice over the stacks.
 
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { SegmentationEvaluator, type ClassPair, type EvaluationResult } from '../metrics';
 import { toLabels } from '../pixels';
 import { openStack } from '../tiff';

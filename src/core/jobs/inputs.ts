@@ -1,13 +1,13 @@
 // Opening and checking a job's inputs before anything is written: bad input fails here with one clear message.
 
-import { StackSegError } from '../errors';
-import { MODELS, type ModelKind } from '../models/registry';
+import { StackSegError } from '../../shared/errors';
+import { MODELS, type ModelKind } from '../../shared/models/registry';
 import type { TrainingSlice, VolumeInput } from '../models/segmenter';
 import { toFloat32, toLabels } from '../pixels';
 import { openSource } from '../io';
 import { FolderStack } from '../io/folder';
 import { openStack } from '../tiff';
-import type { SliceSource } from '../types';
+import type { SliceSource } from '../../shared/types';
 import { selectPlane, type PlaneSelection } from './plane';
 
 /** Opens a job's image in any format openSource reads (TIFF, folder, HDF5, Zarr); a folder's files are all checked. */

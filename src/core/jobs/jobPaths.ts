@@ -3,9 +3,9 @@
 
 import { promises as fs } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { isInside, realpathLoose } from '../fsutil';
-import type { JobRecord } from './spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 
 export type OutputKey = 'log' | 'mask' | 'model' | 'metrics' | 'uncertainty' | 'maskH5' | 'maskZarr';
 

@@ -7,7 +7,7 @@ import { readFileSync, unlinkSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 
 export const LOCK_NAME = '.lock';
 

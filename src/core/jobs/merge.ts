@@ -5,10 +5,10 @@
 
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { readJson } from '../fsutil';
 import { ConfusionMatrix } from '../metrics';
-import { recordEvaluation } from './engine';
+import { recordEvaluation } from './runJob';
 import { Evaluation } from './evaluate';
 import { JobLock } from './lock';
 import { uint8Layout } from './runners/prealloc';

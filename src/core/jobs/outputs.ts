@@ -6,10 +6,10 @@
 import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, parse } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { isInside, isNotWritable, mkdirs, nearestExisting, realpathLoose, writeFailure } from '../fsutil';
 import { JobLock, LOCK_NAME } from './lock';
-import type { JobRecord, JobSpec } from './spec';
+import type { JobRecord, JobSpec } from '../../shared/jobs/spec';
 import { loadRecord, stackStem } from './store';
 
 const NEW_FOLDER_HINT = 'choose a new or empty folder for --out (StackSeg never writes among other files)';

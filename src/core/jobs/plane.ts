@@ -1,9 +1,9 @@
 // Which channel and time point of a multi-channel / time-lapse stack a job reads. Jobs train and segment one
 // channel at a time: a stack with C > 1 channels is refused unless `--set channel=N` picks one (never a silent
 // channel 0), and a stack with T > 1 time points reads `--set timepoint=N`, default 0, said in the job log.
-import { StackSegError, UsageError } from '../errors';
+import { StackSegError, UsageError } from '../../shared/errors';
 import { parseMaskFormat, type MaskFormat } from '../io/maskOut';
-import type { PixelArray, SliceSource, StackInfo } from '../types';
+import type { PixelArray, SliceSource, StackInfo } from '../../shared/types';
 
 /** maskFormat rides along: like the plane, it is a job option given as --set, not a model parameter. */
 export interface PlaneSelection { channel?: number; timepoint?: number; maskFormat?: MaskFormat }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { jobLogPath, removeTempFiles } from './jobPaths';
 import { JobLock, pidAlive } from './lock';
 import { SpaceReserve } from './outputs';
-import type { JobRecord } from './spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 import { loadRecord, saveRecord } from './store';
 
 /** True when the record says running/queued on this host but its process is gone. */

@@ -6,7 +6,7 @@ import { writeFailure } from '../fsutil';
 import { toFloat32, toLabels } from '../pixels';
 import type { Prediction, Segmenter } from '../models/segmenter';
 import { StackWriter } from '../tiff/writer';
-import type { SliceSource } from '../types';
+import type { SliceSource } from '../../shared/types';
 import type { Evaluation } from './evaluate';
 import { SliceRing } from '../features/volumeChunks';
 

@@ -3,11 +3,11 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { sourceFingerprint } from '../io';
 import { sourceStem } from '../io/spec';
 import { isInside, readJson, writeJsonAtomic } from '../fsutil';
-import { type JobRecord, type JobSpec, type RunnerKind, newJobId } from './spec';
+import { type JobRecord, type JobSpec, type RunnerKind, newJobId } from '../../shared/jobs/spec';
 import { STACKSEG_VERSION } from '../version';
 
 /**

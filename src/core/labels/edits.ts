@@ -3,10 +3,10 @@
 // and redo are exact and cheap. A journal of every write since the labels file was last read or saved is what a
 // hot-exit backup stores: replaying its writes in order on that file gives the current labels.
 
-import { StackSegError } from '../errors';
-import { type LabelClass, type StackSettings, classListProblem, normalizeClasses, DEFAULT_DISPLAY } from './classes';
+import { StackSegError } from '../../shared/errors';
+import { type LabelClass, type StackSettings, classListProblem, normalizeClasses, DEFAULT_DISPLAY } from '../../shared/labels/classes';
 import type { Box, LabelVolume } from './labelVolume';
-import { base64ToBytes, bytesToBase64, constantRle, decodeRle, decodeRuns, encodeBoxRle, forEachPatchRun } from './rle';
+import { base64ToBytes, bytesToBase64, constantRle, decodeRle, decodeRuns, encodeBoxRle, forEachPatchRun } from '../../shared/labels/rle';
 
 /** The values of one box of one slice, run-length encoded (box.width * box.height values). */
 export interface BoxWrite {

@@ -5,10 +5,10 @@
 // unchanged ones (labelWrite.ts).
 
 import { promises as fs } from 'node:fs';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { writeFileAtomic } from '../fsutil';
 import { openStack } from '../tiff/index';
-import { defaultSettings, parseSettings, serializeSettings, type StackSettings } from './classes';
+import { defaultSettings, parseSettings, serializeSettings, type StackSettings } from '../../shared/labels/classes';
 import { countPairs, LabelPages, type PageIndex } from './labelPages';
 import { LabelVolume } from './labelVolume';
 import { writeLabelsTiff } from './labelWrite';

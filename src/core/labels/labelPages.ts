@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { inflate, inflateSync } from 'node:zlib';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { FileBytes } from '../tiff/source';
 
 const inflateAsync = promisify(inflate);

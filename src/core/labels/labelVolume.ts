@@ -6,9 +6,9 @@
 // pressure (they can be read back). `dirty` marks the slices that differ from the backing file: a save encodes
 // those and copies the other pages' bytes (labelWrite.ts).
 
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { countPairs, type ClassPairs, type LabelPages } from './labelPages';
-import { forEachPatchRun, runsTotal, type RleRuns } from './rle';
+import { forEachPatchRun, runsTotal, type RleRuns } from '../../shared/labels/rle';
 
 /** Decoded slices that equal the file are kept up to this many bytes (the least recently read are dropped). */
 export const CLEAN_CACHE_BYTES = 256 * 1024 * 1024;

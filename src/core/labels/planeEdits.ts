@@ -1,11 +1,11 @@
-// Labels seen and painted in an orthogonal plane (src/core/levels/planes.ts: XZ at a row y has x across and z down,
+// Labels seen and painted in an orthogonal plane (src/shared/levels/planes.ts: XZ at a row y has x across and z down,
 // YZ at a column x has z across and y down). A stroke in a plane is a box of plane values; it becomes one box per
 // slice it crosses (XZ: one row of each slice, YZ: one column), so the same LabelEdit machinery (per-slice patches,
 // undo/redo, the backup journal, save) handles it as one undoable edit touching many slices.
 
-import { StackSegError } from '../errors';
-import type { PlaneAxis, StackDims } from '../levels/planes';
-import { planeCount, planeDims } from '../levels/planes';
+import { StackSegError } from '../../shared/errors';
+import type { PlaneAxis, StackDims } from '../../shared/levels/planes';
+import { planeCount, planeDims } from '../../shared/levels/planes';
 import { diffPatch, type SlicePatch } from './edits';
 import type { Box, LabelVolume } from './labelVolume';
 

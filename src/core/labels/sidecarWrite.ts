@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 
 export const BAK_GENERATIONS = 3;
 

@@ -5,11 +5,11 @@
 
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { DEFAULT_CACHE_BYTES } from '../tiff/reader';
-import type { StackInfo } from '../types';
+import type { StackInfo } from '../../shared/types';
 import { LEVEL_CACHE_BYTES, type Level, type LevelReader } from './levels';
-import type { PlaneAxis, PlaneResult } from './planes';
+import type { PlaneAxis, PlaneResult } from '../../shared/levels/planes';
 import type { LevelReply, LevelRequest, WorkerError } from './worker';
 
 export interface WorkerLevelsOptions {

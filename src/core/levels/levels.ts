@@ -1,10 +1,10 @@
-// Resolution levels of a stack's slices (src/core/pyramid.ts) as the viewer's slice server asks for them.
+// Resolution levels of a stack's slices (src/shared/pyramid.ts) as the viewer's slice server asks for them.
 // CachedLevels does the work in the calling thread; WorkerLevels (client.ts) does the same in a worker thread, so
 // decoding and block-mean reduction never hold the extension host's event loop. Imports nothing from vscode.
 
-import { downsampleMean, levelSize } from '../pyramid';
+import { downsampleMean, levelSize } from '../../shared/pyramid';
 import { SliceCache } from '../tiff/lru';
-import type { DType, PixelArray, SliceSource } from '../types';
+import type { DType, PixelArray, SliceSource } from '../../shared/types';
 
 /** Reduced levels (f > 1) kept per stack; level 1 is the source's own cache. */
 export const LEVEL_CACHE_BYTES = 96 * 1024 * 1024;
@@ -13,7 +13,7 @@ export interface Level {
   data: PixelArray;
   width: number;
   height: number;
-  /** The level packed for the webview (src/core/levels/codec.ts), when asked with readPacked. */
+  /** The level packed for the webview (src/shared/levels/codec.ts), when asked with readPacked. */
   packed?: Uint8Array;
 }
 

@@ -8,13 +8,13 @@
 // An error keeps what StackSegError needs to rebuild the same message on the other side.
 
 import { parentPort } from 'node:worker_threads';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { openSource } from '../io';
 import { deflateRawSync } from 'node:zlib';
-import type { DType, PixelArray, SliceSource } from '../types';
-import { pack, transformFor } from './codec';
+import type { DType, PixelArray, SliceSource } from '../../shared/types';
+import { pack, transformFor } from '../../shared/levels/codec';
 import { CachedLevels } from './levels';
-import { readPlane, type PlaneAxis } from './planes';
+import { readPlane, type PlaneAxis } from '../../shared/levels/planes';
 
 export interface StackShape { width: number; height: number; depth: number; dtype: DType }
 

@@ -2,18 +2,18 @@
 
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { StackSegError } from '../errors';
-import { MODEL_HEADER_FILE } from './adapters/header';
-import { RandomForestSegmenter } from './adapters/rf';
-import type { ModelKind } from './registry';
+import { StackSegError } from '../../shared/errors';
+import { MODEL_HEADER_FILE } from './modelHeader';
+import { RandomForestSegmenter } from './randomForest/randomForestSegmenter';
+import type { ModelKind } from '../../shared/models/registry';
 import type { ModelFileHeader, Segmenter, TrainInput } from './segmenter';
 
 export async function trainSegmenter(kind: ModelKind, input: TrainInput): Promise<Segmenter> {
   switch (kind) {
     case 'rf': return RandomForestSegmenter.train(input);
-    case 'kmeans': return (await import('./adapters/kmeans')).KMeansSegmenter.train(input);
-    case 'threshold': return (await import('./adapters/threshold')).ThresholdSegmenter.train(input);
-    case 'msdnet': return (await import('./adapters/msdnet')).MsdnetSegmenter.train(input);
+    case 'kmeans': return (await import('./kmeans/kmeansSegmenter')).KMeansSegmenter.train(input);
+    case 'threshold': return (await import('./threshold/thresholdSegmenter')).ThresholdSegmenter.train(input);
+    case 'msdnet': return (await import('./msdnet/msdnetSegmenter')).MsdnetSegmenter.train(input);
   }
 }
 
@@ -28,9 +28,9 @@ export async function loadSegmenter(modelDir: string): Promise<Segmenter> {
   if (json.format !== 'stackseg-model') throw new StackSegError('not a StackSeg model', { file });
   switch (json.kind) {
     case 'rf': return RandomForestSegmenter.fromFile(json as never);
-    case 'kmeans': return (await import('./adapters/kmeans')).KMeansSegmenter.fromFile(json as never);
-    case 'threshold': return (await import('./adapters/threshold')).ThresholdSegmenter.fromFile(json as never);
-    case 'msdnet': return (await import('./adapters/msdnet')).MsdnetSegmenter.load(modelDir, json as never);
+    case 'kmeans': return (await import('./kmeans/kmeansSegmenter')).KMeansSegmenter.fromFile(json as never);
+    case 'threshold': return (await import('./threshold/thresholdSegmenter')).ThresholdSegmenter.fromFile(json as never);
+    case 'msdnet': return (await import('./msdnet/msdnetSegmenter')).MsdnetSegmenter.load(modelDir, json as never);
     default: throw new StackSegError(`unknown model kind "${String(json.kind)}"`, { file });
   }
 }

@@ -9,8 +9,8 @@
 //
 // Percentiles are taken over finite values only (NaN/Inf in reconstructions are ignored when fitting and mapped to 0).
 
-import { StackSegError } from '../errors';
-import type { PixelArray, SliceSource } from '../types';
+import { StackSegError } from '../../shared/errors';
+import type { PixelArray, SliceSource } from '../../shared/types';
 
 export interface IntensityNormalization {
   kind: 'percentile';

@@ -3,8 +3,8 @@
 // -> {id, labels, uncertainty, featureMs, trainMs, predictMs} | {id, none: true} | {id, error}.
 
 import { parentPort } from 'node:worker_threads';
-import type { PixelArray } from '../types';
-import { LivePreview } from './livePreview';
+import type { PixelArray } from '../../shared/types';
+import { LivePreview } from './livePreviewModel';
 
 export type PreviewRequest =
   /** Any numeric typed array: the conversion to float32 happens here, off the sender's thread. */

@@ -1,6 +1,6 @@
 // The one interface every trained model offers to the job engine, whatever its kind.
 
-import type { ModelKind, ModelParams } from './registry';
+import type { ModelKind, ModelParams } from '../../shared/models/registry';
 
 import type { IntensityNormalization } from './normalize';
 

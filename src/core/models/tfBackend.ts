@@ -9,7 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'; // also registers 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../errors';
+import { UsageError } from '../../shared/errors';
 
 export type BackendPreference = 'auto' | 'gpu' | 'wasm' | 'cpu';
 export interface BackendInfo { backend: string; detail: string }

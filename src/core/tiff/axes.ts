@@ -3,7 +3,7 @@
 // file's own metadata (ImageJ description, OME-XML, tifffile's shape/axes) and, when that is ambiguous, opening
 // fails with one message instead of guessing.
 import { basename } from 'node:path';
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import type { PageTable } from './ifd';
 import type { ImageJMeta } from './imagej';
 

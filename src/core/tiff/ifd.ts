@@ -1,6 +1,6 @@
 // TIFF / BigTIFF directory parser. Keeps per-page layout in typed arrays (no object per page or per tag) so that
 // opening a stack of many thousands of pages stays fast and small.
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import type { FileBytes } from './source';
 
 export const TAG = {

@@ -1,6 +1,6 @@
 // ImageJ hyperstack metadata. ImageJ writes stacks over 4 GB (and some tools write others) as ONE directory plus
 // the remaining slices stored contiguously after the first page's pixels; "images=N" in the description says so.
-import { StackSegError } from '../errors';
+import { StackSegError } from '../../shared/errors';
 import { rowBytes, type PageTable } from './ifd';
 
 export interface ImageJMeta {

@@ -1,5 +1,5 @@
 // Least-recently-used cache of decoded slices, bounded in bytes (not in entries: slices can be 64 KB or 64 MB).
-import type { PixelArray } from '../types';
+import type { PixelArray } from '../../shared/types';
 
 export class SliceCache {
   private entries = new Map<number, PixelArray>();

@@ -1,7 +1,7 @@
 // Lazy TIFF stack reader: opening parses the directories only; a slice is read (positioned reads) and decoded
 // on demand, and kept in a byte-bounded LRU cache.
-import { StackSegError } from '../errors';
-import type { DType, PixelArray, SliceSource, StackInfo } from '../types';
+import { StackSegError } from '../../shared/errors';
+import type { DType, PixelArray, SliceSource, StackInfo } from '../../shared/types';
 import { resolveAxes, type StackAxes } from './axes';
 import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecoder } from './codecs';
 import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';

@@ -1,6 +1,6 @@
 // Samples that are not read as stored: interleaved channels (RGB, multi-sample), half floats, 64-bit integers and
 // packed bit depths (1-bit masks, 12-bit cameras). Input: the decoded page in file layout, host byte order.
-import type { DType, PixelArray } from '../types';
+import type { DType, PixelArray } from '../../shared/types';
 import { halfToFloat, unpackBits } from './codecs';
 
 type Ctor = { new (n: number): PixelArray; new (b: ArrayBufferLike, o: number, n: number): PixelArray };

@@ -4,8 +4,8 @@
 import { promises as fsp } from 'node:fs';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
-import { StackSegError } from '../errors';
-import type { DType, PixelArray } from '../types';
+import { StackSegError } from '../../shared/errors';
+import type { DType, PixelArray } from '../../shared/types';
 
 const deflateAsync = promisify(deflate);
 

@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { loadComparison, toCsv, type Comparison } from '../../core/jobs/compare';
-import type { JobRecord } from '../../core/jobs/spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 import { isInside, writeFileAtomic } from '../../core/fsutil';
-import { makeNonce } from '../webviewHtml';
-import { renderComparison } from './compareHtml';
+import { makeNonce } from '../../host/webviewHtml';
+import { renderComparison } from '../../host/jobs/compareHtml';
 import type { JobManager } from './jobManager';
 import { formatDuration } from './jobsView';
 

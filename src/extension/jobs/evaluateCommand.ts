@@ -5,14 +5,14 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { JobRecord } from '../../core/jobs/spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 import { loadRecord, stackStem } from '../../core/jobs/store';
 import { resolveSidecarsSync } from '../../core/labels/sidecars';
-import { DEFAULT_CLASSES, parseSettings, type LabelClass } from '../../core/labels/classes';
-import { detectValues, formatPairs, mappingProblem, parseMapping, proposeMapping } from './evalMapping';
+import { DEFAULT_CLASSES, parseSettings, type LabelClass } from '../../shared/labels/classes';
+import { detectValues, formatPairs, mappingProblem, parseMapping, proposeMapping } from '../../host/jobs/evalMapping';
 import type { JobManager } from './jobManager';
 import { showJobReport } from './jobReport';
-import { WorkerProcess } from './workerProcess';
+import { WorkerProcess } from '../../host/jobs/workerProcess';
 import { walkthroughEvent } from '../walkthrough';
 
 const MEMORY_KEY = 'stackseg.evaluation';

@@ -4,14 +4,14 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { JobKind, JobRecord, JobSpec } from '../../core/jobs/spec';
+import type { JobKind, JobRecord, JobSpec } from '../../shared/jobs/spec';
 import { resolveSidecarsSync } from '../../core/labels/sidecars';
-import { MODELS, MODEL_KINDS, describeParam, resolveParams, type ModelKind, type ModelParams } from '../../core/models/registry';
+import { MODELS, MODEL_KINDS, describeParam, resolveParams, type ModelKind, type ModelParams } from '../../shared/models/registry';
 import type { JobManager } from './jobManager';
 import { labelViewOf } from '../labelView';
 import { evaluateJob } from './evaluateCommand';
 import { showJobReport } from './jobReport';
-import { parseSets } from '../../core/jobs/commands';
+import { parseSets } from '../../shared/models/registry';
 
 /** A command argument from the Jobs view (tree node), a job folder string, or nothing (ask). */
 type JobArg = { kind: 'job'; record: JobRecord } | string | undefined;

@@ -6,12 +6,12 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { jobArgs } from '../../core/jobs/runners/args';
-import type { JobProgress, JobRecord, JobSpec } from '../../core/jobs/spec';
+import type { JobProgress, JobRecord, JobSpec } from '../../shared/jobs/spec';
 import { defaultJobDir, listJobs, loadRecord } from '../../core/jobs/store';
 import { isDeadLocalJob, reapDeadJob } from '../../core/jobs/reap';
 import { notifyFinished } from './notify';
-import { jobProgress } from './progressText';
-import { markWorkerDied, WorkerProcess } from './workerProcess';
+import { jobProgress } from '../../host/jobs/progressText';
+import { markWorkerDied, WorkerProcess } from '../../host/jobs/workerProcess';
 import { walkthroughEvent } from '../walkthrough';
 import { runnerArgs } from './runnerArgs';
 

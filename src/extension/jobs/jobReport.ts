@@ -4,12 +4,12 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { JobRecord } from '../../core/jobs/spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 import { jobLogPath } from '../../core/jobs/jobPaths';
 import { loadRecord } from '../../core/jobs/store';
-import { lineChart } from './charts';
+import { lineChart } from '../../host/jobs/charts';
 import { formatDuration, paramSummary } from './jobsView';
-import { escapeHtml } from '../webviewHtml';
+import { escapeHtml } from '../../host/webviewHtml';
 
 const esc = (s: unknown) => escapeHtml(String(s));
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];

@@ -4,8 +4,8 @@
 
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { JobRecord } from '../../core/jobs/spec';
-import { MODELS } from '../../core/models/registry';
+import type { JobRecord } from '../../shared/jobs/spec';
+import { MODELS } from '../../shared/models/registry';
 import type { JobManager } from './jobManager';
 
 type Node = { kind: 'stack'; image: string; jobs: JobRecord[] } | { kind: 'batch'; dir: string; jobs: JobRecord[] } | { kind: 'job'; record: JobRecord; inBatch?: boolean };

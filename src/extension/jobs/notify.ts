@@ -2,8 +2,8 @@
 // "Show Segmentation" (its mask over the stack) and "Open Report"; a failed job offers "Open Log".
 
 import * as vscode from 'vscode';
-import type { JobRecord } from '../../core/jobs/spec';
-import { MODELS } from '../../core/models/registry';
+import type { JobRecord } from '../../shared/jobs/spec';
+import { MODELS } from '../../shared/models/registry';
 import { formatDuration } from './jobsView';
 
 /** The last notifications shown, newest last (for tests in the extension host). */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { jobOutputPath } from '../../core/jobs/jobPaths';
-import type { JobRecord } from '../../core/jobs/spec';
+import type { JobRecord } from '../../shared/jobs/spec';
 import type { StackEditorProvider } from '../stackEditorProvider';
 import type { JobManager } from './jobManager';
 

@@ -6,10 +6,10 @@ import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { jobArgs } from '../../core/jobs/runners/args';
 import { runnerArgs } from './runnerArgs';
-import type { JobSpec } from '../../core/jobs/spec';
+import type { JobSpec } from '../../shared/jobs/spec';
 import { defaultJobDir } from '../../core/jobs/store';
 import { resolveSidecarsSync } from '../../core/labels/sidecars';
-import { MODEL_KINDS, resolveParams, type ModelKind } from '../../core/models/registry';
+import { MODEL_KINDS, resolveParams, type ModelKind } from '../../shared/models/registry';
 
 export interface StacksegTaskDefinition extends vscode.TaskDefinition {
   type: 'stackseg';

@@ -1,7 +1,7 @@
 // A JobSpec as `stackseg` command-line arguments: how runners hand a job to a worker process or a Slurm task.
 
 import { planeArgs } from '../plane';
-import type { JobSpec } from '../spec';
+import type { JobSpec } from '../../../shared/jobs/spec';
 
 function common(spec: JobSpec): string[] {
   const out: string[] = [];

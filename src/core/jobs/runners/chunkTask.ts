@@ -4,7 +4,7 @@
 
 import { SliceRing } from '../../features/volumeChunks';
 import { hostname } from 'node:os';
-import { StackSegError } from '../../errors';
+import { StackSegError } from '../../../shared/errors';
 import { writeJsonAtomic } from '../../fsutil';
 import { ConfusionMatrix } from '../../metrics';
 import { loadSegmenter } from '../../models';
@@ -15,7 +15,7 @@ import { JobLock } from '../lock';
 import { finishJob, sparseCounts, type ChunkMarker, type FinishResult } from '../merge';
 import { openImage, openLabels } from '../inputs';
 import { readTruthSlice, uncertaintyOf } from '../segmentation';
-import type { JobProgress, JobRecord } from '../spec';
+import type { JobProgress, JobRecord } from '../../../shared/jobs/spec';
 import { loadRecord, saveRecord } from '../store';
 import { PreallocatedMask } from './prealloc';
 import { chunkMarker, loadSlurmState, partialMask, partialUncertainty } from './slurm';

@@ -4,7 +4,7 @@
 // 8-byte aligned, BigTIFF past 4 GB), so a Slurm job's mask equals the local runner's.
 
 import { promises as fs } from 'node:fs';
-import { StackSegError } from '../../errors';
+import { StackSegError } from '../../../shared/errors';
 
 export interface PreallocSpec { width: number; height: number; depth: number }
 

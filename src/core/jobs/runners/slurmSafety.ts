@@ -3,8 +3,8 @@
 // everything read back from slurm/slurm.json is checked before a command is built from it.
 
 import { isAbsolute } from 'node:path';
-import { StackSegError } from '../../errors';
-import type { JobSpec } from '../spec';
+import { StackSegError } from '../../../shared/errors';
+import type { JobSpec } from '../../../shared/jobs/spec';
 import type { SlurmState } from './slurm';
 
 /** Slurm job ids as sbatch prints them, array tasks included ("123", "123_4"). */

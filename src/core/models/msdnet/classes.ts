@@ -1,7 +1,7 @@
 // The classes an MSDNet learns: the label values present in the training slices, their output index and their loss
 // weight. Shared by the tfjs/native trainer (msdnet.ts) and the torch backend, so both learn the same classes.
 
-import { StackSegError } from '../../errors';
+import { StackSegError } from '../../../shared/errors';
 
 export interface ClassTable {
   /** The label values present, increasing: output channel c predicts classValues[c]. */

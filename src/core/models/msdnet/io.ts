@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { StackSegError } from '../../errors';
+import { StackSegError } from '../../../shared/errors';
 import { writeFileAtomic } from '../../fsutil';
 import { tf } from '../tfBackend';
 import type { Normalization } from './augment';

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StackSegError } from '../../errors';
+import { StackSegError } from '../../../shared/errors';
 
 export const SCRIPT_NAME = 'stackseg_msdnet.py';
 

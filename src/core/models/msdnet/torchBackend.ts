@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StackSegError } from '../../errors';
+import { StackSegError } from '../../../shared/errors';
 import { initBackend } from '../tfBackend';
 import { normalize, percentileNormalization, type Normalization } from './augment';
 import { saveWeights } from './io';

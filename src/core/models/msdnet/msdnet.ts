@@ -1,0 +1,304 @@
+/**
+ * MSDNet (mixed-scale dense network, Pelt & Sethian 2018) for sparse-label slice segmentation, on tfjs-core.
+ *
+ * API (used by the CLI / job runner):
+ *
+ *   const model = await trainMsdnet(slices, params, onProgress?, signal?);
+ *     slices: { image: Float32Array, labels: Uint8Array, width, height }[] — image row-major, raw values (normalised
+ *             here with percentiles unless params.normalization says otherwise); labels 0 = unlabelled, k = class k.
+ *     params: Partial<MsdnetParams> (the registry's msdnet keys; unknown keys are ignored).
+ *     onProgress(epoch, loss): after each epoch (1-based), mean cross-entropy over the labelled pixels.
+ *     signal: AbortSignal, checked between steps and (native engine) within a step every ~20 ms; aborting rejects
+ *             with StackSegError code 'cancelled'.
+ *   const { labels, probs } = await model.predict(image, width, height);
+ *     labels: Uint8Array of the original label values (e.g. 1, 2); probs: Float32Array [pixel * classes + c],
+ *     classes in the order of model.classValues. Raw image, normalised with the training normalisation.
+ *   await model.save(dir);            // dir/model.json (tfjs weightsManifest) + dir/weights.bin, atomic
+ *   const again = await loadMsdnet(dir, backend?);   // usable on any other stack
+ *   model.backend, model.trainingInfo (loss curve, seconds, steps), model.dispose()
+ */
+
+import { StackSegError } from '../../../shared/errors';
+import { mulberry32 } from '../../random';
+import { initBackend, tf, type BackendPreference } from '../tfBackend';
+import { applyMapChannels, dihedral, accumulateInverse, interleave, normalize, percentileNormalization, type Normalization } from './augment';
+import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
+import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './batchnorm';
+import { loadWeights, saveWeights } from './io';
+import { fillPseudoLabels } from './pseudo';
+import { classTable } from './classes';
+import { NativeMsdnet, type NativeParams, type StepResult } from './native';
+import { EpochSchedule, type StopReason } from './schedule';
+
+export interface MsdnetParams {
+  layers: number;
+  width: number;
+  dilations: number[];
+  /** Passes over the training slices; each pass is one optimizer step per slice. */
+  epochs: number;
+  learningRate: number;
+  optimizer: 'adam' | 'sgd';
+  /** 'cosine' decays the learning rate to 0 over the epochs. */
+  lrSchedule: 'constant' | 'cosine';
+  /** 'balanced' weights classes by inverse frequency of their labelled pixels; or explicit per-class weights. */
+  classWeights: 'none' | 'balanced' | number[];
+  augment: boolean;
+  /** Average softmax over the 8 flips/rotations at prediction. */
+  tta: boolean;
+  /** Re-estimate BatchNorm statistics on the 8 flipped/rotated copies of the training slices before eval mode. */
+  bnRecompute: boolean;
+  /** 'percentile' (1st/99th of the training slices), 'none' (images already normalised), or fixed values. */
+  normalization: 'percentile' | 'none' | Normalization;
+  /** Train on the painted pixels plus nearest-class-mean pseudo-labels for the unlabelled ones (msdnet/pseudo.ts). */
+  pseudoLabels: boolean;
+  /** Time budget in seconds (0 = none): the cosine schedule shrinks to the epochs that fit (msdnet/schedule.ts). */
+  maxSeconds: number;
+  /** 2.5-D: k slices each side of a slice are extra input channels (2k+1 in all; TrainingSlice.context). */
+  contextSlices: number;
+  /** Stop when the loss plateaus (msdnet/schedule.ts); epochs is then an upper bound. */
+  plateau: boolean;
+  backend: BackendPreference;
+  seed: number;
+}
+
+export const MSDNET_DEFAULTS: MsdnetParams = {
+  layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
+  lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
+  normalization: 'percentile', pseudoLabels: false, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
+};
+
+/** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), mirrored at the ends (volumeChunks.ts contextWindow). */
+export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }
+/** planned: the epochs the schedule now expects (fewer than params.epochs when the time budget binds). */
+export type ProgressFn = (epoch: number, loss: number, planned: number) => void;
+
+/** engine: 'native-simd' (msdnet/native.ts: Adam on CPU, WebAssembly SIMD) or 'tfjs' (the backend's kernels). */
+export interface TrainingInfo { losses: number[]; seconds: number; steps: number; labelledPixels: number[]; engine: 'native-simd' | 'tfjs'; stopped?: StopReason }
+
+export class MsdnetModel {
+  constructor(
+    readonly arch: MsdnetArch,
+    readonly weights: MsdnetWeights,
+    /** Label value of each output class, e.g. [1, 2]. */
+    readonly classValues: number[],
+    readonly normalization: Normalization,
+    readonly tta: boolean,
+    readonly backend: string,
+    readonly trainingInfo?: TrainingInfo,
+  ) {}
+
+  /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
+  async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal; context?: Float32Array[] } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
+    checkSlice(image.length, width, height, 'image');
+    const C = this.arch.inChannels;
+    const x = interleave(inputPlanes(image, options.context, C).map((p) => normalize(p, this.normalization)));
+    const classes = this.arch.classes;
+    const probs = new Float32Array(width * height * classes);
+    const ks = (options.tta ?? this.tta) ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+    for (const k of ks) {
+      const t = dihedral(k, width, height);
+      const input = tf.tensor4d(applyMapChannels(x, t, C), [1, t.height, t.width, C]);
+      const softmax = tf.tidy(() => tf.softmax(forward(this.arch, this.weights, input, 'running')));
+      const data = (await softmax.data()) as Float32Array;
+      input.dispose();
+      softmax.dispose();
+      accumulateInverse(probs, data, t, classes);
+      await new Promise((r) => setImmediate(r)); // let the event loop breathe between passes
+      if (options.signal?.aborted) throw cancelled(); // and a cancel arrive (8 passes of a large slice take seconds)
+    }
+    const labels = new Uint8Array(width * height);
+    for (let p = 0; p < labels.length; p++) {
+      let best = 0;
+      for (let c = 0; c < classes; c++) {
+        probs[p * classes + c] /= ks.length;
+        if (probs[p * classes + c] > probs[p * classes + best]) best = c;
+      }
+      labels[p] = this.classValues[best];
+    }
+    return { labels, probs };
+  }
+
+  save(dir: string): Promise<void> {
+    return saveWeights(dir, this);
+  }
+
+  dispose(): void {
+    disposeWeights(this.weights);
+  }
+}
+
+/** The 2k+1 input planes of a 2.5-D network (the slice alone when inChannels is 1). */
+function inputPlanes(image: Float32Array, context: Float32Array[] | undefined, channels: number): Float32Array[] {
+  if (channels === 1) return [image];
+  if (context?.length !== channels || context.some((p) => p.length !== image.length)) {
+    throw new StackSegError(`this MSDNet takes ${channels} neighbouring slices (contextSlices=${(channels - 1) / 2}) but got ${context?.length ?? 1}`,
+      { hint: 'segment through stackseg segment / a job, which stream the slices around each one' });
+  }
+  return context;
+}
+
+function checkSlice(length: number, width: number, height: number, what: string): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || length !== width * height) {
+    throw new StackSegError(`MSDNet ${what} has ${length} values but is said to be ${width} x ${height}`,
+      { hint: 'pass row-major pixel data of exactly width*height values' });
+  }
+}
+
+function resolve(params: Partial<MsdnetParams> | Record<string, unknown>): MsdnetParams {
+  const out = { ...MSDNET_DEFAULTS };
+  for (const key of Object.keys(MSDNET_DEFAULTS) as Array<keyof MsdnetParams>) {
+    const v = (params as Record<string, unknown>)[key];
+    if (v !== undefined) (out as Record<string, unknown>)[key] = v;
+  }
+  const int = (v: unknown) => Number.isInteger(v) && (v as number) >= 1; // a fractional dilation trains to NaN
+  if (!(int(out.layers) && int(out.width) && int(out.epochs) && Array.isArray(out.dilations) && out.dilations.length > 0 && out.dilations.every(int) && out.learningRate > 0)) {
+    throw new StackSegError(`invalid MSDNet parameters: ${JSON.stringify({ layers: out.layers, width: out.width, epochs: out.epochs, dilations: out.dilations, learningRate: out.learningRate })}`,
+      { hint: 'layers, width, epochs: integers >= 1; dilations: a non-empty list of integers >= 1 (e.g. 1,2,3); learningRate > 0', code: 'usage' });
+  }
+  return out;
+}
+
+function cancelled(): StackSegError {
+  return new StackSegError('MSDNet training cancelled', { code: 'cancelled' });
+}
+
+/** Per-pixel loss targets: weight of the pixel's class at [pixel, class], 0 for unlabelled pixels. */
+function lossTargets(labels: Uint8Array, classIndex: Int16Array, weights: number[], classes: number): Float32Array {
+  const out = new Float32Array(labels.length * classes);
+  for (let p = 0; p < labels.length; p++) {
+    const c = classIndex[labels[p]];
+    if (c >= 0) out[p * classes + c] = weights[c];
+  }
+  return out;
+}
+
+export async function trainMsdnet(slices: TrainingSlice[], params: Partial<MsdnetParams> | Record<string, unknown> = {},
+  onProgress?: ProgressFn, signal?: AbortSignal): Promise<MsdnetModel> {
+  const p = resolve(params);
+  if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
+  slices.forEach((s, i) => { checkSlice(s.image.length, s.width, s.height, `slice ${i} image`); checkSlice(s.labels.length, s.width, s.height, `slice ${i} labels`); });
+
+  const { classValues, classIndex, classWeights, counts } = classTable(slices, p.classWeights);
+
+  const { backend } = await initBackend(p.backend);
+  const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
+    : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
+  const C = 2 * p.contextSlices + 1;
+  const centres = slices.map((s) => normalize(s.image, normalization));
+  // Network inputs: the slice (pseudo-labels read it alone) or its 2k+1 neighbours, interleaved per pixel.
+  const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, C).map((q) => normalize(q, normalization))));
+  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
+  const targets = slices.map((s, i) => lossTargets(trainLabels[i], classIndex, classWeights, classValues.length));
+  const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
+
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: C, classes: classValues.length };
+  const weights = createWeights(arch, p.seed);
+  const variables = trainableVariables(weights);
+  const optimizer = p.optimizer === 'sgd' ? tf.train.sgd(p.learningRate) : tf.train.adam(p.learningRate);
+  const rand = mulberry32(p.seed + 1);
+  // On CPU backends the native step is ~4x faster than tfjs's kernels (bench/msdnet_speed.mjs); the GPU keeps tfjs.
+  const native = p.optimizer === 'adam' && backend !== 'tensorflow' ? NativeMsdnet.create(arch, readParams(weights)) : null;
+  const runMeans = weights.runMeans.map((v) => v.dataSync().slice() as Float32Array);
+  const runVars = weights.runVars.map((v) => v.dataSync().slice() as Float32Array);
+  const losses: number[] = [];
+  const started = performance.now();
+  let steps = 0;
+  const schedule = new EpochSchedule(p); // the torch backend follows the same schedule
+  try {
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
+      const lr = schedule.lr(epoch);
+      if (p.optimizer === 'sgd') (optimizer as tf.SGDOptimizer).setLearningRate(lr);
+      else (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      let epochLoss = 0;
+      const order = slices.map((_, i) => i).sort(() => rand() - 0.5);
+      for (const i of order) {
+        if (signal?.aborted) throw cancelled();
+        const s = slices[i];
+        const t = dihedral(p.augment ? Math.floor(rand() * 8) : 0, s.width, s.height);
+        if (native) {
+          // Run layer by layer, giving the event loop a turn every ~20 ms: cancel stops within a step of a large slice.
+          const parts = native.stepParts(applyMapChannels(images[i], t, C), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
+          let r: StepResult | undefined, turn = performance.now();
+          while (!r) {
+            const it = parts.next();
+            if (it.done) r = it.value;
+            else if (performance.now() - turn >= 20) {
+              await new Promise((resolve) => setImmediate(resolve));
+              if (signal?.aborted) throw cancelled();
+              turn = performance.now();
+            }
+          }
+          r.means.forEach((m, j) => {
+            const l = Math.floor(j / arch.width), o = j % arch.width; // the same EMA as updateRunningStats
+            runMeans[l][o] += BATCHNORM_MOMENTUM * (m - runMeans[l][o]);
+            runVars[l][o] += BATCHNORM_MOMENTUM * (r.variances[j] - runVars[l][o]);
+          });
+          epochLoss += r.loss / slices.length;
+          steps++;
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        const x = tf.tensor4d(applyMapChannels(images[i], t, C), [1, t.height, t.width, C]);
+        const target = tf.tensor2d(transformTargets(targets[i], t, arch.classes), [t.map.length, arch.classes]);
+        const moments: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
+        const loss = optimizer.minimize(() => {
+          moments.length = 0;
+          const logits = tf.reshape(forward(arch, weights, x, 'batch', moments), [t.map.length, arch.classes]);
+          return tf.div(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))), denominators[i]) as tf.Scalar;
+        }, true, variables)!;
+        updateRunningStats(weights, moments, BATCHNORM_MOMENTUM);
+        epochLoss += (await loss.data())[0] / slices.length;
+        tf.dispose([x, target, loss]);
+        steps++;
+        await new Promise((r) => setImmediate(r)); // lets an abort from the event loop arrive between steps
+      }
+      losses.push(epochLoss);
+      const stop = schedule.afterEpoch(epochLoss, (performance.now() - started) / 1000);
+      onProgress?.(epoch + 1, epochLoss, schedule.planned);
+      if (stop) break;
+    }
+    if (signal?.aborted) throw cancelled();
+    if (native) writeParams(weights, native.params, runMeans, runVars);
+    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })), signal);
+  } catch (e) {
+    disposeWeights(weights);
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+  const trainingInfo = { losses, seconds: (performance.now() - started) / 1000, steps, labelledPixels: counts, engine: native ? 'native-simd' as const : 'tfjs' as const, stopped: schedule.reason };
+  return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo);
+}
+
+function readParams(w: MsdnetWeights): NativeParams {
+  const read = (v: tf.Variable) => v.dataSync().slice() as Float32Array;
+  return { filters: w.filters.map(read), biases: w.biases.map(read), gammas: w.gammas.map(read), betas: w.betas.map(read),
+    outFilter: read(w.outFilter), outBias: read(w.outBias) };
+}
+
+function writeParams(w: MsdnetWeights, p: NativeParams, runMeans: Float32Array[], runVars: Float32Array[]): void {
+  const put = (v: tf.Variable, a: Float32Array) => tf.tidy(() => v.assign(tf.tensor(a, v.shape)));
+  p.filters.forEach((a, i) => put(w.filters[i], a));
+  p.biases.forEach((a, i) => put(w.biases[i], a));
+  p.gammas.forEach((a, i) => put(w.gammas[i], a));
+  p.betas.forEach((a, i) => put(w.betas[i], a));
+  runMeans.forEach((a, i) => put(w.runMeans[i], a));
+  runVars.forEach((a, i) => put(w.runVars[i], a));
+  put(w.outFilter, p.outFilter);
+  put(w.outBias, p.outBias);
+}
+
+function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>, classes: number): Float32Array {
+  const out = new Float32Array(targets.length);
+  for (let i = 0; i < t.map.length; i++) {
+    const s = t.map[i] * classes;
+    for (let c = 0; c < classes; c++) out[i * classes + c] = targets[s + c];
+  }
+  return out;
+}
+
+export async function loadMsdnet(dir: string, backend: BackendPreference = 'auto'): Promise<MsdnetModel> {
+  const info = await initBackend(backend);
+  const { arch, weights, classValues, normalization, tta } = await loadWeights(dir);
+  return new MsdnetModel(arch, weights, classValues, normalization, tta, info.backend);
+}

@@ -1,0 +1,94 @@
+// MSDNet as a Segmenter. The network normalises its own input (percentiles of the training slices) and writes
+// tfjs files (model.json + weights.bin) beside StackSeg's header (stackseg.json).
+
+import { loadMsdnet, trainMsdnet, type MsdnetModel } from './msdnet';
+import type { ModelParams } from '../../../shared/models/registry';
+import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
+import { contextWindow, SliceRing } from '../../features/volumeChunks';
+import { StackSegError } from '../../../shared/errors';
+import { writeHeader } from '../modelHeader';
+import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
+
+export class MsdnetSegmenter implements Segmenter {
+  readonly kind = 'msdnet' as const;
+
+  constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams, private readonly note?: string) {}
+
+  get classes(): readonly number[] { return this.model.classValues; }
+  get backend(): string { return this.model.backend; }
+  get runtime(): Record<string, unknown> {
+    const gpu = this.model.backend === 'tensorflow';
+    return { backend: gpu ? 'tfjs-gpu' : 'native', engine: this.model.trainingInfo?.engine ?? 'tfjs', tfjs: this.model.backend,
+      device: gpu ? 'cuda (tfjs-node-gpu)' : 'cpu', gpu: null, torch: null, cuda: null, ...(this.note ? { note: this.note } : {}) };
+  }
+
+  /** On the engine of chooseMsdnetEngine: torch (python/), or tfjs + the native CPU step. */
+  static async train(input: TrainInput): Promise<Segmenter> {
+    const engine = await chooseMsdnetEngine(input.params, 'train');
+    if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine);
+    const epochs = input.params.epochs as number;
+    const model = await trainMsdnet(
+      await withContext(input),
+      { ...input.params, backend: engine.tfjs },
+      (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / (planned || epochs)), epoch, loss, message: `epoch ${epoch}/${planned || epochs}` }),
+      input.signal,
+    );
+    return new MsdnetSegmenter(model, input.norm, input.params, engine.note);
+  }
+
+  /** Any engine's model folder; segments on torch where chooseMsdnetEngine picks it, else on tfjs (native CPU). */
+  static async load(dir: string, header: ModelFileHeader): Promise<Segmenter> {
+    const engine = await chooseMsdnetEngine(header.params, 'segment');
+    if (engine.engine === 'torch') return TorchMsdnetSegmenter.load(dir, header, engine);
+    const model = await loadMsdnet(dir, engine.tfjs);
+    return new MsdnetSegmenter(model, header.norm, header.params, engine.note);
+  }
+
+  /** 2.5-D: the slices each side that predict() reads through its ZContext. */
+  get zHalo(): number { return (this.model.arch.inChannels - 1) / 2; }
+
+  async predict(image: Float32Array, width: number, height: number, _withProbabilities?: boolean, signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
+    const planes = contextPlanes(this.zHalo, context);
+    const { labels, probs } = await this.model.predict(image, width, height, { signal, context: planes });
+    // The network gives pixel-major probabilities; the Segmenter contract is class-major.
+    const C = this.classes.length, n = width * height;
+    const classMajor = new Float32Array(C * n);
+    for (let p = 0; p < n; p++) for (let c = 0; c < C; c++) classMajor[c * n + p] = probs[p * C + c];
+    return { labels, probs: classMajor };
+  }
+
+  async save(dir: string): Promise<void> {
+    await this.model.save(dir);
+    await writeHeader(dir, { kind: 'msdnet', params: this.params, classes: [...this.classes], norm: this.norm }, { backend: this.backend });
+  }
+
+  trainingReport(): Record<string, unknown> {
+    const info = this.model.trainingInfo;
+    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine, epochs: info.losses.length, stopped: info.stopped } : {};
+  }
+
+  dispose(): void { this.model.dispose(); }
+}
+
+/** The z window of a 2.5-D prediction (undefined for a one-slice network). */
+export function contextPlanes(k: number, context: ZContext | undefined): Float32Array[] | undefined {
+  if (k === 0) return undefined;
+  if (!context) throw new StackSegError(`this MSDNet reads ${k} slices each side (contextSlices=${k}): it needs the slices around the one it segments`, { hint: 'segment through stackseg segment / a job, which stream them' });
+  return contextWindow(context.slice, context.z, context.depth, k);
+}
+
+/** Training slices for MSDNet; with contextSlices = k, each with its 2k+1 raw neighbours (read through a ring). */
+export async function withContext(input: TrainInput): Promise<Array<{ image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }>> {
+  const k = Number(input.params.contextSlices ?? 0);
+  const base = input.slices.map((s) => ({ z: s.z, image: s.image, labels: s.labels, width: input.width, height: input.height }));
+  if (k === 0) return base;
+  const vol = input.volume;
+  if (!vol) throw new StackSegError('contextSlices needs the whole stack, and this caller passed single slices', { hint: 'use --set contextSlices=0 here' });
+  const ring = new SliceRing(vol.depth, k, (z) => vol.read(z));
+  const out = [];
+  for (const s of [...base].sort((a, b) => a.z - b.z)) {
+    input.signal?.throwIfAborted();
+    out.push({ ...s, context: contextWindow(await ring.centre(s.z), s.z, vol.depth, k) });
+  }
+  return out;
+}
