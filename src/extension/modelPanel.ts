@@ -13,7 +13,7 @@ import { parseModelPanelMessage, type HostToModelPanel } from '../shared/modelPa
 import { activeStackUri } from './jobs/jobCommands';
 import type { JobManager, RunningJob } from './jobs/jobManager';
 import { jobProgress } from '../host/jobs/progressText';
-import { makeNonce, contentSecurityPolicy, escapeHtml } from '../host/webviewHtml';
+import { makeNonce, renderWebviewHtml } from '../host/webviewHtml';
 
 export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'stackseg.model';
@@ -47,10 +47,7 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
     const nonce = makeNonce();
     const script = view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'modelPanel.js')).toString();
     const style = view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'media', 'modelPanel.css')).toString();
-    view.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(view.webview.cspSource, nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0"><link rel="stylesheet" href="${escapeHtml(style)}"><title>Model</title></head>
-<body><div id="app"></div><script nonce="${nonce}" src="${escapeHtml(script)}"></script></body></html>`;
+    view.webview.html = renderWebviewHtml({ cspSource: view.webview.cspSource, nonce, title: 'Model', scriptUri: script, styleUri: style });
     this.subs.push(view.webview.onDidReceiveMessage((raw) => this.onMessage(raw)));
     view.onDidChangeVisibility(() => view.visible && void this.post());
   }

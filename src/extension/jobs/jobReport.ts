@@ -9,7 +9,8 @@ import { jobLogPath } from '../../core/jobs/jobPaths';
 import { loadRecord } from '../../core/jobs/store';
 import { lineChart } from '../../host/jobs/charts';
 import { formatDuration, paramSummary } from './jobsView';
-import { escapeHtml } from '../../host/webviewHtml';
+import { escapeHtml, makeNonce, renderWebviewHtml } from '../../host/webviewHtml';
+import { REPORT_CSS } from '../../host/jobs/reportCss';
 
 const esc = (s: unknown) => escapeHtml(String(s));
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2'];
@@ -37,8 +38,8 @@ export async function showJobReport(dir: string): Promise<vscode.WebviewPanel> {
   return panel;
 }
 
-export function renderReport(r: JobRecord, metrics: any, logTail: string, _cspSource: string): string {
-  const nonce = Math.random().toString(36).slice(2);
+export function renderReport(r: JobRecord, metrics: any, logTail: string, cspSource: string): string {
+  const nonce = makeNonce();
   const rows: [string, unknown][] = [
     ['status', r.status + (r.error ? ` — ${r.error}` : '')], ['model', `${r.spec.model} (${paramSummary(r)})`], ['image', r.spec.image],
     ['labels', r.spec.labels ?? '—'], ['runner', `${r.runner}${r.backend ? ` · ${r.backend}` : ''}`], ['created', r.created],
@@ -59,23 +60,16 @@ export function renderReport(r: JobRecord, metrics: any, logTail: string, _cspSo
   const overall: { truth: number; pred: number; precision: number | null; recall: number | null; f1: number | null; iou: number | null }[] = metrics?.evaluation?.overall ?? [];
   const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
   const classTable = overall.length ? `<h2>Against ground truth</h2><table><tr><th>pred → truth</th><th>precision</th><th>recall</th><th>F1</th><th>IoU</th></tr>${overall.map((c) => `<tr><td>${c.pred} → ${c.truth}</td><td>${f(c.precision)}</td><td>${f(c.recall)}</td><td>${f(c.f1)}</td><td>${f(c.iou)}</td></tr>`).join('')}</table>` : '';
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; img-src data:;">
-<style nonce="${nonce}">
-body{font-family:var(--vscode-font-family);font-size:var(--vscode-font-size);color:var(--vscode-foreground);padding:0 16px 24px}
-h1{font-size:1.3em;font-weight:600} h2{font-size:1.05em;margin-top:20px}
-table{border-collapse:collapse} td,th{padding:3px 12px 3px 0;text-align:left;vertical-align:top} th{color:var(--vscode-descriptionForeground);font-weight:normal}
-.k{color:var(--vscode-descriptionForeground)} svg{background:var(--vscode-editorWidget-background);border:1px solid var(--vscode-widget-border,transparent);margin:8px 16px 8px 0}
-svg .grid{stroke:var(--vscode-editorLineNumber-foreground);stroke-opacity:.25} svg text{fill:var(--vscode-foreground);font-size:11px}
-svg .title{font-weight:600;font-size:12px} svg .tick,svg .axis{fill:var(--vscode-descriptionForeground)}
-pre{background:var(--vscode-textCodeBlock-background);padding:8px;overflow:auto;max-height:320px;font-family:var(--vscode-editor-font-family)}
-.status-succeeded{color:var(--vscode-testing-iconPassed)} .status-failed{color:var(--vscode-testing-iconFailed)}
-</style><title>${esc(r.id)}</title></head><body>
-<h1>${esc(r.spec.kind)} · ${esc(r.spec.model)} <span class="status-${esc(r.status)}">${esc(r.status)}</span></h1>
+  const body = `<h1>${esc(r.spec.kind)} · ${esc(r.spec.model)} <span class="status-${esc(r.status)}">${esc(r.status)}</span></h1>
 <table>${rows.map(([k, v]) => `<tr><td class="k">${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>
 ${metrics?.training?.trainAccuracy !== undefined ? `<p>Accuracy on labeled pixels: ${(100 * metrics.training.trainAccuracy).toFixed(2)} %</p>` : ''}
 ${charts.join('\n')}
 ${classTable}
-<h2>Log (last lines)</h2><pre>${esc(logTail)}</pre>
-</body></html>`;
+<h2>Log (last lines)</h2><pre>${esc(logTail)}</pre>`;
+  return renderWebviewHtml({ cspSource, nonce, title: r.id, inlineStyle: REPORT_CSS + REPORT_EXTRA_CSS, body });
 }
+
+const REPORT_EXTRA_CSS = `
+svg[role=img]{margin:8px 16px 8px 0}
+pre{background:var(--vscode-textCodeBlock-background);padding:8px;overflow:auto;max-height:320px;font-family:var(--vscode-editor-font-family)}
+`;

@@ -4,7 +4,8 @@
 
 import { basename } from 'node:path';
 import { formatParam, jobLabel, TIME_KEYS, type Comparison, type ComparedJob } from '../../core/jobs/compare';
-import { escapeHtml } from '../webviewHtml';
+import { escapeHtml, renderWebviewHtml } from '../webviewHtml';
+import { REPORT_CSS } from './reportCss';
 import { legendLayout } from './charts';
 
 /** Tableau 10: distinct on dark and light backgrounds. */
@@ -122,25 +123,7 @@ ${cols.map((col, k) => { const v = col.get(j); return `<td class="num${typeof v 
     return `<tr${differs ? ' class="differs"' : ''}><td class="k">${esc(p)}</td>${vals.map((v) => `<td>${v === undefined ? '<span class="k">—</span>' : esc(v)}</td>`).join('')}</tr>`;
   }).join('\n');
 
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src ${esc(cspSource)} data:;">
-<style nonce="${nonce}">
-body{font-family:var(--vscode-font-family);font-size:var(--vscode-font-size);color:var(--vscode-foreground);padding:0 16px 24px}
-h1{font-size:1.3em;font-weight:600;display:flex;align-items:center;gap:16px} h2{font-size:1.05em;margin-top:22px}
-table{border-collapse:collapse} td,th{padding:3px 12px 3px 0;text-align:left;vertical-align:top;white-space:nowrap}
-th{color:var(--vscode-descriptionForeground);font-weight:normal;vertical-align:bottom;border-bottom:1px solid var(--vscode-widget-border,var(--vscode-editorWidget-border,#8884))}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums} td.best{font-weight:700;color:var(--vscode-charts-green,var(--vscode-foreground))}
-tr.differs td{background:var(--vscode-diffEditor-insertedLineBackground,#8881)} tr.differs td.k{font-weight:600;color:var(--vscode-foreground)}
-.sub{font-size:.9em;opacity:.8} .k,.note{color:var(--vscode-descriptionForeground)} .swatch{margin-right:6px;vertical-align:-1px}
-.charts{display:flex;flex-wrap:wrap;gap:8px}
-svg.bars{background:var(--vscode-editorWidget-background);border:1px solid var(--vscode-widget-border,transparent)}
-svg .grid{stroke:var(--vscode-editorLineNumber-foreground);stroke-opacity:.25} svg text{fill:var(--vscode-foreground);font-size:11px}
-svg .title{font-weight:600;font-size:12px} svg .tick,svg .axis{fill:var(--vscode-descriptionForeground)}
-button{font-family:inherit;font-size:inherit;color:var(--vscode-button-foreground);background:var(--vscode-button-background);border:none;padding:4px 12px;cursor:pointer;border-radius:2px}
-button:hover{background:var(--vscode-button-hoverBackground)}
-.status-succeeded{color:var(--vscode-testing-iconPassed)} .status-failed{color:var(--vscode-testing-iconFailed)}
-</style><title>Compare Jobs</title></head><body>
-<h1>Compare ${jobs.length} job${jobs.length === 1 ? '' : 's'} <button id="export" data-testid="export-csv" title="Save this comparison as a CSV file">Export CSV…</button></h1>
+  const body = `<h1>Compare ${jobs.length} job${jobs.length === 1 ? '' : 's'} <button id="export" data-testid="export-csv" title="Save this comparison as a CSV file">Export CSV…</button></h1>
 <table data-testid="compare-table"><tr><th>#</th><th>job</th><th>stack</th><th>model</th><th>status</th><th>runner<br><span class="sub">backend</span></th>${cols.map((col) => `<th class="num">${esc(col.head[0])}<br><span class="sub">${esc(col.head[1])}</span></th>`).join('')}</tr>
 ${rows}
 </table>
@@ -149,10 +132,20 @@ ${note}
 <div class="charts">${charts.join('\n')}</div>
 ${c.params.length ? `<h2>Parameters</h2><table data-testid="param-table"><tr><th>parameter</th>${jobs.map((j, i) => `<th>${swatch(i)}${esc(label(j))}</th>`).join('')}</tr>
 ${paramRows}
-</table><p class="note">Highlighted: parameters whose values differ between the jobs that have them.</p>` : ''}
-<script nonce="${nonce}">
-const vscode = acquireVsCodeApi();
-document.getElementById('export').addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
-</script>
-</body></html>`;
+</table><p class="note">Highlighted: parameters whose values differ between the jobs that have them.</p>` : ''}`;
+  return renderWebviewHtml({ cspSource, nonce, title: 'Compare Jobs', inlineStyle: REPORT_CSS + COMPARE_CSS, inlineScript: EXPORT_SCRIPT, body });
 }
+
+const EXPORT_SCRIPT = `const vscode = acquireVsCodeApi();
+document.getElementById('export').addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));`;
+
+const COMPARE_CSS = `
+h1{display:flex;align-items:center;gap:16px} h2{margin-top:22px}
+td,th{white-space:nowrap} th{vertical-align:bottom;border-bottom:1px solid var(--vscode-widget-border,var(--vscode-editorWidget-border,#8884))}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums} td.best{font-weight:700;color:var(--vscode-charts-green,var(--vscode-foreground))}
+tr.differs td{background:var(--vscode-diffEditor-insertedLineBackground,#8881)} tr.differs td.k{font-weight:600;color:var(--vscode-foreground)}
+.sub{font-size:.9em;opacity:.8} .swatch{margin-right:6px;vertical-align:-1px}
+.charts{display:flex;flex-wrap:wrap;gap:8px}
+button{font-family:inherit;font-size:inherit;color:var(--vscode-button-foreground);background:var(--vscode-button-background);border:none;padding:4px 12px;cursor:pointer;border-radius:2px}
+button:hover{background:var(--vscode-button-hoverBackground)}
+`;
