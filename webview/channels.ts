@@ -9,7 +9,7 @@ import type { PixelArray } from '../src/shared/types';
 import type { ViewerStackInfo } from '../src/shared/protocol';
 import { compositeInto, defaultChannelColors, parseHexColor, PlaneAssembler, planeOf, type CompositeChannel } from './composite';
 import type { DisplayWindow } from './lut';
-import { levelKey } from './sliceStore';
+import { levelKey } from '../src/shared/levels/levelKey';
 import type { DType } from '../src/shared/types';
 
 export type ChannelMode = 'single' | 'composite';

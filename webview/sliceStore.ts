@@ -1,25 +1,24 @@
 // Webview-side slice cache and prefetch plan. Pure (no DOM).
-// Keeps the most recently used slices (any resolution level, keyed by levelKey) up to a byte budget, so stepping back and forth and the prefetched
-// neighbours paint without a round trip to the host.
+// Keeps the most recently used slices (any resolution level, keyed by levelKey) up to a byte budget, so stepping
+// back and forth and the prefetched neighbours paint without a round trip to the host.
 
+import { SliceCache } from '../src/shared/lru';
+import { LEVEL_STRIDE } from '../src/shared/levels/levelKey';
 import type { PixelArray } from '../src/shared/types';
 
+/** Slices (keyed by levelKey, src/shared/levels/levelKey.ts) and the requests for them still in flight. */
 export class SliceStore {
-  private slices = new Map<number, PixelArray>();
-  private bytes = 0;
+  private readonly slices: SliceCache<PixelArray>;
   /** Slices asked of the host and not yet answered: priority and request time (avoids asking twice). */
   readonly inflight = new Map<number, { priority: 'show' | 'prefetch'; since: number }>();
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(maxBytes: number) {
+    // The slice just received is stored even when over the budget: it is about to be shown.
+    this.slices = new SliceCache(maxBytes, { keepOversize: true });
+  }
 
   get(z: number): PixelArray | undefined {
-    const hit = this.slices.get(z);
-    if (hit) {
-      // Re-insert to mark it most recently used (Map keeps insertion order).
-      this.slices.delete(z);
-      this.slices.set(z, hit);
-    }
-    return hit;
+    return this.slices.get(z);
   }
 
   has(z: number): boolean {
@@ -29,19 +28,7 @@ export class SliceStore {
   /** Stores slice z, evicting least recently used slices but never `keep` (the slice on screen). */
   put(z: number, pixels: PixelArray, keep?: number): void {
     this.inflight.delete(z);
-    const old = this.slices.get(z);
-    if (old) {
-      this.bytes -= old.byteLength;
-      this.slices.delete(z);
-    }
-    this.slices.set(z, pixels);
-    this.bytes += pixels.byteLength;
-    for (const [k, v] of this.slices) {
-      if (this.bytes <= this.maxBytes || this.slices.size <= 1) break;
-      if (k === z || k === keep) continue;
-      this.slices.delete(k);
-      this.bytes -= v.byteLength;
-    }
+    this.slices.set(z, pixels, keep);
   }
 
   get size(): number {
@@ -49,13 +36,12 @@ export class SliceStore {
   }
 
   get byteSize(): number {
-    return this.bytes;
+    return this.slices.bytes;
   }
 
   clear(): void {
     this.slices.clear();
     this.inflight.clear();
-    this.bytes = 0;
   }
 }
 
@@ -125,15 +111,6 @@ export function nextPrefetch(
   return plan.find((z) => !covered(z) && !store.inflight.has(key(z)));
 }
 
-/**
- * Store key of slice z at resolution level f (1, 2, 4, ... 64) of plane `plane` (a channel at a time point, or a
- * composite: webview/channels.ts; 0 for a one-channel stack): each level of each plane is cached on its own.
- * Same formula as the host's (src/core/levels/levels.ts).
- */
-export function levelKey(z: number, level: number, plane = 0): number {
-  return (plane * 2 ** 24 + z) * 128 + level;
-}
-
 /** Clamps a requested slice index into the stack. */
 export function clampSlice(z: number, depth: number): number {
   if (depth <= 0) return 0;
@@ -157,6 +134,6 @@ export function displayPrefetchPlan(z: number, step: number, depth: number, ahea
  * time, so a jump elsewhere waits behind one at most. Unanswered for PREFETCH_STALE_MS: no longer counted.
  */
 export function displayPrefetchInFlight(inflight: SliceStore['inflight'], coarse: number, now: number): boolean {
-  for (const [key, r] of inflight) if (r.priority === 'prefetch' && key % 128 < coarse && now - r.since < PREFETCH_STALE_MS) return true;
+  for (const [key, r] of inflight) if (r.priority === 'prefetch' && key % LEVEL_STRIDE < coarse && now - r.since < PREFETCH_STALE_MS) return true;
   return false;
 }

@@ -8,7 +8,8 @@
 // here, where it can still be reordered or dropped, until the connection has drained.
 // Imports nothing from vscode so it is unit-tested.
 
-import { levelKey, planeIndex, type Level, type LevelReader } from '../core/levels/levels';
+import type { Level, LevelReader } from '../core/levels/levels';
+import { levelKey, planeIndex } from '../shared/levels/levelKey';
 import { previewLevel } from '../shared/pyramid';
 import type { PixelArray } from '../shared/types';
 import type { SlicePriority } from '../shared/protocol';

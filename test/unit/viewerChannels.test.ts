@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerLevels } from '../../src/core/levels/client';
-import { CachedLevels, levelKey as hostKey, planeIndex } from '../../src/core/levels/levels';
+import { CachedLevels } from '../../src/core/levels/levels';
+import { levelKey as hostKey, planeIndex } from '../../src/shared/levels/levelKey';
 import { downsampleMean } from '../../src/shared/pyramid';
 import { openStack, writeStack } from '../../src/core/tiff';
 import { SliceServer } from '../../src/host/sliceServer';
 import { ChannelView, storePlane } from '../../webview/channels';
 import { compositeInto, defaultChannelColors, parseHexColor, PlaneAssembler } from '../../webview/composite';
 import { formatInfo, formatPixelStatus } from '../../webview/format';
-import { levelKey as webviewKey } from '../../webview/sliceStore';
+import { levelKey as webviewKey } from '../../src/shared/levels/levelKey';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-viewch-'));
 const workerPath = join(dir, 'levelWorker.js');

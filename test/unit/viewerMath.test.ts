@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { applyWindow, buildLut, grayWord, windowGray } from '../../webview/lut';
 import { autoWindow, computeHistogram, displayBins, percentile } from '../../webview/stats';
 import { fitView, imagePixelAt, oneToOneView, pan, wheelSliceSteps, wheelZoomFactor, zoomAbout, MAX_SCALE } from '../../webview/zoom';
-import { clampSlice, displayPrefetchInFlight, displayPrefetchPlan, levelKey, MAX_AHEAD, MAX_PREFETCH_IN_FLIGHT, MIN_AHEAD, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from '../../webview/sliceStore';
+import { levelKey } from '../../src/shared/levels/levelKey';
+import { clampSlice, displayPrefetchInFlight, displayPrefetchPlan, MAX_AHEAD, MAX_PREFETCH_IN_FLIGHT, MIN_AHEAD, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, PREFETCH_STALE_MS, SliceStore } from '../../webview/sliceStore';
 import { formatInfo, formatLevel, formatPixelStatus, formatSliceStatus, formatValue, formatZoom } from '../../webview/format';
 
 const gray = (word: number) => word & 0xff;

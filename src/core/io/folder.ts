@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StackSegError } from '../../shared/errors';
-import { SliceCache } from '../tiff/lru';
+import { SliceCache } from '../../shared/lru';
 import { DEFAULT_CACHE_BYTES, openStack } from '../tiff/reader';
 import type { PixelArray, SliceSource, StackInfo } from '../../shared/types';
 import { globToRegExp, naturalCompare } from './spec';

@@ -3,7 +3,7 @@
 // ([z0, z0 + chunkDepth)) and keeps its slices in the byte-bounded cache, never the whole dataset.
 
 import { StackSegError } from '../../shared/errors';
-import { SliceCache } from '../tiff/lru';
+import { SliceCache } from '../../shared/lru';
 import { DEFAULT_CACHE_BYTES, allocPixels } from '../tiff/reader';
 import type { DType, PixelArray, SliceSource, StackInfo } from '../../shared/types';
 

@@ -3,7 +3,8 @@
 // decoding and block-mean reduction never hold the extension host's event loop. Imports nothing from vscode.
 
 import { downsampleMean, levelSize } from '../../shared/pyramid';
-import { SliceCache } from '../tiff/lru';
+import { levelKey, planeIndex } from '../../shared/levels/levelKey';
+import { SliceCache } from '../../shared/lru';
 import type { DType, PixelArray, SliceSource } from '../../shared/types';
 
 /** Reduced levels (f > 1) kept per stack; level 1 is the source's own cache. */
@@ -62,20 +63,4 @@ export class CachedLevels implements LevelReader {
   }
 
   async close(): Promise<void> { this.levels.clear(); }
-}
-
-/** Slices per plane the keys leave room for (2^24); planes up to 2^22 (C x T) keep the keys exact doubles. */
-const PLANE_STRIDE = 2 ** 24;
-
-/**
- * Cache/dedupe key of level f (1..64) of slice z of plane `plane` (planeIndex(c, t, C); 0 for a one-channel stack,
- * whose keys stay z * 128 + f). Labels have no plane: one label volume serves every channel and time point.
- */
-export function levelKey(z: number, f: number, plane = 0): number {
-  return (plane * PLANE_STRIDE + z) * 128 + f;
-}
-
-/** Plane number of channel c at time point t in a stack of `channels` channels (absent: 1). */
-export function planeIndex(c: number, t: number, channels = 1): number {
-  return t * channels + c;
 }

@@ -1,4 +1,4 @@
 // Public API of the TIFF layer: lazy stack reader and streaming multi-page writer.
 export { openStack, readStack, TiffStack, allocPixels, DEFAULT_CACHE_BYTES, type OpenOptions } from './reader';
-export { SliceCache } from './lru';
+export { SliceCache } from '../../shared/lru';
 export { StackWriter, writeStack, type StackSpec, type WriteOptions } from './writer';

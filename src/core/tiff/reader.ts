@@ -7,7 +7,7 @@ import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits
 import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';
 import { convertSamples, isDirect } from './samples';
 import { parseImageJDescription, expandImageJPages, imagejLutColors } from './imagej';
-import { SliceCache } from './lru';
+import { SliceCache } from '../../shared/lru';
 import { FileBytes } from './source';
 
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
