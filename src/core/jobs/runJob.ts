@@ -12,7 +12,11 @@ import { loadSegmenter, trainSegmenter } from '../models';
 import { MODELS } from '../../shared/models/registry';
 import type { Segmenter } from '../models/segmenter';
 import { fitNormalization } from '../models/normalize';
+import type { Normalization } from '../models/segmenter';
+import { MODEL_HEADER_FILE } from '../models/modelHeader';
+import { modelChannels } from '../features/channels';
 import type { SliceSource } from '../../shared/types';
+import { channelsRead, ChannelsView, sampleChannels } from './plane';
 import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities, volumeInput } from './inputs';
 import type { JobProgress, JobRecord, JobSpec } from '../../shared/jobs/spec';
 import { jobLogPath, removeTempFiles, trainedModelPath } from './jobPaths';
@@ -31,6 +35,7 @@ export async function validateJobInputs(spec: JobSpec): Promise<void> {
   const opened = await openInputs(spec);
   try {
     if (spec.kind !== 'segment' && opened.labels) await collectTrainingSlices(opened.image, opened.labels, spec.model);
+    if (spec.kind === 'segment') await checkModelChannels(await trainedModelPath(await loadRecord(spec.modelFrom!)), opened.image);
   } finally {
     await Promise.all([opened.image.close(), opened.labels?.close(), opened.truth?.close()]);
   }
@@ -45,6 +50,7 @@ export async function runJob(spec: JobSpec, jobDir: string, hooks: RunHooks = {}
   const modelDir = spec.kind === 'segment' ? await trainedModelPath(await loadRecord(spec.modelFrom!)) : undefined;
   const opened = await openInputs(spec);
   try {
+    if (modelDir) await checkModelChannels(modelDir, opened.image);
     const training = spec.kind !== 'segment' ? await prepareTraining(spec, opened, hooks.signal) : undefined;
     const { lock, adopted } = await claimJobFolder(jobDir, spec);
     let reserve: SpaceReserve | undefined;
@@ -65,6 +71,11 @@ async function openInputs(spec: JobSpec): Promise<Opened> {
   const image = await openImage(spec.image, { channel: spec.channel, timepoint: spec.timepoint });
   try {
     checkMaskFormat(spec.maskFormat, image.info);
+    if (image instanceof ChannelsView && spec.model === 'threshold') {
+      throw new StackSegError(`threshold works on one channel, and --set channel=${spec.channel} reads ${image.channels.length} together`, {
+        file: spec.image, hint: 'pick one channel with --set channel=N, or use k-means (clusters of all channels) or rf for several channels',
+      });
+    }
     const supervised = MODELS[spec.model].supervised;
     if (spec.kind !== 'segment' && supervised && !spec.labels) {
       throw new StackSegError(`${MODELS[spec.model].title} needs labels`, { hint: 'pass --labels <stem>.labels.tif (paint them in the StackSeg editor)' });
@@ -79,10 +90,36 @@ async function openInputs(spec: JobSpec): Promise<Opened> {
   }
 }
 
-async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal) {
+async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal): Promise<{ slices: Awaited<ReturnType<typeof collectTrainingSlices>>; sample: Float32Array; norm: Normalization }> {
   const slices = o.labels ? await collectTrainingSlices(o.image, o.labels, spec.model, signal) : [];
+  if (o.image instanceof ChannelsView) {
+    // Several channels: the same pixels of each (k-means fits on the joint vectors), one normalisation per channel.
+    const { joint, perChannel } = await sampleChannels(o.image, 200_000, signal);
+    const channels = perChannel.map((p, i) => ({ ...fitNormalization(p), channel: (o.image as ChannelsView).channels[i] }));
+    const { channel: _, ...first } = channels[0];
+    return { slices, sample: joint, norm: { ...first, channels } };
+  }
   const sample = await sampleIntensities(o.image, 200_000, signal);
   return { slices, sample, norm: fitNormalization(sample) };
+}
+
+/**
+ * Refuses to segment with a model trained on another number of channels (a `channel=all` model on one picked
+ * channel, or a 2-channel model on a 3-channel stack) before anything is written: one message naming both.
+ */
+async function checkModelChannels(modelDir: string, image: SliceSource): Promise<void> {
+  const file = join(modelDir, MODEL_HEADER_FILE);
+  let norm: Normalization | undefined;
+  try { norm = (JSON.parse(await fs.readFile(file, 'utf8')) as { norm?: Normalization }).norm; } catch { return; } // loadSegmenter reports it
+  const trained = norm ? modelChannels(norm) : undefined;
+  const read = image instanceof ChannelsView ? image.channels : undefined;
+  const count = (c: readonly number[] | undefined) => c?.length ?? 1;
+  if (count(trained) === count(read)) return;
+  const describe = (c: readonly number[] | undefined) => (c ? `${c.length} channels (${c.join(', ')}) together` : 'one channel');
+  throw new StackSegError(`the model reads ${describe(trained)}, but this job reads ${describe(read)} of the image`, {
+    file: image.info.path,
+    hint: trained ? `segment with --set channel=${trained.join(',')} (or channel=all on a stack with ${trained.length} channels), or train a model on this channel` : 'segment with --set channel=N (one channel, as the model was trained), or train a model with --set channel=all',
+  });
 }
 
 async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Awaited<ReturnType<typeof prepareTraining>> | undefined, modelFrom: string | undefined, reserve: SpaceReserve, hooks: RunHooks): Promise<JobRecord> {
@@ -99,6 +136,8 @@ async function execute(record: JobRecord, spec: JobSpec, o: Opened, training: Aw
   log.line(`job ${record.id}: ${spec.kind} ${spec.model} on ${spec.image}`);
   log.line(`params ${JSON.stringify(spec.params)}`);
   for (const note of o.image.info.notes ?? []) log.line(`image: ${note}`);
+  const read = channelsRead(o.image);
+  if (read) record.channels = [...read];
   try {
     await saveJob(record);
     const { width, height } = o.image.info;

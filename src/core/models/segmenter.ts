@@ -4,8 +4,17 @@ import type { ModelKind, ModelParams } from '../../shared/models/registry';
 
 import type { IntensityNormalization } from './normalize';
 
-export type Normalization = IntensityNormalization;
+/** One channel's normalisation in a multi-channel model: `channel` is the stack channel it belongs to. */
+export interface ChannelNormalization extends IntensityNormalization { channel: number }
 
+/**
+ * The normalisation a model stores. A job reading several channels together (`--set channel=all`) fits one per
+ * channel: `channels` lists them in the order the slices hold them (channel-major), and the fields above repeat the
+ * first. Absent: one channel. A model's channel count is `channels?.length ?? 1` (features/channels.ts).
+ */
+export interface Normalization extends IntensityNormalization { channels?: ChannelNormalization[] }
+
+/** image: raw intensities; with C channels (norm.channels), C planes one after the other (C * width * height). */
 export interface TrainingSlice { z: number; image: Float32Array; labels: Uint8Array }
 
 /** The stack a job reads (3-D features and 2.5-D models read the slices around a labelled one). */
@@ -13,7 +22,7 @@ export interface VolumeInput {
   depth: number;
   /** For the voxel spacing (ImageJ spacing, OME PhysicalSize). */
   info?: { imagej?: { spacing?: number }; pixelSize?: { x?: number; z?: number } };
-  /** Raw intensities of slice z as float32. */
+  /** Raw intensities of slice z as float32 (C planes one after the other with C channels). */
   read(z: number): Promise<Float32Array>;
 }
 
@@ -25,7 +34,7 @@ export interface TrainInput {
   height: number;
   /** Slices with at least one labeled pixel, raw intensities as float32 (supervised models). */
   slices: TrainingSlice[];
-  /** Intensities sampled over the whole stack (unsupervised models fit on these). */
+  /** Intensities sampled over the whole stack (unsupervised models fit on these); channel-major with C channels. */
   sample: Float32Array;
   norm: Normalization;
   params: ModelParams;

@@ -26,8 +26,11 @@ export interface JobSpec {
   slices?: [number, number];
   /** Where the mask goes; <jobDir>/mask.tif when absent. */
   maskOut?: string;
-  /** Multi-channel / time-lapse images: the channel and time point read (`--set channel=N`, `--set timepoint=N`). */
-  channel?: number;
+  /**
+   * Multi-channel / time-lapse images: the channel(s) and time point read (`--set channel=N`, `--set timepoint=N`);
+   * `all` or a list reads those channels of each slice together (`--set channel=all`, `--set channel=0,2`).
+   */
+  channel?: number | number[] | 'all';
   timepoint?: number;
   /** HDF5 / Zarr images: the mask also as mask.h5 / mask.zarr, chunked as the input (`--set maskFormat=h5|zarr`). */
   maskFormat?: 'h5' | 'zarr';
@@ -64,6 +67,8 @@ export interface JobRecord {
   pid?: number;
   host?: string;
   error?: string;
+  /** Multi-channel images: the stack channels the job read (several: read together, in this order). */
+  channels?: number[];
   outputs: { log: string; model?: string; mask?: string; metrics?: string; /** rf: uint8 255 * (1 - top class probability) */ uncertainty?: string; /** --set maskFormat */ maskH5?: string; maskZarr?: string };
   summary?: { trainAccuracy?: number; meanF1?: number; classF1?: Record<string, number | null> };
 }
