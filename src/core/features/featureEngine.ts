@@ -20,7 +20,7 @@
 
 import { gaussianKernel1d, reflectIndex as reflect } from './filters';
 import { SimdConvolver } from './simd';
-import { featureNames, type FeatureFamily, type FeatureOptions } from './bank';
+import { featureNames, type FeatureFamily, type FeatureOptions } from './featureNames';
 
 /** Scratch planes: 0-2 first-pass results, 3-8 derivatives, 9-11 structure-tensor work; SIMD only: 12 the slice,
  * 13-14 point-wise results (copied out). */
