@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { makeSample } from '../src/core/sample';
-import type { PreviewReply } from '../src/core/models/previewWorker';
+import type { PreviewMethods } from '../src/core/models/previewWorker';
+import { RpcClient } from '../src/shared/rpc';
 
 const WORKER = resolve(__dirname, '../../dist/previewWorker.js');
 
@@ -19,23 +20,21 @@ async function measure(size: number) {
   const image = tile(s.image, 512, size, new Float32Array(size * size)) as Float32Array;
   const allLabels = tile(s.labels, 512, size, new Uint8Array(size * size)) as Uint8Array;
   const worker = new Worker(WORKER);
-  let id = 0;
-  const ask = (labels: Uint8Array) => new Promise<{ ms: number; r: PreviewReply }>((done) => {
+  const rpc = new RpcClient<PreviewMethods>((m, t) => worker.postMessage(m, t));
+  worker.on('message', (m) => rpc.receive(m));
+  const ask = async (labels: Uint8Array) => {
     const t0 = performance.now();
-    const my = ++id;
-    const on = (r: PreviewReply) => { if (r.id === my) { worker.off('message', on); done({ ms: performance.now() - t0, r }); } };
-    worker.on('message', on);
-    worker.postMessage({ type: 'predict', id: my, labels, width: size, height: size });
-  });
-  worker.postMessage({ type: 'image', key: `bench-${size}`, image, width: size, height: size });
+    const r = await rpc.call('predict', { labels, width: size, height: size });
+    return { ms: performance.now() - t0, r };
+  };
+  rpc.notify('image', { key: `bench-${size}`, image, width: size, height: size });
   // Strokes revealed progressively: the first k rows of the sparse labels.
   const times: number[] = [];
   let first = 0;
   for (let k = 1; k <= 6; k++) {
     const partial = allLabels.slice();
     partial.fill(0, Math.floor((size * size * k) / 6));
-    const { ms, r } = await ask(partial);
-    if ('error' in r) throw new Error(r.error);
+    const { ms } = await ask(partial);
     if (k === 1) first = ms; else times.push(ms);
   }
   await worker.terminate();

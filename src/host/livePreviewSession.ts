@@ -2,10 +2,12 @@
 // a forest trained on the labels of the shown slice re-predicts that slice in a worker thread (dist/previewWorker.js),
 // never on the extension host thread. One run at a time; requests that arrive meanwhile are coalesced into one rerun
 // with the newest labels, a slice change cancels a run for another slice (the worker is terminated), and results for
-// a slice no longer shown are dropped. Imports nothing from vscode (unit-tested with the real worker).
+// a slice no longer shown are dropped. Imports nothing from vscode (unit-tested with the real worker). The worker is
+// one src/shared/rpc.ts client.
 
 import { Worker } from 'node:worker_threads';
-import type { PreviewReply, PreviewRequest } from '../core/models/previewWorker';
+import type { PreviewMethods } from '../core/models/previewWorker';
+import { RpcClient, RpcRemoteError } from '../shared/rpc';
 import type { PixelArray } from '../shared/types';
 
 export interface PreviewTimings { features: number; train: number; predict: number; total: number }
@@ -36,8 +38,7 @@ export const LABELS_DEBOUNCE_MS = 20;
 class Cancelled extends Error {}
 
 export class LivePreviewSession {
-  private worker: Worker | undefined;
-  private readonly waiting = new Map<number, { resolve(r: PreviewReply): void; reject(e: Error): void }>();
+  private worker: { thread: Worker; rpc: RpcClient<PreviewMethods> } | undefined;
   private enabled = false;
   private z = -1;
   /** Slice whose image the current worker holds (features are cached there). */
@@ -46,7 +47,6 @@ export class LivePreviewSession {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private again = false;
-  private nextId = 0;
   private disposed = false;
   /** Finished runs that reached the webview (tests, API). */
   results = 0;
@@ -130,30 +130,29 @@ export class LivePreviewSession {
     const z = this.z;
     this.runningZ = z;
     const t0 = performance.now();
-    let reply: PreviewReply;
+    let reply: PreviewMethods['predict']['result'];
     let strokes: number;
     try {
       const worker = this.ensureWorker();
       if (this.workerZ !== z) {
         const image = await this.sink.readSlice(z);
         if (z !== this.z || !this.enabled || worker !== this.worker) throw new Cancelled();
-        worker.postMessage({ type: 'image', key: `slice-${z}`, image, width: this.sink.width, height: this.sink.height } satisfies PreviewRequest);
+        worker.rpc.notify('image', { key: `slice-${z}`, image, width: this.sink.width, height: this.sink.height });
         this.workerZ = z;
       }
       strokes = this.sink.strokes();
-      reply = await this.ask(worker, this.sink.labelsOf(z));
+      reply = await worker.rpc.call('predict', { labels: this.sink.labelsOf(z), width: this.sink.width, height: this.sink.height });
     } catch (e) {
       if (e instanceof Cancelled || !this.enabled) {
         if (this.enabled) this.again = true;
         return;
       }
+      if (e instanceof RpcRemoteError && z !== this.z) return; // the worker's failure is stale too: the user moved on
       this.sink.state({ enabled: true, hint: `Live preview failed: ${e instanceof Error ? e.message : String(e)}`, clear: true });
       return;
     }
     if (!this.enabled || z !== this.z) return; // stale: the user moved on
-    if ('error' in reply) {
-      this.sink.state({ enabled: true, hint: `Live preview failed: ${reply.error}`, clear: true });
-    } else if ('none' in reply) {
+    if (!reply) {
       this.sink.state({ enabled: true, hint: NEED_TWO_CLASSES, clear: true });
     } else {
       const ms = { features: reply.featureMs, train: reply.trainMs, predict: reply.predictMs, total: performance.now() - t0 };
@@ -164,35 +163,23 @@ export class LivePreviewSession {
     }
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): { thread: Worker; rpc: RpcClient<PreviewMethods> } {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerPath);
-    worker.unref(); // an idle preview worker must not keep a process alive
-    worker.on('message', (r: PreviewReply) => {
-      const w = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      w?.resolve(r);
-    });
+    const thread = new Worker(this.workerPath);
+    thread.unref(); // an idle preview worker must not keep a process alive
+    const worker = { thread, rpc: new RpcClient<PreviewMethods>((m, transfer) => thread.postMessage(m, transfer)) };
+    thread.on('message', (m) => worker.rpc.receive(m));
     const fail = (e: Error) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.workerZ = -1;
-      for (const w of this.waiting.values()) w.reject(e);
-      this.waiting.clear();
+      worker.rpc.dispose(e);
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the preview worker exited (code ${code})`)));
+    thread.on('error', fail);
+    thread.on('exit', (code) => fail(new Error(`the preview worker exited (code ${code})`)));
     this.worker = worker;
     this.workerZ = -1;
     return worker;
-  }
-
-  private ask(worker: Worker, labels: Uint8Array): Promise<PreviewReply> {
-    const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'predict', id, labels, width: this.sink.width, height: this.sink.height } satisfies PreviewRequest);
-    });
   }
 
   /** Terminates the worker: the run in flight (if any) ends as cancelled. */
@@ -201,8 +188,7 @@ export class LivePreviewSession {
     if (!worker) return;
     this.worker = undefined;
     this.workerZ = -1;
-    for (const w of this.waiting.values()) w.reject(new Cancelled());
-    this.waiting.clear();
-    void worker.terminate();
+    worker.rpc.dispose(new Cancelled());
+    void worker.thread.terminate();
   }
 }

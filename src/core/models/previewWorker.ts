@@ -1,27 +1,27 @@
 // Worker-thread entry (dist/previewWorker.js) for the live preview, so painting never waits on the extension host.
-// Messages: {type:'image', key, image, width, height, context?} (context: 3-D, see LivePreview.setImage) then {type:'predict', id, labels, width, height}
-// -> {id, labels, uncertainty, featureMs, trainMs, predictMs} | {id, none: true} | {id, error}.
+// Methods (PreviewMethods, over src/shared/rpc.ts): `image` {key, image, width, height, context?} (a notification;
+// context: 3-D, see LivePreview.setImage), then `predict` {labels, width, height}
+// -> {labels, uncertainty, lowLabels, ..., featureMs, trainMs, predictMs} | null (fewer than two classes labelled).
 
 import { parentPort } from 'node:worker_threads';
+import { RpcServer } from '../../shared/rpc';
 import type { PixelArray } from '../../shared/types';
-import { LivePreview } from './livePreviewModel';
+import { LivePreview, type PreviewResult } from './livePreviewModel';
 
-export type PreviewRequest =
-  /** Any numeric typed array: the conversion to float32 happens here, off the sender's thread. */
-  | { type: 'image'; key: string; image: PixelArray; width: number; height: number; context?: { slices: PixelArray[]; zRatio?: number } }
-  | { type: 'predict'; id: number; labels: Uint8Array; width: number; height: number };
+/** Any numeric typed array: the conversion to float32 happens here, off the sender's thread. */
+export type PreviewImage = { key: string; image: PixelArray; width: number; height: number; context?: { slices: PixelArray[]; zRatio?: number } };
 
-export type PreviewReply =
-  | { id: number; labels: Uint8Array; uncertainty: Uint8Array; lowLabels: Uint8Array; lowWidth: number; lowHeight: number; factor: number; featureMs: number; trainMs: number; predictMs: number }
-  | { id: number; none: true }
-  | { id: number; error: string };
+export interface PreviewMethods {
+  image: { params: PreviewImage; result: void };
+  predict: { params: { labels: Uint8Array; width: number; height: number }; result: PreviewResult | null };
+}
 
 const preview = new LivePreview();
-let pending: { key: string; image: PixelArray; width: number; height: number; context?: { slices: PixelArray[]; zRatio?: number } } | undefined;
+let pending: PreviewImage | undefined;
 
-parentPort?.on('message', (m: PreviewRequest) => {
-  if (m.type === 'image') { pending = m; return; } // features are computed lazily, on the next predict
-  try {
+const server = new RpcServer<PreviewMethods>({
+  image: (m) => { pending = m; }, // features are computed lazily, on the next predict
+  predict: (m, ctx) => {
     if (pending) {
       const f32 = (a: PixelArray) => (a instanceof Float32Array ? a : Float32Array.from(a));
       const context = pending.context && { slices: pending.context.slices.map(f32), zRatio: pending.context.zRatio };
@@ -29,11 +29,9 @@ parentPort?.on('message', (m: PreviewRequest) => {
       pending = undefined;
     }
     const r = preview.predict(m.labels, m.width, m.height);
-    const reply: PreviewReply = r ? { id: m.id, ...r } : { id: m.id, none: true };
-    // lowLabels is the same buffer as labels when the slice was not downsampled: list each buffer once.
-    const transfer = r ? [...new Set([r.labels.buffer, r.uncertainty.buffer, r.lowLabels.buffer])] as ArrayBuffer[] : [];
-    parentPort!.postMessage(reply, transfer);
-  } catch (e) {
-    parentPort!.postMessage({ id: m.id, error: (e as Error).message } satisfies PreviewReply);
-  }
-});
+    // lowLabels is the same buffer as labels when the slice was not downsampled: the context lists each buffer once.
+    if (r) ctx.transfer(r.labels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer, r.lowLabels.buffer as ArrayBuffer);
+    return r ?? null;
+  },
+}, (msg, transfer) => parentPort!.postMessage(msg, transfer));
+parentPort?.on('message', (m) => server.receive(m));
