@@ -1,7 +1,8 @@
 // K-means as a Segmenter: clusters of normalised intensity, fitted on the stack sample, numbered dark to bright.
+// Several channels (`--set channel=all`): clusters of the per-channel normalised vectors, numbered by channel 0.
 
 import { fitKMeans, KMeansModel, type KMeansJSON } from './kmeans';
-import { normalizeSlice } from '../normalize';
+import { channelCount, normalizeChannels } from '../../features/channels';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
 import { writeHeader } from '../modelHeader';
@@ -17,7 +18,9 @@ export class KMeansSegmenter implements Segmenter {
 
   static async train(input: TrainInput): Promise<KMeansSegmenter> {
     const t0 = performance.now();
-    const model = fitKMeans(normalizeSlice(input.sample, input.norm), 1, {
+    // The sample is channel-major with C channels (the same pixels in each): feature-major points of C dimensions.
+    const C = channelCount(input.norm);
+    const model = fitKMeans(normalizeChannels(input.sample, input.norm), C, {
       k: input.params.k as number, maxIterations: input.params.iterations as number,
       sampleSize: input.params.sampleSize as number, seed: input.params.seed as number,
     });
@@ -29,7 +32,7 @@ export class KMeansSegmenter implements Segmenter {
   }
 
   async predict(image: Float32Array, width: number, height: number): Promise<Prediction> {
-    return { labels: this.model.predict(normalizeSlice(image, this.norm), width * height) };
+    return { labels: this.model.predict(normalizeChannels(image, this.norm, width * height), width * height) };
   }
 
   async save(dir: string): Promise<void> {

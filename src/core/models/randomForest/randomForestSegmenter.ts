@@ -11,6 +11,8 @@ import { threadBudget } from '../../features/threads';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
 import { autoDims, resolveDims } from '../../features/volumeChunks';
 import { Rf3dPredictor, trainRf3d } from './randomForest3dSegmenter';
+import { channelCount, channelFeatureNames, channelPlanes, modelChannels, normalizeChannels } from '../../features/channels';
+import { ChannelPredictor, forEachChannelBlock } from '../../features/channelBank';
 
 export function featureOptionsFrom(params: ModelParams): FeatureOptions {
   const families = String(params.features).split(',').map((s) => s.trim());
@@ -165,10 +167,14 @@ export class RandomForestSegmenter implements Segmenter {
   static async train(input: TrainInput): Promise<RandomForestSegmenter> {
     // dims=3d (or auto on a deep enough stack): the 3-D bank (rf3d.ts); the model records the dims it used.
     let dims = resolveDims(input.params, input.volume?.depth ?? 1), dimsReason = `dims=${dims}`;
-    if (dims === 'auto') ({ dims, reason: dimsReason } = autoDims(input.slices.map((s) => ({ normalised: normalizeSlice(s.image, input.norm), labels: s.labels })), input.width, input.height));
+    const n = input.width * input.height, C = channelCount(input.norm);
+    // Several channels: the first one decides auto dims and the threshold fill (both look at one intensity).
+    const first = (image: Float32Array) => normalizeChannels(image, input.norm, n).subarray(0, n);
+    if (dims === 'auto') ({ dims, reason: dimsReason } = autoDims(input.slices.map((s) => ({ normalised: first(s.image), labels: s.labels })), input.width, input.height));
     if (dims === '3d') return trainRf3d(input, dimsReason);
     if (input.params.dims !== undefined && input.params.dims !== '2d') input = { ...input, params: { ...input.params, dims: '2d' } };
     const fo = featureOptionsFrom(input.params);
+    if (C > 1) return trainChannels(input, fo, dimsReason);
     const names = featureNames(fo);
     const t0 = performance.now();
     // The worker pool starts now (its threads load while slice features are computed), computes the features of
@@ -220,10 +226,13 @@ export class RandomForestSegmenter implements Segmenter {
    * Slices predicted at once: two per worker thread when the worker bundle is there, so that each worker has the next
    * slice queued (read and decoded by the caller) when it finishes one, instead of idling until the oldest is written.
    */
-  get concurrency(): number { if (this.is3d) return 1; const size = this.workers()?.size; return size ? 2 * size : 1; }
+  get concurrency(): number { if (this.is3d || this.channels > 1) return 1; const size = this.workers()?.size; return size ? 2 * size : 1; }
 
   private get is3d(): boolean { return this.params.dims === '3d'; }
   private predictor3d: Rf3dPredictor | undefined;
+  /** Channels read together (norm.channels); several predict in this thread with the multi-channel bank. */
+  private get channels(): number { return channelCount(this.norm); }
+  private predictorC: ChannelPredictor | undefined;
 
   /** 3-D models read this many slices each side of the one they predict (segmentation.ts streams them). */
   get zHalo(): number {
@@ -244,6 +253,12 @@ export class RandomForestSegmenter implements Segmenter {
       signal?.throwIfAborted();
       if (this.predictor3d?.width !== width || this.predictor3d.height !== height) this.predictor3d = new Rf3dPredictor(this.forest, this.params, this.norm, width, height);
       return this.predictor3d.predict(context, withProbabilities, signal);
+    }
+    if (this.channels > 1) {
+      signal?.throwIfAborted();
+      if (this.predictorC?.width !== width || this.predictorC.height !== height) this.predictorC = new ChannelPredictor(this.forest, this.featureOptions, width, height);
+      const r = this.predictorC.predict(channelPlanes(normalizeChannels(image, this.norm, width * height), width * height, this.channels), withProbabilities);
+      return { labels: r.labels, probs: r.probabilities };
     }
     const pool = this.workers();
     if (pool) {
@@ -268,4 +283,38 @@ export class RandomForestSegmenter implements Segmenter {
   }
 
   trainingReport(): Record<string, unknown> { return this.report; }
+}
+
+/**
+ * Several channels (2-D bank): each channel's features, concatenated (channelBank.ts), in this thread; training samples
+ * are gathered strip by strip, so a slice's C * F feature planes are never held whole.
+ */
+async function trainChannels(input: TrainInput, fo: FeatureOptions, dimsReason: string): Promise<RandomForestSegmenter> {
+  const { width: w, height: h } = input;
+  const n = w * h, C = channelCount(input.norm);
+  const names = channelFeatureNames(featureNames(fo), modelChannels(input.norm));
+  const t0 = performance.now();
+  const parts: RfTrainingSlice[] = [];
+  for (const [k, s] of input.slices.entries()) {
+    await turn(input.signal);
+    const planes = channelPlanes(normalizeChannels(s.image, input.norm, n), n, C);
+    const gather = async (sets: LabelSet[]) => {
+      const got: TrainingData[][] = sets.map(() => []);
+      forEachChannelBlock(planes, w, h, fo, (f, a, m) => sets.forEach((set, i) => got[i].push(gatherLabeledPixels(f, names.length, set.labels.subarray(a, a + m), set.weights?.subarray(a, a + m)))));
+      return got.map((g) => concatTrainingData(g));
+    };
+    parts.push({ normalised: planes[0], features: new Float32Array(0), labels: s.labels, gather });
+    input.onProgress({ percent: (40 * (k + 1)) / input.slices.length, message: `slice ${s.z} (${C} channels)` });
+  }
+  input.onProgress({ percent: 50, message: `training ${input.params.trees} trees` });
+  const t1 = performance.now();
+  const { forest, data, report: fillReport } = await trainForestWithFill(parts, w, h, input.params, names, null, input.signal);
+  const tTrain = (performance.now() - t1) / 1000;
+  const accuracy = await trainingAccuracy(forest, data, input.signal);
+  const importances = forest.featureImportances();
+  const top = names.map((name, i) => ({ feature: name, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
+  return new RandomForestSegmenter(forest, input.norm, input.params, {
+    trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length, channels: modelChannels(input.norm),
+    dims: '2d', dimsReason, featureSeconds: (t1 - t0) / 1000, fitSeconds: tTrain, topFeatures: top, ...fillReport, threads: 1,
+  });
 }

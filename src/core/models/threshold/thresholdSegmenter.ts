@@ -4,6 +4,7 @@ import { fitThreshold, ThresholdModel, type ThresholdJSON } from './threshold';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput } from '../segmenter';
 import { writeHeader } from '../modelHeader';
+import { StackSegError } from '../../../shared/errors';
 
 export class ThresholdSegmenter implements Segmenter {
   readonly kind = 'threshold' as const;
@@ -14,6 +15,10 @@ export class ThresholdSegmenter implements Segmenter {
   constructor(readonly model: ThresholdModel, readonly norm: Normalization, readonly params: ModelParams) {}
 
   static async train(input: TrainInput): Promise<ThresholdSegmenter> {
+    // One intensity per pixel: jobs refuse `--set channel=all` before reading (runJob.ts); this guards other callers.
+    if ((input.norm.channels?.length ?? 1) > 1) {
+      throw new StackSegError(`threshold works on one channel, and this input holds ${input.norm.channels!.length}`, { hint: 'pick one channel with --set channel=N, or use k-means or rf for several channels' });
+    }
     const model = fitThreshold(input.sample, { method: input.params.method as 'otsu' | 'fixed', value: input.params.value as number });
     return new ThresholdSegmenter(model, input.norm, input.params);
   }
