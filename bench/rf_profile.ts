@@ -5,7 +5,7 @@
 import { computeFeatures, featureNames } from '../src/core/features/bank';
 import { applyThresholdFill, fitThresholdFill } from '../src/core/features/pseudolabels';
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/randomForest/randomForestSegmenter';
-import { gatherLabeledPixels } from '../src/core/models/randomForest/randomForest';
+import { gatherLabeledPixels } from '../src/core/models/randomForest/randomForestTrain';
 import { predictSliceSync } from '../src/core/features/pool';
 import { fitNormalization, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/shared/models/registry';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeFeatures, featureCount, type FeatureOptions } from '../../src/core/features/bank';
 import { FeaturePool, predictSliceSync } from '../../src/core/features/pool';
-import { gatherLabeledPixels, RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { gatherLabeledPixels } from '../../src/core/models/randomForest/randomForestTrain';
 import { fitNormalization, normalizeSlice } from '../../src/core/models/normalize';
 
 const dir = mkdtempSync(join(tmpdir(), 'stackseg-pool-'));

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { computeFeatures, DEFAULT_FEATURE_OPTIONS, featureCount, type FeatureOptions } from '../../src/core/features/bank';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from '../../src/core/features/strips';
-import { gatherLabeledPixels, RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { gatherLabeledPixels } from '../../src/core/models/randomForest/randomForestTrain';
 
 const slice = (w: number, h: number) => Float32Array.from({ length: w * h }, (_, i) => {
   const x = i % w, y = Math.floor(i / w);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { concatTrainingData, gatherLabeledPixels, RandomForest, type TrainingData } from '../../src/core/models/randomForest/randomForest';
+import { RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { concatTrainingData, gatherLabeledPixels, type TrainingData } from '../../src/core/models/randomForest/randomForestTrain';
 import { binValues, lowerBound } from '../../src/core/models/randomForest/randomForestBins';
 
 /** Deterministic two-feature data set: class 2 where f0 + 0.5 f1 > 1, with values in [0, 2). */

@@ -2,7 +2,8 @@
 // point between them) and gives what the whole feature set gives; an aborted signal stops it.
 import { describe, expect, it } from 'vitest';
 import { FeatureBank3d } from '../../src/core/features/bank3d';
-import { gatherLabeledPixels, RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { RandomForest } from '../../src/core/models/randomForest/randomForest';
+import { gatherLabeledPixels } from '../../src/core/models/randomForest/randomForestTrain';
 import { Rf3dPredictor } from '../../src/core/models/randomForest/randomForest3dSegmenter';
 import { resolveParams } from '../../src/shared/models/registry';
 import { mulberry32 } from '../../src/core/random';

@@ -210,7 +210,7 @@
       (v128.store (i32.add (local.get $small) (local.get $i)) (f32x4.sub (local.get $hm) (local.get $root)))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l))))
-  ;; Two-class forest prediction (see forest.ts, simd.ts predictTwoClasses): features are planes of n floats (n % 8 == 0).
+  ;; Two-class forest prediction (see models/randomForest/randomForestPredict.ts): features are planes of n floats (n % 8 == 0).
   ;; nodes: 16-byte records [byte offset of the split feature's plane i32, threshold f32, left child i32 (right = left
   ;; + 1), unused]; val 2 x f32 per node; roots i32 per tree. Leaves loop to themselves (a plane of zeros, threshold +inf,
   ;; left = the leaf), so every pixel takes exactly `depth` steps per tree: no unpredictable exit branch, and 8 pixels

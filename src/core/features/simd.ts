@@ -1,5 +1,6 @@
-// WebAssembly SIMD (f32x4) separable convolution passes for the filter bank (engine.ts). Source: convolve.wat beside
-// this file; convolveWasm.ts holds its binary, built by scripts/build-wasm.mjs (a unit test checks they agree).
+// WebAssembly SIMD (f32x4) separable convolution passes for the filter bank (featureEngine.ts). Source: convolve.wat
+// beside this file; convolveWasm.ts holds its binary, built by scripts/build-wasm.mjs (a unit test checks they agree).
+// The same module holds the forest's two-class predictor (forest2), driven by models/randomForest/randomForestWasm.ts.
 //
 // API
 //   SimdConvolver.create(width, height, nPlanes, maxRadius): SimdConvolver | null   null without WebAssembly SIMD or
@@ -25,12 +26,11 @@ interface Exports {
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
   eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
-  forest2(feat: number, n: number, nodes: number, val: number, roots: number, nTrees: number,
-    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
-function moduleOrNull(): WebAssembly.Module | null {
+/** convolve.wat compiled once per thread, or null without WebAssembly SIMD; the forest's predictor shares it (forest2). */
+export function convolveModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try { compiled = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')); } catch { compiled = null; }
   }
@@ -70,7 +70,7 @@ export class SimdConvolver {
 
   static create(width: number, height: number, nPlanes: number, maxRadius: number): SimdConvolver | null {
     if (width % 4 !== 0 || width < 4) return null;
-    const mod = moduleOrNull();
+    const mod = convolveModule();
     if (!mod) return null;
     const inst = new WebAssembly.Instance(mod, {});
     return new SimdConvolver(inst.exports as unknown as Exports, width, height, nPlanes, maxRadius);
@@ -118,78 +118,4 @@ export class SimdConvolver {
     if (dir === 'x') x.h3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
     else x.v3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt);
   }
-}
-
-let forestModule: Exports | null | undefined;
-
-/** Pixels per WebAssembly prediction chunk: its packed features (nFeatures planes) stay a few MB. */
-const CHUNK = 1 << 16;
-/** Pixels that walk a tree side by side in forest2 (chunks are padded to a multiple). */
-const LANES = 8;
-
-/** Depth of the deepest leaf over all trees (steps a pixel takes per tree). */
-function forestDepth(left: Int32Array, feature: Int32Array, roots: Int32Array): number {
-  let deepest = 0;
-  const stack: number[] = [];
-  for (const r of roots) {
-    stack.push(r, 0);
-    while (stack.length) {
-      const d = stack.pop()!, node = stack.pop()!;
-      if (feature[node] < 0) { deepest = Math.max(deepest, d); continue; }
-      stack.push(left[node], d + 1, left[node] + 1, d + 1);
-    }
-  }
-  return deepest;
-}
-
-/**
- * Two-class forest prediction in WebAssembly (forest.ts tables) of pixels p0..p0+nPixels-1 of feature-major planes of
- * planeSize pixels. Returns the class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or
- * null without WebAssembly. Same numbers as the JS loop (f64 sums over trees in order). Runs in chunks of CHUNK pixels,
- * each packed (its pixels of every plane, plus a plane of zeros that leaves read) into the module's memory.
- */
-export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
-  feature: Int32Array, threshold: Float32Array, left: Int32Array, value: Float32Array, roots: Int32Array): { probabilities: Float32Array; winner: Uint8Array } | null {
-  if (forestModule === undefined) {
-    const mod = moduleOrNull();
-    forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as Exports) : null;
-  }
-  const x = forestModule;
-  if (!x) return null;
-  const nNodes = feature.length;
-  const chunk = Math.min(CHUNK, Math.ceil(nPixels / LANES) * LANES);
-  const planeBytes = chunk * 4;
-  const sizes = [(nFeatures + 1) * planeBytes, nNodes * 16, nNodes * 8, roots.length * 4, 2 * planeBytes, chunk, 4096];
-  const at: number[] = [];
-  let total = 0;
-  for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
-  const pages = Math.ceil(total / 65536) - x.memory.buffer.byteLength / 65536;
-  if (pages > 0) x.memory.grow(pages);
-  const buf = x.memory.buffer;
-  // Node records [plane byte offset, threshold, left, unused]. Leaves loop to themselves: they read the zero plane
-  // (index nFeatures), 0 <= +inf, and go "left" to themselves.
-  const ri = new Int32Array(buf, at[1], 4 * nNodes), rf = new Float32Array(buf, at[1], 4 * nNodes);
-  for (let i = 0; i < nNodes; i++) {
-    const leaf = feature[i] < 0;
-    ri[4 * i] = (leaf ? nFeatures : feature[i]) * planeBytes; rf[4 * i + 1] = leaf ? Infinity : threshold[i]; ri[4 * i + 2] = leaf ? i : left[i];
-  }
-  new Float32Array(buf, at[2], 2 * nNodes).set(value);
-  new Int32Array(buf, at[3], roots.length).set(roots);
-  const depth = forestDepth(left, feature, roots);
-  const packed = new Float32Array(buf, at[0], (nFeatures + 1) * chunk);
-  const probabilities = new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
-  for (let c0 = 0; c0 < nPixels; c0 += chunk) {
-    const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / LANES) * LANES;
-    for (let f = 0; f < nFeatures; f++) {
-      const from = f * planeSize + p0 + c0;
-      packed.set(features.subarray(from, from + m), f * chunk);
-      if (m4 > m) packed.fill(0, f * chunk + m, f * chunk + m4);
-    }
-    packed.fill(0, nFeatures * chunk, nFeatures * chunk + m4);
-    x.forest2(at[0], m4, at[1], at[2], at[3], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6]);
-    probabilities.set(new Float32Array(buf, at[4], m), c0);
-    probabilities.set(new Float32Array(buf, at[4] + planeBytes, m), nPixels + c0);
-    winner.set(new Uint8Array(buf, at[5], m), c0);
-  }
-  return { probabilities, winner };
 }

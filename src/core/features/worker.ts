@@ -9,7 +9,8 @@
 // Pixel buffers are transferred, not copied.
 
 import { parentPort } from 'node:worker_threads';
-import { RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from '../models/randomForest/randomForest';
+import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
+import type { ForestOptions, TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import { computeFeatures, featureCount, type FeatureOptions } from './bank';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';

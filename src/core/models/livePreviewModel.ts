@@ -4,7 +4,8 @@
 
 import { computeFeatures, featureCount, type FeatureOptions } from '../features/bank';
 import { FeatureBank3d, zHalo } from '../features/bank3d';
-import { gatherLabeledPixels, RandomForest } from './randomForest/randomForest';
+import { RandomForest } from './randomForest/randomForest';
+import { gatherLabeledPixels } from './randomForest/randomForestTrain';
 import { fitNormalization, normalizeSlice } from './normalize';
 import { blockMean } from '../../shared/pyramid';
 

@@ -2,7 +2,8 @@
 
 import { computeFeatures, featureNames, type FeatureFamily, type FeatureOptions } from '../../features/bank';
 import { applyThresholdFill, fitThresholdFill, type FillMode } from '../../features/pseudolabels';
-import { concatTrainingData, gatherLabeledPixels, RandomForest, type ForestJSON, type ForestOptions, type TrainingData } from './randomForest';
+import { RandomForest, type ForestJSON } from './randomForest';
+import { concatTrainingData, gatherLabeledPixels, type ForestOptions, type TrainingData } from './randomForestTrain';
 import { normalizeSlice } from '../normalize';
 import type { ModelParams } from '../../../shared/models/registry';
 import { writeHeader } from '../modelHeader';

@@ -1,0 +1,131 @@
+// Forest prediction from the node tables (randomForest.ts): the JS loop for any number of classes, and two classes
+// in WebAssembly, the forest2 kernel of convolve.wat (one module with the filter bank's SIMD passes, compiled once by
+// features/simd.ts): compiled ahead, so a fresh worker has no JS loop to warm up. Both give the same numbers.
+import { convolveModule } from '../../features/simd';
+import type { ForestTables } from './randomForestTrain';
+
+export type ForestNodes = Pick<ForestTables, 'treeRoots' | 'feature' | 'threshold' | 'left' | 'value'>;
+
+/**
+ * Labels (values of `classes`) and class-major probabilities of pixels p0..p1-1 of feature planes that hold planeSize
+ * pixels each (features[f * planeSize + p]). Outputs hold p1 - p0 pixels.
+ */
+export function predictForest(features: Float32Array, planeSize: number, p0: number, p1: number, nodes: ForestNodes, classes: readonly number[]): { labels: Uint8Array; probabilities: Float32Array } {
+  const C = classes.length;
+  const nPixels = p1 - p0;
+  const { feature, threshold, left, value, treeRoots } = nodes;
+  const nTrees = treeRoots.length;
+  const labels = new Uint8Array(nPixels);
+  const probabilities = new Float32Array(C * nPixels);
+  const inv = 1 / nTrees;
+  // Tree-major over blocks of pixels: one tree's few nodes stay hot while its split features stream by. Sums run
+  // over trees in order, in double, so results equal the pixel-major loop.
+  // Start of each split node's feature plane (-1 for leaves): no multiplication per step.
+  const offset = Int32Array.from(feature, (f) => (f < 0 ? -1 : f * planeSize));
+  const B = 4096;
+  const acc = new Float64Array(B * C);
+  for (let b0 = p0; b0 < p1; b0 += B) {
+    const b1 = Math.min(p1, b0 + B);
+    acc.fill(0);
+    for (let t = 0; t < nTrees; t++) {
+      const root = treeRoots[t], rootOffset = offset[root];
+      for (let p = b0; p < b1; p++) {
+        let node = root, o = rootOffset;
+        while (o >= 0) {
+          node = features[o + p] <= threshold[node] ? left[node] : left[node] + 1;
+          o = offset[node];
+        }
+        const vo = node * C, ao = (p - b0) * C;
+        for (let c = 0; c < C; c++) acc[ao + c] += value[vo + c];
+      }
+    }
+    for (let p = b0; p < b1; p++) {
+      const ao = (p - b0) * C, q = p - p0;
+      let best = 0;
+      for (let c = 0; c < C; c++) { probabilities[c * nPixels + q] = acc[ao + c] * inv; if (acc[ao + c] > acc[ao + best]) best = c; }
+      labels[q] = classes[best];
+    }
+  }
+  return { labels, probabilities };
+}
+
+interface ForestExports {
+  memory: WebAssembly.Memory;
+  forest2(feat: number, n: number, nodes: number, val: number, roots: number, nTrees: number,
+    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
+}
+
+let forestModule: ForestExports | null | undefined;
+
+/** Pixels per WebAssembly prediction chunk: its packed features (nFeatures planes) stay a few MB. */
+const CHUNK = 1 << 16;
+/** Pixels that walk a tree side by side in forest2 (chunks are padded to a multiple). */
+const LANES = 8;
+
+/** Depth of the deepest leaf over all trees (steps a pixel takes per tree). */
+function forestDepth(left: Int32Array, feature: Int32Array, roots: Int32Array): number {
+  let deepest = 0;
+  const stack: number[] = [];
+  for (const r of roots) {
+    stack.push(r, 0);
+    while (stack.length) {
+      const d = stack.pop()!, node = stack.pop()!;
+      if (feature[node] < 0) { deepest = Math.max(deepest, d); continue; }
+      stack.push(left[node], d + 1, left[node] + 1, d + 1);
+    }
+  }
+  return deepest;
+}
+
+/**
+ * Two-class forest prediction in WebAssembly of pixels p0..p0+nPixels-1 of feature-major planes of planeSize pixels.
+ * Returns the class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without
+ * WebAssembly. Same numbers as predictForest (f64 sums over trees in order). Runs in chunks of CHUNK pixels, each
+ * packed (its pixels of every plane, plus a plane of zeros that leaves read) into the module's memory.
+ */
+export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
+  nodes: ForestNodes): { probabilities: Float32Array; winner: Uint8Array } | null {
+  if (forestModule === undefined) {
+    const mod = convolveModule();
+    forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as ForestExports) : null;
+  }
+  const x = forestModule;
+  if (!x) return null;
+  const { feature, threshold, left, value, treeRoots: roots } = nodes;
+  const nNodes = feature.length;
+  const chunk = Math.min(CHUNK, Math.ceil(nPixels / LANES) * LANES);
+  const planeBytes = chunk * 4;
+  const sizes = [(nFeatures + 1) * planeBytes, nNodes * 16, nNodes * 8, roots.length * 4, 2 * planeBytes, chunk, 4096];
+  const at: number[] = [];
+  let total = 0;
+  for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
+  const pages = Math.ceil(total / 65536) - x.memory.buffer.byteLength / 65536;
+  if (pages > 0) x.memory.grow(pages);
+  const buf = x.memory.buffer;
+  // Node records [plane byte offset, threshold, left, unused]. Leaves loop to themselves: they read the zero plane
+  // (index nFeatures), 0 <= +inf, and go "left" to themselves.
+  const ri = new Int32Array(buf, at[1], 4 * nNodes), rf = new Float32Array(buf, at[1], 4 * nNodes);
+  for (let i = 0; i < nNodes; i++) {
+    const leaf = feature[i] < 0;
+    ri[4 * i] = (leaf ? nFeatures : feature[i]) * planeBytes; rf[4 * i + 1] = leaf ? Infinity : threshold[i]; ri[4 * i + 2] = leaf ? i : left[i];
+  }
+  new Float32Array(buf, at[2], 2 * nNodes).set(value);
+  new Int32Array(buf, at[3], roots.length).set(roots);
+  const depth = forestDepth(left, feature, roots);
+  const packed = new Float32Array(buf, at[0], (nFeatures + 1) * chunk);
+  const probabilities = new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
+  for (let c0 = 0; c0 < nPixels; c0 += chunk) {
+    const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / LANES) * LANES;
+    for (let f = 0; f < nFeatures; f++) {
+      const from = f * planeSize + p0 + c0;
+      packed.set(features.subarray(from, from + m), f * chunk);
+      if (m4 > m) packed.fill(0, f * chunk + m, f * chunk + m4);
+    }
+    packed.fill(0, nFeatures * chunk, nFeatures * chunk + m4);
+    x.forest2(at[0], m4, at[1], at[2], at[3], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6]);
+    probabilities.set(new Float32Array(buf, at[4], m), c0);
+    probabilities.set(new Float32Array(buf, at[4] + planeBytes, m), nPixels + c0);
+    winner.set(new Uint8Array(buf, at[5], m), c0);
+  }
+  return { probabilities, winner };
+}
