@@ -13,19 +13,20 @@
 //
 // Size defaults to threadBudget() (threads.ts: cores, SLURM_CPUS_PER_TASK, cgroup quota). Requests are queued and handed to idle workers, so a
 // caller can issue all slices at once (Promise.all) or keep a few in flight to bound memory. The image buffer is
-// copied before transfer, so the caller's array stays usable.
+// copied before transfer, so the caller's array stays usable. Each worker is one src/shared/rpc.ts client.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../../shared/errors';
+import { RpcClient, RpcRemoteError, type Transfer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
 import { concatTrainingData, gatherLabeledPixels, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import type { FeatureOptions } from './bank';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
 import { MAX_THREADS, threadBudget } from './threads';
-import type { WorkerReply, WorkerRequest } from './worker';
+import type { FeatureMethods } from './worker';
 
 export interface PoolOptions {
   forest?: ForestJSON;
@@ -38,19 +39,19 @@ export interface PoolOptions {
   workerPath?: string;
 }
 
-interface Pending { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; request: WorkerRequest; transfer: ArrayBuffer[] }
+type Method = Exclude<keyof FeatureMethods, 'init'>;
+interface Queued { method: Method; params: unknown; transfer: Transfer[]; resolve(r: unknown): void; reject(e: unknown): void }
+interface PoolWorker { thread: Worker; rpc: RpcClient<FeatureMethods> }
 
 export class FeaturePool {
-  private readonly idle: Worker[] = [];
-  private readonly queue: Pending[] = [];
-  private readonly running = new Map<Worker, Pending>();
-  private nextId = 1;
+  private readonly idle: PoolWorker[] = [];
+  private readonly queue: Queued[] = [];
   private closed = false;
 
-  private constructor(private readonly workers: Worker[], private readonly opts: PoolOptions) {
+  private constructor(private readonly workers: PoolWorker[], private readonly opts: PoolOptions) {
     for (const w of workers) {
-      w.on('message', (reply: WorkerReply) => this.finish(w, (p) => p.resolve(reply)));
-      w.on('error', (e) => this.finish(w, (p) => p.reject(e)));
+      w.thread.on('message', (m) => w.rpc.receive(m));
+      w.thread.on('error', (e) => w.rpc.failAll(e));
       this.idle.push(w);
     }
   }
@@ -61,9 +62,14 @@ export class FeaturePool {
     const path = opts.workerPath ?? FeaturePool.defaultWorkerPath();
     if (!existsSync(path)) return null;
     const size = Math.max(1, Math.min(MAX_THREADS, opts.size ?? threadBudget().threads));
-    const workers = Array.from({ length: size }, () => new Worker(path));
-    const init: WorkerRequest = { type: 'init', forest: opts.forest, features: opts.features, norm: opts.norm, stripBytes: opts.stripBytes };
-    for (const w of workers) { w.postMessage(init); w.unref(); }
+    const workers = Array.from({ length: size }, () => {
+      const thread = new Worker(path);
+      // Keep the process alive while work is outstanding; an idle pool does not.
+      const rpc = new RpcClient<FeatureMethods>((m, transfer) => thread.postMessage(m, transfer), { busy: (b) => (b ? thread.ref() : thread.unref()) });
+      rpc.notify('init', { forest: opts.forest, features: opts.features, norm: opts.norm, stripBytes: opts.stripBytes });
+      thread.unref();
+      return { thread, rpc };
+    });
     return new FeaturePool(workers, opts);
   }
 
@@ -71,17 +77,13 @@ export class FeaturePool {
 
   async predict(image: Float32Array, width: number, height: number, o: { probabilities?: boolean; signal?: AbortSignal } = {}): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
     const copy = Float32Array.from(image);
-    const r = await this.run({ type: 'predict', id: this.nextId++, image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer], o.signal);
-    if (!('labels' in r)) throw new StackSegError('feature worker returned no labels');
-    return r;
+    return this.run('predict', { image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer], o.signal);
   }
 
   /** Normalised features of a slice (all of them, feature-major); with rows [y0, y1), those rows only. */
   async features(image: Float32Array, width: number, height: number, signal?: AbortSignal, rows?: [number, number]): Promise<Float32Array> {
     const copy = Float32Array.from(image);
-    const r = await this.run({ type: 'features', id: this.nextId++, image: copy, width, height, rows }, [copy.buffer], signal);
-    if (!('features' in r)) throw new StackSegError('feature worker returned no features');
-    return r.features;
+    return this.run('features', { image: copy, width, height, rows }, [copy.buffer], signal);
   }
 
   /**
@@ -121,65 +123,54 @@ export class FeaturePool {
     const parts = Math.max(1, Math.min(this.size, options.nTrees));
     const replies = await Promise.all(Array.from({ length: parts }, (_, k) => {
       const first = Math.floor((k * options.nTrees) / parts), end = Math.floor(((k + 1) * options.nTrees) / parts);
-      return this.run({ type: 'train', id: this.nextId++, data, options: { ...options, nTrees: end - first }, names, firstTree: first }, [], signal);
+      return this.run('train', { data, options: { ...options, nTrees: end - first }, names, firstTree: first }, [], signal);
     }));
-    const forests = replies.map((r) => {
-      if (!('forest' in r)) throw new StackSegError('feature worker returned no forest');
-      return RandomForest.fromJSON(r.forest);
-    });
+    const forests = replies.map((r) => RandomForest.fromJSON(r));
     return RandomForest.merge(forests); // predictions equal one-thread training; importances are averaged per part
   }
 
   /** Gives every worker the forest to predict with (a pool created before training gets it here). */
   setForest(forest: ForestJSON): void {
-    for (const w of this.workers) w.postMessage({ type: 'init', forest, features: this.opts.features, norm: this.opts.norm, stripBytes: this.opts.stripBytes } satisfies WorkerRequest);
+    for (const w of this.workers) w.rpc.notify('init', { forest, features: this.opts.features, norm: this.opts.norm, stripBytes: this.opts.stripBytes });
   }
 
   /** Terminates the workers; queued and running requests reject (with `reason` when given, e.g. an abort). */
   async close(reason?: unknown): Promise<void> {
     this.closed = true;
     const error = reason ?? new StackSegError('feature pool closed');
-    for (const p of this.queue.splice(0)) p.reject(error as Error);
-    for (const p of this.running.values()) p.reject(error as Error);
-    this.running.clear();
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const p of this.queue.splice(0)) p.reject(error);
+    for (const w of this.workers) w.rpc.dispose(error);
+    await Promise.all(this.workers.map((w) => w.thread.terminate()));
   }
 
   /**
    * A request; when `signal` aborts, the whole pool is closed at once: terminate() stops a worker even inside a
    * long synchronous loop (training 1000 deep trees), so a cancelled job does not wait for it.
    */
-  private run(request: WorkerRequest, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<WorkerReply> {
+  private run<K extends Method>(method: K, params: FeatureMethods[K]['params'], transfer: Transfer[], signal?: AbortSignal): Promise<FeatureMethods[K]['result']> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.closed) return Promise.reject(new StackSegError('feature pool is closed'));
     const onAbort = () => { void this.close(signal!.reason); };
     signal?.addEventListener('abort', onAbort, { once: true });
-    return new Promise<WorkerReply>((resolve, reject) => {
-      this.queue.push({ resolve, reject, request, transfer });
+    return new Promise<FeatureMethods[K]['result']>((resolve, reject) => {
+      this.queue.push({ method, params, transfer, resolve: resolve as (r: unknown) => void, reject });
       this.pump();
-    }).finally(() => signal?.removeEventListener('abort', onAbort)).then((r) => {
-      if ('error' in r) throw new StackSegError(`feature worker failed: ${r.error}`);
-      return r;
+    }).finally(() => signal?.removeEventListener('abort', onAbort)).catch((e: unknown) => {
+      if (e instanceof RpcRemoteError) throw new StackSegError(`feature worker failed: ${e.message}`);
+      throw e;
     });
   }
 
+  /** Hands queued requests to idle workers, one each; a worker is idle again when its reply (or failure) is in. */
   private pump(): void {
     while (this.idle.length && this.queue.length) {
       const w = this.idle.pop()!;
       const p = this.queue.shift()!;
-      this.running.set(w, p);
-      w.ref(); // keep the process alive while work is outstanding
-      w.postMessage(p.request, p.transfer);
+      w.rpc.call(p.method, p.params as never, { transfer: p.transfer }).then(p.resolve, p.reject).finally(() => {
+        if (!this.closed) this.idle.push(w);
+        this.pump();
+      });
     }
-  }
-
-  private finish(w: Worker, settle: (p: Pending) => void): void {
-    const p = this.running.get(w);
-    this.running.delete(w);
-    w.unref();
-    if (!this.closed) this.idle.push(w);
-    if (p) settle(p);
-    this.pump();
   }
 }
 

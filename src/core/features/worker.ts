@@ -1,31 +1,28 @@
 // Worker-thread entry (bundled by esbuild.mjs to dist/featureWorker.js): features + forest prediction of one slice.
-// Protocol (see pool.ts): { type: 'init', forest, features, norm } once, then
-// { type: 'predict', id, image, width, height, probabilities } -> { id, labels, probabilities? } | { id, error }
-// { type: 'features', id, image, width, height, rows? } -> { id, features } (normalised, feature-major; with rows
-//   [y0, y1) only those rows, computed in strips: a big training slice is split over the workers)
+// Methods (FeatureMethods, over src/shared/rpc.ts; see pool.ts): `init` { forest, features, norm } (a notification)
+// once, then
+// `predict` { image, width, height, probabilities } -> { labels, probabilities? }
+// `features` { image, width, height, rows? } -> Float32Array (normalised, feature-major; with rows [y0, y1) only
+//   those rows, computed in strips: a big training slice is split over the workers)
 // Prediction runs in strips of rows (strips.ts): memory per worker is bounded by a strip's features, not the slice's.
-// { type: 'train', id, data, options, names, firstTree } -> { id, forest } (some trees of a forest trained in parts)
+// `train` { data, options, names, firstTree } -> ForestJSON (some trees of a forest trained in parts)
 // 'init' may come again (a pool created for training gets its forest afterwards).
 // Pixel buffers are transferred, not copied.
 
 import { parentPort } from 'node:worker_threads';
+import { RpcServer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
 import type { ForestOptions, TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
 import { computeFeatures, featureCount, type FeatureOptions } from './bank';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
 
-export type WorkerRequest =
-  | { type: 'init'; forest?: ForestJSON; features: FeatureOptions; norm: IntensityNormalization; stripBytes?: number }
-  | { type: 'predict'; id: number; image: Float32Array; width: number; height: number; probabilities: boolean }
-  | { type: 'features'; id: number; image: Float32Array; width: number; height: number; rows?: [number, number] }
-  | { type: 'train'; id: number; data: TrainingData; options: Partial<ForestOptions>; names?: string[]; firstTree: number };
-
-export type WorkerReply =
-  | { id: number; labels: Uint8Array; probabilities?: Float32Array }
-  | { id: number; features: Float32Array }
-  | { id: number; forest: ForestJSON }
-  | { id: number; error: string };
+export interface FeatureMethods {
+  init: { params: { forest?: ForestJSON; features: FeatureOptions; norm: IntensityNormalization; stripBytes?: number }; result: void };
+  predict: { params: { image: Float32Array; width: number; height: number; probabilities: boolean }; result: { labels: Uint8Array; probabilities?: Float32Array } };
+  features: { params: { image: Float32Array; width: number; height: number; rows?: [number, number] }; result: Float32Array };
+  train: { params: { data: TrainingData; options: Partial<ForestOptions>; names?: string[]; firstTree: number }; result: ForestJSON };
+}
 
 let forest: RandomForest | undefined;
 /** Feature indices the forest splits on; prediction computes only these (the forest is remapped to read them). */
@@ -36,8 +33,8 @@ let features: FeatureOptions | undefined;
 let stripBytes: number | undefined;
 let norm: IntensityNormalization | undefined;
 
-parentPort?.on('message', (msg: WorkerRequest) => {
-  if (msg.type === 'init') {
+const server = new RpcServer<FeatureMethods>({
+  init: (msg) => {
     const full = msg.forest ? RandomForest.fromJSON(msg.forest) : undefined;
     used = full?.usedFeatures();
     forest = full && used ? full.selectFeatures(used) : undefined;
@@ -45,29 +42,25 @@ parentPort?.on('message', (msg: WorkerRequest) => {
     norm = msg.norm;
     stripBytes = msg.stripBytes;
     warmUp();
-    return;
-  }
-  try {
-    if (msg.type === 'train') {
-      const part = RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree);
-      parentPort!.postMessage({ id: msg.id, forest: part.toJSON() } satisfies WorkerReply);
-      return;
-    }
+  },
+  train: (msg) => RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON(),
+  features: (msg, ctx) => {
     if (!features || !norm) throw new Error('feature worker used before init');
     const x = normalizeSlice(msg.image, norm);
-    if (msg.type === 'features') {
-      const f = msg.rows ? strips(msg.width, msg.height, 'all').rowsFeatures(x, msg.rows[0], msg.rows[1]) : computeFeatures(x, msg.width, msg.height, features);
-      parentPort!.postMessage({ id: msg.id, features: f } satisfies WorkerReply, [f.buffer as ArrayBuffer]);
-      return;
-    }
+    const f = msg.rows ? strips(msg.width, msg.height, 'all').rowsFeatures(x, msg.rows[0], msg.rows[1]) : computeFeatures(x, msg.width, msg.height, features);
+    ctx.transfer(f.buffer as ArrayBuffer);
+    return f;
+  },
+  predict: (msg, ctx) => {
+    if (!features || !norm) throw new Error('feature worker used before init');
+    const x = normalizeSlice(msg.image, norm);
     if (!forest || !used) throw new Error('feature worker has no forest to predict with');
     const r = predictInStrips(forest, strips(msg.width, msg.height, 'predict'), x, msg.probabilities);
-    const reply: WorkerReply = { id: msg.id, labels: r.labels, probabilities: r.probabilities };
-    parentPort!.postMessage(reply, r.probabilities ? [r.labels.buffer as ArrayBuffer, r.probabilities.buffer as ArrayBuffer] : [r.labels.buffer as ArrayBuffer]);
-  } catch (e) {
-    parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
-  }
-});
+    ctx.transfer(r.labels.buffer as ArrayBuffer, ...(r.probabilities ? [r.probabilities.buffer as ArrayBuffer] : []));
+    return { labels: r.labels, probabilities: r.probabilities };
+  },
+}, (msg, transfer) => parentPort!.postMessage(msg, transfer));
+parentPort?.on('message', (m) => server.receive(m));
 
 function strips(width: number, height: number, kind: 'predict' | 'all'): StripFeatures {
   const key = JSON.stringify([width, height, features, used, stripBytes]);
