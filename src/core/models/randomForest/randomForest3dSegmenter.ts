@@ -12,11 +12,11 @@ import { SliceRing, zRatioOf } from '../../features/volumeChunks';
 import type { RandomForest } from './randomForest';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { Normalization, Prediction, TrainInput, ZContext } from '../segmenter';
-import { featureOptionsFrom, RandomForestSegmenter, trainForestWithFill, trainingAccuracy, type RfTrainingSlice } from './randomForestSegmenter';
+import { featureOptionsFrom, RandomForestSegmenter, trainForestWithFill, trainingAccuracy, type ForestTrainingSlice } from './randomForestSegmenter';
 import { channelCount, channelFeatureNames, channelRuns, modelChannels, normalizeChannels } from '../../features/channels';
 
 /** Trains the forest of input.params on 3-D features; the model records dims=3d and the spacing ratio it used. */
-export async function trainRf3d(input: TrainInput, dimsReason = 'dims=3d'): Promise<RandomForestSegmenter> {
+export async function trainRandomForest3d(input: TrainInput, dimsReason = 'dims=3d'): Promise<RandomForestSegmenter> {
   const vol = input.volume;
   if (!vol) throw new StackSegError('3-D features need the whole stack, and this caller passed single slices', { hint: 'use --set dims=2d here' });
   const zRatio = zRatioOf(vol.info, input.params);
@@ -28,7 +28,7 @@ export async function trainRf3d(input: TrainInput, dimsReason = 'dims=3d'): Prom
   const names = channelFeatureNames(bank.names, modelChannels(input.norm)), all = bank.names.map((_, i) => i);
   const t0 = performance.now();
   const ring = new SliceRing(vol.depth, bank.halo, async (z) => normalizeChannels(await vol.read(z), input.norm, n));
-  const parts: RfTrainingSlice[] = [];
+  const parts: ForestTrainingSlice[] = [];
   // In z order, so the ring reads each slice of overlapping windows once.
   const slices = [...input.slices].sort((a, b) => a.z - b.z);
   for (const [k, s] of slices.entries()) {
@@ -55,7 +55,7 @@ export async function trainRf3d(input: TrainInput, dimsReason = 'dims=3d'): Prom
 }
 
 /** Prediction of one slice from its z window, with the features the forest splits on only. */
-export class Rf3dPredictor {
+export class RandomForest3dPredictor {
   readonly bank: FeatureBank3d;
   private readonly used: number[];
   private readonly sub: RandomForest;

@@ -11,7 +11,7 @@ import { FeaturePool, predictSliceSync } from '../../features/pool';
 import { threadBudget } from '../../features/threads';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
 import { autoDims, resolveDims } from '../../features/volumeChunks';
-import { Rf3dPredictor, trainRf3d } from './randomForest3dSegmenter';
+import { RandomForest3dPredictor, trainRandomForest3d } from './randomForest3dSegmenter';
 import { channelCount, channelFeatureNames, channelPlanes, modelChannels, normalizeChannels } from '../../features/channels';
 import { ChannelPredictor, forEachChannelBlock } from '../../features/channelBank';
 
@@ -73,7 +73,7 @@ const PARALLEL_TRAIN_VALUES = 20_000_000;
  * Drops the slices' feature arrays once their samples are gathered: a 2048^2 slice's full bank is 688 MB, and the
  * trees train for seconds after (the caller's own references are untouched).
  */
-function releaseFeatures(slices: RfTrainingSlice[]): void {
+function releaseFeatures(slices: ForestTrainingSlice[]): void {
   for (const s of slices) s.features = new Float32Array(0);
 }
 
@@ -85,7 +85,7 @@ export interface LabelSet { labels: Uint8Array; weights?: Float32Array }
  * features are not held: gather(sets) returns the samples of each label set (a big slice's features computed in parts
  * over the workers, gathered part by part: the same samples, in the same order, without the 688 MB bank of 2048^2).
  */
-export interface RfTrainingSlice { normalised: Float32Array; features: Float32Array; labels: Uint8Array; gather?: (sets: LabelSet[]) => Promise<TrainingData[]> }
+export interface ForestTrainingSlice { normalised: Float32Array; features: Float32Array; labels: Uint8Array; gather?: (sets: LabelSet[]) => Promise<TrainingData[]> }
 
 /**
  * Trains the forest of `params` on labelled slices, with the optional threshold fill of unlabelled pixels
@@ -93,7 +93,7 @@ export interface RfTrainingSlice { normalised: Float32Array; features: Float32Ar
  * filled slices, the rest from the user's labels alone, and the forest averages both. The fill is skipped (and
  * reported) when the labels do not hold exactly two classes. Each slice's `features` is emptied once gathered.
  */
-export async function trainForestWithFill(slices: RfTrainingSlice[], width: number, height: number, params: ModelParams, names: string[],
+export async function trainForestWithFill(slices: ForestTrainingSlice[], width: number, height: number, params: ModelParams, names: string[],
   pool?: FeaturePool | null, signal?: AbortSignal): Promise<{ forest: RandomForest; data: TrainingData; report: Record<string, unknown> }> {
   const opts = forestOptionsFrom(params);
   // Large training sets: the trees are split over the pool's threads (the forest is the same as trained here). Small
@@ -105,7 +105,7 @@ export async function trainForestWithFill(slices: RfTrainingSlice[], width: numb
   await turn(signal);
   const fit = mode === 'none' ? null : fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' });
   // Samples of each slice for each label set (the strokes; with the fill also strokes + filled pixels), in pixel order.
-  const gather = (s: RfTrainingSlice, sets: LabelSet[]) => (s.gather ? s.gather(sets)
+  const gather = (s: ForestTrainingSlice, sets: LabelSet[]) => (s.gather ? s.gather(sets)
     : Promise.resolve(sets.map((set) => gatherLabeledPixels(s.features, names.length, set.labels, set.weights))));
   if (!fit) {
     const sparse = concatTrainingData(await Promise.all(slices.map(async (s) => (await gather(s, [{ labels: s.labels }]))[0])));
@@ -166,13 +166,13 @@ export class RandomForestSegmenter implements Segmenter {
   get featureOptions(): FeatureOptions { return featureOptionsFrom(this.params); }
 
   static async train(input: TrainInput): Promise<RandomForestSegmenter> {
-    // dims=3d (or auto on a deep enough stack): the 3-D bank (rf3d.ts); the model records the dims it used.
+    // dims=3d (or auto on a deep enough stack): the 3-D bank (randomForest3dSegmenter.ts); the model records the dims it used.
     let dims = resolveDims(input.params, input.volume?.depth ?? 1), dimsReason = `dims=${dims}`;
     const n = input.width * input.height, C = channelCount(input.norm);
     // Several channels: the first one decides auto dims and the threshold fill (both look at one intensity).
     const first = (image: Float32Array) => normalizeChannels(image, input.norm, n).subarray(0, n);
     if (dims === 'auto') ({ dims, reason: dimsReason } = autoDims(input.slices.map((s) => ({ normalised: first(s.image), labels: s.labels })), input.width, input.height));
-    if (dims === '3d') return trainRf3d(input, dimsReason);
+    if (dims === '3d') return trainRandomForest3d(input, dimsReason);
     if (input.params.dims !== undefined && input.params.dims !== '2d') input = { ...input, params: { ...input.params, dims: '2d' } };
     const fo = featureOptionsFrom(input.params);
     if (C > 1) return trainChannels(input, fo, dimsReason);
@@ -184,8 +184,8 @@ export class RandomForestSegmenter implements Segmenter {
     const pool = FeaturePool.create({ features: fo, norm: input.norm, size: budget.threads });
     let done = 0;
     const inPool = pool && input.slices.length > 1;
-    const parts: RfTrainingSlice[] = [];
-    const one = async (s: TrainInput['slices'][number]): Promise<RfTrainingSlice> => {
+    const parts: ForestTrainingSlice[] = [];
+    const one = async (s: TrainInput['slices'][number]): Promise<ForestTrainingSlice> => {
       if (!inPool) await turn(input.signal); // one at a time: a cancel point between slices
       const normalised = normalizeSlice(s.image, input.norm);
       // One big slice: its rows are split over the workers and only the training samples are kept (gather); several
@@ -230,7 +230,7 @@ export class RandomForestSegmenter implements Segmenter {
   get concurrency(): number { if (this.is3d || this.channels > 1) return 1; const size = this.workers()?.size; return size ? 2 * size : 1; }
 
   private get is3d(): boolean { return this.params.dims === '3d'; }
-  private predictor3d: Rf3dPredictor | undefined;
+  private predictor3d: RandomForest3dPredictor | undefined;
   /** Channels read together (norm.channels); several predict in this thread with the multi-channel bank. */
   private get channels(): number { return channelCount(this.norm); }
   private predictorC: ChannelPredictor | undefined;
@@ -238,7 +238,7 @@ export class RandomForestSegmenter implements Segmenter {
   /** 3-D models read this many slices each side of the one they predict (segmentation.ts streams them). */
   get zHalo(): number {
     if (!this.is3d) return 0;
-    return this.predictor3d?.bank.halo ?? new Rf3dPredictor(this.forest, this.params, this.norm, 1, 1).bank.halo;
+    return this.predictor3d?.bank.halo ?? new RandomForest3dPredictor(this.forest, this.params, this.norm, 1, 1).bank.halo;
   }
 
   private workers(): FeaturePool | null {
@@ -252,7 +252,7 @@ export class RandomForestSegmenter implements Segmenter {
   async predict(image: Float32Array, width: number, height: number, withProbabilities = true, signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
     if (this.is3d) {
       signal?.throwIfAborted();
-      if (this.predictor3d?.width !== width || this.predictor3d.height !== height) this.predictor3d = new Rf3dPredictor(this.forest, this.params, this.norm, width, height);
+      if (this.predictor3d?.width !== width || this.predictor3d.height !== height) this.predictor3d = new RandomForest3dPredictor(this.forest, this.params, this.norm, width, height);
       return this.predictor3d.predict(context, withProbabilities, signal);
     }
     if (this.channels > 1) {
@@ -295,7 +295,7 @@ async function trainChannels(input: TrainInput, fo: FeatureOptions, dimsReason: 
   const n = w * h, C = channelCount(input.norm);
   const names = channelFeatureNames(featureNames(fo), modelChannels(input.norm));
   const t0 = performance.now();
-  const parts: RfTrainingSlice[] = [];
+  const parts: ForestTrainingSlice[] = [];
   for (const [k, s] of input.slices.entries()) {
     await turn(input.signal);
     const planes = channelPlanes(normalizeChannels(s.image, input.norm, n), n, C);

@@ -1,14 +1,14 @@
-// Random forest on 3-D features (adapters/rf3d.ts): prediction computes the used features sigma by sigma (a cancel
-// point between them) and gives what the whole feature set gives; an aborted signal stops it.
+// Random forest on 3-D features (randomForest3dSegmenter.ts): prediction computes the used features sigma by sigma (a
+// cancel point between them) and gives what the whole feature set gives; an aborted signal stops it.
 import { describe, expect, it } from 'vitest';
 import { FeatureBank3d } from '../../src/core/features/bank3d';
 import { RandomForest } from '../../src/core/models/randomForest/randomForest';
 import { gatherLabeledPixels } from '../../src/core/models/randomForest/randomForestTrain';
-import { Rf3dPredictor } from '../../src/core/models/randomForest/randomForest3dSegmenter';
+import { RandomForest3dPredictor } from '../../src/core/models/randomForest/randomForest3dSegmenter';
 import { resolveParams } from '../../src/shared/models/registry';
 import { mulberry32 } from '../../src/core/random';
 
-describe('Rf3dPredictor', () => {
+describe('RandomForest3dPredictor', () => {
   const W = 20, H = 18, D = 9, n = W * H;
   const rand = mulberry32(9);
   const vol = Array.from({ length: D }, () => Float32Array.from({ length: n }, (_, i) => ((i % W) > 9 ? 1 : 0) + 0.8 * (rand() - 0.5)));
@@ -23,7 +23,7 @@ describe('Rf3dPredictor', () => {
   const context = { z: 4, depth: D, slice: (zz: number) => vol[zz] };
 
   it('sigma-by-sigma prediction equals the forest on all features; an aborted signal rejects', async () => {
-    const p = new Rf3dPredictor(forest, params, identity, W, H);
+    const p = new RandomForest3dPredictor(forest, params, identity, W, H);
     expect(p.bank.names).toEqual(bank.names);
     const r = await p.predict(context, true, new AbortController().signal);
     const want = forest.predict(feats, n);
