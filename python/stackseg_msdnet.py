@@ -322,7 +322,8 @@ def train(workdir):
 
 # ---------------------------------------------------------------- inference
 
-HEADER = struct.Struct('<4i')  # width, height, flags (1 = tta, 2 = probabilities), input planes (0 or 1: one slice)
+HEADER = struct.Struct('<4i')  # width, height, flags (1 = tta, 2 = probabilities), input planes (0 or 1: one slice;
+# more: stack channels x 2k+1 slices, channel-major as inputPlanes.ts)
 
 
 def read_exact(stream, n):
@@ -336,9 +337,16 @@ def read_exact(stream, n):
 
 
 def predict(net, norm, raw, tta, device):
-    """MsdnetModel.predict: normalise as augment.ts's normalize, softmax averaged over the 8 transforms."""
-    scale = 1.0 / (norm['high'] - norm['low'])
-    x = (raw.astype(np.float64) - norm['low']) * scale
+    """MsdnetModel.predict: normalise as augment.ts's normalize, softmax averaged over the 8 transforms.
+    raw [planes, h, w]: several stack channels (norm['channels']) are inputPlanes.ts's order, channel c's 2k+1
+    slices together, each channel with its own low/high."""
+    norms = norm.get('channels') or [norm]
+    raw = raw.reshape(-1, *raw.shape[-2:])
+    per = max(1, raw.shape[0] // len(norms))
+    x = np.empty(raw.shape, np.float64)
+    for i in range(raw.shape[0]):
+        n = norms[min(i // per, len(norms) - 1)]
+        x[i] = (raw[i].astype(np.float64) - n['low']) * (1.0 / (n['high'] - n['low']))
     x = np.where(np.isfinite(x), x, 0).astype(np.float32)
     h, w = x.shape[-2:]
     t = torch.tensor(x, device=device).view(1, -1, h, w)  # [C, h, w] planes (2.5-D) or one [h, w] slice
@@ -373,9 +381,9 @@ def serve(folder, device_name):
         if head is None:
             return
         w, h, flags, planes = HEADER.unpack(head)
-        planes = max(1, planes)  # 2.5-D: 2k+1 raw slices, channel-major; older clients send 0 (one slice)
+        planes = max(1, planes)  # channels x (2k+1) raw planes, channel-major; older clients send 0 (one slice)
         if planes != int(top['arch'].get('inChannels', 1)):
-            raise Fail('bad-request', f"the model takes {top['arch'].get('inChannels', 1)} input slices, the request has {planes}")
+            raise Fail('bad-request', f"the model takes {top['arch'].get('inChannels', 1)} input planes (channels x slices), the request has {planes}")
         raw = np.frombuffer(read_exact(stdin, 4 * w * h * planes), dtype='<f4').reshape(planes, h, w)
         probs = predict(net, top['normalization'], raw, bool(flags & 1), device)
         stdout.write(torch.argmax(probs, 0).to(torch.uint8).cpu().numpy().tobytes())

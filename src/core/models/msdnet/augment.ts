@@ -64,7 +64,8 @@ export function accumulateInverse(dst: Float32Array, transformed: Float32Array, 
   }
 }
 
-export interface Normalization { low: number; high: number }
+/** low/high map to 0/1. Several stack channels (inputPlanes.ts): one per channel in `channels`, channel 0's repeated above. */
+export interface Normalization { low: number; high: number; channels?: { low: number; high: number }[] }
 
 /** The 1st and 99th percentiles of the pixels (a strided sample of at most ~1M values). */
 export function percentileNormalization(images: Float32Array[], lowPct = 1, highPct = 99): Normalization {

@@ -21,7 +21,8 @@
 import { StackSegError } from '../../../shared/errors';
 import { mulberry32 } from '../../random';
 import { initBackend, tf, type BackendPreference } from '../tfBackend';
-import { applyMapChannels, dihedral, accumulateInverse, interleave, normalize, percentileNormalization, type Normalization } from './augment';
+import { applyMapChannels, dihedral, accumulateInverse, interleave, normalize, type Normalization } from './augment';
+import { channelNormalization, imageChannels, inputPlanes } from './inputPlanes';
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './batchnorm';
 import { loadWeights, saveWeights } from './io';
@@ -89,9 +90,10 @@ export class MsdnetModel {
 
   /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
   async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal; context?: Float32Array[] } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
-    checkSlice(image.length, width, height, 'image');
-    const C = this.arch.inChannels;
-    const x = interleave(inputPlanes(image, options.context, C).map((p) => normalize(p, this.normalization)));
+    // Several stack channels (imageChannels): C = channels x (2k+1) inputs, each channel normalised on its own.
+    const IC = imageChannels(this.normalization), C = this.arch.inChannels;
+    checkSlice(image.length / IC, width, height, 'image');
+    const x = interleave(inputPlanes(image, options.context, IC, C / IC, width * height, this.normalization));
     const classes = this.arch.classes;
     const probs = new Float32Array(width * height * classes);
     const ks = (options.tta ?? this.tta) ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
@@ -125,16 +127,6 @@ export class MsdnetModel {
   dispose(): void {
     disposeWeights(this.weights);
   }
-}
-
-/** The 2k+1 input planes of a 2.5-D network (the slice alone when inChannels is 1). */
-function inputPlanes(image: Float32Array, context: Float32Array[] | undefined, channels: number): Float32Array[] {
-  if (channels === 1) return [image];
-  if (context?.length !== channels || context.some((p) => p.length !== image.length)) {
-    throw new StackSegError(`this MSDNet takes ${channels} neighbouring slices (contextSlices=${(channels - 1) / 2}) but got ${context?.length ?? 1}`,
-      { hint: 'segment through stackseg segment / a job, which stream the slices around each one' });
-  }
-  return context;
 }
 
 function checkSlice(length: number, width: number, height: number, what: string): void {
@@ -176,17 +168,20 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   onProgress?: ProgressFn, signal?: AbortSignal): Promise<MsdnetModel> {
   const p = resolve(params);
   if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
-  slices.forEach((s, i) => { checkSlice(s.image.length, s.width, s.height, `slice ${i} image`); checkSlice(s.labels.length, s.width, s.height, `slice ${i} labels`); });
+  // Several stack channels: each image holds IC planes (channel-major), normalised per channel.
+  const IC = Math.max(1, Math.round(slices[0].image.length / (slices[0].width * slices[0].height)));
+  slices.forEach((s, i) => { checkSlice(s.image.length / IC, s.width, s.height, `slice ${i} image`); checkSlice(s.labels.length, s.width, s.height, `slice ${i} labels`); });
 
   const { classValues, classIndex, classWeights, counts } = classTable(slices, p.classWeights);
 
   const { backend } = await initBackend(p.backend);
-  const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
+  const normalization = p.normalization === 'percentile' ? channelNormalization(slices.map((s) => s.image), IC)
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
-  const C = 2 * p.contextSlices + 1;
-  const centres = slices.map((s) => normalize(s.image, normalization));
-  // Network inputs: the slice (pseudo-labels read it alone) or its 2k+1 neighbours, interleaved per pixel.
-  const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, C).map((q) => normalize(q, normalization))));
+  const K = 2 * p.contextSlices + 1, C = IC * K;
+  const centres = slices.map((s) => normalize(s.image.subarray(0, s.width * s.height), normalization));
+  // Network inputs: the slice (pseudo-labels read its first channel alone) or its channels x 2k+1 neighbours
+  // (inputPlanes.ts), interleaved per pixel.
+  const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, IC, K, s.width * s.height, normalization)));
   const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
   const targets = slices.map((s, i) => lossTargets(trainLabels[i], classIndex, classWeights, classValues.length));
   const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));

@@ -8,6 +8,7 @@ import { contextWindow, SliceRing } from '../../features/volumeChunks';
 import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
+import { imageChannels } from './inputPlanes';
 
 export class MsdnetSegmenter implements Segmenter {
   readonly kind = 'msdnet' as const;
@@ -44,8 +45,8 @@ export class MsdnetSegmenter implements Segmenter {
     return new MsdnetSegmenter(model, header.norm, header.params, engine.note);
   }
 
-  /** 2.5-D: the slices each side that predict() reads through its ZContext. */
-  get zHalo(): number { return (this.model.arch.inChannels - 1) / 2; }
+  /** 2.5-D: the slices each side that predict() reads through its ZContext (inputs: stack channels x (2k+1)). */
+  get zHalo(): number { return (this.model.arch.inChannels / imageChannels(this.model.normalization) - 1) / 2; }
 
   async predict(image: Float32Array, width: number, height: number, _withProbabilities?: boolean, signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
     const planes = contextPlanes(this.zHalo, context);

@@ -12,6 +12,7 @@ import type { BackendPreference } from '../tfBackend';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
 import { contextPlanes, withContext } from './msdnetSegmenter';
+import { rawInputPlanes } from './inputPlanes';
 import { writeHeader } from '../modelHeader';
 
 export type MsdnetEngine = { engine: 'torch'; info: PythonInfo; device: string; note?: string } | { engine: 'tfjs'; tfjs: BackendPreference; note?: string };
@@ -102,7 +103,9 @@ export class TorchMsdnetSegmenter implements Segmenter {
 
   async predict(image: Float32Array, width: number, height: number, withProbabilities = false, _signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
     const predictor = await this.start();
-    const { index, probs } = await predictor.predict(image, width, height, this.classes.length, this.tta, withProbabilities, contextPlanes(this.zHalo, context));
+    // The raw input planes: stack channels (norm.channels) x 2k+1 slices, as inputPlanes.ts; Python normalises them.
+    const planes = rawInputPlanes(image, contextPlanes(this.zHalo, context), this.norm.channels?.length ?? 1, 2 * this.zHalo + 1, width * height);
+    const { index, probs } = await predictor.predict(image, width, height, this.classes.length, this.tta, withProbabilities, planes);
     const labels = new Uint8Array(index.length);
     for (let i = 0; i < index.length; i++) labels[i] = this.classes[index[i]];
     return { labels, probs };

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StackSegError } from '../../../shared/errors';
 import { initBackend } from '../tfBackend';
-import { normalize, percentileNormalization, type Normalization } from './augment';
+import { normalize, type Normalization } from './augment';
+import { channelNormalization, inputPlanes } from './inputPlanes';
 import { saveWeights } from './io';
 import { createWeights, disposeWeights, type MsdnetArch } from './network';
 import { fillPseudoLabels } from './pseudo';
@@ -64,17 +65,19 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
   if (slices.length === 0) throw new StackSegError('MSDNet needs at least one labelled slice', { hint: 'paint labels on a slice first' });
   // As msdnet.ts's trainMsdnet: class table, normalisation, pseudo-labels, targets, denominators.
   const { classValues, classIndex, classWeights, counts } = classTable(slices, p.classWeights);
-  const normalization = p.normalization === 'percentile' ? percentileNormalization(slices.map((s) => s.image))
+  // Several stack channels: each image holds IC planes (channel-major).
+  const IC = Math.max(1, Math.round(slices[0].image.length / (slices[0].width * slices[0].height)));
+  const normalization = p.normalization === 'percentile' ? channelNormalization(slices.map((s) => s.image), IC)
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
   const K = 2 * (p.contextSlices ?? 0) + 1;
-  const images = slices.map((s) => normalize(s.image, normalization));
-  for (const s of slices) {
-    if (K > 1 && s.context?.length !== K) throw new StackSegError(`contextSlices=${p.contextSlices} needs ${K} slices around each labelled one, got ${s.context?.length ?? 1}`);
-  }
-  // Network inputs, channel-major per slice ([c][pixel], torch's NCHW): the slice, or its 2k+1 neighbours.
-  const inputs = K === 1 ? images : slices.map((s) => {
-    const out = new Float32Array(K * s.image.length);
-    s.context!.forEach((q, c) => out.set(normalize(q, normalization), c * s.image.length));
+  // Pseudo-labels read the first channel alone.
+  const images = slices.map((s) => normalize(s.image.subarray(0, s.width * s.height), normalization));
+  // Network inputs, channel-major per slice ([c][pixel], torch's NCHW): the slice, or its stack channels x 2k+1
+  // neighbours (inputPlanes.ts), each channel normalised on its own.
+  const inputs = K * IC === 1 ? images : slices.map((s) => {
+    const n = s.width * s.height, planes = inputPlanes(s.image, s.context, IC, K, n, normalization);
+    const out = new Float32Array(planes.length * n);
+    planes.forEach((q, c) => out.set(q, c * n));
     return out;
   });
   const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
@@ -85,7 +88,7 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
     return out;
   });
   const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
-  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: K, classes: C };
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: K * IC, classes: C };
 
   const workDir = await fs.mkdtemp(join(tmpdir(), 'stackseg-torch-'));
   try {
