@@ -26,7 +26,7 @@ import { channelNormalization, imageChannels, inputPlanes } from './inputPlanes'
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './batchnorm';
 import { loadWeights, saveWeights } from './io';
-import { fillPseudoLabels } from './pseudo';
+import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './native';
 import { EpochSchedule, type StopReason } from './schedule';
@@ -50,8 +50,10 @@ export interface MsdnetParams {
   bnRecompute: boolean;
   /** 'percentile' (1st/99th of the training slices), 'none' (images already normalised), or fixed values. */
   normalization: 'percentile' | 'none' | Normalization;
-  /** Train on the painted pixels plus nearest-class-mean pseudo-labels for the unlabelled ones (msdnet/pseudo.ts). */
-  pseudoLabels: boolean;
+  /** Unlabelled pixels: the teacher's soft labels (TrainingSlice.teacher), the nearest-class-mean fill (pseudo.ts), or none; true = fill. */
+  pseudoLabels: boolean | PseudoLabelMode;
+  /** Loss weight of a teacher-labelled pixel (a painted one weighs its class weight). */
+  teacherWeight: number;
   /** Time budget in seconds (0 = none): the cosine schedule shrinks to the epochs that fit (msdnet/schedule.ts). */
   maxSeconds: number;
   /** 2.5-D: k slices each side of a slice are extra input channels (2k+1 in all; TrainingSlice.context). */
@@ -65,11 +67,11 @@ export interface MsdnetParams {
 export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
   lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
-  normalization: 'percentile', pseudoLabels: false, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
+  normalization: 'percentile', pseudoLabels: false, teacherWeight: 1, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
 };
 
 /** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), mirrored at the ends (volumeChunks.ts contextWindow). */
-export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }
+export interface TrainingSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[]; teacher?: SoftLabels }
 /** planned: the epochs the schedule now expects (fewer than params.epochs when the time budget binds). */
 export type ProgressFn = (epoch: number, loss: number, planned: number) => void;
 
@@ -154,16 +156,6 @@ function cancelled(): StackSegError {
   return new StackSegError('MSDNet training cancelled', { code: 'cancelled' });
 }
 
-/** Per-pixel loss targets: weight of the pixel's class at [pixel, class], 0 for unlabelled pixels. */
-function lossTargets(labels: Uint8Array, classIndex: Int16Array, weights: number[], classes: number): Float32Array {
-  const out = new Float32Array(labels.length * classes);
-  for (let p = 0; p < labels.length; p++) {
-    const c = classIndex[labels[p]];
-    if (c >= 0) out[p * classes + c] = weights[c];
-  }
-  return out;
-}
-
 export async function trainMsdnet(slices: TrainingSlice[], params: Partial<MsdnetParams> | Record<string, unknown> = {},
   onProgress?: ProgressFn, signal?: AbortSignal): Promise<MsdnetModel> {
   const p = resolve(params);
@@ -182,9 +174,10 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   // Network inputs: the slice (pseudo-labels read its first channel alone) or its channels x 2k+1 neighbours
   // (inputPlanes.ts), interleaved per pixel.
   const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, IC, K, s.width * s.height, normalization)));
-  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
-  const targets = slices.map((s, i) => lossTargets(trainLabels[i], classIndex, classWeights, classValues.length));
-  const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
+  const mode = pseudoLabelMode(p.pseudoLabels);
+  const trainLabels = slices.map((s, i) => (mode === 'fill' ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
+  const built = slices.map((s, i) => trainingTargets(trainLabels[i], classIndex, classWeights, classValues.length, mode === 'teacher' ? s.teacher : undefined, p.teacherWeight));
+  const targets = built.map((b) => b.targets), denominators = built.map((b) => b.denominator);
 
   const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: C, classes: classValues.length };
   const weights = createWeights(arch, p.seed);

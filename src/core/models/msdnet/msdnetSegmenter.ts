@@ -9,11 +9,15 @@ import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
 import { imageChannels } from './inputPlanes';
+import { attachTeacher } from './teacher';
 
 export class MsdnetSegmenter implements Segmenter {
   readonly kind = 'msdnet' as const;
 
   constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams, private readonly note?: string) {}
+
+  /** pseudoLabels=teacher: the teacher's report (teacher.ts) for metrics.json. */
+  teacher?: Record<string, unknown>;
 
   get classes(): readonly number[] { return this.model.classValues; }
   get backend(): string { return this.model.backend; }
@@ -28,13 +32,16 @@ export class MsdnetSegmenter implements Segmenter {
     const engine = await chooseMsdnetEngine(input.params, 'train');
     if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine);
     const epochs = input.params.epochs as number;
+    const taught = await attachTeacher(input, await withContext(input));
     const model = await trainMsdnet(
-      await withContext(input),
-      { ...input.params, backend: engine.tfjs },
+      taught.slices,
+      { ...taught.params, backend: engine.tfjs },
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / (planned || epochs)), epoch, loss, message: `epoch ${epoch}/${planned || epochs}` }),
       input.signal,
     );
-    return new MsdnetSegmenter(model, input.norm, input.params, engine.note);
+    const segmenter = new MsdnetSegmenter(model, input.norm, input.params, engine.note);
+    segmenter.teacher = taught.report;
+    return segmenter;
   }
 
   /** Any engine's model folder; segments on torch where chooseMsdnetEngine picks it, else on tfjs (native CPU). */
@@ -65,7 +72,7 @@ export class MsdnetSegmenter implements Segmenter {
 
   trainingReport(): Record<string, unknown> {
     const info = this.model.trainingInfo;
-    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine, epochs: info.losses.length, stopped: info.stopped } : {};
+    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine, epochs: info.losses.length, stopped: info.stopped, ...(this.teacher ? { teacher: this.teacher } : {}) } : {};
   }
 
   dispose(): void { this.model.dispose(); }
@@ -79,7 +86,7 @@ export function contextPlanes(k: number, context: ZContext | undefined): Float32
 }
 
 /** Training slices for MSDNet; with contextSlices = k, each with its 2k+1 raw neighbours (read through a ring). */
-export async function withContext(input: TrainInput): Promise<Array<{ image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }>> {
+export async function withContext(input: TrainInput): Promise<Array<{ z: number; image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }>> {
   const k = Number(input.params.contextSlices ?? 0);
   const base = input.slices.map((s) => ({ z: s.z, image: s.image, labels: s.labels, width: input.width, height: input.height }));
   if (k === 0) return base;

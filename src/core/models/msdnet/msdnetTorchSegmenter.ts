@@ -13,6 +13,7 @@ import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
 import { contextPlanes, withContext } from './msdnetSegmenter';
 import { rawInputPlanes } from './inputPlanes';
+import { attachTeacher } from './teacher';
 import { writeHeader } from '../modelHeader';
 
 export type MsdnetEngine = { engine: 'torch'; info: PythonInfo; device: string; note?: string } | { engine: 'tfjs'; tfjs: BackendPreference; note?: string };
@@ -49,7 +50,7 @@ function torchParams(params: ModelParams, device: string): TorchTrainParams {
     layers: params.layers as number, width: params.width as number, dilations: params.dilations as number[], epochs: params.epochs as number,
     learningRate: params.learningRate as number, optimizer: params.optimizer as 'adam' | 'sgd', lrSchedule: params.lrSchedule as 'constant' | 'cosine',
     classWeights: params.classWeights as 'none' | 'balanced', augment: params.augment as boolean, tta: params.tta as boolean,
-    bnRecompute: params.bnRecompute as boolean, normalization: 'percentile', pseudoLabels: params.pseudoLabels as boolean,
+    bnRecompute: params.bnRecompute as boolean, normalization: 'percentile', pseudoLabels: params.pseudoLabels as TorchTrainParams['pseudoLabels'], teacherWeight: Number(params.teacherWeight ?? 1),
     contextSlices: Number(params.contextSlices ?? 0), seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
   };
 }
@@ -60,6 +61,8 @@ export class TorchMsdnetSegmenter implements Segmenter {
   /** Two slices in flight: the next one is read and sent while Python computes. */
   readonly concurrency = 2;
   private predictor: Promise<TorchPredictor> | undefined;
+  /** pseudoLabels=teacher: the teacher's report (teacher.ts) for metrics.json. */
+  teacher?: Record<string, unknown>;
 
   private constructor(
     private readonly modelDir: string,
@@ -73,11 +76,14 @@ export class TorchMsdnetSegmenter implements Segmenter {
   ) {}
 
   static async train(input: TrainInput, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
-    const trained = await trainTorch(await withContext(input),
-      torchParams(input.params, engine.device),
+    const taught = await attachTeacher(input, await withContext(input));
+    const trained = await trainTorch(taught.slices,
+      torchParams(taught.params, engine.device),
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / planned), epoch, loss, message: `epoch ${epoch}/${planned} (torch ${engine.device})` }),
       input.signal);
-    return new TorchMsdnetSegmenter(trained.modelDir, trained.classValues, trained.tta, input.norm, input.params, trained.runtime, trained, engine.note);
+    const segmenter = new TorchMsdnetSegmenter(trained.modelDir, trained.classValues, trained.tta, input.norm, input.params, trained.runtime, trained, engine.note);
+    segmenter.teacher = taught.report;
+    return segmenter;
   }
 
   /** A saved model folder (any engine wrote it) on torch; starts the inference process now to learn the device. */
@@ -119,7 +125,7 @@ export class TorchMsdnetSegmenter implements Segmenter {
   trainingReport(): Record<string, unknown> {
     const t = this.trained?.trainingInfo;
     return t ? { lossCurve: t.losses, fitSeconds: t.seconds, steps: t.steps, epochs: t.losses.length, stopped: t.stopped,
-      labeledPixels: t.labelledPixels.reduce((a, b) => a + b, 0), backend: 'torch', engine: 'torch', device: t.device, runtime: this.runtime } : {};
+      labeledPixels: t.labelledPixels.reduce((a, b) => a + b, 0), backend: 'torch', engine: 'torch', device: t.device, runtime: this.runtime, ...(this.teacher ? { teacher: this.teacher } : {}) } : {};
   }
 
   async dispose(): Promise<void> {

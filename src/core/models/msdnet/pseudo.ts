@@ -34,3 +34,39 @@ export function fillPseudoLabels(image: Float32Array, labels: Uint8Array, width:
   }
   return out;
 }
+
+/** Which pseudo-labels MSDNet trains on (registry `pseudoLabels`; true/false from older callers mean fill/off). */
+export type PseudoLabelMode = 'teacher' | 'fill' | 'off';
+export function pseudoLabelMode(v: unknown): PseudoLabelMode {
+  if (v === true || v === 'fill') return 'fill';
+  if (v === 'teacher') return 'teacher';
+  return 'off';
+}
+
+/** A teacher's class probabilities on a slice, class-major (teacher.ts TeacherPrediction). */
+export interface SoftLabels { classes: readonly number[]; probs: Float32Array }
+
+/**
+ * Loss targets [pixel * C + c] (the loss weight of class c at the pixel) and their sum, the loss denominator.
+ * A labelled pixel: its class's weight. An unlabelled one with a teacher: its probabilities times `teacherWeight`
+ * (soft targets: where the teacher hesitates, at edges, both classes get part of the weight).
+ */
+export function trainingTargets(labels: Uint8Array, classIndex: Int16Array, classWeights: number[], classes: number,
+  teacher?: SoftLabels, teacherWeight = 1): { targets: Float32Array; denominator: number } {
+  const n = labels.length, out = new Float32Array(n * classes);
+  const teach = teacher ? teacher.classes.map((v) => classIndex[v] ?? -1) : [];
+  let denominator = 0;
+  for (let p = 0; p < n; p++) {
+    const c = classIndex[labels[p]];
+    if (labels[p] && c >= 0) { out[p * classes + c] = classWeights[c]; denominator += classWeights[c]; continue; }
+    if (!teacher || labels[p]) continue;
+    for (let j = 0; j < teach.length; j++) {
+      const k = teach[j];
+      if (k < 0) continue;
+      const w = teacherWeight * classWeights[k] * teacher.probs[j * n + p];
+      out[p * classes + k] += w;
+      denominator += w;
+    }
+  }
+  return { targets: out, denominator };
+}

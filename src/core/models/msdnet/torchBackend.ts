@@ -17,7 +17,7 @@ import { normalize, type Normalization } from './augment';
 import { channelNormalization, inputPlanes } from './inputPlanes';
 import { saveWeights } from './io';
 import { createWeights, disposeWeights, type MsdnetArch } from './network';
-import { fillPseudoLabels } from './pseudo';
+import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { probePython, scriptError, scriptPath, type PythonInfo } from './python';
 import { trainingPlan } from './schedule';
@@ -29,13 +29,15 @@ export interface TorchRuntime extends Record<string, unknown> {
 export interface TorchTrainParams {
   layers: number; width: number; dilations: number[]; epochs: number; learningRate: number; optimizer: 'adam' | 'sgd';
   lrSchedule: 'constant' | 'cosine'; classWeights: 'none' | 'balanced' | number[]; augment: boolean; tta: boolean;
-  bnRecompute: boolean; normalization: 'percentile' | 'none' | Normalization; pseudoLabels: boolean; seed: number;
+  bnRecompute: boolean; normalization: 'percentile' | 'none' | Normalization; pseudoLabels: boolean | PseudoLabelMode; seed: number;
+  /** Loss weight of a teacher-labelled pixel (pseudoLabels=teacher, TorchSlice.teacher). */
+  teacherWeight?: number;
   maxSeconds?: number; plateau?: boolean; device?: string;
   /** 2.5-D: k slices each side as input channels (TorchSlice.context holds the 2k+1 raw slices). */
   contextSlices?: number;
 }
 
-export interface TorchSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }
+export interface TorchSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[]; teacher?: SoftLabels }
 export type TorchProgress = (epoch: number, loss: number, planned: number) => void;
 
 export interface TorchTrained {
@@ -80,14 +82,12 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
     planes.forEach((q, c) => out.set(q, c * n));
     return out;
   });
-  const trainLabels = slices.map((s, i) => (p.pseudoLabels ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
+  const mode = pseudoLabelMode(p.pseudoLabels);
+  const trainLabels = slices.map((s, i) => (mode === 'fill' ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
   const C = classValues.length;
-  const targets = trainLabels.map((labels) => {
-    const out = new Float32Array(labels.length * C);
-    for (let i = 0; i < labels.length; i++) { const c = classIndex[labels[i]]; if (c >= 0) out[i * C + c] = classWeights[c]; }
-    return out;
-  });
-  const denominators = trainLabels.map((labels) => labels.reduce((sum, l) => sum + (classIndex[l] >= 0 ? classWeights[classIndex[l]] : 0), 0));
+  // The teacher's soft labels are loss weights like any other: Python trains on targets.f32 unchanged.
+  const built = slices.map((s, i) => trainingTargets(trainLabels[i], classIndex, classWeights, C, mode === 'teacher' ? s.teacher : undefined, p.teacherWeight ?? 1));
+  const targets = built.map((b) => b.targets), denominators = built.map((b) => b.denominator);
   const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: K * IC, classes: C };
 
   const workDir = await fs.mkdtemp(join(tmpdir(), 'stackseg-torch-'));
