@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { StackSegError } from '../../shared/errors';
 import type { DType, PixelArray, StackInfo } from '../../shared/types';
-import { allocView, placeChunk, SlabStack, BYTES, numericDType, toPixelArray } from './slab';
+import { placeChunk, SlabStack, numericDType, toPixelArray } from './slab';
+import { DTYPE_BYTES, pixelView } from '../tiff/samples';
 import { loadLib } from './lazyLib';
 import { DXCHANGE_DATA } from './spec';
 import { decodeChunk, FAST_FILTERS, openChunkIndex, type ChunkIndex, type ChunkRef, type Filter } from './h5chunks';
@@ -118,7 +119,7 @@ export class Hdf5Stack extends SlabStack {
       }
       const [depth, height, width] = m.shape;
       const info: StackInfo = {
-        path: spec, width, height, depth, dtype, bytesPerPixel: BYTES[dtype], bigTiff: false, littleEndian: m.littleEndian,
+        path: spec, width, height, depth, dtype, bytesPerPixel: DTYPE_BYTES[dtype], bigTiff: false, littleEndian: m.littleEndian,
         compression: ds.filters.length ? ds.filters.map((f) => f.name).join('+') : 'none', tiled: !!m.chunks, fileBytes: st.size,
         format: 'hdf5', dataset: name,
       };
@@ -137,7 +138,7 @@ export class Hdf5Stack extends SlabStack {
     else { bytes = this.readWasm(z0, z1); this.reads.h5wasm++; }
     if (m.type === FLOAT && m.size === 2) return halfToFloat(bytes, n);
     if (m.type === INTEGER && m.size === 8) return toPixelArray(m.signed ? new BigInt64Array(bytes.buffer) : new BigUint64Array(bytes.buffer), 'float64', n, this.info.path);
-    return allocView(this.info.dtype, bytes.buffer, n);
+    return pixelView(this.info.dtype, bytes.buffer, 0, n);
   }
 
   /** The slab from its chunks, or undefined when some chunk is not allocated (h5wasm then supplies fill values). */

@@ -4,7 +4,8 @@
 
 import { StackSegError } from '../../shared/errors';
 import { SliceCache } from '../../shared/lru';
-import { DEFAULT_CACHE_BYTES, allocPixels } from '../tiff/reader';
+import { DEFAULT_CACHE_BYTES } from '../tiff/reader';
+import { allocPixels } from '../tiff/samples';
 import type { DType, PixelArray, SliceSource, StackInfo } from '../../shared/types';
 
 /** Largest slab read in one go; deeper chunks are read slice by slice (slower, but bounded memory). */
@@ -125,17 +126,6 @@ export function numericDType(kind: 'int' | 'uint' | 'float' | 'bool', bytes: num
   if (bytes === 8) return 'float64';
   const map: Record<number, DType> = kind === 'int' ? { 1: 'int8', 2: 'int16', 4: 'int32' } : { 1: 'uint8', 2: 'uint16', 4: 'uint32' };
   return map[bytes];
-}
-
-export const BYTES: Record<DType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
-
-const VIEW: Record<DType, new (b: ArrayBuffer, o: number, n: number) => PixelArray> = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
-} as never;
-
-/** A typed view of dtype over a buffer the caller owns. */
-export function allocView(dtype: DType, buffer: ArrayBufferLike, length: number): PixelArray {
-  return new VIEW[dtype](buffer as ArrayBuffer, 0, length);
 }
 
 /** Copies the part of a decoded chunk (first element at offset) that lies in slices [z0, z1) into the slab. */

@@ -9,7 +9,8 @@ import type { DType, PixelArray, StackInfo } from '../../shared/types';
 import { loadLib } from './lazyLib';
 import { installFastCodecs } from './zarrCodecs';
 import { openZarrDirect, type ZarrDirect } from './zarrDirect';
-import { allocView, SlabStack, BYTES, toPixelArray } from './slab';
+import { SlabStack, toPixelArray } from './slab';
+import { DTYPE_BYTES, pixelView } from '../tiff/samples';
 
 /** zarrita's store contract: get(key) -> bytes or undefined. Keys are absolute ("/0/.zarray"). */
 class FolderStore {
@@ -128,7 +129,7 @@ export class ZarrStack extends SlabStack {
     const [height, width] = arr.shape.slice(nd - 2);
     const depth = zAxis >= 0 ? arr.shape[zAxis] : 1;
     const info: StackInfo = {
-      path: spec, width, height, depth, dtype, bytesPerPixel: BYTES[dtype], bigTiff: false, littleEndian: true,
+      path: spec, width, height, depth, dtype, bytesPerPixel: DTYPE_BYTES[dtype], bigTiff: false, littleEndian: true,
       compression: await compressionOf(storePath, path), tiled: true, fileBytes: 0, format: 'zarr', dataset: path || '/',
     };
     if (levels && levels.length > 1) (info as StackInfo & { levels?: string[] }).levels = levels;
@@ -158,7 +159,7 @@ export class ZarrStack extends SlabStack {
         throw new StackSegError(`cannot read slices ${z0}..${z1 - 1} (${(e as Error).message})`, { file: this.info.path, hint: 'a chunk file may be damaged' });
       }
       this.reads.direct++;
-      return allocView(this.info.dtype, out.buffer, out.length / this.info.bytesPerPixel);
+      return pixelView(this.info.dtype, out.buffer, 0, out.length / this.info.bytesPerPixel);
     }
     this.reads.zarrita++;
     const sel: (number | null | ReturnType<Zarrita['slice']>)[] = this.lead.map((v) => v);

@@ -1,11 +1,12 @@
 // Lazy TIFF stack reader: opening parses the directories only; a slice is read (positioned reads) and decoded
 // on demand, and kept in a byte-bounded LRU cache.
 import { StackSegError } from '../../shared/errors';
-import type { DType, PixelArray, SliceSource, StackInfo } from '../../shared/types';
+import type { PixelArray, SliceSource, StackInfo } from '../../shared/types';
 import { resolveAxes, type StackAxes } from './axes';
-import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecoder } from './codecs';
+import { swapInPlace } from './codecs';
 import { COMPRESSION_NAMES, parsePages, rowBytes, type PageTable } from './ifd';
-import { convertSamples, isDirect } from './samples';
+import { decodePage, truncatedPage } from './page';
+import { allocPixels, DTYPE_BYTES, dtypeOf, isDirect } from './samples';
 import { parseImageJDescription, expandImageJPages, imagejLutColors } from './imagej';
 import { SliceCache } from '../../shared/lru';
 import { FileBytes } from './source';
@@ -16,28 +17,6 @@ export interface OpenOptions {
   /** Bytes of decoded slices kept in memory; 0 disables the cache. Default 256 MB. */
   cacheBytes?: number;
 }
-
-type Ctor = { new (n: number): PixelArray; new (b: ArrayBuffer, o: number, n: number): PixelArray };
-const CTORS: Record<DType, Ctor> = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
-  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
-} as unknown as Record<DType, Ctor>;
-
-export function allocPixels(dtype: DType, length: number): PixelArray {
-  return new CTORS[dtype](length);
-}
-
-/** The array type a sample type is read as: half floats as float32, 64-bit integers as float64, odd widths rounded up. */
-export function dtypeOf(bits: number, format: number): DType {
-  if (format === 3) return bits === 64 ? 'float64' : 'float32';
-  if (bits === 64) return 'float64';
-  const signed = format === 2;
-  if (bits <= 8) return signed ? 'int8' : 'uint8';
-  if (bits <= 16) return signed ? 'int16' : 'uint16';
-  return signed ? 'int32' : 'uint32';
-}
-
-const DTYPE_BYTES: Record<DType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
 
 export class TiffStack implements SliceSource {
   private cache: SliceCache;
@@ -129,7 +108,7 @@ export class TiffStack implements SliceSource {
       const n = Math.min(y0 + rows, (strip + 1) * rps) - y;
       const len = n * rb;
       const at = (y - y0) * rb;
-      reads.push(this.src.readInto(bytes, at, len, tb.chunkOffsets[start + strip] + (y - strip * rps) * rb).then((got) => (got < len ? this.truncated(page) : got)));
+      reads.push(this.src.readInto(bytes, at, len, tb.chunkOffsets[start + strip] + (y - strip * rps) * rb).then((got) => (got < len ? truncatedPage(this.info.path, page) : got)));
       y += n;
     }
     await Promise.all(reads);
@@ -221,166 +200,15 @@ export class TiffStack implements SliceSource {
     await this.src.close();
   }
 
-  private truncated(z: number): never {
-    throw new StackSegError(`truncated file: pixel data of page ${z} is cut short`, { file: this.info.path, page: z, hint: 'the file was not fully written or copied; copy it again' });
-  }
-
-  /**
-   * Decodes page `page`: planar pages only the strips/tiles of `sample`, interleaved pages all samples (one array
-   * each). Standard samples decode straight into the output array; others (half floats, 64-bit integers, packed
-   * bits, interleaved samples) into the file's layout first, then convertSamples.
-   */
+  /** Page `page` decoded (page.ts): planar pages only `sample`, interleaved pages all samples (one array each). */
   private async decodePlane(page: number, sample: number): Promise<PixelArray[]> {
-    const t = this.table;
-    const { width: w, height: h, dtype } = this.info;
-    const bits = t.bitsPerSample;
-    const planar = t.samplesPerPixel > 1 && t.planar === 2;
-    const spc = planar ? 1 : t.samplesPerPixel; // samples per pixel within a chunk
-    const bps = bits === 8 || bits === 16 || bits === 32 || bits === 64 ? bits / 8 : 1;
-    const rb = rowBytes(w, spc, bits);
-    const direct = spc === 1 && isDirect(bits, t.sampleFormat);
-    const out = direct ? allocPixels(dtype, w * h) : undefined;
-    const bytes = out ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : new Uint8Array(rb * h);
-    const finish = (): PixelArray[] => {
-      if (out) return [out];
-      const res = convertSamples(bytes, w, h, spc, bits, t.sampleFormat, dtype);
-      if (res.lostPrecision && !this.warnedPrecision) {
-        this.warnedPrecision = true;
-        (this.info.notes ??= []).push(`page ${page} holds 64-bit integers beyond ±2^53: read as float64, they lose precision`);
-      }
-      return res.planes;
-    };
-    const comp = t.compression[page];
-    let start = t.chunkStart[page];
-    let count = t.chunkCount[page];
-    if (planar) { count /= t.samplesPerPixel; start += sample * count; }
-    const offs = t.chunkOffsets;
-    const lens = t.chunkByteCounts;
-    const swap = !t.littleEndian && bps > 1;
-    const reversed = t.fillOrder === 2;
-
-    if (comp === 1 && t.tileWidth[page] === 0) {
-      // Fast path: uncompressed strips. Usually contiguous, so one read straight into the output.
-      const rps = t.rowsPerStrip[page];
-      let contiguous = true;
-      for (let i = 1; i < count; i++) if (offs[start + i] !== offs[start + i - 1] + lens[start + i - 1]) { contiguous = false; break; }
-      if (contiguous) {
-        const n = await this.src.readInto(bytes, 0, bytes.length, offs[start]);
-        if (n < bytes.length) this.truncated(page);
-      } else {
-        const reads: Promise<number>[] = [];
-        for (let i = 0; i < count; i++) {
-          const row0 = i * rps;
-          if (row0 >= h) break;
-          const len = Math.min(rps, h - row0) * rb;
-          reads.push(this.src.readInto(bytes, row0 * rb, len, offs[start + i]).then((n) => (n < len ? this.truncated(page) : n)));
-        }
-        await Promise.all(reads);
-      }
-      if (reversed) reverseBits(bytes);
-      if (swap) swapInPlace(bytes, bps);
-      return finish();
+    const { width, height, dtype, path } = this.info;
+    const res = await decodePage({ table: this.table, src: this.src, path, width, height, dtype }, page, sample);
+    if (res.lostPrecision && !this.warnedPrecision) {
+      this.warnedPrecision = true;
+      (this.info.notes ??= []).push(`page ${page} holds 64-bit integers beyond ±2^53: read as float64, they lose precision`);
     }
-
-    let raw = await this.readChunks(start, count);
-    if (reversed) for (const c of raw) reverseBits(c); // the chunks are this read's own bytes
-    const pred = t.predictor[page];
-    const deflated = comp === 8 || comp === 32946;
-    const zstd = comp === 50000 || comp === 34926;
-    const tw = t.tileWidth[page];
-    const expected = tw ? t.tileHeight[page] * rowBytes(tw, spc, bits) : t.rowsPerStrip[page] * rb;
-    // Large strips/tiles: inflate them in parallel on the libuv thread pool. Small ones inline: a thread hop
-    // costs more than it saves (measured: 128 strips of 64 KB, 27 ms inline vs 70 ms on the pool).
-    if (deflated) {
-      let total = 0;
-      for (const c of raw) total += c.length;
-      raw = count > 1 && total / count >= 256 * 1024
-        ? await Promise.all(raw.map((c) => inflateChunkAsync(c, expected)))
-        : raw.map((c) => inflateChunk(c, expected));
-    } else if (zstd) {
-      const decodeZstd = await zstdDecoder();
-      raw = raw.map((c) => (c.length ? decodeZstd(c, expected) : c));
-    }
-    const decode = (chunk: Uint8Array, target: Uint8Array): number => {
-      if (comp === 5) return lzwDecode(chunk, target);
-      if (comp === 32773) return packbitsDecode(chunk, target);
-      const n = Math.min(chunk.length, target.length);
-      target.set(chunk.subarray(0, n));
-      return n;
-    };
-    // Predictor 2 adds integers: swap to host order first. Predictor 3 regroups bytes in file order: swap after.
-    const unpredict = (target: Uint8Array, rowLength: number, rows: number): void => {
-      if (pred === 3) undoFloatPredictor(target, bps, rowLength * spc, rows, spc);
-      if (swap) swapInPlace(target, bps);
-      if (pred === 2) undoHorizontalPredictor(target, bps, rowLength * spc, rows, spc);
-    };
-
-    if (tw === 0) {
-      const rps = t.rowsPerStrip[page];
-      for (let i = 0; i < count; i++) {
-        const row0 = i * rps;
-        if (row0 >= h) break;
-        const rows = Math.min(rps, h - row0);
-        const target = bytes.subarray(row0 * rb, (row0 + rows) * rb);
-        // A strip that decodes short is an error, never rows of zeros (tiles cut at the edge are left alone).
-        const n = decode(raw[i], target);
-        if (n < target.length) {
-          throw new StackSegError(`strip ${i} of page ${page} decodes to ${n} bytes where its ${rows} rows need ${target.length}`,
-            { file: this.info.path, page, hint: 'the file is truncated, or its RowsPerStrip/StripByteCounts are wrong; re-save it with Fiji or tifffile' });
-        }
-        unpredict(target, w, rows);
-      }
-      return finish();
-    }
-    const th = t.tileHeight[page];
-    const across = Math.ceil(w / tw);
-    const trb = rowBytes(tw, spc, bits);
-    const tile = new Uint8Array(th * trb);
-    for (let i = 0; i < count; i++) {
-      const tx = (i % across) * tw;
-      const ty = Math.floor(i / across) * th;
-      if (ty >= h) break;
-      tile.fill(0);
-      decode(raw[i], tile);
-      unpredict(tile, tw, th);
-      const cols = rowBytes(Math.min(tw, w - tx), spc, bits);
-      const x0 = (tx * spc * bits) / 8; // tile widths are multiples of 16: whole bytes
-      const rows = Math.min(th, h - ty);
-      for (let r = 0; r < rows; r++) bytes.set(tile.subarray(r * trb, r * trb + cols), (ty + r) * rb + x0);
-    }
-    return finish();
-  }
-
-  /** Reads the compressed chunks of one page: one read when they lie close together (the usual layout). */
-  private async readChunks(start: number, count: number): Promise<Uint8Array[]> {
-    const offs = this.table.chunkOffsets;
-    const lens = this.table.chunkByteCounts;
-    let lo = Infinity;
-    let hi = 0;
-    let sum = 0;
-    for (let i = start; i < start + count; i++) {
-      if (lens[i] === 0) continue;
-      lo = Math.min(lo, offs[i]);
-      hi = Math.max(hi, offs[i] + lens[i]);
-      sum += lens[i];
-    }
-    const chunks = new Array<Uint8Array>(count);
-    if (sum === 0) return chunks.fill(new Uint8Array(0));
-    if (hi - lo <= sum * 1.25 + 65536) {
-      const span = Buffer.allocUnsafe(hi - lo);
-      const n = await this.src.readIntoFast(span, 0, span.length, lo);
-      for (let i = 0; i < count; i++) {
-        const o = offs[start + i] - lo;
-        chunks[i] = lens[start + i] === 0 ? new Uint8Array(0) : span.subarray(o, Math.min(o + lens[start + i], n));
-      }
-      return chunks;
-    }
-    await Promise.all(Array.from({ length: count }, async (_, i) => {
-      const buf = Buffer.allocUnsafe(lens[start + i]);
-      const n = await this.src.readInto(buf, 0, buf.length, offs[start + i]);
-      chunks[i] = buf.subarray(0, n);
-    }));
-    return chunks;
+    return res.planes;
   }
 }
 

@@ -1,13 +1,36 @@
-// Samples that are not read as stored: interleaved channels (RGB, multi-sample), half floats, 64-bit integers and
-// packed bit depths (1-bit masks, 12-bit cameras). Input: the decoded page in file layout, host byte order.
+// Samples as arrays: the typed array of each dtype (also for the HDF5/Zarr readers), the dtype a TIFF sample type is
+// read as, and the samples that are not read as stored: interleaved channels (RGB, multi-sample), half floats, 64-bit
+// integers and packed bit depths (1-bit masks, 12-bit cameras). Input: the decoded page in file layout, host order.
 import type { DType, PixelArray } from '../../shared/types';
 import { halfToFloat, unpackBits } from './codecs';
 
-type Ctor = { new (n: number): PixelArray; new (b: ArrayBufferLike, o: number, n: number): PixelArray };
-const CTORS: Record<DType, Ctor> = {
+type Ctor = { new (n: number): PixelArray; new (b: ArrayBufferLike, o: number, n: number): PixelArray; readonly name: string };
+/** The typed array of each dtype. */
+export const PIXEL_ARRAYS: Readonly<Record<DType, Ctor>> = {
   uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
   uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
 } as unknown as Record<DType, Ctor>;
+
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
+export function allocPixels(dtype: DType, length: number): PixelArray {
+  return new PIXEL_ARRAYS[dtype](length);
+}
+
+/** A typed view of `length` dtype values over a buffer the caller owns, from byteOffset. */
+export function pixelView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): PixelArray {
+  return new PIXEL_ARRAYS[dtype](buffer, byteOffset, length);
+}
+
+/** The array type a sample type is read as: half floats as float32, 64-bit integers as float64, odd widths rounded up. */
+export function dtypeOf(bits: number, format: number): DType {
+  if (format === 3) return bits === 64 ? 'float64' : 'float32';
+  if (bits === 64) return 'float64';
+  const signed = format === 2;
+  if (bits <= 8) return signed ? 'int8' : 'uint8';
+  if (bits <= 16) return signed ? 'int16' : 'uint16';
+  return signed ? 'int32' : 'uint32';
+}
 
 /** True when one sample per pixel of this type is the output array itself (no conversion). */
 export function isDirect(bits: number, format: number): boolean {
@@ -24,7 +47,7 @@ export interface Converted { planes: PixelArray[]; lostPrecision: boolean }
 /** Splits `samples` interleaved samples per pixel into one array of `dtype` per sample. */
 export function convertSamples(bytes: Uint8Array, width: number, height: number, samples: number, bits: number, format: number, dtype: DType): Converted {
   const n = width * height;
-  const planes = Array.from({ length: samples }, () => new CTORS[dtype](n));
+  const planes = Array.from({ length: samples }, () => new PIXEL_ARRAYS[dtype](n));
   let lostPrecision = false;
   const buf = bytes.buffer;
   const at = bytes.byteOffset;
@@ -44,7 +67,7 @@ export function convertSamples(bytes: Uint8Array, width: number, height: number,
     planes.forEach((p, s) => unpackBits(bytes, bits, width, height, samples, s, p as Uint8Array | Uint16Array | Uint32Array));
   } else {
     // Standard samples, interleaved: a view of the stored type, copied out one channel at a time.
-    const all = new CTORS[dtype](buf, at, n * samples);
+    const all = new PIXEL_ARRAYS[dtype](buf, at, n * samples);
     planes.forEach((p, s) => { for (let i = 0, j = s; i < n; i++, j += samples) p[i] = all[j]; });
   }
   return { planes, lostPrecision };

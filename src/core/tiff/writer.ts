@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { StackSegError } from '../../shared/errors';
 import type { DType, PixelArray } from '../../shared/types';
+import { PIXEL_ARRAYS } from './samples';
 
 const deflateAsync = promisify(deflate);
 
@@ -35,10 +36,6 @@ export interface WriteOptions {
 
 const BITS: Record<DType, [bits: number, format: number]> = {
   uint8: [8, 1], int8: [8, 2], uint16: [16, 1], int16: [16, 2], uint32: [32, 1], int32: [32, 2], float32: [32, 3], float64: [64, 3],
-};
-const ARRAY_TYPES: Record<DType, new (length: number) => PixelArray> = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array,
-  int32: Int32Array, float32: Float32Array, float64: Float64Array,
 };
 const CLASSIC_LIMIT = 2 ** 32 - 1;
 
@@ -109,7 +106,7 @@ export class StackWriter {
     if (this.done) throw new StackSegError('the writer is already closed', { file: this.path, page: z });
     if (z >= depth) throw new StackSegError(`more slices than the declared depth ${depth}`, { file: this.path, page: z, hint: 'declare the right depth when creating the writer' });
     if (slice.length !== width * height) throw new StackSegError(`slice ${z} has ${slice.length} pixels, expected ${width}x${height} = ${width * height}`, { file: this.path, page: z });
-    if (!(slice instanceof ARRAY_TYPES[dtype])) throw new StackSegError(`slice ${z} is a ${slice.constructor.name}, expected ${ARRAY_TYPES[dtype].name} for dtype ${dtype}`, { file: this.path, page: z });
+    if (!(slice instanceof PIXEL_ARRAYS[dtype])) throw new StackSegError(`slice ${z} is a ${slice.constructor.name}, expected ${PIXEL_ARRAYS[dtype].name} for dtype ${dtype}`, { file: this.path, page: z });
     let pixels: Uint8Array = new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength);
     if (this.compress) pixels = await deflateAsync(pixels, { level: 6 });
 
