@@ -20,7 +20,7 @@ for (const [name, file] of Object.entries({ featureWorker: 'src/core/features/wo
 }
 const builds = [
   { ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] },
-  { ...common, entryPoints: { webview: 'webview/main.ts', modelPanel: 'webview/modelPanel/main.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', format: 'iife', loader: { '.css': 'text' } },
+  { ...common, entryPoints: { webview: 'webview/main.ts', modelPanel: 'webview/modelPanel/main.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', format: 'iife' },
 ];
 // h5wasm (HDF5 in WebAssembly, ~6 MB) and zarrita (Zarr, with WebAssembly codecs) as their own CommonJS files,
 // loaded on first use by src/core/io/lazyLib.ts, so the extension and CLI bundles stay small.

@@ -3,7 +3,8 @@
 // automatic from the channel's own histogram until edited; Auto or the A key recomputes them), and a time-point
 // slider when T > 1. Labels are per slice z: one label volume serves every channel and time point. The live preview
 // reads the channel shown (channel 1 in the composite); jobs read the channel picked in the Model panel.
-// The data-testid attributes are a contract with the real-VS-Code tests (test/e2e/channels.ui.mjs).
+// The data-testid attributes are a contract with the real-VS-Code tests (test/e2e/channels.ui.mjs). Styles:
+// media/viewer/channels.css.
 
 import type { DType } from '../src/shared/types';
 import type { ChannelView } from './channels';
@@ -12,25 +13,6 @@ import { formatLevel } from './format';
 import type { DisplayWindow } from './lut';
 import { autoWindow, computeHistogram } from './stats';
 import type { ViewState } from './viewState';
-
-const CSS = `
-.channel-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; padding: 3px 10px; flex: none;
-  background: var(--vscode-editorWidget-background, var(--vscode-sideBar-background));
-  border-bottom: 1px solid var(--vscode-editorGroup-border, var(--vscode-widget-border, transparent)); user-select: none; }
-.channel-bar select { background: var(--vscode-dropdown-background); color: var(--vscode-dropdown-foreground);
-  border: 1px solid var(--vscode-dropdown-border, transparent); font: inherit; padding: 1px 2px; }
-.channel-bar .chan { display: inline-flex; align-items: center; gap: 3px; padding: 1px 4px; border-radius: 3px;
-  border: 1px solid transparent; }
-.channel-bar .chan.shown { border-color: var(--vscode-focusBorder); }
-.channel-bar .chan.off { opacity: 0.55; }
-.channel-bar input[type=color] { width: 22px; height: 18px; padding: 0; border: none; background: none; }
-.channel-bar input.num { width: 78px; }
-.channel-bar .time-slider { width: 140px; }
-.channel-bar .note { color: var(--vscode-descriptionForeground); font-size: 11px; }
-.channel-bar button.link { background: transparent; border: none; color: var(--vscode-textLink-foreground); padding: 0 2px; cursor: pointer; font: inherit; }
-/* The composite has a window per channel (in this bar): the toolbar's single window does not apply. */
-.stack-viewer.composite .toolbar > .group:last-child { opacity: 0.45; pointer-events: none; }
-`;
 
 export interface ChannelPanelDom {
   root: HTMLElement;
@@ -56,9 +38,6 @@ export class ChannelPanel {
     const saved = state?.restored;
     if (saved?.channel !== undefined && (saved.channel === 'composite' ? cv.channels > 1 : saved.channel < cv.channels)) cv.select(saved.channel === 'composite' ? undefined : saved.channel);
     if (saved?.time !== undefined && saved.time < cv.frames) cv.setTime(saved.time);
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
     this.dom = this.build();
     toolbar.after(this.dom.root);
     viewer.onPaint = (p) => this.beforePaint(p.pixels, p.n, p.window);

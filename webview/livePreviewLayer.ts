@@ -31,7 +31,7 @@ export class LivePreviewLayer {
 
   constructor(labelsCanvas: HTMLCanvasElement, private readonly shownSlice: () => number, private readonly perf: LivePreviewPerf) {
     const c = document.createElement('canvas');
-    // Hatched (labels.css): diagonal stripes in the class colours, so a prediction never reads as painted labels.
+    // Hatched (media/viewer/labels.css): diagonal stripes in the class colours, so a prediction never reads as painted labels.
     c.className = 'overlay live-preview hatched';
     c.dataset.testid = 'live-preview-canvas';
     c.hidden = true;

@@ -6,7 +6,6 @@ import { Annotator, type AnnotationPerf } from './annotator';
 import { ChannelPanel } from './channelPanel';
 import { ViewerController, type HostChannel, type PerfProbe } from './controller';
 import { installKeys } from './keys';
-import labelsCss from './labels.css';
 import { LabelViewMode } from './labelView';
 import { unpackMessage } from './levelCodec';
 import { orthoAccess, OrthoViews } from './orthoViews';
@@ -30,10 +29,7 @@ function main(): void {
   const state = new ViewState(host); // tool, brush, zoom, slice ... survive tab switches and reloads
   const viewer = new ViewerController(dom, host, perf, state);
 
-  // Annotation: overlay canvases in the viewport, side panel to its right (constructable stylesheet: CSP-safe).
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(labelsCss);
-  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  // Annotation: overlay canvases in the viewport, side panel to its right (styles: media/viewer/labels.css).
   const annotator = new Annotator(dom.viewport, dom.canvas, host, viewer, perf, state);
   const work = document.createElement('div');
   work.className = 'workarea';

@@ -10,7 +10,6 @@ import { encodeRle } from '../src/shared/labels/rle';
 import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
 import type { Tool } from './labelPanel';
 import type { DisplayWindow } from './lut';
-import orthoCss from './ortho.css';
 import { PlaneView, type PlaneViewHost } from './planeView';
 import type { ViewState } from './viewState';
 import type { View } from './zoom';
@@ -49,9 +48,6 @@ export class OrthoViews {
     private readonly host: { postMessage(m: WebviewToHost): void },
     private readonly state: ViewState,
   ) {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(orthoCss);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
     this.grid = document.createElement('div');
     this.grid.className = 'ortho-grid';
     this.grid.dataset.testid = 'ortho-grid';
