@@ -82,7 +82,7 @@ export class ModelPanelProvider implements vscode.WebviewViewProvider, vscode.Di
    * The channel / time point a job on the stack reads: the panel's choice when the stack has several (a
    * multi-channel job without one is refused by the job, never run on channel 0 silently), else the trained model's.
    */
-  private planeOf(m: { channel?: number; timepoint?: number }, trained?: JobSpec): Pick<JobSpec, 'channel' | 'timepoint'> {
+  private planeOf(m: { channel?: number | 'all'; timepoint?: number }, trained?: JobSpec): Pick<JobSpec, 'channel' | 'timepoint'> {
     const shape = this.stackPath ? this.shapes.get(this.stackPath) : undefined;
     const channel = shape && shape.channels > 1 ? m.channel ?? trained?.channel : undefined;
     const timepoint = shape && shape.frames > 1 ? m.timepoint ?? trained?.timepoint : undefined;

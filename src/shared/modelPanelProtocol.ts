@@ -20,8 +20,11 @@ export type HostToModelPanel = {
 
 export type ModelPanelToHost =
   | { type: 'ready' }
-  /** `channel` / `timepoint`: which plane of a multi-channel / time-lapse stack the job reads (`--set channel=N`). */
-  | { type: 'start'; kind: JobKind; model: ModelKind; params: Record<string, string>; modelFrom?: string; channel?: number; timepoint?: number }
+  /**
+   * `channel` / `timepoint`: which plane of a multi-channel / time-lapse stack the job reads (`--set channel=N`);
+   * `channel: 'all'` reads every channel together (`--set channel=all`).
+   */
+  | { type: 'start'; kind: JobKind; model: ModelKind; params: Record<string, string>; modelFrom?: string; channel?: number | 'all'; timepoint?: number }
   | { type: 'cancel'; dir: string };
 
 const KINDS: readonly JobKind[] = ['train', 'run', 'segment'];
@@ -58,9 +61,9 @@ export function parseModelPanelMessage(raw: unknown): Parsed<ModelPanelToHost> {
       if (entries.length > 64 || entries.some(([k, v]) => !isText(v, 1000) || k.length > 64)) return fail('params must map names to strings');
       if (m.modelFrom !== undefined && !isText(m.modelFrom, 4096)) return fail('modelFrom must be a string');
       for (const k of ['channel', 'timepoint'] as const) {
-        if (m[k] !== undefined && !isIntIn(m[k], 0, 65536)) return fail(`${k} must be a whole number 0..65535`);
+        if (m[k] !== undefined && !(k === 'channel' && m[k] === 'all') && !isIntIn(m[k], 0, 65536)) return fail(`${k} must be a whole number 0..65535`);
       }
-      const plane = { ...(m.channel !== undefined ? { channel: m.channel as number } : {}), ...(m.timepoint !== undefined ? { timepoint: m.timepoint as number } : {}) };
+      const plane = { ...(m.channel !== undefined ? { channel: m.channel as number | 'all' } : {}), ...(m.timepoint !== undefined ? { timepoint: m.timepoint as number } : {}) };
       return { ok: true, message: { type: 'start', kind: m.kind, model: m.model, params: p as Record<string, string>, modelFrom: m.modelFrom as string | undefined, ...plane } };
     }
   }

@@ -37,7 +37,8 @@ const trainedSelect = el('select', { 'data-testid': 'trained-select', 'aria-labe
 const btnSegment = el('button', { 'data-testid': 'btn-segment' }, 'Segment');
 const running = el('ul', { class: 'running', 'data-testid': 'running-list' });
 const notice = el('p', { class: 'notice', 'data-testid': 'notice' });
-// A multi-channel / time-lapse stack: jobs read one channel at one time point (`--set channel=N`), never mixed.
+// A multi-channel / time-lapse stack: jobs read one channel (`--set channel=N`) or all together (`--set channel=all`)
+// at one time point, never mixed silently.
 const planeRow = el('div', { class: 'plane', 'data-testid': 'plane-row' });
 const channelSelect = el('select', { 'data-testid': 'job-channel', id: 'job-channel', 'aria-label': 'Channel the job reads' });
 const timeInput = el('input', { 'data-testid': 'job-timepoint', id: 'job-timepoint', type: 'number', min: '1', value: '1', 'aria-label': 'Time point the job reads' });
@@ -143,10 +144,10 @@ function start(kind: 'train' | 'run' | 'segment'): void {
 }
 
 /** The channel / time point picked for a multi-channel / time-lapse stack (0-based), else nothing. */
-function planeChoice(): { channel?: number; timepoint?: number } {
+function planeChoice(): { channel?: number | 'all'; timepoint?: number } {
   const s = state?.stack;
-  const out: { channel?: number; timepoint?: number } = {};
-  if ((s?.channels ?? 1) > 1) out.channel = Number(channelSelect.value);
+  const out: { channel?: number | 'all'; timepoint?: number } = {};
+  if ((s?.channels ?? 1) > 1) out.channel = channelSelect.value === 'all' ? 'all' : Number(channelSelect.value);
   const t = Math.round(Number(timeInput.value)) - 1;
   if ((s?.frames ?? 1) > 1 && Number.isFinite(t)) out.timepoint = Math.min((s?.frames ?? 1) - 1, Math.max(0, t));
   return out;
@@ -158,13 +159,14 @@ function renderPlane(): void {
   planeRow.hidden = channels <= 1 && frames <= 1;
   channelLabel.hidden = channelSelect.hidden = channels <= 1;
   timeLabel.hidden = timeInput.hidden = frames <= 1;
-  if (channelSelect.options.length !== channels) {
+  if (channelSelect.options.length !== channels + 1) {
     const keep = channelSelect.value;
-    channelSelect.replaceChildren(...Array.from({ length: channels }, (_, c) => el('option', { value: String(c) }, `Channel ${c + 1}`)));
-    if (Number(keep) < channels) channelSelect.value = keep;
+    channelSelect.replaceChildren(...Array.from({ length: channels }, (_, c) => el('option', { value: String(c) }, `Channel ${c + 1}`)),
+      el('option', { value: 'all' }, 'All channels'));
+    if (keep === 'all' || Number(keep) < channels) channelSelect.value = keep;
   }
   timeInput.max = String(frames);
-  planeRow.title = channels > 1 ? `This stack has ${channels} channels: jobs train and segment on one (the CLI's --set channel=N).` : '';
+  planeRow.title = channels > 1 ? `This stack has ${channels} channels: jobs train and segment on one (the CLI's --set channel=N) or on all together (--set channel=all).` : '';
 }
 
 modelSelect.addEventListener('change', () => { saved.model = modelSelect.value as ModelKind; persist(); renderForm(); });
