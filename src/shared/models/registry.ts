@@ -94,6 +94,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'tta', type: 'bool', default: true, description: 'average predictions over the 8 flips/rotations' },
       { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on flipped/rotated training slices' },
       { key: 'pseudoLabels', type: 'enum', default: 'fill', choices: ['teacher', 'fill', 'off'], description: 'unlabelled pixels of the labelled slices: teacher = the Random Forest (rf defaults) trained on the same strokes predicts them (soft labels, weight teacherWeight); fill = the nearest painted-class mean on a lightly blurred image; off = strokes only' },
+      { key: 'teacherSlices', type: 'int', default: 0, min: 0, max: 16, description: 'pseudoLabels=teacher: the teacher also labels this many unlabelled slices each side of a labelled one, which MSDNet trains on too' },
       { key: 'teacherWeight', type: 'number', default: 1, min: 0, max: 100, description: 'pseudoLabels=teacher: loss weight of a teacher-labelled pixel (a painted pixel weighs 1)' },
       { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'torch', 'tfjs-gpu', 'native'], description: 'engine: auto = torch when its Python sees a CUDA GPU, then tfjs-node-gpu, then native CPU; torch = the user\'s Python with PyTorch (CUDA, MPS or CPU)' },
       { key: 'device', type: 'enum', default: 'auto', choices: MSDNET_DEVICES, description: 'torch device: auto = CUDA, then Apple MPS, then CPU; cuda:N picks a GPU' },

@@ -9,7 +9,7 @@ import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
 import { imageChannels } from './inputPlanes';
-import { attachTeacher } from './teacher';
+import { runTeacher } from './teacher';
 
 export class MsdnetSegmenter implements Segmenter {
   readonly kind = 'msdnet' as const;
@@ -32,10 +32,10 @@ export class MsdnetSegmenter implements Segmenter {
     const engine = await chooseMsdnetEngine(input.params, 'train');
     if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine);
     const epochs = input.params.epochs as number;
-    const taught = await attachTeacher(input, await withContext(input));
+    const taught = await runTeacher(input);
     const model = await trainMsdnet(
-      taught.slices,
-      { ...taught.params, backend: engine.tfjs },
+      taught.attach(await withContext(taught.input)),
+      { ...taught.input.params, backend: engine.tfjs },
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / (planned || epochs)), epoch, loss, message: `epoch ${epoch}/${planned || epochs}` }),
       input.signal,
     );

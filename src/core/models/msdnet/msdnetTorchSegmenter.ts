@@ -13,7 +13,7 @@ import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
 import { contextPlanes, withContext } from './msdnetSegmenter';
 import { rawInputPlanes } from './inputPlanes';
-import { attachTeacher } from './teacher';
+import { runTeacher } from './teacher';
 import { writeHeader } from '../modelHeader';
 
 export type MsdnetEngine = { engine: 'torch'; info: PythonInfo; device: string; note?: string } | { engine: 'tfjs'; tfjs: BackendPreference; note?: string };
@@ -76,9 +76,9 @@ export class TorchMsdnetSegmenter implements Segmenter {
   ) {}
 
   static async train(input: TrainInput, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
-    const taught = await attachTeacher(input, await withContext(input));
-    const trained = await trainTorch(taught.slices,
-      torchParams(taught.params, engine.device),
+    const taught = await runTeacher(input);
+    const trained = await trainTorch(taught.attach(await withContext(taught.input)),
+      torchParams(taught.input.params, engine.device),
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / planned), epoch, loss, message: `epoch ${epoch}/${planned} (torch ${engine.device})` }),
       input.signal);
     const segmenter = new TorchMsdnetSegmenter(trained.modelDir, trained.classValues, trained.tta, input.norm, input.params, trained.runtime, trained, engine.note);

@@ -6,7 +6,7 @@
 // weight `teacherWeight`, pseudo.ts trainingTargets). The targets are only loss weights, so every engine (native,
 // tfjs, torch) trains on them unchanged. See docs/models.md.
 
-import { resolveParams, type ModelParams } from '../../../shared/models/registry';
+import { resolveParams } from '../../../shared/models/registry';
 import { SliceRing } from '../../features/volumeChunks';
 import { RandomForestSegmenter } from '../randomForest/randomForestSegmenter';
 import type { TrainInput, ZContext } from '../segmenter';
@@ -24,9 +24,10 @@ export interface TeacherResult {
 
 /**
  * Trains the Random Forest with the registry's rf defaults (seed from MSDNet's) on input's labelled slices and
- * predicts them. Without the whole stack (input.volume) the forest stays 2-D. The forest is disposed before return.
+ * predicts them and the slices `extra` (z indices, read from input.volume). Without the whole stack (input.volume)
+ * the forest stays 2-D. The forest is disposed before return.
  */
-export async function forestTeacher(input: TrainInput): Promise<TeacherResult> {
+export async function forestTeacher(input: TrainInput, extra: number[] = []): Promise<TeacherResult> {
   const t0 = performance.now();
   const vol = input.volume;
   const params = resolveParams('rf', { seed: Number(input.params.seed ?? 0), ...(vol ? {} : { dims: '2d' }) });
@@ -40,19 +41,21 @@ export async function forestTeacher(input: TrainInput): Promise<TeacherResult> {
   try {
     const halo = rf.zHalo;
     const ring = halo > 0 && vol ? new SliceRing(vol.depth, halo, (z) => vol.read(z)) : null;
+    const images = new Map(input.slices.map((s) => [s.z, s.image]));
     // In z order, so the ring reads the slices shared by neighbouring windows once.
-    for (const s of [...input.slices].sort((a, b) => a.z - b.z)) {
+    for (const z of [...new Set([...images.keys(), ...(vol ? extra : [])])].sort((a, b) => a - b)) {
       input.signal?.throwIfAborted();
-      const context: ZContext | undefined = ring && vol ? { z: s.z, depth: vol.depth, slice: await ring.centre(s.z) } : undefined;
-      const { probs } = await rf.predict(s.image, input.width, input.height, true, input.signal, context);
-      if (probs) predictions.set(s.z, { classes: rf.classes, probs });
+      const context: ZContext | undefined = ring && vol ? { z, depth: vol.depth, slice: await ring.centre(z) } : undefined;
+      const image = images.get(z) ?? context?.slice(z) ?? await vol!.read(z);
+      const { probs } = await rf.predict(image, input.width, input.height, true, input.signal, context);
+      if (probs) predictions.set(z, { classes: rf.classes, probs });
     }
   } finally {
     await rf.dispose();
   }
   const r = rf.trainingReport();
   const report = {
-    model: 'rf', params: 'rf defaults', dims: r.dims, dimsReason: r.dimsReason, fill: r.fill, slices: predictions.size,
+    model: 'rf', params: 'rf defaults', dims: r.dims, dimsReason: r.dimsReason, fill: r.fill, slices: [...predictions.keys()],
     trainSeconds: round((t1 - t0) / 1000), predictSeconds: round((performance.now() - t1) / 1000), seconds: round((performance.now() - t0) / 1000),
   };
   return { predictions, report };
@@ -60,18 +63,41 @@ export async function forestTeacher(input: TrainInput): Promise<TeacherResult> {
 
 const round = (s: number) => Math.round(s * 1000) / 1000;
 
+/** Unlabelled slices within `k` of a labelled one (inside the stack): the teacher labels them too. */
+export function neighbourSlices(labelled: number[], depth: number, k: number): number[] {
+  const have = new Set(labelled), out = new Set<number>();
+  for (const z of labelled) for (let d = -k; d <= k; d++) if (z + d >= 0 && z + d < depth && !have.has(z + d)) out.add(z + d);
+  return [...out].sort((a, b) => a - b);
+}
+
+export interface Taught {
+  /** input with the teacher's extra slices (no painted pixel) added, and params.pseudoLabels = fill if the teacher failed. */
+  input: TrainInput;
+  /** The training slices (as withContext gives them) with the teacher's prediction attached by z. */
+  attach<T extends { z: number }>(slices: T[]): Array<T & { teacher?: SoftLabels }>;
+  report?: Record<string, unknown>;
+}
+
 /**
- * With `pseudoLabels=teacher`: the teacher's prediction attached to each training slice (by z). Should the forest
- * fail (anything but a cancel), training goes on with the threshold fill instead, and the report says why.
+ * With `pseudoLabels=teacher`: the forest's predictions of the labelled slices and of `teacherSlices` unlabelled
+ * slices each side of them, which become training slices with no painted pixel. Should the forest fail (anything
+ * but a cancel), training goes on with the threshold fill instead, and the report says why.
  */
-export async function attachTeacher<T extends { z: number }>(input: TrainInput, slices: T[]):
-  Promise<{ slices: Array<T & { teacher?: SoftLabels }>; params: ModelParams; report?: Record<string, unknown> }> {
-  if (pseudoLabelMode(input.params.pseudoLabels) !== 'teacher') return { slices, params: input.params };
+export async function runTeacher(input: TrainInput): Promise<Taught> {
+  const none = <T>(slices: T[]) => slices;
+  if (pseudoLabelMode(input.params.pseudoLabels) !== 'teacher') return { input, attach: none };
+  const vol = input.volume;
+  const extra = vol ? neighbourSlices(input.slices.map((s) => s.z), vol.depth, Number(input.params.teacherSlices ?? 0)) : [];
   try {
-    const { predictions, report } = await forestTeacher(input);
-    return { slices: slices.map((s) => ({ ...s, teacher: predictions.get(s.z) })), params: input.params, report };
+    const { predictions, report } = await forestTeacher(input, extra);
+    const blank = new Uint8Array(input.width * input.height);
+    const added = await Promise.all(extra.filter((z) => predictions.has(z)).map(async (z) => ({ z, image: await vol!.read(z), labels: blank })));
+    return {
+      input: { ...input, slices: [...input.slices, ...added] }, report,
+      attach: (slices) => slices.map((s) => ({ ...s, teacher: predictions.get(s.z) })),
+    };
   } catch (e) {
     if (input.signal?.aborted || (e as { code?: string }).code === 'cancelled') throw e;
-    return { slices, params: { ...input.params, pseudoLabels: 'fill' }, report: { model: 'rf', error: (e as Error).message, fallback: 'fill' } };
+    return { input: { ...input, params: { ...input.params, pseudoLabels: 'fill' } }, attach: none, report: { model: 'rf', error: (e as Error).message, fallback: 'fill' } };
   }
 }
