@@ -1,5 +1,5 @@
 // Posting to the viewer webview with fewer bytes (over Remote-SSH the link is tens of Mbit/s): binary fields are
-// wrapped in a `packed` message (src/shared/protocol.ts; codec in src/shared/levels/codec.ts). Image levels are packed in the
+// wrapped in a `packed` message (src/shared/protocol; codec in src/shared/levels/codec.ts). Image levels are packed in the
 // level worker (they need a byte transform); byte payloads (label RLE, masks, live preview classes) are deflated
 // here with node:zlib's asynchronous deflate, which runs on libuv's thread pool, never on the extension host thread.
 // Messages still reach the webview in the order they were posted (orderedPoster). Imports nothing from vscode.
