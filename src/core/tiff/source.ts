@@ -53,13 +53,7 @@ export class FileBytes {
    */
   async readIntoFast(target: Uint8Array, targetOffset: number, length: number, position: number): Promise<number> {
     if (length > SYNC_READ_MAX) return this.readInto(target, targetOffset, length, position);
-    let done = 0;
-    while (done < length) {
-      const got = readSync(this.handle.fd, target, targetOffset + done, length - done, position + done);
-      if (got === 0) break;
-      done += got;
-    }
-    return done;
+    return readFullySync(this.handle.fd, target, targetOffset, length, position);
   }
 
   /** Small metadata reads (IFD entries, tag arrays) through the block cache, synchronous. Returns fewer bytes at EOF. */
@@ -73,13 +67,7 @@ export class FileBytes {
     }
     if (length > BLOCK * 4) {
       const buf = Buffer.allocUnsafe(length);
-      let n = 0;
-      while (n < length) {
-        const got = readSync(this.handle.fd, buf, n, length - n, position + n);
-        if (got === 0) break;
-        n += got;
-      }
-      return buf.subarray(0, n);
+      return buf.subarray(0, readFullySync(this.handle.fd, buf, 0, length, position));
     }
     const parts: Buffer[] = [];
     for (let b = first; b <= last; b++) parts.push(this.block(b));
@@ -94,13 +82,7 @@ export class FileBytes {
     const pos = index * BLOCK;
     const len = Math.max(0, Math.min(BLOCK, this.size - pos));
     const buf = Buffer.allocUnsafe(len);
-    let n = 0;
-    while (n < len) {
-      const got = readSync(this.handle.fd, buf, n, len - n, pos + n);
-      if (got === 0) break;
-      n += got;
-    }
-    const block = buf.subarray(0, n);
+    const block = buf.subarray(0, readFullySync(this.handle.fd, buf, 0, len, pos));
     if (this.blocks.size >= MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as number);
     this.blocks.set(index, block);
     return block;
@@ -110,4 +92,15 @@ export class FileBytes {
   dropCache(): void { this.blocks.clear(); }
 
   close(): Promise<void> { return this.handle.close(); }
+}
+
+/** Synchronous reads until `length` bytes are in or the file ends (a read may return fewer); returns the bytes read. */
+function readFullySync(fd: number, target: Uint8Array, targetOffset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const got = readSync(fd, target, targetOffset + done, length - done, position + done);
+    if (got === 0) break;
+    done += got;
+  }
+  return done;
 }
