@@ -82,15 +82,7 @@ export class StackWriter {
       throw new StackSegError(`cannot create the output file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path, hint: 'check that the folder exists and is writable' });
     }
     const writer = new StackWriter(path, tmpPath, handle, spec, bigTiff, compress, description);
-    const header = Buffer.alloc(bigTiff ? 16 : 8);
-    header.write('II', 0, 'latin1');
-    if (bigTiff) {
-      header.writeUInt16LE(43, 2); header.writeUInt16LE(8, 4); header.writeUInt16LE(0, 6);
-      header.writeBigUInt64LE(16n, 8);
-    } else {
-      header.writeUInt16LE(42, 2); header.writeUInt32LE(8, 4);
-    }
-    await writer.write(header, 0);
+    await writer.write(tiffHeader(bigTiff), 0);
     return writer;
   }
 
@@ -111,44 +103,13 @@ export class StackWriter {
     if (this.compress) pixels = await deflateAsync(pixels, { level: 6 });
 
     const big = this.bigTiff;
-    const desc = z === 0 ? this.description : undefined;
     const [bits, format] = BITS[dtype];
-    const entries: Array<[tag: number, type: number, count: number, value: number]> = [
-      [254, 4, 1, 0], [256, 4, 1, width], [257, 4, 1, height], [258, 3, 1, bits], [259, 3, 1, this.compress ? 8 : 1],
-      [262, 3, 1, 1],
-    ];
-    const entrySize = big ? 20 : 12;
-    const countSize = big ? 8 : 2;
     const ifdStart = this.position;
-    const descCount = desc?.length ?? 0;
-    const ifdEntries = entries.length + (desc ? 1 : 0) + 6;
-    const ifdBytes = countSize + ifdEntries * entrySize + (big ? 8 : 4);
-    const descStart = ifdStart + ifdBytes;
-    // Start pixels on an 8-byte boundary: not needed by TIFF, but cheap and friendly to memory-mapping readers.
-    const dataStart = align8(descStart + descCount);
-    const nextIfd = z + 1 < depth ? align8(dataStart + pixels.length) : 0;
+    const page = { width, height, bits, format, compression: this.compress ? 8 : 1, dataBytes: pixels.length };
+    const { ifd, dataStart, nextIfd } = pageDirectory(big, ifdStart, page, z === 0 ? this.description : undefined, z + 1 < depth);
     if (!big && dataStart + pixels.length > CLASSIC_LIMIT) {
       throw new StackSegError('the stack grew past 4 GB in a classic TIFF', { file: this.path, page: z, hint: 'write with bigTiff: true' });
     }
-    if (desc) entries.push([270, 2, descCount, descStart]);
-    entries.push([273, big ? 16 : 4, 1, dataStart], [277, 3, 1, 1], [278, 4, 1, height], [279, big ? 16 : 4, 1, pixels.length], [284, 3, 1, 1], [339, 3, 1, format]);
-
-    const ifd = Buffer.alloc(dataStart - ifdStart);
-    let o = 0;
-    if (big) { ifd.writeBigUInt64LE(BigInt(ifdEntries), 0); o = 8; } else { ifd.writeUInt16LE(ifdEntries, 0); o = 2; }
-    for (const [tag, type, count, value] of entries) {
-      ifd.writeUInt16LE(tag, o);
-      ifd.writeUInt16LE(type, o + 2);
-      if (big) ifd.writeBigUInt64LE(BigInt(count), o + 4); else ifd.writeUInt32LE(count, o + 4);
-      const v = o + (big ? 12 : 8);
-      // Values are left-justified in the value field: SHORT in 2 bytes, LONG in 4, LONG8/offsets in 8.
-      if (type === 3) ifd.writeUInt16LE(value, v);
-      else if (type === 16 || (big && type === 2)) ifd.writeBigUInt64LE(BigInt(value), v);
-      else ifd.writeUInt32LE(value, v);
-      o += entrySize;
-    }
-    if (big) ifd.writeBigUInt64LE(BigInt(nextIfd), o); else ifd.writeUInt32LE(nextIfd, o);
-    if (desc) desc.copy(ifd, descStart - ifdStart);
     await this.write(ifd, ifdStart);
     await this.write(pixels, dataStart);
     this.position = nextIfd || dataStart + pixels.length;
@@ -185,6 +146,58 @@ export class StackWriter {
 }
 
 function align8(n: number): number { return Math.ceil(n / 8) * 8; }
+
+/** The 8-byte (classic) or 16-byte (BigTIFF) little-endian header; the first directory follows it. */
+export function tiffHeader(big: boolean): Buffer {
+  const h = Buffer.alloc(big ? 16 : 8);
+  h.write('II', 0, 'latin1');
+  if (big) { h.writeUInt16LE(43, 2); h.writeUInt16LE(8, 4); h.writeBigUInt64LE(16n, 8); } else { h.writeUInt16LE(42, 2); h.writeUInt32LE(8, 4); }
+  return h;
+}
+
+/** One strip of one sample per pixel: its size, sample type (BitsPerSample, SampleFormat) and Compression tag. */
+export interface PageFields { width: number; height: number; bits: number; format: number; compression: number; dataBytes: number }
+
+/**
+ * The directory of a page at ifdStart as StackWriter lays it out: [directory][description (page 0)], the pixels at
+ * the next 8-byte boundary (dataStart), the next directory after them when `more` (nextIfd, else 0). `ifd` holds
+ * the bytes from ifdStart to dataStart. The preallocated Slurm mask (jobs/runners/prealloc.ts) writes the same.
+ */
+export function pageDirectory(big: boolean, ifdStart: number, page: PageFields, desc: Buffer | undefined, more: boolean): { ifd: Buffer; dataStart: number; nextIfd: number } {
+  const { width, height, bits, format, compression, dataBytes } = page;
+  const entries: Array<[tag: number, type: number, count: number, value: number]> = [
+    [254, 4, 1, 0], [256, 4, 1, width], [257, 4, 1, height], [258, 3, 1, bits], [259, 3, 1, compression], [262, 3, 1, 1],
+  ];
+  const entrySize = big ? 20 : 12;
+  const countSize = big ? 8 : 2;
+  const descCount = desc?.length ?? 0;
+  const ifdEntries = entries.length + (desc ? 1 : 0) + 6;
+  const ifdBytes = countSize + ifdEntries * entrySize + (big ? 8 : 4);
+  const descStart = ifdStart + ifdBytes;
+  // Start pixels on an 8-byte boundary: not needed by TIFF, but cheap and friendly to memory-mapping readers.
+  const dataStart = align8(descStart + descCount);
+  const nextIfd = more ? align8(dataStart + dataBytes) : 0;
+  if (desc) entries.push([270, 2, descCount, descStart]);
+  entries.push([273, big ? 16 : 4, 1, dataStart], [277, 3, 1, 1], [278, 4, 1, height], [279, big ? 16 : 4, 1, dataBytes], [284, 3, 1, 1], [339, 3, 1, format]);
+
+  const ifd = Buffer.alloc(dataStart - ifdStart);
+  let o = 0;
+  if (big) { ifd.writeBigUInt64LE(BigInt(ifdEntries), 0); o = 8; } else { ifd.writeUInt16LE(ifdEntries, 0); o = 2; }
+  for (const [tag, type, count, value] of entries) {
+    ifd.writeUInt16LE(tag, o);
+    ifd.writeUInt16LE(type, o + 2);
+    if (big) ifd.writeBigUInt64LE(BigInt(count), o + 4); else ifd.writeUInt32LE(count, o + 4);
+    const v = o + (big ? 12 : 8);
+    // Values are left-justified in the value field: SHORT in 2 bytes, LONG in 4, LONG8/offsets in 8.
+    if (type === 3) ifd.writeUInt16LE(value, v);
+    else if (type === 16 || (big && type === 2)) ifd.writeBigUInt64LE(BigInt(value), v);
+    else ifd.writeUInt32LE(value, v);
+    o += entrySize;
+  }
+  if (big) ifd.writeBigUInt64LE(BigInt(nextIfd), o); else ifd.writeUInt32LE(nextIfd, o);
+  if (desc) desc.copy(ifd, descStart - ifdStart);
+  return { ifd, dataStart, nextIfd };
+}
 
 /** The ImageJ hyperstack description (images=/slices=) of a stack; labels files write it too (labelWrite.ts). */
 export function imagejDescription(spec: StackSpec, opts: WriteOptions): string {

@@ -5,6 +5,7 @@
 
 import { promises as fs } from 'node:fs';
 import { StackSegError } from '../../../shared/errors';
+import { imagejDescription, pageDirectory, tiffHeader } from '../../tiff/writer';
 
 export interface PreallocSpec { width: number; height: number; depth: number }
 
@@ -22,10 +23,9 @@ export interface PreallocLayout {
 const CLASSIC_LIMIT = 2 ** 32 - 1;
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
-function description(depth: number): Buffer {
-  const lines = ['ImageJ=1.11a'];
-  if (depth > 1) lines.push(`images=${depth}`, `slices=${depth}`, 'loop=false');
-  return Buffer.from(lines.join('\n') + '\n' + '\0', 'latin1');
+/** StackWriter's page-0 description of a uint8 stack (NUL-terminated). */
+function description(spec: PreallocSpec): Buffer {
+  return Buffer.from(imagejDescription({ ...spec, dtype: 'uint8' }, {}) + '\0', 'latin1');
 }
 
 /** The layout of a uint8 stack as StackWriter.create(path, {dtype: 'uint8'}) writes it, uncompressed. */
@@ -35,7 +35,7 @@ export function uint8Layout(spec: PreallocSpec, forceBigTiff = false): PreallocL
     if (!Number.isSafeInteger(v) || v <= 0) throw new StackSegError(`cannot preallocate a mask with ${k} ${v}`, { hint: 'width, height and depth must be positive integers' });
   }
   const sliceBytes = width * height;
-  const desc = description(depth);
+  const desc = description(spec);
   const estimate = 16 + depth * (sliceBytes + 14 * 20 + 16) + desc.length - 1; // StackWriter's estimate (no NUL)
   const bigTiff = forceBigTiff || estimate > CLASSIC_LIMIT;
   const ifdBytes = (entries: number) => (bigTiff ? 8 + entries * 20 + 8 : 2 + entries * 12 + 4);
@@ -51,42 +51,14 @@ export function uint8Layout(spec: PreallocSpec, forceBigTiff = false): PreallocL
   return { spec, bigTiff, sliceBytes, ifdOffset, dataOffset, fileSize };
 }
 
-/** The header and page z's directory (with page 0's description), as StackWriter writes them. */
+/** Page z's directory (with page 0's description), written by StackWriter's own code (pageDirectory). */
 function directory(l: PreallocLayout, z: number): Buffer {
   const { width, height, depth } = l.spec;
-  const big = l.bigTiff;
-  const desc = z === 0 ? description(depth) : undefined;
-  const entries: Array<[number, number, number, number]> = [[254, 4, 1, 0], [256, 4, 1, width], [257, 4, 1, height], [258, 3, 1, 8], [259, 3, 1, 1], [262, 3, 1, 1]];
-  const ifdStart = l.ifdOffset(z), dataStart = l.dataOffset(z);
-  const count = entries.length + (desc ? 1 : 0) + 6;
-  const entrySize = big ? 20 : 12;
-  const ifdBytes = (big ? 8 : 2) + count * entrySize + (big ? 8 : 4);
-  if (desc) entries.push([270, 2, desc.length, ifdStart + ifdBytes]);
-  entries.push([273, big ? 16 : 4, 1, dataStart], [277, 3, 1, 1], [278, 4, 1, height], [279, big ? 16 : 4, 1, l.sliceBytes], [284, 3, 1, 1], [339, 3, 1, 1]);
-  const buf = Buffer.alloc(dataStart - ifdStart);
-  let o = big ? 8 : 2;
-  if (big) buf.writeBigUInt64LE(BigInt(count), 0); else buf.writeUInt16LE(count, 0);
-  for (const [tag, type, n, value] of entries) {
-    buf.writeUInt16LE(tag, o);
-    buf.writeUInt16LE(type, o + 2);
-    if (big) buf.writeBigUInt64LE(BigInt(n), o + 4); else buf.writeUInt32LE(n, o + 4);
-    const v = o + (big ? 12 : 8);
-    if (type === 3) buf.writeUInt16LE(value, v);
-    else if (type === 16 || (big && type === 2)) buf.writeBigUInt64LE(BigInt(value), v);
-    else buf.writeUInt32LE(value, v);
-    o += entrySize;
-  }
-  const next = z + 1 < depth ? l.ifdOffset(z + 1) : 0;
-  if (big) buf.writeBigUInt64LE(BigInt(next), o); else buf.writeUInt32LE(next, o);
-  if (desc) desc.copy(buf, ifdBytes);
-  return buf;
-}
-
-function header(big: boolean): Buffer {
-  const h = Buffer.alloc(big ? 16 : 8);
-  h.write('II', 0, 'latin1');
-  if (big) { h.writeUInt16LE(43, 2); h.writeUInt16LE(8, 4); h.writeBigUInt64LE(16n, 8); } else { h.writeUInt16LE(42, 2); h.writeUInt32LE(8, 4); }
-  return h;
+  const page = { width, height, bits: 8, format: 1, compression: 1, dataBytes: l.sliceBytes };
+  const { ifd, dataStart } = pageDirectory(l.bigTiff, l.ifdOffset(z), page, z === 0 ? description(l.spec) : undefined, z + 1 < depth);
+  // uint8Layout's offsets and the writer's layout must agree, or tasks would write pixels over directories.
+  if (dataStart !== l.dataOffset(z)) throw new Error(`prealloc layout: page ${z} pixels at ${l.dataOffset(z)}, the writer puts them at ${dataStart}`);
+  return ifd;
 }
 
 /** Creates path (must not exist) with every directory written and its final size; pixels read as 0 until written. */
@@ -95,7 +67,7 @@ export async function preallocateMask(path: string, spec: PreallocSpec, forceBig
   const fh = await fs.open(path, 'wx');
   try {
     await fh.truncate(l.fileSize);
-    await fh.write(header(l.bigTiff), 0, undefined, 0);
+    await fh.write(tiffHeader(l.bigTiff), 0, undefined, 0);
     // Each page's directory on its own: a few hundred bytes each, the file sparse between them.
     for (let z = 0; z < spec.depth; z++) {
       const d = directory(l, z);
