@@ -51,57 +51,63 @@ export function bloscDecode(src: Uint8Array, out?: Uint8Array): Uint8Array | und
   const dontSplit = (flags & DONT_SPLIT) !== 0;
   const nblocks = Math.ceil(nbytes / blocksize);
   if (16 + 4 * nblocks > cbytes) throw new BloscError('Blosc frame is truncated (block starts)');
+  const frame: Frame = { dv, cbytes, nbytes, blocksize, typesize, nblocks, dontSplit };
   const w = lz4Wasm();
-  if (w) return decodeWasm(w, src, dest, cbytes, nbytes, blocksize, typesize, nblocks, shuffle, dontSplit, dv);
+  if (w) return decodeWasm(w, src, dest, frame, shuffle);
   const tmp = shuffle ? new Uint8Array(blocksize) : undefined;
   for (let j = 0; j < nblocks; j++) {
-    const leftover = j === nblocks - 1 && nbytes % blocksize !== 0;
-    const bsize = leftover ? nbytes % blocksize : blocksize;
-    const nsplits = !dontSplit && typesize <= MAX_SPLITS && blocksize / typesize >= MIN_BUFFERSIZE && !leftover ? typesize : 1;
-    const neblock = Math.floor(bsize / nsplits);
     const target = shuffle ? tmp! : dest;
-    let op = shuffle ? 0 : j * blocksize;
-    let ip = dv.getInt32(16 + 4 * j, true);
-    for (let s = 0; s < nsplits; s++) {
-      if (ip < 0 || ip + 4 > cbytes) throw new BloscError('Blosc block offset out of range');
-      const cb = dv.getInt32(ip, true);
-      ip += 4;
-      if (cb < 0 || ip + cb > cbytes) throw new BloscError('Blosc split size out of range');
-      if (cb === neblock) target.set(src.subarray(ip, ip + cb), op);
-      else if (lz4Block(src, ip, ip + cb, target, op, op + neblock) !== neblock) throw new BloscError('LZ4 block decoded to the wrong size');
-      ip += cb;
-      op += neblock;
-    }
+    const bsize = blockSplits(frame, j, shuffle ? 0 : j * blocksize, (ip, cb, op, n) => {
+      if (cb === n) target.set(src.subarray(ip, ip + cb), op);
+      else if (lz4Block(src, ip, ip + cb, target, op, op + n) !== n) throw new BloscError('LZ4 block decoded to the wrong size');
+    });
     if (shuffle) unshuffle(tmp!, bsize, typesize, dest, j * blocksize);
   }
   return dest.subarray(0, nbytes);
 }
 
+/** What the block loop needs of a frame's header. */
+interface Frame { dv: DataView; cbytes: number; nbytes: number; blocksize: number; typesize: number; nblocks: number; dontSplit: boolean }
+
+/**
+ * Walks the splits of block j (one per byte of the type when split, else one): checks each split's place in the
+ * frame and calls put(ip, cb, op, n) to decode the cb bytes at ip into n bytes at op (from op0). Returns the block's
+ * decoded size.
+ */
+function blockSplits(f: Frame, j: number, op0: number, put: (ip: number, cb: number, op: number, n: number) => void): number {
+  const { dv, cbytes, nbytes, blocksize, typesize } = f;
+  const leftover = j === f.nblocks - 1 && nbytes % blocksize !== 0;
+  const bsize = leftover ? nbytes % blocksize : blocksize;
+  const nsplits = !f.dontSplit && typesize <= MAX_SPLITS && blocksize / typesize >= MIN_BUFFERSIZE && !leftover ? typesize : 1;
+  const neblock = Math.floor(bsize / nsplits);
+  let op = op0;
+  let ip = dv.getInt32(16 + 4 * j, true);
+  for (let s = 0; s < nsplits; s++) {
+    if (ip < 0 || ip + 4 > cbytes) throw new BloscError('Blosc block offset out of range');
+    const cb = dv.getInt32(ip, true);
+    ip += 4;
+    if (cb < 0 || ip + cb > cbytes) throw new BloscError('Blosc split size out of range');
+    put(ip, cb, op, neblock);
+    ip += cb;
+    op += neblock;
+  }
+  return bsize;
+}
+
 /** The block loop with the frame copied into WebAssembly memory, each block decoded there, then moved out. */
-function decodeWasm(w: Lz4Wasm, src: Uint8Array, dest: Uint8Array, cbytes: number, nbytes: number, blocksize: number, typesize: number, nblocks: number, shuffle: boolean, dontSplit: boolean, dv: DataView): Uint8Array {
+function decodeWasm(w: Lz4Wasm, src: Uint8Array, dest: Uint8Array, f: Frame, shuffle: boolean): Uint8Array {
+  const { cbytes, nbytes, blocksize, typesize } = f;
   const A = (cbytes + SLACK + 15) & ~15; // the block's decoded bytes go here, after the frame
   const B = (A + blocksize + SLACK + 15) & ~15; // and unshuffled (2-byte types, SIMD) here
   const need = B + blocksize + SLACK;
   if (w.memory.buffer.byteLength < need) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
   const mem = new Uint8Array(w.memory.buffer);
   mem.set(src.subarray(0, cbytes), 0);
-  for (let j = 0; j < nblocks; j++) {
-    const leftover = j === nblocks - 1 && nbytes % blocksize !== 0;
-    const bsize = leftover ? nbytes % blocksize : blocksize;
-    const nsplits = !dontSplit && typesize <= MAX_SPLITS && blocksize / typesize >= MIN_BUFFERSIZE && !leftover ? typesize : 1;
-    const neblock = Math.floor(bsize / nsplits);
-    let op = A;
-    let ip = dv.getInt32(16 + 4 * j, true);
-    for (let s = 0; s < nsplits; s++) {
-      if (ip < 0 || ip + 4 > cbytes) throw new BloscError('Blosc block offset out of range');
-      const cb = dv.getInt32(ip, true);
-      ip += 4;
-      if (cb < 0 || ip + cb > cbytes) throw new BloscError('Blosc split size out of range');
-      if (cb === neblock) mem.copyWithin(op, ip, ip + cb);
-      else if (w.lz4(ip, ip + cb, op, op + neblock) !== neblock) throw new BloscError('LZ4 block decoded to the wrong size');
-      ip += cb;
-      op += neblock;
-    }
+  for (let j = 0; j < f.nblocks; j++) {
+    const bsize = blockSplits(f, j, A, (ip, cb, op, n) => {
+      if (cb === n) mem.copyWithin(op, ip, ip + cb);
+      else if (w.lz4(ip, ip + cb, op, op + n) !== n) throw new BloscError('LZ4 block decoded to the wrong size');
+    });
     if (shuffle && typesize === 2 && bsize % 32 === 0) {
       w.unshuffle2(A, bsize / 2, B);
       dest.set(mem.subarray(B, B + bsize), j * blocksize);
