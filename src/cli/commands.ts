@@ -11,7 +11,7 @@ import { MODELS, describeParam, modelSpec, parseSets, resolveParams, type ModelK
 import { makeSample } from '../core/sample';
 import { openSource } from '../core/io';
 import { writeStack } from '../core/tiff/writer';
-import { recordEvaluation, runJob, validateJobInputs } from '../core/jobs/runJob';
+import { checkModelChannels, recordEvaluation, runJob, validateJobInputs } from '../core/jobs/runJob';
 import { mergeChunks } from '../core/jobs/merge';
 import { cancelSlurmJob, loadSlurmState, refreshSlurmJob, retryFailedChunks, submitSlurmJob, type SlurmOptions } from '../core/jobs/runners/slurm';
 import { runChunk } from '../core/jobs/runners/chunkTask';
@@ -189,6 +189,7 @@ export async function commandSegment(c: CliContext) {
 async function segmentToFile(c: CliContext, modelDir: string, jobDir: string, imagePath: string, out: string, plane: PlaneSelection) {
   const image = await openImage(imagePath, plane);
   try {
+    await checkModelChannels(modelDir, image);
     const range = parseSliceRange(str(c, 'slices'), image.info.depth);
     const segmenter = await loadSegmenter(modelDir);
     try {

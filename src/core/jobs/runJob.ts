@@ -107,7 +107,7 @@ async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal): 
  * Refuses to segment with a model trained on another number of channels (a `channel=all` model on one picked
  * channel, or a 2-channel model on a 3-channel stack) before anything is written: one message naming both.
  */
-async function checkModelChannels(modelDir: string, image: SliceSource): Promise<void> {
+export async function checkModelChannels(modelDir: string, image: SliceSource): Promise<void> {
   const file = join(modelDir, MODEL_HEADER_FILE);
   let norm: Normalization | undefined;
   try { norm = (JSON.parse(await fs.readFile(file, 'utf8')) as { norm?: Normalization }).norm; } catch { return; } // loadSegmenter reports it

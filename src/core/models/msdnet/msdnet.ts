@@ -174,7 +174,9 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   // Network inputs: the slice (pseudo-labels read its first channel alone) or its channels x 2k+1 neighbours
   // (inputPlanes.ts), interleaved per pixel.
   const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, IC, K, s.width * s.height, normalization)));
-  const mode = pseudoLabelMode(p.pseudoLabels);
+  // The fill assigns the nearest class mean of one intensity: with several stack channels it would mislabel classes
+  // only the channels together tell apart, so it is left out (the teacher, a multi-channel forest, still works).
+  const mode = IC > 1 && pseudoLabelMode(p.pseudoLabels) === 'fill' ? 'off' : pseudoLabelMode(p.pseudoLabels);
   const trainLabels = slices.map((s, i) => (mode === 'fill' ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
   const built = slices.map((s, i) => trainingTargets(trainLabels[i], classIndex, classWeights, classValues.length, mode === 'teacher' ? s.teacher : undefined, p.teacherWeight));
   const targets = built.map((b) => b.targets), denominators = built.map((b) => b.denominator);

@@ -82,7 +82,9 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
     planes.forEach((q, c) => out.set(q, c * n));
     return out;
   });
-  const mode = pseudoLabelMode(p.pseudoLabels);
+  // The fill assigns the nearest class mean of one intensity: with several stack channels it would mislabel classes
+  // only the channels together tell apart, so it is left out (the teacher, a multi-channel forest, still works).
+  const mode = IC > 1 && pseudoLabelMode(p.pseudoLabels) === 'fill' ? 'off' : pseudoLabelMode(p.pseudoLabels);
   const trainLabels = slices.map((s, i) => (mode === 'fill' ? fillPseudoLabels(images[i], s.labels, s.width, s.height, classValues) : s.labels));
   const C = classValues.length;
   // The teacher's soft labels are loss weights like any other: Python trains on targets.f32 unchanged.

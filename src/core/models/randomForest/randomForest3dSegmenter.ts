@@ -12,7 +12,7 @@ import { SliceRing, zRatioOf } from '../../features/volumeChunks';
 import type { RandomForest } from './randomForest';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { Normalization, Prediction, TrainInput, ZContext } from '../segmenter';
-import { featureOptionsFrom, RandomForestSegmenter, trainForestWithFill, trainingAccuracy, type ForestTrainingSlice } from './randomForestSegmenter';
+import { featureOptionsFrom, RandomForestSegmenter, trainForestWithFill, trainingAccuracy, withoutFill, type ForestTrainingSlice } from './randomForestSegmenter';
 import { channelCount, channelFeatureNames, channelRuns, modelChannels, normalizeChannels } from '../../features/channels';
 
 /** Trains the forest of input.params on 3-D features; the model records dims=3d and the spacing ratio it used. */
@@ -20,11 +20,14 @@ export async function trainRandomForest3d(input: TrainInput, dimsReason = 'dims=
   const vol = input.volume;
   if (!vol) throw new StackSegError('3-D features need the whole stack, and this caller passed single slices', { hint: 'use --set dims=2d here' });
   const zRatio = zRatioOf(vol.info, input.params);
-  const params: ModelParams = { ...input.params, dims: '3d', spacing: zRatio };
+  let params: ModelParams = { ...input.params, dims: '3d', spacing: zRatio };
+  const n = input.width * input.height, C = channelCount(input.norm);
+  const skipped = C > 1 ? withoutFill(params) : undefined; // the fill thresholds one intensity
+  if (skipped) params = skipped.params;
   const { width: w, height: h } = input;
   const fo = featureOptionsFrom(params);
   const bank = new FeatureBank3d(w, h, fo, zRatio);
-  const n = w * h, C = channelCount(input.norm), F = bank.names.length;
+  const F = bank.names.length;
   const names = channelFeatureNames(bank.names, modelChannels(input.norm)), all = bank.names.map((_, i) => i);
   const t0 = performance.now();
   const ring = new SliceRing(vol.depth, bank.halo, async (z) => normalizeChannels(await vol.read(z), input.norm, n));
@@ -50,7 +53,7 @@ export async function trainRandomForest3d(input: TrainInput, dimsReason = 'dims=
   const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
   return new RandomForestSegmenter(forest, input.norm, params, {
     trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length, ...(C > 1 ? { channels: modelChannels(input.norm) } : {}), dims: '3d', dimsReason, zRatio, zHalo: bank.halo,
-    featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...report, threads: 1,
+    featureSeconds: tFeatures, fitSeconds: tTrain, topFeatures: top, ...report, ...skipped?.skipped, threads: 1,
   });
 }
 
