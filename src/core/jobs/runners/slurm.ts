@@ -242,7 +242,8 @@ export interface SlurmJobView { record: JobRecord; states: TaskStates; failedChu
  * failed; finishes it when every chunk is done but no task did (a task killed between its marker and the rename).
  */
 export async function refreshSlurmJob(jobDir: string, env?: NodeJS.ProcessEnv): Promise<SlurmJobView> {
-  let [record, state] = [await loadRecord(jobDir), await loadSlurmState(jobDir)];
+  let record = await loadRecord(jobDir);
+  const state = await loadSlurmState(jobDir);
   const states = await querySlurm(jobDir, env, state);
   const segments = record.spec.kind !== 'train';
   const done = segments ? doneChunks(jobDir, state) : [];
