@@ -1,6 +1,7 @@
 // Multi-channel input (`--set channel=all`): slices hold C channel planes one after the other (channel-major), and
 // the model's normalisation holds one entry per channel (models/segmenter.ts Normalization.channels). Helpers shared
-// by the random forest (2-D and 3-D banks), k-means and MSDNet.
+// by the random forest (2-D and 3-D banks), k-means and MSDNet. The live preview stays single-channel: it trains on
+// the channel the viewer shows (livePreviewModel.ts), so its models never see these layouts.
 //
 // Feature layout of C channels: channel c's features follow channel c-1's, so feature i of the multi-channel bank is
 // local feature i % F of channel floor(i / F), and its name is `c<stack channel>_<name>` (c0_gaussian_s1.6).
