@@ -13,6 +13,8 @@ import { exactBuffer, SliceServer } from '../host/sliceServer';
 import { PlaneServer } from '../host/planeServer';
 import { LabelsDiskSync } from './labelsDiskSync';
 import { LivePreviewSession } from '../host/livePreviewSession';
+import { zRatioOf } from '../core/features/volumeChunks';
+import { defaultParams } from '../shared/models/registry';
 import { SegmentationOverlay } from '../host/segmentationOverlay';
 import { describeOpenError, type StackDocument, type LabelsChange } from './stackDocument';
 import type { NextStep } from '../host/undoHistory';
@@ -169,6 +171,11 @@ export class EditorSession implements vscode.Disposable {
       height: info.height,
       // The channel and time point the viewer shows (channel 0 in its composite): one plane, never mixed.
       readSlice: (z) => levels.readLevel(z, 1, this.plane?.c ?? 0, this.plane?.t ?? 0).then((l) => l.data),
+      // 3-D preview: the z window at the preview's level, and the rf's default dims rule (auto) on the file's spacing.
+      readLevel: (z, f) => levels.readLevel(z, f, this.plane?.c ?? 0, this.plane?.t ?? 0).then((l) => l.data),
+      depth: info.depth,
+      zRatio: zRatioOf(info, {}),
+      dims: String(defaultParams('rf').dims),
       labelsOf: (z) => labels.volume.sliceOrZeros(z),
       strokes: () => this.strokes,
       result: (r) => void this.post(packBytes({ type: 'livePreview', z: r.z, data: exactBuffer(r.labels), width: r.width, height: r.height, factor: r.factor, strokes: r.strokes, ms: r.ms }, ['data'])),

@@ -4,9 +4,16 @@
 // with the newest labels, a slice change cancels a run for another slice (the worker is terminated), and results for
 // a slice no longer shown are dropped. Imports nothing from vscode (unit-tested with the real worker). The worker is
 // one src/shared/rpc.ts client.
+//
+// 3-D: the worker applies the rf's dims rule (previewDims: resolveDims, then autoDims on the labelled slice, as a job
+// decides). When it says 3-D, the session reads the z window z-h..z+h at the preview's pyramid level (never full
+// resolution when a level divides the preview factor), keeps those slices while they stay within the window (moving
+// to z+1 reads one slice), and sends them reflected at the stack's ends as the 3-D bank expects.
 
 import { Worker } from 'node:worker_threads';
-import type { PreviewMethods } from '../core/models/previewWorker';
+import type { PreviewMethods, PreviewReply } from '../core/models/previewWorker';
+import { previewFactor, previewReadLevel, previewZHalo } from '../core/models/livePreviewModel';
+import { reflectIndex } from '../core/features/filters';
 import { RpcClient, RpcRemoteError } from '../shared/rpc';
 import type { PixelArray } from '../shared/types';
 
@@ -16,12 +23,20 @@ export interface LivePreviewSink {
   readonly width: number;
   readonly height: number;
   readSlice(z: number): Promise<PixelArray>;
+  /** Level f (a power of two) of slice z, for the 3-D window; absent: readSlice (full resolution). */
+  readLevel?(z: number, f: number): Promise<PixelArray>;
+  /** Slices in the stack; absent or < 8: the preview stays 2-D under dims=auto. */
+  readonly depth?: number;
+  /** z spacing / x spacing (zRatioOf); absent: 1. */
+  readonly zRatio?: number;
+  /** The rf's `dims` setting the preview follows ('2d' | '3d' | 'auto'); absent: 2-D. */
+  readonly dims?: string;
   /** Labels of slice z now (copied when sent to the worker). */
   labelsOf(z: number): Uint8Array;
   /** Stroke messages received from the webview so far: tags a result with the strokes its training saw. */
   strokes(): number;
   /** `labels`: width x height classes, each covering factor x factor image pixels (the preview's resolution). */
-  result(r: { z: number; labels: Uint8Array; width: number; height: number; factor: number; strokes: number; ms: PreviewTimings }): void;
+  result(r: { z: number; labels: Uint8Array; width: number; height: number; factor: number; strokes: number; ms: PreviewTimings; dims: '2d' | '3d' }): void;
   /** `clear`: hide the overlay (off, fewer than two classes, error). */
   state(s: { enabled: boolean; hint: string; clear: boolean }): void;
 }
@@ -37,12 +52,47 @@ export const LABELS_DEBOUNCE_MS = 20;
 
 class Cancelled extends Error {}
 
+/**
+ * Raw slices of the 3-D window, at one pyramid level, kept while they stay within the window of the shown slice:
+ * at most 2h+1 slices (and never more than the stack's depth) at the preview's resolution.
+ */
+class WindowCache {
+  private readonly slices = new Map<number, Promise<PixelArray>>();
+  /** Slices read so far (tests). */
+  reads = 0;
+
+  constructor(private readonly read: (z: number) => Promise<PixelArray>) {}
+
+  get size(): number { return this.slices.size; }
+
+  /** Slices z-h..z+h, reflected at the stack's ends (the 3-D bank's reflectIndex); drops slices outside them. */
+  async window(z: number, h: number, depth: number): Promise<PixelArray[]> {
+    const indices = Array.from({ length: 2 * h + 1 }, (_, i) => reflectIndex(z - h + i, depth));
+    const wanted = new Set(indices);
+    for (const k of [...this.slices.keys()]) if (!wanted.has(k)) this.slices.delete(k);
+    for (const k of wanted) {
+      if (this.slices.has(k)) continue;
+      this.reads++;
+      const p = this.read(k);
+      p.catch(() => this.slices.delete(k)); // a failed read is retried next time
+      this.slices.set(k, p);
+    }
+    const got = new Map<number, PixelArray>();
+    for (const k of wanted) got.set(k, await this.slices.get(k)!);
+    return indices.map((k) => got.get(k)!);
+  }
+
+  clear(): void { this.slices.clear(); }
+}
+
 export class LivePreviewSession {
   private worker: { thread: Worker; rpc: RpcClient<PreviewMethods> } | undefined;
   private enabled = false;
   private z = -1;
   /** Slice whose image the current worker holds (features are cached there). */
   private workerZ = -1;
+  /** Slice whose z window the current worker got. */
+  private contextZ = -1;
   private runningZ = -1;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
@@ -51,8 +101,19 @@ export class LivePreviewSession {
   /** Finished runs that reached the webview (tests, API). */
   results = 0;
   lastTimings: PreviewTimings | undefined;
+  /** The last z window sent to the worker (tests): its slice, halo and length (2h+1). */
+  lastWindow: { z: number; halo: number; slices: number } | undefined;
+  /** The bank of the last result and why (the dims rule's reason). */
+  lastDims: { dims: '2d' | '3d'; reason: string } | undefined;
+  private readonly windows: WindowCache;
 
-  constructor(private readonly workerPath: string, private readonly sink: LivePreviewSink, private readonly debounceMs = 150) {}
+  constructor(private readonly workerPath: string, private readonly sink: LivePreviewSink, private readonly debounceMs = 150) {
+    const level = previewReadLevel(previewFactor(sink.width, sink.height));
+    this.windows = new WindowCache((z) => (sink.readLevel && level > 1 ? sink.readLevel(z, level) : sink.readSlice(z)));
+  }
+
+  /** Slices of the 3-D window read so far and held now (tests: moving to z+1 reads one slice). */
+  get windowReads(): { reads: number; held: number } { return { reads: this.windows.reads, held: this.windows.size }; }
 
   get isEnabled(): boolean {
     return this.enabled;
@@ -67,6 +128,7 @@ export class LivePreviewSession {
     } else {
       clearTimeout(this.timer);
       this.stopWorker();
+      this.windows.clear();
       this.sink.state({ enabled: false, hint: '', clear: true });
     }
   }
@@ -83,6 +145,7 @@ export class LivePreviewSession {
   /** The image of the shown slice changed (another channel or time point): read it again and predict. */
   imageChanged(): void {
     this.stopWorker(); // its features (cached per slice) are of the other image
+    this.windows.clear();
     if (this.enabled) this.schedule();
   }
 
@@ -101,6 +164,7 @@ export class LivePreviewSession {
     this.enabled = false;
     clearTimeout(this.timer);
     this.stopWorker();
+    this.windows.clear();
   }
 
   private schedule(delay = this.debounceMs): void {
@@ -130,18 +194,31 @@ export class LivePreviewSession {
     const z = this.z;
     this.runningZ = z;
     const t0 = performance.now();
-    let reply: PreviewMethods['predict']['result'];
+    let reply: PreviewReply;
     let strokes: number;
+    const { width, height } = this.sink;
     try {
       const worker = this.ensureWorker();
       if (this.workerZ !== z) {
+        // Full resolution: the dims rule measures noise at the resolution a job sees (once per slice, not per stroke).
         const image = await this.sink.readSlice(z);
         if (z !== this.z || !this.enabled || worker !== this.worker) throw new Cancelled();
-        worker.rpc.notify('image', { key: `slice-${z}`, image, width: this.sink.width, height: this.sink.height });
+        worker.rpc.notify('image', { key: `slice-${z}`, image, width, height });
         this.workerZ = z;
+        this.contextZ = -1;
       }
+      // The last slice's rule said 3-D (a stack's noise is much the same from slice to slice): its window goes with
+      // the image, so the first stroke here does not wait for the window's reads.
+      if (this.lastDims?.dims === '3d' && this.contextZ !== z) await this.sendWindow(worker, z);
       strokes = this.sink.strokes();
-      reply = await worker.rpc.call('predict', { labels: this.sink.labelsOf(z), width: this.sink.width, height: this.sink.height });
+      const ask = () => worker.rpc.call('predict', { labels: this.sink.labelsOf(z), width, height, dims: this.sink.dims, depth: this.sink.depth ?? 1 });
+      reply = await ask();
+      if (reply && 'needContext' in reply) {
+        await this.sendWindow(worker, z);
+        strokes = this.sink.strokes();
+        reply = await ask();
+        if (reply && 'needContext' in reply) throw new Error('the preview worker did not take the z window');
+      }
     } catch (e) {
       if (e instanceof Cancelled || !this.enabled) {
         if (this.enabled) this.again = true;
@@ -158,9 +235,24 @@ export class LivePreviewSession {
       const ms = { features: reply.featureMs, train: reply.trainMs, predict: reply.predictMs, total: performance.now() - t0 };
       this.results++;
       this.lastTimings = ms;
-      this.sink.result({ z, labels: reply.lowLabels, width: reply.lowWidth, height: reply.lowHeight, factor: reply.factor, strokes, ms });
-      this.sink.state({ enabled: true, hint: `Slice ${z + 1} predicted in ${ms.total.toFixed(0)} ms`, clear: false });
+      this.lastDims = { dims: reply.dims, reason: reply.dimsReason };
+      this.sink.result({ z, labels: reply.lowLabels, width: reply.lowWidth, height: reply.lowHeight, factor: reply.factor, strokes, ms, dims: reply.dims });
+      const bank = reply.dims === '3d' ? '3-D' : '2-D';
+      this.sink.state({ enabled: true, hint: `Slice ${z + 1} predicted in ${ms.total.toFixed(0)} ms (${bank} features, ${reply.dimsReason})`, clear: false });
     }
+  }
+
+  /** Reads the z window of slice z (cached) and sends it to the worker for 3-D features. */
+  private async sendWindow(worker: { rpc: RpcClient<PreviewMethods> }, z: number): Promise<void> {
+    const { width, height } = this.sink;
+    const depth = this.sink.depth ?? 1, zRatio = this.sink.zRatio ?? 1;
+    const halo = previewZHalo(width, height, zRatio);
+    const level = this.sink.readLevel ? previewReadLevel(previewFactor(width, height)) : 1;
+    const slices = await this.windows.window(z, halo, depth);
+    if (z !== this.z || !this.enabled || worker !== this.worker) throw new Cancelled();
+    worker.rpc.notify('context', { key: `slice-${z}`, slices, zRatio, level });
+    this.contextZ = z;
+    this.lastWindow = { z, halo, slices: slices.length };
   }
 
   private ensureWorker(): { thread: Worker; rpc: RpcClient<PreviewMethods> } {
@@ -172,13 +264,13 @@ export class LivePreviewSession {
     const fail = (e: Error) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
-      this.workerZ = -1;
+      this.workerZ = this.contextZ = -1;
       worker.rpc.dispose(e);
     };
     thread.on('error', fail);
     thread.on('exit', (code) => fail(new Error(`the preview worker exited (code ${code})`)));
     this.worker = worker;
-    this.workerZ = -1;
+    this.workerZ = this.contextZ = -1;
     return worker;
   }
 
@@ -187,7 +279,7 @@ export class LivePreviewSession {
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
-    this.workerZ = -1;
+    this.workerZ = this.contextZ = -1;
     worker.rpc.dispose(new Cancelled());
     void worker.thread.terminate();
   }

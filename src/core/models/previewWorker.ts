@@ -1,7 +1,11 @@
 // Worker-thread entry (dist/previewWorker.js) for the live preview, so painting never waits on the extension host.
-// Methods (PreviewMethods, over src/shared/rpc.ts): `image` {key, image, width, height, context?} (a notification;
-// context: 3-D, see LivePreview.setImage), then `predict` {labels, width, height}
-// -> {labels, uncertainty, lowLabels, ..., featureMs, trainMs, predictMs} | null (fewer than two classes labelled).
+// Methods (PreviewMethods, over src/shared/rpc.ts):
+//   `image` {key, image, width, height, level?} (a notification): the shown slice (full resolution, or pyramid level
+//        `level`), its features computed lazily on the next predict;
+//   `context` {key, slices, zRatio, level?} (a notification): its raw z window for 3-D features (LivePreview.setContext);
+//   `predict` {labels, width, height, dims?, depth?} -> a PreviewResult at the preview's resolution | null (fewer than
+//        two classes labelled) | {needContext, reason} (the dims rule says 3-D and no window arrived for this key yet:
+//        send `context` and ask again). The rule (previewDims) runs here, off the host thread.
 
 import { parentPort } from 'node:worker_threads';
 import { RpcServer } from '../../shared/rpc';
@@ -9,29 +13,49 @@ import type { PixelArray } from '../../shared/types';
 import { LivePreview, type PreviewResult } from './livePreviewModel';
 
 /** Any numeric typed array: the conversion to float32 happens here, off the sender's thread. */
-export type PreviewImage = { key: string; image: PixelArray; width: number; height: number; context?: { slices: PixelArray[]; zRatio?: number } };
+export type PreviewImage = { key: string; image: PixelArray; width: number; height: number; level?: number; context?: { slices: PixelArray[]; zRatio?: number } };
+export type PreviewContext = { key: string; slices: PixelArray[]; zRatio: number; level?: number };
+export type PreviewReply = (PreviewResult & { dimsReason: string }) | { needContext: true; reason: string } | null;
 
 export interface PreviewMethods {
   image: { params: PreviewImage; result: void };
-  predict: { params: { labels: Uint8Array; width: number; height: number }; result: PreviewResult | null };
+  context: { params: PreviewContext; result: void };
+  /** dims: the rf's dims setting ('2d' | '3d' | 'auto'); absent: 2-D. depth: slices in the stack. */
+  predict: { params: { labels: Uint8Array; width: number; height: number; dims?: string; depth?: number }; result: PreviewReply };
 }
 
 const preview = new LivePreview();
 let pending: PreviewImage | undefined;
+let pendingContext: PreviewContext | undefined;
+let key: string | undefined;
+
+const f32 = (a: PixelArray) => (a instanceof Float32Array ? a : Float32Array.from(a));
+
+/** Float32 copies of a window, each distinct slice converted once (the reflected ends repeat slices). */
+function f32Window(slices: PixelArray[]): Float32Array[] {
+  const done = new Map<PixelArray, Float32Array>();
+  return slices.map((s) => { let f = done.get(s); if (!f) { f = f32(s); done.set(s, f); } return f; });
+}
 
 const server = new RpcServer<PreviewMethods>({
-  image: (m) => { pending = m; }, // features are computed lazily, on the next predict
+  image: (m) => { pending = m; pendingContext = undefined; }, // features are computed lazily, on the next predict
+  context: (m) => { pendingContext = m; },
   predict: (m, ctx) => {
     if (pending) {
-      const f32 = (a: PixelArray) => (a instanceof Float32Array ? a : Float32Array.from(a));
-      const context = pending.context && { slices: pending.context.slices.map(f32), zRatio: pending.context.zRatio };
-      preview.setImage(pending.key, f32(pending.image), pending.width, pending.height, context);
+      const context = pending.context && { slices: f32Window(pending.context.slices), zRatio: pending.context.zRatio };
+      preview.setImage(pending.key, f32(pending.image), pending.width, pending.height, context, pending.level ?? 1);
+      key = pending.key;
       pending = undefined;
     }
-    const r = preview.predict(m.labels, m.width, m.height);
-    // lowLabels is the same buffer as labels when the slice was not downsampled: the context lists each buffer once.
-    if (r) ctx.transfer(r.labels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer, r.lowLabels.buffer as ArrayBuffer);
-    return r ?? null;
+    if (pendingContext) {
+      if (pendingContext.key === key) preview.setContext(pendingContext.key, f32Window(pendingContext.slices), pendingContext.zRatio, pendingContext.level ?? 1);
+      pendingContext = undefined;
+    }
+    const { dims, reason } = m.dims ? preview.decideDims(m.dims, m.depth ?? 1, m.labels, m.width, m.height) : { dims: preview.has3d ? '3d' as const : '2d' as const, reason: 'dims=2d' };
+    if (dims === '3d' && !preview.has3d) return { needContext: true, reason };
+    const r = preview.predict(m.labels, m.width, m.height, { dims, full: false });
+    if (r) ctx.transfer(r.lowLabels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer);
+    return r ? { ...r, dimsReason: reason } : null;
   },
 }, (msg, transfer) => parentPort!.postMessage(msg, transfer));
 parentPort?.on('message', (m) => server.receive(m));
