@@ -80,9 +80,6 @@ export class ChannelsView implements SliceSource {
     return out;
   }
 
-  /** One of the channels alone (position i of `channels`); closing the view closes the stack, so do not close this. */
-  channel(i: number): SliceSource { return new PlaneView(this.info, this.src, this.channels[i], this.t); }
-
   close(): Promise<void> { return this.src.close(); }
 }
 
@@ -103,7 +100,8 @@ export function selectPlane(src: SliceSource, sel: PlaneSelection = {}): SliceSo
   const frames = info.frames ?? 1;
   const choice = sel.channel;
   if (channels === 1 && frames === 1) {
-    // channel=all (or 0) on a one-channel stack reads that channel: a model trained with channel=all elsewhere says so.
+    // channel=all (or 0) on a one-channel stack reads its one channel (a model of several channels is then refused
+    // by the job's channel-count check).
     const extra = typeof choice === 'number' ? choice !== 0 : Array.isArray(choice);
     if (extra || sel.timepoint) throw new StackSegError(`--set ${extra ? `channel=${channelText(choice!)}` : `timepoint=${sel.timepoint}`} was given but the image has one channel and one time point`, { file: info.path, hint: 'leave out --set channel / timepoint for this image' });
     return src;
