@@ -8,7 +8,8 @@
 
 import type { DType, PixelArray } from '../src/shared/types';
 import { displayLevel, levelSize } from '../src/shared/pyramid';
-import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo } from '../src/shared/protocol';
+import { type HostToWebview, type ViewerStackInfo } from '../src/shared/protocol';
+import { PIXEL_ARRAYS } from '../src/shared/types';
 import { ChannelView, planeFields } from './channels';
 import { Contrast } from './contrast';
 import { formatInfo, formatSliceStatus, formatZoom, isFloat } from './format';
@@ -132,7 +133,7 @@ export class ViewerController {
     if (!info || dtype !== info.dtype) return;
     const size = levelSize(info.width, info.height, level);
     if (width !== size.width || height !== size.height) return;
-    const Ctor = DTYPE_ARRAYS[dtype];
+    const Ctor = PIXEL_ARRAYS[dtype];
     if (!(data instanceof ArrayBuffer) || data.byteLength !== width * height * Ctor.BYTES_PER_ELEMENT) return;
     // A channel of a composite waits for the others (webview/channels.ts); then all are stored as one entry.
     const shownPlane = this.requests.accept(z, level, c, t, new Ctor(data));

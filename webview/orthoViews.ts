@@ -7,7 +7,8 @@
 import type { LabelClass } from '../src/shared/labels/classes';
 import { planeCount, type StackDims } from '../src/shared/levels/planes';
 import { encodeRle } from '../src/shared/labels/rle';
-import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
+import { type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
+import { PIXEL_ARRAYS } from '../src/shared/types';
 import type { Tool } from './labelPanel';
 import type { DisplayWindow } from './lut';
 import { PlaneView, type PlaneViewHost } from './planeView';
@@ -76,7 +77,7 @@ export class OrthoViews {
         const info = this.info;
         const v = this.views?.[msg.axis];
         if (!info || !v || msg.dtype !== info.dtype) return true;
-        const Ctor = DTYPE_ARRAYS[msg.dtype];
+        const Ctor = PIXEL_ARRAYS[msg.dtype];
         if (!(msg.data instanceof ArrayBuffer) || msg.data.byteLength !== msg.width * msg.height * Ctor.BYTES_PER_ELEMENT) return true;
         v.receive(msg.index, msg.level, msg.width, msg.height, new Ctor(msg.data));
         document.body.dataset[`plane${msg.axis === 'xz' ? 'Xz' : 'Yz'}`] = `${msg.index}@${msg.level}`;

@@ -4,7 +4,8 @@
 
 import { levelKey } from '../src/shared/levels/levelKey';
 import { boxAround, inBox, type Box } from '../src/shared/pixelBox';
-import { DTYPE_ARRAYS, type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
+import { type HostToWebview, type ViewerStackInfo, type WebviewToHost } from '../src/shared/protocol';
+import { PIXEL_ARRAYS } from '../src/shared/types';
 import { levelSize, MAX_LEVEL, previewLevel } from '../src/shared/pyramid';
 import type { PixelArray } from '../src/shared/types';
 import { planeFields, type ChannelView } from './channels';
@@ -127,7 +128,7 @@ export class SliceRequests {
   private linkLevel(): number {
     const info = this.viewer.info();
     if (!info || !this.link) return 1;
-    const bytesPerPixel = DTYPE_ARRAYS[info.dtype].BYTES_PER_ELEMENT;
+    const bytesPerPixel = PIXEL_ARRAYS[info.dtype].BYTES_PER_ELEMENT;
     const budget = (this.link.bytesPerSecond * FIRST_FRAME_MS) / 1000;
     let f = 1;
     for (; f < MAX_LEVEL; f *= 2) {
@@ -192,7 +193,7 @@ export class SliceRequests {
     if (!info) return;
     const level = this.coarseLevel();
     const size = levelSize(info.width, info.height, level);
-    const levelBytes = size.width * size.height * DTYPE_ARRAYS[info.dtype].BYTES_PER_ELEMENT;
+    const levelBytes = size.width * size.height * PIXEL_ARRAYS[info.dtype].BYTES_PER_ELEMENT;
     const plan = prefetchPlan(this.pos.target, this.pos.lastStep, info.depth, prefetchAhead(levelBytes), PREFETCH_BEHIND);
     const covered = (z: number) => (this.finestStored(z) ?? Infinity) <= level;
     const slots = prefetchSlots(levelBytes);
@@ -225,7 +226,7 @@ export class SliceRequests {
   /** Keeps a box the host sent; false when it does not fit the stack. */
   onPixels(msg: Extract<HostToWebview, { type: 'pixels' }>): boolean {
     const info = this.viewer.info();
-    const Ctor = info && DTYPE_ARRAYS[info.dtype];
+    const Ctor = info && PIXEL_ARRAYS[info.dtype];
     if (!info || !Ctor || msg.dtype !== info.dtype || !(msg.data instanceof ArrayBuffer) || msg.data.byteLength !== msg.width * msg.height * Ctor.BYTES_PER_ELEMENT) return false;
     this.exactBoxes.unshift({ key: this.keyOf(msg.z, 1, msg.c ?? 0, msg.t ?? 0), box: { x: msg.x, y: msg.y, width: msg.width, height: msg.height }, pixels: new Ctor(msg.data) });
     this.exactBoxes.length = Math.min(this.exactBoxes.length, EXACT_BOXES);

@@ -2,7 +2,7 @@
 // pixels (f = 1, 2, 4, ... MAX_LEVEL). Only level 1 is exact; coarser levels are what a zoomed-out view shows anyway
 // and cost 1/f^2 of the bytes to send. Pure (no vscode), so the host, the CLI and the tests share it.
 
-import type { DType, PixelArray } from './types';
+import { allocPixels, type DType, type PixelArray } from './types';
 
 /** Coarsest level served (a 65536-pixel-wide slice still fits in 1024 columns). */
 export const MAX_LEVEL = 64;
@@ -35,11 +35,6 @@ export function displayLevel(devicePixelsPerImagePixel: number): number {
   return f;
 }
 
-const CTORS = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
-  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
-} as const;
-
 /**
  * Level f of a slice: each output pixel is the mean of its f x f block (of the pixels that exist, at the right and
  * bottom edges). Keeps the dtype so the viewer's window/level and histogram work unchanged; integer means are
@@ -56,7 +51,7 @@ export function blockMean(pixels: PixelArray, width: number, height: number, dty
   if (pixels.length !== width * height) throw new Error(`slice has ${pixels.length} pixels, expected ${width} x ${height}`);
   if (f === 1) return { data: pixels, width, height };
   const out = levelSize(width, height, f);
-  const data = new CTORS[dtype](out.width * out.height);
+  const data = allocPixels(dtype, out.width * out.height);
   const sums = new Float64Array(out.width);
   const round = dtype !== 'float32' && dtype !== 'float64';
   for (let oy = 0; oy < out.height; oy++) {

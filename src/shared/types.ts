@@ -62,3 +62,30 @@ export interface SliceSource {
   readStoredLevel?(z: number, f: number, c?: number, t?: number): Promise<PixelArray | undefined>;
   close(): Promise<void>;
 }
+
+type PixelCtor = {
+  new (n: number): PixelArray;
+  new (b: ArrayBufferLike, byteOffset?: number, length?: number): PixelArray;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
+/** The typed array of each dtype: the one table for readers, writers, levels and both sides of the protocol. */
+export const PIXEL_ARRAYS: Readonly<Record<DType, PixelCtor>> = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
+} as unknown as Record<DType, PixelCtor>;
+
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
+export function allocPixels(dtype: DType, length: number): PixelArray {
+  return new PIXEL_ARRAYS[dtype](length);
+}
+
+/** A typed view of `length` dtype values over a buffer the caller owns, from byteOffset. */
+export function pixelView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): PixelArray {
+  return new PIXEL_ARRAYS[dtype](buffer, byteOffset, length);
+}
+
+export function isDType(value: unknown): value is DType {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(PIXEL_ARRAYS, value);
+}

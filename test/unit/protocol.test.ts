@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DTYPE_ARRAYS, isDType, parseWebviewMessage } from '../../src/shared/protocol';
+import { parseWebviewMessage } from '../../src/shared/protocol';
+import { PIXEL_ARRAYS, isDType } from '../../src/shared/types';
 
 const limits = { depth: 32 };
 
@@ -123,8 +124,8 @@ describe('parseWebviewMessage', () => {
 
 describe('dtype helpers', () => {
   it('maps every dtype to a typed array of the right width', () => {
-    expect(DTYPE_ARRAYS.uint16.BYTES_PER_ELEMENT).toBe(2);
-    expect(DTYPE_ARRAYS.float64.BYTES_PER_ELEMENT).toBe(8);
+    expect(PIXEL_ARRAYS.uint16.BYTES_PER_ELEMENT).toBe(2);
+    expect(PIXEL_ARRAYS.float64.BYTES_PER_ELEMENT).toBe(8);
     expect(isDType('int8')).toBe(true);
     expect(isDType('rgb')).toBe(false);
     expect(isDType('constructor')).toBe(false);

@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { StackSegError } from '../../shared/errors';
 import type { DType, PixelArray, StackInfo } from '../../shared/types';
 import { placeChunk, SlabStack, numericDType, toPixelArray } from './slab';
-import { DTYPE_BYTES, pixelView } from '../tiff/samples';
+import { DTYPE_BYTES, pixelView } from '../../shared/types';
 import { loadLib } from './lazyLib';
 import { DXCHANGE_DATA } from './spec';
 import { decodeChunk, FAST_FILTERS, openChunkIndex, type ChunkIndex, type ChunkRef, type Filter } from './h5chunks';

@@ -5,7 +5,7 @@
 import { StackSegError } from '../../shared/errors';
 import { SliceCache } from '../../shared/lru';
 import { DEFAULT_CACHE_BYTES } from '../tiff/reader';
-import { allocPixels } from '../tiff/samples';
+import { allocPixels } from '../../shared/types';
 import type { DType, PixelArray, SliceSource, StackInfo } from '../../shared/types';
 
 /** Largest slab read in one go; deeper chunks are read slice by slice (slower, but bounded memory). */

@@ -10,7 +10,7 @@ import { loadLib } from './lazyLib';
 import { installFastCodecs } from './zarrCodecs';
 import { openZarrDirect, type ZarrDirect } from './zarrDirect';
 import { SlabStack, toPixelArray } from './slab';
-import { DTYPE_BYTES, pixelView } from '../tiff/samples';
+import { DTYPE_BYTES, pixelView } from '../../shared/types';
 
 /** zarrita's store contract: get(key) -> bytes or undefined. Keys are absolute ("/0/.zarray"). */
 class FolderStore {

@@ -4,7 +4,8 @@ import { StackSegError } from '../../shared/errors';
 import type { DType } from '../../shared/types';
 import { inflateChunk, inflateChunkAsync, lzwDecode, packbitsDecode, reverseBits, swapInPlace, undoFloatPredictor, undoHorizontalPredictor, zstdDecoder } from './codecs';
 import { rowBytes, type PageTable } from './ifd';
-import { allocPixels, convertSamples, isDirect, type Converted } from './samples';
+import { allocPixels } from '../../shared/types';
+import { convertSamples, isDirect, type Converted } from './samples';
 import type { FileBytes } from './source';
 
 /** What decoding needs of an open stack: its directories, the file, and the slice size and type. */

@@ -1,26 +1,8 @@
 // Samples as arrays: the typed array of each dtype (also for the HDF5/Zarr readers), the dtype a TIFF sample type is
 // read as, and the samples that are not read as stored: interleaved channels (RGB, multi-sample), half floats, 64-bit
 // integers and packed bit depths (1-bit masks, 12-bit cameras). Input: the decoded page in file layout, host order.
-import type { DType, PixelArray } from '../../shared/types';
+import { PIXEL_ARRAYS, type DType, type PixelArray } from '../../shared/types';
 import { halfToFloat, unpackBits } from './codecs';
-
-type Ctor = { new (n: number): PixelArray; new (b: ArrayBufferLike, o: number, n: number): PixelArray; readonly name: string };
-/** The typed array of each dtype. */
-export const PIXEL_ARRAYS: Readonly<Record<DType, Ctor>> = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
-  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
-} as unknown as Record<DType, Ctor>;
-
-export const DTYPE_BYTES: Readonly<Record<DType, number>> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
-
-export function allocPixels(dtype: DType, length: number): PixelArray {
-  return new PIXEL_ARRAYS[dtype](length);
-}
-
-/** A typed view of `length` dtype values over a buffer the caller owns, from byteOffset. */
-export function pixelView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): PixelArray {
-  return new PIXEL_ARRAYS[dtype](buffer, byteOffset, length);
-}
 
 /** The array type a sample type is read as: half floats as float32, 64-bit integers as float64, odd widths rounded up. */
 export function dtypeOf(bits: number, format: number): DType {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { StackSegError } from '../../shared/errors';
 import type { DType, PixelArray } from '../../shared/types';
-import { PIXEL_ARRAYS } from './samples';
+import { PIXEL_ARRAYS } from '../../shared/types';
 
 const deflateAsync = promisify(deflate);
 

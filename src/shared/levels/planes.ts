@@ -9,7 +9,7 @@
 // down (it sits under XY), YZ has z across and y down (it sits right of XY). Pure (no vscode, no node).
 
 import { blockMean, levelSize } from '../pyramid';
-import type { DType, PixelArray } from '../types';
+import { allocPixels, type DType, type PixelArray } from '../types';
 
 export type PlaneAxis = 'xz' | 'yz';
 
@@ -40,15 +40,10 @@ export function planeSlices(depth: number, f: number): number[] {
   return out;
 }
 
-const CTORS = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
-  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
-} as const;
-
 /** An empty plane of level f (filled by putPlaneLine). */
 export function newPlane(dims: StackDims, axis: PlaneAxis, f: number, dtype: DType): { data: PixelArray; width: number; height: number } {
   const s = planeLevelSize(dims, axis, f);
-  return { data: new CTORS[dtype](s.width * s.height), ...s };
+  return { data: allocPixels(dtype, s.width * s.height), ...s };
 }
 
 /**

@@ -180,18 +180,3 @@ export function packedProblem(raw: unknown): string | undefined {
   return undefined;
 }
 
-/** Typed-array constructor for a dtype; both sides rebuild views on transferred ArrayBuffers with it. */
-export const DTYPE_ARRAYS = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-} as const;
-
-export function isDType(value: unknown): value is DType {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_ARRAYS, value);
-}
