@@ -8,7 +8,7 @@ import { StackSegError } from '../../shared/errors';
 import { SliceCache } from '../../shared/lru';
 import { DEFAULT_CACHE_BYTES, openStack } from '../tiff/reader';
 import type { PixelArray, SliceSource, StackInfo } from '../../shared/types';
-import { globToRegExp, naturalCompare } from './spec';
+import { globToRegExp, naturalCompare } from './imageSpec';
 
 const TIFF_NAME = /\.tiff?$/i;
 

@@ -11,7 +11,7 @@ import type { DType, PixelArray, StackInfo } from '../../shared/types';
 import { placeChunk, SlabStack, numericDType, toPixelArray } from './slab';
 import { DTYPE_BYTES, pixelView } from '../../shared/types';
 import { loadLib } from './lazyLib';
-import { DXCHANGE_DATA } from './spec';
+import { DXCHANGE_DATA } from './imageSpec';
 import { decodeChunk, FAST_FILTERS, openChunkIndex, type ChunkIndex, type ChunkRef, type Filter } from './h5chunks';
 
 /** What we use of h5wasm (typed here: its package types need moduleResolution node16). */

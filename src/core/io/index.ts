@@ -13,10 +13,10 @@ import { openStack } from '../tiff/reader';
 import type { SliceSource } from '../../shared/types';
 import { FolderStack, listStackFiles } from './folder';
 import { Hdf5Stack } from './hdf5';
-import { parseSpec, type ParsedSpec } from './spec';
+import { parseSpec, type ParsedSpec } from './imageSpec';
 import { ZarrStack } from './zarr';
 
-export { sourceStem, parseSpec, DXCHANGE_DATA, type SourceFormat } from './spec';
+export { sourceStem, parseSpec, DXCHANGE_DATA, type SourceFormat } from './imageSpec';
 export { listHdf5Datasets } from './hdf5';
 
 export interface SourceOptions {

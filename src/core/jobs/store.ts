@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { StackSegError } from '../../shared/errors';
 import { sourceFingerprint } from '../io';
-import { sourceStem } from '../io/spec';
+import { sourceStem } from '../io/imageSpec';
 import { isInside, readJson, writeJsonAtomic } from '../fsutil';
 import { type JobRecord, type JobSpec, type RunnerKind, newJobId } from '../../shared/jobs/spec';
 import { STACKSEG_VERSION } from '../version';
