@@ -148,7 +148,7 @@ export function channelsUiTests(ctx) {
         const panel = await findFrame(page, '[data-testid=job-channel]');
         await panel.locator('[data-testid=stack-name]', { hasText: HYPER_FILE }).waitFor({ timeout: 15_000 });
         await panel.locator('[data-testid=plane-row]:visible').waitFor({ timeout: 10_000 });
-        assert.deepEqual(await panel.locator('[data-testid=job-channel] option').allTextContents(), ['Channel 1', 'Channel 2']);
+        assert.deepEqual(await panel.locator('[data-testid=job-channel] option').allTextContents(), ['Channel 1', 'Channel 2', 'All channels']);
         await panel.locator('[data-testid=model-select]').selectOption('kmeans');
         await panel.locator('[data-testid=job-channel]').selectOption('1');
         await panel.locator('[data-testid=job-timepoint]').fill('2');
