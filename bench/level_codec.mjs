@@ -1,8 +1,10 @@
 // Compression ratio and speed of the level codec (src/shared/levels/codec.ts) on the foam stacks (float32) and a
 // generated uint16 CT-like stack (the e2e perf2048.tif is built the same way, test/e2e/lib/fixtures.ts), at level 1
 // and at the 2x / 4x levels the viewer streams. Also the old e2e perf stack (uint16 whose 10-bit hash "noise" is
-// linear along x, so a row delta removes it: far too easy, not a CT; replaced by the CT-like one). Usage: node bench/level_codec.mjs
-import { deflateRawSync } from 'node:zlib';
+// linear along x, so a row delta removes it: far too easy, not a CT; replaced by the CT-like one). Each cell: ratio,
+// then encode/decode ms (best of 3; decode with node:zlib where the webview uses DecompressionStream), checked
+// lossless. Usage: node bench/level_codec.mjs
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,19 +51,33 @@ function perfSlice(width, height, z) { // the old test/e2e/lib/fixtures.ts write
 }
 
 const rows = [];
+/** Best of 3 (the machine may be shared): ms of fn, and its result. */
+function timed(fn) {
+  let best = Infinity, out;
+  for (let r = 0; r < 3; r++) { const t0 = performance.now(); out = fn(); best = Math.min(best, performance.now() - t0); }
+  return { ms: best, out };
+}
+function unpackNode(packed) { // what webview/levelCodec.ts does, with node:zlib's inflate for DecompressionStream
+  const h = c.readPackHeader(packed);
+  const body = packed.subarray(c.PACK_HEADER_BYTES);
+  return c.inverseTransform(h.transform === c.CODED_TRANSFORM ? body : new Uint8Array(inflateRawSync(body)), h.transform, h.elementBytes, h.rowLength);
+}
 function measure(name, data, width, height, dtype) {
   for (const f of [1, 2, 4]) {
     const lv = c.downsampleMean(data, width, height, dtype, f);
     const bytes = new Uint8Array(lv.data.buffer, lv.data.byteOffset, lv.data.byteLength);
     const k = lv.data.BYTES_PER_ELEMENT;
+    const t = c.transformFor(k, dtype.startsWith('float'));
     const out = {};
-    for (const [label, t, level] of [['deflate', 0, 1], ['codec L1', c.transformFor(k, dtype.startsWith('float')), 1], ['codec L6', c.transformFor(k, dtype.startsWith('float')), 6]]) {
-      const t0 = performance.now();
-      const packed = c.pack(bytes, t, k, lv.width, (b) => deflateRawSync(b, { level }));
-      const ms = performance.now() - t0;
-      out[label] = { ratio: bytes.length / packed.length, ms };
+    // 'row delta L1' is the codec before transform 3 (row delta + byte shuffle + deflate level 1, still used for
+    // 32-bit integers); 'codec' is what the level worker sends now (encode in the worker, decode in the webview).
+    for (const [label, tr, level] of [['deflate L1', 0, 1], ['row delta L1', t === 3 ? 1 : t, 1], ['row delta L6', t === 3 ? 1 : t, 6], ['codec', t, 1]]) {
+      const enc = timed(() => c.pack(bytes, tr, k, lv.width, (b) => deflateRawSync(b, { level })));
+      const dec = timed(() => unpackNode(enc.out));
+      if (Buffer.compare(Buffer.from(dec.out), Buffer.from(bytes)) !== 0) throw new Error(`${name} level ${f} ${label}: not lossless`);
+      out[label] = `${(bytes.length / enc.out.length).toFixed(2)}x ${enc.ms.toFixed(0)}/${dec.ms.toFixed(0)}ms`;
     }
-    rows.push({ name, level: f, size: `${lv.width}x${lv.height}`, rawKB: Math.round(bytes.length / 1024), ...Object.fromEntries(Object.entries(out).map(([k2, v]) => [k2, `${v.ratio.toFixed(2)}x ${v.ms.toFixed(0)}ms`])) });
+    rows.push({ name, level: f, size: `${lv.width}x${lv.height}`, rawKB: Math.round(bytes.length / 1024), ...out });
   }
 }
 
@@ -77,3 +93,4 @@ if (foamDir) {
 measure('CT-like uint16 2048²', ctSlice(2048, 2048, 3), 2048, 2048, 'uint16');
 measure('old e2e perf2048 (linear hash noise)', perfSlice(2048, 2048, 5), 2048, 2048, 'uint16');
 console.table(rows);
+console.log('ratio encode/decode ms; row delta = the codec before transform 3 (16-bit integers are Rice coded now)');

@@ -1,9 +1,10 @@
 // Unpacks what the host packed (src/shared/levels/codec.ts): inflate with the browser's DecompressionStream
-// ('deflate-raw'; a JS API, not a fetch, so the webview's CSP does not govern it), then undo the byte transform.
+// ('deflate-raw'; a JS API, not a fetch, so the webview's CSP does not govern it), then undo the byte transform;
+// 16-bit levels are Rice coded instead (transform 3, src/shared/levels/rice.ts) and decoded here in JS.
 // `packed` host messages wrap another message whose named binary fields are packed; they are unpacked here, in
 // arrival order, before the viewer sees them (webview/main.ts).
 
-import { inverseTransform, PACK_HEADER_BYTES, readPackHeader } from '../src/shared/levels/codec';
+import { CODED_TRANSFORM, inverseTransform, PACK_HEADER_BYTES, readPackHeader } from '../src/shared/levels/codec';
 import { packedProblem, type HostToWebview } from '../src/shared/protocol';
 
 /** The raw bytes of a packed payload; throws with a reason when it is not a valid one. */
@@ -12,10 +13,16 @@ export async function unpack(payload: ArrayBuffer | Uint8Array): Promise<ArrayBu
   const head = readPackHeader(bytes);
   if ('reason' in head) throw new Error(head.reason);
   const body = bytes.subarray(PACK_HEADER_BYTES);
-  const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  const inflated = new Uint8Array(await new Response(stream).arrayBuffer());
-  if (inflated.length !== head.rawBytes) throw new Error(`packed payload inflates to ${inflated.length} bytes, header says ${head.rawBytes}`);
-  const raw = inverseTransform(inflated, head.transform, head.elementBytes, head.rowLength);
+  let raw: Uint8Array;
+  if (head.transform === CODED_TRANSFORM) { // entropy coded already (16-bit levels): decoded in JS, no inflate
+    raw = inverseTransform(body, head.transform, head.elementBytes, head.rowLength);
+    if (raw.length !== head.rawBytes) throw new Error(`packed payload decodes to ${raw.length} bytes, header says ${head.rawBytes}`);
+  } else {
+    const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    const inflated = new Uint8Array(await new Response(stream).arrayBuffer());
+    if (inflated.length !== head.rawBytes) throw new Error(`packed payload inflates to ${inflated.length} bytes, header says ${head.rawBytes}`);
+    raw = inverseTransform(inflated, head.transform, head.elementBytes, head.rowLength);
+  }
   return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer as ArrayBuffer : raw.slice().buffer as ArrayBuffer;
 }
 

@@ -35,6 +35,54 @@ describe('level codec', () => {
     });
   }
 
+  // Exact round trips through the level worker's packing and the webview's unpacking, for every dtype and shape the
+  // codec treats differently: constant (run mode), noisy (Rice k high, escapes at edges, falls back when noise),
+  // odd and 1-pixel widths, a single row, a row longer than 65535 (a run length of 17+ bits).
+  const kinds = {
+    constant: (i: number) => 1234 + 0 * i,
+    noisy: (i: number) => ((i * 2654435761) >>> 7) & 0xffff,
+    edges: (i: number, w: number) => ((i % w) > w / 2 ? 60000 : 3) + ((i * 7919) % 5),
+    smoothNoise: (i: number, w: number) => 20000 + Math.round(300 * Math.sin(i / w / 9) + ((i * 2654435761) >>> 26)),
+  };
+  const dtypes = [Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array];
+  for (const [kind, value] of Object.entries(kinds)) {
+    for (const [w, h] of [[1, 7], [3, 5], [97, 31], [257, 1], [70_000, 1]] as const) {
+      it(`round trip is exact: ${kind} ${w} x ${h}, every dtype`, async () => {
+        for (const Ctor of dtypes) {
+          const a = new Ctor(w * h);
+          for (let i = 0; i < a.length; i++) {
+            const v = value(i, w);
+            (a as unknown as number[])[i] = Ctor === Float32Array || Ctor === Float64Array ? v * 0.731 - 999 : Ctor === Int16Array ? v - 32768 : v;
+          }
+          const bytes = new Uint8Array(a.buffer);
+          const back = new Uint8Array(await unpack(packLevel(a, w)));
+          expect(Buffer.compare(Buffer.from(back), Buffer.from(bytes)), `${Ctor.name}`).toBe(0);
+        }
+      });
+    }
+  }
+
+  it('16-bit levels are Rice coded (transform 3); pure noise falls back to transform 1', () => {
+    const ct = new Uint16Array(128 * 64).map((_, i) => 12000 + ((i * 2654435761) >>> 25));
+    const ctPacked = packLevel(ct, 128);
+    expect(readPackHeader(ctPacked)).toMatchObject({ transform: 3, elementBytes: 2 });
+    expect(ctPacked.length).toBeLessThan(ct.byteLength * 0.6);
+    const noise = new Int16Array(128 * 64).map((_, i) => (i * 2654435761) >>> 16);
+    expect(readPackHeader(packLevel(noise, 128))).toMatchObject({ transform: 1, elementBytes: 2 });
+    // int16 values that cross zero predict as well as uint16 ones (the predictor works modulo 2^16)
+    const signed = new Int16Array(128 * 64).map((_, i) => Math.round(200 * Math.sin(i / 40)));
+    const unsigned = new Uint16Array(signed.length).map((_, i) => signed[i] + 30000);
+    const offset = packLevel(unsigned, 128).length; // differs only in the first pixel, predicted from 0
+    expect(Math.abs(packLevel(signed, 128).length - offset)).toBeLessThan(offset * 0.01);
+  });
+
+  it('refuses a truncated Rice stream', async () => {
+    const ct = new Uint16Array(64 * 64).map((_, i) => 12000 + ((i * 2654435761) >>> 22));
+    const packed = packLevel(ct, 64);
+    expect(readPackHeader(packed)).toMatchObject({ transform: 3 });
+    await expect(unpack(packed.subarray(0, packed.length >> 1))).rejects.toThrow(/ends early|run/);
+  });
+
   it('packs a smooth uint16 slice to well under half its bytes', () => {
     const a = new Uint16Array(256 * 256);
     for (let i = 0; i < a.length; i++) a[i] = 10000 + (i % 256) * 20 + (i >> 8) * 3 + ((i * 2654435761) >>> 28);
