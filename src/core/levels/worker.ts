@@ -84,7 +84,10 @@ async function serve(m: LevelParams, ctx: RpcContext): Promise<LevelResult> {
 
 function setStack(s: SliceSource): void { stack = s; }
 
-/** Deflate level 1: on CT-like uint16 it gives 95 % of level 6's ratio in a third of the time (bench/level_codec.mjs). */
+/**
+ * 16-bit levels are Rice coded (transform 3, no deflate); others deflate level 1, which gives 95 % of level 6's ratio
+ * in a third of the time (bench/level_codec.mjs).
+ */
 export function packLevel(data: PixelArray, width: number): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const k = data.BYTES_PER_ELEMENT;
