@@ -10,7 +10,7 @@ import { levelSize, MAX_LEVEL, previewLevel } from '../src/shared/pyramid';
 import type { PixelArray } from '../src/shared/types';
 import { planeFields, type ChannelView } from './channels';
 import { pushCapped, type PerfProbe } from './perf';
-import { displayPrefetchInFlight, displayPrefetchPlan, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
+import { displayAhead, displayPrefetchInFlight, displayPrefetchPlan, nextPrefetch, prefetchAhead, prefetchPlan, prefetchSlots, SliceStore } from './sliceStore';
 
 export interface HostChannel {
   postMessage(message: WebviewToHost): void;
@@ -44,8 +44,6 @@ const CACHE_BYTES = 256 * 1024 * 1024;
 const FIRST_FRAME_MS = 60;
 /** Slices prefetched on the side the user comes from (they may turn back; those are usually stored anyway). */
 const PREFETCH_BEHIND = 2;
-/** Slices ahead whose display level is brought while the user rests on a slice (see prefetchDisplay). */
-const DISPLAY_AHEAD = 2;
 /** Exact readout boxes kept (each 64 x 64 pixels at most). */
 const EXACT_BOXES = 16;
 
@@ -182,7 +180,8 @@ export class SliceRequests {
     const coarse = this.coarseLevel();
     if (level >= coarse || !(pos.dwelling || pos.shownLevel <= level)) return;
     if (displayPrefetchInFlight(this.store.inflight, coarse, performance.now())) return; // one at a time
-    const plan = displayPrefetchPlan(pos.target, pos.lastStep, info.depth, DISPLAY_AHEAD);
+    const size = levelSize(info.width, info.height, level);
+    const plan = displayPrefetchPlan(pos.target, pos.lastStep, info.depth, displayAhead(size.width * size.height * PIXEL_ARRAYS[info.dtype].BYTES_PER_ELEMENT));
     const z = plan.find((k) => (this.finestStored(k) ?? Infinity) > level && !this.store.inflight.has(this.key(k, level)));
     if (z !== undefined) this.request(z, 'prefetch', level);
   }

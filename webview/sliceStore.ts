@@ -119,14 +119,30 @@ export function clampSlice(z: number, depth: number): number {
 
 /**
  * Slices whose display level is brought while the user rests on slice z (webview/controller.ts prefetchDisplay):
- * `ahead` in the direction of travel `step`, then the one behind; inside 0..depth-1. None before the user moved
- * (step 0): one who opened a stack and paints on its first slice has no direction, and over a slow link each level
- * would hold the live preview's results back behind a megabyte.
+ * `ahead` in the direction of travel `step`, the one behind after the first two ahead; inside 0..depth-1. None
+ * before the user moved (step 0): one who opened a stack and paints on its first slice has no direction, and over a
+ * slow link each level would hold the live preview's results back behind a megabyte.
  */
 export function displayPrefetchPlan(z: number, step: number, depth: number, ahead = 2): number[] {
   if (step === 0) return [];
   const unit = Math.sign(step);
-  return [...Array.from({ length: ahead }, (_, k) => z + (k + 1) * unit), z - unit].filter((k) => k >= 0 && k < depth);
+  const forward = Array.from({ length: ahead }, (_, k) => z + (k + 1) * unit);
+  return [...forward.slice(0, 2), z - unit, ...forward.slice(2)].filter((k) => k >= 0 && k < depth);
+}
+
+/**
+ * Bytes of display levels brought ahead. While the user looks at a refined slice the link is idle: a reader who
+ * steps about once a second builds a lead of several slices, so a burst of quick steps after it shows refined
+ * frames at once (over a slow link each level is most of a second; back-to-back stepping beyond the lead stays bound
+ * by the bytes of one level). The levels are fetched one at a time (displayPrefetchInFlight).
+ */
+export const DISPLAY_AHEAD_BYTES = 12 * 1024 * 1024;
+export const MIN_DISPLAY_AHEAD = 2;
+export const MAX_DISPLAY_AHEAD = 6;
+
+/** Slices ahead whose display level is prefetched when one is `levelBytes` (raw) bytes: 6 of a 2048² uint16 slice at level 2. */
+export function displayAhead(levelBytes: number): number {
+  return Math.max(MIN_DISPLAY_AHEAD, Math.min(MAX_DISPLAY_AHEAD, Math.floor(DISPLAY_AHEAD_BYTES / Math.max(1, levelBytes))));
 }
 
 /**
