@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { PreviewMethods, PreviewReply } from '../core/models/previewWorker';
 import { previewFactor, previewReadLevel, previewZHalo } from '../core/models/livePreviewModel';
 import { reflectIndex } from '../core/features/filters';
+import { resolveDims } from '../core/features/volumeChunks';
 import { RpcClient, RpcRemoteError } from '../shared/rpc';
 import type { PixelArray } from '../shared/types';
 
@@ -70,15 +71,19 @@ class WindowCache {
     const indices = Array.from({ length: 2 * h + 1 }, (_, i) => reflectIndex(z - h + i, depth));
     const wanted = new Set(indices);
     for (const k of [...this.slices.keys()]) if (!wanted.has(k)) this.slices.delete(k);
+    const reads = new Map<number, Promise<PixelArray>>();
     for (const k of wanted) {
-      if (this.slices.has(k)) continue;
-      this.reads++;
-      const p = this.read(k);
-      p.catch(() => this.slices.delete(k)); // a failed read is retried next time
-      this.slices.set(k, p);
+      let p = this.slices.get(k);
+      if (!p) {
+        this.reads++;
+        const read = (p = this.read(k));
+        read.catch(() => { if (this.slices.get(k) === read) this.slices.delete(k); }); // retried next time
+        this.slices.set(k, read);
+      }
+      reads.set(k, p); // taken now: a later call (another slice) may drop k from the cache meanwhile
     }
     const got = new Map<number, PixelArray>();
-    for (const k of wanted) got.set(k, await this.slices.get(k)!);
+    for (const [k, p] of reads) got.set(k, await p);
     return indices.map((k) => got.get(k)!);
   }
 
@@ -231,6 +236,12 @@ export class LivePreviewSession {
     if (!this.enabled || z !== this.z) return; // stale: the user moved on
     if (!reply) {
       this.sink.state({ enabled: true, hint: NEED_TWO_CLASSES, clear: true });
+      // Until the rule has decided once on this stack, a stack that may be 3-D gets its window read while the user
+      // paints the second class (reads only, in the level worker): the first 3-D result then waits for features only.
+      if (!this.lastDims && resolveDims({ dims: this.sink.dims ?? '2d' }, this.sink.depth ?? 1) !== '2d') {
+        const halo = previewZHalo(this.sink.width, this.sink.height, this.sink.zRatio ?? 1);
+        this.windows.window(z, halo, this.sink.depth ?? 1).catch(() => undefined);
+      }
     } else {
       const ms = { features: reply.featureMs, train: reply.trainMs, predict: reply.predictMs, total: performance.now() - t0 };
       this.results++;

@@ -38,7 +38,7 @@ function harness(noise: number, dims = 'auto') {
     result: (r) => results.push({ z: r.z, dims: r.dims }),
     state: (st) => hints.push(st.hint),
   };
-  return { sink, reads, levelReads, results, hints };
+  return { sink, reads, levelReads, results, hints, labels, truth };
 }
 
 const sessions: LivePreviewSession[] = [];
@@ -80,6 +80,23 @@ describe('LivePreviewSession 3-D (real worker thread)', () => {
     await until('a result for slice 15', () => x.results.some((r) => r.z === 15));
     expect(p.lastWindow).toEqual({ z: 15, halo: h, slices: 2 * h + 1 });
     expect(p.windowReads.held).toBe(4);
+  });
+
+  it('reads the window while only one class is painted (before the rule can decide), then sends it', async () => {
+    const x = harness(2.5);
+    const full = x.labels[5].slice();
+    x.labels[5].set(full.map((v) => (v === 2 ? 0 : v))); // class 1 only
+    const p = new LivePreviewSession(workerPath, x.sink, 5);
+    sessions.push(p);
+    p.sliceShown(5);
+    p.setEnabled(true);
+    await until('the window read ahead', () => p.windowReads.reads === 2 * h + 1);
+    expect(x.results).toEqual([]);
+    x.labels[5].set(full);
+    p.labelsChanged();
+    await until('a 3-D result', () => x.results.length > 0);
+    expect(x.results.at(-1)).toEqual({ z: 5, dims: '3d' });
+    expect(p.windowReads).toEqual({ reads: 2 * h + 1, held: 2 * h + 1 }); // nothing read twice
   });
 
   it('sends no window where the rule says 2-D (clean slices), nor with dims=2d', async () => {
