@@ -8,7 +8,7 @@
 //   - bytes (masks, RLE labels): deflate alone (their runs compress as they are);
 //   - 16-bit integers (uint16, int16: most CT): transform 3, a 2-D predictor and an adaptive Rice coder (rice.ts)
 //     instead of deflate: ~10 % fewer bytes than row delta + shuffle + deflate and several times faster both ways.
-//     Where it would not be smaller than the raw bytes (noise), transform 1 is used instead.
+//     Where it would not be smaller than the raw bytes (noise), or a deflated transform 1 is smaller (labels), that.
 // The webview inflates with the browser's DecompressionStream('deflate-raw') and undoes the transform with the same
 // functions (webview/levelCodec.ts), so this file is pure: deflate itself is passed in (node:zlib on the host).
 //
@@ -26,6 +26,8 @@ export type PackTransform = 0 | 1 | 2 | 3;
 
 /** Transforms whose output is entropy coded already: not deflated. */
 export const CODED_TRANSFORM = 3;
+/** A Rice-coded level that shrinks more than this is also deflated (transform 1), and the smaller one is sent. */
+const RICE_RECHECK_RATIO = 4;
 
 export interface PackHeader {
   transform: PackTransform;
@@ -96,9 +98,18 @@ export function inverseTransform(src: Uint8Array, transform: PackTransform, elem
  */
 export function pack(src: Uint8Array, transform: PackTransform, elementBytes: number, rowLength: number, deflateRaw: (b: Uint8Array) => Uint8Array): Uint8Array {
   let body: Uint8Array | undefined;
+  if (transform === CODED_TRANSFORM && deflateWinsSample(src, rowLength, deflateRaw)) transform = 1;
   if (transform === CODED_TRANSFORM) {
     body = riceEncode(typedView(src, 2) as Uint16Array, rowLength);
-    if (!body) transform = 1;
+    // Noise does not shrink; labels and flat synthetic images (over 4x) may shrink more with deflate's matches,
+    // and deflate is fast on them: the smaller wins. A CT level (~2.3x) is coded once.
+    if (!body || body.length * RICE_RECHECK_RATIO < src.length) {
+      const deflated = deflateRaw(forwardTransform(src, 1, elementBytes, rowLength));
+      if (!body || deflated.length < body.length) {
+        body = deflated;
+        transform = 1;
+      }
+    }
   }
   body ??= deflateRaw(forwardTransform(src, transform, elementBytes, rowLength));
   const out = new Uint8Array(PACK_HEADER_BYTES + body.length);
@@ -110,6 +121,20 @@ export function pack(src: Uint8Array, transform: PackTransform, elementBytes: nu
   new DataView(out.buffer).setUint32(8, rowLength, true);
   out.set(body, PACK_HEADER_BYTES);
   return out;
+}
+
+/**
+ * Whether a band of rows across the middle of a 16-bit level (1/16 of it) shrinks clearly more with transform 1 and
+ * deflate than Rice coded: images whose rows repeat (synthetic patterns) suit deflate's matches, a CT does not.
+ */
+function deflateWinsSample(src: Uint8Array, rowLength: number, deflateRaw: (b: Uint8Array) => Uint8Array): boolean {
+  const rows = Math.floor(src.length / 2 / rowLength);
+  if (rows < 64) return false; // small: pack() compares the whole level where it matters
+  const band = Math.ceil(rows / 16);
+  const start = (Math.floor(rows / 2) - (band >> 1)) * rowLength * 2;
+  const sample = src.slice(start, start + band * rowLength * 2);
+  const rice = riceEncode(new Uint16Array(sample.buffer), rowLength);
+  return !rice || deflateRaw(forwardTransform(sample, 1, 2, rowLength)).length < rice.length * 0.9;
 }
 
 /** The header of a packed payload, or a reason it is not one. */
