@@ -189,6 +189,15 @@ export class LivePreview {
     return result;
   }
 
+  /** Classes labelled on the shown slice (at the preview's resolution): fewer than two, nothing to train. */
+  labelledClasses(labels: Uint8Array, width: number, height: number): number {
+    const small = this.smallLabels(labels, width, height);
+    const seen = new Uint8Array(256);
+    let n = 0;
+    for (let i = 0; i < small.length; i++) { const v = small[i]; if (v !== 0 && seen[v] === 0) { seen[v] = 1; n++; } }
+    return n;
+  }
+
   /** downsampleLabels of `labels`, once per labels array (decideDims and predict get the same one). */
   private smallLabels(labels: Uint8Array, width: number, height: number): Uint8Array {
     if (this.small?.from !== labels) this.small = { from: labels, small: downsampleLabels(labels, width, height, this.factor, this.lw, this.lh) };

@@ -2,7 +2,8 @@
 // Methods (PreviewMethods, over src/shared/rpc.ts):
 //   `image` {key, image, width, height, level?} (a notification): the shown slice (full resolution, or pyramid level
 //        `level`), its features computed lazily on the next predict;
-//   `context` {key, slices, zRatio, level?} (a notification): its raw z window for 3-D features (LivePreview.setContext);
+//   `context` {key, slices, zRatio, level?} (a notification): its raw z window for 3-D features (LivePreview.setContext),
+//        computed only when a predict with two classes needs them;
 //   `predict` {labels, width, height, dims?, depth?} -> a PreviewResult at the preview's resolution | null (fewer than
 //        two classes labelled) | {needContext, reason} (the dims rule says 3-D and no window arrived for this key yet:
 //        send `context` and ask again). The rule (previewDims) runs here, off the host thread.
@@ -47,11 +48,15 @@ const server = new RpcServer<PreviewMethods>({
       key = pending.key;
       pending = undefined;
     }
-    if (pendingContext) {
-      if (pendingContext.key === key) preview.setContext(pendingContext.key, f32Window(pendingContext.slices), pendingContext.zRatio, pendingContext.level ?? 1);
+    if (pendingContext && pendingContext.key !== key) pendingContext = undefined;
+    // Nothing to train (and no features computed: a window sent ahead costs nothing on slices never painted).
+    if (preview.labelledClasses(m.labels, m.width, m.height) < 2) return null;
+    const given = preview.has3d || pendingContext ? '3d' as const : '2d' as const; // no rule asked: what was sent
+    const { dims, reason } = m.dims ? preview.decideDims(m.dims, m.depth ?? 1, m.labels, m.width, m.height) : { dims: given, reason: `dims=${given}` };
+    if (dims === '3d' && pendingContext) {
+      preview.setContext(pendingContext.key, f32Window(pendingContext.slices), pendingContext.zRatio, pendingContext.level ?? 1);
       pendingContext = undefined;
     }
-    const { dims, reason } = m.dims ? preview.decideDims(m.dims, m.depth ?? 1, m.labels, m.width, m.height) : { dims: preview.has3d ? '3d' as const : '2d' as const, reason: 'dims=2d' };
     if (dims === '3d' && !preview.has3d) return { needContext: true, reason };
     const r = preview.predict(m.labels, m.width, m.height, { dims, full: false });
     if (r) ctx.transfer(r.lowLabels.buffer as ArrayBuffer, r.uncertainty.buffer as ArrayBuffer);
