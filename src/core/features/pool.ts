@@ -14,6 +14,9 @@
 // Size defaults to threadBudget() (threads.ts: cores, SLURM_CPUS_PER_TASK, cgroup quota). Requests are queued and handed to idle workers, so a
 // caller can issue all slices at once (Promise.all) or keep a few in flight to bound memory. The image buffer is
 // copied before transfer, so the caller's array stays usable. Each worker is one src/shared/rpc.ts client.
+// Several channels (norm.channels): every method takes slices of C planes (channel-major) and gives what the job's
+// in-thread path gives (channelBank.ts): features C * F per pixel, channel 0's first; gatherSplit / featuresSplit
+// take nFeatures = C * F.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +25,11 @@ import { StackSegError } from '../../shared/errors';
 import { RpcClient, RpcRemoteError, type Transfer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
 import { concatTrainingData, gatherLabeledPixels, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
-import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
+import { normalizeSlice } from '../models/normalize';
+import type { Normalization } from '../models/segmenter';
 import type { FeatureOptions } from './bank';
+import { ChannelPredictor } from './channelBank';
+import { channelCount, channelPlanes, normalizeChannels } from './channels';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
 import { MAX_THREADS, threadBudget } from './threads';
 import type { FeatureMethods } from './worker';
@@ -31,7 +37,8 @@ import type { FeatureMethods } from './worker';
 export interface PoolOptions {
   forest?: ForestJSON;
   features: FeatureOptions;
-  norm: IntensityNormalization;
+  /** One channel, or several (norm.channels): the slices then hold C planes. */
+  norm: Normalization;
   size?: number;
   /** Feature bytes of one strip window per worker (strips.ts STRIP_BUDGET_BYTES by default; tests make it small). */
   stripBytes?: number;
@@ -76,12 +83,14 @@ export class FeaturePool {
   get size(): number { return this.workers.length; }
 
   async predict(image: Float32Array, width: number, height: number, o: { probabilities?: boolean; signal?: AbortSignal } = {}): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
+    this.checkChannels(image, width, height);
     const copy = Float32Array.from(image);
     return this.run('predict', { image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer], o.signal);
   }
 
   /** Normalised features of a slice (all of them, feature-major); with rows [y0, y1), those rows only. */
   async features(image: Float32Array, width: number, height: number, signal?: AbortSignal, rows?: [number, number]): Promise<Float32Array> {
+    this.checkChannels(image, width, height);
     const copy = Float32Array.from(image);
     return this.run('features', { image: copy, width, height, rows }, [copy.buffer], signal);
   }
@@ -143,6 +152,9 @@ export class FeaturePool {
     await Promise.all(this.workers.map((w) => w.thread.terminate()));
   }
 
+  /** A slice of another channel count fails here, with channels.ts's message and hint, not inside a worker. */
+  private checkChannels(image: Float32Array, width: number, height: number): void { channelPlanes(image, width * height, channelCount(this.opts.norm)); }
+
   /**
    * A request; when `signal` aborts, the whole pool is closed at once: terminate() stops a worker even inside a
    * long synchronous loop (training 1000 deep trees), so a cancelled job does not wait for it.
@@ -174,9 +186,14 @@ export class FeaturePool {
   }
 }
 
-/** The workers' prediction in this thread: features of the forest's split features, in strips (bounded memory). */
-export function predictSliceSync(forest: RandomForest, features: FeatureOptions, norm: IntensityNormalization, image: Float32Array, width: number, height: number,
+/**
+ * The workers' prediction in this thread: features of the forest's split features, in strips (bounded memory); with
+ * several channels, channelBank.ts's ChannelPredictor.
+ */
+export function predictSliceSync(forest: RandomForest, features: FeatureOptions, norm: Normalization, image: Float32Array, width: number, height: number,
   probabilities = true): { labels: Uint8Array; probabilities?: Float32Array } {
+  const C = channelCount(norm), n = width * height;
+  if (C > 1) return new ChannelPredictor(forest, features, width, height).predict(channelPlanes(normalizeChannels(image, norm, n), n, C), probabilities);
   const used = forest.usedFeatures();
   const strips = new StripFeatures(width, height, features, used, stripRows(width, height, used.length, stripHalo(features)));
   return predictInStrips(forest.selectFeatures(used), strips, normalizeSlice(image, norm), probabilities);

@@ -8,17 +8,23 @@
 // `train` { data, options, names, firstTree } -> ForestJSON (some trees of a forest trained in parts)
 // 'init' may come again (a pool created for training gets its forest afterwards).
 // Pixel buffers are transferred, not copied.
+// Several channels (norm.channels, `--set channel=all`): images hold C planes channel-major, each normalised with its
+// own entry; features are the C banks concatenated, channel 0's first, and prediction is channelBank.ts's
+// ChannelPredictor: the same layout and values as the job's in-thread path (features/channels.ts).
 
 import { parentPort } from 'node:worker_threads';
 import { RpcServer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
 import type { ForestOptions, TrainingData } from '../models/randomForest/randomForestTrain';
-import { normalizeSlice, type IntensityNormalization } from '../models/normalize';
+import { normalizeSlice } from '../models/normalize';
+import type { Normalization } from '../models/segmenter';
 import { computeFeatures, featureCount, type FeatureOptions } from './bank';
+import { ChannelPredictor } from './channelBank';
+import { channelCount, channelPlanes, normalizeChannels } from './channels';
 import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
 
 export interface FeatureMethods {
-  init: { params: { forest?: ForestJSON; features: FeatureOptions; norm: IntensityNormalization; stripBytes?: number }; result: void };
+  init: { params: { forest?: ForestJSON; features: FeatureOptions; norm: Normalization; stripBytes?: number }; result: void };
   predict: { params: { image: Float32Array; width: number; height: number; probabilities: boolean }; result: { labels: Uint8Array; probabilities?: Float32Array } };
   features: { params: { image: Float32Array; width: number; height: number; rows?: [number, number] }; result: Float32Array };
   train: { params: { data: TrainingData; options: Partial<ForestOptions>; names?: string[]; firstTree: number }; result: ForestJSON };
@@ -29,14 +35,20 @@ let forest: RandomForest | undefined;
 let used: number[] | undefined;
 /** Strip engines of the last slice size: one for prediction (forest's features), one for all features. */
 let stripCache: { key: string; predict?: StripFeatures; all?: StripFeatures } | undefined;
+/** Several channels: the whole forest (ChannelPredictor selects its features) and the predictor of the last size. */
+let channelForest: RandomForest | undefined;
+let channelPredictor: ChannelPredictor | undefined;
 let features: FeatureOptions | undefined;
 let stripBytes: number | undefined;
-let norm: IntensityNormalization | undefined;
+let norm: Normalization | undefined;
 
 const server = new RpcServer<FeatureMethods>({
   init: (msg) => {
     const full = msg.forest ? RandomForest.fromJSON(msg.forest) : undefined;
-    used = full?.usedFeatures();
+    const multi = channelCount(msg.norm) > 1;
+    channelForest = multi ? full : undefined;
+    channelPredictor = undefined;
+    used = multi ? undefined : full?.usedFeatures();
     forest = full && used ? full.selectFeatures(used) : undefined;
     features = msg.features;
     norm = msg.norm;
@@ -46,21 +58,47 @@ const server = new RpcServer<FeatureMethods>({
   train: (msg) => RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON(),
   features: (msg, ctx) => {
     if (!features || !norm) throw new Error('feature worker used before init');
-    const x = normalizeSlice(msg.image, norm);
-    const f = msg.rows ? strips(msg.width, msg.height, 'all').rowsFeatures(x, msg.rows[0], msg.rows[1]) : computeFeatures(x, msg.width, msg.height, features);
+    const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows);
     ctx.transfer(f.buffer as ArrayBuffer);
     return f;
   },
   predict: (msg, ctx) => {
     if (!features || !norm) throw new Error('feature worker used before init');
-    const x = normalizeSlice(msg.image, norm);
-    if (!forest || !used) throw new Error('feature worker has no forest to predict with');
-    const r = predictInStrips(forest, strips(msg.width, msg.height, 'predict'), x, msg.probabilities);
+    const r = predictSlice(msg.image, msg.width, msg.height, msg.probabilities);
     ctx.transfer(r.labels.buffer as ArrayBuffer, ...(r.probabilities ? [r.probabilities.buffer as ArrayBuffer] : []));
     return { labels: r.labels, probabilities: r.probabilities };
   },
 }, (msg, transfer) => parentPort!.postMessage(msg, transfer));
 parentPort?.on('message', (m) => server.receive(m));
+
+/**
+ * Normalised features of a slice, feature-major; with rows, those rows only. C channels: C * F planes, channel c's F
+ * features at planes [c * F, (c + 1) * F) (as channelBank.ts forEachChannelBlock's blocks).
+ */
+function sliceFeatures(image: Float32Array, width: number, height: number, rows?: [number, number]): Float32Array {
+  const C = channelCount(norm!);
+  if (C === 1) {
+    const x = normalizeSlice(image, norm!);
+    return rows ? strips(width, height, 'all').rowsFeatures(x, rows[0], rows[1]) : computeFeatures(x, width, height, features!);
+  }
+  const n = width * height, F = featureCount(features!), [y0, y1] = rows ?? [0, height], m = (y1 - y0) * width;
+  const planes = channelPlanes(normalizeChannels(image, norm!, n), n, C);
+  const out = new Float32Array(C * F * m), engine = strips(width, height, 'all');
+  planes.forEach((p, c) => engine.rowsFeatures(p, y0, y1, out.subarray(c * F * m, (c + 1) * F * m)));
+  return out;
+}
+
+function predictSlice(image: Float32Array, width: number, height: number, probabilities: boolean): { labels: Uint8Array; probabilities?: Float32Array } {
+  const C = channelCount(norm!);
+  if (C > 1) {
+    if (!channelForest) throw new Error('feature worker has no forest to predict with');
+    if (channelPredictor?.width !== width || channelPredictor.height !== height) channelPredictor = new ChannelPredictor(channelForest, features!, width, height);
+    const n = width * height;
+    return channelPredictor.predict(channelPlanes(normalizeChannels(image, norm!, n), n, C), probabilities);
+  }
+  if (!forest || !used) throw new Error('feature worker has no forest to predict with');
+  return predictInStrips(forest, strips(width, height, 'predict'), normalizeSlice(image, norm!), probabilities);
+}
 
 function strips(width: number, height: number, kind: 'predict' | 'all'): StripFeatures {
   const key = JSON.stringify([width, height, features, used, stripBytes]);
@@ -74,13 +112,21 @@ function strips(width: number, height: number, kind: 'predict' | 'all'): StripFe
  * a pool made at training start warms up while the forest trains (otherwise each worker's first slices run slowly).
  */
 function warmUp(): void {
-  if (!features) return;
-  const w = 64, h = 64;
-  const image = Float32Array.from({ length: w * h }, (_, i) => Math.sin(i * 0.3) * Math.cos(i * 0.017));
+  if (!features || !norm) return;
+  const w = 64, h = 64, C = channelCount(norm);
+  // Raw intensities across each channel's range (the slice is normalised as a real one is).
+  const chans = norm.channels ?? [norm];
+  const image = Float32Array.from({ length: C * w * h }, (_, i) => {
+    const c = chans[Math.floor(i / (w * h))];
+    return c.low + (c.high - c.low) * (0.5 + 0.5 * Math.sin(i * 0.3) * Math.cos(i * 0.017));
+  });
   try {
     for (let k = 0; k < 3; k++) {
-      const f = computeFeatures(image, w, h, features, forest ? used : undefined);
-      forest?.predict(f, w * h);
+      if (forest || channelForest) predictSlice(image, w, h, true);
+      else sliceFeatures(image, w, h);
     }
   } catch { /* warm-up only */ }
+  // The warm-up's 64^2 engines are not kept for real slices.
+  stripCache = undefined;
+  channelPredictor = undefined;
 }

@@ -227,11 +227,11 @@ export class RandomForestSegmenter implements Segmenter {
    * Slices predicted at once: two per worker thread when the worker bundle is there, so that each worker has the next
    * slice queued (read and decoded by the caller) when it finishes one, instead of idling until the oldest is written.
    */
-  get concurrency(): number { if (this.is3d || this.channels > 1) return 1; const size = this.workers()?.size; return size ? 2 * size : 1; }
+  get concurrency(): number { if (this.is3d) return 1; const size = this.workers()?.size; return size ? 2 * size : 1; }
 
   private get is3d(): boolean { return this.params.dims === '3d'; }
   private predictor3d: RandomForest3dPredictor | undefined;
-  /** Channels read together (norm.channels); several predict in this thread with the multi-channel bank. */
+  /** Channels read together (norm.channels): the pool predicts them too; without it, this thread's multi-channel bank. */
   private get channels(): number { return channelCount(this.norm); }
   private predictorC: ChannelPredictor | undefined;
 
@@ -255,15 +255,15 @@ export class RandomForestSegmenter implements Segmenter {
       if (this.predictor3d?.width !== width || this.predictor3d.height !== height) this.predictor3d = new RandomForest3dPredictor(this.forest, this.params, this.norm, width, height);
       return this.predictor3d.predict(context, withProbabilities, signal);
     }
+    const pool = this.workers();
+    if (pool) {
+      const r = await pool.predict(image, width, height, { probabilities: withProbabilities, signal });
+      return { labels: r.labels, probs: r.probabilities };
+    }
     if (this.channels > 1) {
       signal?.throwIfAborted();
       if (this.predictorC?.width !== width || this.predictorC.height !== height) this.predictorC = new ChannelPredictor(this.forest, this.featureOptions, width, height);
       const r = this.predictorC.predict(channelPlanes(normalizeChannels(image, this.norm, width * height), width * height, this.channels), withProbabilities);
-      return { labels: r.labels, probs: r.probabilities };
-    }
-    const pool = this.workers();
-    if (pool) {
-      const r = await pool.predict(image, width, height, { probabilities: withProbabilities, signal });
       return { labels: r.labels, probs: r.probabilities };
     }
     const { labels, probabilities } = predictSliceSync(this.forest, this.featureOptions, this.norm, image, width, height, withProbabilities);
@@ -287,19 +287,28 @@ export class RandomForestSegmenter implements Segmenter {
 }
 
 /**
- * Several channels (2-D bank): each channel's features, concatenated (channelBank.ts), in this thread; training samples
- * are gathered strip by strip, so a slice's C * F feature planes are never held whole.
+ * Several channels (2-D bank): each channel's features, concatenated (channelBank.ts), gathered in parts of rows over
+ * the worker pool one slice at a time (in this thread, strip by strip, without the worker bundle), so a slice's C * F
+ * feature planes are never held whole; the pool then trains large sets and predicts.
  */
 async function trainChannels(input: TrainInput, fo: FeatureOptions, dimsReason: string): Promise<RandomForestSegmenter> {
   const { width: w, height: h } = input;
   const n = w * h, C = channelCount(input.norm);
   const names = channelFeatureNames(featureNames(fo), modelChannels(input.norm));
+  const budget = threadBudget(Number(input.params.threads ?? 0));
+  const pool = FeaturePool.create({ features: fo, norm: input.norm, size: budget.threads });
   const t0 = performance.now();
   const parts: ForestTrainingSlice[] = [];
+  // One slice's parts in the pool at a time: each part request holds a copy of the C-plane slice.
+  let previous: Promise<unknown> = Promise.resolve();
   for (const [k, s] of input.slices.entries()) {
     await turn(input.signal);
     const planes = channelPlanes(normalizeChannels(s.image, input.norm, n), n, C);
-    const gather = async (sets: LabelSet[]) => {
+    const gather = pool ? (sets: LabelSet[]) => {
+      const next = previous.catch(() => undefined).then(() => pool.gatherSplit(s.image, w, h, names.length, sets, input.signal));
+      previous = next;
+      return next;
+    } : async (sets: LabelSet[]) => {
       const got: TrainingData[][] = sets.map(() => []);
       forEachChannelBlock(planes, w, h, fo, (f, a, m) => sets.forEach((set, i) => got[i].push(gatherLabeledPixels(f, names.length, set.labels.subarray(a, a + m), set.weights?.subarray(a, a + m)))));
       return got.map((g) => concatTrainingData(g));
@@ -310,15 +319,20 @@ async function trainChannels(input: TrainInput, fo: FeatureOptions, dimsReason: 
   input.onProgress({ percent: 50, message: `training ${input.params.trees} trees` });
   const t1 = performance.now();
   const { params, skipped } = withoutFill(input.params);
-  const { forest, data } = await trainForestWithFill(parts, w, h, params, names, null, input.signal);
-  const tTrain = (performance.now() - t1) / 1000;
-  const accuracy = await trainingAccuracy(forest, data, input.signal);
-  const importances = forest.featureImportances();
-  const top = names.map((name, i) => ({ feature: name, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
-  return new RandomForestSegmenter(forest, input.norm, params, {
-    trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length, channels: modelChannels(input.norm),
-    dims: '2d', dimsReason, featureSeconds: (t1 - t0) / 1000, fitSeconds: tTrain, topFeatures: top, ...skipped, threads: 1,
-  });
+  try {
+    const { forest, data } = await trainForestWithFill(parts, w, h, params, names, pool, input.signal);
+    const tTrain = (performance.now() - t1) / 1000;
+    const accuracy = await trainingAccuracy(forest, data, input.signal);
+    const importances = forest.featureImportances();
+    const top = names.map((name, i) => ({ feature: name, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
+    return new RandomForestSegmenter(forest, input.norm, params, {
+      trainAccuracy: accuracy, labeledPixels: data.nSamples, features: names.length, channels: modelChannels(input.norm),
+      dims: '2d', dimsReason, featureSeconds: (t1 - t0) / 1000, fitSeconds: tTrain, topFeatures: top, ...skipped, threads: pool?.size ?? 1, threadsFrom: budget.source,
+    }, pool);
+  } catch (e) {
+    await pool?.close();
+    throw e;
+  }
 }
 
 /**
