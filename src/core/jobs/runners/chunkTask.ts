@@ -12,6 +12,7 @@ import type { Prediction } from '../../models/segmenter';
 import { toFloat32 } from '../../pixels';
 import { trainedModelPath } from '../jobPaths';
 import { JobLock } from '../lock';
+import { checkModelChannels } from '../runJob';
 import { finishJob, sparseCounts, type ChunkMarker, type FinishResult } from '../merge';
 import { openImage, openLabels } from '../inputs';
 import { readTruthSlice, uncertaintyOf } from '../segmentation';
@@ -46,7 +47,6 @@ export async function runChunk(jobDir: string, chunk: number, opts: { signal?: A
   if (record.runner !== 'slurm' || record.spec.kind === 'train') throw new StackSegError('not a Slurm segmentation job', { file: jobDir });
   if (!(Number.isInteger(chunk) && chunk >= 0 && chunk < state.chunks.length)) throw new StackSegError(`chunk ${chunk} is not one of the job's ${state.chunks.length} chunks`, { file: jobDir });
   if (record.status === 'cancelled') throw new StackSegError('the job was cancelled', { file: jobDir });
-  await markRunning(jobDir);
   const [a, b] = state.chunks[chunk];
   const first = state.first ?? 0;
   const image = await openImage(record.spec.image, { channel: record.spec.channel, timepoint: record.spec.timepoint });
@@ -58,9 +58,14 @@ export async function runChunk(jobDir: string, chunk: number, opts: { signal?: A
     if (width !== state.width || height !== state.height || first + state.depth > depth) {
       throw new StackSegError(`the image is now ${width}×${height}×${depth}, not the ${state.width}×${state.height} with ${first + state.depth} slices the job was submitted for`, { file: record.spec.image, hint: 'submit the job again' });
     }
+    // The channel count `segment` checks (runJob.ts), here too: the stack may have changed since the job was
+    // submitted, and a mismatch found inside the model would not name the file. Nothing is written before it.
+    const modelDir = await modelOf(record);
+    await checkModelChannels(modelDir, image);
+    await markRunning(jobDir);
     mask = await PreallocatedMask.open(partialMask(jobDir), spec);
     if (state.uncertainty) heat = await PreallocatedMask.open(partialUncertainty(jobDir), spec);
-    const segmenter = await loadSegmenter(await modelOf(record));
+    const segmenter = await loadSegmenter(modelDir);
     const started = Date.now();
     const scores: [number, number][][] = [];
     try {
