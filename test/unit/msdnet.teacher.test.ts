@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { trainMsdnet } from '../../src/core/models/msdnet/msdnet';
-import { MsdnetSegmenter } from '../../src/core/models/msdnet/msdnetSegmenter';
+import { MsdnetSegmenter, resolveContextSlices } from '../../src/core/models/msdnet/msdnetSegmenter';
 import { trainingTargets } from '../../src/core/models/msdnet/pseudo';
 import { neighbourSlices, runTeacher } from '../../src/core/models/msdnet/teacher';
 import { resolveParams } from '../../src/shared/models/registry';
@@ -125,5 +125,20 @@ describe('MSDNet trained with a teacher', () => {
     const accuracy = labels.reduce((n, l, i) => n + (l === stack.truths[3][i] ? 1 : 0), 0) / labels.length;
     expect(accuracy).toBeGreaterThan(0.95);
     await model.dispose?.();
+  });
+});
+
+describe('contextSlices=-1 (auto, the default)', () => {
+  it('is 1 (2.5-D) on a noisy stack of at least 8 slices, else 0; an explicit value stays', () => {
+    expect(resolveParams('msdnet', {}).contextSlices).toBe(-1);
+    const decide = (depth: number, noise: number, overrides: Record<string, string> = {}) => {
+      const { input, report } = resolveContextSlices(trainInput(diskStack(depth, 1, noise), 1, overrides));
+      return { k: input.params.contextSlices, report };
+    };
+    expect(decide(8, 60)).toMatchObject({ k: 1, report: { contextSlices: 1, contextReason: expect.stringMatching(/noise .* >= 0.2/) } });
+    expect(decide(8, 2)).toMatchObject({ k: 0, report: { contextSlices: 0, contextReason: expect.stringMatching(/noise .* < 0.2/) } });
+    expect(decide(4, 60)).toMatchObject({ k: 0, report: { contextReason: 'auto: 4 slices < 8' } });
+    expect(decide(8, 60, { contextSlices: '0' })).toEqual({ k: 0, report: {} });
+    expect(decide(8, 2, { contextSlices: '2' })).toEqual({ k: 2, report: {} });
   });
 });

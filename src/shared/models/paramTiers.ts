@@ -61,7 +61,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     bnRecompute: A('Re-measure the network\'s normalisation on flipped and rotated slices after training.'),
     backend: A('Where the network runs: auto uses a GPU when one is set up (PyTorch or tfjs), else the CPU.'),
     device: A('With PyTorch: which device (auto = CUDA GPU, then Apple MPS, then CPU).'),
-    contextSlices: A('2.5D: also feed this many slices above and below as input (0 = the slice alone).'),
+    contextSlices: A('2.5D: also feed this many slices above and below as input (0 = the slice alone; -1 = auto).'),
     seed: SEED,
   },
 };

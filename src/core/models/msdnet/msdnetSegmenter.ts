@@ -4,7 +4,8 @@
 import { loadMsdnet, trainMsdnet, type MsdnetModel } from './msdnet';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
-import { contextWindow, SliceRing } from '../../features/volumeChunks';
+import { AUTO_3D_MIN_DEPTH, autoDims, contextWindow, SliceRing } from '../../features/volumeChunks';
+import { normalizeSlice } from '../normalize';
 import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
@@ -16,8 +17,8 @@ export class MsdnetSegmenter implements Segmenter {
 
   constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams, private readonly note?: string) {}
 
-  /** pseudoLabels=teacher: the teacher's report (teacher.ts) for metrics.json. */
-  teacher?: Record<string, unknown>;
+  /** For metrics.json: the teacher's report (pseudoLabels=teacher, teacher.ts) and what contextSlices=-1 decided. */
+  extraReport: Record<string, unknown> = {};
 
   get classes(): readonly number[] { return this.model.classValues; }
   get backend(): string { return this.model.backend; }
@@ -29,8 +30,10 @@ export class MsdnetSegmenter implements Segmenter {
 
   /** On the engine of chooseMsdnetEngine: torch (python/), or tfjs + the native CPU step. */
   static async train(input: TrainInput): Promise<Segmenter> {
+    const context = resolveContextSlices(input);
+    input = context.input;
     const engine = await chooseMsdnetEngine(input.params, 'train');
-    if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine);
+    if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine, context.report);
     const epochs = input.params.epochs as number;
     const taught = await runTeacher(input);
     const model = await trainMsdnet(
@@ -40,7 +43,7 @@ export class MsdnetSegmenter implements Segmenter {
       input.signal,
     );
     const segmenter = new MsdnetSegmenter(model, input.norm, input.params, engine.note);
-    segmenter.teacher = taught.report;
+    segmenter.extraReport = { ...context.report, ...(taught.report ? { teacher: taught.report } : {}) };
     return segmenter;
   }
 
@@ -72,7 +75,7 @@ export class MsdnetSegmenter implements Segmenter {
 
   trainingReport(): Record<string, unknown> {
     const info = this.model.trainingInfo;
-    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine, epochs: info.losses.length, stopped: info.stopped, ...(this.teacher ? { teacher: this.teacher } : {}) } : {};
+    return info ? { lossCurve: info.losses, fitSeconds: info.seconds, steps: info.steps, labeledPixels: info.labelledPixels.reduce((a, b) => a + b, 0), backend: this.backend, engine: info.engine, epochs: info.losses.length, stopped: info.stopped, ...this.extraReport } : {};
   }
 
   dispose(): void { this.model.dispose(); }
@@ -83,6 +86,26 @@ export function contextPlanes(k: number, context: ZContext | undefined): Float32
   if (k === 0) return undefined;
   if (!context) throw new StackSegError(`this MSDNet reads ${k} slices each side (contextSlices=${k}): it needs the slices around the one it segments`, { hint: 'segment through stackseg segment / a job, which stream them' });
   return contextWindow(context.slice, context.z, context.depth, k);
+}
+
+/**
+ * contextSlices=-1 (auto, the default): 1 (2.5-D) where the labelled slices are noisy in-plane, by the test of the
+ * forest's dims=auto (features/volumeChunks.ts autoDims: at least 8 slices, contrast-to-noise under 5:1), else 0.
+ * Averaging neighbouring slices removes noise that in-plane filters can only remove by blurring thin walls; on clean
+ * slices the extra input weights only cost (docs/models.md). The model records the k it used.
+ */
+export function resolveContextSlices(input: TrainInput): { input: TrainInput; report: Record<string, unknown> } {
+  if (Number(input.params.contextSlices ?? 0) >= 0) return { input, report: {} };
+  const vol = input.volume, n = input.width * input.height;
+  let k = 0, reason = 'auto: single slices (no stack)';
+  if (vol && vol.depth < AUTO_3D_MIN_DEPTH) reason = `auto: ${vol.depth} slices < ${AUTO_3D_MIN_DEPTH}`;
+  else if (vol && input.slices.some((s) => s.image.length !== n)) reason = 'auto: several channels';
+  else if (vol) {
+    const auto = autoDims(input.slices.map((s) => ({ normalised: normalizeSlice(s.image, input.norm), labels: s.labels })), input.width, input.height);
+    k = auto.dims === '3d' ? 1 : 0;
+    reason = auto.reason;
+  }
+  return { input: { ...input, params: { ...input.params, contextSlices: k } }, report: { contextSlices: k, contextReason: reason } };
 }
 
 /** Training slices for MSDNet; with contextSlices = k, each with its 2k+1 raw neighbours (read through a ring). */

@@ -61,8 +61,8 @@ export class TorchMsdnetSegmenter implements Segmenter {
   /** Two slices in flight: the next one is read and sent while Python computes. */
   readonly concurrency = 2;
   private predictor: Promise<TorchPredictor> | undefined;
-  /** pseudoLabels=teacher: the teacher's report (teacher.ts) for metrics.json. */
-  teacher?: Record<string, unknown>;
+  /** For metrics.json: the teacher's report (pseudoLabels=teacher, teacher.ts) and what contextSlices=-1 decided. */
+  extraReport: Record<string, unknown> = {};
 
   private constructor(
     private readonly modelDir: string,
@@ -75,14 +75,14 @@ export class TorchMsdnetSegmenter implements Segmenter {
     readonly note?: string,
   ) {}
 
-  static async train(input: TrainInput, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
+  static async train(input: TrainInput, engine: Extract<MsdnetEngine, { engine: 'torch' }>, report: Record<string, unknown> = {}): Promise<TorchMsdnetSegmenter> {
     const taught = await runTeacher(input);
     const trained = await trainTorch(taught.attach(await withContext(taught.input)),
       torchParams(taught.input.params, engine.device),
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / planned), epoch, loss, message: `epoch ${epoch}/${planned} (torch ${engine.device})` }),
       input.signal);
     const segmenter = new TorchMsdnetSegmenter(trained.modelDir, trained.classValues, trained.tta, input.norm, input.params, trained.runtime, trained, engine.note);
-    segmenter.teacher = taught.report;
+    segmenter.extraReport = { ...report, ...(taught.report ? { teacher: taught.report } : {}) };
     return segmenter;
   }
 
@@ -125,7 +125,7 @@ export class TorchMsdnetSegmenter implements Segmenter {
   trainingReport(): Record<string, unknown> {
     const t = this.trained?.trainingInfo;
     return t ? { lossCurve: t.losses, fitSeconds: t.seconds, steps: t.steps, epochs: t.losses.length, stopped: t.stopped,
-      labeledPixels: t.labelledPixels.reduce((a, b) => a + b, 0), backend: 'torch', engine: 'torch', device: t.device, runtime: this.runtime, ...(this.teacher ? { teacher: this.teacher } : {}) } : {};
+      labeledPixels: t.labelledPixels.reduce((a, b) => a + b, 0), backend: 'torch', engine: 'torch', device: t.device, runtime: this.runtime, ...this.extraReport } : {};
   }
 
   async dispose(): Promise<void> {
