@@ -1,7 +1,7 @@
 // The 2-D filter bank on several channels (`--set channel=all`): the bank runs on each channel's normalised plane and
 // the features are concatenated, channel 0's F features first (names: features/channels.ts). Runs in the calling
-// thread (the worker pool computes one-channel banks only), in strips of rows (strips.ts) so memory is bounded by a
-// strip of C*F planes, not the slice's.
+// thread or in a feature worker (pool.ts), in strips of rows (strips.ts) so memory is bounded by a strip of C*F
+// planes, not the slice's.
 
 import { featureCount, type FeatureOptions } from './bank';
 import { channelRuns } from './channels';
