@@ -9,6 +9,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/random';
 import { blockMean } from '../../src/shared/pyramid';
 import { LivePreview, PREVIEW_DEFAULTS, previewReadLevel, previewZHalo } from '../../src/core/models/livePreviewModel';
+import { autoDims } from '../../src/core/features/volumeChunks';
+import { fitNormalization, normalizeSlice } from '../../src/core/models/normalize';
 import { LivePreviewSession, type LivePreviewSink } from '../../src/host/livePreviewSession';
 
 const W = 48, H = 48, D = 16, n = W * H, Z_RATIO = 3.5; // halo 3 at this spacing: windows of 7 slices
@@ -145,5 +147,43 @@ describe('LivePreview on pyramid levels', () => {
     expect(a.lowWidth).toBe(32);
     expect([...b.lowLabels]).toEqual([...a.lowLabels]);
     expect(() => level.setImage('b', l2(slices[15]), w, hgt, undefined, 4)).toThrow(/level 4 does not divide/);
+  });
+});
+
+describe('LivePreview.decideDims (the rf dims rule on the shown slice)', () => {
+  const w = 96, hgt = 80, rand = mulberry32(11);
+  const image = Float32Array.from({ length: w * hgt }, (_, i) => 500 * (((i % w) % 10 < 4 ? 1 : 0) + 1.2 * (rand() - 0.5)));
+  const strokes = (rows: number[]) => {
+    const l = new Uint8Array(w * hgt);
+    for (const y of rows) for (let x = 5; x < 90; x++) l[y * w + x] = (x % 10) < 4 ? 2 : 1;
+    return l;
+  };
+
+  it('answers as autoDims on the whole normalised slice (the crop to the labels changes nothing)', () => {
+    const labels = strokes([20, 21, 40]);
+    const p = new LivePreview();
+    p.setImage('s', image, w, hgt);
+    const norm = normalizeSlice(image, fitNormalization(image));
+    expect(p.decideDims('auto', 20, labels, w, hgt)).toEqual({ dims: '3d', reason: autoDims([{ normalised: norm, labels }], w, hgt).reason });
+    expect(p.decideDims('auto', 4, labels, w, hgt).reason).toBe('auto: fewer than 8 slices');
+    expect(p.decideDims('2d', 20, labels, w, hgt)).toEqual({ dims: '2d', reason: 'dims=2d' });
+  });
+
+  it('keeps its answer while the labels are alike; deferred, a doubled count comes with a refresh', () => {
+    const p = new LivePreview();
+    p.setImage('s', image, w, hgt);
+    const a = p.decideDims('auto', 20, strokes([20]), w, hgt);
+    expect(p.decideDims('auto', 20, strokes([20, 30]), w, hgt, { deferred: true })).toEqual(a); // 2x: still alike
+    const more = strokes([20, 30, 40, 50, 60]);
+    const b = p.decideDims('auto', 20, more, w, hgt, { deferred: true });
+    expect(b.refresh).toBeTypeOf('function');
+    expect(b.reason).toBe(a.reason); // the last answer, for this stroke
+    b.refresh!();
+    const c = p.decideDims('auto', 20, more, w, hgt, { deferred: true });
+    expect(c.refresh).toBeUndefined();
+    expect(c.reason).not.toBe(a.reason); // decided again on the 5 strokes
+    // Another class set is decided at once, deferred or not: one class is never 3-D.
+    const one = more.map((v) => (v === 2 ? 0 : v));
+    expect(p.decideDims('auto', 20, one, w, hgt, { deferred: true })).toEqual({ dims: '2d', reason: 'auto: not exactly 2 labelled classes' });
   });
 });

@@ -162,15 +162,20 @@ export class LivePreview {
    * Measured on the full-resolution slice when setImage got it (cropped to the labelled pixels with a margin wider
    * than the rule's smoothing kernel: the same numbers, fewer pixels), else at the preview's resolution. Under auto,
    * kept until the labelled classes change or the labelled pixels double or halve: at 2048² the rule costs more than a
-   * stroke's training, and a few more pixels of the same classes do not move a noise estimate.
+   * stroke's training, and a few more pixels of the same classes do not move a noise estimate. With `deferred`, a
+   * decision due only to the pixel count comes back as `refresh` (call it after replying) with the last answer.
    */
-  decideDims(mode: string, depth: number, labels: Uint8Array, width: number, height: number): { dims: '2d' | '3d'; reason: string } {
+  decideDims(mode: string, depth: number, labels: Uint8Array, width: number, height: number, opts: { deferred?: boolean } = {}): { dims: '2d' | '3d'; reason: string; refresh?: () => void } {
     if (!this.plane || !this.norm) throw new Error('LivePreview.decideDims before setImage');
     if (resolveDims({ dims: mode }, depth) !== 'auto') return previewDims(mode, depth, this.plane, labels, width, height);
     const small = this.smallLabels(labels, width, height);
     const st = labelStats(small, this.lw, this.lh);
     const d = this.decided;
-    if (d && d.mode === mode && d.depth === depth && d.classes === st.classes && st.count <= 2 * d.count && 2 * st.count >= d.count) return d.result;
+    const same = d && d.mode === mode && d.depth === depth && d.classes === st.classes;
+    if (same && st.count <= 2 * d.count && 2 * st.count >= d.count) return d.result;
+    // deferred: the same classes, more or fewer pixels: answer as before, and let the caller decide again after
+    // replying (off the stroke's critical path; the next stroke sees the new answer).
+    if (same && opts.deferred) return { ...d.result, refresh: () => { if (this.decided === d) this.decideDims(mode, depth, labels, width, height); } };
     let result: { dims: '2d' | '3d'; reason: string };
     if (st.count === 0) result = previewDims(mode, depth, this.plane, small, this.lw, this.lh);
     else if (this.fullImage && this.fullImage.length === width * height) {

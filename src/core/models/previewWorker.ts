@@ -52,7 +52,8 @@ const server = new RpcServer<PreviewMethods>({
     // Nothing to train (and no features computed: a window sent ahead costs nothing on slices never painted).
     if (preview.labelledClasses(m.labels, m.width, m.height) < 2) return null;
     const given = preview.has3d || pendingContext ? '3d' as const : '2d' as const; // no rule asked: what was sent
-    const { dims, reason } = m.dims ? preview.decideDims(m.dims, m.depth ?? 1, m.labels, m.width, m.height) : { dims: given, reason: `dims=${given}` };
+    const { dims, reason, refresh } = m.dims ? preview.decideDims(m.dims, m.depth ?? 1, m.labels, m.width, m.height, { deferred: true }) : { dims: given, reason: `dims=${given}` };
+    if (refresh) setImmediate(refresh); // after this reply is posted
     if (dims === '3d' && pendingContext) {
       preview.setContext(pendingContext.key, f32Window(pendingContext.slices), pendingContext.zRatio, pendingContext.level ?? 1);
       pendingContext = undefined;
