@@ -56,7 +56,7 @@ async function main() {
     }
     results[v] = { f1: f1Sum / depth, train_s: (t1 - t0) / 1000, teacher_s: report.teacher?.seconds, segment_s: (performance.now() - t1) / 1000, epochs: report.epochs, stopped: report.stopped, teacher: report.teacher };
     console.error(`${v}: F1 ${results[v].f1.toFixed(4)} (train ${results[v].train_s.toFixed(1)} s incl. teacher ${results[v].teacher_s?.toFixed(1) ?? '-'} s, ${results[v].epochs} epochs, stopped: ${results[v].stopped}, segment ${results[v].segment_s.toFixed(1)} s, ${model.backend})`);
-    await model.dispose();
+    await model.dispose?.();
     await stack.close();
   }
   await Promise.all([labels.close(), truth.close()]);
