@@ -87,6 +87,22 @@ class WindowCache {
     return indices.map((k) => got.get(k)!);
   }
 
+  /**
+   * Reads the slices window() would, nearest first and one at a time, while `wanted()` holds: a read ahead that may
+   * turn out useless must not queue dozens of reads in front of the viewer's own in the level worker.
+   */
+  async readAhead(z: number, h: number, depth: number, wanted: () => boolean): Promise<void> {
+    const order = [...new Set(Array.from({ length: 2 * h + 1 }, (_, i) => reflectIndex(z + (i % 2 ? 1 : -1) * Math.ceil(i / 2), depth)))];
+    for (const k of order) {
+      if (!wanted()) return;
+      if (this.slices.has(k)) continue;
+      this.reads++;
+      const read = this.read(k);
+      this.slices.set(k, read);
+      try { await read; } catch { if (this.slices.get(k) === read) this.slices.delete(k); return; }
+    }
+  }
+
   clear(): void { this.slices.clear(); }
 }
 
@@ -240,13 +256,14 @@ export class LivePreviewSession {
       // paints the second class (reads only, in the level worker): the first 3-D result then waits for features only.
       if (!this.lastDims && resolveDims({ dims: this.sink.dims ?? '2d' }, this.sink.depth ?? 1) !== '2d') {
         const halo = previewZHalo(this.sink.width, this.sink.height, this.sink.zRatio ?? 1);
-        this.windows.window(z, halo, this.sink.depth ?? 1).catch(() => undefined);
+        void this.windows.readAhead(z, halo, this.sink.depth ?? 1, () => this.enabled && this.z === z && !this.lastDims);
       }
     } else {
       const ms = { features: reply.featureMs, train: reply.trainMs, predict: reply.predictMs, total: performance.now() - t0 };
       this.results++;
       this.lastTimings = ms;
       this.lastDims = { dims: reply.dims, reason: reply.dimsReason };
+      if (reply.dims === '2d') this.windows.clear(); // e.g. read ahead before the rule said 2-D
       this.sink.result({ z, labels: reply.lowLabels, width: reply.lowWidth, height: reply.lowHeight, factor: reply.factor, strokes, ms, dims: reply.dims });
       const bank = reply.dims === '3d' ? '3-D' : '2-D';
       this.sink.state({ enabled: true, hint: `Slice ${z + 1} predicted in ${ms.total.toFixed(0)} ms (${bank} features, ${reply.dimsReason})`, clear: false });
