@@ -95,11 +95,19 @@ function measure(cmd: string, argv: string[]): Promise<{ code: number | null; se
     const t0 = performance.now();
     const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
     let peakKb = 0;
+    const timeline: string[] = []; // RSS every 5 s: where the peak happens (training or segmentation)
+    let lastMark = 0;
     const poll = setInterval(() => {
-      try { const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8')); if (m) peakKb = Math.max(peakKb, Number(m[1])); } catch { /* exited */ }
+      try {
+        const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const m = /VmHWM:\s+(\d+) kB/.exec(st), rss = /VmRSS:\s+(\d+) kB/.exec(st);
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        const t = (performance.now() - t0) / 1000;
+        if (rss && t - lastMark >= 5) { lastMark = t; timeline.push(`${t.toFixed(0)}s:${(Number(rss[1]) / 1024).toFixed(0)}`); }
+      } catch { /* exited */ }
     }, 100);
     child.on('error', fail);
-    child.on('close', (code) => { clearInterval(poll); done({ code, seconds: (performance.now() - t0) / 1000, peakKb }); });
+    child.on('close', (code) => { clearInterval(poll); if (timeline.length) console.log(`RSS MB over time: ${timeline.join(' ')}`); done({ code, seconds: (performance.now() - t0) / 1000, peakKb }); });
   });
 }
 

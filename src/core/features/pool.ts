@@ -13,7 +13,8 @@
 //
 // Size defaults to threadBudget() (threads.ts: cores, SLURM_CPUS_PER_TASK, cgroup quota). Requests are queued and handed to idle workers, so a
 // caller can issue all slices at once (Promise.all) or keep a few in flight to bound memory. The image buffer is
-// copied before transfer, so the caller's array stays usable. Each worker is one src/shared/rpc.ts client.
+// copied when a worker takes the request (a queued request holds no copy: gatherSplit queues 4 parts per worker) and
+// the copy is transferred, so the caller's array stays usable; it must not change until the promise settles. Each worker is one src/shared/rpc.ts client.
 // Several channels (norm.channels): every method takes slices of C planes (channel-major) and gives what the job's
 // in-thread path gives (channelBank.ts): features C * F per pixel, channel 0's first; gatherSplit / featuresSplit
 // take nFeatures = C * F.
@@ -30,7 +31,7 @@ import type { Normalization } from '../models/segmenter';
 import type { FeatureOptions } from './bank';
 import { ChannelPredictor } from './channelBank';
 import { channelCount, channelPlanes, normalizeChannels } from './channels';
-import { predictInStrips, StripFeatures, stripHalo, stripRows } from './strips';
+import { predictInStrips, StripFeatures, stripBudgetBytes, stripHalo, stripRows } from './strips';
 import { MAX_THREADS, threadBudget } from './threads';
 import type { FeatureMethods } from './worker';
 
@@ -40,14 +41,15 @@ export interface PoolOptions {
   /** One channel, or several (norm.channels): the slices then hold C planes. */
   norm: Normalization;
   size?: number;
-  /** Feature bytes of one strip window per worker (strips.ts STRIP_BUDGET_BYTES by default; tests make it small). */
+  /** Feature bytes of one strip window per worker (strips.ts stripBudgetBytes(size) by default; tests make it small). */
   stripBytes?: number;
   /** Defaults to featureWorker.js beside the running bundle (dist/). */
   workerPath?: string;
 }
 
 type Method = Exclude<keyof FeatureMethods, 'init'>;
-interface Queued { method: Method; params: unknown; transfer: Transfer[]; resolve(r: unknown): void; reject(e: unknown): void }
+/** make() builds the request's params when a worker takes it: a queued slice holds no copy of its image yet. */
+interface Queued { method: Method; make(): [unknown, Transfer[]]; resolve(r: unknown): void; reject(e: unknown): void }
 interface PoolWorker { thread: Worker; rpc: RpcClient<FeatureMethods> }
 
 export class FeaturePool {
@@ -69,6 +71,7 @@ export class FeaturePool {
     const path = opts.workerPath ?? FeaturePool.defaultWorkerPath();
     if (!existsSync(path)) return null;
     const size = Math.max(1, Math.min(MAX_THREADS, opts.size ?? threadBudget().threads));
+    opts = { ...opts, stripBytes: opts.stripBytes ?? stripBudgetBytes(size) };
     const workers = Array.from({ length: size }, () => {
       const thread = new Worker(path);
       // Keep the process alive while work is outstanding; an idle pool does not.
@@ -84,15 +87,13 @@ export class FeaturePool {
 
   async predict(image: Float32Array, width: number, height: number, o: { probabilities?: boolean; signal?: AbortSignal } = {}): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
     this.checkChannels(image, width, height);
-    const copy = Float32Array.from(image);
-    return this.run('predict', { image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer], o.signal);
+    return this.run('predict', () => { const copy = Float32Array.from(image); return [{ image: copy, width, height, probabilities: !!o.probabilities }, [copy.buffer]]; }, o.signal);
   }
 
   /** Normalised features of a slice (all of them, feature-major); with rows [y0, y1), those rows only. */
   async features(image: Float32Array, width: number, height: number, signal?: AbortSignal, rows?: [number, number]): Promise<Float32Array> {
     this.checkChannels(image, width, height);
-    const copy = Float32Array.from(image);
-    return this.run('features', { image: copy, width, height, rows }, [copy.buffer], signal);
+    return this.run('features', () => { const copy = Float32Array.from(image); return [{ image: copy, width, height, rows }, [copy.buffer]]; }, signal);
   }
 
   /**
@@ -132,7 +133,7 @@ export class FeaturePool {
     const parts = Math.max(1, Math.min(this.size, options.nTrees));
     const replies = await Promise.all(Array.from({ length: parts }, (_, k) => {
       const first = Math.floor((k * options.nTrees) / parts), end = Math.floor(((k + 1) * options.nTrees) / parts);
-      return this.run('train', { data, options: { ...options, nTrees: end - first }, names, firstTree: first }, [], signal);
+      return this.run('train', () => [{ data, options: { ...options, nTrees: end - first }, names, firstTree: first }, []], signal);
     }));
     const forests = replies.map((r) => RandomForest.fromJSON(r));
     return RandomForest.merge(forests); // predictions equal one-thread training; importances are averaged per part
@@ -159,13 +160,13 @@ export class FeaturePool {
    * A request; when `signal` aborts, the whole pool is closed at once: terminate() stops a worker even inside a
    * long synchronous loop (training 1000 deep trees), so a cancelled job does not wait for it.
    */
-  private run<K extends Method>(method: K, params: FeatureMethods[K]['params'], transfer: Transfer[], signal?: AbortSignal): Promise<FeatureMethods[K]['result']> {
+  private run<K extends Method>(method: K, make: () => [FeatureMethods[K]['params'], Transfer[]], signal?: AbortSignal): Promise<FeatureMethods[K]['result']> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.closed) return Promise.reject(new StackSegError('feature pool is closed'));
     const onAbort = () => { void this.close(signal!.reason); };
     signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<FeatureMethods[K]['result']>((resolve, reject) => {
-      this.queue.push({ method, params, transfer, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ method, make, resolve: resolve as (r: unknown) => void, reject });
       this.pump();
     }).finally(() => signal?.removeEventListener('abort', onAbort)).catch((e: unknown) => {
       if (e instanceof RpcRemoteError) throw new StackSegError(`feature worker failed: ${e.message}`);
@@ -178,7 +179,9 @@ export class FeaturePool {
     while (this.idle.length && this.queue.length) {
       const w = this.idle.pop()!;
       const p = this.queue.shift()!;
-      w.rpc.call(p.method, p.params as never, { transfer: p.transfer }).then(p.resolve, p.reject).finally(() => {
+      let call: Promise<unknown>;
+      try { const [params, transfer] = p.make(); call = w.rpc.call(p.method, params as never, { transfer }); } catch (e) { call = Promise.reject(e); }
+      call.then(p.resolve, p.reject).finally(() => {
         if (!this.closed) this.idle.push(w);
         this.pump();
       });

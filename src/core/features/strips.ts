@@ -39,6 +39,16 @@ export function stripHalo(opts: FeatureOptions): number {
 /** Default budget for one window's feature planes (per worker thread). */
 export const STRIP_BUDGET_BYTES = 160 * 2 ** 20;
 
+/**
+ * Window budget per worker when `threads` workers run at once: their windows share POOL_STRIP_BYTES (each worker also
+ * holds ~0.4x its window in engine scratch, plus its slices), between 48 MB (thinner strips spend too much on halo)
+ * and STRIP_BUDGET_BYTES. 2 threads: 128 MB each; 8: 48 MB each.
+ */
+export function stripBudgetBytes(threads: number): number {
+  return Math.round(Math.max(48 * 2 ** 20, Math.min(STRIP_BUDGET_BYTES, POOL_STRIP_BYTES / Math.max(1, threads))));
+}
+const POOL_STRIP_BYTES = 256 * 2 ** 20;
+
 export function stripRows(width: number, height: number, nFeatures: number, halo: number, budgetBytes = STRIP_BUDGET_BYTES): number {
   const windowRows = Math.floor(budgetBytes / (Math.max(1, nFeatures) * width * 4));
   // At least 4 halos of useful rows: thinner strips would spend most of their time on context.

@@ -78,7 +78,7 @@ parentPort?.on('message', (m) => server.receive(m));
 function sliceFeatures(image: Float32Array, width: number, height: number, rows?: [number, number]): Float32Array {
   const C = channelCount(norm!);
   if (C === 1) {
-    const x = normalizeSlice(image, norm!);
+    const x = normalizeSlice(image, norm!, image as Float32Array<ArrayBuffer>); // in place: the image was transferred here (no 16 MB per slice)
     return rows ? strips(width, height, 'all').rowsFeatures(x, rows[0], rows[1]) : computeFeatures(x, width, height, features!);
   }
   const n = width * height, F = featureCount(features!), [y0, y1] = rows ?? [0, height], m = (y1 - y0) * width;
@@ -97,7 +97,7 @@ function predictSlice(image: Float32Array, width: number, height: number, probab
     return channelPredictor.predict(channelPlanes(normalizeChannels(image, norm!, n), n, C), probabilities);
   }
   if (!forest || !used) throw new Error('feature worker has no forest to predict with');
-  return predictInStrips(forest, strips(width, height, 'predict'), normalizeSlice(image, norm!), probabilities);
+  return predictInStrips(forest, strips(width, height, 'predict'), normalizeSlice(image, norm!, image as Float32Array<ArrayBuffer>), probabilities);
 }
 
 function strips(width: number, height: number, kind: 'predict' | 'all'): StripFeatures {
