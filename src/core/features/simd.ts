@@ -22,6 +22,10 @@ interface Exports {
   h3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
   v1(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
   v3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
+  h1w(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
+  h3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
+  v1w(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
+  v3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
   mag(a: number, b: number, out: number, n: number): void;
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
@@ -109,13 +113,13 @@ export class SimdConvolver {
     const single = (ka && oa && !(kb && ob) && !(kc && oc)) ? [ka, oa] as const : (!(ka && oa) && kb && ob && !(kc && oc)) ? [kb, ob] as const : null;
     if (single) {
       const k = this.writeKernel(0, single[0]);
-      if (dir === 'x') x.h1(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt);
-      else x.v1(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt);
+      if (dir === 'x') (w % 8 === 0 ? x.h1w : x.h1)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt);
+      else (w % 8 === 0 ? x.v1w : x.v1)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt);
       return;
     }
     const a = oa && ka ? oa.byteOffset : this.dummyAt, b = ob && kb ? ob.byteOffset : this.dummyAt, c = oc && kc ? oc.byteOffset : this.dummyAt;
     const pa = this.writeKernel(0, oa ? ka : null), pb = this.writeKernel(1, ob ? kb : null), pc = this.writeKernel(2, oc ? kc : null);
-    if (dir === 'x') x.h3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
-    else x.v3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt);
+    if (dir === 'x') (w % 8 === 0 ? x.h3w : x.h3)(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
+    else (w % 8 === 0 ? x.v3w : x.v3)(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt);
   }
 }

@@ -55,7 +55,12 @@ const server = new RpcServer<FeatureMethods>({
     stripBytes = msg.stripBytes;
     warmUp();
   },
-  train: (msg) => RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON(),
+  train: (msg) => {
+    // The training slice's strip engines (its window of all features, ~180 MB at 2048^2) are done with: the trees'
+    // data and bins need the memory now, and prediction builds its own engine.
+    stripCache = undefined;
+    return RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON();
+  },
   features: (msg, ctx) => {
     if (!features || !norm) throw new Error('feature worker used before init');
     const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows);
