@@ -1,7 +1,8 @@
 // StackSeg MSDNet on the foam benchmark (shared/data/foam/README.md): train on slice 0 with sparse_labels_slice0.tif
 // (1 = background, 2 = foam), segment all 32 slices, F1 of label 2 against truth 1, averaged over slices.
 // Run through bench/quality_msdnet.mjs. Options: --variants hq,noisy --epochs 200 --pseudo --no-tta --seed 0
-// --set key=value (registry msdnet parameters, e.g. --set contextSlices=1 for 2.5-D: 3 slices as input channels)
+// --set key=value (registry msdnet parameters, e.g. --set contextSlices=1 for 2.5-D: 3 slices as input channels).
+// Trains through MsdnetSegmenter.train as a job does (the Random Forest teacher, contextSlices=-1 auto, engine choice).
 import { openStack } from '../src/core/tiff';
 import { MsdnetSegmenter } from '../src/core/models/msdnet/msdnetSegmenter';
 import { fitNormalizationFromSource } from '../src/core/models/normalize';
