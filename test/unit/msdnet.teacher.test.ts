@@ -142,3 +142,13 @@ describe('contextSlices=-1 (auto, the default)', () => {
     expect(decide(8, 2, { contextSlices: '2' })).toEqual({ k: 2, report: {} });
   });
 });
+
+describe('pseudoLabels in older job records', () => {
+  it('reads true/false (before teacher|fill|off) as fill/off, and refuses other values', () => {
+    expect(resolveParams('msdnet', { pseudoLabels: true }).pseudoLabels).toBe('fill');
+    expect(resolveParams('msdnet', { pseudoLabels: false }).pseudoLabels).toBe('off');
+    expect(resolveParams('msdnet', new Map([['pseudoLabels', 'true']])).pseudoLabels).toBe('fill');
+    expect(resolveParams('msdnet', {}).pseudoLabels).toBe('teacher');
+    expect(() => resolveParams('msdnet', { pseudoLabels: 'maybe' })).toThrow(/teacher\|fill\|off/);
+  });
+});

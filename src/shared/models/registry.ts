@@ -18,6 +18,8 @@ export interface ParamSpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** 'enum' only: earlier spellings still accepted (a job record or task written by an older version). */
+  aliases?: Readonly<Record<string, string>>;
   description: string;
 }
 
@@ -93,7 +95,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'augment', type: 'bool', default: true, description: 'random flips / 90-degree rotations' },
       { key: 'tta', type: 'bool', default: true, description: 'average predictions over the 8 flips/rotations' },
       { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on flipped/rotated training slices' },
-      { key: 'pseudoLabels', type: 'enum', default: 'teacher', choices: ['teacher', 'fill', 'off'], description: 'unlabelled pixels of the labelled slices: teacher = the Random Forest (rf defaults) trained on the same strokes predicts them (soft labels, weight teacherWeight); fill = the nearest painted-class mean on a lightly blurred image; off = strokes only' },
+      { key: 'pseudoLabels', type: 'enum', default: 'teacher', choices: ['teacher', 'fill', 'off'], aliases: { true: 'fill', false: 'off' }, description: 'unlabelled pixels of the labelled slices: teacher = the Random Forest (rf defaults) trained on the same strokes predicts them (soft labels, weight teacherWeight); fill = the nearest painted-class mean on a lightly blurred image; off = strokes only' },
       { key: 'teacherSlices', type: 'int', default: 2, min: 0, max: 16, description: 'pseudoLabels=teacher: the teacher also labels this many unlabelled slices each side of a labelled one, which MSDNet trains on too' },
       { key: 'teacherWeight', type: 'number', default: 1, min: 0, max: 100, description: 'pseudoLabels=teacher: loss weight of a teacher-labelled pixel (a painted pixel weighs 1)' },
       { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'torch', 'tfjs-gpu', 'native'], description: 'engine: auto = torch when its Python sees a CUDA GPU, then tfjs-node-gpu, then native CPU; torch = the user\'s Python with PyTorch (CUDA, MPS or CPU)' },
@@ -164,7 +166,8 @@ function parseParam(kind: ModelKind, p: ParamSpec, raw: string | ParamValue): Pa
       throw bad('not true/false');
     }
     case 'enum': {
-      const s = typeof raw === 'string' ? raw.trim() : '';
+      const given = typeof raw === 'string' ? raw.trim() : typeof raw === 'boolean' ? String(raw) : '';
+      const s = p.aliases && Object.prototype.hasOwnProperty.call(p.aliases, given) ? p.aliases[given] : given;
       if (!p.choices!.includes(s)) throw bad(`not one of ${p.choices!.join('|')}`);
       return s;
     }
