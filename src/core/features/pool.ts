@@ -131,6 +131,9 @@ export class FeaturePool {
   /** Trees of one forest split over the workers (same result as RandomForest.train in one thread). */
   async trainForest(data: TrainingData, options: Partial<ForestOptions> & { nTrees: number }, names?: string[], signal?: AbortSignal): Promise<RandomForest> {
     const parts = Math.max(1, Math.min(this.size, options.nTrees));
+    // Several workers read one copy of the samples (shared memory) instead of a structured clone each: ~150 MB per
+    // worker for 900 k samples x 41 features (a 2048^2 slice with the fill).
+    if (parts > 1) data = { ...data, x: shared(data.x), y: shared(data.y), w: data.w && shared(data.w) };
     const replies = await Promise.all(Array.from({ length: parts }, (_, k) => {
       const first = Math.floor((k * options.nTrees) / parts), end = Math.floor(((k + 1) * options.nTrees) / parts);
       return this.run('train', () => [{ data, options: { ...options, nTrees: end - first }, names, firstTree: first }, []], signal);
@@ -187,6 +190,13 @@ export class FeaturePool {
       });
     }
   }
+}
+
+/** A copy of `a` in a SharedArrayBuffer (posted to workers without a copy each). */
+function shared<T extends Float32Array | Uint8Array>(a: T): T {
+  const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
 }
 
 /**
