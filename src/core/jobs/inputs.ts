@@ -32,7 +32,8 @@ export async function openImage(path: string, plane?: PlaneSelection): Promise<S
  * truth for a 6-slice image would otherwise score every slice against slice 0.
  */
 export async function openLabels(path: string, image: SliceSource, what: 'labels' | 'truth' = 'labels'): Promise<SliceSource> {
-  const src = await openStack(path);
+  // Read once, slice by slice: a small cache (the 256 MB default held 64 truth slices of 2048^2 during segmentation).
+  const src = await openStack(path, { cacheBytes: 64 * 2 ** 20 });
   const a = image.info, b = src.info;
   if (a.width !== b.width || a.height !== b.height || b.depth !== a.depth) {
     await src.close();
