@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bloscDecode, BloscError, bloscOptions } from '../../src/core/io/blosc';
 // @ts-expect-error plain ESM script without types
-import { buildLz4Wasm, embeddedLz4Wasm } from '../../scripts/build-lz4-wasm.mjs';
+import { buildWasm, embeddedWasm } from '../../scripts/build-wasm.mjs';
 import { installFastCodecs } from '../../src/core/io/zarrCodecs';
 
 const PYTHON = '/usr/bin/python3';
@@ -104,6 +104,6 @@ describe.skipIf(!!skip)('Blosc frames decode as the C library wrote them', () =>
 
 describe('lz4.wat build', () => {
   it('the embedded module equals a fresh wabt build of lz4.wat', async () => {
-    expect(embeddedLz4Wasm()).toBe(await buildLz4Wasm());
+    expect(embeddedWasm('lz4')).toBe(await buildWasm('lz4'));
   });
 });

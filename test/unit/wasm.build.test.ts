@@ -1,12 +1,12 @@
 // The filter bank runs the WebAssembly embedded in convolveWasm.ts; it must be exactly what convolve.wat builds to.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { buildConvolveWasm, embeddedConvolveWasm } from '../../scripts/build-wasm.mjs';
+import { buildWasm, embeddedWasm } from '../../scripts/build-wasm.mjs';
 
 describe('convolve.wat build', () => {
   it('the embedded module equals a fresh wabt build of convolve.wat', async () => {
-    const built: string = await buildConvolveWasm();
+    const built: string = await buildWasm('convolve');
     expect(built.length).toBeGreaterThan(1000);
-    expect(embeddedConvolveWasm()).toBe(built);
+    expect(embeddedWasm('convolve')).toBe(built);
   });
 });

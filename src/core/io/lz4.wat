@@ -1,4 +1,4 @@
-;; LZ4 block decoder for Blosc frames (src/core/io/blosc.ts), built by scripts/build-lz4-wasm.mjs into lz4Wasm.ts.
+;; LZ4 block decoder for Blosc frames (src/core/io/blosc.ts), built by scripts/build-wasm.mjs into lz4Wasm.ts.
 ;; lz4(ip, iend, op, oend) decodes the raw LZ4 block in memory [ip, iend) to [op, oend) and returns the bytes
 ;; written, or -1 when the block is malformed (a length or offset out of range). Short literals and matches are
 ;; copied 8 bytes at a time, so up to 16 bytes past oend may be written: the caller keeps that slack free.
