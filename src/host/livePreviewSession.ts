@@ -71,17 +71,8 @@ class WindowCache {
     const indices = Array.from({ length: 2 * h + 1 }, (_, i) => reflectIndex(z - h + i, depth));
     const wanted = new Set(indices);
     for (const k of [...this.slices.keys()]) if (!wanted.has(k)) this.slices.delete(k);
-    const reads = new Map<number, Promise<PixelArray>>();
-    for (const k of wanted) {
-      let p = this.slices.get(k);
-      if (!p) {
-        this.reads++;
-        const read = (p = this.read(k));
-        read.catch(() => { if (this.slices.get(k) === read) this.slices.delete(k); }); // retried next time
-        this.slices.set(k, read);
-      }
-      reads.set(k, p); // taken now: a later call (another slice) may drop k from the cache meanwhile
-    }
+    // Taken now: a later call (another slice) may drop k from the cache meanwhile.
+    const reads = new Map([...wanted].map((k) => [k, this.slices.get(k) ?? this.start(k)] as const));
     const got = new Map<number, PixelArray>();
     for (const [k, p] of reads) got.set(k, await p);
     return indices.map((k) => got.get(k)!);
@@ -96,11 +87,17 @@ class WindowCache {
     for (const k of order) {
       if (!wanted()) return;
       if (this.slices.has(k)) continue;
-      this.reads++;
-      const read = this.read(k);
-      this.slices.set(k, read);
-      try { await read; } catch { if (this.slices.get(k) === read) this.slices.delete(k); return; }
+      try { await this.start(k); } catch { return; }
     }
+  }
+
+  /** Reads slice k into the cache; a failed read leaves the cache (retried next time). */
+  private start(k: number): Promise<PixelArray> {
+    this.reads++;
+    const read = this.read(k);
+    read.catch(() => { if (this.slices.get(k) === read) this.slices.delete(k); });
+    this.slices.set(k, read);
+    return read;
   }
 
   clear(): void { this.slices.clear(); }
@@ -128,9 +125,13 @@ export class LivePreviewSession {
   lastDims: { dims: '2d' | '3d'; reason: string } | undefined;
   private readonly windows: WindowCache;
 
+  /** Pyramid level the z window is read at (1: full resolution, when the sink has no levels). */
+  private readonly windowLevel: number;
+
   constructor(private readonly workerPath: string, private readonly sink: LivePreviewSink, private readonly debounceMs = 150) {
-    const level = previewReadLevel(previewFactor(sink.width, sink.height));
-    this.windows = new WindowCache((z) => (sink.readLevel && level > 1 ? sink.readLevel(z, level) : sink.readSlice(z)));
+    const level = sink.readLevel ? previewReadLevel(previewFactor(sink.width, sink.height)) : 1;
+    this.windowLevel = level;
+    this.windows = new WindowCache((z) => (level > 1 ? sink.readLevel!(z, level) : sink.readSlice(z)));
   }
 
   /** Slices of the 3-D window read so far and held now (tests: moving to z+1 reads one slice). */
@@ -275,10 +276,9 @@ export class LivePreviewSession {
     const { width, height } = this.sink;
     const depth = this.sink.depth ?? 1, zRatio = this.sink.zRatio ?? 1;
     const halo = previewZHalo(width, height, zRatio);
-    const level = this.sink.readLevel ? previewReadLevel(previewFactor(width, height)) : 1;
     const slices = await this.windows.window(z, halo, depth);
     if (z !== this.z || !this.enabled || worker !== this.worker) throw new Cancelled();
-    worker.rpc.notify('context', { key: `slice-${z}`, slices, zRatio, level });
+    worker.rpc.notify('context', { key: `slice-${z}`, slices, zRatio, level: this.windowLevel });
     this.contextZ = z;
     this.lastWindow = { z, halo, slices: slices.length };
   }
