@@ -18,6 +18,8 @@ export interface TeacherPrediction { classes: readonly number[]; probs: Float32A
 export interface TeacherResult {
   /** By slice index z of the labelled slices. */
   predictions: Map<number, TeacherPrediction>;
+  /** The raw slices of `extra` the forest read, by z (MSDNet trains on them: not read twice). */
+  extraImages: Map<number, Float32Array>;
   /** For metrics.json: which teacher, what it decided, its time. */
   report: Record<string, unknown>;
 }
@@ -38,6 +40,7 @@ export async function forestTeacher(input: TrainInput, extra: number[] = []): Pr
   });
   const t1 = performance.now();
   const predictions = new Map<number, TeacherPrediction>();
+  const extraImages = new Map<number, Float32Array>();
   try {
     const halo = rf.zHalo;
     const ring = halo > 0 && vol ? new SliceRing(vol.depth, halo, (z) => vol.read(z)) : null;
@@ -47,6 +50,7 @@ export async function forestTeacher(input: TrainInput, extra: number[] = []): Pr
       input.signal?.throwIfAborted();
       const context: ZContext | undefined = ring && vol ? { z, depth: vol.depth, slice: await ring.centre(z) } : undefined;
       const image = images.get(z) ?? context?.slice(z) ?? await vol!.read(z);
+      if (!images.has(z)) extraImages.set(z, image);
       const { probs } = await rf.predict(image, input.width, input.height, true, input.signal, context);
       if (probs) predictions.set(z, { classes: rf.classes, probs });
     }
@@ -58,7 +62,7 @@ export async function forestTeacher(input: TrainInput, extra: number[] = []): Pr
     model: 'rf', params: 'rf defaults', dims: r.dims, dimsReason: r.dimsReason, fill: r.fill, slices: [...predictions.keys()],
     trainSeconds: round((t1 - t0) / 1000), predictSeconds: round((performance.now() - t1) / 1000), seconds: round((performance.now() - t0) / 1000),
   };
-  return { predictions, report };
+  return { predictions, extraImages, report };
 }
 
 const round = (s: number) => Math.round(s * 1000) / 1000;
@@ -89,9 +93,9 @@ export async function runTeacher(input: TrainInput): Promise<Taught> {
   const vol = input.volume;
   const extra = vol ? neighbourSlices(input.slices.map((s) => s.z), vol.depth, Number(input.params.teacherSlices ?? 0)) : [];
   try {
-    const { predictions, report } = await forestTeacher(input, extra);
+    const { predictions, extraImages, report } = await forestTeacher(input, extra);
     const blank = new Uint8Array(input.width * input.height);
-    const added = await Promise.all(extra.filter((z) => predictions.has(z)).map(async (z) => ({ z, image: await vol!.read(z), labels: blank })));
+    const added = extra.filter((z) => predictions.has(z)).map((z) => ({ z, image: extraImages.get(z)!, labels: blank }));
     return {
       input: { ...input, slices: [...input.slices, ...added] }, report,
       attach: (slices) => slices.map((s) => ({ ...s, teacher: predictions.get(s.z) })),
