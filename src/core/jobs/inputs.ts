@@ -82,22 +82,27 @@ export function volumeInput(image: SliceSource): VolumeInput {
 
 /** Evenly spaced pixels from up to 16 slices: enough for percentiles, Otsu and k-means fitting. */
 export async function sampleIntensities(image: SliceSource, maxPixels = 200_000, signal?: AbortSignal): Promise<Float32Array> {
+  return (await sampleChannels(image, 1, maxPixels, signal))[0];
+}
+
+/**
+ * The same sample from slices that hold `channels` channel planes one after the other (a ChannelsView): one array per
+ * channel, of the same pixels (k-means fits on their joint vectors, each channel gets its own normalisation).
+ */
+export async function sampleChannels(image: SliceSource, channels: number, maxPixels = 200_000, signal?: AbortSignal): Promise<Float32Array[]> {
   const { depth, width, height } = image.info;
+  const n = width * height;
   const nz = Math.min(depth, 16);
   const perSlice = Math.max(1, Math.floor(maxPixels / nz));
-  const step = Math.max(1, Math.floor((width * height) / perSlice));
-  const parts: Float32Array[] = [];
+  const step = Math.max(1, Math.floor(n / perSlice));
+  const per = Math.ceil(n / step);
+  const out = Array.from({ length: channels }, () => new Float32Array(per * nz));
   for (let k = 0; k < nz; k++) {
     signal?.throwIfAborted();
     const z = Math.floor(((k + 0.5) * depth) / nz);
     const s = toFloat32(await image.readSlice(z), image.info.path, z);
-    const part = new Float32Array(Math.ceil(s.length / step));
-    for (let i = 0, j = 0; i < s.length; i += step, j++) part[j] = s[i];
-    parts.push(part);
+    for (let c = 0; c < channels; c++) for (let i = 0, j = k * per; i < n; i += step, j++) out[c][j] = s[c * n + i];
   }
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
 }
 

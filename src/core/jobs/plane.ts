@@ -4,8 +4,7 @@
 // ChannelsView), and a stack with T > 1 time points reads `--set timepoint=N`, default 0, said in the job log.
 import { StackSegError, UsageError } from '../../shared/errors';
 import { parseMaskFormat, type MaskFormat } from '../io/maskOut';
-import { toFloat32 } from '../pixels';
-import type { PixelArray, SliceSource, StackInfo } from '../../shared/types';
+import { allocPixels, type PixelArray, type SliceSource, type StackInfo } from '../../shared/types';
 
 /** One channel (N), several read together (a list, in the order given), or every channel of the stack. */
 export type ChannelChoice = number | number[] | 'all';
@@ -75,7 +74,7 @@ export class ChannelsView implements SliceSource {
   async readSlice(z: number): Promise<PixelArray> {
     const parts = await Promise.all(this.channels.map((c) => this.src.readSlice(z, c, this.t)));
     const n = parts[0].length;
-    const out = new (parts[0].constructor as new (n: number) => PixelArray)(n * parts.length);
+    const out = allocPixels(this.info.dtype, n * parts.length);
     parts.forEach((p, i) => out.set(p, i * n));
     return out;
   }
@@ -123,27 +122,4 @@ export function selectPlane(src: SliceSource, sel: PlaneSelection = {}): SliceSo
   const out = { ...info, channels: 1, frames: 1, notes };
   if (list.length > 1) return new ChannelsView(out, src, list, t);
   return new PlaneView(out, src, list[0], t, channels > 1 ? list[0] : undefined);
-}
-
-/**
- * Evenly spaced pixels of up to 16 slices, the same pixels in every channel of a ChannelsView: `joint` is
- * channel-major ([c][pixel], k-means fits on these vectors), `perChannel[c]` its channel c part (normalisation).
- */
-export async function sampleChannels(view: ChannelsView, maxPixels = 200_000, signal?: AbortSignal): Promise<{ joint: Float32Array; perChannel: Float32Array[] }> {
-  const { depth, width, height } = view.info;
-  const n = width * height, C = view.channels.length;
-  const nz = Math.min(depth, 16);
-  const perSlice = Math.max(1, Math.floor(maxPixels / nz));
-  const step = Math.max(1, Math.floor(n / perSlice));
-  const per = Math.ceil(n / step);
-  const perChannel = Array.from({ length: C }, () => new Float32Array(per * nz));
-  for (let k = 0; k < nz; k++) {
-    signal?.throwIfAborted();
-    const z = Math.floor(((k + 0.5) * depth) / nz);
-    const s = toFloat32(await view.readSlice(z), view.info.path, z);
-    for (let c = 0; c < C; c++) for (let i = 0, j = k * per; i < n; i += step, j++) perChannel[c][j] = s[c * n + i];
-  }
-  const joint = new Float32Array(C * per * nz);
-  perChannel.forEach((p, c) => joint.set(p, c * p.length));
-  return { joint, perChannel };
 }

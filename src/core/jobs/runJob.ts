@@ -16,8 +16,8 @@ import type { Normalization } from '../models/segmenter';
 import { MODEL_HEADER_FILE } from '../models/modelHeader';
 import { modelChannels } from '../features/channels';
 import type { SliceSource } from '../../shared/types';
-import { channelsRead, ChannelsView, sampleChannels } from './plane';
-import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleIntensities, volumeInput } from './inputs';
+import { channelsRead, ChannelsView } from './plane';
+import { collectTrainingSlices, openImage, openLabels, parseSliceRange, sampleChannels, sampleIntensities, volumeInput } from './inputs';
 import type { JobProgress, JobRecord, JobSpec } from '../../shared/jobs/spec';
 import { jobLogPath, removeTempFiles, trainedModelPath } from './jobPaths';
 import { checkJobFolder, claimJobFolder, SpaceReserve } from './outputs';
@@ -94,7 +94,9 @@ async function prepareTraining(spec: JobSpec, o: Opened, signal?: AbortSignal): 
   const slices = o.labels ? await collectTrainingSlices(o.image, o.labels, spec.model, signal) : [];
   if (o.image instanceof ChannelsView) {
     // Several channels: the same pixels of each (k-means fits on the joint vectors), one normalisation per channel.
-    const { joint, perChannel } = await sampleChannels(o.image, 200_000, signal);
+    const perChannel = await sampleChannels(o.image, o.image.channels.length, 200_000, signal);
+    const joint = new Float32Array(perChannel.reduce((a, p) => a + p.length, 0));
+    perChannel.forEach((p, c) => joint.set(p, c * p.length));
     const channels = perChannel.map((p, i) => ({ ...fitNormalization(p), channel: (o.image as ChannelsView).channels[i] }));
     const { channel: _, ...first } = channels[0];
     return { slices, sample: joint, norm: { ...first, channels } };
