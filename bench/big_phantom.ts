@@ -21,8 +21,9 @@ export async function loadFoam(dataDir = '/work/shared/data/foam', variant = 'hq
   const { width: w, height: h, depth } = s.info;
   const slices: Float32Array[] = [], truth: Uint8Array[] = [];
   for (let z = 0; z < depth; z++) { slices.push(Float32Array.from(await s.readSlice(z))); truth.push(Uint8Array.from(await t.readSlice(z))); }
-  const labels = Uint8Array.from(await (await openStack(join(dataDir, 'sparse_labels_slice0.tif'))).readSlice(0));
-  await s.close(); await t.close();
+  const l = await openStack(join(dataDir, 'sparse_labels_slice0.tif'));
+  const labels = Uint8Array.from(await l.readSlice(0));
+  await s.close(); await t.close(); await l.close();
   return { w, h, depth, slices, truth, labels };
 }
 
