@@ -19,6 +19,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     fill: E('Also learn from unpainted pixels of painted slices, split by brightness (2 classes); none = strokes only.'),
     depth: A('How detailed each tree may get; deeper fits finer texture but may learn the noise.'),
     features: A('Which filter kinds the forest looks at (default: all).'),
+    halfScaleFrom: A('Filters of this size and up run at half resolution (faster, nearly the same result); 0 = all at full.'),
     maxFeatures: A('How many features each tree split compares.'),
     minSamplesLeaf: A('Smallest group of pixels a tree rule may single out; raise it to smooth noisy masks.'),
     classWeights: A('balanced: a class with few painted pixels counts as much as one with many.'),

@@ -33,6 +33,8 @@ export interface ModelSpec {
 
 export const FEATURE_FAMILIES = ['raw', 'gaussian', 'gradientMagnitude', 'laplacian', 'dog', 'hessian', 'structureTensor'] as const;
 const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
+/** rf halfScaleFrom default: sigmas from 3 up (3.5 and 5 of the defaults) run on the half grid. */
+export const HALF_SCALE_FROM = 3;
 const MSDNET_DEVICES = ['auto', 'cpu', 'cuda', 'mps', ...Array.from({ length: 8 }, (_, i) => `cuda:${i}`)];
 const seed: ParamSpec = { key: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 31 - 1, description: 'random seed' };
 
@@ -45,6 +47,8 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'depth', type: 'int', default: 8, min: 1, max: 40, description: 'maximum tree depth' },
       { key: 'sigmas', type: 'numbers', default: DEFAULT_SIGMAS, min: 0.3, max: 50, description: 'filter scales in pixels' },
       { key: 'features', type: 'list', default: [...FEATURE_FAMILIES].join(','), choices: FEATURE_FAMILIES, description: 'filter families' },
+      // Models saved without halfScaleFrom read it as 0 (featureOptionsFrom), so they keep their exact features.
+      { key: 'halfScaleFrom', type: 'number', default: HALF_SCALE_FROM, min: 0, max: 50, description: 'features of sigmas >= this are computed on a 2x-decimated grid (pre-smoothed, then upsampled back): far less filter work at large sigmas; 0 = every sigma at full resolution (models saved before this parameter)' },
       { key: 'maxFeatures', type: 'enum', default: 'sqrt', choices: ['sqrt', 'log2', 'all'], description: 'features tried per split' },
       { key: 'minSamplesLeaf', type: 'int', default: 1, min: 1, max: 10000, description: 'minimum samples in a leaf' },
       { key: 'classWeights', type: 'enum', default: 'none', choices: ['none', 'balanced'], description: 'class weighting' },
