@@ -111,6 +111,22 @@ describe('RandomForest', () => {
     } finally { RandomForest.wasmPrediction = true; }
   });
 
+  it('gives the same labels when it stops walking trees early (labels only), on certain and uncertain pixels', () => {
+    // 20 % of the labels flipped: many pixels near the boundary stay uncertain until the last trees.
+    const d = makeData(4000, 7);
+    let s = 3;
+    for (let i = 0; i < d.nSamples; i++) if (((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) < 0.2) d.y[i] = 3 - d.y[i];
+    for (const nTrees of [30, 8, 1]) {
+      const f = RandomForest.train(d, { nTrees, maxDepth: 8 });
+      const t = makeData(5000, 11);
+      const full = f.predict(t.x, 5000).labels;
+      expect(f.predictLabelsRange(t.x, 5000, 0, 5000)).toEqual(full);
+      expect(f.predictLabelsRange(t.x, 5000, 1234, 4321)).toEqual(full.subarray(1234, 4321));
+      RandomForest.wasmPrediction = false;
+      try { expect(f.predictLabelsRange(t.x, 5000, 0, 5000)).toEqual(full); } finally { RandomForest.wasmPrediction = true; }
+    }
+  });
+
   it('respects max depth, min samples per leaf and class weights', () => {
     const d = makeData(2000, 7);
     const stump = RandomForest.train(d, { nTrees: 3, maxDepth: 1 });

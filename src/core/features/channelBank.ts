@@ -59,10 +59,12 @@ export class ChannelPredictor {
         start = got.start;
         this.buffer.set(got.features.subarray(0, r.local.length * plane), r.from * plane);
       });
-      const res = this.sub.predictRange(this.buffer, plane, (y0 - start) * w, (y1 - start) * w);
+      const from = (y0 - start) * w, to = (y1 - start) * w;
+      if (!probs) { labels.set(this.sub.predictLabelsRange(this.buffer, plane, from, to), y0 * w); continue; }
+      const res = this.sub.predictRange(this.buffer, plane, from, to);
       labels.set(res.labels, y0 * w);
       const m = (y1 - y0) * w;
-      if (probs) for (let c = 0; c < K; c++) probs.set(res.probabilities.subarray(c * m, (c + 1) * m), c * n + y0 * w);
+      for (let c = 0; c < K; c++) probs.set(res.probabilities.subarray(c * m, (c + 1) * m), c * n + y0 * w);
     }
     return { labels, probabilities: probs };
   }

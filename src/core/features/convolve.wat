@@ -519,8 +519,9 @@
   ;; leaf above the last level is a split that always goes left (zero plane, +inf) to copies of itself. Same sums.
   (func (export "forest2c") (param $feat i32) (param $n i32) (param $nodes i32) (param $val i32)
         (param $nTrees i32) (param $prob0 i32) (param $prob1 i32) (param $lab i32) (param $inv f64) (param $depth i32)
-        (param $acc i32)
+        (param $acc i32) (param $early i32) (param $block i32)
     (local $b i32) (local $bend i32) (local $t i32) (local $p i32) (local $d i32) (local $px i32) (local $inner i32)
+    (local $aend i32) (local $margin f64)
     (local $tb i32) (local $vb i32) (local $tstride i32) (local $vstride i32)
     (local $a i32) (local $v i32) (local $r i32) (local $n0 i32) (local $n1 i32) (local $n2 i32) (local $n3 i32) (local $n4 i32) (local $n5 i32) (local $n6 i32) (local $n7 i32) (local $s0 f64) (local $s1 f64)
     (local.set $inner (i32.sub (i32.shl (i32.const 1) (local.get $depth)) (i32.const 1)))
@@ -528,7 +529,7 @@
     (local.set $vstride (i32.shl (i32.const 8) (local.get $depth)))
     (block $bdone (loop $bl
       (br_if $bdone (i32.ge_u (local.get $b) (local.get $n)))
-      (local.set $bend (i32.add (local.get $b) (i32.const 256)))
+      (local.set $bend (i32.add (local.get $b) (local.get $block)))
       (if (i32.gt_u (local.get $bend) (local.get $n)) (then (local.set $bend (local.get $n))))
       (memory.fill (local.get $acc) (i32.const 0) (i32.const 4096))
       (local.set $t (i32.const 0))
@@ -600,6 +601,19 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (local.set $tb (i32.add (local.get $tb) (local.get $tstride)))
         (local.set $vb (i32.add (local.get $vb) (local.get $vstride)))
+        ;; $early (labels only): from half the trees on, leave the block ($block pixels, <= 256, a multiple of 8) once every pixel's winner is certain, i.e.
+        ;; |s1 - s0| exceeds what the remaining trees can add (each adds at most 1 to either sum; a small margin
+        ;; covers f32 leaf rounding). The labels equal the full sums'; the probabilities are then partial.
+        (if (i32.and (local.get $early) (i32.ge_u (i32.shl (local.get $t) (i32.const 1)) (local.get $nTrees)))
+          (then
+            (local.set $margin (f64.add (f64.mul (f64.convert_i32_u (i32.sub (local.get $nTrees) (local.get $t))) (f64.const 1.000001)) (f64.const 1e-9)))
+            (local.set $a (local.get $acc))
+            (local.set $aend (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $bend) (local.get $b)) (i32.const 3))))
+            (block $undecided (loop $sl
+              (br_if $tdone (i32.ge_u (local.get $a) (local.get $aend)))
+              (br_if $undecided (f64.le (f64.abs (f64.sub (f64.load offset=2048 (local.get $a)) (f64.load (local.get $a)))) (local.get $margin)))
+              (local.set $a (i32.add (local.get $a) (i32.const 8)))
+              (br $sl)))))
         (br $tl)))
       (local.set $p (local.get $b))
       (block $odone (loop $ol

@@ -99,10 +99,12 @@ export function predictInStrips(forest: RandomForest, strips: StripFeatures, nor
   for (let y0 = 0; y0 < h; y0 += strips.rows) {
     const y1 = Math.min(h, y0 + strips.rows);
     const { features, start } = strips.window(normalised, y0);
-    const r = forest.predictRange(features, w * windowRows, (y0 - start) * w, (y1 - start) * w);
+    const from = (y0 - start) * w, to = (y1 - start) * w;
+    if (!probs) { labels.set(forest.predictLabelsRange(features, w * windowRows, from, to), y0 * w); continue; }
+    const r = forest.predictRange(features, w * windowRows, from, to);
     labels.set(r.labels, y0 * w);
     const m = (y1 - y0) * w;
-    if (probs) for (let c = 0; c < C; c++) probs.set(r.probabilities.subarray(c * m, (c + 1) * m), c * n + y0 * w);
+    for (let c = 0; c < C; c++) probs.set(r.probabilities.subarray(c * m, (c + 1) * m), c * n + y0 * w);
   }
   return { labels, probabilities: probs };
 }

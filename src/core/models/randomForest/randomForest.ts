@@ -134,14 +134,30 @@ export class RandomForest {
     if (RandomForest.wasmPrediction && this.classes.length === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29) {
       // Two classes (the common case): WebAssembly, compiled ahead (no JS warm-up per worker), same numbers.
       const r = predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes);
-      if (r) {
-        const labels = new Uint8Array(nPixels);
-        const [c0, c1] = this.classes;
-        for (let p = 0; p < nPixels; p++) labels[p] = r.winner[p] ? c1 : c0;
-        return { labels, probabilities: r.probabilities };
-      }
+      if (r) return { labels: this.winnerLabels(r.winner), probabilities: r.probabilities! };
     }
     return predictForest(features, planeSize, p0, p1, this.nodes, this.classes);
+  }
+
+  /**
+   * The labels of predictRange alone. With two classes in WebAssembly, a block of pixels stops walking trees once no
+   * remaining tree can change its winners (foam at 2048^2: 16 of 30 trees for 99 % of pixels); the same labels.
+   */
+  predictLabelsRange(features: Float32Array, planeSize: number, p0: number, p1: number): Uint8Array {
+    const nPixels = p1 - p0;
+    if (RandomForest.wasmPrediction && this.classes.length === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29
+      && p0 >= 0 && p1 <= planeSize && features.length >= this.nFeatures * planeSize) {
+      const r = predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes, true);
+      if (r) return this.winnerLabels(r.winner);
+    }
+    return this.predictRange(features, planeSize, p0, p1).labels;
+  }
+
+  private winnerLabels(winner: Uint8Array): Uint8Array {
+    const labels = new Uint8Array(winner.length);
+    const [c0, c1] = this.classes;
+    for (let p = 0; p < winner.length; p++) labels[p] = winner[p] ? c1 : c0;
+    return labels;
   }
 
   featureImportances(): Float64Array { return Float64Array.from(this.importances); }

@@ -54,7 +54,7 @@ interface ForestExports {
   forest2(feat: number, n: number, nodes: number, val: number, roots: number, nTrees: number,
     prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
   forest2c(feat: number, n: number, nodes: number, val: number, nTrees: number,
-    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
+    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number, early: number, block: number): void;
 }
 
 /** Forests at most this deep run as complete breadth-first trees (forest2c): 2^depth records per tree. */
@@ -83,6 +83,11 @@ let forestModule: ForestExports | null | undefined;
 
 /** Pixels per WebAssembly prediction chunk: its packed features (nFeatures planes) stay a few MB. */
 const CHUNK = 1 << 16;
+/**
+ * Pixels per block that forest2c walks tree by tree; labels only: 32, since a block leaves early only when all its
+ * pixels are certain (noisy foam at 2048^2, mean trees walked: 21.7 of 30 with 256, 17.2 with 32; CPU 1.07 -> 0.91 s).
+ */
+const EARLY_BLOCK = 32;
 /** Pixels that walk a tree side by side in forest2 (chunks are padded to a multiple). */
 const LANES = 8;
 
@@ -106,9 +111,11 @@ function forestDepth(left: Int32Array, feature: Int32Array, roots: Int32Array): 
  * Returns the class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without
  * WebAssembly. Same numbers as predictForest (f64 sums over trees in order). Runs in chunks of CHUNK pixels, each
  * packed (its pixels of every plane, plus a plane of zeros that leaves read) into the module's memory.
+ * labelsOnly: a block of pixels stops walking trees once no remaining tree can change any of its winners (the same
+ * winners; probabilities is then null). On foam at 2048^2, 99 % of pixels are certain after 16 of 30 trees.
  */
 export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
-  nodes: ForestNodes): { probabilities: Float32Array; winner: Uint8Array } | null {
+  nodes: ForestNodes, labelsOnly = false): { probabilities: Float32Array | null; winner: Uint8Array } | null {
   if (forestModule === undefined) {
     const mod = convolveModule();
     forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as ForestExports) : null;
@@ -145,7 +152,9 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
     new Int32Array(buf, at[3], roots.length).set(roots);
   }
   const packed = new Float32Array(buf, at[0], (nFeatures + 1) * chunk);
-  const probabilities = new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
+  const probabilities = labelsOnly ? null : new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
+  // Complete trees only (the default depth 8): forest2 has no early exit and gives full sums.
+  const early = labelsOnly && complete ? 1 : 0;
   for (let c0 = 0; c0 < nPixels; c0 += chunk) {
     const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / LANES) * LANES;
     for (let f = 0; f < nFeatures; f++) {
@@ -154,10 +163,12 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
       if (m4 > m) packed.fill(0, f * chunk + m, f * chunk + m4);
     }
     packed.fill(0, nFeatures * chunk, nFeatures * chunk + m4);
-    if (complete) x.forest2c(at[0], m4, at[1], at[2], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6]);
+    if (complete) x.forest2c(at[0], m4, at[1], at[2], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6], early, early ? EARLY_BLOCK : 256);
     else x.forest2(at[0], m4, at[1], at[2], at[3], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6]);
-    probabilities.set(new Float32Array(buf, at[4], m), c0);
-    probabilities.set(new Float32Array(buf, at[4] + planeBytes, m), nPixels + c0);
+    if (probabilities) {
+      probabilities.set(new Float32Array(buf, at[4], m), c0);
+      probabilities.set(new Float32Array(buf, at[4] + planeBytes, m), nPixels + c0);
+    }
     winner.set(new Uint8Array(buf, at[5], m), c0);
   }
   return { probabilities, winner };
