@@ -18,6 +18,9 @@
 // Several channels (norm.channels): every method takes slices of C planes (channel-major) and gives what the job's
 // in-thread path gives (channelBank.ts): features C * F per pixel, channel 0's first; gatherSplit / featuresSplit
 // take nFeatures = C * F.
+// A worker that dies (out of memory, a crash: its 'exit' or 'error' event) rejects the call it was running with a
+// StackSegError naming the step (features, training, prediction) and what to do; the other workers keep serving, and
+// once none is left every queued and later request rejects with that error.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,18 +53,50 @@ export interface PoolOptions {
 type Method = Exclude<keyof FeatureMethods, 'init'>;
 /** make() builds the request's params when a worker takes it: a queued slice holds no copy of its image yet. */
 interface Queued { method: Method; make(): [unknown, Transfer[]]; resolve(r: unknown): void; reject(e: unknown): void }
-interface PoolWorker { thread: Worker; rpc: RpcClient<FeatureMethods> }
+/** `method`: the request the worker runs now (named in the error when it dies); `dead` once it exited. */
+interface PoolWorker { thread: Worker; rpc: RpcClient<FeatureMethods>; method?: Method; dead?: boolean }
+
+/** What each request is, for the error of a worker that died running it. */
+const STEPS: Record<Method, string> = {
+  predict: 'predicting a slice', features: 'computing features', train: 'training trees',
+};
 
 export class FeaturePool {
   private readonly idle: PoolWorker[] = [];
   private readonly queue: Queued[] = [];
   private closed = false;
+  /** Why the pool stopped when its last worker died: later requests get the same error. */
+  private failure?: StackSegError;
 
   private constructor(private readonly workers: PoolWorker[], private readonly opts: PoolOptions) {
     for (const w of workers) {
       w.thread.on('message', (m) => w.rpc.receive(m));
-      w.thread.on('error', (e) => w.rpc.failAll(e));
+      // A worker that throws outside a request or exits (out of memory, a crash, process.exit) fails its pending call
+      // at once instead of leaving it unanswered forever.
+      w.thread.on('error', (e) => this.died(w, e.message));
+      w.thread.on('exit', (code) => this.died(w, `it exited with code ${code}`));
       this.idle.push(w);
+    }
+  }
+
+  /**
+   * A worker stopped outside close(): its call rejects with what it was doing, and it takes no more requests. When
+   * none is left, queued requests reject with the same error (the pool cannot run them).
+   */
+  private died(w: PoolWorker, why: string): void {
+    if (this.closed || w.dead) return;
+    w.dead = true;
+    const step = w.method ? STEPS[w.method] : 'waiting for work';
+    const error = new StackSegError(`a feature worker thread stopped while ${step}: ${why}`, {
+      hint: 'usually out of memory: use fewer threads (--set threads=N), free memory or use a machine with more, then run the job again',
+    });
+    const i = this.idle.indexOf(w);
+    if (i >= 0) this.idle.splice(i, 1);
+    w.rpc.dispose(error);
+    if (this.workers.every((x) => x.dead)) {
+      this.closed = true;
+      this.failure = error;
+      for (const p of this.queue.splice(0)) p.reject(error);
     }
   }
 
@@ -165,7 +200,7 @@ export class FeaturePool {
    */
   private run<K extends Method>(method: K, make: () => [FeatureMethods[K]['params'], Transfer[]], signal?: AbortSignal): Promise<FeatureMethods[K]['result']> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.closed) return Promise.reject(new StackSegError('feature pool is closed'));
+    if (this.closed) return Promise.reject(this.failure ?? new StackSegError('feature pool is closed'));
     const onAbort = () => { void this.close(signal!.reason); };
     signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<FeatureMethods[K]['result']>((resolve, reject) => {
@@ -183,9 +218,11 @@ export class FeaturePool {
       const w = this.idle.pop()!;
       const p = this.queue.shift()!;
       let call: Promise<unknown>;
+      w.method = p.method;
       try { const [params, transfer] = p.make(); call = w.rpc.call(p.method, params as never, { transfer }); } catch (e) { call = Promise.reject(e); }
       call.then(p.resolve, p.reject).finally(() => {
-        if (!this.closed) this.idle.push(w);
+        w.method = undefined;
+        if (!this.closed && !w.dead) this.idle.push(w);
         this.pump();
       });
     }
