@@ -25,7 +25,7 @@ export type { FeatureFamily, FeatureOptions } from './featureNames';
 let cachedEngine: { key: string; engine: FeatureEngine } | undefined;
 
 function engineFor(width: number, height: number, opts: FeatureOptions): FeatureEngine {
-  const key = JSON.stringify([width, height, opts.raw, orderedFamilies(opts), opts.sigmas, opts.truncate ?? 4]);
+  const key = JSON.stringify([width, height, opts.raw, orderedFamilies(opts), opts.sigmas, opts.truncate ?? 4, opts.halfScaleFrom ?? 0]);
   if (cachedEngine?.key !== key) cachedEngine = { key, engine: new FeatureEngine(width, height, opts) };
   return cachedEngine.engine;
 }

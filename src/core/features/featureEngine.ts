@@ -17,10 +17,13 @@
 //   original orientation; otherwise in JS as transposed row passes.
 // Values equal the separate-pass filters (filters.ts) to float32 rounding (JS sums in double, SIMD in float32).
 //   new FeatureEngine(width, height, opts, { simd: false })   forces the JS passes (tests)
+// - opts.halfScaleFrom > 0: sigmas >= it run on a 2x-decimated grid (halfScale.ts) by a second engine, then are
+//   upsampled; ~1/8 of their full-resolution cost. The other sigmas (and 'raw') stay exact.
 
 import { gaussianKernel1d, reflectIndex as reflect } from './filters';
 import { SimdConvolver } from './simd';
 import { featureNames, type FeatureFamily, type FeatureOptions } from './featureNames';
+import { decimate, halfScales, HALF_SCALE_PRE, upsample, type SigmaScales } from './halfScale';
 
 /** Scratch planes: 0-2 first-pass results, 3-8 derivatives, 9-11 structure-tensor work; SIMD only: 12 the slice,
  * 13-14 point-wise results (copied out). */
@@ -109,6 +112,12 @@ function passT(src: Float32Array, len: number, rows: number, r: number, pad: Flo
   }
 }
 
+/** Kernel sigmas of feature sigma s at full resolution: as ilastik, DoG inner 0.66 s, structure-tensor outer 0.5 s. */
+const exactScales = (s: number): SigmaScales => ({ main: s, inner: 0.66 * s, outer: 0.5 * s });
+
+/** The half-grid path: its engine, the pre-smoothing kernel and buffers (see computeHalf). */
+interface HalfPath { engine: FeatureEngine; pre: Float64Array; tmp: Float32Array; dec: Float32Array; ring: Float32Array }
+
 /** What one sigma needs, derived from the selected feature families. */
 interface SigmaNeeds { g: boolean; gx: boolean; gy: boolean; gxx: boolean; gyy: boolean; gxy: boolean; dog: boolean; st: boolean }
 
@@ -119,17 +128,35 @@ export class FeatureEngine {
   private readonly planes: Float32Array[] = [];
   private readonly kernels = new Map<number, SigmaKernels>();
   private readonly truncate: number;
+  private readonly scales: (s: number) => SigmaScales;
+  /** Sigmas computed here at full resolution; the rest go through `half`. */
+  private readonly sigmas: number[];
+  private readonly half: HalfPath | null = null;
 
   private readonly simd: SimdConvolver | null;
 
-  constructor(readonly width: number, readonly height: number, readonly opts: FeatureOptions, engineOpts: { simd?: boolean } = {}) {
+  /** engineOpts.scales: kernel sigmas per feature sigma (the half-grid engine's, from halfScale.ts). */
+  constructor(readonly width: number, readonly height: number, readonly opts: FeatureOptions,
+    engineOpts: { simd?: boolean; scales?: (s: number) => SigmaScales } = {}) {
     this.n = width * height;
     this.names = featureNames(opts);
     this.truncate = opts.truncate ?? 4;
+    this.scales = engineOpts.scales ?? exactScales;
+    const cut = opts.halfScaleFrom ?? 0;
+    this.sigmas = opts.sigmas.filter((s) => !(cut > 0 && s >= cut));
+    if (this.sigmas.length < opts.sigmas.length) {
+      const wh = (width + 1) >> 1, hh = (height + 1) >> 1;
+      const big = { ...opts, raw: false, sigmas: opts.sigmas.filter((s) => s >= cut), halfScaleFrom: 0 };
+      const engine = new FeatureEngine(wh, hh, big, { simd: engineOpts.simd, scales: halfScales });
+      this.half = {
+        engine, pre: this.kernelsOf(HALF_SCALE_PRE).k0,
+        tmp: new Float32Array(height * wh), dec: new Float32Array(wh * hh), ring: new Float32Array(4 * width),
+      };
+    }
     let maxR = 1;
-    for (const s of opts.sigmas) for (const t of [s, 0.66 * s, 0.5 * s]) maxR = Math.max(maxR, this.kernelsOf(t).r);
+    for (const s of this.sigmas) for (const t of Object.values(this.scales(s))) maxR = Math.max(maxR, this.kernelsOf(t).r);
     this.pad = new Float64Array(Math.max(width, height) + 2 * maxR);
-    this.simd = (engineOpts.simd ?? true) ? SimdConvolver.create(width, height, SCRATCH_PLANES, maxR) : null;
+    this.simd = (engineOpts.simd ?? true) ? SimdConvolver.create(width, height, SCRATCH_PLANES, maxR, this.half !== null) : null;
   }
 
   /** True when the passes run in WebAssembly SIMD (else in JS). */
@@ -184,56 +211,102 @@ export class FeatureEngine {
     const plane = (name: string) => { const i = where.get(name); return i === undefined ? null : out.subarray(i * n, (i + 1) * n); };
     const raw = plane('raw');
     if (raw) raw.set(slice);
-    const simd = this.simd;
-    if (simd) { this.scratch(SLICE_PLANE).set(slice); slice = this.scratch(SLICE_PLANE); }
+    if (this.simd) { this.scratch(SLICE_PLANE).set(slice); slice = this.scratch(SLICE_PLANE); }
     const has = (fam: FeatureFamily, s: number) => FAMILY_PLANES[fam].some((o) => where.has(`${o}_s${s}`));
-    for (const s of this.opts.sigmas) {
-      const need: SigmaNeeds = { g: false, gx: false, gy: false, gxx: false, gyy: false, gxy: false, dog: has('dog', s), st: has('structureTensor', s) };
-      if (has('gaussian', s) || need.dog) need.g = true;
-      if (has('gradientMagnitude', s) || need.st) need.gx = need.gy = true;
-      if (has('laplacian', s) || has('hessian', s)) need.gxx = need.gyy = true;
-      if (has('hessian', s)) need.gxy = true;
-      if (!Object.values(need).some(Boolean)) continue;
-      const { r, k0, k1, k2 } = this.kernelsOf(s);
-      // Scratch: 0-2 transposed row results, 3-8 derivatives, 9-11 structure-tensor work.
-      const [r0, r1, r2] = [this.scratch(0), this.scratch(1), this.scratch(2)];
-      const g = this.scratch(3), gx = this.scratch(4), gy = this.scratch(5), gxx = this.scratch(6), gyy = this.scratch(7), gxy = this.scratch(8);
-      const useR0 = need.g || need.gy || need.gyy, useR1 = need.gx || need.gxy, useR2 = need.gxx;
-      // Row passes (x direction) on the slice: r0 = k0 *x f, r1 = k1 *x f, r2 = k2 *x f, all transposed.
-      this.rows(slice, [k0, k2, k1], [useR0 ? r0 : null, useR2 ? r2 : null, useR1 ? r1 : null], r);
-      // Column passes (y direction), back to the original orientation.
-      if (useR0) this.cols(r0, [k0, k2, k1], [need.g ? g : null, need.gyy ? gyy : null, need.gy ? gy : null], r);
-      if (useR1) this.cols(r1, [k0, null, k1], [need.gx ? gx : null, null, need.gxy ? gxy : null], r);
-      if (useR2) this.cols(r2, [k0, null, null], [gxx, null, null], r);
-      const gau = plane(`gaussian_s${s}`);
-      if (gau) gau.set(g);
-      const gm = plane(`gradmag_s${s}`);
-      if (gm && simd) { simd.magnitude(gx, gy, this.scratch(OUT_A)); gm.set(this.scratch(OUT_A)); }
-      else if (gm) for (let i = 0; i < n; i++) gm[i] = Math.sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
-      const log = plane(`log_s${s}`);
-      if (log && simd) { simd.add(gxx, gyy, this.scratch(OUT_A)); log.set(this.scratch(OUT_A)); }
-      else if (log) for (let i = 0; i < n; i++) log[i] = gxx[i] + gyy[i];
-      const dog = plane(`dog_s${s}`);
-      if (dog) {
-        const inner = this.scratch(9);
-        this.smooth(slice, 0.66 * s, r0, inner);
-        if (simd) { simd.subtract(g, inner, this.scratch(OUT_A)); dog.set(this.scratch(OUT_A)); }
-        else for (let i = 0; i < n; i++) dog[i] = g[i] - inner[i];
-      }
-      if (has('hessian', s)) this.eigen(gxx, gyy, gxy, plane(`hessian_eig1_s${s}`), plane(`hessian_eig2_s${s}`));
-      if (need.st) {
-        const xx = this.scratch(9), yy = this.scratch(10), xy = this.scratch(11);
-        if (simd) simd.products(gx, gy, xx, yy, xy);
-        else for (let i = 0; i < n; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
-        const outer = 0.5 * s;
-        // Smoothed products land in g/gxx/gyy, which are no longer needed at this sigma.
-        this.smooth(xx, outer, r0, gxx);
-        this.smooth(yy, outer, r0, gyy);
-        this.smooth(xy, outer, r0, g);
-        this.eigen(gxx, gyy, g, plane(`stensor_eig1_s${s}`), plane(`stensor_eig2_s${s}`));
-      }
+    for (const s of this.sigmas) {
+      const need = needsOf(has, s);
+      if (!need) continue;
+      const sc = this.scales(s);
+      this.derivatives(slice, sc.main, need);
+      this.finish(s, need, plane, () => { this.smooth(slice, sc.inner, this.scratch(0), this.scratch(9)); }, () => this.tensor(sc.outer));
+    }
+    const half = this.half;
+    const big = half ? half.engine.sigmas.map((s) => [s, needsOf(has, s)] as const).filter(([, need]) => need) : [];
+    if (!half || big.length === 0) return;
+    // Large sigmas: derivatives on the half grid, upsampled (linear quantities only, so the point-wise non-linear steps,
+    // magnitude and eigenvalues, run at full resolution as above). A derivative of order k scales by 2^-k.
+    const { engine: e, dec } = half;
+    decimate(input, this.width, this.height, half.pre, half.tmp, dec);
+    const src = e.simd ? e.scratch(SLICE_PLANE) : dec;
+    if (e.simd) src.set(dec);
+    const simd = this.simd?.upsamples ? this.simd : null;
+    const up = (from: number, to: number, c: number) => (simd ? simd.upsample(e.scratch(from), e.width, e.height, this.scratch(to), c)
+      : upsample(e.scratch(from), e.width, e.height, this.scratch(to), this.width, this.height, c, half.ring));
+    for (const [s, need] of big) {
+      const sc = e.scales(s);
+      e.derivatives(src, sc.main, need!);
+      ([['g', 3, 1], ['gx', 4, 0.5], ['gy', 5, 0.5], ['gxx', 6, 0.25], ['gyy', 7, 0.25], ['gxy', 8, 0.25]] as const).forEach(([k, i, c]) => {
+        if (need![k] && (k !== 'gx' && k !== 'gy' || has('gradientMagnitude', s))) up(i, i, c);
+      });
+      this.finish(s, need!, plane, () => { e.smooth(src, sc.inner, e.scratch(0), e.scratch(9)); up(9, 9, 1); },
+        () => { e.tensor(sc.outer); up(6, 6, 0.25); up(7, 7, 0.25); up(3, 3, 0.25); });
     }
   }
+
+  /** Gaussian derivatives of `what` (need) at sigma into scratch 3-8: g, gx, gy, gxx, gyy, gxy. */
+  private derivatives(slice: Float32Array, sigma: number, need: SigmaNeeds): void {
+    const { r, k0, k1, k2 } = this.kernelsOf(sigma);
+    // Scratch: 0-2 transposed row results, 3-8 derivatives, 9-11 structure-tensor work.
+    const [r0, r1, r2] = [this.scratch(0), this.scratch(1), this.scratch(2)];
+    const g = this.scratch(3), gx = this.scratch(4), gy = this.scratch(5), gxx = this.scratch(6), gyy = this.scratch(7), gxy = this.scratch(8);
+    const useR0 = need.g || need.gy || need.gyy, useR1 = need.gx || need.gxy, useR2 = need.gxx;
+    // Row passes (x direction) on the slice: r0 = k0 *x f, r1 = k1 *x f, r2 = k2 *x f, all transposed.
+    this.rows(slice, [k0, k2, k1], [useR0 ? r0 : null, useR2 ? r2 : null, useR1 ? r1 : null], r);
+    // Column passes (y direction), back to the original orientation.
+    if (useR0) this.cols(r0, [k0, k2, k1], [need.g ? g : null, need.gyy ? gyy : null, need.gy ? gy : null], r);
+    if (useR1) this.cols(r1, [k0, null, k1], [need.gx ? gx : null, null, need.gxy ? gxy : null], r);
+    if (useR2) this.cols(r2, [k0, null, null], [gxx, null, null], r);
+  }
+
+  /** Structure tensor of scratch gx, gy (4, 5) smoothed at `outer`: xx, yy, xy into scratch 6, 7, 3 (gxx, gyy, g). */
+  private tensor(outer: number): void {
+    const gx = this.scratch(4), gy = this.scratch(5), xx = this.scratch(9), yy = this.scratch(10), xy = this.scratch(11);
+    if (this.simd) this.simd.products(gx, gy, xx, yy, xy);
+    else for (let i = 0; i < this.n; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
+    const r0 = this.scratch(0);
+    this.smooth(xx, outer, r0, this.scratch(6));
+    this.smooth(yy, outer, r0, this.scratch(7));
+    this.smooth(xy, outer, r0, this.scratch(3));
+  }
+
+  /**
+   * The features of sigma s from scratch 3-8 (g, gx, gy, gxx, gyy, gxy): inner() puts DoG's inner Gaussian in scratch
+   * 9; tensor() the smoothed structure tensor in 6, 7, 3 (after everything else here has read them).
+   */
+  private finish(s: number, need: SigmaNeeds, plane: (name: string) => Float32Array | null, inner: () => void, tensor: () => void): void {
+    const n = this.n, simd = this.simd;
+    const g = this.scratch(3), gx = this.scratch(4), gy = this.scratch(5), gxx = this.scratch(6), gyy = this.scratch(7), gxy = this.scratch(8);
+    const gau = plane(`gaussian_s${s}`);
+    if (gau) gau.set(g);
+    const gm = plane(`gradmag_s${s}`);
+    if (gm && simd) { simd.magnitude(gx, gy, this.scratch(OUT_A)); gm.set(this.scratch(OUT_A)); }
+    else if (gm) for (let i = 0; i < n; i++) gm[i] = Math.sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
+    const log = plane(`log_s${s}`);
+    if (log && simd) { simd.add(gxx, gyy, this.scratch(OUT_A)); log.set(this.scratch(OUT_A)); }
+    else if (log) for (let i = 0; i < n; i++) log[i] = gxx[i] + gyy[i];
+    const dog = plane(`dog_s${s}`);
+    if (dog) {
+      inner();
+      const a = this.scratch(9);
+      if (simd) { simd.subtract(g, a, this.scratch(OUT_A)); dog.set(this.scratch(OUT_A)); }
+      else for (let i = 0; i < n; i++) dog[i] = g[i] - a[i];
+    }
+    if (need.gxy) this.eigen(gxx, gyy, gxy, plane(`hessian_eig1_s${s}`), plane(`hessian_eig2_s${s}`));
+    if (need.st) {
+      tensor();
+      this.eigen(gxx, gyy, g, plane(`stensor_eig1_s${s}`), plane(`stensor_eig2_s${s}`));
+    }
+  }
+}
+
+/** Derivatives sigma s needs for the selected features (has: is a plane of this family at s selected), null if none. */
+function needsOf(has: (fam: FeatureFamily, s: number) => boolean, s: number): SigmaNeeds | null {
+  const need: SigmaNeeds = { g: false, gx: false, gy: false, gxx: false, gyy: false, gxy: false, dog: has('dog', s), st: has('structureTensor', s) };
+  if (has('gaussian', s) || need.dog) need.g = true;
+  if (has('gradientMagnitude', s) || need.st) need.gx = need.gy = true;
+  if (has('laplacian', s) || has('hessian', s)) need.gxx = need.gyy = true;
+  if (has('hessian', s)) need.gxy = true;
+  return Object.values(need).some(Boolean) ? need : null;
 }
 
 const FAMILY_PLANES: Record<FeatureFamily, string[]> = {

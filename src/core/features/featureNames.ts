@@ -15,6 +15,13 @@ export interface FeatureOptions {
   sigmas: number[];
   /** Kernel radius in sigmas (scipy's truncate). */
   truncate?: number;
+  /**
+   * Sigmas >= this are computed on a 2x-decimated grid and upsampled (halfScale.ts): the default bank in about half
+   * the time, values within interpolation error. 0 or absent: every sigma exact at full resolution (models saved
+   * before it existed).
+   * The 3-D bank ignores it.
+   */
+  halfScaleFrom?: number;
 }
 
 export const DEFAULT_SIGMAS = [0.7, 1, 1.6, 3.5, 5];
@@ -29,12 +36,20 @@ const FAMILY_OUTPUTS: Record<FeatureFamily, string[]> = {
   structureTensor: ['stensor_eig1', 'stensor_eig2'],
 };
 
+/** Smallest halfScaleFrom: 0.66 * 2 exceeds the half grid's pre-smoothing sigma (1). */
+export const MIN_HALF_SCALE = 2;
+
 export function validateFeatureOptions(opts: FeatureOptions): void {
   for (const f of opts.families) {
     if (!(f in FAMILY_OUTPUTS)) throw new StackSegError(`unknown feature family "${f}"`, { hint: `use some of ${FILTER_FAMILIES.join(', ')}` });
   }
   for (const s of opts.sigmas) {
     if (!(Number.isFinite(s) && s > 0 && s <= 64)) throw new StackSegError(`feature sigma ${s} is not in (0, 64]`, { hint: 'use sigmas like 0.7,1,1.6,3.5,5' });
+  }
+  const cut = opts.halfScaleFrom ?? 0;
+  if (!(cut === 0 || (Number.isFinite(cut) && cut >= MIN_HALF_SCALE))) {
+    // The DoG's inner sigma (0.66 s) must exceed the pre-smoothing (1 pixel) of the half grid.
+    throw new StackSegError(`halfScaleFrom ${cut} is neither 0 nor at least ${MIN_HALF_SCALE}`, { hint: `use 0 (off) or a sigma >= ${MIN_HALF_SCALE}, e.g. 3` });
   }
   if (!opts.raw && (opts.families.length === 0 || opts.sigmas.length === 0)) {
     throw new StackSegError('the feature set is empty', { hint: 'enable raw or choose at least one family and one sigma' });

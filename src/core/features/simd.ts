@@ -9,6 +9,8 @@
 //   conv.pass('x' | 'y', src, kernels, outs)      one pass over src (a plane view): up to 2 symmetric half kernels
 //        (outs[0], outs[1]) and 1 antisymmetric (outs[2]) share the loads; a null output/kernel is skipped
 //   conv.magnitude / add / subtract / products / eigenvalues(...)   point-wise ops on plane views
+//   conv.upsample(src, wh, hh, dst, c)            halfScale.ts's upsample (same formula, f32 sums) of a half-grid plane
+//        (any Float32Array) into a plane view; create(..., half = true) reserves its staging (widths % 8 == 0 only)
 //
 // Why: V8 does not vectorise the JS loops; f32x4 sums 4 pixels per instruction. Accumulation is in float32, so values
 // differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
@@ -30,6 +32,8 @@ interface Exports {
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
   eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
+  uprow(src: number, n: number, dst: number, c: number): void;
+  upcol(a: number, b: number, p: number, d: number, dst: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -51,8 +55,11 @@ export class SimdConvolver {
   private readonly idxAt: number;
   private readonly padAt: number;
   private readonly dummyAt: number;
+  /** upsample's staging: the half plane with padded rows (stride wh + 8, data at +4), then 4 ring rows; -1: none. */
+  private readonly stageAt: number = -1;
+  private readonly ringAt: number = -1;
 
-  private constructor(private readonly x: Exports, readonly width: number, readonly height: number, nPlanes: number, maxRadius: number) {
+  private constructor(private readonly x: Exports, readonly width: number, readonly height: number, nPlanes: number, maxRadius: number, half: boolean) {
     const n = width * height;
     const kBytes = (maxRadius + 1) * 16;
     let at = 0;
@@ -63,6 +70,10 @@ export class SimdConvolver {
     this.padAt = at; at += (width + 2 * maxRadius + 8) * 4;
     at = Math.ceil(at / 64) * 64;
     this.dummyAt = at; at += n * 4;
+    if (half) {
+      this.stageAt = at; at += ((height + 1) >> 1) * ((width >> 1) + 8) * 4 + 64;
+      this.ringAt = at; at += 4 * width * 4;
+    }
     const planesAt = at;
     const need = planesAt + nPlanes * n * 4;
     const pages = Math.ceil(need / 65536) - x.memory.buffer.byteLength / 65536;
@@ -72,12 +83,47 @@ export class SimdConvolver {
     for (let i = 0; i < nPlanes; i++) this.views.push(new Float32Array(x.memory.buffer, planesAt + i * n * 4, n));
   }
 
-  static create(width: number, height: number, nPlanes: number, maxRadius: number): SimdConvolver | null {
+  /** half: also reserve upsample's staging for a (width/2) x ceil(height/2) grid (used only when width % 8 == 0). */
+  static create(width: number, height: number, nPlanes: number, maxRadius: number, half = false): SimdConvolver | null {
     if (width % 4 !== 0 || width < 4) return null;
     const mod = convolveModule();
     if (!mod) return null;
     const inst = new WebAssembly.Instance(mod, {});
-    return new SimdConvolver(inst.exports as unknown as Exports, width, height, nPlanes, maxRadius);
+    return new SimdConvolver(inst.exports as unknown as Exports, width, height, nPlanes, maxRadius, half && width % 8 === 0);
+  }
+
+  /** True when upsample() can serve this engine (see create). */
+  get upsamples(): boolean { return this.stageAt >= 0; }
+
+  /**
+   * dst (a plane view, width x height) from the half-grid plane src (wh = width / 2, hh = ceil(height / 2)): even
+   * rows/columns are the samples, odd ones the (-1 9 9 -1)/16 midpoint cubic with reflect borders; times c.
+   */
+  upsample(src: Float32Array, wh: number, hh: number, dst: Float32Array, c: number): void {
+    const { width: w, height: h, x, f32 } = this, stride = wh + 8;
+    if (hh * stride * 4 > (this.ringAt - this.stageAt)) throw new Error(`upsample: half grid ${wh}x${hh} does not fit the staging`);
+    const rowAt = (q: number) => this.stageAt + (q * stride + 4) * 4; // byte address of half row q
+    for (let q = 0; q < hh; q++) {
+      const o = rowAt(q) >> 2, row = src.subarray(q * wh, (q + 1) * wh);
+      f32.set(row, o);
+      f32[o - 1] = row[reflect(-1, wh)]; f32[o + wh] = row[reflect(wh, wh)]; f32[o + wh + 1] = row[reflect(wh + 1, wh)];
+    }
+    // Half row q upsampled along x lives in ring slot q & 3; an odd row 2i+1 reads half rows i-1..i+2 (reflected),
+    // always among the last four made.
+    const slot = (q: number) => this.ringAt + (q & 3) * w * 4;
+    let made = -1;
+    const ring = (i: number) => {
+      const q = reflect(i, hh);
+      while (made < q) { made++; x.uprow(rowAt(made), wh, slot(made), c); }
+      return slot(q);
+    };
+    const base = dst.byteOffset;
+    for (let y = 0; y < h; y++) {
+      const i = y >> 1, out = base + y * w * 4;
+      if ((y & 1) === 0) { const r = ring(i); f32.copyWithin(out >> 2, r >> 2, (r >> 2) + w); continue; }
+      const d = ring(i + 2), p = ring(i + 1), b = ring(i), a = ring(i - 1);
+      x.upcol(a, b, p, d, out, w);
+    }
   }
 
   plane(i: number): Float32Array { return this.views[i]; }

@@ -15,11 +15,14 @@
 // Column (y) passes are exact for rows at least their kernel radius from an edge of the window that is not an edge of
 // the slice (where reflection differs); the structure tensor chains two column passes (gradient, then the outer
 // smoothing), so the halo is the largest sum of radii. Windows are clamped inside the slice, so all have one height
-// and one engine serves them.
+// and one engine serves them. With opts.halfScaleFrom (halfScale.ts) the large sigmas run on the slice's even rows and
+// columns: windows start on an even row (one more row each, and height - windowRows even so the last one too), and
+// the halo also covers the pre-smoothing, the half grid's radii (x 2) and the interpolation.
 
 import type { RandomForest } from '../models/randomForest/randomForest';
 import type { FeatureOptions } from './bank';
 import { FeatureEngine } from './featureEngine';
+import { halfHalo } from './halfScale';
 
 const radius = (sigma: number, truncate: number) => Math.max(1, Math.floor(truncate * sigma + 0.5)); // = gaussianKernel1d's
 
@@ -27,7 +30,10 @@ export function stripHalo(opts: FeatureOptions): number {
   const t = opts.truncate ?? 4;
   let halo = 0;
   if (opts.families.length === 0) return 0;
+  const cut = opts.halfScaleFrom ?? 0, big = halfSigmas(opts);
+  if (big.length) halo = halfHalo(opts, big);
   for (const s of opts.sigmas) {
+    if (cut > 0 && s >= cut) continue;
     let r = radius(s, t);
     if (opts.families.includes('dog')) r = Math.max(r, radius(0.66 * s, t));
     if (opts.families.includes('structureTensor')) r = Math.max(r, radius(s, t) + radius(0.5 * s, t));
@@ -35,6 +41,9 @@ export function stripHalo(opts: FeatureOptions): number {
   }
   return halo;
 }
+
+/** The sigmas the engine computes on the half grid (none without halfScaleFrom). */
+const halfSigmas = (opts: FeatureOptions) => { const cut = opts.halfScaleFrom ?? 0; return cut > 0 ? opts.sigmas.filter((s) => s >= cut) : []; };
 
 /** Default budget for one window's feature planes (per worker thread). */
 export const STRIP_BUDGET_BYTES = 160 * 2 ** 20;
@@ -61,17 +70,25 @@ export class StripFeatures {
   readonly windowRows: number;
   private readonly engine: FeatureEngine;
   private readonly buffer: Float32Array;
+  /** Windows start on even rows (the half grid's, see above). */
+  private readonly even: boolean;
 
   constructor(readonly width: number, readonly height: number, opts: FeatureOptions, readonly select: readonly number[], rows: number) {
     this.halo = stripHalo(opts);
-    this.windowRows = Math.min(height, rows + 2 * this.halo);
+    this.even = opts.families.length > 0 && halfSigmas(opts).length > 0;
+    let windowRows = Math.min(height, rows + 2 * this.halo + (this.even ? 1 : 0));
+    if (this.even && (height - windowRows) % 2 === 1) windowRows++;
+    this.windowRows = windowRows;
     this.rows = this.windowRows === height ? height : rows;
     this.engine = new FeatureEngine(width, this.windowRows, opts);
     this.buffer = new Float32Array(select.length * width * this.windowRows);
   }
 
   /** First row of the window serving rows y0..y0+rows-1: halo rows above, clamped inside the slice. */
-  windowStart(y0: number): number { return Math.max(0, Math.min(y0 - this.halo, this.height - this.windowRows)); }
+  windowStart(y0: number): number {
+    const s = Math.max(0, Math.min(y0 - this.halo, this.height - this.windowRows));
+    return this.even ? s - (s & 1) : s;
+  }
 
   window(normalised: Float32Array, y0: number): { features: Float32Array; start: number } {
     const start = this.windowStart(y0), w = this.width;

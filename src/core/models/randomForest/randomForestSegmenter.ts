@@ -22,6 +22,8 @@ export function featureOptionsFrom(params: ModelParams): FeatureOptions {
     families: families.filter((f) => f !== 'raw') as FeatureFamily[],
     sigmas: params.sigmas as number[],
     truncate: 4,
+    // Absent in models saved before it existed: 0, the exact bank they were trained on.
+    halfScaleFrom: Number(params.halfScaleFrom ?? 0),
   };
 }
 
