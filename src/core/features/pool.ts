@@ -28,7 +28,7 @@ import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../../shared/errors';
 import { RpcClient, RpcRemoteError, type Transfer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
-import { concatTrainingData, gatherLabeledPixels, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
+import { concatTrainingData, DEFAULT_FOREST_OPTIONS, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice } from '../models/normalize';
 import type { Normalization } from '../models/segmenter';
 import type { FeatureOptions } from './bank';
@@ -58,7 +58,8 @@ interface PoolWorker { thread: Worker; rpc: RpcClient<FeatureMethods>; method?: 
 
 /** What each request is, for the error of a worker that died running it. */
 const STEPS: Record<Method, string> = {
-  predict: 'predicting a slice', features: 'computing features', train: 'training trees',
+  predict: 'predicting a slice', features: 'computing features', gather: 'computing the features of training pixels',
+  bin: 'binning training samples', train: 'training trees',
 };
 
 export class FeaturePool {
@@ -132,20 +133,28 @@ export class FeaturePool {
   }
 
   /**
-   * Training samples of one slice for each label set (pixels with label != 0, optional weights), its features computed
-   * in parts over the workers and gathered part by part: the same samples in the same order as gatherLabeledPixels on
-   * the whole feature bank, which is never held (688 MB at 2048^2).
+   * Training samples of one slice for each label set (pixels with label != 0, optional weights), its rows split over
+   * the workers: each computes its rows' features from one shared normalised copy of the slice and sends back only the
+   * samples. The same samples in the same order as gatherLabeledPixels on the whole feature bank, which is never held
+   * (688 MB at 2048^2); the result lies in shared memory, ready for trainForest.
    */
   async gatherSplit(image: Float32Array, width: number, height: number, nFeatures: number, sets: { labels: Uint8Array; weights?: Float32Array }[],
     signal?: AbortSignal): Promise<TrainingData[]> {
+    this.checkChannels(image, width, height);
+    const n = width * height, C = channelCount(this.opts.norm);
+    // Normalised once here (not in each part's worker, from a 16 MB copy per part).
+    const x = new Float32Array(new SharedArrayBuffer(4 * image.length));
+    if (C === 1) normalizeSlice(image, this.opts.norm, x as unknown as Float32Array<ArrayBuffer>); else x.set(normalizeChannels(image, this.opts.norm, n));
     const parts = Math.min(4 * this.size, Math.max(1, Math.floor(height / 64)));
     const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * height) / parts));
-    const got = await Promise.all(bounds.slice(0, -1).map(async (y0, k) => {
+    const got = await Promise.all(bounds.slice(0, -1).map((y0, k) => {
       const y1 = bounds[k + 1], a = y0 * width, b = y1 * width;
-      const f = await this.features(image, width, height, signal, [y0, y1]);
-      return sets.map((s) => gatherLabeledPixels(f, nFeatures, s.labels.subarray(a, b), s.weights?.subarray(a, b)));
+      return this.run('gather', () => {
+        const part = sets.map((s) => ({ labels: s.labels.slice(a, b), weights: s.weights?.slice(a, b) }));
+        return [{ image: x, width, height, rows: [y0, y1], nFeatures, sets: part }, part.flatMap((p) => [p.labels.buffer, ...(p.weights ? [p.weights.buffer] : [])])];
+      }, signal);
     }));
-    return sets.map((_, i) => concatTrainingData(got.map((g) => g[i])));
+    return sets.map((_, i) => concatTrainingData(got.map((g) => g[i]), true));
   }
 
   /** All features of one slice, its rows split over the workers (a big training slice). Same values as features(). */
@@ -163,15 +172,27 @@ export class FeaturePool {
     return out;
   }
 
-  /** Trees of one forest split over the workers (same result as RandomForest.train in one thread). */
+  /**
+   * Trees of one forest split over the workers (same result as RandomForest.train in one thread). The workers read one
+   * copy of the samples in shared memory (not a structured clone each: ~150 MB per worker for 900 k samples x 41
+   * features, a 2048^2 slice with the fill), first each quantise a share of the features into one shared binned
+   * array, then each grows its trees from it (binning in every worker cost each ~1 s of the same work).
+   */
   async trainForest(data: TrainingData, options: Partial<ForestOptions> & { nTrees: number }, names?: string[], signal?: AbortSignal): Promise<RandomForest> {
     const parts = Math.max(1, Math.min(this.size, options.nTrees));
-    // Several workers read one copy of the samples (shared memory) instead of a structured clone each: ~150 MB per
-    // worker for 900 k samples x 41 features (a 2048^2 slice with the fill).
-    if (parts > 1) data = { ...data, x: shared(data.x), y: shared(data.y), w: data.w && shared(data.w) };
+    const { nFeatures: F, nSamples: n } = data;
+    data = { x: shared(data.x), y: shared(data.y), w: data.w && shared(data.w), nFeatures: F, nSamples: n };
+    const binned = new Uint8Array(new SharedArrayBuffer(F * n));
+    const maxBins = options.maxBins ?? DEFAULT_FOREST_OPTIONS.maxBins;
+    const shares = Math.max(1, Math.min(this.size, F));
+    const edges = await Promise.all(Array.from({ length: shares }, (_, k) => {
+      const f0 = Math.floor((k * F) / shares), f1 = Math.floor(((k + 1) * F) / shares);
+      return this.run('bin', () => [{ data, maxBins, f0, f1, binned }, []], signal);
+    }));
+    const bins = { edges: edges.flat(), binned };
     const replies = await Promise.all(Array.from({ length: parts }, (_, k) => {
       const first = Math.floor((k * options.nTrees) / parts), end = Math.floor(((k + 1) * options.nTrees) / parts);
-      return this.run('train', () => [{ data, options: { ...options, nTrees: end - first }, names, firstTree: first }, []], signal);
+      return this.run('train', () => [{ data: { ...data, bins }, options: { ...options, nTrees: end - first }, names, firstTree: first }, []], signal);
     }));
     const forests = replies.map((r) => RandomForest.fromJSON(r));
     return RandomForest.merge(forests); // predictions equal one-thread training; importances are averaged per part
@@ -229,8 +250,9 @@ export class FeaturePool {
   }
 }
 
-/** A copy of `a` in a SharedArrayBuffer (posted to workers without a copy each). */
+/** `a` in a SharedArrayBuffer (posted to workers without a copy each): itself when it already is. */
 function shared<T extends Float32Array | Uint8Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
   const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
   out.set(a);
   return out;

@@ -5,7 +5,10 @@
 // `features` { image, width, height, rows? } -> Float32Array (normalised, feature-major; with rows [y0, y1) only
 //   those rows, computed in strips: a big training slice is split over the workers)
 // Prediction runs in strips of rows (strips.ts): memory per worker is bounded by a strip's features, not the slice's.
-// `train` { data, options, names, firstTree } -> ForestJSON (some trees of a forest trained in parts)
+// `gather` { image (normalised, shared), width, height, rows, nFeatures, sets } -> TrainingData per label set: the
+//   training samples of rows [y0, y1) (their features computed here; only the samples go back, not 86 MB of features)
+// `bin` { data, maxBins, f0, f1, binned } -> edges of features f0..f1-1, their bins written into the shared `binned`
+// `train` { data, options, names, firstTree } -> ForestJSON (some trees of a forest trained in parts; data.bins shared)
 // 'init' may come again (a pool created for training gets its forest afterwards).
 // Pixel buffers are transferred, not copied.
 // Several channels (norm.channels, `--set channel=all`): images hold C planes channel-major, each normalised with its
@@ -15,7 +18,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RpcServer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
-import type { ForestOptions, TrainingData } from '../models/randomForest/randomForestTrain';
+import { binFeatures, gatherLabeledPixels, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice } from '../models/normalize';
 import type { Normalization } from '../models/segmenter';
 import { computeFeatures, featureCount, type FeatureOptions } from './bank';
@@ -28,6 +31,11 @@ export interface FeatureMethods {
   predict: { params: { image: Float32Array; width: number; height: number; probabilities: boolean }; result: { labels: Uint8Array; probabilities?: Float32Array } };
   features: { params: { image: Float32Array; width: number; height: number; rows?: [number, number] }; result: Float32Array };
   train: { params: { data: TrainingData; options: Partial<ForestOptions>; names?: string[]; firstTree: number }; result: ForestJSON };
+  gather: {
+    params: { image: Float32Array; width: number; height: number; rows: [number, number]; nFeatures: number; sets: { labels: Uint8Array; weights?: Float32Array }[] };
+    result: TrainingData[];
+  };
+  bin: { params: { data: TrainingData; maxBins: number; f0: number; f1: number; binned: Uint8Array }; result: Float32Array[] };
 }
 
 let forest: RandomForest | undefined;
@@ -61,6 +69,15 @@ const server = new RpcServer<FeatureMethods>({
     stripCache = undefined;
     return RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON();
   },
+  gather: (msg, ctx) => {
+    if (!features || !norm) throw new Error('feature worker used before init');
+    // The image is the pool's normalised copy, shared by all parts: read, never normalised again here.
+    const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows, true);
+    const out = msg.sets.map((s) => gatherLabeledPixels(f, msg.nFeatures, s.labels, s.weights));
+    for (const d of out) ctx.transfer(d.x.buffer as ArrayBuffer, d.y.buffer as ArrayBuffer, ...(d.w ? [d.w.buffer as ArrayBuffer] : []));
+    return out;
+  },
+  bin: (msg) => binFeatures(msg.data, msg.maxBins, msg.f0, msg.f1, msg.binned),
   features: (msg, ctx) => {
     if (!features || !norm) throw new Error('feature worker used before init');
     const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows);
@@ -80,14 +97,15 @@ parentPort?.on('message', (m) => server.receive(m));
  * Normalised features of a slice, feature-major; with rows, those rows only. C channels: C * F planes, channel c's F
  * features at planes [c * F, (c + 1) * F) (as channelBank.ts forEachChannelBlock's blocks).
  */
-function sliceFeatures(image: Float32Array, width: number, height: number, rows?: [number, number]): Float32Array {
+function sliceFeatures(image: Float32Array, width: number, height: number, rows?: [number, number], normalised = false): Float32Array {
   const C = channelCount(norm!);
   if (C === 1) {
-    const x = normalizeSlice(image, norm!, image as Float32Array<ArrayBuffer>); // in place: the image was transferred here (no 16 MB per slice)
+    // In place: the image was transferred here (no 16 MB per slice).
+    const x = normalised ? image : normalizeSlice(image, norm!, image as Float32Array<ArrayBuffer>);
     return rows ? strips(width, height, 'all').rowsFeatures(x, rows[0], rows[1]) : computeFeatures(x, width, height, features!);
   }
   const n = width * height, F = featureCount(features!), [y0, y1] = rows ?? [0, height], m = (y1 - y0) * width;
-  const planes = channelPlanes(normalizeChannels(image, norm!, n), n, C);
+  const planes = channelPlanes(normalised ? image : normalizeChannels(image, norm!, n), n, C);
   const out = new Float32Array(C * F * m), engine = strips(width, height, 'all');
   planes.forEach((p, c) => engine.rowsFeatures(p, y0, y1, out.subarray(c * F * m, (c + 1) * F * m)));
   return out;

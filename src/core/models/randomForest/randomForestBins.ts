@@ -16,7 +16,14 @@ export function binEdges(values: Float32Array, yi: Uint8Array, nClasses: number,
   const lo = new Float64Array(nClasses).fill(Infinity), hi = new Float64Array(nClasses).fill(-Infinity);
   for (let i = 0; i < n; i++) { const v = values[i], c = yi[i]; if (v < lo[c]) lo[c] = v; if (v > hi[c]) hi[c] = v; }
   const below = new Float64Array(nClasses).fill(-Infinity);
-  for (let i = 0; i < n; i++) { const v = values[i]; for (let c = 0; c < nClasses; c++) if (v < lo[c] && v > below[c]) below[c] = v; }
+  if (nClasses === 2) { // the common case, in locals (~2x faster over 900 k samples)
+    const lo0 = lo[0], lo1 = lo[1];
+    let b0 = -Infinity, b1 = -Infinity;
+    for (let i = 0; i < n; i++) { const v = values[i]; if (v < lo0 && v > b0) b0 = v; if (v < lo1 && v > b1) b1 = v; }
+    below[0] = b0; below[1] = b1;
+  } else {
+    for (let i = 0; i < n; i++) { const v = values[i]; for (let c = 0; c < nClasses; c++) if (v < lo[c] && v > below[c]) below[c] = v; }
+  }
   let vmax = -Infinity; for (let c = 0; c < nClasses; c++) vmax = Math.max(vmax, hi[c]);
   const edges = new Set<number>(binEdgesOf(sv, sy, nClasses, maxBins - 3 * nClasses));
   for (let c = 0; c < nClasses; c++) for (const v of [lo[c], hi[c], below[c]]) if (Number.isFinite(v) && v < vmax) edges.add(Math.fround(v));
@@ -75,13 +82,20 @@ function sortWithClasses(values: Float32Array, yi: Uint8Array, nClasses: number)
   return { sorted, byClass };
 }
 
+/** Values from which binValues looks bins up in a table on the float's leading bits (building it costs ~65 k steps). */
+const TABLE_MIN_VALUES = 1 << 14;
+
 /**
- * out[off + i] = lowerBound(edges, values[i]) for every value (edges.length <= 255), by a search of fixed length over
- * the edges padded with +Infinity to 256: no data-dependent branches (random values mispredict a binary search's).
+ * out[off + i] = lowerBound(edges, values[i]) for every value (edges.length <= 255). Many values: the leading 16 bits
+ * of each float (sign, exponent, 7 mantissa bits, made order-preserving) index a table of how many edges lie below
+ * that range, and the few edges inside it are then compared (~3x faster than the search below over 900 k samples x
+ * 41 features). Few values: a search of fixed length over the edges padded with +Infinity to 256, without
+ * data-dependent branches (random values mispredict a binary search's).
  */
 export function binValues(edges: Float32Array, values: Float32Array, out: Uint8Array, off: number): void {
   const t = new Float32Array(256).fill(Infinity);
   t.set(edges);
+  if (values.length >= TABLE_MIN_VALUES && LITTLE_ENDIAN) { binByTable(edges, t, values, out, off); return; }
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     let k = 0;
@@ -94,6 +108,34 @@ export function binValues(edges: Float32Array, values: Float32Array, out: Uint8A
     k += +(t[k + 1] < v) << 1;
     k += +(t[k] < v);
     out[off + i] = k;
+  }
+}
+
+/** A float32's bits as an unsigned key in the order of the values (-0 as +0, so equal values have equal keys). */
+function orderKey(bits: number): number {
+  if ((bits & 0x7fffffff) === 0) return 0x80000000;
+  return (bits ^ ((bits >> 31) | 0x80000000)) >>> 0;
+}
+
+function binByTable(edges: Float32Array, t: Float32Array, values: Float32Array, out: Uint8Array, off: number): void {
+  const nEdges = edges.length;
+  // below[b] = edges whose key is under bucket b's first key (all of them are smaller than any value in bucket b).
+  const below = new Uint8Array(65537);
+  const eb = new Uint32Array(edges.buffer, edges.byteOffset, nEdges);
+  let k = 0;
+  for (let b = 0; b <= 65536; b++) {
+    while (k < nEdges && orderKey(eb[k]) >>> 16 < b) k++;
+    below[b] = k;
+  }
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) { out[off + i] = 0; continue; } // NaN: lowerBound's answer
+    const b = orderKey(bits[i]) >>> 16;
+    let lo = below[b], hi = below[b + 1];
+    if (hi - lo <= 4) { while (t[lo] < v) lo++; }
+    else { while (lo < hi) { const mid = (lo + hi) >> 1; if (t[mid] < v) lo = mid + 1; else hi = mid; } }
+    out[off + i] = lo;
   }
 }
 

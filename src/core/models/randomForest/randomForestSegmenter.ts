@@ -133,8 +133,10 @@ export async function trainForestWithFill(slices: ForestTrainingSlice[], width: 
         if (f.pseudo[i] && Math.imul(i + 1, 0x9e3779b1) >>> 0 >= fraction * 4294967296) { f.pseudo[i] = 0; f.labels[i] = 0; }
       }
     }
-    for (const p of f.pseudo) filledPixels += p;
-    const [sp, fp] = await gather(s, [{ labels: s.labels }, { labels: f.labels, weights: Float32Array.from(f.pseudo, (p) => (p ? weight : 1)) }]);
+    // Plain loops: Float32Array.from with a map function and for-of took ~0.6 s on a 2048^2 slice.
+    const weights = new Float32Array(f.pseudo.length);
+    for (let i = 0; i < f.pseudo.length; i++) { const p = f.pseudo[i]; filledPixels += p; weights[i] = p ? weight : 1; }
+    const [sp, fp] = await gather(s, [{ labels: s.labels }, { labels: f.labels, weights }]);
     sparseParts.push(sp); filledParts.push(fp);
   }
   const sparse = concatTrainingData(sparseParts), filled = concatTrainingData(filledParts);
