@@ -28,7 +28,7 @@ import { Worker } from 'node:worker_threads';
 import { StackSegError } from '../../shared/errors';
 import { RpcClient, RpcRemoteError, type Transfer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
-import { concatTrainingData, DEFAULT_FOREST_OPTIONS, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
+import { DEFAULT_FOREST_OPTIONS, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice } from '../models/normalize';
 import type { Normalization } from '../models/segmenter';
 import type { FeatureOptions } from './bank';
@@ -59,7 +59,7 @@ interface PoolWorker { thread: Worker; rpc: RpcClient<FeatureMethods>; method?: 
 /** What each request is, for the error of a worker that died running it. */
 const STEPS: Record<Method, string> = {
   predict: 'predicting a slice', features: 'computing features', gather: 'computing the features of training pixels',
-  bin: 'binning training samples', train: 'training trees',
+  bin: 'binning training samples', train: 'training trees', accuracy: 'measuring the training accuracy',
 };
 
 export class FeaturePool {
@@ -147,14 +147,47 @@ export class FeaturePool {
     if (C === 1) normalizeSlice(image, this.opts.norm, x as unknown as Float32Array<ArrayBuffer>); else x.set(normalizeChannels(image, this.opts.norm, n));
     const parts = Math.min(4 * this.size, Math.max(1, Math.floor(height / 64)));
     const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.round((k * height) / parts));
-    const got = await Promise.all(bounds.slice(0, -1).map((y0, k) => {
+    // Each set's samples per part, counted here: the parts write straight into one shared set at their offsets.
+    const offsets = sets.map((s) => {
+      const at = [0];
+      for (let k = 0; k < parts; k++) {
+        let m = 0;
+        for (let p = bounds[k] * width, end = bounds[k + 1] * width; p < end; p++) if (s.labels[p] !== 0) m++;
+        at.push(at[k] + m);
+      }
+      return at;
+    });
+    const out = sets.map((s, i): TrainingData => {
+      const N = offsets[i][parts];
+      return {
+        x: new Float32Array(new SharedArrayBuffer(4 * nFeatures * N)), y: new Uint8Array(new SharedArrayBuffer(N)), nFeatures, nSamples: N,
+        w: s.weights && new Float32Array(new SharedArrayBuffer(4 * N)),
+      };
+    });
+    await Promise.all(bounds.slice(0, -1).map((y0, k) => {
       const y1 = bounds[k + 1], a = y0 * width, b = y1 * width;
       return this.run('gather', () => {
-        const part = sets.map((s) => ({ labels: s.labels.slice(a, b), weights: s.weights?.slice(a, b) }));
+        const part = sets.map((s, i) => ({ labels: s.labels.slice(a, b), weights: s.weights?.slice(a, b), into: out[i], offset: offsets[i][k] }));
         return [{ image: x, width, height, rows: [y0, y1], nFeatures, sets: part }, part.flatMap((p) => [p.labels.buffer, ...(p.weights ? [p.weights.buffer] : [])])];
       }, signal);
     }));
-    return sets.map((_, i) => concatTrainingData(got.map((g) => g[i]), true));
+    return out;
+  }
+
+  /**
+   * Share of samples the forest labels as data.y (the training accuracy), the samples split over the workers (the
+   * same count as trainingAccuracy in one thread: ~0.4 s for 650 k samples there).
+   */
+  async trainingAccuracy(forest: RandomForest, data: TrainingData, signal?: AbortSignal): Promise<number> {
+    const n = data.nSamples;
+    if (n === 0) return 0;
+    data = { x: shared(data.x), y: shared(data.y), nFeatures: data.nFeatures, nSamples: n };
+    const json = forest.toJSON(), parts = Math.min(2 * this.size, Math.ceil(n / 4096));
+    const counts = await Promise.all(Array.from({ length: parts }, (_, k) => {
+      const s0 = Math.floor((k * n) / parts), s1 = Math.floor(((k + 1) * n) / parts);
+      return this.run('accuracy', () => [{ forest: json, data, s0, s1 }, []], signal);
+    }));
+    return counts.reduce((a, c) => a + c, 0) / n;
   }
 
   /** All features of one slice, its rows split over the workers (a big training slice). Same values as features(). */

@@ -16,6 +16,7 @@
 // Why: brush labels lie where the class is certain, away from edges, so nothing tells a forest where the boundary
 // between them is, and where it lands varies with the seed. For partial-volume images the 50 % boundary sits at the
 // midpoint of the two class intensities, which is what the fill encodes; the user's strokes still dominate.
+// The apply step reuses the fit's last smoothing of the same image (held weakly), so the image must not change between them.
 
 import { gaussianSmooth } from './filters';
 
@@ -48,10 +49,27 @@ export function fitThresholdFill(slices: { normalised: Float32Array; labels: Uin
   return fit;
 }
 
+/**
+ * The last smoothing: fitThresholdFill's last sigma is the one applyThresholdFill then smooths the same image with, so
+ * that step reuses it (~0.1 s of a 2048^2 slice). Weak references: nothing is kept alive for it.
+ */
+let lastSmooth: { image: WeakRef<Float32Array>; g: WeakRef<Float32Array>; sigma: number; width: number; height: number } | undefined;
+
+function smoothed(image: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  const hit = lastSmooth;
+  if (hit && hit.image.deref() === image && hit.sigma === sigma && hit.width === width && hit.height === height) {
+    const g = hit.g.deref();
+    if (g) return g;
+  }
+  const g = gaussianSmooth(image, width, height, sigma);
+  lastSmooth = { image: new WeakRef(image), g: new WeakRef(g), sigma, width, height };
+  return g;
+}
+
 function fitAt(slices: { normalised: Float32Array; labels: Uint8Array }[], width: number, height: number, sigma: number): ThresholdFill | null {
   const sum = new Float64Array(256), sum2 = new Float64Array(256), count = new Float64Array(256);
   for (const s of slices) {
-    const g = gaussianSmooth(s.normalised, width, height, sigma);
+    const g = smoothed(s.normalised, width, height, sigma);
     for (let i = 0; i < s.labels.length; i++) { const c = s.labels[i]; if (c) { sum[c] += g[i]; sum2[c] += g[i] * g[i]; count[c]++; } }
   }
   const classes = [...count.keys()].filter((c) => c > 0 && count[c] > 0);
@@ -66,7 +84,7 @@ function fitAt(slices: { normalised: Float32Array; labels: Uint8Array }[], width
 
 export function applyThresholdFill(fill: ThresholdFill, normalised: Float32Array, width: number, height: number, labels: Uint8Array,
   opts: { mode?: FillMode; band?: number } = {}): { labels: Uint8Array; pseudo: Uint8Array } {
-  const g = gaussianSmooth(normalised, width, height, fill.sigma);
+  const g = smoothed(normalised, width, height, fill.sigma);
   const mode = opts.mode ?? 'midpoint';
   const band = mode === 'confident' ? Math.min(0.5, Math.max(0, opts.band ?? 0.25)) : 0.5;
   const span = fill.highMean - fill.lowMean;

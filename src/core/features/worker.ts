@@ -5,8 +5,10 @@
 // `features` { image, width, height, rows? } -> Float32Array (normalised, feature-major; with rows [y0, y1) only
 //   those rows, computed in strips: a big training slice is split over the workers)
 // Prediction runs in strips of rows (strips.ts): memory per worker is bounded by a strip's features, not the slice's.
-// `gather` { image (normalised, shared), width, height, rows, nFeatures, sets } -> TrainingData per label set: the
-//   training samples of rows [y0, y1) (their features computed here; only the samples go back, not 86 MB of features)
+// `gather` { image (normalised, shared), width, height, rows, nFeatures, sets } -> samples per set: the training
+//   samples of rows [y0, y1), their features computed here and written into each set's shared arrays at its offset
+//   (nothing goes back: not 86 MB of features per part, nor samples to concatenate)
+// `accuracy` { forest, data (shared), s0, s1 } -> how many of samples s0..s1-1 the forest labels as data.y does
 // `bin` { data, maxBins, f0, f1, binned } -> edges of features f0..f1-1, their bins written into the shared `binned`
 // `train` { data, options, names, firstTree } -> ForestJSON (some trees of a forest trained in parts; data.bins shared)
 // 'init' may come again (a pool created for training gets its forest afterwards).
@@ -18,7 +20,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RpcServer } from '../../shared/rpc';
 import { RandomForest, type ForestJSON } from '../models/randomForest/randomForest';
-import { binFeatures, gatherLabeledPixels, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
+import { binFeatures, gatherLabeledPixelsInto, type ForestOptions, type TrainingData } from '../models/randomForest/randomForestTrain';
 import { normalizeSlice } from '../models/normalize';
 import type { Normalization } from '../models/segmenter';
 import { computeFeatures, featureCount, type FeatureOptions } from './bank';
@@ -32,9 +34,13 @@ export interface FeatureMethods {
   features: { params: { image: Float32Array; width: number; height: number; rows?: [number, number] }; result: Float32Array };
   train: { params: { data: TrainingData; options: Partial<ForestOptions>; names?: string[]; firstTree: number }; result: ForestJSON };
   gather: {
-    params: { image: Float32Array; width: number; height: number; rows: [number, number]; nFeatures: number; sets: { labels: Uint8Array; weights?: Float32Array }[] };
-    result: TrainingData[];
+    params: {
+      image: Float32Array; width: number; height: number; rows: [number, number]; nFeatures: number;
+      sets: { labels: Uint8Array; weights?: Float32Array; into: TrainingData; offset: number }[];
+    };
+    result: number[];
   };
+  accuracy: { params: { forest: ForestJSON; data: TrainingData; s0: number; s1: number }; result: number };
   bin: { params: { data: TrainingData; maxBins: number; f0: number; f1: number; binned: Uint8Array }; result: Float32Array[] };
 }
 
@@ -69,13 +75,21 @@ const server = new RpcServer<FeatureMethods>({
     stripCache = undefined;
     return RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON();
   },
-  gather: (msg, ctx) => {
+  gather: (msg) => {
     if (!features || !norm) throw new Error('feature worker used before init');
     // The image is the pool's normalised copy, shared by all parts: read, never normalised again here.
     const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows, true);
-    const out = msg.sets.map((s) => gatherLabeledPixels(f, msg.nFeatures, s.labels, s.weights));
-    for (const d of out) ctx.transfer(d.x.buffer as ArrayBuffer, d.y.buffer as ArrayBuffer, ...(d.w ? [d.w.buffer as ArrayBuffer] : []));
-    return out;
+    return msg.sets.map((s) => gatherLabeledPixelsInto(f, msg.nFeatures, s.labels, s.weights, s.into, s.offset));
+  },
+  accuracy: (msg) => {
+    const { x, y, nSamples: n } = msg.data, f = RandomForest.fromJSON(msg.forest);
+    let correct = 0;
+    // Blocks bound the prediction's scratch memory; labels only (the forest may stop walking trees early).
+    for (let p0 = msg.s0; p0 < msg.s1; p0 += 1 << 16) {
+      const p1 = Math.min(msg.s1, p0 + (1 << 16)), labels = f.predictLabelsRange(x, n, p0, p1);
+      for (let i = 0; i < p1 - p0; i++) if (labels[i] === y[p0 + i]) correct++;
+    }
+    return correct;
   },
   bin: (msg) => binFeatures(msg.data, msg.maxBins, msg.f0, msg.f1, msg.binned),
   features: (msg, ctx) => {

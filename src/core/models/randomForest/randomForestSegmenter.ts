@@ -62,6 +62,14 @@ export async function trainingAccuracy(forest: RandomForest, data: TrainingData,
   return n ? correct / n : 0;
 }
 
+/** Training sets at least this large have their training accuracy measured in the worker pool. */
+const POOL_ACCURACY_SAMPLES = 100_000;
+
+/** trainingAccuracy, split over the pool's workers when the set is large. */
+function accuracyOf(forest: RandomForest, data: TrainingData, pool: FeaturePool | null | undefined, signal?: AbortSignal): Promise<number> {
+  return pool && data.nSamples >= POOL_ACCURACY_SAMPLES ? pool.trainingAccuracy(forest, data, signal) : trainingAccuracy(forest, data, signal);
+}
+
 /** A single training slice at least this large has its features computed in strips over the worker pool. */
 const SPLIT_FEATURE_PIXELS = 1 << 20;
 
@@ -216,7 +224,7 @@ export class RandomForestSegmenter implements Segmenter {
     const { forest, data, report: fillReport } = await trainForestWithFill(parts, input.width, input.height, input.params, names, pool, input.signal)
       .catch(async (e) => { await pool?.close(); throw e; });
     const tTrain = (performance.now() - t1) / 1000;
-    const accuracy = await trainingAccuracy(forest, data, input.signal).catch(async (e) => { await pool?.close(); throw e; });
+    const accuracy = await accuracyOf(forest, data, pool, input.signal).catch(async (e) => { await pool?.close(); throw e; });
     const importances = forest.featureImportances();
     const top = names.map((n, i) => ({ feature: n, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
     return new RandomForestSegmenter(forest, input.norm, input.params, {
@@ -326,7 +334,7 @@ async function trainChannels(input: TrainInput, fo: FeatureOptions, dimsReason: 
   try {
     const { forest, data } = await trainForestWithFill(parts, w, h, params, names, pool, input.signal);
     const tTrain = (performance.now() - t1) / 1000;
-    const accuracy = await trainingAccuracy(forest, data, input.signal);
+    const accuracy = await accuracyOf(forest, data, pool, input.signal);
     const importances = forest.featureImportances();
     const top = names.map((name, i) => ({ feature: name, importance: importances[i] })).sort((a, b) => b.importance - a.importance).slice(0, 10);
     return new RandomForestSegmenter(forest, input.norm, params, {

@@ -60,6 +60,28 @@ export function gatherLabeledPixels(features: Float32Array, nFeatures: number, l
 }
 
 /** The samples of several parts in one set; `shared`: in SharedArrayBuffers (the worker pool trains on them as is). */
+/**
+ * gatherLabeledPixels written into `into` at samples offset.. (feature f's values at f * into.nSamples + offset + j):
+ * workers gather the rows of one slice each straight into one shared set. Returns the samples written.
+ */
+export function gatherLabeledPixelsInto(features: Float32Array, nFeatures: number, labels: ArrayLike<number>, pixelWeights: ArrayLike<number> | undefined,
+  into: TrainingData, offset: number): number {
+  const nPixels = labels.length, N = into.nSamples;
+  if (features.length !== nFeatures * nPixels || into.nFeatures !== nFeatures) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
+  let n = 0;
+  for (let p = 0; p < nPixels; p++) if (labels[p] !== 0) n++;
+  if (offset + n > N) throw new StackSegError(`${n} samples do not fit at ${offset} of a set of ${N}`);
+  const idx = new Int32Array(n);
+  for (let p = 0, k = 0; p < nPixels; p++) if (labels[p] !== 0) idx[k++] = p;
+  for (let i = 0; i < n; i++) into.y[offset + i] = labels[idx[i]];
+  if (into.w) for (let i = 0; i < n; i++) into.w[offset + i] = pixelWeights ? pixelWeights[idx[i]] : 1;
+  for (let f = 0; f < nFeatures; f++) {
+    const src = f * nPixels, dst = f * N + offset;
+    for (let i = 0; i < n; i++) into.x[dst + i] = features[src + idx[i]];
+  }
+  return n;
+}
+
 export function concatTrainingData(parts: TrainingData[], shared = false): TrainingData {
   if (parts.length === 1 && !shared) return parts[0];
   const nFeatures = parts[0]?.nFeatures ?? 0;
