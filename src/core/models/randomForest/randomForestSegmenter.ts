@@ -113,11 +113,11 @@ export async function trainForestWithFill(slices: ForestTrainingSlice[], width: 
   const mode = String(params.fill ?? 'none') as 'none' | FillMode;
   const sigma = Number(params.fillSigma ?? 0);
   await turn(signal);
-  const fit = mode === 'none' ? null : fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' });
   // Samples of each slice for each label set (the strokes; with the fill also strokes + filled pixels), in pixel order.
   const gather = (s: ForestTrainingSlice, sets: LabelSet[]) => (s.gather ? s.gather(sets)
     : Promise.resolve(sets.map((set) => gatherLabeledPixels(s.features, names.length, set.labels, set.weights))));
-  if (!fit) {
+  // The fill applies when the labels hold exactly two classes (fitThresholdFill is null otherwise).
+  if (mode === 'none' || labelClasses(slices) !== 2) {
     const sparse = concatTrainingData(await Promise.all(slices.map(async (s) => (await gather(s, [{ labels: s.labels }]))[0])));
     releaseFeatures(slices);
     const report = mode === 'none' ? { fill: 'none' } : { fill: 'skipped (needs exactly 2 labelled classes)' };
@@ -131,21 +131,29 @@ export async function trainForestWithFill(slices: ForestTrainingSlice[], width: 
   for (const s of slices) for (let i = 0; i < s.labels.length; i++) if (!s.labels[i]) unlabelled++;
   const fraction = Math.min(1, Math.max(1e-3, Math.min(Number(params.fillFraction ?? 1), MAX_FILL_PIXELS / Math.max(1, unlabelled))));
   const weight = Number(params.fillWeight ?? 0.01) / fraction;
+  const kept = (i: number) => fraction >= 1 || Math.imul(i + 1, 0x9e3779b1) >>> 0 < fraction * 4294967296;
+  // The pixels the fill may label (strokes, and unlabelled pixels the hash keeps) are known before the fill: their
+  // features are gathered (in the worker pool for a big slice) while this thread fits and applies the fill (~0.4 s at
+  // 2048^2); then each candidate gets its fill label and weight, and those the fill leaves unlabelled are dropped.
+  const pending = slices.map((s) => {
+    const candidates = new Uint8Array(s.labels.length);
+    for (let i = 0; i < candidates.length; i++) candidates[i] = s.labels[i] || kept(i) ? 1 : 0;
+    const got = gather(s, [{ labels: s.labels }, { labels: candidates }]);
+    got.catch(() => undefined); // awaited below; a failure meanwhile is not an unhandled rejection
+    return { candidates, got };
+  });
+  const fit = fitThresholdFill(slices, width, height, { sigma: sigma > 0 ? sigma : 'auto' })!;
   let filledPixels = 0;
   const filledParts: TrainingData[] = [], sparseParts: TrainingData[] = [];
-  for (const s of slices) {
+  for (const [k, s] of slices.entries()) {
     await turn(signal); // the fill of a large slice takes a while: a cancel point per slice
     const f = applyThresholdFill(fit, s.normalised, width, height, s.labels, { mode: mode as FillMode, band: Number(params.fillBand ?? 0.25) });
-    if (fraction < 1) {
-      for (let i = 0; i < f.pseudo.length; i++) {
-        if (f.pseudo[i] && Math.imul(i + 1, 0x9e3779b1) >>> 0 >= fraction * 4294967296) { f.pseudo[i] = 0; f.labels[i] = 0; }
-      }
+    for (let i = 0; i < f.pseudo.length; i++) {
+      if (f.pseudo[i] && !kept(i)) { f.pseudo[i] = 0; f.labels[i] = 0; }
+      filledPixels += f.pseudo[i];
     }
-    // Plain loops: Float32Array.from with a map function and for-of took ~0.6 s on a 2048^2 slice.
-    const weights = new Float32Array(f.pseudo.length);
-    for (let i = 0; i < f.pseudo.length; i++) { const p = f.pseudo[i]; filledPixels += p; weights[i] = p ? weight : 1; }
-    const [sp, fp] = await gather(s, [{ labels: s.labels }, { labels: f.labels, weights }]);
-    sparseParts.push(sp); filledParts.push(fp);
+    const [sp, candidates] = await pending[k].got;
+    sparseParts.push(sp); filledParts.push(fillCandidates(candidates, pending[k].candidates, f, weight));
   }
   const sparse = concatTrainingData(sparseParts), filled = concatTrainingData(filledParts);
   releaseFeatures(slices);
@@ -156,6 +164,39 @@ export async function trainForestWithFill(slices: ForestTrainingSlice[], width: 
   if (nTrees - nFilled > 0) parts.push(await train(sparse, { ...opts, nTrees: nTrees - nFilled }));
   const report = { fill: mode, fillSigma: fit.sigma, fillNoise: fit.noise, fillThreshold: fit.threshold, filledPixels, filledTrees: nFilled, fillFraction: fraction };
   return { forest: RandomForest.merge(parts), data: sparse, report };
+}
+
+/** How many distinct label values (other than 0) the slices hold. */
+function labelClasses(slices: ForestTrainingSlice[]): number {
+  const seen = new Uint8Array(256);
+  for (const s of slices) for (let i = 0; i < s.labels.length; i++) seen[s.labels[i]] = 1;
+  return seen.reduce((a, v, c) => a + (c ? v : 0), 0);
+}
+
+/**
+ * The filled set of one slice from the samples of its candidate pixels (mask, pixel order): each gets the fill's
+ * label (the stroke's where painted) and weight (`weight` if filled, else 1); candidates the fill left unlabelled are
+ * dropped. The same samples, in the same order, as gathering the pixels with fill labels directly.
+ */
+function fillCandidates(c: TrainingData, mask: Uint8Array, fill: { labels: Uint8Array; pseudo: Uint8Array }, weight: number): TrainingData {
+  const n = c.nSamples, F = c.nFeatures;
+  const pixel = new Int32Array(n);
+  for (let p = 0, j = 0; p < mask.length; p++) if (mask[p]) pixel[j++] = p;
+  let m = 0;
+  for (let j = 0; j < n; j++) if (fill.labels[pixel[j]]) m++;
+  const alloc = (bytes: number) => (c.x.buffer instanceof SharedArrayBuffer ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  let { x, y } = c;
+  if (m < n) { // the confident fill leaves some unlabelled: keep the others' samples
+    const keep = new Int32Array(m);
+    for (let j = 0, k = 0; j < n; j++) if (fill.labels[pixel[j]]) keep[k++] = j;
+    x = new Float32Array(alloc(4 * F * m));
+    for (let f = 0; f < F; f++) for (let k = 0; k < m; k++) x[f * m + k] = c.x[f * n + keep[k]];
+    y = new Uint8Array(alloc(m));
+    for (let k = 0; k < m; k++) pixel[k] = pixel[keep[k]];
+  }
+  const w = new Float32Array(alloc(4 * m));
+  for (let k = 0; k < m; k++) { const p = pixel[k]; y[k] = fill.labels[p]; w[k] = fill.pseudo[p] ? weight : 1; }
+  return { x, y, w, nFeatures: F, nSamples: m };
 }
 
 export class RandomForestSegmenter implements Segmenter {
