@@ -5,16 +5,18 @@
 //   HALF_SCALE_PRE                                 sigma of the pre-smoothing before decimation (1 pixel)
 //   halfScales(s)                                  kernel sigmas on the half grid for feature sigma s: main, DoG inner,
 //                                                  structure-tensor outer
-//   halfHalo(opts, bigSigmas)                      full-resolution rows of context that make the half path exact in strips
+//   halfHalo(opts, bigSigmas)                      full-resolution rows of context that make the half path exact
+//                                                  in strips
 //   decimate(src, w, h, k, tmp, dst)               pre-smooth (half kernel k) and keep even rows and columns
 //   upsample(src, wh, hh, dst, w, h, c, ring)      back to w x h: even pixels copied, odd ones by the 4-tap midpoint
 //                                                  cubic (-1 9 9 -1)/16, separably; every value times c
 //
-// Why these sigmas: G_s = G_sh * G_pre with sh = sqrt(s^2 - pre^2), and sh on a grid of spacing 2 is sh / 2. The DoG's
-// inner Gaussian (0.66 s) goes through the same pre-smoothing; the structure tensor's outer smoothing (0.5 s) acts on
-// gradient products made on the half grid, so it is just halved. A derivative on the half grid is per 2 pixels: order
-// k derivatives scale by 2^-k. Only linear planes are upsampled (derivatives, smoothed tensor products): magnitudes and
-// eigenvalues have kinks that interpolation would blur (50x the error), so featureEngine.ts takes them at full size.
+// Why these sigmas: G_s = G_sh * G_pre with sh = sqrt(s^2 - pre^2), and sh on a grid of spacing 2 is sh / 2. The
+// DoG's inner Gaussian (0.66 s) goes through the same pre-smoothing; the structure tensor's outer smoothing (0.5 s)
+// acts on gradient products made on the half grid, so it is just halved. A derivative on the half grid is per 2
+// pixels: order k derivatives scale by 2^-k. Only linear planes are upsampled (derivatives, smoothed tensor
+// products): magnitudes and eigenvalues have kinks that interpolation would blur (5-10x the RMS error), so
+// featureEngine.ts takes them at full size.
 // Aliasing: a Gaussian of sigma 3 passes exp(-11) at the half grid's Nyquist frequency.
 
 import { reflectIndex as reflect } from './filters';
