@@ -8,6 +8,7 @@
 //   halfHalo(opts, bigSigmas)                      full-resolution rows of context that make the half path exact
 //                                                  in strips
 //   decimate(src, w, h, k, tmp, dst)               pre-smooth (half kernel k) and keep even rows and columns
+//   keepEven(src, w, h, dst)                       the even rows and columns of src (after a full-size smoothing)
 //   upsample(src, wh, hh, dst, w, h, c, ring)      back to w x h: even pixels copied, odd ones by the 4-tap midpoint
 //                                                  cubic (-1 9 9 -1)/16, separably; every value times c
 //
@@ -74,6 +75,15 @@ export function decimate(src: Float32Array, w: number, h: number, k: Float64Arra
       const a = reflect(y - j, h) * wh, b = reflect(y + j, h) * wh, kj = k[j];
       for (let xh = 0; xh < wh; xh++) dst[o + xh] += kj * (tmp[a + xh] + tmp[b + xh]);
     }
+  }
+}
+
+/** dst (ceil(w/2) x ceil(h/2)) = src at even rows and columns. */
+export function keepEven(src: Float32Array, w: number, h: number, dst: Float32Array): void {
+  const wh = (w + 1) >> 1, hh = (h + 1) >> 1;
+  for (let yh = 0; yh < hh; yh++) {
+    const s = 2 * yh * w, o = yh * wh;
+    for (let xh = 0; xh < wh; xh++) dst[o + xh] = src[s + 2 * xh];
   }
 }
 
