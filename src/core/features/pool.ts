@@ -6,7 +6,11 @@
 //        computeFeatures + forest.predict in this thread (see predictSliceSync).
 //   await pool.predict(image, width, height, { probabilities? }) -> { labels, probabilities? }   raw intensities in
 //   await pool.features(image, width, height) -> Float32Array                                    normalised features
-//   await pool.trainForest(data, options, names) -> RandomForest   trees split over the workers, same as one thread
+//   await pool.gatherSplit(image, w, h, nFeatures, sets) -> TrainingData[]   training samples of a big slice, its rows
+//        split over the workers (features never held whole), in shared memory
+//   await pool.trainForest(data, options, names) -> RandomForest   bins, then trees, split over the workers; same as one
+//        thread
+//   await pool.trainingAccuracy(forest, data) -> number             the same as trainingAccuracy, split over the workers
 //   pool.setForest(forestJSON)                                      (re)initialise the workers with a trained forest
 //   await pool.close()
 //   predictSliceSync(forest, features, norm, image, width, height)   the same result in the calling thread
