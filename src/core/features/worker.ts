@@ -49,6 +49,8 @@ let forest: RandomForest | undefined;
 let used: number[] | undefined;
 /** Strip engines of the last slice size: one for prediction (forest's features), one for all features. */
 let stripCache: { key: string; predict?: StripFeatures; all?: StripFeatures } | undefined;
+/** Features of the training rows a `gather` request computes, reused by the next one (dropped before training). */
+let gatherScratch: Float32Array<ArrayBuffer> | undefined;
 /** Several channels: the whole forest (ChannelPredictor selects its features) and the predictor of the last size. */
 let channelForest: RandomForest | undefined;
 let channelPredictor: ChannelPredictor | undefined;
@@ -73,12 +75,16 @@ const server = new RpcServer<FeatureMethods>({
     // The training slice's strip engines (its window of all features, ~180 MB at 2048^2) are done with: the trees'
     // data and bins need the memory now, and prediction builds its own engine.
     stripCache = undefined;
+    gatherScratch = undefined;
     return RandomForest.train(msg.data, msg.options, msg.names, msg.firstTree).toJSON();
   },
   gather: (msg) => {
     if (!features || !norm) throw new Error('feature worker used before init');
     // The image is the pool's normalised copy, shared by all parts: read, never normalised again here.
-    const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows, true);
+    // One scratch for the parts' features (consumed here): not 86 MB of fresh memory per part (page faults, GC).
+    const need = msg.nFeatures * (msg.rows[1] - msg.rows[0]) * msg.width;
+    if (!gatherScratch || gatherScratch.length < need) gatherScratch = new Float32Array(need);
+    const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows, true, gatherScratch.subarray(0, need));
     return msg.sets.map((s) => gatherLabeledPixelsInto(f, msg.nFeatures, s.labels, s.weights, s.into, s.offset));
   },
   accuracy: (msg) => {
@@ -111,16 +117,16 @@ parentPort?.on('message', (m) => server.receive(m));
  * Normalised features of a slice, feature-major; with rows, those rows only. C channels: C * F planes, channel c's F
  * features at planes [c * F, (c + 1) * F) (as channelBank.ts forEachChannelBlock's blocks).
  */
-function sliceFeatures(image: Float32Array, width: number, height: number, rows?: [number, number], normalised = false): Float32Array {
+function sliceFeatures(image: Float32Array, width: number, height: number, rows?: [number, number], normalised = false, into?: Float32Array<ArrayBuffer>): Float32Array {
   const C = channelCount(norm!);
   if (C === 1) {
     // In place: the image was transferred here (no 16 MB per slice).
     const x = normalised ? image : normalizeSlice(image, norm!, image as Float32Array<ArrayBuffer>);
-    return rows ? strips(width, height, 'all').rowsFeatures(x, rows[0], rows[1]) : computeFeatures(x, width, height, features!);
+    return rows ? strips(width, height, 'all').rowsFeatures(x, rows[0], rows[1], into) : computeFeatures(x, width, height, features!);
   }
   const n = width * height, F = featureCount(features!), [y0, y1] = rows ?? [0, height], m = (y1 - y0) * width;
   const planes = channelPlanes(normalised ? image : normalizeChannels(image, norm!, n), n, C);
-  const out = new Float32Array(C * F * m), engine = strips(width, height, 'all');
+  const out = into ?? new Float32Array(C * F * m), engine = strips(width, height, 'all');
   planes.forEach((p, c) => engine.rowsFeatures(p, y0, y1, out.subarray(c * F * m, (c + 1) * F * m)));
   return out;
 }
