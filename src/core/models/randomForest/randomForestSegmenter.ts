@@ -3,7 +3,7 @@
 import { computeFeatures, featureNames, type FeatureFamily, type FeatureOptions } from '../../features/bank';
 import { applyThresholdFill, fitThresholdFill, type FillMode } from '../../features/pseudolabels';
 import { RandomForest, type ForestJSON } from './randomForest';
-import { concatTrainingData, gatherLabeledPixels, type ForestOptions, type TrainingData } from './randomForestTrain';
+import { concatTrainingData, fillCandidates, gatherLabeledPixels, labelClasses, type ForestOptions, type TrainingData } from './randomForestTrain';
 import { normalizeSlice } from '../normalize';
 import type { ModelParams } from '../../../shared/models/registry';
 import { writeHeader } from '../modelHeader';
@@ -164,39 +164,6 @@ export async function trainForestWithFill(slices: ForestTrainingSlice[], width: 
   if (nTrees - nFilled > 0) parts.push(await train(sparse, { ...opts, nTrees: nTrees - nFilled }));
   const report = { fill: mode, fillSigma: fit.sigma, fillNoise: fit.noise, fillThreshold: fit.threshold, filledPixels, filledTrees: nFilled, fillFraction: fraction };
   return { forest: RandomForest.merge(parts), data: sparse, report };
-}
-
-/** How many distinct label values (other than 0) the slices hold. */
-function labelClasses(slices: ForestTrainingSlice[]): number {
-  const seen = new Uint8Array(256);
-  for (const s of slices) for (let i = 0; i < s.labels.length; i++) seen[s.labels[i]] = 1;
-  return seen.reduce((a, v, c) => a + (c ? v : 0), 0);
-}
-
-/**
- * The filled set of one slice from the samples of its candidate pixels (mask, pixel order): each gets the fill's
- * label (the stroke's where painted) and weight (`weight` if filled, else 1); candidates the fill left unlabelled are
- * dropped. The same samples, in the same order, as gathering the pixels with fill labels directly.
- */
-function fillCandidates(c: TrainingData, mask: Uint8Array, fill: { labels: Uint8Array; pseudo: Uint8Array }, weight: number): TrainingData {
-  const n = c.nSamples, F = c.nFeatures;
-  const pixel = new Int32Array(n);
-  for (let p = 0, j = 0; p < mask.length; p++) if (mask[p]) pixel[j++] = p;
-  let m = 0;
-  for (let j = 0; j < n; j++) if (fill.labels[pixel[j]]) m++;
-  const alloc = (bytes: number) => (c.x.buffer instanceof SharedArrayBuffer ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-  let { x, y } = c;
-  if (m < n) { // the confident fill leaves some unlabelled: keep the others' samples
-    const keep = new Int32Array(m);
-    for (let j = 0, k = 0; j < n; j++) if (fill.labels[pixel[j]]) keep[k++] = j;
-    x = new Float32Array(alloc(4 * F * m));
-    for (let f = 0; f < F; f++) for (let k = 0; k < m; k++) x[f * m + k] = c.x[f * n + keep[k]];
-    y = new Uint8Array(alloc(m));
-    for (let k = 0; k < m; k++) pixel[k] = pixel[keep[k]];
-  }
-  const w = new Float32Array(alloc(4 * m));
-  for (let k = 0; k < m; k++) { const p = pixel[k]; y[k] = fill.labels[p]; w[k] = fill.pseudo[p] ? weight : 1; }
-  return { x, y, w, nFeatures: F, nSamples: m };
 }
 
 export class RandomForestSegmenter implements Segmenter {
