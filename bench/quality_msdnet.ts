@@ -1,12 +1,14 @@
 // StackSeg MSDNet on the foam benchmark (shared/data/foam/README.md): train on slice 0 with sparse_labels_slice0.tif
 // (1 = background, 2 = foam), segment all 32 slices, F1 of label 2 against truth 1, averaged over slices.
 // Run through bench/quality_msdnet.mjs. Options: --variants hq,noisy --epochs 200 --pseudo --no-tta --seed 0
+// --teacher: also the Random Forest teacher's F1 on every slice (it predicts all of them), and how often the two agree.
 // --set key=value (registry msdnet parameters, e.g. --set contextSlices=1 for 2.5-D: 3 slices as input channels).
 // Trains through MsdnetSegmenter.train as a job does (the Random Forest teacher, contextSlices=-1 auto, engine choice).
 import { openStack } from '../src/core/tiff';
 import { MsdnetSegmenter } from '../src/core/models/msdnet/msdnetSegmenter';
 import { fitNormalizationFromSource } from '../src/core/models/normalize';
 import { resolveParams } from '../src/shared/models/registry';
+import { forestTeacher } from '../src/core/models/msdnet/teacher';
 
 const args = process.argv.slice(2);
 const arg = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
@@ -17,6 +19,7 @@ const variants = arg('--variants', 'hq,fewangles,limitedrange,noisy,noisy_fewang
 const useDefaults = args.includes('--defaults');
 const seed = Number(arg('--seed', '0'));
 const tta = !args.includes('--no-tta');
+const withTeacher = args.includes('--teacher');
 const overrides: Record<string, string> = {};
 args.forEach((a, i) => { if (a === '--set') { const [k, v] = args[i + 1].split('='); overrides[k] = v; } });
 const legacy: Record<string, string> = useDefaults ? {} : { epochs: '200', maxSeconds: '0', plateau: 'false', pseudoLabels: args.includes('--pseudo') ? 'fill' : 'off' };
@@ -30,7 +33,7 @@ async function main() {
   const labels = await openStack(`${dataDir}/sparse_labels_slice0.tif`);
   const sparse = Uint8Array.from(await labels.readSlice(0));
   const truth = await openStack(`${dataDir}/truth.tif`);
-  const results: Record<string, { f1: number; train_s: number; teacher_s?: number; segment_s: number; epochs?: number; stopped?: string; teacher?: unknown }> = {};
+  const results: Record<string, { f1: number; tp: number; fp: number; fn: number; teacherF1?: number; agreement?: number; train_s: number; teacher_s?: number; segment_s: number; epochs?: number; stopped?: string; teacher?: unknown }> = {};
   for (const v of variants) {
     const stack = await openStack(`${dataDir}/${v}.tif`);
     const { width, height, depth } = stack.info;
@@ -44,7 +47,11 @@ async function main() {
     });
     const t1 = performance.now();
     const report = model.trainingReport() as { epochs?: number; stopped?: string; teacher?: { seconds?: number } };
-    let f1Sum = 0;
+    let f1Sum = 0, teacherSum = 0, agree = 0;
+    const counts = { tp: 0, fp: 0, fn: 0 };
+    // The forest MSDNet learnt from (same seed, rf defaults), on every slice: is the student short of its teacher?
+    const teacher = withTeacher ? (await forestTeacher({ width, height, slices: [{ z: 0, image: planes[0], labels: sparse }], sample: new Float32Array(0), norm,
+      params, volume: { depth, info: stack.info, read: async (z) => planes[z] }, onProgress: () => undefined }, Array.from({ length: depth - 1 }, (_, i) => i + 1))).predictions : null;
     for (let z = 0; z < depth; z++) {
       const { labels: pred } = await model.predict(planes[z], width, height, false, undefined, { z, depth, slice: (zz) => planes[zz] });
       const t = await truth.readSlice(z);
@@ -54,8 +61,21 @@ async function main() {
         if (p && g) tp++; else if (p) fp++; else if (g) fn++;
       }
       f1Sum += (2 * tp) / Math.max(1, 2 * tp + fp + fn);
+      counts.tp += tp; counts.fp += fp; counts.fn += fn;
+      const tz = teacher?.get(z);
+      if (tz) {
+        const n = pred.length, foam = tz.classes.indexOf(2), other = foam === 0 ? 1 : 0; // 2 classes
+        let a = 0, b = 0, c = 0;
+        for (let i = 0; i < n; i++) {
+          const p = tz.probs[foam * n + i] > tz.probs[other * n + i], g = t[i] === 1;
+          if (p && g) a++; else if (p) b++; else if (g) c++;
+          if (p === (pred[i] === 2)) agree++;
+        }
+        teacherSum += (2 * a) / Math.max(1, 2 * a + b + c);
+      }
     }
-    results[v] = { f1: f1Sum / depth, train_s: (t1 - t0) / 1000, teacher_s: report.teacher?.seconds, segment_s: (performance.now() - t1) / 1000, epochs: report.epochs, stopped: report.stopped, teacher: report.teacher };
+    if (teacher) console.error(`${v}: teacher F1 ${(teacherSum / depth).toFixed(4)}, student and teacher agree on ${(agree / (depth * width * height)).toFixed(4)} of the pixels`);
+    results[v] = { f1: f1Sum / depth, ...counts, ...(teacher ? { teacherF1: teacherSum / depth, agreement: agree / (depth * width * height) } : {}), train_s: (t1 - t0) / 1000, teacher_s: report.teacher?.seconds, segment_s: (performance.now() - t1) / 1000, epochs: report.epochs, stopped: report.stopped, teacher: report.teacher };
     console.error(`${v}: F1 ${results[v].f1.toFixed(4)} (train ${results[v].train_s.toFixed(1)} s incl. teacher ${results[v].teacher_s?.toFixed(1) ?? '-'} s, ${results[v].epochs} epochs, stopped: ${results[v].stopped}, segment ${results[v].segment_s.toFixed(1)} s, ${model.backend})`);
     await model.dispose?.();
     await stack.close();
