@@ -80,6 +80,23 @@ describe('stackseg run / segment / eval', () => {
     });
   }
 
+  it('rf --set uncertainty=off: no uncertainty.tif, the same mask (labels-only prediction)', async () => {
+    const base = ['run', '--image', sample.image, '--labels', sample.labels, '--model', 'rf', '--set', 'trees=10'];
+    const on = await cli(base);
+    const off = await cli([...base, '--set', 'uncertainty=off']);
+    expect(on.code, on.stderr).toBe(0);
+    expect(off.code, off.stderr).toBe(0);
+    expect(existsSync(join(on.json.job, 'uncertainty.tif'))).toBe(true);
+    expect(existsSync(join(off.json.job, 'uncertainty.tif'))).toBe(false);
+    const record = JSON.parse(readFileSync(join(off.json.job, 'job.json'), 'utf8'));
+    expect(record.spec.uncertainty).toBe(false);
+    expect(record.outputs.uncertainty).toBeUndefined();
+    expect(Buffer.compare(readFileSync(join(on.json.job, 'mask.tif')), readFileSync(join(off.json.job, 'mask.tif')))).toBe(0);
+    const bad = await cli([...base, '--set', 'uncertainty=maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/uncertainty=maybe: not on or off/);
+  });
+
   it('segment --job reuses a trained model and reproduces its mask', async () => {
     const t = await cli(['train', '--image', sample.image, '--labels', sample.labels, '--model', 'rf', '--set', 'trees=5']);
     expect(t.code, t.stderr).toBe(0);

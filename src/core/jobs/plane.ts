@@ -9,8 +9,8 @@ import { allocPixels, type PixelArray, type SliceSource, type StackInfo } from '
 /** One channel (N), several read together (a list, in the order given), or every channel of the stack. */
 export type ChannelChoice = number | number[] | 'all';
 
-/** maskFormat rides along: like the plane, it is a job option given as --set, not a model parameter. */
-export interface PlaneSelection { channel?: ChannelChoice; timepoint?: number; maskFormat?: MaskFormat }
+/** maskFormat and uncertainty ride along: like the plane, they are job options given as --set, not model parameters. */
+export interface PlaneSelection { channel?: ChannelChoice; timepoint?: number; maskFormat?: MaskFormat; uncertainty?: boolean }
 
 /** `N`, `all` or `a,b,...` (distinct whole numbers) as a ChannelChoice; a list of one is that channel. */
 export function parseChannelChoice(raw: string): ChannelChoice {
@@ -39,6 +39,13 @@ export function takePlaneSelection(sets: Map<string, string>): PlaneSelection {
   }
   const mf = sets.get('maskFormat');
   if (mf !== undefined) { sets.delete('maskFormat'); sel.maskFormat = parseMaskFormat(mf); }
+  const u = sets.get('uncertainty');
+  if (u !== undefined) {
+    sets.delete('uncertainty');
+    const v = u.trim().toLowerCase();
+    if (!['on', 'off', 'true', 'false'].includes(v)) throw new UsageError(`--set uncertainty=${u}: not on or off`, 'e.g. --set uncertainty=off (no uncertainty.tif: labels only, faster at full size)');
+    sel.uncertainty = v === 'on' || v === 'true';
+  }
   return sel;
 }
 
@@ -48,6 +55,7 @@ export function planeArgs(sel: PlaneSelection): string[] {
     ...(sel.channel !== undefined ? ['--set', `channel=${channelText(sel.channel)}`] : []),
     ...(sel.timepoint !== undefined ? ['--set', `timepoint=${sel.timepoint}`] : []),
     ...(sel.maskFormat ? ['--set', `maskFormat=${sel.maskFormat}`] : []),
+    ...(sel.uncertainty !== undefined ? ['--set', `uncertainty=${sel.uncertainty ? 'on' : 'off'}`] : []),
   ];
 }
 

@@ -234,7 +234,7 @@ async function segmentStack(record: JobRecord, spec: JobSpec, o: Opened, segment
   const maskPath = spec.maskOut ?? join(record.dir, 'mask.tif');
   const evaluation = o.truth ? new Evaluation(spec.classMap) : undefined;
   // rf: an uncertainty map beside the job's own mask (not beside a --out mask elsewhere) for the viewer's heat overlay.
-  const uncertaintyPath = spec.model === 'rf' && !spec.maskOut ? join(record.dir, 'uncertainty.tif') : undefined;
+  const uncertaintyPath = spec.model === 'rf' && !spec.maskOut && spec.uncertainty !== false ? join(record.dir, 'uncertainty.tif') : undefined;
   const { seconds } = await writeSegmentation(o.image, segmenter, range, maskPath, {
     truth: o.truth, evaluation, signal, uncertaintyPath,
     onSlice: (done, total, z) => progress({ phase: 'segment', percent: (100 * done) / total, message: `slice ${z + 1}/${depth}` }),

@@ -34,6 +34,11 @@ export interface JobSpec {
   timepoint?: number;
   /** HDF5 / Zarr images: the mask also as mask.h5 / mask.zarr, chunked as the input (`--set maskFormat=h5|zarr`). */
   maskFormat?: 'h5' | 'zarr';
+  /**
+   * rf: write uncertainty.tif (default). false (`--set uncertainty=off`): labels only, so prediction can stop walking
+   * trees once a pixel's class is certain (~1.5x faster forest prediction at 2048^2).
+   */
+  uncertainty?: boolean;
   /** The batch folder (batch.json) this job is one stack of; see batch.ts. */
   batch?: string;
 }

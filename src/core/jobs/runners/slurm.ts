@@ -121,7 +121,7 @@ export async function prepareSlurmJob(spec: JobSpec, dir: string, o: SlurmOption
   const state: SlurmState = {
     format: 'stackseg-slurm', version: 1, depth: end - first, first, width, height,
     chunks: segments ? splitSlices(end - first, o.chunks) : [[0, end - first]], arrayTasks: [], history: [],
-    ...(segments && spec.model === 'rf' ? { uncertainty: true } : {}),
+    ...(segments && spec.model === 'rf' && spec.uncertainty !== false ? { uncertainty: true } : {}),
   };
   if (segments) {
     await fs.mkdir(chunksDir(jobDir), { recursive: true });
