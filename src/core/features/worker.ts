@@ -87,16 +87,7 @@ const server = new RpcServer<FeatureMethods>({
     const f = sliceFeatures(msg.image, msg.width, msg.height, msg.rows, true, gatherScratch.subarray(0, need));
     return msg.sets.map((s) => gatherLabeledPixelsInto(f, msg.nFeatures, s.labels, s.weights, s.into, s.offset));
   },
-  accuracy: (msg) => {
-    const { x, y, nSamples: n } = msg.data, f = RandomForest.fromJSON(msg.forest);
-    let correct = 0;
-    // Blocks bound the prediction's scratch memory; labels only (the forest may stop walking trees early).
-    for (let p0 = msg.s0; p0 < msg.s1; p0 += 1 << 16) {
-      const p1 = Math.min(msg.s1, p0 + (1 << 16)), labels = f.predictLabelsRange(x, n, p0, p1);
-      for (let i = 0; i < p1 - p0; i++) if (labels[i] === y[p0 + i]) correct++;
-    }
-    return correct;
-  },
+  accuracy: (msg) => RandomForest.fromJSON(msg.forest).countCorrect(msg.data, msg.s0, msg.s1),
   bin: (msg) => binFeatures(msg.data, msg.maxBins, msg.f0, msg.f1, msg.binned),
   features: (msg, ctx) => {
     if (!features || !norm) throw new Error('feature worker used before init');

@@ -127,15 +127,9 @@ export class RandomForest {
    * the rows of a strip inside the larger window its features were computed on. Outputs hold p1 - p0 pixels.
    */
   predictRange(features: Float32Array, planeSize: number, p0: number, p1: number): { labels: Uint8Array; probabilities: Float32Array } {
-    if (!(p0 >= 0 && p1 >= p0 && p1 <= planeSize && features.length >= this.nFeatures * planeSize)) {
-      throw new StackSegError(`pixel range ${p0}..${p1} does not fit ${this.nFeatures} feature planes of ${planeSize} pixels`);
-    }
-    const nPixels = p1 - p0;
-    if (RandomForest.wasmPrediction && this.classes.length === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29) {
-      // Two classes (the common case): WebAssembly, compiled ahead (no JS warm-up per worker), same numbers.
-      const r = predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes);
-      if (r) return { labels: this.winnerLabels(r.winner), probabilities: r.probabilities! };
-    }
+    this.checkRange(features, planeSize, p0, p1);
+    const r = this.wasmTwoClasses(features, planeSize, p0, p1, false);
+    if (r) return { labels: this.winnerLabels(r.winner), probabilities: r.probabilities! };
     return predictForest(features, planeSize, p0, p1, this.nodes, this.classes);
   }
 
@@ -144,13 +138,34 @@ export class RandomForest {
    * remaining tree can change its winners (foam at 2048^2: 16 of 30 trees for 99 % of pixels); the same labels.
    */
   predictLabelsRange(features: Float32Array, planeSize: number, p0: number, p1: number): Uint8Array {
-    const nPixels = p1 - p0;
-    if (RandomForest.wasmPrediction && this.classes.length === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29
-      && p0 >= 0 && p1 <= planeSize && features.length >= this.nFeatures * planeSize) {
-      const r = predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes, true);
-      if (r) return this.winnerLabels(r.winner);
+    this.checkRange(features, planeSize, p0, p1);
+    const r = this.wasmTwoClasses(features, planeSize, p0, p1, true);
+    return r ? this.winnerLabels(r.winner) : predictForest(features, planeSize, p0, p1, this.nodes, this.classes).labels;
+  }
+
+  /** How many of samples s0..s1-1 of `data` the forest labels as data.y does (training accuracy; labels only). */
+  countCorrect(data: TrainingData, s0: number, s1: number): number {
+    const { x, y, nSamples: n } = data;
+    let correct = 0;
+    // Blocks bound the prediction's scratch memory.
+    for (let p0 = s0; p0 < s1; p0 += 1 << 16) {
+      const p1 = Math.min(s1, p0 + (1 << 16)), labels = this.predictLabelsRange(x, n, p0, p1);
+      for (let i = 0; i < p1 - p0; i++) if (labels[i] === y[p0 + i]) correct++;
     }
-    return this.predictRange(features, planeSize, p0, p1).labels;
+    return correct;
+  }
+
+  private checkRange(features: Float32Array, planeSize: number, p0: number, p1: number): void {
+    if (!(p0 >= 0 && p1 >= p0 && p1 <= planeSize && features.length >= this.nFeatures * planeSize)) {
+      throw new StackSegError(`pixel range ${p0}..${p1} does not fit ${this.nFeatures} feature planes of ${planeSize} pixels`);
+    }
+  }
+
+  /** Two classes (the common case): WebAssembly, compiled ahead (no JS warm-up per worker), same numbers; else null. */
+  private wasmTwoClasses(features: Float32Array, planeSize: number, p0: number, p1: number, labelsOnly: boolean) {
+    const nPixels = p1 - p0;
+    if (!(RandomForest.wasmPrediction && this.classes.length === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29)) return null;
+    return predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes, labelsOnly);
   }
 
   private winnerLabels(winner: Uint8Array): Uint8Array {

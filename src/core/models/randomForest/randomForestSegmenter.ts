@@ -47,17 +47,11 @@ async function turn(signal?: AbortSignal): Promise<void> {
  * (1000 deep trees over 200k samples take ~25 s).
  */
 export async function trainingAccuracy(forest: RandomForest, data: TrainingData, signal?: AbortSignal): Promise<number> {
-  const { nFeatures: F, nSamples: n } = data;
-  const B = 8192;
-  const block = new Float32Array(F * Math.min(B, n));
+  const n = data.nSamples, B = 8192;
   let correct = 0;
   for (let s0 = 0; s0 < n; s0 += B) {
     await turn(signal);
-    const m = Math.min(B, n - s0);
-    const x = m === B ? block : new Float32Array(F * m);
-    for (let f = 0; f < F; f++) x.set(data.x.subarray(f * n + s0, f * n + s0 + m), f * m);
-    const { labels } = forest.predict(x, m);
-    for (let i = 0; i < m; i++) if (labels[i] === data.y[s0 + i]) correct++;
+    correct += forest.countCorrect(data, s0, Math.min(n, s0 + B));
   }
   return n ? correct / n : 0;
 }
