@@ -41,47 +41,50 @@ export interface TrainingData {
 
 /** Pixels with label != 0; pixelWeights (optional, per pixel) become per-sample weights. */
 export function gatherLabeledPixels(features: Float32Array, nFeatures: number, labels: ArrayLike<number>, pixelWeights?: ArrayLike<number>): TrainingData {
-  const nPixels = labels.length;
-  if (features.length !== nFeatures * nPixels) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
-  let n = 0;
-  for (let p = 0; p < nPixels; p++) if (labels[p] !== 0) n++;
-  const idx = new Int32Array(n);
-  for (let p = 0, k = 0; p < nPixels; p++) if (labels[p] !== 0) idx[k++] = p;
-  const x = new Float32Array(nFeatures * n);
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = labels[idx[i]];
-  let w: Float32Array | undefined;
-  if (pixelWeights) { w = new Float32Array(n); for (let i = 0; i < n; i++) w[i] = pixelWeights[idx[i]]; }
-  for (let f = 0; f < nFeatures; f++) {
-    const src = f * nPixels, dst = f * n;
-    for (let i = 0; i < n; i++) x[dst + i] = features[src + idx[i]];
-  }
-  return { x, y, nFeatures, nSamples: n, w };
+  const idx = labelledPixels(features, nFeatures, labels);
+  const n = idx.length;
+  const into: TrainingData = { x: new Float32Array(nFeatures * n), y: new Uint8Array(n), nFeatures, nSamples: n, w: pixelWeights ? new Float32Array(n) : undefined };
+  writeSamples(features, labels, pixelWeights, idx, into, 0);
+  return into;
 }
 
-/** The samples of several parts in one set; `shared`: in SharedArrayBuffers (the worker pool trains on them as is). */
 /**
  * gatherLabeledPixels written into `into` at samples offset.. (feature f's values at f * into.nSamples + offset + j):
  * workers gather the rows of one slice each straight into one shared set. Returns the samples written.
  */
 export function gatherLabeledPixelsInto(features: Float32Array, nFeatures: number, labels: ArrayLike<number>, pixelWeights: ArrayLike<number> | undefined,
   into: TrainingData, offset: number): number {
-  const nPixels = labels.length, N = into.nSamples;
-  if (features.length !== nFeatures * nPixels || into.nFeatures !== nFeatures) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
+  const idx = labelledPixels(features, nFeatures, labels);
+  if (into.nFeatures !== nFeatures) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${labels.length}`);
+  if (offset + idx.length > into.nSamples) throw new StackSegError(`${idx.length} samples do not fit at ${offset} of a set of ${into.nSamples}`);
+  writeSamples(features, labels, pixelWeights, idx, into, offset);
+  return idx.length;
+}
+
+/** The pixels with a label != 0, in order (after checking that features hold nFeatures planes of the labels' size). */
+function labelledPixels(features: Float32Array, nFeatures: number, labels: ArrayLike<number>): Int32Array {
+  const nPixels = labels.length;
+  if (features.length !== nFeatures * nPixels) throw new StackSegError(`feature array has ${features.length} values, expected ${nFeatures} x ${nPixels}`);
   let n = 0;
   for (let p = 0; p < nPixels; p++) if (labels[p] !== 0) n++;
-  if (offset + n > N) throw new StackSegError(`${n} samples do not fit at ${offset} of a set of ${N}`);
   const idx = new Int32Array(n);
   for (let p = 0, k = 0; p < nPixels; p++) if (labels[p] !== 0) idx[k++] = p;
+  return idx;
+}
+
+/** Samples idx (pixels) written at offset.. of `into`: labels, weights (1 without pixelWeights) and features. */
+function writeSamples(features: Float32Array, labels: ArrayLike<number>, pixelWeights: ArrayLike<number> | undefined, idx: Int32Array,
+  into: TrainingData, offset: number): void {
+  const n = idx.length, nPixels = labels.length, N = into.nSamples;
   for (let i = 0; i < n; i++) into.y[offset + i] = labels[idx[i]];
   if (into.w) for (let i = 0; i < n; i++) into.w[offset + i] = pixelWeights ? pixelWeights[idx[i]] : 1;
-  for (let f = 0; f < nFeatures; f++) {
+  for (let f = 0; f < into.nFeatures; f++) {
     const src = f * nPixels, dst = f * N + offset;
     for (let i = 0; i < n; i++) into.x[dst + i] = features[src + idx[i]];
   }
-  return n;
 }
 
+/** The samples of several parts in one set; `shared`: in SharedArrayBuffers (the worker pool trains on them as is). */
 export function concatTrainingData(parts: TrainingData[], shared = false): TrainingData {
   if (parts.length === 1 && !shared) return parts[0];
   const nFeatures = parts[0]?.nFeatures ?? 0;
