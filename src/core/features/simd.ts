@@ -16,6 +16,7 @@
 // differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
 import { reflectIndex as reflect } from './filters';
 import { WASM_BASE64 } from './convolveWasm';
+import { upsampleRows } from './halfScale';
 
 
 interface Exports {
@@ -108,22 +109,9 @@ export class SimdConvolver {
       f32.set(row, o);
       f32[o - 1] = row[reflect(-1, wh)]; f32[o + wh] = row[reflect(wh, wh)]; f32[o + wh + 1] = row[reflect(wh + 1, wh)];
     }
-    // Half row q upsampled along x lives in ring slot q & 3; an odd row 2i+1 reads half rows i-1..i+2 (reflected),
-    // always among the last four made.
-    const slot = (q: number) => this.ringAt + (q & 3) * w * 4;
-    let made = -1;
-    const ring = (i: number) => {
-      const q = reflect(i, hh);
-      while (made < q) { made++; x.uprow(rowAt(made), wh, slot(made), c); }
-      return slot(q);
-    };
-    const base = dst.byteOffset;
-    for (let y = 0; y < h; y++) {
-      const i = y >> 1, out = base + y * w * 4;
-      if ((y & 1) === 0) { const r = ring(i); f32.copyWithin(out >> 2, r >> 2, (r >> 2) + w); continue; }
-      const d = ring(i + 2), p = ring(i + 1), b = ring(i), a = ring(i - 1);
-      x.upcol(a, b, p, d, out, w);
-    }
+    const slot = (k: number) => this.ringAt + k * w * 4, out = (y: number) => dst.byteOffset + y * w * 4;
+    upsampleRows(h, hh, (q, k) => x.uprow(rowAt(q), wh, slot(k), c), (y, k) => f32.copyWithin(out(y) >> 2, slot(k) >> 2, (slot(k) >> 2) + w),
+      (y, a, b, p, d) => x.upcol(slot(a), slot(b), slot(p), slot(d), out(y), w));
   }
 
   plane(i: number): Float32Array { return this.views[i]; }
