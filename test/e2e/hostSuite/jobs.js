@@ -87,11 +87,14 @@ const tests = [
   }],
   ['a worker killed with SIGKILL marks the job failed and keeps its log', async () => {
     const { done, job } = await startTraining();
+    // The log is a buffered stream: wait until the epoch line is on disk, then check that the kill keeps it.
+    const logPath = path.join(job.dir, 'log.txt');
+    await poll('the epoch line in log.txt', () => fs.existsSync(logPath) && /epoch 1 /.test(fs.readFileSync(logPath, 'utf8')), 30_000);
     process.kill(job.pid, 'SIGKILL');
     const record = await done;
     assert.equal(record.status, 'failed');
     assert.match(record.error, /SIGKILL/);
-    const log = fs.readFileSync(path.join(job.dir, 'log.txt'), 'utf8');
+    const log = fs.readFileSync(logPath, 'utf8');
     assert.match(log, /epoch 1 /);
     assert.match(log, /SIGKILL/);
     assert.ok(!fs.readdirSync(job.dir).some((f) => f.includes('.tmp-')), 'temporary files left behind');
