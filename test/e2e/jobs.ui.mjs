@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInStackViewer, runCommand, viewerFrame, findFrame } from './lib/workbench.mjs';
+import { openInStackViewer, runCommand, runCommandAndPick, viewerFrame, findFrame } from './lib/workbench.mjs';
 
 export function jobsUiTests({ page, shot, log, files, workspace }) {
   return [
@@ -68,9 +68,7 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
           return n;
         });
         const showSegmentation = async () => {
-          await runCommand(page, 'StackSeg: Show Segmentation');
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'rf' }).first().waitFor({ timeout: 15_000 });
-          await page.keyboard.press('Enter');
+          await runCommandAndPick(page, 'StackSeg: Show Segmentation', 'rf');
         };
         await showSegmentation();
         let painted = 0;
@@ -227,8 +225,7 @@ export function jobsUiTests({ page, shot, log, files, workspace }) {
         // A job's mask: label view, and "Show over" overlays it on the stack as a segmentation.
         const jobsRoot = join(workspace, 'noisy.stackseg');
         const jobDir = readdirSync(jobsRoot).find((d) => existsSync(join(jobsRoot, d, 'mask.tif')));
-        await runCommand(page, 'StackSeg: Open Job Output');
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: jobDir }).first().click({ timeout: 15_000 });
+        await runCommandAndPick(page, 'StackSeg: Open Job Output', jobDir, { click: true });
         const maskFrame = await viewerFrame(page);
         await maskFrame.locator('[data-testid=label-view]').waitFor({ timeout: 20_000 });
         await shot('20-mask-label-view');

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { findFrame, runCommand, waitForContributions } from './lib/workbench.mjs';
+import { findFrame, runCommand, runCommandAndPick, waitForContributions } from './lib/workbench.mjs';
 import { decodePng } from './lib/png.mjs';
 import { drag, setBrush } from './labels.ui.mjs';
 
@@ -169,9 +169,7 @@ export function walkthroughUiTests(ctx) {
         await runCommand(page, 'View: Show Explorer');
         // The viewer's group active, so the overlay opens there and the walkthrough stays in sight on the left.
         await page.locator('.tab', { hasText: 'sample.tif' }).first().click();
-        await runCommand(page, 'StackSeg: Show Segmentation');
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.tif' }).first().waitFor({ timeout: 15_000 });
-        await page.keyboard.press('Enter');
+        await runCommandAndPick(page, 'StackSeg: Show Segmentation', 'sample.tif');
         frame = await findFrame(page, '[data-testid=segmentation-canvas]');
         await frame.waitForFunction(() => !document.querySelector('[data-testid=segmentation-canvas]').hidden, null, { timeout: 20_000 });
         await stepDone(page, 'showSegmentation');

@@ -76,6 +76,26 @@ export async function runCommand(page, label) {
   }
 }
 
+/**
+ * Runs a command that opens a quick pick and picks the first row showing `rowText`. A webview taking focus can
+ * close the pick just opened (its rows stay in the DOM, hidden): the command is then run again.
+ */
+export async function runCommandAndPick(page, label, rowText, { click = false } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, label);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      if (click) await row.click({ timeout: 5_000 });
+      else await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
 export async function closeAllEditors(page) {
   await runCommand(page, 'View: Close All Editors');
   await page.waitForTimeout(300);
