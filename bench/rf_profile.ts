@@ -7,6 +7,7 @@ import { applyThresholdFill, fitThresholdFill } from '../src/core/features/pseud
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/randomForest/randomForestSegmenter';
 import { gatherLabeledPixels } from '../src/core/models/randomForest/randomForestTrain';
 import { predictSliceSync } from '../src/core/features/pool';
+import { forestWalk } from '../src/core/models/randomForest/randomForestPredict';
 import { fitNormalization, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/shared/models/registry';
 import { bigLabels, bigSlice, loadFoam } from './big_phantom';
@@ -62,7 +63,16 @@ async function main() {
   const sub = forest.selectFeatures(used);
   const f = await time(`features used (${used.length})`, () => computeFeatures(x, W, H, fo, used));
   await time('predict', () => sub.predict(f, n));
+  const walked: string[] = [];
+  for (const settle of [0, Number(params.settle), 1, 0.3]) {
+    sub.settle = settle;
+    const w0 = { ...forestWalk };
+    await time(`predict labels (settle ${settle})`, () => sub.predictLabelsRange(f, n, 0, n));
+    walked.push(`settle ${settle}: ${((forestWalk.treePixels - w0.treePixels) / (forestWalk.pixels - w0.pixels)).toFixed(1)}`);
+  }
+  forest.settle = Number(params.settle);
   await time('strips: features used + predict (a worker)', () => predictSliceSync(forest, fo, norm, f32, W, H, false));
+  console.log(`mean trees walked per pixel (labels only) of ${forest.nTrees}: ${walked.join(', ')}`);
   console.log(`${W}x${H}, labelled ${labels.reduce((a, v) => a + (v ? 1 : 0), 0)}, fill ${JSON.stringify(report)}`);
   console.log(`used features: ${used.map((i) => names[i]).join(' ')}`);
   for (const [name, wall, cpu] of rows) console.log(`${name.padEnd(36)} wall ${wall.toFixed(3).padStart(7)} s  cpu ${cpu.toFixed(3).padStart(7)} s`);

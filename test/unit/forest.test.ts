@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RandomForest } from '../../src/core/models/randomForest/randomForest';
 import { concatTrainingData, gatherLabeledPixels, type TrainingData } from '../../src/core/models/randomForest/randomForestTrain';
 import { binValues, lowerBound } from '../../src/core/models/randomForest/randomForestBins';
+import { forestWalk, SETTLE_MIN_TREES } from '../../src/core/models/randomForest/randomForestPredict';
 
 /** Deterministic two-feature data set: class 2 where f0 + 0.5 f1 > 1, with values in [0, 2). */
 function makeData(n: number, seed = 1, labelValues: [number, number] = [1, 2]): TrainingData {
@@ -125,6 +126,45 @@ describe('RandomForest', () => {
       RandomForest.wasmPrediction = false;
       try { expect(f.predictLabelsRange(t.x, 5000, 0, 5000)).toEqual(full); } finally { RandomForest.wasmPrediction = true; }
     }
+  });
+
+  it('with settle > 0 walks fewer trees and changes only pixels whose vote is close; settle travels in JSON', () => {
+    const d = makeData(4000, 7);
+    let s = 3;
+    for (let i = 0; i < d.nSamples; i++) if (((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) < 0.05) d.y[i] = 3 - d.y[i];
+    const f = RandomForest.train(d, { nTrees: 30, maxDepth: 8 });
+    const t = makeData(20000, 11);
+    const full = f.predict(t.x, 20000);
+    const walk = () => { const before = { ...forestWalk }; return () => (forestWalk.treePixels - before.treePixels) / (forestWalk.pixels - before.pixels); };
+    let mean = walk();
+    expect(f.predictLabelsRange(t.x, 20000, 0, 20000)).toEqual(full.labels);
+    const exactTrees = mean();
+    f.settle = 2.5;
+    mean = walk();
+    const settled = f.predictLabelsRange(t.x, 20000, 0, 20000);
+    const settledTrees = mean();
+    // A pixel's label depends on its own votes only, not on where the range (a strip) starts.
+    expect(f.predictLabelsRange(t.x, 20000, 1237, 15001)).toEqual(settled.subarray(1237, 15001));
+    expect(settledTrees).toBeLessThan(exactTrees - 2);
+    expect(settledTrees).toBeGreaterThanOrEqual(SETTLE_MIN_TREES);
+    // A changed pixel is one the full forest itself barely decides (well within the c sqrt(R) band).
+    let changed = 0;
+    for (let p = 0; p < 20000; p++) {
+      if (settled[p] === full.labels[p]) continue;
+      changed++;
+      expect(Math.abs(full.probabilities[20000 + p] - full.probabilities[p])).toBeLessThan(0.3);
+    }
+    expect(changed).toBeLessThan(200);
+    // settle changes nothing where probabilities are asked for, and 0 is exact again.
+    expect(f.predictRange(t.x, 20000, 0, 20000).labels).toEqual(full.labels);
+    const back = RandomForest.fromJSON(JSON.parse(JSON.stringify(f.toJSON())));
+    expect(back.settle).toBe(2.5);
+    expect(back.selectFeatures(back.usedFeatures()).settle).toBe(2.5);
+    expect(RandomForest.merge([back, back]).settle).toBe(2.5);
+    f.settle = 0;
+    expect(f.predictLabelsRange(t.x, 20000, 0, 20000)).toEqual(full.labels);
+    expect('settle' in f.toJSON()).toBe(false);
+    for (const bad of [-1, 11, '2', null]) expect(() => RandomForest.fromJSON({ ...f.toJSON(), settle: bad }, 'model.json')).toThrow(/settle/);
   });
 
   it('respects max depth, min samples per leaf and class weights', () => {

@@ -519,7 +519,8 @@
   ;; leaf above the last level is a split that always goes left (zero plane, +inf) to copies of itself. Same sums.
   (func (export "forest2c") (param $feat i32) (param $n i32) (param $nodes i32) (param $val i32)
         (param $nTrees i32) (param $prob0 i32) (param $prob1 i32) (param $lab i32) (param $inv f64) (param $depth i32)
-        (param $acc i32) (param $early i32) (param $block i32)
+        (param $acc i32) (param $early i32) (param $block i32) (param $minT i32) (param $c f64) (result i32)
+    (local $walked i32) (local $binv f64) (local $open i32) (local $q i32)
     (local $b i32) (local $bend i32) (local $t i32) (local $p i32) (local $d i32) (local $px i32) (local $inner i32)
     (local $aend i32) (local $margin f64)
     (local $tb i32) (local $vb i32) (local $tstride i32) (local $vstride i32)
@@ -531,7 +532,9 @@
       (br_if $bdone (i32.ge_u (local.get $b) (local.get $n)))
       (local.set $bend (i32.add (local.get $b) (local.get $block)))
       (if (i32.gt_u (local.get $bend) (local.get $n)) (then (local.set $bend (local.get $n))))
-      (memory.fill (local.get $acc) (i32.const 0) (i32.const 4096))
+      (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $block) (i32.const 3)))
+      (memory.fill (i32.add (local.get $acc) (i32.const 2048)) (i32.const 0) (i32.shl (local.get $block) (i32.const 3)))
+      (memory.fill (i32.add (local.get $acc) (i32.const 4096)) (i32.const 0) (local.get $block))
       (local.set $t (i32.const 0))
       (local.set $tb (local.get $nodes))
       (local.set $vb (local.get $val))
@@ -601,33 +604,53 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (local.set $tb (i32.add (local.get $tb) (local.get $tstride)))
         (local.set $vb (i32.add (local.get $vb) (local.get $vstride)))
-        ;; $early (labels only): from half the trees on, leave the block ($block pixels, <= 256, a multiple of 8) once every pixel's winner is certain, i.e.
-        ;; |s1 - s0| exceeds what the remaining trees can add (each adds at most 1 to either sum; a small margin
-        ;; covers f32 leaf rounding). The labels equal the full sums'; the probabilities are then partial.
-        (if (i32.and (local.get $early) (i32.ge_u (i32.shl (local.get $t) (i32.const 1)) (local.get $nTrees)))
+        ;; $early: from $minT trees on, a pixel whose |s1 - s0| exceeds the margin is decided: its label is written
+        ;; then (a flag at acc + 4096 keeps it), and the block is left once all its pixels ($block, <= 256, a multiple
+        ;; of 8) are. Exact margin: what the remaining R trees can add (at most 1 each; a small slack covers f32 leaf
+        ;; rounding), so the labels equal the full sums'. With $c > 0 the margin is at most c sqrt(R) (a settled
+        ;; vote: R more trees would have to break ranks), which decides much earlier. Either way a pixel's label
+        ;; depends on its own sums alone, not on where blocks start (strips, threads).
+        (if (i32.and (local.get $early) (i32.ge_u (local.get $t) (local.get $minT)))
           (then
             (local.set $margin (f64.add (f64.mul (f64.convert_i32_u (i32.sub (local.get $nTrees) (local.get $t))) (f64.const 1.000001)) (f64.const 1e-9)))
-            (local.set $a (local.get $acc))
-            (local.set $aend (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $bend) (local.get $b)) (i32.const 3))))
-            (block $undecided (loop $sl
-              (br_if $tdone (i32.ge_u (local.get $a) (local.get $aend)))
-              (br_if $undecided (f64.le (f64.abs (f64.sub (f64.load offset=2048 (local.get $a)) (f64.load (local.get $a)))) (local.get $margin)))
-              (local.set $a (i32.add (local.get $a) (i32.const 8)))
-              (br $sl)))))
+            (if (f64.gt (local.get $c) (f64.const 0))
+              (then (local.set $margin (f64.min (local.get $margin) (f64.mul (local.get $c) (f64.sqrt (f64.convert_i32_u (i32.sub (local.get $nTrees) (local.get $t)))))))))
+            (local.set $open (i32.const 0))
+            (local.set $q (i32.const 0))
+            (block $qdone (loop $ql
+              (br_if $qdone (i32.ge_u (local.get $q) (i32.sub (local.get $bend) (local.get $b))))
+              (if (i32.eqz (i32.load8_u offset=4096 (i32.add (local.get $acc) (local.get $q))))
+                (then
+                  (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $q) (i32.const 3))))
+                  (local.set $s0 (f64.load (local.get $a)))
+                  (local.set $s1 (f64.load offset=2048 (local.get $a)))
+                  (if (f64.gt (f64.abs (f64.sub (local.get $s1) (local.get $s0))) (local.get $margin))
+                    (then
+                      (i32.store8 offset=4096 (i32.add (local.get $acc) (local.get $q)) (i32.const 1))
+                      (i32.store8 (i32.add (local.get $lab) (i32.add (local.get $b) (local.get $q))) (f64.gt (local.get $s1) (local.get $s0))))
+                    (else (local.set $open (i32.const 1))))))
+              (local.set $q (i32.add (local.get $q) (i32.const 1)))
+              (br $ql)))
+            (br_if $tdone (i32.eqz (local.get $open)))))
         (br $tl)))
+      ;; Probabilities over the trees walked ($inv = 1 / nTrees when all were).
+      (local.set $walked (i32.add (local.get $walked) (i32.mul (local.get $t) (i32.sub (local.get $bend) (local.get $b)))))
+      (local.set $binv (if (result f64) (i32.eq (local.get $t) (local.get $nTrees)) (then (local.get $inv)) (else (f64.div (f64.const 1) (f64.convert_i32_u (local.get $t))))))
       (local.set $p (local.get $b))
       (block $odone (loop $ol
         (br_if $odone (i32.ge_u (local.get $p) (local.get $bend)))
         (local.set $a (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $p) (local.get $b)) (i32.const 3))))
         (local.set $s0 (f64.load (local.get $a)))
         (local.set $s1 (f64.load offset=2048 (local.get $a)))
-        (f32.store (i32.add (local.get $prob0) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s0) (local.get $inv))))
-        (f32.store (i32.add (local.get $prob1) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s1) (local.get $inv))))
-        (i32.store8 (i32.add (local.get $lab) (local.get $p)) (f64.gt (local.get $s1) (local.get $s0)))
+        (f32.store (i32.add (local.get $prob0) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s0) (local.get $binv))))
+        (f32.store (i32.add (local.get $prob1) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s1) (local.get $binv))))
+        (if (i32.eqz (i32.load8_u offset=4096 (i32.add (local.get $acc) (i32.sub (local.get $p) (local.get $b)))))
+          (then (i32.store8 (i32.add (local.get $lab) (local.get $p)) (f64.gt (local.get $s1) (local.get $s0)))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $ol)))
       (local.set $b (local.get $bend))
-      (br $bl))))
+      (br $bl)))
+    (local.get $walked))
 ;; Half-grid upsampling (halfScale.ts, SimdConvolver.upsample). uprow: a half row of n floats (n % 4 == 0) at $src,
 ;; with 1 float of padding before it and 2 after (reflected), into 2n floats at $dst: even x = c s[i], odd x =
 ;; c/16 (9 (s[i] + s[i+1]) - s[i-1] - s[i+2]), the midpoint cubic. upcol: dst = (9 (b + p) - a - d) / 16 over n floats.

@@ -20,6 +20,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     depth: A('How detailed each tree may get; deeper fits finer texture but may learn the noise.'),
     features: A('Which filter kinds the forest looks at (default: all).'),
     halfScaleFrom: A('Filters of this size and up run at half resolution (faster, nearly the same result); 0 = all at full.'),
+    settle: A('Stop asking more trees once their vote is clear (faster); 0 = always as many as could change a pixel.'),
     maxFeatures: A('How many features each tree split compares.'),
     minSamplesLeaf: A('Smallest group of pixels a tree rule may single out; raise it to smooth noisy masks.'),
     classWeights: A('balanced: a class with few painted pixels counts as much as one with many.'),

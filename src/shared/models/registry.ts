@@ -49,6 +49,8 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'features', type: 'list', default: [...FEATURE_FAMILIES].join(','), choices: FEATURE_FAMILIES, description: 'filter families' },
       // Models saved without halfScaleFrom read it as 0 (featureOptionsFrom), so they keep their exact features.
       { key: 'halfScaleFrom', type: 'number', default: HALF_SCALE_FROM, min: 0, max: 50, description: 'features of sigmas >= this are computed on a 2x-decimated grid (pre-smoothed, then upsampled back): far less filter work at large sigmas; 0 = every sigma at full resolution (models saved before this parameter)' },
+      // Models saved without settle read it as 0 (RandomForestSegmenter), so they keep the full forest's labels.
+      { key: 'settle', type: 'number', default: 2, min: 0, max: 10, description: 'segmentation without uncertainty stops walking trees for a pixel once its vote margin exceeds settle x sqrt(trees left) (from 4 trees on): on the foam benchmark 10-12 of 30 trees, labels as with all trees but for at most ~20 pixels per million; 0 = stop only where no tree left can change a label (16-17 trees)' },
       { key: 'maxFeatures', type: 'enum', default: 'sqrt', choices: ['sqrt', 'log2', 'all'], description: 'features tried per split' },
       { key: 'minSamplesLeaf', type: 'int', default: 1, min: 1, max: 10000, description: 'minimum samples in a leaf' },
       { key: 'classWeights', type: 'enum', default: 'none', choices: ['none', 'balanced'], description: 'class weighting' },

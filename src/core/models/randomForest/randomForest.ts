@@ -45,7 +45,12 @@ export interface ForestJSON {
   /** Per node, nClasses class probabilities (leaf values). */
   value: number[];
   importances: number[];
+  /** RandomForest.settle; absent = 0 (exact). */
+  settle?: number;
 }
+
+/** Largest settle accepted (a margin of 10 sqrt(trees left) is already the exact rule for 30 trees). */
+const MAX_SETTLE = 10;
 
 /** trainAsync gives the event loop a turn at least this often (ms). */
 const YIELD_MS = 20;
@@ -68,6 +73,13 @@ export class RandomForest {
 
   /** Two-class prediction in WebAssembly when available (tests turn it off to compare with the JS loop). */
   static wasmPrediction = true;
+
+  /**
+   * Labels-only prediction (predictLabelsRange) stops walking trees for a block of pixels once its vote is settled:
+   * every |sum1 - sum0| > settle * sqrt(trees left), from 4 trees on (see predictTwoClasses). 0: only once no tree
+   * left can change a label (the full forest's labels). The rf parameter `settle` sets it; toJSON keeps it.
+   */
+  settle = 0;
 
   get nTrees(): number { return this.treeRoots.length; }
   get nNodes(): number { return this.feature.length; }
@@ -139,7 +151,7 @@ export class RandomForest {
    */
   predictLabelsRange(features: Float32Array, planeSize: number, p0: number, p1: number): Uint8Array {
     this.checkRange(features, planeSize, p0, p1);
-    const r = this.wasmTwoClasses(features, planeSize, p0, p1, true);
+    const r = this.wasmTwoClasses(features, planeSize, p0, p1, true, this.settle);
     return r ? this.winnerLabels(r.winner) : predictForest(features, planeSize, p0, p1, this.nodes, this.classes).labels;
   }
 
@@ -162,10 +174,10 @@ export class RandomForest {
   }
 
   /** Two classes (the common case): WebAssembly, compiled ahead (no JS warm-up per worker), same numbers; else null. */
-  private wasmTwoClasses(features: Float32Array, planeSize: number, p0: number, p1: number, labelsOnly: boolean) {
+  private wasmTwoClasses(features: Float32Array, planeSize: number, p0: number, p1: number, labelsOnly: boolean, settle = 0) {
     const nPixels = p1 - p0;
     if (!(RandomForest.wasmPrediction && this.classes.length === 2 && nPixels > 0 && this.nFeatures * nPixels < 2 ** 29)) return null;
-    return predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes, labelsOnly);
+    return predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes, labelsOnly, settle);
   }
 
   private winnerLabels(winner: Uint8Array): Uint8Array {
@@ -196,8 +208,10 @@ export class RandomForest {
       for (const v of f.value) value.push(v);
       for (let k = 0; k < imp.length; k++) imp[k] += (f.importances[k] * f.nTrees) / nTrees;
     }
-    return new RandomForest({ ...a.options, nTrees }, a.classes, a.nFeatures, a.featureNames, Int32Array.from(roots), Int32Array.from(feature),
+    const merged = new RandomForest({ ...a.options, nTrees }, a.classes, a.nFeatures, a.featureNames, Int32Array.from(roots), Int32Array.from(feature),
       Float32Array.from(threshold), Int32Array.from(left), Float32Array.from(value), imp);
+    merged.settle = a.settle;
+    return merged;
   }
 
   /** Indices of the features that some split reads, ascending: the only ones prediction needs. */
@@ -220,7 +234,9 @@ export class RandomForest {
     });
     const names = this.featureNames ? features.map((f) => this.featureNames![f]) : undefined;
     const imp = Float64Array.from(features, (f) => this.importances[f]);
-    return new RandomForest(this.options, this.classes, features.length, names, this.treeRoots, feature, this.threshold, this.left, this.value, imp);
+    const selected = new RandomForest(this.options, this.classes, features.length, names, this.treeRoots, feature, this.threshold, this.left, this.value, imp);
+    selected.settle = this.settle;
+    return selected;
   }
 
   toJSON(): ForestJSON {
@@ -228,6 +244,7 @@ export class RandomForest {
       format: 'stackseg-forest', version: 1, options: this.options, classes: this.classes, nFeatures: this.nFeatures,
       featureNames: this.featureNames, treeRoots: Array.from(this.treeRoots), feature: Array.from(this.feature),
       threshold: Array.from(this.threshold), left: Array.from(this.left), value: Array.from(this.value), importances: Array.from(this.importances),
+      ...(this.settle > 0 ? { settle: this.settle } : {}),
     };
   }
 
@@ -241,8 +258,13 @@ export class RandomForest {
     if (j.threshold!.length !== nNodes || j.left!.length !== nNodes || j.value!.length !== nNodes * C) {
       throw new StackSegError('forest model node tables have inconsistent lengths', { file, hint: 'the file is corrupted; retrain' });
     }
-    return new RandomForest(j.options!, j.classes!, j.nFeatures!, j.featureNames, Int32Array.from(j.treeRoots!), Int32Array.from(j.feature!),
+    if (j.settle !== undefined && !(typeof j.settle === 'number' && j.settle >= 0 && j.settle <= MAX_SETTLE)) {
+      throw new StackSegError(`forest model "settle" must be a number from 0 to ${MAX_SETTLE}, not ${JSON.stringify(j.settle)}`, { file, hint: 'the file was edited; remove "settle" or retrain' });
+    }
+    const forest = new RandomForest(j.options!, j.classes!, j.nFeatures!, j.featureNames, Int32Array.from(j.treeRoots!), Int32Array.from(j.feature!),
       Float32Array.from(j.threshold!), Int32Array.from(j.left!), Float32Array.from(j.value!),
       Float64Array.from(j.importances ?? new Array(j.nFeatures!).fill(0)));
+    forest.settle = j.settle ?? 0;
+    return forest;
   }
 }

@@ -54,8 +54,14 @@ interface ForestExports {
   forest2(feat: number, n: number, nodes: number, val: number, roots: number, nTrees: number,
     prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number): void;
   forest2c(feat: number, n: number, nodes: number, val: number, nTrees: number,
-    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number, early: number, block: number): void;
+    prob0: number, prob1: number, lab: number, inv: number, depth: number, acc: number, early: number, block: number,
+    minTrees: number, settle: number): number;
 }
+
+/** Trees walked by forest2c, summed over pixels, and the pixels (mean trees per pixel = treePixels / pixels). */
+export const forestWalk = { pixels: 0, treePixels: 0 };
+/** A settled vote (settle > 0) is checked from this many trees on. */
+export const SETTLE_MIN_TREES = 4;
 
 /** Forests at most this deep run as complete breadth-first trees (forest2c): 2^depth records per tree. */
 const COMPLETE_MAX_DEPTH = 10;
@@ -84,10 +90,11 @@ let forestModule: ForestExports | null | undefined;
 /** Pixels per WebAssembly prediction chunk: its packed features (nFeatures planes) stay a few MB. */
 const CHUNK = 1 << 16;
 /**
- * Pixels per block that forest2c walks tree by tree; labels only: 32, since a block leaves early only when all its
- * pixels are certain (noisy foam at 2048^2, mean trees walked: 21.7 of 30 with 256, 17.2 with 32; CPU 1.07 -> 0.91 s).
+ * Pixels per block that forest2c walks tree by tree; labels only: 8 (one set of lanes), since a block leaves early
+ * only when all its pixels are decided (noisy foam at 256^2, mean trees walked with the exact margin: 19.7 of 30 with
+ * blocks of 32, 17.3 with 8; with settle 2.5: 16.8 and 13.0).
  */
-const EARLY_BLOCK = 32;
+const EARLY_BLOCK = 8;
 /** Pixels that walk a tree side by side in forest2 (chunks are padded to a multiple). */
 const LANES = 8;
 
@@ -111,11 +118,15 @@ function forestDepth(left: Int32Array, feature: Int32Array, roots: Int32Array): 
  * Returns the class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without
  * WebAssembly. Same numbers as predictForest (f64 sums over trees in order). Runs in chunks of CHUNK pixels, each
  * packed (its pixels of every plane, plus a plane of zeros that leaves read) into the module's memory.
- * labelsOnly: a block of pixels stops walking trees once no remaining tree can change any of its winners (the same
- * winners; probabilities is then null). On foam at 2048^2, 99 % of pixels are certain after 16 of 30 trees.
+ * labelsOnly: a block of pixels stops walking trees once its winners are decided (probabilities is then null):
+ * - settle = 0: once no remaining tree can change any of its winners, so the winners are the full forest's;
+ * - settle > 0: also once, from SETTLE_MIN_TREES trees on, every |sum1 - sum0| > settle * sqrt(trees left): the R
+ *   remaining trees would have to vote against the first ones far beyond chance (a random walk of R steps of at
+ *   most 1 passes settle sqrt(R) with probability < exp(-settle^2 / 2)). On the six foam variants (256^2, seed 0)
+ *   settle 2 walks 10-12 of 30 trees (the exact margin 16-17), changes at most 22 pixels in a million and no F1.
  */
 export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
-  nodes: ForestNodes, labelsOnly = false): { probabilities: Float32Array | null; winner: Uint8Array } | null {
+  nodes: ForestNodes, labelsOnly = false, settle = 0): { probabilities: Float32Array | null; winner: Uint8Array } | null {
   if (forestModule === undefined) {
     const mod = convolveModule();
     forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as ForestExports) : null;
@@ -131,7 +142,8 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
   // (1.99 -> 1.61 CPU s per 2048^2 slice, 30 trees of depth 8, 25 features).
   const complete = depth <= COMPLETE_MAX_DEPTH;
   const nodeBytes = complete ? roots.length * ((1 << depth) - 1) * 8 : nNodes * 16, valBytes = complete ? roots.length * (1 << depth) * 8 : nNodes * 8;
-  const sizes = [(nFeatures + 1) * planeBytes, nodeBytes, valBytes, roots.length * 4, 2 * planeBytes, chunk, 4096];
+  // acc: 2 x 256 f64 sums, then forest2c's 256 decided-pixel flags.
+  const sizes = [(nFeatures + 1) * planeBytes, nodeBytes, valBytes, roots.length * 4, 2 * planeBytes, chunk, 4096 + 256];
   const at: number[] = [];
   let total = 0;
   for (const b of sizes) { at.push(total); total += Math.ceil(b / 16) * 16; }
@@ -163,7 +175,11 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
       if (m4 > m) packed.fill(0, f * chunk + m, f * chunk + m4);
     }
     packed.fill(0, nFeatures * chunk, nFeatures * chunk + m4);
-    if (complete) x.forest2c(at[0], m4, at[1], at[2], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6], early, early ? EARLY_BLOCK : 256);
+    if (complete) {
+      forestWalk.pixels += m4;
+      forestWalk.treePixels += x.forest2c(at[0], m4, at[1], at[2], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6],
+        early, early ? EARLY_BLOCK : 256, settle > 0 ? SETTLE_MIN_TREES : Math.ceil(roots.length / 2), settle);
+    }
     else x.forest2(at[0], m4, at[1], at[2], at[3], roots.length, at[4], at[4] + planeBytes, at[5], 1 / roots.length, depth, at[6]);
     if (probabilities) {
       probabilities.set(new Float32Array(buf, at[4], m), c0);

@@ -171,6 +171,8 @@ export class RandomForestSegmenter implements Segmenter {
     private readonly report: Record<string, unknown> = {},
     trainingPool?: FeaturePool | null,
   ) {
+    // Absent in models saved before it existed: 0, the full forest's labels.
+    forest.settle = Number(params.settle ?? 0);
     // The pool that trained the forest predicts with it: its threads are started and warm.
     if (trainingPool) { trainingPool.setForest(forest.toJSON()); this.pool = trainingPool; }
   }
