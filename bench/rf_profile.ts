@@ -64,11 +64,12 @@ async function main() {
   const f = await time(`features used (${used.length})`, () => computeFeatures(x, W, H, fo, used));
   await time('predict', () => sub.predict(f, n));
   const walked: string[] = [];
-  for (const settle of [0, Number(params.settle), 1, 0.3]) {
+  for (const settle of [0, Number(params.settle), 1]) {
     sub.settle = settle;
     const w0 = { ...forestWalk };
     await time(`predict labels (settle ${settle})`, () => sub.predictLabelsRange(f, n, 0, n));
     walked.push(`settle ${settle}: ${((forestWalk.treePixels - w0.treePixels) / (forestWalk.pixels - w0.pixels)).toFixed(1)}`);
+    if (settle > 0) await time(`predict with probabilities (settle ${settle})`, () => sub.predictRange(f, n, 0, n));
   }
   forest.settle = Number(params.settle);
   await time('strips: features used + predict (a worker)', () => predictSliceSync(forest, fo, norm, f32, W, H, false));

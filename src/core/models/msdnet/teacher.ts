@@ -32,7 +32,8 @@ export interface TeacherResult {
 export async function forestTeacher(input: TrainInput, extra: number[] = []): Promise<TeacherResult> {
   const t0 = performance.now();
   const vol = input.volume;
-  const params = resolveParams('rf', { seed: Number(input.params.seed ?? 0), ...(vol ? {} : { dims: '2d' }) });
+  // settle 0: soft targets from all trees (a settled vote would average fewer trees for confident pixels).
+  const params = resolveParams('rf', { seed: Number(input.params.seed ?? 0), settle: 0, ...(vol ? {} : { dims: '2d' }) });
   const rf = await RandomForestSegmenter.train({
     ...input, params,
     // The teacher is the first few per cent of an MSDNet job.

@@ -75,9 +75,10 @@ export class RandomForest {
   static wasmPrediction = true;
 
   /**
-   * Labels-only prediction (predictLabelsRange) stops walking trees for a block of pixels once its vote is settled:
-   * every |sum1 - sum0| > settle * sqrt(trees left), from 4 trees on (see predictTwoClasses). 0: only once no tree
-   * left can change a label (the full forest's labels). The rf parameter `settle` sets it; toJSON keeps it.
+   * Two-class prediction in WebAssembly stops walking trees for a pixel once its vote is settled: |sum1 - sum0| >
+   * settle * sqrt(trees left), from 4 trees on; its probabilities are then the mean of the trees walked (see
+   * predictTwoClasses). 0: all trees where probabilities are asked for; labels alone stop only where no tree left
+   * can change them (the full forest's labels). The rf parameter `settle` sets it; toJSON keeps it.
    */
   settle = 0;
 
@@ -140,14 +141,15 @@ export class RandomForest {
    */
   predictRange(features: Float32Array, planeSize: number, p0: number, p1: number): { labels: Uint8Array; probabilities: Float32Array } {
     this.checkRange(features, planeSize, p0, p1);
-    const r = this.wasmTwoClasses(features, planeSize, p0, p1, false);
+    const r = this.wasmTwoClasses(features, planeSize, p0, p1, false, this.settle);
     if (r) return { labels: this.winnerLabels(r.winner), probabilities: r.probabilities! };
     return predictForest(features, planeSize, p0, p1, this.nodes, this.classes);
   }
 
   /**
-   * The labels of predictRange alone. With two classes in WebAssembly, a block of pixels stops walking trees once no
-   * remaining tree can change its winners (foam at 2048^2: 16 of 30 trees for 99 % of pixels); the same labels.
+   * The labels of predictRange alone. With two classes in WebAssembly, a pixel stops walking trees once its vote is
+   * settled or no remaining tree can change its winner (settle 0: the full forest's labels; foam at 2048^2: 16 of 30
+   * trees on average, 10 with settle 2).
    */
   predictLabelsRange(features: Float32Array, planeSize: number, p0: number, p1: number): Uint8Array {
     this.checkRange(features, planeSize, p0, p1);

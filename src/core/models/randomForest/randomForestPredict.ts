@@ -130,12 +130,15 @@ export function firstDecidable(nTrees: number, settle: number): number {
  * Returns the class-major probabilities (2 x nPixels) and per pixel 1 where class index 1 wins, or null without
  * WebAssembly. Same numbers as predictForest (f64 sums over trees in order). Runs in chunks of CHUNK pixels, each
  * packed (its pixels of every plane, plus a plane of zeros that leaves read) into the module's memory.
- * labelsOnly: a block of pixels stops walking trees once its winners are decided (probabilities is then null):
- * - settle = 0: once no remaining tree can change any of its winners, so the winners are the full forest's;
- * - settle > 0: also once, from SETTLE_MIN_TREES trees on, every |sum1 - sum0| > settle * sqrt(trees left): the R
- *   remaining trees would have to vote against the first ones far beyond chance (a random walk of R steps of at
- *   most 1 passes settle sqrt(R) with probability < exp(-settle^2 / 2)). On the six foam variants (256^2, seed 0)
- *   settle 2 walks 10-12 of 30 trees (the exact margin 16-17), changes at most 22 pixels in a million and no F1.
+ * A pixel stops walking trees once its winner is decided (forest2c's blocks of EARLY_BLOCK pixels stop when all are):
+ * - labelsOnly (probabilities is then null), settle = 0: once no remaining tree can change it, so the winners are the
+ *   full forest's;
+ * - settle > 0 (with or without probabilities): also once, from SETTLE_MIN_TREES trees on, |sum1 - sum0| >
+ *   settle * sqrt(trees left): the R remaining trees would have to vote against the first ones far beyond chance (a
+ *   random walk of R steps of at most 1 passes settle sqrt(R) with probability < exp(-settle^2 / 2)). Its
+ *   probabilities are then the mean of the trees walked. On the six foam variants (256^2, seed 0) settle 2 walks
+ *   10-12 of 30 trees (the exact margin 16-17), changes at most 22 pixels in a million and no F1.
+ * A pixel's result depends on its own votes only, not on where blocks start.
  */
 export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
   nodes: ForestNodes, labelsOnly = false, settle = 0): { probabilities: Float32Array | null; winner: Uint8Array } | null {
@@ -177,8 +180,9 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
   }
   const packed = new Float32Array(buf, at[0], (nFeatures + 1) * chunk);
   const probabilities = labelsOnly ? null : new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
-  // Complete trees only (the default depth 8): forest2 has no early exit and gives full sums.
-  const early = labelsOnly && complete ? 1 : 0;
+  // Complete trees only (the default depth 8): forest2 has no early exit and gives full sums. With probabilities,
+  // only a settled vote stops early (the exact margin would leave them partial).
+  const early = complete && (labelsOnly || settle > 0) ? 1 : 0;
   for (let c0 = 0; c0 < nPixels; c0 += chunk) {
     const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / LANES) * LANES;
     for (let f = 0; f < nFeatures; f++) {
