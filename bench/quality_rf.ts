@@ -24,7 +24,9 @@ args.forEach((a, i) => { if (a === '--set') { const [k, v] = args[i + 1].split('
 
 async function main() {
   const truth = await openStack(`${dataDir}/truth.tif`);
-  const sparse = (await (await openStack(`${dataDir}/sparse_labels_slice0.tif`)).readSlice(0)) as Uint8Array;
+  const sparseStack = await openStack(`${dataDir}/sparse_labels_slice0.tif`);
+  const sparse = (await sparseStack.readSlice(0)) as Uint8Array;
+  await sparseStack.close();
   const base = resolveParams('rf', overrides);
   const fo = featureOptionsFrom(base);
   let names = featureNames(fo);
@@ -53,7 +55,11 @@ async function main() {
     };
     const f0 = await feats(0, n0);
     const forests: RandomForest[] = [];
-    for (const seed of seeds) forests.push((await trainForestWithFill([{ normalised: n0, features: f0, labels: sparse }], w, h, { ...base, seed }, names)).forest);
+    for (const seed of seeds) {
+      const { forest } = await trainForestWithFill([{ normalised: n0, features: f0, labels: sparse }], w, h, { ...base, seed }, names);
+      forest.settle = Number(base.settle ?? 0); // as RandomForestSegmenter predicts
+      forests.push(forest);
+    }
     const t1 = performance.now();
     const evals = seeds.map(() => new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] }));
     for (let z = 0; z < depth; z++) {
@@ -72,5 +78,6 @@ async function main() {
   }
   console.log(`goal (reference RF seed 0): ${variants.map((v) => `${v} ${REF_SEED0[v] ?? '-'}`).join(', ')}`);
   console.log(`mean over variants: ${(means.reduce((a, b) => a + b, 0) / means.length).toFixed(4)}; passed ${passed}/${variants.length}`);
+  await truth.close();
 }
 main().catch((e) => { console.error(e); process.exit(1); });
