@@ -521,6 +521,7 @@
         (param $nTrees i32) (param $prob0 i32) (param $prob1 i32) (param $lab i32) (param $inv f64) (param $depth i32)
         (param $acc i32) (param $early i32) (param $block i32) (param $minT i32) (param $c f64) (result i32)
     (local $walked i32) (local $binv f64) (local $open i32) (local $q i32)
+    (local $nlo v128) (local $nhi v128) (local $glo v128) (local $ghi v128) (local $thr v128)
     (local $b i32) (local $bend i32) (local $t i32) (local $p i32) (local $d i32) (local $px i32) (local $inner i32)
     (local $aend i32) (local $margin f64)
     (local $tb i32) (local $vb i32) (local $tstride i32) (local $vstride i32)
@@ -544,8 +545,34 @@
         (block $pdone (loop $pl
           (br_if $pdone (i32.ge_u (local.get $p) (local.get $bend)))
           (local.set $px (i32.add (local.get $feat) (i32.shl (local.get $p) (i32.const 2))))
-          (local.set $n0 (i32.const 0)) (local.set $n1 (i32.const 0)) (local.set $n2 (i32.const 0)) (local.set $n3 (i32.const 0)) (local.set $n4 (i32.const 0)) (local.set $n5 (i32.const 0)) (local.set $n6 (i32.const 0)) (local.set $n7 (i32.const 0))
-          (local.set $d (local.get $depth))
+          ;; The first two levels have 1 and 2 nodes: the 8 pixels take them side by side in SIMD (lanes: pixels 0-3,
+          ;; 4-7; a lane is -1 where the pixel goes right, i.e. not (x <= threshold), as the scalar steps), then walk
+          ;; on one by one.
+          (if (i32.ge_u (local.get $depth) (i32.const 2))
+            (then
+              (local.set $r (i32.add (local.get $px) (i32.load (local.get $tb))))
+              (local.set $thr (f32x4.splat (f32.load offset=4 (local.get $tb))))
+              (local.set $nlo (i32x4.sub (i32x4.splat (i32.const 1)) (v128.not (f32x4.le (v128.load (local.get $r)) (local.get $thr)))))
+              (local.set $nhi (i32x4.sub (i32x4.splat (i32.const 1)) (v128.not (f32x4.le (v128.load offset=16 (local.get $r)) (local.get $thr)))))
+              ;; Level 1: node 1 (left) or 2 (right) per lane.
+              (local.set $r (i32.add (local.get $px) (i32.load offset=8 (local.get $tb))))
+              (local.set $thr (f32x4.splat (f32.load offset=12 (local.get $tb))))
+              (local.set $glo (v128.not (f32x4.le (v128.load (local.get $r)) (local.get $thr))))
+              (local.set $ghi (v128.not (f32x4.le (v128.load offset=16 (local.get $r)) (local.get $thr))))
+              (local.set $r (i32.add (local.get $px) (i32.load offset=16 (local.get $tb))))
+              (local.set $thr (f32x4.splat (f32.load offset=20 (local.get $tb))))
+              (local.set $glo (v128.bitselect (v128.not (f32x4.le (v128.load (local.get $r)) (local.get $thr))) (local.get $glo) (i32x4.eq (local.get $nlo) (i32x4.splat (i32.const 2)))))
+              (local.set $ghi (v128.bitselect (v128.not (f32x4.le (v128.load offset=16 (local.get $r)) (local.get $thr))) (local.get $ghi) (i32x4.eq (local.get $nhi) (i32x4.splat (i32.const 2)))))
+              (local.set $nlo (i32x4.sub (i32x4.add (i32x4.shl (local.get $nlo) (i32.const 1)) (i32x4.splat (i32.const 1))) (local.get $glo)))
+              (local.set $nhi (i32x4.sub (i32x4.add (i32x4.shl (local.get $nhi) (i32.const 1)) (i32x4.splat (i32.const 1))) (local.get $ghi)))
+              (local.set $n0 (i32x4.extract_lane 0 (local.get $nlo))) (local.set $n1 (i32x4.extract_lane 1 (local.get $nlo)))
+              (local.set $n2 (i32x4.extract_lane 2 (local.get $nlo))) (local.set $n3 (i32x4.extract_lane 3 (local.get $nlo)))
+              (local.set $n4 (i32x4.extract_lane 0 (local.get $nhi))) (local.set $n5 (i32x4.extract_lane 1 (local.get $nhi)))
+              (local.set $n6 (i32x4.extract_lane 2 (local.get $nhi))) (local.set $n7 (i32x4.extract_lane 3 (local.get $nhi)))
+              (local.set $d (i32.sub (local.get $depth) (i32.const 2))))
+            (else
+              (local.set $n0 (i32.const 0)) (local.set $n1 (i32.const 0)) (local.set $n2 (i32.const 0)) (local.set $n3 (i32.const 0)) (local.set $n4 (i32.const 0)) (local.set $n5 (i32.const 0)) (local.set $n6 (i32.const 0)) (local.set $n7 (i32.const 0))
+              (local.set $d (local.get $depth))))
           (block $ddone (loop $dl
             (br_if $ddone (i32.eqz (local.get $d)))
             (local.set $r (i32.add (local.get $tb) (i32.shl (local.get $n0) (i32.const 3))))
