@@ -93,8 +93,8 @@ let forestModule: ForestExports | null | undefined;
  */
 const CHUNK = 1 << 12;
 /**
- * Pixels per block that forest2c walks tree by tree; labels only: 8 (one set of lanes), since a block leaves early
- * only when all its pixels are decided (noisy foam at 256^2, mean trees walked with the exact margin: 19.7 of 30 with
+ * Pixels per block that forest2c walks tree by tree where pixels may stop early (labels only, or settle > 0): 8 (one
+ * set of lanes), since a block leaves only when all its pixels are decided (noisy foam at 256^2, mean trees walked with the exact margin: 19.7 of 30 with
  * blocks of 32, 17.3 with 8; with settle 2.5: 16.8 and 13.0).
  */
 const EARLY_BLOCK = 8;
