@@ -47,9 +47,13 @@ export function convolveModule(): WebAssembly.Module | null {
 }
 
 export class SimdConvolver {
-  private readonly views: Float32Array[] = [];
-  private readonly f32: Float32Array;
-  private readonly i32: Int32Array;
+  private views: Float32Array[] = [];
+  private f32: Float32Array;
+  private i32: Int32Array;
+  private readonly planesAt: number;
+  private readonly nPlanes: number;
+  /** End of the memory handed out (planes, then reserve()). */
+  private top: number;
   /** Byte addresses of the scratch regions: 3 splat kernels + a zero kernel, index table, pad row, dummy plane. */
   private readonly kAt: number[];
   private readonly zeroAt: number;
@@ -75,14 +79,47 @@ export class SimdConvolver {
       this.stageAt = at; at += ((height + 1) >> 1) * ((width >> 1) + 8) * 4 + 64;
       this.ringAt = at; at += 4 * width * 4;
     }
-    const planesAt = at;
-    const need = planesAt + nPlanes * n * 4;
-    const pages = Math.ceil(need / 65536) - x.memory.buffer.byteLength / 65536;
-    if (pages > 0) x.memory.grow(pages);
+    this.planesAt = at;
+    this.nPlanes = nPlanes;
+    this.top = at + nPlanes * n * 4;
+    this.grow();
     this.f32 = new Float32Array(x.memory.buffer);
     this.i32 = new Int32Array(x.memory.buffer);
-    for (let i = 0; i < nPlanes; i++) this.views.push(new Float32Array(x.memory.buffer, planesAt + i * n * 4, n));
+    this.refresh();
   }
+
+  /** Grows the memory to `top` (only here: views are made again then, so no per-call check). */
+  private grow(): void {
+    const pages = Math.ceil(this.top / 65536) - this.x.memory.buffer.byteLength / 65536;
+    if (pages > 0) { this.x.memory.grow(pages); if (this.views.length) this.refresh(); }
+  }
+
+  /** Growing the memory detaches every view of the old buffer: make them again. */
+  private refresh(): void {
+    const buf = this.x.memory.buffer, n = this.width * this.height;
+    this.f32 = new Float32Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.views = Array.from({ length: this.nPlanes }, (_, i) => new Float32Array(buf, this.planesAt + i * n * 4, n));
+  }
+
+  /**
+   * `bytes` more of this module's memory (64-byte aligned), e.g. feature planes the point-wise ops write straight
+   * into (no copies): its byte address. Views taken before may be detached: take them again
+   * (view(), plane()).
+   */
+  reserve(bytes: number): number {
+    const at = Math.ceil(this.top / 64) * 64;
+    this.top = at + bytes;
+    this.grow();
+    return at;
+  }
+
+  /** A view of n floats at byte address `at` of this module's memory. */
+  view(at: number, n: number): Float32Array { return new Float32Array(this.f32.buffer, at, n); }
+
+  /** True when a lives in this module's memory (point-wise ops can write it directly). */
+  owns(a: Float32Array): boolean { return a.buffer === this.f32.buffer; }
+
 
   /** half: also reserve upsample's staging for a (width/2) x ceil(height/2) grid (used only when width % 8 == 0). */
   static create(width: number, height: number, nPlanes: number, maxRadius: number, half = false): SimdConvolver | null {
@@ -139,8 +176,8 @@ export class SimdConvolver {
     outs: [Float32Array | null, Float32Array | null, Float32Array | null], r: number): void {
     const { width: w, height: h, x } = this;
     const len = dir === 'x' ? w : h;
-    const idx = this.idxAt >> 2;
-    for (let j = 0; j < len + 2 * r; j++) { const s = reflect(j - r, len); this.i32[idx + j] = dir === 'x' ? s : s * w * 4; }
+    const idx = this.idxAt >> 2, i32 = this.i32;
+    for (let j = 0; j < len + 2 * r; j++) { const s = reflect(j - r, len); i32[idx + j] = dir === 'x' ? s : s * w * 4; }
     this.f32.fill(0, this.zeroAt >> 2, (this.zeroAt >> 2) + 4 * (r + 1));
     const [ka, kb, kc] = kernels;
     const [oa, ob, oc] = outs;

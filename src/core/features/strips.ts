@@ -69,7 +69,10 @@ export class StripFeatures {
   readonly rows: number;
   readonly windowRows: number;
   private readonly engine: FeatureEngine;
-  private readonly buffer: Float32Array;
+  /** The window's feature planes: in the engine's SIMD memory when it has one (written there with no copies), else
+   * a JS array. */
+  private readonly out: { view: () => Float32Array } | null;
+  private readonly js: Float32Array | null;
   /** Windows start on even rows (the half grid's, see above). */
   private readonly even: boolean;
 
@@ -81,8 +84,13 @@ export class StripFeatures {
     this.windowRows = windowRows;
     this.rows = this.windowRows === height ? height : rows;
     this.engine = new FeatureEngine(width, this.windowRows, opts);
-    this.buffer = new Float32Array(select.length * width * this.windowRows);
+    const n = width * this.windowRows;
+    this.out = this.engine.directOutput(select.length);
+    this.js = this.out ? null : new Float32Array(select.length * n);
   }
+
+  /** The window's feature planes (select order, width * windowRows pixels each). */
+  private get buffer(): Float32Array { return this.out ? this.out.view() : this.js!; }
 
   /** First row of the window serving rows y0..y0+rows-1: halo rows above, clamped inside the slice. */
   windowStart(y0: number): number {
@@ -92,8 +100,9 @@ export class StripFeatures {
 
   window(normalised: Float32Array, y0: number): { features: Float32Array; start: number } {
     const start = this.windowStart(y0), w = this.width;
-    this.engine.compute(normalised.subarray(start * w, (start + this.windowRows) * w), this.select, this.buffer);
-    return { features: this.buffer, start };
+    const out = this.buffer;
+    this.engine.compute(normalised.subarray(start * w, (start + this.windowRows) * w), this.select, out);
+    return { features: out, start };
   }
 
   rowsFeatures(normalised: Float32Array, y0: number, y1: number, out = new Float32Array(this.select.length * (y1 - y0) * this.width)): Float32Array {
