@@ -7,6 +7,7 @@ import { applyThresholdFill, fitThresholdFill } from '../src/core/features/pseud
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/randomForest/randomForestSegmenter';
 import { gatherLabeledPixels } from '../src/core/models/randomForest/randomForestTrain';
 import { predictSliceSync } from '../src/core/features/pool';
+import { StripFeatures, stripBudgetBytes, stripHalo, stripRows } from '../src/core/features/strips';
 import { forestWalk } from '../src/core/models/randomForest/randomForestPredict';
 import { fitNormalization, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/shared/models/registry';
@@ -73,6 +74,9 @@ async function main() {
   }
   forest.settle = Number(params.settle);
   await time('strips: features used + predict (a worker)', () => predictSliceSync(forest, fo, norm, f32, W, H, false));
+  // The filter bank alone, in windows as a worker of 2 computes them (its strip budget; the engine made once).
+  const strips = new StripFeatures(W, H, fo, used, stripRows(W, H, used.length, stripHalo(fo), stripBudgetBytes(2)));
+  await time('strips: features used only (2-worker windows)', () => { for (let y0 = 0; y0 < H; y0 += strips.rows) strips.window(x, y0); });
   console.log(`mean trees walked per pixel (labels only) of ${forest.nTrees}: ${walked.join(', ')}`);
   console.log(`${W}x${H}, labelled ${labels.reduce((a, v) => a + (v ? 1 : 0), 0)}, fill ${JSON.stringify(report)}`);
   console.log(`used features: ${used.map((i) => names[i]).join(' ')}`);
