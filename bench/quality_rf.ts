@@ -3,15 +3,12 @@
 // slices, for several seeds. Prints a table: F1 per seed, mean, the goal (reference RF seed 0) and pass/fail.
 // Run: node bench/quality_rf.mjs [--seeds 0,1,2] [--variants hq,noisy] [--data DIR] [--set key=value]...
 // (rf parameters as in registry.ts, e.g. --set fill=none --set fillWeight=0.01 --set trees=30)
-import { computeFeatures, featureNames } from '../src/core/features/bank';
-import { FeatureBank3d, featureNames3d } from '../src/core/features/bank3d';
-import { autoDims, resolveDims, zRatioOf } from '../src/core/features/volumeChunks';
 import { featureOptionsFrom, trainForestWithFill } from '../src/core/models/randomForest/randomForestSegmenter';
-import { fitNormalizationFromSource, normalizeSlice } from '../src/core/models/normalize';
 import { resolveParams } from '../src/shared/models/registry';
 import type { RandomForest } from '../src/core/models/randomForest/randomForest';
 import { SegmentationEvaluator } from '../src/core/metrics';
 import { openStack } from '../src/core/tiff';
+import { foamSparseLabels, openFoamVariant } from './foam_rf';
 
 const REF_SEED0: Record<string, number> = { hq: 0.974, fewangles: 0.934, limitedrange: 0.852, noisy: 0.935, noisy_fewangles: 0.917, rings: 0.965 };
 const args = process.argv.slice(2);
@@ -24,36 +21,17 @@ args.forEach((a, i) => { if (a === '--set') { const [k, v] = args[i + 1].split('
 
 async function main() {
   const truth = await openStack(`${dataDir}/truth.tif`);
-  const sparseStack = await openStack(`${dataDir}/sparse_labels_slice0.tif`);
-  const sparse = (await sparseStack.readSlice(0)) as Uint8Array;
-  await sparseStack.close();
+  const sparse = await foamSparseLabels(dataDir);
   const base = resolveParams('rf', overrides);
   const fo = featureOptionsFrom(base);
-  let names = featureNames(fo);
   console.log(`rf parameters: ${JSON.stringify(base)}`);
   console.log(`variant          ${seeds.map((s) => `seed ${s}`.padStart(8)).join('')}     mean     goal   pass   (train s, segment s)`);
   const means: number[] = [];
   let passed = 0;
   for (const v of variants) {
-    const stack = await openStack(`${dataDir}/${v}.tif`);
-    const { width: w, height: h, depth } = stack.info;
-    const norm = await fitNormalizationFromSource(stack);
     const t0 = performance.now();
-    const n0 = normalizeSlice(await stack.readSlice(0), norm);
-    // dims=3d (or auto): the anisotropic 3-D bank on the whole (small) normalised volume.
-    const asked = resolveDims(base, depth);
-    const dims = asked === 'auto' ? autoDims([{ normalised: n0, labels: sparse }], w, h).dims : asked;
-    const vol = dims === '3d' ? await Promise.all(Array.from({ length: depth }, async (_, z) => normalizeSlice(await stack.readSlice(z), norm))) : [];
-    const bank = dims === '3d' ? new FeatureBank3d(w, h, fo, zRatioOf(stack.info, base)) : null;
-    names = bank ? featureNames3d(fo) : featureNames(fo);
-    const sel = names.map((_, i) => i);
-    const feats = async (z: number, n: Float32Array) => {
-      if (!bank) return computeFeatures(n, w, h, fo);
-      const out = new Float32Array(names.length * w * h);
-      bank.compute((zz) => vol[zz], z, depth, sel, out);
-      return out;
-    };
-    const f0 = await feats(0, n0);
+    const foam = await openFoamVariant(dataDir, v, base, fo, sparse);
+    const { width: w, height: h, depth, n0, f0, names } = foam;
     const forests: RandomForest[] = [];
     for (const seed of seeds) {
       const { forest } = await trainForestWithFill([{ normalised: n0, features: f0, labels: sparse }], w, h, { ...base, seed }, names);
@@ -63,7 +41,7 @@ async function main() {
     const t1 = performance.now();
     const evals = seeds.map(() => new SegmentationEvaluator({ classes: [{ pred: 2, truth: 1 }] }));
     for (let z = 0; z < depth; z++) {
-      const f = z === 0 ? f0 : await feats(z, normalizeSlice(await stack.readSlice(z), norm));
+      const f = await foam.features(z);
       const t = await truth.readSlice(z);
       forests.forEach((forest, k) => evals[k].add(forest.predict(f, w * h).labels, t));
     }
@@ -73,8 +51,8 @@ async function main() {
     means.push(mean);
     const ok = REF_SEED0[v] === undefined || mean >= REF_SEED0[v];
     if (ok) passed++;
-    console.log(`${(v + (bank ? ' 3d' : '')).padEnd(16)} ${f1s.map((x) => x.toFixed(4).padStart(8)).join('')} ${mean.toFixed(4).padStart(8)} ${(REF_SEED0[v]?.toFixed(3) ?? '-').padStart(8)} ${ok ? '  yes' : '   NO'}   (${((t1 - t0) / 1000).toFixed(1)}, ${((t2 - t1) / 1000).toFixed(1)})`);
-    await stack.close();
+    console.log(`${(v + (foam.is3d ? ' 3d' : '')).padEnd(16)} ${f1s.map((x) => x.toFixed(4).padStart(8)).join('')} ${mean.toFixed(4).padStart(8)} ${(REF_SEED0[v]?.toFixed(3) ?? '-').padStart(8)} ${ok ? '  yes' : '   NO'}   (${((t1 - t0) / 1000).toFixed(1)}, ${((t2 - t1) / 1000).toFixed(1)})`);
+    await foam.close();
   }
   console.log(`goal (reference RF seed 0): ${variants.map((v) => `${v} ${REF_SEED0[v] ?? '-'}`).join(', ')}`);
   console.log(`mean over variants: ${(means.reduce((a, b) => a + b, 0) / means.length).toFixed(4)}; passed ${passed}/${variants.length}`);
