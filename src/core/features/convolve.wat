@@ -11,34 +11,30 @@
 ;; (slot r + x = row[x]) copied 4 at a time, not one by one through idx (that was ~half of a small sigma's row pass).
   (func $padrow (param $row i32) (param $pad i32) (param $idx i32) (param $w i32) (param $r i32)
     (local $j i32) (local $end i32) (local $dst i32)
-    (block $bdone (loop $bl
-      (br_if $bdone (i32.ge_u (local.get $j) (local.get $r)))
-      (f32.store (i32.add (local.get $pad) (i32.shl (local.get $j) (i32.const 2)))
-        (f32.load (i32.add (local.get $row) (i32.shl (i32.load (i32.add (local.get $idx) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 2)))))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $bl)))
+    (call $padslots (local.get $row) (local.get $pad) (local.get $idx) (i32.const 0) (local.get $r))
     (local.set $dst (i32.add (local.get $pad) (i32.shl (local.get $r) (i32.const 2))))
     (local.set $end (i32.shl (local.get $w) (i32.const 2)))
-    (local.set $j (i32.const 0))
     (block $cdone (loop $cl
       (br_if $cdone (i32.ge_u (local.get $j) (local.get $end)))
       (v128.store (i32.add (local.get $dst) (local.get $j)) (v128.load (i32.add (local.get $row) (local.get $j))))
       (local.set $j (i32.add (local.get $j) (i32.const 16)))
       (br $cl)))
-    (local.set $j (i32.add (local.get $w) (local.get $r)))
-    (local.set $end (i32.add (local.get $j) (local.get $r)))
-    (block $edone (loop $el
-      (br_if $edone (i32.ge_u (local.get $j) (local.get $end)))
+    (call $padslots (local.get $row) (local.get $pad) (local.get $idx) (i32.add (local.get $w) (local.get $r))
+      (i32.add (local.get $w) (i32.shl (local.get $r) (i32.const 1)))))
+
+;; Pad slots j = from..to-1: pad[j] = row[idx[j]].
+  (func $padslots (param $row i32) (param $pad i32) (param $idx i32) (param $j i32) (param $to i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $j) (local.get $to)))
       (f32.store (i32.add (local.get $pad) (i32.shl (local.get $j) (i32.const 2)))
         (f32.load (i32.add (local.get $row) (i32.shl (i32.load (i32.add (local.get $idx) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 2)))))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $el))))
+      (br $l))))
 
   (func (export "h1") (param $src i32) (param $dA i32) (param $kA i32) (param $r i32) (param $w i32) (param $h i32)
         (param $S i32) (param $idx i32) (param $pad i32)
-    (local $y i32) (local $j i32) (local $n i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
+    (local $y i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
     (local $a v128) (local $out i32)
-    (local.set $n (i32.add (local.get $w) (i32.shl (local.get $r) (i32.const 1))))
     (block $ydone (loop $yl
       (br_if $ydone (i32.ge_u (local.get $y) (local.get $h)))
       (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $S)) (i32.const 2))))
@@ -66,9 +62,8 @@
 
   (func (export "h3") (param $src i32) (param $dA i32) (param $dB i32) (param $dC i32) (param $kA i32) (param $kB i32)
         (param $kC i32) (param $r i32) (param $w i32) (param $h i32) (param $S i32) (param $idx i32) (param $pad i32)
-    (local $y i32) (local $j i32) (local $n i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
+    (local $y i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
     (local $a v128) (local $b v128) (local $c v128) (local $lo v128) (local $hi v128) (local $s v128) (local $out i32) (local $ko i32)
-    (local.set $n (i32.add (local.get $w) (i32.shl (local.get $r) (i32.const 1))))
     (block $ydone (loop $yl
       (br_if $ydone (i32.ge_u (local.get $y) (local.get $h)))
       (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $S)) (i32.const 2))))
@@ -171,9 +166,8 @@
   ;; h1w / h3w: h1 / h3 for w % 8 == 0, 8 pixels (two vectors) per step, as v1w / v3w.
   (func (export "h1w") (param $src i32) (param $dA i32) (param $kA i32) (param $r i32) (param $w i32) (param $h i32)
         (param $S i32) (param $idx i32) (param $pad i32)
-    (local $y i32) (local $j i32) (local $n i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
+    (local $y i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
     (local $a0 v128) (local $a1 v128) (local $k v128) (local $lo i32) (local $hi i32) (local $out i32)
-    (local.set $n (i32.add (local.get $w) (i32.shl (local.get $r) (i32.const 1))))
     (block $ydone (loop $yl
       (br_if $ydone (i32.ge_u (local.get $y) (local.get $h)))
       (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $S)) (i32.const 2))))
@@ -205,11 +199,10 @@
 
   (func (export "h3w") (param $src i32) (param $dA i32) (param $dB i32) (param $dC i32) (param $kA i32) (param $kB i32)
         (param $kC i32) (param $r i32) (param $w i32) (param $h i32) (param $S i32) (param $idx i32) (param $pad i32)
-    (local $y i32) (local $j i32) (local $n i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
+    (local $y i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
     (local $out i32) (local $ko i32) (local $lo i32) (local $hi i32) (local $p i32)
     (local $a0 v128) (local $b0 v128) (local $c0 v128) (local $a1 v128) (local $b1 v128) (local $c1 v128)
     (local $l0 v128) (local $h0 v128) (local $l1 v128) (local $h1 v128) (local $s0 v128) (local $s1 v128) (local $k v128)
-    (local.set $n (i32.add (local.get $w) (i32.shl (local.get $r) (i32.const 1))))
     (block $ydone (loop $yl
       (br_if $ydone (i32.ge_u (local.get $y) (local.get $h)))
       (local.set $row (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $S)) (i32.const 2))))
@@ -516,6 +509,11 @@
         (br $ol)))
       (local.set $b (local.get $bend))
       (br $bl))))
+;; forest2c's result for pixel p from its class sums s0, s1: probabilities s * scale, label 1 where s1 > s0.
+  (func $emit (param $prob0 i32) (param $prob1 i32) (param $lab i32) (param $p i32) (param $s0 f64) (param $s1 f64) (param $scale f64)
+    (f32.store (i32.add (local.get $prob0) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s0) (local.get $scale))))
+    (f32.store (i32.add (local.get $prob1) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s1) (local.get $scale))))
+    (i32.store8 (i32.add (local.get $lab) (local.get $p)) (f64.gt (local.get $s1) (local.get $s0))))
   ;; forest2c: forest2 on complete trees (breadth-first, depth $depth): tree t's 2^depth - 1 split records of 8 bytes
   ;; [byte offset of the split feature's plane i32, threshold f32] at nodes + t * 8 * (2^depth - 1), children of i at
   ;; 2i + 1 (<=) and 2i + 2; its 2^depth leaves' 2 x f32 values at val + t * 8 * 2^depth. No child index to load; a
@@ -526,7 +524,7 @@
     (local $walked i32) (local $binv f64) (local $open i32) (local $q i32)
     (local $nlo v128) (local $nhi v128) (local $glo v128) (local $ghi v128) (local $thr v128)
     (local $b i32) (local $bend i32) (local $t i32) (local $p i32) (local $d i32) (local $px i32) (local $inner i32)
-    (local $aend i32) (local $margin f64)
+    (local $margin f64)
     (local $tb i32) (local $vb i32) (local $tstride i32) (local $vstride i32)
     (local $a i32) (local $v i32) (local $r i32) (local $n0 i32) (local $n1 i32) (local $n2 i32) (local $n3 i32) (local $n4 i32) (local $n5 i32) (local $n6 i32) (local $n7 i32) (local $s0 f64) (local $s1 f64)
     (local.set $inner (i32.sub (i32.shl (i32.const 1) (local.get $depth)) (i32.const 1)))
@@ -645,6 +643,7 @@
             (local.set $margin (f64.add (f64.mul (f64.convert_i32_u (i32.sub (local.get $nTrees) (local.get $t))) (f64.const 1.000001)) (f64.const 1e-9)))
             (if (f64.gt (local.get $c) (f64.const 0))
               (then (local.set $margin (f64.min (local.get $margin) (f64.mul (local.get $c) (f64.sqrt (f64.convert_i32_u (i32.sub (local.get $nTrees) (local.get $t)))))))))
+            (local.set $binv (f64.div (f64.const 1) (f64.convert_i32_u (local.get $t))))
             (local.set $open (i32.const 0))
             (local.set $q (i32.const 0))
             (block $qdone (loop $ql
@@ -657,12 +656,9 @@
                   (if (f64.gt (f64.abs (f64.sub (local.get $s1) (local.get $s0))) (local.get $margin))
                     (then
                       (i32.store8 offset=4096 (i32.add (local.get $acc) (local.get $q)) (i32.const 1))
-                      (i32.store8 (i32.add (local.get $lab) (i32.add (local.get $b) (local.get $q))) (f64.gt (local.get $s1) (local.get $s0)))
-                      ;; Its probabilities: the mean of the trees that decided it.
-                      (local.set $v (i32.shl (i32.add (local.get $b) (local.get $q)) (i32.const 2)))
-                      (local.set $binv (f64.div (f64.const 1) (f64.convert_i32_u (local.get $t))))
-                      (f32.store (i32.add (local.get $prob0) (local.get $v)) (f32.demote_f64 (f64.mul (local.get $s0) (local.get $binv))))
-                      (f32.store (i32.add (local.get $prob1) (local.get $v)) (f32.demote_f64 (f64.mul (local.get $s1) (local.get $binv)))))
+                      ;; Its label, and its probabilities as the mean of the trees that decided it.
+                      (call $emit (local.get $prob0) (local.get $prob1) (local.get $lab) (i32.add (local.get $b) (local.get $q))
+                        (local.get $s0) (local.get $s1) (local.get $binv)))
                     (else (local.set $open (i32.const 1))))))
               (local.set $q (i32.add (local.get $q) (i32.const 1)))
               (br $ql)))
@@ -676,11 +672,8 @@
         (if (i32.eqz (i32.load8_u offset=4096 (i32.add (local.get $acc) (i32.sub (local.get $p) (local.get $b)))))
           (then
             (local.set $a (i32.add (local.get $acc) (i32.shl (i32.sub (local.get $p) (local.get $b)) (i32.const 3))))
-            (local.set $s0 (f64.load (local.get $a)))
-            (local.set $s1 (f64.load offset=2048 (local.get $a)))
-            (f32.store (i32.add (local.get $prob0) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s0) (local.get $inv))))
-            (f32.store (i32.add (local.get $prob1) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $s1) (local.get $inv))))
-            (i32.store8 (i32.add (local.get $lab) (local.get $p)) (f64.gt (local.get $s1) (local.get $s0)))))
+            (call $emit (local.get $prob0) (local.get $prob1) (local.get $lab) (local.get $p)
+              (f64.load (local.get $a)) (f64.load offset=2048 (local.get $a)) (local.get $inv))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $ol)))
       (local.set $b (local.get $bend))
