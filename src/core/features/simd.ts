@@ -120,7 +120,6 @@ export class SimdConvolver {
   /** True when a lives in this module's memory (point-wise ops can write it directly). */
   owns(a: Float32Array): boolean { return a.buffer === this.f32.buffer; }
 
-
   /** half: also reserve upsample's staging for a (width/2) x ceil(height/2) grid (used only when width % 8 == 0). */
   static create(width: number, height: number, nPlanes: number, maxRadius: number, half = false): SimdConvolver | null {
     if (width % 4 !== 0 || width < 4) return null;

@@ -43,7 +43,7 @@ export function takePlaneSelection(sets: Map<string, string>): PlaneSelection {
   if (u !== undefined) {
     sets.delete('uncertainty');
     const v = u.trim().toLowerCase();
-    if (!['on', 'off', 'true', 'false'].includes(v)) throw new UsageError(`--set uncertainty=${u}: not on or off`, 'e.g. --set uncertainty=off (no uncertainty.tif: labels only, faster at full size)');
+    if (!['on', 'off', 'true', 'false'].includes(v)) throw new UsageError(`--set uncertainty=${u}: not on or off`, 'e.g. --set uncertainty=off (no uncertainty.tif: labels only)');
     sel.uncertainty = v === 'on' || v === 'true';
   }
   return sel;

@@ -35,8 +35,8 @@ export interface JobSpec {
   /** HDF5 / Zarr images: the mask also as mask.h5 / mask.zarr, chunked as the input (`--set maskFormat=h5|zarr`). */
   maskFormat?: 'h5' | 'zarr';
   /**
-   * rf: write uncertainty.tif (default). false (`--set uncertainty=off`): labels only, so prediction can stop walking
-   * trees once a pixel's class is certain (~1.5x faster forest prediction at 2048^2).
+   * rf: write uncertainty.tif (default). false (`--set uncertainty=off`): labels only, no uncertainty map (about as
+   * fast since the settled vote, rf `settle`, stops walking trees either way).
    */
   uncertainty?: boolean;
   /** The batch folder (batch.json) this job is one stack of; see batch.ts. */
