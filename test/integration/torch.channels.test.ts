@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
-import { rawInputPlanes } from '../../src/core/models/msdnet/inputPlanes';
+import { plainSpec, rawInputPlanes } from '../../src/core/models/msdnet/inputPlanes';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
 import { initBackend, tf } from '../../src/core/models/tfBackend';
@@ -65,7 +65,7 @@ withTorch('MSDNet on two channels: torch against the native path', () => {
       const ours = await model.predict(centre, width, height, K > 1 ? { context: slices } : {});
       const { predictor } = await TorchPredictor.start(dir, 'cpu');
       try {
-        const theirs = await predictor.predict(centre, width, height, 3, true, true, rawInputPlanes(centre, K > 1 ? slices : undefined, 2, K, n));
+        const theirs = await predictor.predict(centre, width, height, 3, true, true, rawInputPlanes(centre, K > 1 ? slices : undefined, 2, plainSpec((K - 1) / 2), width, height));
         expect(maxDiff(classMajor(ours.probs, 3), theirs.probs!)).toBeLessThan(1e-4);
       } finally {
         await predictor.close();
@@ -98,7 +98,7 @@ withTorch('MSDNet on two channels: torch against the native path', () => {
       const dir = join(tempDir(), 'model');
       await native.save(dir);
       const { predictor } = await TorchPredictor.start(dir, 'cpu');
-      const c = await predictor.predict(image, width, height, 2, true, true, rawInputPlanes(image, undefined, 2, 1, n));
+      const c = await predictor.predict(image, width, height, 2, true, true, rawInputPlanes(image, undefined, 2, plainSpec(0), width, height));
       await predictor.close();
       expect(maxDiff(classMajor(a.probs, 2), c.probs!)).toBeLessThan(1e-4);
       fromTorch.dispose();

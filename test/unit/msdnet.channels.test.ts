@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
-import { channelNormalization, inputPlanes, rawInputPlanes } from '../../src/core/models/msdnet/inputPlanes';
+import { channelNormalization, inputPlanes, plainSpec, rawInputPlanes } from '../../src/core/models/msdnet/inputPlanes';
 import { mulberry32 } from '../../src/core/random';
 
 const W = 24, H = 20, n = W * H;
@@ -28,13 +28,13 @@ describe('MSDNet on several channels', () => {
     expect(norm.channels).toHaveLength(2);
     expect(norm.channels![0].high).toBeGreaterThan(500);
     expect(norm.channels![1].high).toBeLessThan(2);
-    const raw = rawInputPlanes(ctx[1], ctx, 2, 3, n);
+    const raw = rawInputPlanes(ctx[1], ctx, 2, plainSpec(1), W, H);
     expect(raw).toHaveLength(6);
     expect(raw[1]).toEqual(ctx[1].subarray(0, n)); // channel 0, middle slice
     expect(raw[4]).toEqual(ctx[1].subarray(n)); // channel 1, middle slice
-    const planes = inputPlanes(ctx[1], ctx, 2, 3, n, norm);
+    const planes = inputPlanes(ctx[1], ctx, 2, plainSpec(1), W, H, norm);
     expect(Math.max(...planes[4])).toBeLessThan(1.5);
-    expect(() => rawInputPlanes(ctx[1].subarray(0, n), undefined, 2, 1, n)).toThrow(/reads 2 channels per slice, the slice holds 1/);
+    expect(() => rawInputPlanes(ctx[1].subarray(0, n), undefined, 2, plainSpec(0), W, H)).toThrow(/reads 2 channels per slice, the slice holds 1/);
   });
 
   it('trains on 2 channels x 3 slices, predicts, reloads the same and refuses one channel', async () => {

@@ -64,6 +64,8 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     backend: A('Where the network runs: auto uses a GPU when one is set up (PyTorch or tfjs), else the CPU.'),
     device: A('With PyTorch: which device (auto = CUDA GPU, then Apple MPS, then CPU).'),
     contextSlices: A('2.5D: also feed this many slices above and below as input (0 = the slice alone; -1 = auto).'),
+    inputSigmas: A('Also feed the slice blurred at these scales in pixels, e.g. 1,2 (0 = none).'),
+    inputSmoothing: A('Blur of those inputs: 2d in the slice; 3d also across the neighbouring slices.'),
     seed: SEED,
   },
 };

@@ -107,6 +107,8 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'backend', type: 'enum', default: 'auto', choices: ['auto', 'torch', 'tfjs-gpu', 'native'], description: 'engine: auto = torch when its Python sees a CUDA GPU, then tfjs-node-gpu, then native CPU; torch = the user\'s Python with PyTorch (CUDA, MPS or CPU)' },
       { key: 'device', type: 'enum', default: 'auto', choices: MSDNET_DEVICES, description: 'torch device: auto = CUDA, then Apple MPS, then CPU; cuda:N picks a GPU' },
       { key: 'contextSlices', type: 'int', default: -1, min: -1, max: 8, description: '2.5D: k neighbouring slices each side as extra input channels (2k+1 in all); 0 = one slice; -1 = auto: 1 where the labelled slices are noisy in-plane (as rf dims=auto decides 3d), else 0' },
+      { key: 'inputSigmas', type: 'numbers', default: [0], min: 0, max: 16, description: 'fixed (not learnt) Gaussian-smoothed copies of the slice as extra input channels, one per sigma in pixels (e.g. 1,2); 0 = none' },
+      { key: 'inputSmoothing', type: 'enum', default: '2d', choices: ['2d', '3d', '3d-only'], description: 'inputSigmas planes: 2d = the slice smoothed in-plane; 3d = the contextSlices window Gaussian-weighted over z too; 3d-only = that, with only the slice itself as raw input' },
       seed,
     ],
   },

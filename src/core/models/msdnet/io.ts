@@ -7,6 +7,7 @@ import { StackSegError } from '../../../shared/errors';
 import { writeFileAtomic } from '../../fsutil';
 import { tf } from '../tfBackend';
 import type { Normalization } from './augment';
+import { imageChannels, recordedSpec, type InputSpec } from './inputPlanes';
 import { createWeights, namedWeights, type MsdnetArch, type MsdnetWeights } from './network';
 
 export const MSDNET_FORMAT = 'stackseg-msdnet';
@@ -17,7 +18,7 @@ interface ModelJson {
   format: string;
   generatedBy: string;
   convertedBy: null;
-  modelTopology: { arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean };
+  modelTopology: { arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean; inputs?: InputSpec };
   weightsManifest: Array<{ paths: string[]; weights: WeightEntry[] }>;
   trainingInfo?: unknown;
 }
@@ -25,6 +26,8 @@ interface ModelJson {
 export interface SavableModel {
   arch: MsdnetArch; weights: MsdnetWeights; classValues: number[]; normalization: Normalization; tta: boolean;
   backend: string; trainingInfo?: unknown;
+  /** The input planes (inputPlanes.ts); absent = the plain 2.5-D planes inChannels implies. */
+  inputs?: InputSpec;
 }
 
 export async function saveWeights(dir: string, m: SavableModel): Promise<void> {
@@ -41,7 +44,7 @@ export async function saveWeights(dir: string, m: SavableModel): Promise<void> {
     format: MSDNET_FORMAT,
     generatedBy: `StackSeg MSDNet (tfjs-core ${tf.version_core}, trained on ${m.backend})`,
     convertedBy: null,
-    modelTopology: { arch: m.arch, classValues: m.classValues, normalization: m.normalization, tta: m.tta },
+    modelTopology: { arch: m.arch, classValues: m.classValues, normalization: m.normalization, tta: m.tta, ...(m.inputs ? { inputs: m.inputs } : {}) },
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: named.map(([name, v]) => ({ name, shape: v.shape, dtype: 'float32' })) }],
     trainingInfo: m.trainingInfo,
   };
@@ -61,6 +64,7 @@ export async function loadWeights(dir: string): Promise<Omit<SavableModel, 'back
     throw new StackSegError(`not a StackSeg MSDNet model (format "${json.format}")`, { file: jsonPath, hint: 'pass the model/ folder of an msdnet job' });
   }
   const { arch, classValues, normalization, tta } = json.modelTopology;
+  const inputs = recordedSpec(json.modelTopology.inputs, arch.inChannels, imageChannels(normalization), jsonPath);
   const group = json.weightsManifest[0];
   const binPath = join(dir, group.paths[0]);
   const buf = await fs.readFile(binPath);
@@ -80,5 +84,5 @@ export async function loadWeights(dir: string): Promise<Omit<SavableModel, 'back
   if (offset !== floats.length || group.weights.length !== byName.size) {
     throw new StackSegError(`weights file holds ${floats.length} values, manifest describes ${offset}`, { file: binPath, hint: 'the model files are damaged; retrain' });
   }
-  return { arch, weights, classValues, normalization, tta: tta ?? false };
+  return { arch, weights, classValues, normalization, tta: tta ?? false, inputs };
 }

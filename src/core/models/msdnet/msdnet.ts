@@ -22,7 +22,7 @@ import { StackSegError } from '../../../shared/errors';
 import { mulberry32 } from '../../random';
 import { initBackend, tf, type BackendPreference } from '../tfBackend';
 import { applyMapChannels, dihedral, accumulateInverse, interleave, normalize, type Normalization } from './augment';
-import { channelNormalization, imageChannels, inputPlanes } from './inputPlanes';
+import { channelNormalization, imageChannels, inputPlanes, inputSpec, planesPerChannel, type InputSmoothing, type InputSpec } from './inputPlanes';
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './batchnorm';
 import { loadWeights, saveWeights } from './io';
@@ -58,6 +58,10 @@ export interface MsdnetParams {
   maxSeconds: number;
   /** 2.5-D: k slices each side of a slice are extra input channels (2k+1 in all; TrainingSlice.context). */
   contextSlices: number;
+  /** Fixed Gaussian-smoothed input planes per channel, one per sigma (0 = none; inputPlanes.ts). */
+  inputSigmas: number[];
+  /** '2d': the slice smoothed in-plane; '3d': the z window Gaussian-weighted too; '3d-only': that, with the slice alone as raw input. */
+  inputSmoothing: InputSmoothing;
   /** Stop when the loss plateaus (msdnet/schedule.ts); epochs is then an upper bound. */
   plateau: boolean;
   backend: BackendPreference;
@@ -68,6 +72,7 @@ export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
   lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
   normalization: 'percentile', pseudoLabels: false, teacherWeight: 1, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
+  inputSigmas: [0], inputSmoothing: '2d',
 };
 
 /** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), mirrored at the ends (volumeChunks.ts contextWindow). */
@@ -88,14 +93,16 @@ export class MsdnetModel {
     readonly tta: boolean,
     readonly backend: string,
     readonly trainingInfo?: TrainingInfo,
+    /** The input planes (inputPlanes.ts); recorded in model.json. */
+    readonly inputs: InputSpec = { contextSlices: (arch.inChannels / imageChannels(normalization) - 1) / 2, sigmas: [], smoothing: '2d' },
   ) {}
 
   /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
   async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal; context?: Float32Array[] } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
-    // Several stack channels (imageChannels): C = channels x (2k+1) inputs, each channel normalised on its own.
+    // Several stack channels (imageChannels): C = channels x planes (inputPlanes.ts), each channel normalised on its own.
     const IC = imageChannels(this.normalization), C = this.arch.inChannels;
     checkSlice(image.length / IC, width, height, 'image');
-    const x = interleave(inputPlanes(image, options.context, IC, C / IC, width * height, this.normalization));
+    const x = interleave(inputPlanes(image, options.context, IC, this.inputs, width, height, this.normalization));
     const classes = this.arch.classes;
     const probs = new Float32Array(width * height * classes);
     const ks = (options.tta ?? this.tta) ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
@@ -169,11 +176,11 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   const { backend } = await initBackend(p.backend);
   const normalization = p.normalization === 'percentile' ? channelNormalization(slices.map((s) => s.image), IC)
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
-  const K = 2 * p.contextSlices + 1, C = IC * K;
+  const inputs = inputSpec(p), C = IC * planesPerChannel(inputs);
   const centres = slices.map((s) => normalize(s.image.subarray(0, s.width * s.height), normalization));
-  // Network inputs: the slice (pseudo-labels read its first channel alone) or its channels x 2k+1 neighbours
-  // (inputPlanes.ts), interleaved per pixel.
-  const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, IC, K, s.width * s.height, normalization)));
+  // Network inputs: the slice (pseudo-labels read its first channel alone) or its channels x (2k+1 neighbours and
+  // smoothed planes) (inputPlanes.ts), interleaved per pixel.
+  const images = C === 1 ? centres : slices.map((s) => interleave(inputPlanes(s.image, s.context, IC, inputs, s.width, s.height, normalization)));
   // The fill assigns the nearest class mean of one intensity: with several stack channels it would mislabel classes
   // only the channels together tell apart, so it is left out (the teacher, a multi-channel forest, still works).
   const mode = IC > 1 && pseudoLabelMode(p.pseudoLabels) === 'fill' ? 'off' : pseudoLabelMode(p.pseudoLabels);
@@ -257,7 +264,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
     optimizer.dispose();
   }
   const trainingInfo = { losses, seconds: (performance.now() - started) / 1000, steps, labelledPixels: counts, engine: native ? 'native-simd' as const : 'tfjs' as const, stopped: schedule.reason };
-  return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo);
+  return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo, inputs);
 }
 
 function readParams(w: MsdnetWeights): NativeParams {
@@ -289,6 +296,6 @@ function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>,
 
 export async function loadMsdnet(dir: string, backend: BackendPreference = 'auto'): Promise<MsdnetModel> {
   const info = await initBackend(backend);
-  const { arch, weights, classValues, normalization, tta } = await loadWeights(dir);
-  return new MsdnetModel(arch, weights, classValues, normalization, tta, info.backend);
+  const { arch, weights, classValues, normalization, tta, inputs } = await loadWeights(dir);
+  return new MsdnetModel(arch, weights, classValues, normalization, tta, info.backend, undefined, inputs);
 }

@@ -9,7 +9,6 @@ import { normalizeSlice } from '../normalize';
 import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
-import { imageChannels } from './inputPlanes';
 import { runTeacher } from './teacher';
 
 export class MsdnetSegmenter implements Segmenter {
@@ -55,8 +54,8 @@ export class MsdnetSegmenter implements Segmenter {
     return new MsdnetSegmenter(model, header.norm, header.params, engine.note);
   }
 
-  /** 2.5-D: the slices each side that predict() reads through its ZContext (inputs: stack channels x (2k+1)). */
-  get zHalo(): number { return (this.model.arch.inChannels / imageChannels(this.model.normalization) - 1) / 2; }
+  /** 2.5-D: the slices each side that predict() reads through its ZContext (the model records its input planes). */
+  get zHalo(): number { return this.model.inputs.contextSlices; }
 
   async predict(image: Float32Array, width: number, height: number, _withProbabilities?: boolean, signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
     const planes = contextPlanes(this.zHalo, context);

@@ -12,7 +12,7 @@ import type { BackendPreference } from '../tfBackend';
 import type { ModelParams } from '../../../shared/models/registry';
 import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput, ZContext } from '../segmenter';
 import { contextPlanes, withContext } from './msdnetSegmenter';
-import { rawInputPlanes } from './inputPlanes';
+import { rawInputPlanes, recordedSpec, type InputSpec } from './inputPlanes';
 import { runTeacher } from './teacher';
 import { writeHeader } from '../modelHeader';
 
@@ -51,7 +51,7 @@ function torchParams(params: ModelParams, device: string): TorchTrainParams {
     learningRate: params.learningRate as number, optimizer: params.optimizer as 'adam' | 'sgd', lrSchedule: params.lrSchedule as 'constant' | 'cosine',
     classWeights: params.classWeights as 'none' | 'balanced', augment: params.augment as boolean, tta: params.tta as boolean,
     bnRecompute: params.bnRecompute as boolean, normalization: 'percentile', pseudoLabels: params.pseudoLabels as TorchTrainParams['pseudoLabels'], teacherWeight: Number(params.teacherWeight ?? 1),
-    contextSlices: Number(params.contextSlices ?? 0), seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
+    contextSlices: Number(params.contextSlices ?? 0), inputSigmas: params.inputSigmas as number[] | undefined, inputSmoothing: params.inputSmoothing as TorchTrainParams['inputSmoothing'], seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
   };
 }
 
@@ -71,6 +71,8 @@ export class TorchMsdnetSegmenter implements Segmenter {
     readonly norm: Normalization,
     readonly params: ModelParams,
     public runtime: TorchRuntime,
+    /** The input planes (inputPlanes.ts), as the model records them. */
+    private readonly inputs: InputSpec,
     private readonly trained?: TorchTrained,
     readonly note?: string,
   ) {}
@@ -81,18 +83,19 @@ export class TorchMsdnetSegmenter implements Segmenter {
       torchParams(taught.input.params, engine.device),
       (epoch, loss, planned) => input.onProgress({ percent: Math.min(99, (100 * epoch) / planned), epoch, loss, message: `epoch ${epoch}/${planned} (torch ${engine.device})` }),
       input.signal);
-    const segmenter = new TorchMsdnetSegmenter(trained.modelDir, trained.classValues, trained.tta, input.norm, input.params, trained.runtime, trained, engine.note);
+    const segmenter = new TorchMsdnetSegmenter(trained.modelDir, trained.classValues, trained.tta, input.norm, input.params, trained.runtime, trained.inputs, trained, engine.note);
     segmenter.extraReport = { ...report, ...(taught.report ? { teacher: taught.report } : {}) };
     return segmenter;
   }
 
   /** A saved model folder (any engine wrote it) on torch; starts the inference process now to learn the device. */
   static async load(dir: string, header: ModelFileHeader, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
-    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology?: { classValues: number[]; tta?: boolean } };
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology?: { classValues: number[]; tta?: boolean; arch: { inChannels: number }; inputs?: unknown } };
     if (!json.modelTopology) throw new StackSegError('not a StackSeg MSDNet model', { file: join(dir, 'model.json'), hint: 'pass the model/ folder of an msdnet job' });
+    const inputs = recordedSpec(json.modelTopology.inputs, json.modelTopology.arch.inChannels, header.norm.channels?.length ?? 1, join(dir, 'model.json'));
     const started = TorchPredictor.start(dir, engine.device);
     const { runtime } = await started;
-    const s = new TorchMsdnetSegmenter(dir, json.modelTopology.classValues, json.modelTopology.tta ?? false, header.norm, header.params, runtime, undefined, engine.note);
+    const s = new TorchMsdnetSegmenter(dir, json.modelTopology.classValues, json.modelTopology.tta ?? false, header.norm, header.params, runtime, inputs, undefined, engine.note);
     s.predictor = started.then((r) => r.predictor);
     return s;
   }
@@ -104,13 +107,13 @@ export class TorchMsdnetSegmenter implements Segmenter {
     return this.predictor;
   }
 
-  /** 2.5-D: slices each side read through the ZContext (the params record contextSlices). */
-  get zHalo(): number { return Number(this.params.contextSlices ?? 0); }
+  /** 2.5-D: slices each side read through the ZContext (the model records its input planes). */
+  get zHalo(): number { return this.inputs.contextSlices; }
 
   async predict(image: Float32Array, width: number, height: number, withProbabilities = false, _signal?: AbortSignal, context?: ZContext): Promise<Prediction> {
     const predictor = await this.start();
-    // The raw input planes: stack channels (norm.channels) x 2k+1 slices, as inputPlanes.ts; Python normalises them.
-    const planes = rawInputPlanes(image, contextPlanes(this.zHalo, context), this.norm.channels?.length ?? 1, 2 * this.zHalo + 1, width * height);
+    // The raw input planes: stack channels (norm.channels) x planes, as inputPlanes.ts; Python normalises them.
+    const planes = rawInputPlanes(image, contextPlanes(this.zHalo, context), this.norm.channels?.length ?? 1, this.inputs, width, height);
     const { index, probs } = await predictor.predict(image, width, height, this.classes.length, this.tta, withProbabilities, planes);
     const labels = new Uint8Array(index.length);
     for (let i = 0; i < index.length; i++) labels[i] = this.classes[index[i]];

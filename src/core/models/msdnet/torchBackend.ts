@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { StackSegError } from '../../../shared/errors';
 import { initBackend } from '../tfBackend';
 import { normalize, type Normalization } from './augment';
-import { channelNormalization, inputPlanes } from './inputPlanes';
+import { channelNormalization, inputPlanes, inputSpec, planesPerChannel, type InputSmoothing, type InputSpec } from './inputPlanes';
 import { saveWeights } from './io';
 import { createWeights, disposeWeights, type MsdnetArch } from './network';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
@@ -35,6 +35,8 @@ export interface TorchTrainParams {
   maxSeconds?: number; plateau?: boolean; device?: string;
   /** 2.5-D: k slices each side as input channels (TorchSlice.context holds the 2k+1 raw slices). */
   contextSlices?: number;
+  /** Fixed Gaussian-smoothed input planes (inputPlanes.ts), as MsdnetParams. */
+  inputSigmas?: number[]; inputSmoothing?: InputSmoothing;
 }
 
 export interface TorchSlice { image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[]; teacher?: SoftLabels }
@@ -43,7 +45,7 @@ export type TorchProgress = (epoch: number, loss: number, planned: number) => vo
 export interface TorchTrained {
   /** Temp folder holding model.json + weights.bin (io.ts format); removed by dispose of its owner. */
   modelDir: string; workDir: string;
-  arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean;
+  arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean; inputs: InputSpec;
   runtime: TorchRuntime;
   trainingInfo: { losses: number[]; seconds: number; steps: number; labelledPixels: number[]; engine: 'torch'; device: string; stopped: string };
 }
@@ -71,13 +73,13 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
   const IC = Math.max(1, Math.round(slices[0].image.length / (slices[0].width * slices[0].height)));
   const normalization = p.normalization === 'percentile' ? channelNormalization(slices.map((s) => s.image), IC)
     : p.normalization === 'none' ? { low: 0, high: 1 } : p.normalization;
-  const K = 2 * (p.contextSlices ?? 0) + 1;
+  const spec = inputSpec(p), P = planesPerChannel(spec);
   // Pseudo-labels read the first channel alone.
   const images = slices.map((s) => normalize(s.image.subarray(0, s.width * s.height), normalization));
-  // Network inputs, channel-major per slice ([c][pixel], torch's NCHW): the slice, or its stack channels x 2k+1
-  // neighbours (inputPlanes.ts), each channel normalised on its own.
-  const inputs = K * IC === 1 ? images : slices.map((s) => {
-    const n = s.width * s.height, planes = inputPlanes(s.image, s.context, IC, K, n, normalization);
+  // Network inputs, channel-major per slice ([c][pixel], torch's NCHW): the slice, or its stack channels x (2k+1
+  // neighbours and smoothed planes) (inputPlanes.ts), each channel normalised on its own.
+  const inputs = P * IC === 1 ? images : slices.map((s) => {
+    const n = s.width * s.height, planes = inputPlanes(s.image, s.context, IC, spec, s.width, s.height, normalization);
     const out = new Float32Array(planes.length * n);
     planes.forEach((q, c) => out.set(q, c * n));
     return out;
@@ -90,14 +92,14 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
   // The teacher's soft labels are loss weights like any other: Python trains on targets.f32 unchanged.
   const built = slices.map((s, i) => trainingTargets(trainLabels[i], classIndex, classWeights, C, mode === 'teacher' ? s.teacher : undefined, p.teacherWeight ?? 1));
   const targets = built.map((b) => b.targets), denominators = built.map((b) => b.denominator);
-  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: K * IC, classes: C };
+  const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: P * IC, classes: C };
 
   const workDir = await fs.mkdtemp(join(tmpdir(), 'stackseg-torch-'));
   try {
     await initBackend('wasm');
     const weights = createWeights(arch, p.seed);
     try {
-      await saveWeights(join(workDir, 'init'), { arch, weights, classValues, normalization, tta: p.tta, backend: 'init' });
+      await saveWeights(join(workDir, 'init'), { arch, weights, classValues, normalization, tta: p.tta, backend: 'init', inputs: spec });
     } finally {
       disposeWeights(weights);
     }
@@ -115,7 +117,7 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
     const runtime: TorchRuntime = { backend: 'torch', device: String(start.device), gpu: (start.gpu as string | null) ?? null,
       torch: String(start.torch), cuda: (start.cuda as string | null) ?? null, python: info.executable };
     const modelJson = JSON.parse(await fs.readFile(join(workDir, 'out', 'model.json'), 'utf8'));
-    return { modelDir: join(workDir, 'out'), workDir, arch, classValues, normalization, tta: p.tta, runtime,
+    return { modelDir: join(workDir, 'out'), workDir, arch, classValues, normalization, tta: p.tta, inputs: spec, runtime,
       trainingInfo: { ...modelJson.trainingInfo, stopped: String(done.stopped) } };
   } catch (e) {
     await fs.rm(workDir, { recursive: true, force: true });
