@@ -2,8 +2,10 @@
 //
 // API
 //   new FeatureEngine(width, height, opts)       opts already validated (see bank.ts)
-//   engine.compute(slice, select, out)           writes the planes of the feature indices in `select` (indices into
-//                                                featureNames(opts)) into out, in select order, feature-major
+//   engine.compute(slice, select, out, rows?)    writes the planes of the feature indices in `select` (indices into
+//                                                featureNames(opts)) into out, in select order, feature-major; with
+//                                                rows {from, to}, only those rows are exact (a strip's output rows:
+//                                                the rest of each plane is left undefined)
 //
 // Why it is fast:
 // - JS path: every separable pass is a ROW pass that writes its output transposed (dstT[x * h + y]); two of them give the 2-D
@@ -132,6 +134,11 @@ export class FeatureEngine {
   /** Sigmas computed here at full resolution; the rest go through `half`. */
   private readonly sigmas: number[];
   private readonly half: HalfPath | null = null;
+  /** Rows of context the full-size sigmas need around wanted rows (largest chained radius: see strips.ts). */
+  private readonly fullHalo: number = 0;
+  /** Rows lo..hi-1: what scratch() views and the passes cover (compute's rows and their context; else all). */
+  private lo = 0;
+  private hi: number;
 
   private readonly simd: SimdConvolver | null;
 
@@ -139,6 +146,7 @@ export class FeatureEngine {
   constructor(readonly width: number, readonly height: number, readonly opts: FeatureOptions,
     engineOpts: { simd?: boolean; scales?: (s: number) => SigmaScales } = {}) {
     this.n = width * height;
+    this.hi = height;
     this.names = featureNames(opts);
     this.truncate = opts.truncate ?? 4;
     this.scales = engineOpts.scales ?? exactScales;
@@ -155,6 +163,10 @@ export class FeatureEngine {
     }
     let maxR = this.half ? this.kernelsOf(HALF_SCALE_PRE).r : 1;
     for (const s of this.sigmas) for (const t of Object.values(this.scales(s))) maxR = Math.max(maxR, this.kernelsOf(t).r);
+    for (const s of this.sigmas) {
+      const sc = this.scales(s), rm = this.kernelsOf(sc.main).r;
+      this.fullHalo = Math.max(this.fullHalo, rm, this.kernelsOf(sc.inner).r, rm + this.kernelsOf(sc.outer).r);
+    }
     this.pad = new Float64Array(Math.max(width, height) + 2 * maxR);
     this.simd = (engineOpts.simd ?? true) ? SimdConvolver.create(width, height, SCRATCH_PLANES, maxR, this.half !== null) : null;
   }
@@ -168,8 +180,14 @@ export class FeatureEngine {
     return k;
   }
 
-  /** Scratch plane i (allocated on first use, then reused for every slice; in WebAssembly memory with SIMD). */
+  /** Scratch plane i, rows lo..hi-1 (allocated on first use, then reused for every slice; in WebAssembly memory with SIMD). */
   private scratch(i: number): Float32Array {
+    const p = this.whole(i);
+    return this.lo === 0 && this.hi === this.height ? p : p.subarray(this.lo * this.width, this.hi * this.width);
+  }
+
+  /** Scratch plane i, every row. */
+  private whole(i: number): Float32Array {
     if (this.simd) return this.simd.plane(i);
     while (this.planes.length <= i) this.planes.push(new Float32Array(this.n));
     return this.planes[i];
@@ -178,13 +196,13 @@ export class FeatureEngine {
   /** First (x) pass: kernels [symmetric, symmetric, antisymmetric] share loads; null outputs are skipped. */
   private rows(src: Float32Array, k: Kernels3, outs: Outs3, r: number): void {
     if (this.simd) { this.simd.pass('x', src, k, outs, r); return; }
-    passT(src, this.width, this.height, r, this.pad, outs[0] && k[0], outs[0], outs[1] && k[1], outs[1], outs[2] && k[2], outs[2]);
+    passT(src, this.width, src.length / this.width, r, this.pad, outs[0] && k[0], outs[0], outs[1] && k[1], outs[1], outs[2] && k[2], outs[2]);
   }
 
   /** Second (y) pass on the result of rows(), giving planes in the original orientation. */
   private cols(src: Float32Array, k: Kernels3, outs: Outs3, r: number): void {
     if (this.simd) { this.simd.pass('y', src, k, outs, r); return; }
-    passT(src, this.height, this.width, r, this.pad, outs[0] && k[0], outs[0], outs[1] && k[1], outs[1], outs[2] && k[2], outs[2]);
+    passT(src, src.length / this.width, this.width, r, this.pad, outs[0] && k[0], outs[0], outs[1] && k[1], outs[1], outs[2] && k[2], outs[2]);
   }
 
   /** Gaussian smoothing at sigma of src into dst (two passes through tmp). */
@@ -225,51 +243,64 @@ export class FeatureEngine {
     o.set(t);
   }
 
-  compute(input: Float32Array, select: readonly number[], out: Float32Array): void {
-    const n = this.n;
+  compute(input: Float32Array, select: readonly number[], out: Float32Array, rows?: { from: number; to: number }): void {
+    try { this.computeRows(input, select, out, rows); } finally { this.lo = 0; this.hi = this.height; }
+  }
+
+  private computeRows(input: Float32Array, select: readonly number[], out: Float32Array, rows?: { from: number; to: number }): void {
+    const n = this.n, w = this.width;
     let slice = input;
     const where = new Map<string, number>(); // feature name -> output plane index
     select.forEach((f, i) => where.set(this.names[f], i));
+    // The full-size passes and every point-wise step cover rows lo..hi-1 only: the wanted rows and the full-size
+    // kernels' context (a strip window's halo is the half grid's, ~2x theirs: 16 % of the full-size work).
+    const lo = rows ? Math.max(0, rows.from - this.fullHalo) : 0, hi = rows ? Math.min(this.height, rows.to + this.fullHalo) : this.height;
     const views = new Map<number, Float32Array>();
     const plane = (name: string) => {
       const i = where.get(name);
       if (i === undefined) return null;
       let v = views.get(i);
-      if (!v) { v = out.subarray(i * n, (i + 1) * n); views.set(i, v); }
+      if (!v) { v = out.subarray(i * n + lo * w, i * n + hi * w); views.set(i, v); }
       return v;
     };
     // direct: out is in the SIMD module's memory, so passes and point-wise ops write its planes with no copies.
     const direct = this.simd !== null && this.simd.owns(out);
     const gaussianOut = (s: number) => (direct ? plane(`gaussian_s${s}`) : null) ?? this.scratch(3);
-    const raw = plane('raw');
+    const rawAt = where.get('raw'), raw = rawAt === undefined ? null : out.subarray(rawAt * n, (rawAt + 1) * n);
     if (raw) raw.set(slice);
     if (this.simd) {
       if (direct && raw) slice = raw;
       else { this.scratch(SLICE_PLANE).set(slice); slice = this.scratch(SLICE_PLANE); }
     }
     const has = (fam: FeatureFamily, s: number) => FAMILY_PLANES[fam].some((o) => where.has(`${o}_s${s}`));
+    const half = this.half;
+    const big = half ? half.engine.sigmas.map((s) => [s, needsOf(has, s)] as const).filter(([, need]) => need) : [];
+    // Large sigmas: derivatives on the half grid, upsampled (linear quantities only, so the point-wise non-linear steps,
+    // magnitude and eigenvalues, run at full resolution as below). A derivative of order k scales by 2^-k. The half
+    // grid comes from the whole window (its context is the window's halo).
+    if (half && big.length) {
+      // SIMD: the pre-smoothing by the engine's own passes over the whole window, then its even pixels (3x faster than
+      // the JS decimate, which smooths only what it keeps).
+      if (this.simd) { const sm = this.scratch(9); this.smooth(slice, HALF_SCALE_PRE, this.scratch(0), sm); keepEven(sm, this.width, this.height, half.dec); }
+      else decimate(input, this.width, this.height, half.pre, half.tmp, half.dec);
+    }
+    this.lo = lo; this.hi = hi;
+    const part = slice.subarray(lo * w, hi * w);
     for (const s of this.sigmas) {
       const need = needsOf(has, s);
       if (!need) continue;
       const sc = this.scales(s), g = gaussianOut(s);
-      this.derivatives(slice, sc.main, need, g);
-      this.finish(s, need, plane, g, () => { this.smooth(slice, sc.inner, this.scratch(0), this.scratch(9)); }, () => this.tensor(sc.outer));
+      this.derivatives(part, sc.main, need, g);
+      this.finish(s, need, plane, g, () => { this.smooth(part, sc.inner, this.scratch(0), this.scratch(9)); }, () => this.tensor(sc.outer));
     }
-    const half = this.half;
-    const big = half ? half.engine.sigmas.map((s) => [s, needsOf(has, s)] as const).filter(([, need]) => need) : [];
     if (!half || big.length === 0) return;
-    // Large sigmas: derivatives on the half grid, upsampled (linear quantities only, so the point-wise non-linear steps,
-    // magnitude and eigenvalues, run at full resolution as above). A derivative of order k scales by 2^-k.
     const { engine: e, dec } = half;
-    // SIMD: the pre-smoothing by the engine's own passes over the whole window, then its even pixels (3x faster than
-    // the JS decimate, which smooths only what it keeps).
-    if (this.simd) { const sm = this.scratch(9); this.smooth(slice, HALF_SCALE_PRE, this.scratch(0), sm); keepEven(sm, this.width, this.height, dec); }
-    else decimate(input, this.width, this.height, half.pre, half.tmp, dec);
     const src = e.simd ? e.scratch(SLICE_PLANE) : dec;
     if (e.simd) src.set(dec);
     const simd = this.simd?.upsamples ? this.simd : null;
-    const up = (from: number, to: Float32Array, c: number) => (simd ? simd.upsample(e.scratch(from), e.width, e.height, to, c)
-      : upsample(e.scratch(from), e.width, e.height, to, this.width, this.height, c, half.ring));
+    // Upsampled rows lo..hi-1 into `to` (a view of those rows).
+    const up = (from: number, to: Float32Array, c: number) => (simd ? simd.upsample(e.scratch(from), e.width, e.height, to, c, lo, hi)
+      : upsample(e.scratch(from), e.width, e.height, to, this.width, this.height, c, half.ring, lo, hi));
     for (const [s, need] of big) {
       const sc = e.scales(s), g = gaussianOut(s);
       e.derivatives(src, sc.main, need!, e.scratch(3));
@@ -300,7 +331,7 @@ export class FeatureEngine {
   private tensor(outer: number): void {
     const gx = this.scratch(4), gy = this.scratch(5), xx = this.scratch(9), yy = this.scratch(10), xy = this.scratch(11);
     if (this.simd) this.simd.products(gx, gy, xx, yy, xy);
-    else for (let i = 0; i < this.n; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
+    else for (let i = 0; i < gx.length; i++) { const a = gx[i], b = gy[i]; xx[i] = a * a; yy[i] = b * b; xy[i] = a * b; }
     const r0 = this.scratch(0);
     this.smooth(xx, outer, r0, this.scratch(6));
     this.smooth(yy, outer, r0, this.scratch(7));
@@ -313,8 +344,9 @@ export class FeatureEngine {
    * else here has read them).
    */
   private finish(s: number, need: SigmaNeeds, plane: (name: string) => Float32Array | null, g: Float32Array, inner: () => void, tensor: () => void): void {
-    const n = this.n, simd = this.simd;
+    const simd = this.simd;
     const gx = this.scratch(4), gy = this.scratch(5), gxx = this.scratch(6), gyy = this.scratch(7), gxy = this.scratch(8);
+    const n = gx.length;
     const gau = plane(`gaussian_s${s}`);
     if (gau && gau !== g) gau.set(g);
     const gm = plane(`gradmag_s${s}`);

@@ -9,9 +9,10 @@
 //                                                  in strips
 //   decimate(src, w, h, k, tmp, dst)               pre-smooth (half kernel k) and keep even rows and columns
 //   keepEven(src, w, h, dst)                       the even rows and columns of src (after a full-size smoothing)
-//   upsample(src, wh, hh, dst, w, h, c, ring)      back to w x h: even pixels copied, odd ones by the 4-tap midpoint
-//                                                  cubic (-1 9 9 -1)/16, separably; every value times c
-//   upsampleRows(h, hh, make, even, odd)           upsample's row schedule over a ring of 4 x-upsampled half rows
+//   upsample(src, wh, hh, dst, w, h, c, ring, y0?, y1?)   back to w x h: even pixels copied, odd ones by the 4-tap
+//                                                  midpoint cubic (-1 9 9 -1)/16, separably; every value times c; only
+//                                                  rows y0..y1-1 (default all), into dst from its start
+//   upsampleRows(h, hh, make, even, odd, y0?, y1?) upsample's row schedule over a ring of 4 x-upsampled half rows
 //
 // Why these sigmas: G_s = G_sh * G_pre with sh = sqrt(s^2 - pre^2), and sh on a grid of spacing 2 is sh / 2. The
 // DoG's inner Gaussian (0.66 s) goes through the same pre-smoothing; the structure tensor's outer smoothing (0.5 s)
@@ -102,30 +103,33 @@ function upRow(src: Float32Array, wh: number, yh: number, w: number, c: number, 
 
 /**
  * dst (w x h) from src (ceil(w/2) x ceil(h/2)): even rows/columns are the samples, odd ones the (-1 9 9 -1)/16
- * midpoint cubic (reflect at the half grid's borders); values times c. ring: 4 rows of w floats.
+ * midpoint cubic (reflect at the half grid's borders); values times c. ring: 4 rows of w floats. Rows y0..y1-1 only
+ * (a strip's output rows), row y at dst[(y - y0) * w].
  */
-export function upsample(src: Float32Array, wh: number, hh: number, dst: Float32Array, w: number, h: number, c: number, ring: Float32Array): void {
+export function upsample(src: Float32Array, wh: number, hh: number, dst: Float32Array, w: number, h: number, c: number, ring: Float32Array,
+  y0 = 0, y1 = h): void {
   const slot = (k: number) => ring.subarray(k * w, (k + 1) * w);
-  upsampleRows(h, hh, (q, k) => upRow(src, wh, q, w, c, slot(k)), (y, k) => dst.set(slot(k), y * w), (y, ka, kb, kp, kd) => {
-    const o = y * w, a = slot(ka), b = slot(kb), p = slot(kp), d = slot(kd);
+  upsampleRows(h, hh, (q, k) => upRow(src, wh, q, w, c, slot(k)), (y, k) => dst.set(slot(k), (y - y0) * w), (y, ka, kb, kp, kd) => {
+    const o = (y - y0) * w, a = slot(ka), b = slot(kb), p = slot(kp), d = slot(kd);
     for (let x = 0; x < w; x++) dst[o + x] = 0.0625 * (9 * (b[x] + p[x]) - a[x] - d[x]);
-  });
+  }, y0, y1);
 }
 
 /**
  * The row schedule of upsample (here and simd.ts): half row q, upsampled along x, is made once into ring slot q & 3
  * (make); output row y = 2i is slot i's row (even), y = 2i + 1 combines half rows i-1..i+2, reflected into 0..hh-1
- * (odd, with their slots): always among the last four made.
+ * (odd, with their slots): always among the last four made. Rows y0..y1-1 only: the first half row made is
+ * y0 / 2 - 1 (the first that rows from y0 read).
  */
 export function upsampleRows(h: number, hh: number, make: (q: number, slot: number) => void, even: (y: number, slot: number) => void,
-  odd: (y: number, a: number, b: number, p: number, d: number) => void): void {
-  let made = -1;
+  odd: (y: number, a: number, b: number, p: number, d: number) => void, y0 = 0, y1 = h): void {
+  let made = Math.max(-1, (y0 >> 1) - 2);
   const ring = (i: number) => {
     const q = reflect(i, hh);
     while (made < q) { made++; make(made, made & 3); }
     return q & 3;
   };
-  for (let y = 0; y < h; y++) {
+  for (let y = y0; y < y1; y++) {
     const i = y >> 1;
     if ((y & 1) === 0) { even(y, ring(i)); continue; }
     const d = ring(i + 2), p = ring(i + 1), b = ring(i), a = ring(i - 1);

@@ -6,11 +6,13 @@
 //   SimdConvolver.create(width, height, nPlanes, maxRadius): SimdConvolver | null   null without WebAssembly SIMD or
 //        when width % 4 != 0 (planes are rows of width floats, read 4 at a time)
 //   conv.plane(i): Float32Array                  view of plane i (width*height floats) in the module's memory
-//   conv.pass('x' | 'y', src, kernels, outs)      one pass over src (a plane view): up to 2 symmetric half kernels
-//        (outs[0], outs[1]) and 1 antisymmetric (outs[2]) share the loads; a null output/kernel is skipped
+//   conv.pass('x' | 'y', src, kernels, outs)      one pass over src (a plane view, or whole rows of one): up to 2
+//        symmetric half kernels (outs[0], outs[1]) and 1 antisymmetric (outs[2]) share the loads; a null output/kernel
+//        is skipped
 //   conv.magnitude / add / subtract / products / eigenvalues(...)   point-wise ops on plane views
-//   conv.upsample(src, wh, hh, dst, c)            halfScale.ts's upsample (same formula, f32 sums) of a half-grid plane
-//        (any Float32Array) into a plane view; create(..., half = true) reserves its staging (widths % 8 == 0 only)
+//   conv.upsample(src, wh, hh, dst, c, y0?, y1?)  halfScale.ts's upsample (same formula, f32 sums) of a half-grid plane
+//        (any Float32Array) into a view of this memory, rows y0..y1-1 (default all) from dst's start; create(..., half =
+//        true) reserves its staging (widths % 8 == 0 only)
 //
 // Why: V8 does not vectorise the JS loops; f32x4 sums 4 pixels per instruction. Accumulation is in float32, so values
 // differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
@@ -134,20 +136,22 @@ export class SimdConvolver {
 
   /**
    * dst (a plane view, width x height) from the half-grid plane src (wh = width / 2, hh = ceil(height / 2)): even
-   * rows/columns are the samples, odd ones the (-1 9 9 -1)/16 midpoint cubic with reflect borders; times c.
+   * rows/columns are the samples, odd ones the (-1 9 9 -1)/16 midpoint cubic with reflect borders; times c. Rows
+   * y0..y1-1 only, row y at dst row y - y0.
    */
-  upsample(src: Float32Array, wh: number, hh: number, dst: Float32Array, c: number): void {
+  upsample(src: Float32Array, wh: number, hh: number, dst: Float32Array, c: number, y0 = 0, y1 = this.height): void {
     const { width: w, height: h, x, f32 } = this, stride = wh + 8;
     if (hh * stride * 4 > (this.ringAt - this.stageAt)) throw new Error(`upsample: half grid ${wh}x${hh} does not fit the staging`);
     const rowAt = (q: number) => this.stageAt + (q * stride + 4) * 4; // byte address of half row q
-    for (let q = 0; q < hh; q++) {
+    // Only the half rows that rows y0..y1-1 read (upsampleRows: i - 1 .. i + 2 of i = y >> 1).
+    for (let q = Math.max(0, (y0 >> 1) - 1); q < Math.min(hh, ((y1 - 1) >> 1) + 3); q++) {
       const o = rowAt(q) >> 2, row = src.subarray(q * wh, (q + 1) * wh);
       f32.set(row, o);
       f32[o - 1] = row[reflect(-1, wh)]; f32[o + wh] = row[reflect(wh, wh)]; f32[o + wh + 1] = row[reflect(wh + 1, wh)];
     }
-    const slot = (k: number) => this.ringAt + k * w * 4, out = (y: number) => dst.byteOffset + y * w * 4;
+    const slot = (k: number) => this.ringAt + k * w * 4, out = (y: number) => dst.byteOffset + (y - y0) * w * 4;
     upsampleRows(h, hh, (q, k) => x.uprow(rowAt(q), wh, slot(k), c), (y, k) => f32.copyWithin(out(y) >> 2, slot(k) >> 2, (slot(k) >> 2) + w),
-      (y, a, b, p, d) => x.upcol(slot(a), slot(b), slot(p), slot(d), out(y), w));
+      (y, a, b, p, d) => x.upcol(slot(a), slot(b), slot(p), slot(d), out(y), w), y0, y1);
   }
 
   plane(i: number): Float32Array { return this.views[i]; }
@@ -170,10 +174,13 @@ export class SimdConvolver {
     return this.kAt[slot];
   }
 
-  /** One pass along x or y; kernels [symA, symB, anti] are half kernels (index o = 0..r) of one radius r. */
+  /**
+   * One pass along x or y; kernels [symA, symB, anti] are half kernels (index o = 0..r) of one radius r. src and outs
+   * are views of whole rows (a plane, or rows of one: src.length / width rows, reflected at their own ends).
+   */
   pass(dir: 'x' | 'y', src: Float32Array, kernels: [Float64Array | null, Float64Array | null, Float64Array | null],
     outs: [Float32Array | null, Float32Array | null, Float32Array | null], r: number): void {
-    const { width: w, height: h, x } = this;
+    const { width: w, x } = this, h = src.length / w;
     const len = dir === 'x' ? w : h;
     const idx = this.idxAt >> 2, i32 = this.i32;
     for (let j = 0; j < len + 2 * r; j++) { const s = reflect(j - r, len); i32[idx + j] = dir === 'x' ? s : s * w * 4; }

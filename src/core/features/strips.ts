@@ -6,7 +6,8 @@
 //   stripRows(width, height, nFeatures, budgetBytes?): number   rows per strip so a window's features fit the budget
 //   new StripFeatures(width, height, opts, select, rows)   one engine for windows of min(height, rows + 2 halo) rows
 //   strips.window(normalised, y0): { features, start }      features (select order) of the window holding rows
-//        y0..y0+rows-1, feature-major with width*windowRows pixels per plane; `start` = the window's first row
+//        y0..y0+rows-1, feature-major with width*windowRows pixels per plane; `start` = the window's first row. Only
+//        rows y0..y0+rows-1 are computed (the engine skips what they do not need); the rest of a plane is undefined
 //   strips.rowsFeatures(normalised, y0, y1, out?)           rows y0..y1-1 only (feature-major, (y1-y0)*width per plane)
 //   predictInStrips(forest, strips, normalised, probabilities): { labels, probabilities? }   forest reads the select
 //        features (forest.selectFeatures(select)); the same numbers as computeFeatures + forest.predict on the slice
@@ -101,7 +102,8 @@ export class StripFeatures {
   window(normalised: Float32Array, y0: number): { features: Float32Array; start: number } {
     const start = this.windowStart(y0), w = this.width;
     const out = this.buffer;
-    this.engine.compute(normalised.subarray(start * w, (start + this.windowRows) * w), this.select, out);
+    const rows = { from: y0 - start, to: Math.min(this.height, y0 + this.rows) - start };
+    this.engine.compute(normalised.subarray(start * w, (start + this.windowRows) * w), this.select, out, rows);
     return { features: out, start };
   }
 
