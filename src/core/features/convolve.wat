@@ -163,9 +163,10 @@
         (br $xl)))
       (local.set $y (i32.add (local.get $y) (i32.const 1)))
       (br $yl))))
-  ;; h1w / h3w: h1 / h3 for w % 8 == 0, 8 pixels (two vectors) per step, as v1w / v3w.
+  ;; h1w / h3w: h1 / h3 for w % 8 == 0, 8 pixels (two vectors) per step, as v1w / v3w; output rows of stride $D
+  ;; floats (the pass planes' padded rows, see simd.ts), input rows of stride $S.
   (func (export "h1w") (param $src i32) (param $dA i32) (param $kA i32) (param $r i32) (param $w i32) (param $h i32)
-        (param $S i32) (param $idx i32) (param $pad i32)
+        (param $S i32) (param $idx i32) (param $pad i32) (param $D i32)
     (local $y i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
     (local $a0 v128) (local $a1 v128) (local $k v128) (local $lo i32) (local $hi i32) (local $out i32)
     (block $ydone (loop $yl
@@ -189,7 +190,7 @@
           (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $k) (f32x4.add (v128.load offset=16 (local.get $lo)) (v128.load offset=16 (local.get $hi))))))
           (local.set $o (i32.add (local.get $o) (i32.const 1)))
           (br $ol)))
-        (local.set $out (i32.add (local.get $dA) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $S)) (local.get $x)) (i32.const 2))))
+        (local.set $out (i32.add (local.get $dA) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $D)) (local.get $x)) (i32.const 2))))
         (v128.store (local.get $out) (local.get $a0))
         (v128.store offset=16 (local.get $out) (local.get $a1))
         (local.set $x (i32.add (local.get $x) (i32.const 8)))
@@ -198,7 +199,7 @@
       (br $yl))))
 
   (func (export "h3w") (param $src i32) (param $dA i32) (param $dB i32) (param $dC i32) (param $kA i32) (param $kB i32)
-        (param $kC i32) (param $r i32) (param $w i32) (param $h i32) (param $S i32) (param $idx i32) (param $pad i32)
+        (param $kC i32) (param $r i32) (param $w i32) (param $h i32) (param $S i32) (param $idx i32) (param $pad i32) (param $D i32)
     (local $y i32) (local $row i32) (local $x i32) (local $m i32) (local $o i32)
     (local $out i32) (local $ko i32) (local $lo i32) (local $hi i32) (local $p i32)
     (local $a0 v128) (local $b0 v128) (local $c0 v128) (local $a1 v128) (local $b1 v128) (local $c1 v128)
@@ -244,7 +245,7 @@
           (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $k) (f32x4.sub (local.get $l1) (local.get $h1)))))
           (local.set $o (i32.add (local.get $o) (i32.const 1)))
           (br $ol)))
-        (local.set $out (i32.shl (i32.add (i32.mul (local.get $y) (local.get $S)) (local.get $x)) (i32.const 2)))
+        (local.set $out (i32.shl (i32.add (i32.mul (local.get $y) (local.get $D)) (local.get $x)) (i32.const 2)))
         (local.set $p (i32.add (local.get $dA) (local.get $out)))
         (v128.store (local.get $p) (local.get $a0))
         (v128.store offset=16 (local.get $p) (local.get $a1))

@@ -27,10 +27,10 @@ import { SimdConvolver } from './simd';
 import { featureNames, type FeatureFamily, type FeatureOptions } from './featureNames';
 import { decimate, halfScales, keepEven, HALF_SCALE_PRE, upsample, type SigmaScales } from './halfScale';
 
-/** Scratch planes: 0-2 first-pass results, 3-8 derivatives, 9-11 structure-tensor work; SIMD only: 12 the slice,
- * 13-14 point-wise results (copied out). */
+/** Scratch planes: 0-2 first-pass results (SIMD: the convolver's pass planes, padded rows), 3-8 derivatives, 9-11
+ * structure-tensor work; SIMD only: 12 the slice, 13-14 point-wise results (copied out). */
 const SCRATCH_PLANES = 15;
-const SLICE_PLANE = 12, OUT_A = 13, OUT_B = 14;
+const SLICE_PLANE = 12, OUT_A = 13, OUT_B = 14, PASS_PLANES = 3;
 type Kernels3 = [Float64Array | null, Float64Array | null, Float64Array | null];
 type Outs3 = [Float32Array | null, Float32Array | null, Float32Array | null];
 
@@ -168,7 +168,7 @@ export class FeatureEngine {
       this.fullHalo = Math.max(this.fullHalo, rm, this.kernelsOf(sc.inner).r, rm + this.kernelsOf(sc.outer).r);
     }
     this.pad = new Float64Array(Math.max(width, height) + 2 * maxR);
-    this.simd = (engineOpts.simd ?? true) ? SimdConvolver.create(width, height, SCRATCH_PLANES, maxR, this.half !== null) : null;
+    this.simd = (engineOpts.simd ?? true) ? SimdConvolver.create(width, height, SCRATCH_PLANES, maxR, this.half !== null, PASS_PLANES) : null;
   }
 
   /** True when the passes run in WebAssembly SIMD (else in JS). */
@@ -182,8 +182,8 @@ export class FeatureEngine {
 
   /** Scratch plane i, rows lo..hi-1 (allocated on first use, then reused for every slice; in WebAssembly memory with SIMD). */
   private scratch(i: number): Float32Array {
-    const p = this.whole(i);
-    return this.lo === 0 && this.hi === this.height ? p : p.subarray(this.lo * this.width, this.hi * this.width);
+    const p = this.whole(i), stride = this.simd && i < PASS_PLANES ? this.simd.passStride : this.width;
+    return this.lo === 0 && this.hi === this.height ? p : p.subarray(this.lo * stride, this.hi * stride);
   }
 
   /** Scratch plane i, every row. */

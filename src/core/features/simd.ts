@@ -3,12 +3,13 @@
 // The same module holds the forest's two-class predictor (forest2), driven by models/randomForest/randomForestWasm.ts.
 //
 // API
-//   SimdConvolver.create(width, height, nPlanes, maxRadius): SimdConvolver | null   null without WebAssembly SIMD or
-//        when width % 4 != 0 (planes are rows of width floats, read 4 at a time)
-//   conv.plane(i): Float32Array                  view of plane i (width*height floats) in the module's memory
+//   SimdConvolver.create(width, height, nPlanes, maxRadius, half?, passPlanes?): SimdConvolver | null   null without
+//        WebAssembly SIMD or when width % 4 != 0 (planes are rows of width floats, read 4 at a time)
+//   conv.plane(i): Float32Array                  view of plane i (width*height floats) in the module's memory; the
+//        first passPlanes are pass planes: rows of conv.passStride floats (padded when width % 8 == 0, see below)
 //   conv.pass('x' | 'y', src, kernels, outs)      one pass over src (a plane view, or whole rows of one): up to 2
 //        symmetric half kernels (outs[0], outs[1]) and 1 antisymmetric (outs[2]) share the loads; a null output/kernel
-//        is skipped
+//        is skipped. An x pass writes pass planes, a y pass reads one (a separable filter's intermediate).
 //   conv.magnitude / add / subtract / products / eigenvalues(...)   point-wise ops on plane views
 //   conv.upsample(src, wh, hh, dst, c, y0?, y1?)  halfScale.ts's upsample (same formula, f32 sums) of a half-grid plane
 //        (any Float32Array) into a view of this memory, rows y0..y1-1 (default all) from dst's start; create(..., half =
@@ -16,9 +17,15 @@
 //
 // Why: V8 does not vectorise the JS loops; f32x4 sums 4 pixels per instruction. Accumulation is in float32, so values
 // differ from the double-accumulating JS passes by float32 rounding (~1e-7 relative).
+// Why padded pass planes: a y pass reads 2r + 1 rows per output row. At a power-of-two row length (2048 floats = 8 KB)
+// those rows fall in the same L1 sets (8 ways), so from r = 4 on every load misses L1; PASS_PAD floats more per row
+// spread them (2048 x 337 rows, r = 6 / 10: y pass 1.75 / 4.8 ms -> 0.9 / 1.4 ms).
 import { reflectIndex as reflect } from './filters';
 import { WASM_BASE64 } from './convolveWasm';
 import { upsampleRows } from './halfScale';
+
+/** Extra floats per pass-plane row (128 bytes: consecutive rows two L1 sets apart). */
+const PASS_PAD = 32;
 
 
 interface Exports {
@@ -27,8 +34,9 @@ interface Exports {
   h3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
   v1(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
   v3(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
-  h1w(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
-  h3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number): void;
+  h1w(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, idx: number, pad: number, D: number): void;
+  h3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number,
+    D: number): void;
   v1w(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
   v3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
   mag(a: number, b: number, out: number, n: number): void;
@@ -54,6 +62,9 @@ export class SimdConvolver {
   private i32: Int32Array;
   private readonly planesAt: number;
   private readonly nPlanes: number;
+  /** Planes 0..passPlanes-1 have rows of passStride floats (the others width). */
+  private readonly passPlanes: number;
+  readonly passStride: number;
   /** End of the memory handed out (planes, then reserve()). */
   private top: number;
   /** Byte addresses of the scratch regions: 3 splat kernels + a zero kernel, index table, pad row, dummy plane. */
@@ -66,8 +77,10 @@ export class SimdConvolver {
   private readonly stageAt: number = -1;
   private readonly ringAt: number = -1;
 
-  private constructor(private readonly x: Exports, readonly width: number, readonly height: number, nPlanes: number, maxRadius: number, half: boolean) {
-    const n = width * height;
+  private constructor(private readonly x: Exports, readonly width: number, readonly height: number, nPlanes: number, maxRadius: number,
+    half: boolean, passPlanes: number) {
+    this.passPlanes = Math.min(passPlanes, nPlanes);
+    this.passStride = width % 8 === 0 && this.passPlanes > 0 ? width + PASS_PAD : width;
     const kBytes = (maxRadius + 1) * 16;
     let at = 0;
     this.kAt = [0, kBytes, 2 * kBytes];
@@ -76,14 +89,14 @@ export class SimdConvolver {
     this.idxAt = at; at += (Math.max(width, height) + 2 * maxRadius) * 4;
     this.padAt = at; at += (width + 2 * maxRadius + 8) * 4;
     at = Math.ceil(at / 64) * 64;
-    this.dummyAt = at; at += n * 4;
+    this.dummyAt = at; at += this.passStride * height * 4;
     if (half) {
       this.stageAt = at; at += ((height + 1) >> 1) * ((width >> 1) + 8) * 4 + 64;
       this.ringAt = at; at += 4 * width * 4;
     }
     this.planesAt = at;
     this.nPlanes = nPlanes;
-    this.top = at + nPlanes * n * 4;
+    this.top = this.planeAt(nPlanes);
     this.grow();
     this.f32 = new Float32Array(x.memory.buffer);
     this.i32 = new Int32Array(x.memory.buffer);
@@ -101,7 +114,18 @@ export class SimdConvolver {
     const buf = this.x.memory.buffer, n = this.width * this.height;
     this.f32 = new Float32Array(buf);
     this.i32 = new Int32Array(buf);
-    this.views = Array.from({ length: this.nPlanes }, (_, i) => new Float32Array(buf, this.planesAt + i * n * 4, n));
+    this.views = Array.from({ length: this.nPlanes }, (_, i) => new Float32Array(buf, this.planeAt(i), i < this.passPlanes ? this.passStride * this.height : n));
+  }
+
+  /** Byte address of plane i (pass planes first). */
+  private planeAt(i: number): number {
+    const p = Math.min(i, this.passPlanes);
+    return this.planesAt + 4 * this.height * (p * this.passStride + (i - p) * this.width);
+  }
+
+  /** True when view a lies in the pass planes (rows of passStride floats). */
+  private inPassPlanes(a: Float32Array): boolean {
+    return this.owns(a) && a.byteOffset >= this.planesAt && a.byteOffset + a.byteLength <= this.planeAt(this.passPlanes);
   }
 
   /**
@@ -122,13 +146,16 @@ export class SimdConvolver {
   /** True when a lives in this module's memory (point-wise ops can write it directly). */
   owns(a: Float32Array): boolean { return a.buffer === this.f32.buffer; }
 
-  /** half: also reserve upsample's staging for a (width/2) x ceil(height/2) grid (used only when width % 8 == 0). */
-  static create(width: number, height: number, nPlanes: number, maxRadius: number, half = false): SimdConvolver | null {
+  /**
+   * half: also reserve upsample's staging for a (width/2) x ceil(height/2) grid (used only when width % 8 == 0).
+   * passPlanes: how many planes (from 0) are pass planes, the intermediates between x and y passes.
+   */
+  static create(width: number, height: number, nPlanes: number, maxRadius: number, half = false, passPlanes = 0): SimdConvolver | null {
     if (width % 4 !== 0 || width < 4) return null;
     const mod = convolveModule();
     if (!mod) return null;
     const inst = new WebAssembly.Instance(mod, {});
-    return new SimdConvolver(inst.exports as unknown as Exports, width, height, nPlanes, maxRadius, half && width % 8 === 0);
+    return new SimdConvolver(inst.exports as unknown as Exports, width, height, nPlanes, maxRadius, half && width % 8 === 0, passPlanes);
   }
 
   /** True when upsample() can serve this engine (see create). */
@@ -180,23 +207,30 @@ export class SimdConvolver {
    */
   pass(dir: 'x' | 'y', src: Float32Array, kernels: [Float64Array | null, Float64Array | null, Float64Array | null],
     outs: [Float32Array | null, Float32Array | null, Float32Array | null], r: number): void {
-    const { width: w, x } = this, h = src.length / w;
+    const { width: w, x } = this, P = this.passStride;
+    // x: rows of w floats in, pass-plane rows out; y: pass-plane rows in (through ridx), rows of w out.
+    const h = src.length / (dir === 'x' ? w : P);
+    if (P !== w && !(dir === 'x' ? outs.every((o, i) => !o || !kernels[i] || this.inPassPlanes(o)) : this.inPassPlanes(src))) {
+      throw new Error(`SimdConvolver.pass: a ${dir} pass must ${dir === 'x' ? 'write' : 'read'} pass planes (padded rows)`);
+    }
     const len = dir === 'x' ? w : h;
     const idx = this.idxAt >> 2, i32 = this.i32;
-    for (let j = 0; j < len + 2 * r; j++) { const s = reflect(j - r, len); i32[idx + j] = dir === 'x' ? s : s * w * 4; }
+    for (let j = 0; j < len + 2 * r; j++) { const s = reflect(j - r, len); i32[idx + j] = dir === 'x' ? s : s * P * 4; }
     this.f32.fill(0, this.zeroAt >> 2, (this.zeroAt >> 2) + 4 * (r + 1));
     const [ka, kb, kc] = kernels;
     const [oa, ob, oc] = outs;
     const single = (ka && oa && !(kb && ob) && !(kc && oc)) ? [ka, oa] as const : (!(ka && oa) && kb && ob && !(kc && oc)) ? [kb, ob] as const : null;
     if (single) {
       const k = this.writeKernel(0, single[0]);
-      if (dir === 'x') (w % 8 === 0 ? x.h1w : x.h1)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt);
+      if (dir === 'x' && w % 8 === 0) x.h1w(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt, P);
+      else if (dir === 'x') x.h1(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt);
       else (w % 8 === 0 ? x.v1w : x.v1)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt);
       return;
     }
     const a = oa && ka ? oa.byteOffset : this.dummyAt, b = ob && kb ? ob.byteOffset : this.dummyAt, c = oc && kc ? oc.byteOffset : this.dummyAt;
     const pa = this.writeKernel(0, oa ? ka : null), pb = this.writeKernel(1, ob ? kb : null), pc = this.writeKernel(2, oc ? kc : null);
-    if (dir === 'x') (w % 8 === 0 ? x.h3w : x.h3)(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
+    if (dir === 'x' && w % 8 === 0) x.h3w(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt, P);
+    else if (dir === 'x') x.h3(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt, this.padAt);
     else (w % 8 === 0 ? x.v3w : x.v3)(src.byteOffset, a, b, c, pa, pb, pc, r, w, h, w, this.idxAt);
   }
 }
