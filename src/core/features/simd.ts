@@ -38,6 +38,9 @@ interface Exports {
   h3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, idx: number, pad: number,
     D: number): void;
   v1w(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
+  v1x(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, ridx: number): void;
+  h1x(src: number, dA: number, kA: number, r: number, w: number, h: number, S: number, idx: number, pad: number, D: number): void;
+  v2x(src: number, dA: number, dC: number, kA: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
   v3w(src: number, dA: number, dB: number, dC: number, kA: number, kB: number, kC: number, r: number, w: number, h: number, S: number, ridx: number): void;
   mag(a: number, b: number, out: number, n: number): void;
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
@@ -222,9 +225,15 @@ export class SimdConvolver {
     const single = (ka && oa && !(kb && ob) && !(kc && oc)) ? [ka, oa] as const : (!(ka && oa) && kb && ob && !(kc && oc)) ? [kb, ob] as const : null;
     if (single) {
       const k = this.writeKernel(0, single[0]);
-      if (dir === 'x' && w % 8 === 0) x.h1w(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt, P);
+      // 16 pixels per step where the width allows (faster), else 8, else 4.
+      if (dir === 'x' && w % 8 === 0) (w % 16 === 0 ? x.h1x : x.h1w)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt, P);
       else if (dir === 'x') x.h1(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt, this.padAt);
-      else (w % 8 === 0 ? x.v1w : x.v1)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt);
+      else (w % 16 === 0 ? x.v1x : w % 8 === 0 ? x.v1w : x.v1)(src.byteOffset, single[1].byteOffset, k, r, w, h, w, this.idxAt);
+      return;
+    }
+    if (dir === 'y' && w % 8 === 0 && ka && oa && kc && oc && !(kb && ob)) {
+      // Symmetric + antisymmetric only (gx, gxy): v2x, no dummy third output.
+      x.v2x(src.byteOffset, oa.byteOffset, oc.byteOffset, this.writeKernel(0, ka), this.writeKernel(2, kc), r, w, h, w, this.idxAt);
       return;
     }
     const a = oa && ka ? oa.byteOffset : this.dummyAt, b = ob && kb ? ob.byteOffset : this.dummyAt, c = oc && kc ? oc.byteOffset : this.dummyAt;
