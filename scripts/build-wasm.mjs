@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the WebAssembly text files into the modules embedded (base64) in TypeScript, so the bytes that run are
 // always the ones the .wat says:
-//   convolve: src/core/features/convolve.wat -> convolveWasm.ts (filter bank, forest predictor)
+//   convolve: src/core/features/convolve.wat -> convolveWasm.ts (filter bank)
+//   forest:   src/core/models/randomForest/forest.wat -> forestWasm.ts (the forest's two-class predictors)
 //   lz4:      src/core/io/lz4.wat            -> lz4Wasm.ts (HDF5/Zarr LZ4 and Blosc chunks)
 // `node scripts/build-wasm.mjs [name...]` writes the files (all by default); `--check` exits 1 when an embedded module
 // differs from a fresh build (test/unit/wasm.build.test.ts and test/integration/io.codecs.test.ts check the same).
@@ -13,6 +14,7 @@ import wabtInit from 'wabt';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const MODULES = {
   convolve: { wat: 'src/core/features/convolve.wat', out: 'src/core/features/convolveWasm.ts', constant: 'WASM_BASE64', features: { simd: true } },
+  forest: { wat: 'src/core/models/randomForest/forest.wat', out: 'src/core/models/randomForest/forestWasm.ts', constant: 'FOREST_WASM_BASE64', features: { bulk_memory: true, simd: true } },
   lz4: { wat: 'src/core/io/lz4.wat', out: 'src/core/io/lz4Wasm.ts', constant: 'LZ4_WASM_BASE64', features: { bulk_memory: true, simd: true } },
 };
 

@@ -1,7 +1,7 @@
 // Forest prediction from the node tables (randomForest.ts): the JS loop for any number of classes, and two classes
-// in WebAssembly, the forest2 / forest2c kernels of convolve.wat (one module with the filter bank's SIMD passes, compiled once by
-// features/simd.ts): compiled ahead, so a fresh worker has no JS loop to warm up. Both give the same numbers.
-import { convolveModule } from '../../features/simd';
+// in WebAssembly, the forest2 / forest2c kernels of forest.wat (compiled once per thread, ahead, so a fresh worker
+// has no JS loop to warm up). Both give the same numbers.
+import { FOREST_WASM_BASE64 } from './forestWasm';
 import type { ForestTables } from './randomForestTrain';
 
 export type ForestNodes = Pick<ForestTables, 'treeRoots' | 'feature' | 'threshold' | 'left' | 'value'>;
@@ -147,8 +147,9 @@ export function firstDecidable(nTrees: number, settle: number): number {
 export function predictTwoClasses(features: Float32Array, planeSize: number, p0: number, nPixels: number, nFeatures: number,
   nodes: ForestNodes, labelsOnly = false, settle = 0): { probabilities: Float32Array | null; winner: Uint8Array } | null {
   if (forestModule === undefined) {
-    const mod = convolveModule();
-    forestModule = mod ? (new WebAssembly.Instance(mod, {}).exports as unknown as ForestExports) : null;
+    try {
+      forestModule = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(FOREST_WASM_BASE64, 'base64')), {}).exports as unknown as ForestExports;
+    } catch { forestModule = null; } // no WebAssembly SIMD: the JS loop
   }
   const x = forestModule;
   if (!x) return null;
@@ -161,7 +162,7 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
   // (1.99 -> 1.61 CPU s per 2048^2 slice, 30 trees of depth 8, 25 features).
   const complete = depth <= COMPLETE_MAX_DEPTH;
   const nodeBytes = complete ? roots.length * ((1 << depth) - 1) * 8 : nNodes * 16, valBytes = complete ? roots.length * (1 << depth) * 8 : nNodes * 8;
-  // acc: 2 x 256 f64 sums, then forest2c's 256 decided-pixel flags.
+  // acc: 256 x 2 f64 sums, then forest2c's 256 decided-pixel flags.
   const sizes = [(nFeatures + 1) * planeBytes, nodeBytes, valBytes, roots.length * 4, 2 * planeBytes, chunk, 4096 + 256];
   const at: number[] = [];
   let total = 0;
