@@ -23,7 +23,8 @@ describe('feature strips', () => {
     expect(stripRows(64, 100, 41, 30)).toBe(100); // a small slice is one strip
   });
 
-  it.each([[64, 'SIMD'], [62, 'JS']])('equal the full-slice features, every row (width %i, %s passes)', (w) => {
+  // Widths by pass kind: % 16 (16-pixel passes), % 8 only, % 4 only, odd (JS).
+  it.each([[64, 'SIMD'], [40, 'SIMD 8-pixel'], [36, 'SIMD 4-pixel'], [62, 'JS']])('equal the full-slice features, every row (width %i, %s passes)', (w) => {
     const h = 157;
     const x = slice(w, h);
     const all = Array.from({ length: featureCount(DEFAULT_FEATURE_OPTIONS) }, (_, i) => i);
