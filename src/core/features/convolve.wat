@@ -830,9 +830,11 @@
     (local.get $walked))
 ;; Half-grid upsampling (halfScale.ts, SimdConvolver.upsample). uprow: a half row of n floats (n % 4 == 0) at $src,
 ;; with 1 float of padding before it and 2 after (reflected), into 2n floats at $dst: even x = c s[i], odd x =
-;; c/16 (9 (s[i] + s[i+1]) - s[i-1] - s[i+2]), the midpoint cubic. upcol: dst = (9 (b + p) - a - d) / 16 over n floats.
-  (func (export "uprow") (param $src i32) (param $n i32) (param $dst i32) (param $c f32)
+;; c/16 (9 (s[i] + s[i+1]) - s[i-1] - s[i+2]), the midpoint cubic; also into $dst2 unless 0 (an even output row: no
+;; copy from the ring afterwards). upcol: dst = (9 (b + p) - a - d) / 16 over n floats.
+  (func (export "uprow") (param $src i32) (param $n i32) (param $dst i32) (param $c f32) (param $dst2 i32)
     (local $i i32) (local $at i32) (local $s v128) (local $e v128) (local $o v128) (local $cv v128) (local $q v128) (local $nine v128)
+    (local $lo v128) (local $hi v128) (local $k i32)
     (local.set $cv (f32x4.splat (local.get $c)))
     (local.set $q (f32x4.splat (f32.mul (local.get $c) (f32.const 0.0625))))
     (local.set $nine (f32x4.splat (f32.const 9)))
@@ -844,9 +846,16 @@
       (local.set $o (f32x4.mul (local.get $q)
         (f32x4.sub (f32x4.sub (f32x4.mul (local.get $nine) (f32x4.add (local.get $s) (v128.load offset=4 (local.get $at))))
           (v128.load (i32.sub (local.get $at) (i32.const 4)))) (v128.load offset=8 (local.get $at)))))
-      (local.set $at (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3))))
-      (v128.store (local.get $at) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $e) (local.get $o)))
-      (v128.store offset=16 (local.get $at) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $e) (local.get $o)))
+      (local.set $k (i32.shl (local.get $i) (i32.const 3)))
+      (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $e) (local.get $o)))
+      (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $e) (local.get $o)))
+      (local.set $at (i32.add (local.get $dst) (local.get $k)))
+      (v128.store (local.get $at) (local.get $lo))
+      (v128.store offset=16 (local.get $at) (local.get $hi))
+      (if (local.get $dst2) (then
+        (local.set $at (i32.add (local.get $dst2) (local.get $k)))
+        (v128.store (local.get $at) (local.get $lo))
+        (v128.store offset=16 (local.get $at) (local.get $hi))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $l))))
 

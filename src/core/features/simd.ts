@@ -46,7 +46,7 @@ interface Exports {
   addsub(a: number, b: number, out: number, n: number, sub: number): void;
   products(gx: number, gy: number, xx: number, yy: number, xy: number, n: number): void;
   eig(a: number, b: number, c: number, big: number, small: number, n: number): void;
-  uprow(src: number, n: number, dst: number, c: number): void;
+  uprow(src: number, n: number, dst: number, c: number, dst2: number): void;
   upcol(a: number, b: number, p: number, d: number, dst: number, n: number): void;
 }
 
@@ -180,7 +180,8 @@ export class SimdConvolver {
       f32[o - 1] = row[reflect(-1, wh)]; f32[o + wh] = row[reflect(wh, wh)]; f32[o + wh + 1] = row[reflect(wh + 1, wh)];
     }
     const slot = (k: number) => this.ringAt + k * w * 4, out = (y: number) => dst.byteOffset + (y - y0) * w * 4;
-    upsampleRows(h, hh, (q, k) => x.uprow(rowAt(q), wh, slot(k), c), (y, k) => f32.copyWithin(out(y) >> 2, slot(k) >> 2, (slot(k) >> 2) + w),
+    // Half row q (made once, unreflected) is output row 2q: uprow writes it there too, so even rows need no copy.
+    upsampleRows(h, hh, (q, k) => x.uprow(rowAt(q), wh, slot(k), c, 2 * q >= y0 && 2 * q < y1 ? out(2 * q) : 0), () => {},
       (y, a, b, p, d) => x.upcol(slot(a), slot(b), slot(p), slot(d), out(y), w), y0, y1);
   }
 
