@@ -1,6 +1,6 @@
 // WebAssembly SIMD (f32x4) separable convolution passes for the filter bank (featureEngine.ts). Source: convolve.wat
 // beside this file; convolveWasm.ts holds its binary, built by scripts/build-wasm.mjs (a unit test checks they agree).
-// The same module holds the forest's two-class predictor (forest2), driven by models/randomForest/randomForestWasm.ts.
+// The forest's predictor is a module of its own (models/randomForest/forest.wat).
 //
 // API
 //   SimdConvolver.create(width, height, nPlanes, maxRadius, half?, passPlanes?): SimdConvolver | null   null without
@@ -51,7 +51,7 @@ interface Exports {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
-/** convolve.wat compiled once per thread, or null without WebAssembly SIMD; the forest's predictor shares it (forest2). */
+/** convolve.wat compiled once per thread, or null without WebAssembly SIMD. */
 export function convolveModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try { compiled = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')); } catch { compiled = null; }
