@@ -90,9 +90,9 @@ export class TorchMsdnetSegmenter implements Segmenter {
 
   /** A saved model folder (any engine wrote it) on torch; starts the inference process now to learn the device. */
   static async load(dir: string, header: ModelFileHeader, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
-    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology?: { classValues: number[]; tta?: boolean; arch: { inChannels: number }; inputs?: unknown } };
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology?: { classValues: number[]; tta?: boolean; arch?: { inChannels?: number }; inputs?: unknown } };
     if (!json.modelTopology) throw new StackSegError('not a StackSeg MSDNet model', { file: join(dir, 'model.json'), hint: 'pass the model/ folder of an msdnet job' });
-    const inputs = recordedSpec(json.modelTopology.inputs, json.modelTopology.arch.inChannels, header.norm.channels?.length ?? 1, join(dir, 'model.json'));
+    const inputs = recordedSpec(json.modelTopology.inputs, json.modelTopology.arch?.inChannels ?? 1, header.norm.channels?.length ?? 1, join(dir, 'model.json'));
     const started = TorchPredictor.start(dir, engine.device);
     const { runtime } = await started;
     const s = new TorchMsdnetSegmenter(dir, json.modelTopology.classValues, json.modelTopology.tta ?? false, header.norm, header.params, runtime, inputs, undefined, engine.note);
