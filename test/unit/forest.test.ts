@@ -230,4 +230,16 @@ describe('RandomForest', () => {
     }
     expect(() => RandomForest.train(d, { maxSamples: -1 })).toThrow(/maxSamples/);
   });
+
+  it('maps winners to class values 4 bytes at a time, at any offset and length', () => {
+    for (const classes of [[1, 2], [0, 255], [7, 3], [2, 2]]) {
+      const f = Object.create(RandomForest.prototype) as { classes: number[]; winnerLabels(w: Uint8Array): Uint8Array };
+      f.classes = classes;
+      for (const n of [0, 1, 5, 1003]) {
+        const w = new Uint8Array(n + 3).subarray(n % 2, n % 2 + n); // odd n: an unaligned view
+        for (let i = 0; i < n; i++) w[i] = (i * 7919) % 3 === 0 ? 1 : 0;
+        expect(Array.from(f.winnerLabels(w))).toEqual(Array.from(w, (v) => (v ? classes[1] : classes[0])));
+      }
+    }
+  });
 });

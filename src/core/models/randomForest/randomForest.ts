@@ -182,10 +182,15 @@ export class RandomForest {
     return predictTwoClasses(features, planeSize, p0, nPixels, this.nFeatures, this.nodes, labelsOnly, settle);
   }
 
+  /** Class values from forest2c's winners (0 or 1 a byte), 4 bytes a step: no byte carries into the next. */
   private winnerLabels(winner: Uint8Array): Uint8Array {
     const labels = new Uint8Array(winner.length);
     const [c0, c1] = this.classes;
-    for (let p = 0; p < winner.length; p++) labels[p] = winner[p] ? c1 : c0;
+    const n4 = winner.byteOffset % 4 === 0 ? winner.length >> 2 : 0;
+    const w32 = new Uint32Array(winner.buffer, n4 ? winner.byteOffset : 0, n4), l32 = new Uint32Array(labels.buffer, 0, n4);
+    const base = Math.imul(c0, 0x01010101) >>> 0, up = c1 >= c0, step = Math.abs(c1 - c0);
+    for (let i = 0; i < n4; i++) l32[i] = up ? base + Math.imul(w32[i], step) : base - Math.imul(w32[i], step);
+    for (let p = 4 * n4; p < winner.length; p++) labels[p] = winner[p] ? c1 : c0;
     return labels;
   }
 
