@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { readStack } from '../../src/core/tiff';
 
 export const ROOT = resolve(__dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -49,4 +51,13 @@ export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
 
 export function tempDir(prefix = 'stackseg-it-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** `stackseg segment --slices z0:z1` of a finished job writes exactly those slices of the job's own mask.tif. */
+export async function expectSlicesLikeJobMask(job: string, image: string, out: string, z0: number, z1: number, sliceSize: number): Promise<void> {
+  const s = await cli(['segment', '--job', job, '--image', image, '--slices', `${z0}:${z1}`, '--out', out]);
+  expect(s.code, s.stderr).toBe(0);
+  const whole = (await readStack(join(job, 'mask.tif'))).data as Uint8Array;
+  const part = (await readStack(out)).data as Uint8Array;
+  expect(Buffer.compare(Buffer.from(part), Buffer.from(whole.subarray(z0 * sliceSize, z1 * sliceSize)))).toBe(0);
 }
