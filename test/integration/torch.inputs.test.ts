@@ -3,24 +3,17 @@
 // planes for both), and a torch-trained model records its inputs so that the native path rebuilds them.
 // Needs a Python with torch; skipped with the reason.
 
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
-import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
+import { type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { planesPerChannel, rawInputPlanes, type InputSpec } from '../../src/core/models/msdnet/inputPlanes';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
-import { initBackend, tf } from '../../src/core/models/tfBackend';
+import { initBackend } from '../../src/core/models/tfBackend';
 import { mulberry32 } from '../../src/core/random';
 import { tempDir } from './helpers';
-
-function findTorchPython(): string | undefined {
-  for (const p of [process.env.STACKSEG_TEST_PYTHON, process.env.STACKSEG_PYTHON, '/usr/bin/python3', 'python3']) {
-    if (p && spawnSync(p, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status === 0) return p;
-  }
-  return undefined;
-}
+import { findTorchPython, jitteredWeights } from './torchHelpers';
 
 const PY = findTorchPython();
 if (!PY) console.log('torch smoothed-input tests skipped: no Python with torch and numpy (install python3-torch)');
@@ -30,10 +23,7 @@ const rand = mulberry32(29);
 /** Random weights for C stack channels read through `spec`, with per-channel normalisations. */
 function randomModel(C: number, spec: InputSpec): MsdnetModel {
   const arch: MsdnetArch = { layers: 5, width: 2, dilations: [1, 2, 3], inChannels: C * planesPerChannel(spec), classes: 3 };
-  const w = createWeights(arch, 5);
-  const jitter = (v: tf.Variable, base: number, scale: number) => v.assign(tf.tensor(Float32Array.from(v.dataSync(), () => base + scale * (rand() - 0.5)), v.shape));
-  w.biases.forEach((v) => jitter(v, 0, 0.2)); w.gammas.forEach((v) => jitter(v, 1, 0.5)); w.betas.forEach((v) => jitter(v, 0, 0.3));
-  w.runMeans.forEach((v) => jitter(v, 0.1, 0.4)); w.runVars.forEach((v) => jitter(v, 0.8, 0.6)); jitter(w.outBias, 0, 0.4);
+  const w = jitteredWeights(arch, rand);
   const channels = [{ low: 10, high: 250 }, { low: -1, high: 3 }].slice(0, C);
   return new MsdnetModel(arch, w, [1, 2, 5], C > 1 ? { ...channels[0], channels } : channels[0], true, 'wasm', undefined, spec);
 }

@@ -7,15 +7,16 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
-import { createWeights, type MsdnetArch } from '../../src/core/models/msdnet/network';
+import { type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { EpochSchedule } from '../../src/core/models/msdnet/schedule';
 import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
-import { initBackend, tf } from '../../src/core/models/tfBackend';
+import { initBackend } from '../../src/core/models/tfBackend';
 import { readStack } from '../../src/core/tiff';
 import { writeStack } from '../../src/core/tiff/writer';
 import { mulberry32 } from '../../src/core/random';
 import { cli, FOAM, hasFoam, ROOT, tempDir } from './helpers';
+import { jitteredWeights } from './torchHelpers';
 
 /** The first Python that imports torch: STACKSEG_TEST_PYTHON, STACKSEG_PYTHON, /usr/bin/python3, python3. */
 function findTorchPython(): { python?: string; why: string } {
@@ -40,10 +41,7 @@ const arch: MsdnetArch = { layers: 6, width: 2, dilations: [1, 2, 3], inChannels
 /** Random weights with non-trivial biases, BatchNorm parameters and running statistics (inChannels: 2.5-D). */
 function randomModel(inChannels = 1): MsdnetModel {
   const a = { ...arch, inChannels };
-  const w = createWeights(a, 5);
-  const jitter = (v: tf.Variable, base: number, scale: number) => v.assign(tf.tensor(Float32Array.from(v.dataSync(), () => base + scale * (rand() - 0.5)), v.shape));
-  w.biases.forEach((v) => jitter(v, 0, 0.2)); w.gammas.forEach((v) => jitter(v, 1, 0.5)); w.betas.forEach((v) => jitter(v, 0, 0.3));
-  w.runMeans.forEach((v) => jitter(v, 0.1, 0.4)); w.runVars.forEach((v) => jitter(v, 0.8, 0.6)); jitter(w.outBias, 0, 0.4);
+  const w = jitteredWeights(a, rand);
   return new MsdnetModel(a, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm');
 }
 
