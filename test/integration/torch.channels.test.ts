@@ -12,7 +12,7 @@ import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBa
 import { initBackend } from '../../src/core/models/tfBackend';
 import { mulberry32 } from '../../src/core/random';
 import { tempDir } from './helpers';
-import { findTorchPython, jitteredWeights } from './torchHelpers';
+import { classMajor, findTorchPython, jitteredWeights, maxDiff } from './torchHelpers';
 
 const PY = findTorchPython();
 if (!PY) console.log('torch channel tests skipped: no Python with torch and numpy (install python3-torch)');
@@ -30,12 +30,6 @@ function randomModel(C: number, K: number): MsdnetModel {
 /** A slice of 2 channels: channel 0 in 0..255, channel 1 in -1..3. */
 const twoChannels = (n: number) => Float32Array.from({ length: 2 * n }, (_, i) => (i < n ? 255 * rand() : -1 + 4 * rand()));
 
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let d = 0; for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i])); return d; };
-function classMajor(probs: Float32Array, classes: number): Float32Array {
-  const n = probs.length / classes, out = new Float32Array(probs.length);
-  for (let p = 0; p < n; p++) for (let c = 0; c < classes; c++) out[c * n + p] = probs[p * classes + c];
-  return out;
-}
 
 withTorch('MSDNet on two channels: torch against the native path', () => {
   beforeAll(async () => {

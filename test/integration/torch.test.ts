@@ -16,7 +16,7 @@ import { readStack } from '../../src/core/tiff';
 import { writeStack } from '../../src/core/tiff/writer';
 import { mulberry32 } from '../../src/core/random';
 import { cli, FOAM, hasFoam, ROOT, tempDir } from './helpers';
-import { jitteredWeights } from './torchHelpers';
+import { classMajor, jitteredWeights, maxDiff } from './torchHelpers';
 
 /** The first Python that imports torch: STACKSEG_TEST_PYTHON, STACKSEG_PYTHON, /usr/bin/python3, python3. */
 function findTorchPython(): { python?: string; why: string } {
@@ -43,19 +43,6 @@ function randomModel(inChannels = 1): MsdnetModel {
   const a = { ...arch, inChannels };
   const w = jitteredWeights(a, rand);
   return new MsdnetModel(a, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm');
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-/** Pixel-major [p * C + c] -> class-major [c * n + p]. */
-function classMajor(probs: Float32Array, classes: number): Float32Array {
-  const n = probs.length / classes, out = new Float32Array(probs.length);
-  for (let p = 0; p < n; p++) for (let c = 0; c < classes; c++) out[c * n + p] = probs[p * classes + c];
-  return out;
 }
 
 /** A two-class slice (bright disc on a ramp, noise) with sparse strokes. */

@@ -20,3 +20,17 @@ export function jitteredWeights(arch: MsdnetArch, rand: () => number): MsdnetWei
   w.runMeans.forEach((v) => jitter(v, 0.1, 0.4)); w.runVars.forEach((v) => jitter(v, 0.8, 0.6)); jitter(w.outBias, 0, 0.4);
   return w;
 }
+
+/** The largest |a[i] - b[i]|. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+/** Pixel-major [p * C + c] -> class-major [c * n + p]. */
+export function classMajor(probs: Float32Array, classes: number): Float32Array {
+  const n = probs.length / classes, out = new Float32Array(probs.length);
+  for (let p = 0; p < n; p++) for (let c = 0; c < classes; c++) out[c * n + p] = probs[p * classes + c];
+  return out;
+}
