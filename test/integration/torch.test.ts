@@ -203,18 +203,23 @@ withTorch('torch backend through the CLI', () => {
   it('SIGTERM during torch training cancels the job and ends the Python process', async () => {
     const out = join(tempDir(), 'job');
     let killed = false;
-    const trainDirs = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n')
-      .filter((l) => l.includes('stackseg_msdnet.py train')).map((l) => l.trim().split(/\s+/).pop()!);
+    // Work folders of running `stackseg_msdnet.py train` processes; with `parent`, only that process's children
+    // (other test files train torch at the same time).
+    const trainDirs = (parent?: number) => spawnSync('ps', ['-eo', 'ppid,args'], { encoding: 'utf8' }).stdout.split('\n')
+      .filter((l) => l.includes('stackseg_msdnet.py train') && (parent === undefined || Number(l.trim().split(/\s+/)[0]) === parent))
+      .map((l) => l.trim().split(/\s+/).pop()!);
     let running: string[] = [];
+    let cliPid = -1;
     const r = await withEnv({ STACKSEG_PYTHON: PY }, () => cli(['train', '--image', sample.image, '--labels', sample.labels, '--model', 'msdnet',
       '--set', 'backend=torch', '--set', 'device=cpu', '--set', 'epochs=100000', '--set', 'plateau=false', '--set', 'maxSeconds=0', '--out', out, '--progress', 'json'],
-    { onStderrLine: (line, kill) => { if (!killed && /"epoch":\s*2\b/.test(line)) { killed = true; running = trainDirs(); kill('SIGTERM'); } } }));
+    { onPid: (pid) => { cliPid = pid; },
+      onStderrLine: (line, kill) => { if (!killed && /"epoch":\s*2\b/.test(line)) { killed = true; running = trainDirs(cliPid); kill('SIGTERM'); } } }));
     expect(killed).toBe(true);
     expect(r.code).not.toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')).status).toBe('cancelled');
     expect(running.length).toBeGreaterThan(0);
-    // The Python process ends (it sees SIGTERM or its closed stdin); on a loaded machine that can take several seconds.
-    for (let i = 0; i < 150 && trainDirs().some((d) => running.includes(d)); i++) await new Promise((res) => setTimeout(res, 200));
+    // The Python process ends (it sees SIGTERM or its closed stdin); on a loaded machine that can take a few seconds.
+    for (let i = 0; i < 50 && trainDirs().some((d) => running.includes(d)); i++) await new Promise((res) => setTimeout(res, 200));
     expect(trainDirs().filter((d) => running.includes(d))).toEqual([]);
     for (const d of running) expect(existsSync(d)).toBe(false); // and its work folder is gone
   }, 300_000);
