@@ -50,10 +50,10 @@ export function planesPerChannel(s: InputSpec): number { return rawSlices(s) + s
 export function recordedSpec(recorded: unknown, inChannels: number, IC: number, file?: string): InputSpec {
   let spec: InputSpec | undefined;
   try {
-    if (recorded === undefined) spec = { contextSlices: (inChannels / IC - 1) / 2, sigmas: [], smoothing: '2d' };
+    if (recorded === undefined) spec = checkSpec(plainSpec((inChannels / IC - 1) / 2));
     else if (recorded && typeof recorded === 'object' && Array.isArray((recorded as InputSpec).sigmas)) spec = checkSpec({ ...(recorded as InputSpec) });
   } catch { spec = undefined; }
-  if (!spec || !Number.isInteger(spec.contextSlices) || spec.contextSlices < 0 || IC * planesPerChannel(spec) !== inChannels) {
+  if (!spec || IC * planesPerChannel(spec) !== inChannels) {
     throw new StackSegError(`this MSDNet's ${inChannels} input planes cannot be rebuilt from what the model records (inputs ${JSON.stringify(recorded ?? null)}, ${IC} stack channel${IC === 1 ? '' : 's'})`,
       { file, hint: 'the model comes from another StackSeg version or its model.json was edited; retrain it with this version' });
   }
