@@ -191,7 +191,7 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
   const probabilities = labelsOnly ? null : new Float32Array(2 * nPixels), winner = new Uint8Array(nPixels);
   // Complete trees only (the default depth 8): forest2 has no early exit and gives full sums. With probabilities,
   // only a settled vote stops early (the exact margin would leave them partial).
-  const early = complete && (labelsOnly || settle > 0) ? 1 : 0;
+  const early = complete && (labelsOnly || settle > 0) ? 1 : 0, minTrees = firstDecidable(roots.length, settle);
   for (let c0 = 0; c0 < nPixels; c0 += chunk) {
     const m = Math.min(chunk, nPixels - c0), m4 = Math.ceil(m / LANES) * LANES;
     for (let f = 0; f < nFeatures; f++) {
@@ -203,7 +203,7 @@ export function predictTwoClasses(features: Float32Array, planeSize: number, p0:
     if (complete) {
       forestWalk.pixels += m4;
       forestWalk.treePixels += x.forest2c(at[0], m4, at[1], at[2], roots.length, at[4], at[4] + outBytes, at[5], 1 / roots.length, depth, at[6],
-        early, early ? EARLY_BLOCK : 256, firstDecidable(roots.length, settle), settle);
+        early, early ? EARLY_BLOCK : 256, minTrees, settle);
     }
     else x.forest2(at[0], m4, at[1], at[2], at[3], roots.length, at[4], at[4] + outBytes, at[5], 1 / roots.length, depth, at[6]);
     if (probabilities) {
