@@ -190,16 +190,26 @@ def undo_dihedral(x, k):
     return torch.flip(x, (-1,)) if k & 4 else x
 
 
-def recompute_batchnorm(net, images, device):
-    """batchnorm.ts's recomputeBatchNorm: statistics of the final network over the 8 copies of every slice."""
+ALL_TRANSFORMS = [0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def shape_groups(ks, h, w):
+    """Transforms whose copies share a shape: all of them for a square slice, else split by k parity (odd k swap h, w)."""
+    if h == w:
+        return [list(ks)]
+    return [g for g in ([k for k in ks if k % 2 == 0], [k for k in ks if k % 2 == 1]) if g]
+
+
+def recompute_batchnorm(net, images, device, transforms=ALL_TRANSFORMS):
+    """batchnorm.ts's recomputeBatchNorm: statistics of the final network over the copies (augment's transforms) of
+    every slice."""
     L = net.arch['layers']
     sum_mean = np.zeros((L, net.arch['width'])); sum_sq = np.zeros_like(sum_mean); pixels = 0
     with torch.no_grad():
         for img in images:
             h, w = img.shape[-2:]
             x = torch.tensor(img, device=device).view(1, -1, h, w)  # 2.5-D: [C, h, w] -> 1 x C planes
-            groups = [[0, 1, 2, 3, 4, 5, 6, 7]] if h == w else [[0, 2, 4, 6], [1, 3, 5, 7]]
-            for ks in groups:
+            for ks in shape_groups(transforms, h, w):
                 moments = []
                 net.forward(torch.cat([dihedral(x, k) for k in ks], 0), True, moments)
                 n = len(ks) * h * w
@@ -312,7 +322,7 @@ def train(workdir):
         if stop:
             break
     if r.get('bnRecompute', True):
-        recompute_batchnorm(net, images, device)
+        recompute_batchnorm(net, images, device, r.get('transforms') or ALL_TRANSFORMS)
     seconds = time.perf_counter() - started
     training_info = {'losses': losses, 'seconds': seconds, 'steps': steps, 'labelledPixels': r.get('labelledPixels', []),
                      'engine': 'torch', 'device': info['device'], 'stopped': schedule.reason}
@@ -336,8 +346,8 @@ def read_exact(stream, n):
     return b''.join(chunks)
 
 
-def predict(net, norm, raw, tta, device):
-    """MsdnetModel.predict: normalise as augment.ts's normalize, softmax averaged over the 8 transforms.
+def predict(net, norm, raw, tta, device, transforms=ALL_TRANSFORMS):
+    """MsdnetModel.predict: normalise as augment.ts's normalize, softmax averaged over the model's transforms (tta).
     raw [planes, h, w]: several stack channels (norm['channels']) are inputPlanes.ts's order, channel c's 2k+1
     slices together, each channel with its own low/high."""
     norms = norm.get('channels') or [norm]
@@ -350,10 +360,10 @@ def predict(net, norm, raw, tta, device):
     x = np.where(np.isfinite(x), x, 0).astype(np.float32)
     h, w = x.shape[-2:]
     t = torch.tensor(x, device=device).view(1, -1, h, w)  # [C, h, w] planes (2.5-D) or one [h, w] slice
-    ks = list(range(8)) if tta else [0]
+    ks = list(transforms) if tta else [0]
     # Copies of one shape go through in one batch (running BatchNorm statistics: batching changes nothing),
     # at most ~32 M pixels at a time.
-    groups = [ks] if h == w or not tta else [[0, 2, 4, 6], [1, 3, 5, 7]]
+    groups = shape_groups(ks, h, w)
     per = max(1, (1 << 25) // (h * w))
     total = None
     with torch.no_grad():
@@ -374,6 +384,8 @@ def serve(folder, device_name):
     meta, weights = load_model(folder)
     top = meta['modelTopology']
     net = Net(top['arch'], weights, device)
+    # io.ts's transforms (validated there); models from before augment=auto average over all 8.
+    transforms = top.get('transforms') or ALL_TRANSFORMS
     emit('ready', stream=sys.stderr, **info)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
@@ -385,7 +397,7 @@ def serve(folder, device_name):
         if planes != int(top['arch'].get('inChannels', 1)):
             raise Fail('bad-request', f"the model takes {top['arch'].get('inChannels', 1)} input planes (channels x slices), the request has {planes}")
         raw = np.frombuffer(read_exact(stdin, 4 * w * h * planes), dtype='<f4').reshape(planes, h, w)
-        probs = predict(net, top['normalization'], raw, bool(flags & 1), device)
+        probs = predict(net, top['normalization'], raw, bool(flags & 1), device, transforms)
         stdout.write(torch.argmax(probs, 0).to(torch.uint8).cpu().numpy().tobytes())
         if flags & 2:
             stdout.write(probs.float().cpu().numpy().astype('<f4').tobytes())

@@ -13,7 +13,7 @@ describe('resolveParams', () => {
   });
 
   it('accepts typed values from a job record', () => {
-    expect(resolveParams('msdnet', { dilations: [1, 2, 4], epochs: 3, augment: false })).toMatchObject({ dilations: [1, 2, 4], epochs: 3, augment: false });
+    expect(resolveParams('msdnet', { dilations: [1, 2, 4], epochs: 3, augment: false })).toMatchObject({ dilations: [1, 2, 4], epochs: 3, augment: 'off' });
   });
 
   it('refuses keys a plain object would hide or inherit', () => {

@@ -98,9 +98,10 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'optimizer', type: 'enum', default: 'adam', choices: ['adam', 'sgd'], description: 'optimizer' },
       { key: 'lrSchedule', type: 'enum', default: 'cosine', choices: ['constant', 'cosine'], description: 'learning-rate schedule over the epochs' },
       { key: 'classWeights', type: 'enum', default: 'none', choices: ['none', 'balanced'], description: 'class weighting of the loss' },
-      { key: 'augment', type: 'bool', default: true, description: 'random flips / 90-degree rotations' },
-      { key: 'tta', type: 'bool', default: true, description: 'average predictions over the 8 flips/rotations' },
-      { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on flipped/rotated training slices' },
+      // Job records from before augment=auto hold true/false: the aliases keep them training as they did.
+      { key: 'augment', type: 'enum', default: 'auto', choices: ['auto', 'all', 'half-turn', 'off'], aliases: { true: 'all', false: 'off' }, description: 'flips/rotations the network trains on, averages its prediction over (tta) and re-measures BatchNorm on (bnRecompute): all = the 8 flips and 90-degree rotations (a rotation-invariant network); half-turn = the slice and its 180-degree turn (keeps the slices\' orientation, e.g. limited-angle streaks); off = the slice alone; auto = half-turn where the labelled slices have a preferred orientation (structure-tensor coherence >= 0.1), else all' },
+      { key: 'tta', type: 'bool', default: true, description: 'average predictions over the augment flips/rotations' },
+      { key: 'bnRecompute', type: 'bool', default: true, description: 're-estimate BatchNorm statistics on the augment flips/rotations of the training slices' },
       { key: 'pseudoLabels', type: 'enum', default: 'teacher', choices: ['teacher', 'fill', 'off'], aliases: { true: 'fill', false: 'off' }, description: 'unlabelled pixels of the labelled slices: teacher = the Random Forest (rf defaults) trained on the same strokes predicts them (soft labels, weight teacherWeight); fill = the nearest painted-class mean on a lightly blurred image; off = strokes only' },
       { key: 'teacherSlices', type: 'int', default: 2, min: 0, max: 16, description: 'pseudoLabels=teacher: the teacher also labels this many unlabelled slices each side of a labelled one, which MSDNet trains on too' },
       { key: 'teacherWeight', type: 'number', default: 1, min: 0, max: 100, description: 'pseudoLabels=teacher: loss weight of a teacher-labelled pixel (a painted pixel weighs 1)' },

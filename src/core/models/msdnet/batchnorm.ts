@@ -1,6 +1,7 @@
 // BatchNorm statistics for eval mode. The running averages gathered during training lag behind the weights
-// (a few dozen steps); re-estimating them on the 8 flipped/rotated copies of the training slices with the final
-// weights gives eval-mode outputs that match what the network saw (docs/quality.md: this helped on every variant).
+// (a few dozen steps); re-estimating them on the flipped/rotated copies (augment's transforms) of the training
+// slices with the final weights gives eval-mode outputs that match what the network saw (docs/quality.md: this
+// helped on every variant).
 
 import { tf } from '../tfBackend';
 import { dihedral, applyMapChannels } from './augment';
@@ -26,17 +27,19 @@ export function updateRunningStats(w: MsdnetWeights, moments: Moments, momentum:
 }
 
 /**
- * Sets the running statistics to those of the final network over the 8 copies of every (normalised) slice.
- * Copies of one shape form one batch (8 for a square slice, 2 groups of 4 otherwise), as in training mode;
- * the groups are combined by pixel count.
+ * Sets the running statistics to those of the final network over the copies `transforms` (dihedral k, default all 8)
+ * of every (normalised) slice. Copies of one shape form one batch (all for a square slice, else split by k parity:
+ * odd k swap width and height), as in training mode; the groups are combined by pixel count.
  */
 export async function recomputeBatchNorm(arch: MsdnetArch, w: MsdnetWeights,
-  slices: Array<{ image: Float32Array; width: number; height: number }>, signal?: AbortSignal): Promise<void> {
+  slices: Array<{ image: Float32Array; width: number; height: number }>, transforms: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7],
+  signal?: AbortSignal): Promise<void> {
   const sumMean = new Float64Array(arch.layers * arch.width);
   const sumSquare = new Float64Array(arch.layers * arch.width);
   let pixels = 0;
   for (const s of slices) {
-    const shapes = s.width === s.height ? [[0, 1, 2, 3, 4, 5, 6, 7]] : [[0, 2, 4, 6], [1, 3, 5, 7]];
+    const shapes = s.width === s.height ? [[...transforms]]
+      : [transforms.filter((k) => k % 2 === 0), transforms.filter((k) => k % 2 === 1)].filter((g) => g.length > 0);
     // Large slices go in smaller batches (8 copies of 1024x1024 overran the wasm heap); the sums are the same.
     const per = Math.max(1, Math.min(8, Math.floor(MAX_BATCH_PIXELS / s.image.length)));
     const groups = shapes.flatMap((ks) => Array.from({ length: Math.ceil(ks.length / per) }, (_, g) => ks.slice(g * per, (g + 1) * per)));

@@ -9,6 +9,7 @@ import { tf } from '../tfBackend';
 import type { Normalization } from './augment';
 import { imageChannels, recordedSpec, type InputSpec } from './inputPlanes';
 import { createWeights, namedWeights, type MsdnetArch, type MsdnetWeights } from './network';
+import { recordedTransforms } from './symmetry';
 
 export const MSDNET_FORMAT = 'stackseg-msdnet';
 const WEIGHTS_FILE = 'weights.bin';
@@ -18,7 +19,7 @@ interface ModelJson {
   format: string;
   generatedBy: string;
   convertedBy: null;
-  modelTopology: { arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean; inputs?: InputSpec };
+  modelTopology: { arch: MsdnetArch; classValues: number[]; normalization: Normalization; tta: boolean; inputs?: InputSpec; transforms?: number[] };
   weightsManifest: Array<{ paths: string[]; weights: WeightEntry[] }>;
   trainingInfo?: unknown;
 }
@@ -28,6 +29,8 @@ export interface SavableModel {
   backend: string; trainingInfo?: unknown;
   /** The input planes (inputPlanes.ts); absent = the plain 2.5-D planes inChannels implies. */
   inputs?: InputSpec;
+  /** The dihedral k tta averages over (symmetry.ts); absent = tta ? all 8 : [0] (models from before augment=auto). */
+  transforms?: readonly number[];
 }
 
 export async function saveWeights(dir: string, m: SavableModel): Promise<void> {
@@ -44,7 +47,8 @@ export async function saveWeights(dir: string, m: SavableModel): Promise<void> {
     format: MSDNET_FORMAT,
     generatedBy: `StackSeg MSDNet (tfjs-core ${tf.version_core}, trained on ${m.backend})`,
     convertedBy: null,
-    modelTopology: { arch: m.arch, classValues: m.classValues, normalization: m.normalization, tta: m.tta, ...(m.inputs ? { inputs: m.inputs } : {}) },
+    modelTopology: { arch: m.arch, classValues: m.classValues, normalization: m.normalization, tta: m.tta, ...(m.inputs ? { inputs: m.inputs } : {}),
+      ...(m.transforms ? { transforms: [...m.transforms] } : {}) },
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: named.map(([name, v]) => ({ name, shape: v.shape, dtype: 'float32' })) }],
     trainingInfo: m.trainingInfo,
   };
@@ -65,6 +69,7 @@ export async function loadWeights(dir: string): Promise<Omit<SavableModel, 'back
   }
   const { arch, classValues, normalization, tta } = json.modelTopology;
   const inputs = recordedSpec(json.modelTopology.inputs, arch.inChannels, imageChannels(normalization), jsonPath);
+  const transforms = recordedTransforms(json.modelTopology.transforms, tta ?? false, jsonPath);
   const group = json.weightsManifest[0];
   const binPath = join(dir, group.paths[0]);
   const buf = await fs.readFile(binPath);
@@ -84,5 +89,5 @@ export async function loadWeights(dir: string): Promise<Omit<SavableModel, 'back
   if (offset !== floats.length || group.weights.length !== byName.size) {
     throw new StackSegError(`weights file holds ${floats.length} values, manifest describes ${offset}`, { file: binPath, hint: 'the model files are damaged; retrain' });
   }
-  return { arch, weights, classValues, normalization, tta: tta ?? false, inputs };
+  return { arch, weights, classValues, normalization, tta: tta ?? false, inputs, transforms };
 }

@@ -30,6 +30,7 @@ import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMod
 import { classTable } from './classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './native';
 import { EpochSchedule, type StopReason } from './schedule';
+import { augmentTransforms, TRANSFORMS, type AugmentParam } from './symmetry';
 
 export interface MsdnetParams {
   layers: number;
@@ -43,10 +44,12 @@ export interface MsdnetParams {
   lrSchedule: 'constant' | 'cosine';
   /** 'balanced' weights classes by inverse frequency of their labelled pixels; or explicit per-class weights. */
   classWeights: 'none' | 'balanced' | number[];
-  augment: boolean;
-  /** Average softmax over the 8 flips/rotations at prediction. */
+  /** Flips/rotations (symmetry.ts TRANSFORMS) drawn in training, averaged by tta, used by bnRecompute; true = 'all',
+   *  false = 'off'; 'auto' decides on the slices' orientation coherence. */
+  augment: AugmentParam;
+  /** Average softmax over the augment transforms at prediction. */
   tta: boolean;
-  /** Re-estimate BatchNorm statistics on the 8 flipped/rotated copies of the training slices before eval mode. */
+  /** Re-estimate BatchNorm statistics on the augment copies of the training slices before eval mode. */
   bnRecompute: boolean;
   /** 'percentile' (1st/99th of the training slices), 'none' (images already normalised), or fixed values. */
   normalization: 'percentile' | 'none' | Normalization;
@@ -70,7 +73,7 @@ export interface MsdnetParams {
 
 export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
-  lrSchedule: 'cosine', classWeights: 'none', augment: true, tta: true, bnRecompute: true,
+  lrSchedule: 'cosine', classWeights: 'none', augment: 'all', tta: true, bnRecompute: true,
   normalization: 'percentile', pseudoLabels: false, teacherWeight: 1, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
   inputSigmas: [0], inputSmoothing: '2d',
 };
@@ -95,9 +98,11 @@ export class MsdnetModel {
     readonly trainingInfo?: TrainingInfo,
     /** The input planes (inputPlanes.ts); recorded in model.json. */
     readonly inputs: InputSpec = { contextSlices: (arch.inChannels / imageChannels(normalization) - 1) / 2, sigmas: [], smoothing: '2d' },
+    /** The dihedral k that tta averages over (those of training's augment); recorded in model.json. */
+    readonly transforms: readonly number[] = tta ? TRANSFORMS.all : TRANSFORMS.off,
   ) {}
 
-  /** Segments one slice (raw values). With tta the softmax is averaged over the 8 flips/rotations. */
+  /** Segments one slice (raw values). With tta the softmax is averaged over the model's transforms. */
   async predict(image: Float32Array, width: number, height: number, options: { tta?: boolean; signal?: AbortSignal; context?: Float32Array[] } = {}): Promise<{ labels: Uint8Array; probs: Float32Array }> {
     // Several stack channels (imageChannels): C = channels x planes (inputPlanes.ts), each channel normalised on its own.
     const IC = imageChannels(this.normalization), C = this.arch.inChannels;
@@ -105,7 +110,7 @@ export class MsdnetModel {
     const x = interleave(inputPlanes(image, options.context, IC, this.inputs, width, height, this.normalization));
     const classes = this.arch.classes;
     const probs = new Float32Array(width * height * classes);
-    const ks = (options.tta ?? this.tta) ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+    const ks = (options.tta ?? this.tta) ? this.transforms : [0];
     for (const k of ks) {
       const t = dihedral(k, width, height);
       const input = tf.tensor4d(applyMapChannels(x, t, C), [1, t.height, t.width, C]);
@@ -115,7 +120,7 @@ export class MsdnetModel {
       softmax.dispose();
       accumulateInverse(probs, data, t, classes);
       await new Promise((r) => setImmediate(r)); // let the event loop breathe between passes
-      if (options.signal?.aborted) throw cancelled(); // and a cancel arrive (8 passes of a large slice take seconds)
+      if (options.signal?.aborted) throw cancelled(); // and a cancel arrive (up to 8 passes of a large slice take seconds)
     }
     const labels = new Uint8Array(width * height);
     for (let p = 0; p < labels.length; p++) {
@@ -185,6 +190,8 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   // only the channels together tell apart, so it is left out (the teacher, a multi-channel forest, still works).
   const mode = IC > 1 && pseudoLabelMode(p.pseudoLabels) === 'fill' ? 'off' : pseudoLabelMode(p.pseudoLabels);
   const trainLabels = slices.map((s, i) => (mode === 'fill' ? fillPseudoLabels(centres[i], s.labels, s.width, s.height, classValues) : s.labels));
+  // augment=auto (direct callers; jobs resolve it in msdnetSegmenter.ts) decides on the normalised slices.
+  const transforms = augmentTransforms(p.augment, () => centres.map((image, i) => ({ image, width: slices[i].width, height: slices[i].height })));
   const built = slices.map((s, i) => trainingTargets(trainLabels[i], classIndex, classWeights, classValues.length, mode === 'teacher' ? s.teacher : undefined, p.teacherWeight));
   const targets = built.map((b) => b.targets), denominators = built.map((b) => b.denominator);
 
@@ -211,7 +218,8 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
       for (const i of order) {
         if (signal?.aborted) throw cancelled();
         const s = slices[i];
-        const t = dihedral(p.augment ? Math.floor(rand() * 8) : 0, s.width, s.height);
+        // One transform ('off') draws nothing, as augment=false always did; 'all' draws exactly as before.
+        const t = dihedral(transforms.length > 1 ? transforms[Math.floor(rand() * transforms.length)] : transforms[0], s.width, s.height);
         if (native) {
           // Run layer by layer, giving the event loop a turn every ~20 ms: cancel stops within a step of a large slice.
           const parts = native.stepParts(applyMapChannels(images[i], t, C), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
@@ -256,7 +264,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
     }
     if (signal?.aborted) throw cancelled();
     if (native) writeParams(weights, native.params, runMeans, runVars);
-    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })), signal);
+    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })), transforms, signal);
   } catch (e) {
     disposeWeights(weights);
     throw e;
@@ -264,7 +272,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
     optimizer.dispose();
   }
   const trainingInfo = { losses, seconds: (performance.now() - started) / 1000, steps, labelledPixels: counts, engine: native ? 'native-simd' as const : 'tfjs' as const, stopped: schedule.reason };
-  return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo, inputs);
+  return new MsdnetModel(arch, weights, classValues, normalization, p.tta, backend, trainingInfo, inputs, transforms);
 }
 
 function readParams(w: MsdnetWeights): NativeParams {
@@ -296,6 +304,6 @@ function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>,
 
 export async function loadMsdnet(dir: string, backend: BackendPreference = 'auto'): Promise<MsdnetModel> {
   const info = await initBackend(backend);
-  const { arch, weights, classValues, normalization, tta, inputs } = await loadWeights(dir);
-  return new MsdnetModel(arch, weights, classValues, normalization, tta, info.backend, undefined, inputs);
+  const { arch, weights, classValues, normalization, tta, inputs, transforms } = await loadWeights(dir);
+  return new MsdnetModel(arch, weights, classValues, normalization, tta, info.backend, undefined, inputs, transforms);
 }

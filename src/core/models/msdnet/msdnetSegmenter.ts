@@ -10,13 +10,14 @@ import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
 import { runTeacher } from './teacher';
+import { resolveAugment } from './symmetry';
 
 export class MsdnetSegmenter implements Segmenter {
   readonly kind = 'msdnet' as const;
 
   constructor(private readonly model: MsdnetModel, readonly norm: Normalization, readonly params: ModelParams, private readonly note?: string) {}
 
-  /** For metrics.json: the teacher's report (pseudoLabels=teacher, teacher.ts) and what contextSlices=-1 decided. */
+  /** For metrics.json: the teacher's report (pseudoLabels=teacher, teacher.ts), what contextSlices=-1 and augment=auto decided. */
   extraReport: Record<string, unknown> = {};
 
   get classes(): readonly number[] { return this.model.classValues; }
@@ -30,9 +31,11 @@ export class MsdnetSegmenter implements Segmenter {
   /** On the engine of chooseMsdnetEngine: torch (python/), or tfjs + the native CPU step. */
   static async train(input: TrainInput): Promise<Segmenter> {
     const context = resolveContextSlices(input);
-    input = context.input;
+    const augment = resolveAugment(context.input);
+    input = augment.input;
+    const report = { ...context.report, ...augment.report };
     const engine = await chooseMsdnetEngine(input.params, 'train');
-    if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine, context.report);
+    if (engine.engine === 'torch') return TorchMsdnetSegmenter.train(input, engine, report);
     const epochs = input.params.epochs as number;
     const taught = await runTeacher(input);
     const model = await trainMsdnet(
@@ -42,7 +45,7 @@ export class MsdnetSegmenter implements Segmenter {
       input.signal,
     );
     const segmenter = new MsdnetSegmenter(model, input.norm, input.params, engine.note);
-    segmenter.extraReport = { ...context.report, ...(taught.report ? { teacher: taught.report } : {}) };
+    segmenter.extraReport = { ...report, ...(taught.report ? { teacher: taught.report } : {}) };
     return segmenter;
   }
 

@@ -14,6 +14,7 @@ import type { ModelFileHeader, Normalization, Prediction, Segmenter, TrainInput,
 import { contextPlanes, withContext } from './msdnetSegmenter';
 import { rawInputPlanes, recordedSpec, type InputSpec } from './inputPlanes';
 import { runTeacher } from './teacher';
+import { recordedTransforms } from './symmetry';
 import { writeHeader } from '../modelHeader';
 
 export type MsdnetEngine = { engine: 'torch'; info: PythonInfo; device: string; note?: string } | { engine: 'tfjs'; tfjs: BackendPreference; note?: string };
@@ -49,7 +50,7 @@ function torchParams(params: ModelParams, device: string): TorchTrainParams {
   return {
     layers: params.layers as number, width: params.width as number, dilations: params.dilations as number[], epochs: params.epochs as number,
     learningRate: params.learningRate as number, optimizer: params.optimizer as 'adam' | 'sgd', lrSchedule: params.lrSchedule as 'constant' | 'cosine',
-    classWeights: params.classWeights as 'none' | 'balanced', augment: params.augment as boolean, tta: params.tta as boolean,
+    classWeights: params.classWeights as 'none' | 'balanced', augment: params.augment as TorchTrainParams['augment'], tta: params.tta as boolean,
     bnRecompute: params.bnRecompute as boolean, normalization: 'percentile', pseudoLabels: params.pseudoLabels as TorchTrainParams['pseudoLabels'], teacherWeight: Number(params.teacherWeight ?? 1),
     contextSlices: Number(params.contextSlices ?? 0), inputSigmas: params.inputSigmas as number[] | undefined, inputSmoothing: params.inputSmoothing as TorchTrainParams['inputSmoothing'], seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
   };
@@ -61,7 +62,7 @@ export class TorchMsdnetSegmenter implements Segmenter {
   /** Two slices in flight: the next one is read and sent while Python computes. */
   readonly concurrency = 2;
   private predictor: Promise<TorchPredictor> | undefined;
-  /** For metrics.json: the teacher's report (pseudoLabels=teacher, teacher.ts) and what contextSlices=-1 decided. */
+  /** For metrics.json: the teacher's report (pseudoLabels=teacher, teacher.ts), what contextSlices=-1 and augment=auto decided. */
   extraReport: Record<string, unknown> = {};
 
   private constructor(
@@ -90,9 +91,10 @@ export class TorchMsdnetSegmenter implements Segmenter {
 
   /** A saved model folder (any engine wrote it) on torch; starts the inference process now to learn the device. */
   static async load(dir: string, header: ModelFileHeader, engine: Extract<MsdnetEngine, { engine: 'torch' }>): Promise<TorchMsdnetSegmenter> {
-    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology?: { classValues: number[]; tta?: boolean; arch?: { inChannels?: number }; inputs?: unknown } };
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology?: { classValues: number[]; tta?: boolean; arch?: { inChannels?: number }; inputs?: unknown; transforms?: unknown } };
     if (!json.modelTopology) throw new StackSegError('not a StackSeg MSDNet model', { file: join(dir, 'model.json'), hint: 'pass the model/ folder of an msdnet job' });
     const inputs = recordedSpec(json.modelTopology.inputs, json.modelTopology.arch?.inChannels ?? 1, header.norm.channels?.length ?? 1, join(dir, 'model.json'));
+    recordedTransforms(json.modelTopology.transforms, json.modelTopology.tta ?? false, join(dir, 'model.json')); // Python reads them; refuse bad ones here
     const started = TorchPredictor.start(dir, engine.device);
     const { runtime } = await started;
     const s = new TorchMsdnetSegmenter(dir, json.modelTopology.classValues, json.modelTopology.tta ?? false, header.norm, header.params, runtime, inputs, undefined, engine.note);

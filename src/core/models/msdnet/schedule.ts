@@ -59,15 +59,17 @@ export class EpochSchedule {
 
 /**
  * The step plan msdnet.ts draws from mulberry32(seed + 1): per epoch a shuffled slice order, then per step the
- * flip/rotation k (0 without augmentation). Returns [slice, k] pairs, epochs * slices of them.
+ * flip/rotation k drawn from `transforms` (symmetry.ts TRANSFORMS; one transform draws nothing; true = all 8,
+ * false = [0]). Returns [slice, k] pairs, epochs * slices of them.
  */
-export function trainingPlan(slices: number, epochs: number, seed: number, augment: boolean): Int32Array {
+export function trainingPlan(slices: number, epochs: number, seed: number, transforms: readonly number[] | boolean): Int32Array {
+  const ks = transforms === true ? [0, 1, 2, 3, 4, 5, 6, 7] : transforms === false ? [0] : transforms;
   const rand = mulberry32(seed + 1);
   const out = new Int32Array(epochs * slices * 2);
   let j = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = Array.from({ length: slices }, (_, i) => i).sort(() => rand() - 0.5);
-    for (const i of order) { out[j++] = i; out[j++] = augment ? Math.floor(rand() * 8) : 0; }
+    for (const i of order) { out[j++] = i; out[j++] = ks.length > 1 ? ks[Math.floor(rand() * ks.length)] : ks[0]; }
   }
   return out;
 }

@@ -21,6 +21,7 @@ import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMod
 import { classTable } from './classes';
 import { probePython, scriptError, scriptPath, type PythonInfo } from './python';
 import { trainingPlan } from './schedule';
+import { augmentTransforms, type AugmentParam } from './symmetry';
 
 export interface TorchRuntime extends Record<string, unknown> {
   backend: 'torch'; device: string; gpu: string | null; torch: string; cuda: string | null; python: string;
@@ -28,7 +29,7 @@ export interface TorchRuntime extends Record<string, unknown> {
 
 export interface TorchTrainParams {
   layers: number; width: number; dilations: number[]; epochs: number; learningRate: number; optimizer: 'adam' | 'sgd';
-  lrSchedule: 'constant' | 'cosine'; classWeights: 'none' | 'balanced' | number[]; augment: boolean; tta: boolean;
+  lrSchedule: 'constant' | 'cosine'; classWeights: 'none' | 'balanced' | number[]; augment: AugmentParam; tta: boolean;
   bnRecompute: boolean; normalization: 'percentile' | 'none' | Normalization; pseudoLabels: boolean | PseudoLabelMode; seed: number;
   /** Loss weight of a teacher-labelled pixel (pseudoLabels=teacher, TorchSlice.teacher). */
   teacherWeight?: number;
@@ -93,23 +94,25 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
   const built = slices.map((s, i) => trainingTargets(trainLabels[i], classIndex, classWeights, C, mode === 'teacher' ? s.teacher : undefined, p.teacherWeight ?? 1));
   const targets = built.map((b) => b.targets), denominators = built.map((b) => b.denominator);
   const arch: MsdnetArch = { layers: p.layers, width: p.width, dilations: p.dilations, inChannels: P * IC, classes: C };
+  // The flips/rotations of training, BatchNorm recompute and tta (symmetry.ts), as msdnet.ts.
+  const transforms = augmentTransforms(p.augment, () => images.map((image, i) => ({ image, width: slices[i].width, height: slices[i].height })));
 
   const workDir = await fs.mkdtemp(join(tmpdir(), 'stackseg-torch-'));
   try {
     await initBackend('wasm');
     const weights = createWeights(arch, p.seed);
     try {
-      await saveWeights(join(workDir, 'init'), { arch, weights, classValues, normalization, tta: p.tta, backend: 'init', inputs: spec });
+      await saveWeights(join(workDir, 'init'), { arch, weights, classValues, normalization, tta: p.tta, backend: 'init', inputs: spec, transforms });
     } finally {
       disposeWeights(weights);
     }
     const bytes = (arrays: ArrayBufferView[]) => Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
     await fs.writeFile(join(workDir, 'images.f32'), bytes(inputs));
     await fs.writeFile(join(workDir, 'targets.f32'), bytes(targets));
-    await fs.writeFile(join(workDir, 'plan.i32'), bytes([trainingPlan(slices.length, p.epochs, p.seed, p.augment)]));
+    await fs.writeFile(join(workDir, 'plan.i32'), bytes([trainingPlan(slices.length, p.epochs, p.seed, transforms)]));
     const request = {
       device: p.device ?? 'auto', epochs: p.epochs, learningRate: p.learningRate, optimizer: p.optimizer, lrSchedule: p.lrSchedule,
-      bnRecompute: p.bnRecompute, maxSeconds: p.maxSeconds ?? 0, plateau: p.plateau ?? false, denominators, labelledPixels: counts,
+      bnRecompute: p.bnRecompute, transforms, maxSeconds: p.maxSeconds ?? 0, plateau: p.plateau ?? false, denominators, labelledPixels: counts,
       slices: slices.map((s) => ({ width: s.width, height: s.height })),
     };
     await fs.writeFile(join(workDir, 'request.json'), JSON.stringify(request));
