@@ -38,11 +38,11 @@ const PY = found.python ?? '';
 const rand = mulberry32(11);
 const arch: MsdnetArch = { layers: 6, width: 2, dilations: [1, 2, 3], inChannels: 1, classes: 3 };
 
-/** Random weights with non-trivial biases, BatchNorm parameters and running statistics (inChannels: 2.5-D). */
-function randomModel(inChannels = 1): MsdnetModel {
+/** Random weights with non-trivial biases, BatchNorm parameters and running statistics (inChannels: 2.5-D; transforms: tta's). */
+function randomModel(inChannels = 1, transforms?: number[]): MsdnetModel {
   const a = { ...arch, inChannels };
   const w = jitteredWeights(a, rand);
-  return new MsdnetModel(a, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm');
+  return new MsdnetModel(a, w, [1, 2, 5], { low: 10, high: 250 }, true, 'wasm', undefined, undefined, transforms);
 }
 
 /** A two-class slice (bright disc on a ramp, noise) with sparse strokes. */
@@ -101,6 +101,45 @@ withTorch('torch backend against the native path', () => {
     }
   });
 
+  it('augment=half-turn: TTA over k = 0, 2 (read from model.json) agrees with tfjs/native to 1e-4, square and not', async () => {
+    for (const [width, height] of [[37, 29], [24, 24]]) {
+      const model = randomModel(1, [0, 2]);
+      const dir = join(tempDir(), 'model');
+      await model.save(dir);
+      expect(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).modelTopology.transforms).toEqual([0, 2]);
+      const image = Float32Array.from({ length: width * height }, () => 255 * rand());
+      const ours = await model.predict(image, width, height);
+      const all8 = await randomModelLike(model).predict(image, width, height);
+      expect(maxDiff(ours.probs, all8.probs)).toBeGreaterThan(1e-3); // the group matters for these weights
+      const { predictor } = await TorchPredictor.start(dir, 'cpu');
+      try {
+        const theirs = await predictor.predict(image, width, height, 3, true, true);
+        expect(maxDiff(classMajor(ours.probs, 3), theirs.probs!)).toBeLessThan(1e-4);
+      } finally {
+        await predictor.close();
+        model.dispose();
+      }
+    }
+  });
+
+  it('augment=half-turn trains like the native path (plan, BatchNorm recompute over k = 0, 2, non-square)', async () => {
+    const s = toySlice(36, 28);
+    const params = { epochs: 4, seed: 5, bnRecompute: true, pseudoLabels: 'off' as const, layers: 5, width: 1, dilations: [1, 2, 3], augment: 'half-turn' as const };
+    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
+    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
+      tta: true, normalization: 'percentile', device: 'cpu' });
+    try {
+      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      const fromTorch = await loadMsdnet(torch.modelDir, 'wasm');
+      expect(fromTorch.transforms).toEqual([0, 2]);
+      const a = await native.predict(s.image, s.width, s.height), b = await fromTorch.predict(s.image, s.width, s.height);
+      expect(maxDiff(a.probs, b.probs)).toBeLessThan(1e-3);
+      fromTorch.dispose();
+    } finally {
+      native.dispose();
+    }
+  });
+
   it('trains like the native path (same losses, weights) and each engine segments the other\'s model', async () => {
     const s = toySlice(48, 40);
     const params = { epochs: 4, seed: 3, bnRecompute: true, pseudoLabels: true, layers: 5, width: 1, dilations: [1, 2, 3] };
@@ -125,6 +164,11 @@ withTorch('torch backend against the native path', () => {
     }
   });
 });
+
+/** The same weights averaged over all 8 transforms. */
+function randomModelLike(m: MsdnetModel): MsdnetModel {
+  return new MsdnetModel(m.arch, m.weights, m.classValues, m.normalization, true, 'wasm');
+}
 
 withTorch('torch script schedule', () => {
   it('stops and plans epochs exactly as msdnet/schedule.ts (budget and plateau)', () => {
