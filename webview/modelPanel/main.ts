@@ -58,7 +58,8 @@ function values(model: ModelKind): Record<string, string> {
 
 function fieldValue(p: ParamSpec, model: ModelKind): string {
   const v = values(model)[p.key];
-  if (v !== undefined) return v;
+  // A value saved under an older spelling (augment 'true') shows as the choice it stands for.
+  if (v !== undefined) return p.aliases && Object.prototype.hasOwnProperty.call(p.aliases, v) ? p.aliases[v] : v;
   return Array.isArray(p.default) ? p.default.join(',') : String(p.default);
 }
 
