@@ -50,7 +50,7 @@ function labelled(image: Float32Array, seed: number): Uint8Array {
 function trainInput(images: Float32Array[], W: number, H: number, augment: unknown): TrainInput {
   return {
     width: W, height: H, slices: images.map((image, z) => ({ z, image, labels: labelled(image, z) })), sample: images[0],
-    norm: { low: 0, high: 100 }, params: { augment: augment as string }, onProgress: () => undefined,
+    norm: { kind: 'percentile', lowPercentile: 1, highPercentile: 99, low: 0, high: 100 }, params: { augment: augment as string }, onProgress: () => undefined,
   };
 }
 
