@@ -17,8 +17,9 @@ const noise = () => Float32Array.from({ length: n }, (_, i) => ((i % W) > 10 ? 1
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let d = 0; for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i])); return d; };
 
 describe('MSDNet smoothed input planes', () => {
-  it('reads the params: the registry default [0] is none, sigmas and smoothing validated', () => {
-    expect(inputSpec({ ...resolveParams('msdnet', {}), contextSlices: 0 })).toEqual({ contextSlices: 0, sigmas: [], smoothing: '2d' });
+  it('reads the params: the registry default [-1] (auto, unresolved) and 0 are none, sigmas and smoothing validated', () => {
+    expect(inputSpec({ ...resolveParams('msdnet', {}), contextSlices: 0 })).toEqual({ contextSlices: 0, sigmas: [], smoothing: '3d' });
+    expect(inputSpec({ contextSlices: 0, inputSigmas: '0' })).toEqual({ contextSlices: 0, sigmas: [], smoothing: '2d' });
     const spec = inputSpec(resolveParams('msdnet', { contextSlices: '1', inputSigmas: '1,2', inputSmoothing: '3d-only' }));
     expect(spec).toEqual({ contextSlices: 1, sigmas: [1, 2], smoothing: '3d-only' });
     expect(planesPerChannel(spec)).toBe(3);

@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { trainMsdnet } from '../../src/core/models/msdnet/msdnet';
-import { MsdnetSegmenter, resolveContextSlices } from '../../src/core/models/msdnet/msdnetSegmenter';
+import { MsdnetSegmenter, resolveAutoInputs } from '../../src/core/models/msdnet/msdnetSegmenter';
+import { inputSpec } from '../../src/core/models/msdnet/inputPlanes';
 import { trainingTargets } from '../../src/core/models/msdnet/pseudo';
 import { neighbourSlices, runTeacher } from '../../src/core/models/msdnet/teacher';
 import { resolveParams } from '../../src/shared/models/registry';
@@ -128,18 +129,21 @@ describe('MSDNet trained with a teacher', () => {
   });
 });
 
-describe('contextSlices=-1 (auto, the default)', () => {
-  it('is 1 (2.5-D) on a noisy stack of at least 8 slices, else 0; an explicit value stays', () => {
-    expect(resolveParams('msdnet', {}).contextSlices).toBe(-1);
+describe('contextSlices, teacherSlices, inputSigmas = -1 (auto, the defaults)', () => {
+  it('is 3 slices each side with 8 teacher slices and 1,2 smoothed planes on a noisy stack of at least 8 slices, else one slice; explicit values stay', () => {
+    expect(resolveParams('msdnet', {})).toMatchObject({ contextSlices: -1, teacherSlices: -1, inputSigmas: [-1], inputSmoothing: '3d' });
     const decide = (depth: number, noise: number, overrides: Record<string, string> = {}) => {
-      const { input, report } = resolveContextSlices(trainInput(diskStack(depth, 1, noise), 1, overrides));
-      return { k: input.params.contextSlices, report };
+      const { input, report } = resolveAutoInputs(trainInput(diskStack(depth, 1, noise), 1, overrides));
+      const { contextSlices: k, teacherSlices, inputSigmas } = input.params;
+      return { k, teacherSlices, inputSigmas, report };
     };
-    expect(decide(8, 60)).toMatchObject({ k: 1, report: { contextSlices: 1, contextReason: expect.stringMatching(/noise .* >= 0.2/) } });
-    expect(decide(8, 2)).toMatchObject({ k: 0, report: { contextSlices: 0, contextReason: expect.stringMatching(/noise .* < 0.2/) } });
+    expect(decide(8, 60)).toMatchObject({ k: 3, teacherSlices: 8, inputSigmas: [1, 2], report: { contextSlices: 3, teacherSlices: 8, inputSigmas: [1, 2], contextReason: expect.stringMatching(/noise .* >= 0.2/) } });
+    expect(decide(8, 2)).toMatchObject({ k: 0, teacherSlices: 2, inputSigmas: [0], report: { contextSlices: 0, contextReason: expect.stringMatching(/noise .* < 0.2/) } });
     expect(decide(4, 60)).toMatchObject({ k: 0, report: { contextReason: 'auto: 4 slices < 8' } });
-    expect(decide(8, 60, { contextSlices: '0' })).toEqual({ k: 0, report: {} });
-    expect(decide(8, 2, { contextSlices: '2' })).toEqual({ k: 2, report: {} });
+    expect(decide(8, 60, { contextSlices: '0' })).toEqual({ k: 0, teacherSlices: 2, inputSigmas: [0], report: { teacherSlices: 2, inputSigmas: [0] } });
+    expect(decide(8, 2, { contextSlices: '2' })).toMatchObject({ k: 2, teacherSlices: 6, inputSigmas: [1, 2] });
+    expect(decide(8, 60, { teacherSlices: '1', inputSigmas: '0' })).toEqual({ k: 3, teacherSlices: 1, inputSigmas: [0], report: expect.not.objectContaining({ teacherSlices: expect.anything() }) });
+    expect(inputSpec({ contextSlices: 1, inputSigmas: [-1] }).sigmas).toEqual([]); // unresolved auto: none
   });
 });
 

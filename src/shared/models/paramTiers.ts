@@ -47,7 +47,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
   msdnet: {
     epochs: E('Training rounds over your labelled slices; more is slower and usually better.'),
     pseudoLabels: E('Also learn from unpainted pixels of painted slices: teacher = as a Random Forest labels them.'),
-    teacherSlices: A('Pseudo-labels (teacher): also learn from this many unpainted slices each side, as the teacher labels them.'),
+    teacherSlices: A('Pseudo-labels (teacher): also learn from this many unpainted slices each side (-1 = auto).'),
     teacherWeight: A('Pseudo-labels (teacher): how much a teacher-labelled pixel counts next to a painted one (1).'),
     layers: E('Depth of the network; more layers see wider context and train slower.'),
     maxSeconds: A('Training time budget in seconds (0 = none); training stops when it is spent.'),
@@ -64,7 +64,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     backend: A('Where the network runs: auto uses a GPU when one is set up (PyTorch or tfjs), else the CPU.'),
     device: A('With PyTorch: which device (auto = CUDA GPU, then Apple MPS, then CPU).'),
     contextSlices: A('2.5D: also feed this many slices above and below as input (0 = the slice alone; -1 = auto).'),
-    inputSigmas: A('Also feed the slice blurred at these scales in pixels, e.g. 1,2 (0 = none).'),
+    inputSigmas: A('Also feed the slice blurred at these scales in pixels, e.g. 1,2 (0 = none; -1 = auto).'),
     inputSmoothing: A('Blur of those inputs: 2d in the slice; 3d also across the neighbouring slices.'),
     seed: SEED,
   },

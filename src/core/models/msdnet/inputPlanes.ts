@@ -11,6 +11,9 @@ import { StackSegError } from '../../../shared/errors';
 import { gaussianSmooth } from '../../features/filters';
 import { normalize, percentileNormalization, type Normalization } from './augment';
 
+/** inputSigmas=-1: auto (msdnetSegmenter.ts resolveAutoInputs). */
+export const AUTO_SIGMAS = -1;
+
 export const INPUT_SMOOTHINGS = ['2d', '3d', '3d-only'] as const;
 export type InputSmoothing = typeof INPUT_SMOOTHINGS[number];
 
@@ -23,10 +26,13 @@ export function plainSpec(contextSlices: number): InputSpec { return { contextSl
 /** Stack channels the network reads: one normalisation each (Normalization.channels); 1 without. */
 export function imageChannels(norm: Normalization): number { return norm.channels?.length ?? 1; }
 
-/** The spec of the params (msdnet: contextSlices, inputSigmas, inputSmoothing); sigma 0 (the default [0]) = none. */
+/**
+ * The spec of the params (msdnet: contextSlices, inputSigmas, inputSmoothing); sigma 0 = none. inputSigmas -1
+ * (auto) is resolved by msdnetSegmenter.ts resolveAutoInputs before training; a direct caller that leaves it gets none.
+ */
 export function inputSpec(params: { contextSlices?: unknown; inputSigmas?: unknown; inputSmoothing?: unknown }): InputSpec {
   const raw = params.inputSigmas;
-  const sigmas = (Array.isArray(raw) ? raw : typeof raw === 'number' ? [raw] : typeof raw === 'string' && raw.trim() ? raw.split(',') : []).map(Number).filter((s) => s !== 0);
+  const sigmas = (Array.isArray(raw) ? raw : typeof raw === 'number' ? [raw] : typeof raw === 'string' && raw.trim() ? raw.split(',') : []).map(Number).filter((s) => s !== 0 && s !== AUTO_SIGMAS);
   return checkSpec({ contextSlices: Number(params.contextSlices ?? 0), sigmas, smoothing: (params.inputSmoothing ?? '2d') as InputSmoothing });
 }
 

@@ -10,6 +10,7 @@ import { StackSegError } from '../../../shared/errors';
 import { writeHeader } from '../modelHeader';
 import { chooseMsdnetEngine, TorchMsdnetSegmenter } from './msdnetTorchSegmenter';
 import { runTeacher } from './teacher';
+import { AUTO_SIGMAS } from './inputPlanes';
 import { resolveAugment } from './symmetry';
 
 export class MsdnetSegmenter implements Segmenter {
@@ -30,7 +31,7 @@ export class MsdnetSegmenter implements Segmenter {
 
   /** On the engine of chooseMsdnetEngine: torch (python/), or tfjs + the native CPU step. */
   static async train(input: TrainInput): Promise<Segmenter> {
-    const context = resolveContextSlices(input);
+    const context = resolveAutoInputs(input);
     const augment = resolveAugment(context.input);
     input = augment.input;
     const report = { ...context.report, ...augment.report };
@@ -91,24 +92,40 @@ export function contextPlanes(k: number, context: ZContext | undefined): Float32
 }
 
 /**
- * contextSlices=-1 (auto, the default): 1 (2.5-D) where the labelled slices are noisy in-plane, by the test of the
- * forest's dims=auto (features/volumeChunks.ts autoDims: at least 8 slices, contrast-to-noise under 5:1), else 0.
- * Averaging neighbouring slices removes noise that in-plane filters can only remove by blurring thin walls; on clean
- * slices the extra input weights only cost (docs/models.md). The model records the k it used.
+ * The auto inputs (the defaults), resolved into params so that stackseg.json records what was used:
+ * - contextSlices=-1: 3 (2.5-D) where the labelled slices are noisy in-plane, by the test of the forest's dims=auto
+ *   (features/volumeChunks.ts autoDims: at least 8 slices, contrast-to-noise under 5:1), else 0. Averaging
+ *   neighbouring slices removes noise that in-plane filters can only remove by blurring thin walls; on clean slices
+ *   the extra input weights only cost;
+ * - teacherSlices=-1: 2 + 2k, so that the teacher labels real (not mirrored) windows around the labelled slice;
+ * - inputSigmas=-1: 1,2 where k > 0 (with inputSmoothing=3d the z window smoothed in 3-D, the cheap analogue of the
+ *   forest's 3-D features), else none.
+ * Measured in docs/models.md (2.5-D MSDNet). The report goes to metrics.json.
  */
-export function resolveContextSlices(input: TrainInput): { input: TrainInput; report: Record<string, unknown> } {
-  if (Number(input.params.contextSlices ?? 0) >= 0) return { input, report: {} };
-  const vol = input.volume, n = input.width * input.height;
-  let k = 0, reason = 'auto: single slices (no stack)';
-  if (vol && vol.depth < AUTO_3D_MIN_DEPTH) reason = `auto: ${vol.depth} slices < ${AUTO_3D_MIN_DEPTH}`;
-  else if (vol && input.slices.some((s) => s.image.length !== n)) reason = 'auto: several channels';
-  else if (vol) {
-    const auto = autoDims(input.slices.map((s) => ({ normalised: normalizeSlice(s.image, input.norm), labels: s.labels })), input.width, input.height);
-    k = auto.dims === '3d' ? 1 : 0;
-    reason = auto.reason;
+export function resolveAutoInputs(input: TrainInput): { input: TrainInput; report: Record<string, unknown> } {
+  const params = { ...input.params }, report: Record<string, unknown> = {};
+  if (Number(params.contextSlices ?? 0) < 0) {
+    const vol = input.volume, n = input.width * input.height;
+    let k = 0, reason = 'auto: single slices (no stack)';
+    if (vol && vol.depth < AUTO_3D_MIN_DEPTH) reason = `auto: ${vol.depth} slices < ${AUTO_3D_MIN_DEPTH}`;
+    else if (vol && input.slices.some((s) => s.image.length !== n)) reason = 'auto: several channels';
+    else if (vol) {
+      const auto = autoDims(input.slices.map((s) => ({ normalised: normalizeSlice(s.image, input.norm), labels: s.labels })), input.width, input.height);
+      k = auto.dims === '3d' ? AUTO_CONTEXT_SLICES : 0;
+      reason = auto.reason;
+    }
+    params.contextSlices = k;
+    Object.assign(report, { contextSlices: k, contextReason: reason });
   }
-  return { input: { ...input, params: { ...input.params, contextSlices: k } }, report: { contextSlices: k, contextReason: reason } };
+  const k = Number(params.contextSlices ?? 0);
+  if (Number(params.teacherSlices ?? 0) < 0) report.teacherSlices = params.teacherSlices = 2 + 2 * k;
+  const sigmas = params.inputSigmas;
+  if (Array.isArray(sigmas) ? sigmas.includes(AUTO_SIGMAS) : Number(sigmas) === AUTO_SIGMAS) report.inputSigmas = params.inputSigmas = k > 0 ? [1, 2] : [0];
+  return { input: { ...input, params }, report };
 }
+
+/** contextSlices=-1 on noisy slices (docs/models.md: 1 gave noisy .9471, 3 with its teacher slices and planes .9486). */
+export const AUTO_CONTEXT_SLICES = 3;
 
 /** Training slices for MSDNet; with contextSlices = k, each with its 2k+1 raw neighbours (read through a ring). */
 export async function withContext(input: TrainInput): Promise<Array<{ z: number; image: Float32Array; labels: Uint8Array; width: number; height: number; context?: Float32Array[] }>> {
