@@ -82,6 +82,9 @@ describe('Random Forest teacher', () => {
       expect(right / unlabelled, `slice ${s.z}`).toBeGreaterThan(0.97);
     }
     expect(taught.report).toMatchObject({ model: 'rf', dims: '2d', slices: [1, 2, 3] });
+    // teacherDepth reaches the forest: its report names it (the default is 6, shallower than rf's own 8)
+    expect(taught.report!.params).toBe('rf defaults, depth 6');
+    expect((await runTeacher(trainInput(stack, 2, { pseudoLabels: 'teacher', teacherSlices: '0', teacherDepth: '3' }))).report!.params).toBe('rf defaults, depth 3');
     expect(taught.report!.seconds).toBeGreaterThan(0);
   });
 
@@ -120,7 +123,7 @@ describe('MSDNet trained with a teacher', () => {
     const input = trainInput(stack, 1, { pseudoLabels: 'teacher', teacherSlices: '1', epochs: '30', layers: '5', backend: 'native', maxSeconds: '0' });
     const model = await MsdnetSegmenter.train(input);
     const report = model.trainingReport() as { teacher?: Record<string, unknown>; steps?: number };
-    expect(report.teacher).toMatchObject({ model: 'rf', dims: '2d', slices: [0, 1, 2] });
+    expect(report.teacher).toMatchObject({ model: 'rf', params: 'rf defaults, depth 6', dims: '2d', slices: [0, 1, 2] });
     expect(report.steps).toBe(30 * 3); // the labelled slice and its two teacher-labelled neighbours, every epoch
     const { labels } = await model.predict(stack.images[3], N, N, false);
     const accuracy = labels.reduce((n, l, i) => n + (l === stack.truths[3][i] ? 1 : 0), 0) / labels.length;

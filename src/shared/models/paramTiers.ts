@@ -48,6 +48,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     epochs: E('Training rounds over your labelled slices; more is slower and usually better.'),
     pseudoLabels: E('Also learn from unpainted pixels of painted slices: teacher = as a Random Forest labels them.'),
     teacherSlices: A('Pseudo-labels (teacher): also learn from this many unpainted slices each side (-1 = auto).'),
+    teacherDepth: A('Pseudo-labels (teacher): tree depth of the teacher Random Forest (6).'),
     teacherWeight: A('Pseudo-labels (teacher): how much a teacher-labelled pixel counts next to a painted one (1).'),
     layers: E('Depth of the network; more layers see wider context and train slower.'),
     maxSeconds: A('Training time budget in seconds (0 = none); training stops when it is spent.'),

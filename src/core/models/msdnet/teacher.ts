@@ -33,7 +33,10 @@ export async function forestTeacher(input: TrainInput, extra: number[] = []): Pr
   const t0 = performance.now();
   const vol = input.volume;
   // settle 0: soft targets from all trees (a settled vote would average fewer trees for confident pixels).
-  const params = resolveParams('rf', { seed: Number(input.params.seed ?? 0), settle: 0, ...(vol ? {} : { dims: '2d' }) });
+  // teacherDepth (6): shallower trees than the forest's own 8 give smoother probabilities, and a better forest on
+  // noisy slices (docs/models.md, fifth round). A caller that passes no msdnet params gets rf's own depth.
+  const depth = Number(input.params.teacherDepth ?? resolveParams('rf', {}).depth);
+  const params = resolveParams('rf', { seed: Number(input.params.seed ?? 0), settle: 0, depth, ...(vol ? {} : { dims: '2d' }) });
   const rf = await RandomForestSegmenter.train({
     ...input, params,
     // The teacher is the first few per cent of an MSDNet job.
@@ -60,7 +63,7 @@ export async function forestTeacher(input: TrainInput, extra: number[] = []): Pr
   }
   const r = rf.trainingReport();
   const report = {
-    model: 'rf', params: 'rf defaults', dims: r.dims, dimsReason: r.dimsReason, fill: r.fill, slices: [...predictions.keys()],
+    model: 'rf', params: `rf defaults, depth ${depth}`, dims: r.dims, dimsReason: r.dimsReason, fill: r.fill, slices: [...predictions.keys()],
     trainSeconds: round((t1 - t0) / 1000), predictSeconds: round((performance.now() - t1) / 1000), seconds: round((performance.now() - t0) / 1000),
   };
   return { predictions, extraImages, report };
