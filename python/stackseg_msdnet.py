@@ -239,6 +239,10 @@ class Schedule:
     def lr(self, epoch):
         return self.lr0 * 0.5 * (1 + math.cos(math.pi * epoch / self.planned)) if self.cosine else self.lr0
 
+    def over_budget(self, elapsed):
+        """schedule.ts overBudget: the budget is spent (checked after every step)."""
+        return self.max_seconds > 0 and elapsed >= self.max_seconds
+
     def after_epoch(self, loss, elapsed):
         """True to stop after this epoch."""
         self.losses.append(loss)
@@ -299,7 +303,11 @@ def train(workdir):
         for g in opt.param_groups:
             g['lr'] = lr
         epoch_loss = torch.zeros((), device=device)
+        done = 0  # steps of this epoch; schedule.ts overBudget: the budget ends a long epoch
         for j in range(n_slices):
+            if done > 0 and schedule.over_budget(time.perf_counter() - started):
+                break
+            done += 1
             i, k = (int(v) for v in plan[epoch * n_slices + j])
             moments = []
             opt.zero_grad(set_to_none=True)
@@ -315,6 +323,8 @@ def train(workdir):
                 epoch_loss += loss.detach() / n_slices
             steps += 1
         value = float(epoch_loss)  # one device sync per epoch
+        if done < n_slices:
+            value *= n_slices / done  # a cut epoch: the mean over the steps it made
         losses.append(value)
         elapsed = time.perf_counter() - started
         stop = schedule.after_epoch(value, elapsed)

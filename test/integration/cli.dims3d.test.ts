@@ -56,12 +56,13 @@ describe('rf dims=3d', () => {
 });
 
 describe('msdnet contextSlices=1 (2.5-D)', () => {
+  // inputSigmas=0: the plain window (auto would add 2 smoothed planes with contextSlices > 0, msdnet.teacher.test.ts)
   it('records 3 input channels, segments, and a z range equals the whole stack', async () => {
-    const r = await cli(['run', '--image', sample.image, '--labels', sample.labels, '--model', 'msdnet', '--set', 'contextSlices=1',
+    const r = await cli(['run', '--image', sample.image, '--labels', sample.labels, '--model', 'msdnet', '--set', 'contextSlices=1', '--set', 'inputSigmas=0',
       '--set', 'epochs=20', '--set', 'backend=native', '--set', 'tta=false', '--truth', sample.truth, '--class', '2=1', '--class', '1=0']);
     expect(r.code, r.stderr).toBe(0);
     const job = r.json.job as string;
-    expect(modelJson(job).params).toMatchObject({ contextSlices: 1 });
+    expect(modelJson(job).params).toMatchObject({ contextSlices: 1, inputSigmas: [0], teacherSlices: 4 });
     const net = JSON.parse(readFileSync(join(job, 'model', 'model.json'), 'utf8'));
     expect(net.modelTopology.arch.inChannels).toBe(3);
     expect(net.weightsManifest[0].weights[0]).toMatchObject({ name: 'layer0/filter', shape: [3, 3, 3, 1] });

@@ -193,11 +193,12 @@ r = json.loads(sys.argv[2]); s = m.Schedule(r); out = []
 for e, (loss, t) in enumerate(r['seq']):
     lr = s.lr(e); stop = s.after_epoch(loss, t); out.append([lr, stop, s.planned])
     if stop: break
-print(json.dumps({'out': out, 'reason': s.reason}))`;
+print(json.dumps({'out': out, 'reason': s.reason, 'over': [s.over_budget(t) for t in (0, 59.9, 60, 61)]}))`;
       const r = spawnSync(PY, ['-c', code, join(ROOT, 'python/stackseg_msdnet.py'), JSON.stringify({ ...c.params, seq })], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const theirs = JSON.parse(r.stdout);
       expect(theirs.reason).toBe(ts.reason);
+      expect(theirs.over).toEqual([0, 59.9, 60, 61].map((t) => ts.overBudget(t))); // the budget's step-level stop
       expect(theirs.out.length).toBe(ours.length);
       theirs.out.forEach(([lr, stop, planned]: [number, boolean, number], i: number) => {
         expect(lr).toBeCloseTo(ours[i][0], 12);

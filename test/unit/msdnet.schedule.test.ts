@@ -3,6 +3,7 @@
 // test/integration/torch.test.ts.
 import { describe, expect, it } from 'vitest';
 import { EpochSchedule, trainingPlan } from '../../src/core/models/msdnet/schedule';
+import { trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { mulberry32 } from '../../src/core/random';
 
 describe('EpochSchedule', () => {
@@ -49,5 +50,30 @@ describe('trainingPlan', () => {
     }
     expect(Array.from(plan)).toEqual(expected);
     expect(Array.from(trainingPlan(2, 3, 5, false)).filter((_, j) => j % 2 === 1)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('time budget within an epoch', () => {
+  it('overBudget is true once maxSeconds have passed (never without a budget)', () => {
+    const s = new EpochSchedule({ epochs: 10, learningRate: 0.01, lrSchedule: 'cosine', maxSeconds: 60 });
+    expect([0, 59.9, 60, 61].map((t) => s.overBudget(t))).toEqual([false, false, true, true]);
+    expect(new EpochSchedule({ epochs: 10, learningRate: 0.01, lrSchedule: 'cosine' }).overBudget(1e9)).toBe(false);
+  });
+
+  it('a spent budget ends training after the current step, not after the epoch (native training)', async () => {
+    const W = 48, rand = mulberry32(3);
+    const slices = Array.from({ length: 6 }, () => {
+      const image = Float32Array.from({ length: W * W }, () => rand());
+      const labels = new Uint8Array(W * W);
+      for (let i = 0; i < W * W; i += 7) labels[i] = image[i] > 0.5 ? 2 : 1;
+      return { image, labels, width: W, height: W };
+    });
+    const model = await trainMsdnet(slices, { layers: 3, epochs: 5, maxSeconds: 1e-6, seed: 1 });
+    expect(model.trainingInfo).toMatchObject({ steps: 1, stopped: 'time budget' }); // 1 of the first epoch's 6 steps
+    expect(model.trainingInfo!.losses).toHaveLength(1);
+    expect(Number.isFinite(model.trainingInfo!.losses[0])).toBe(true);
+    const full = await trainMsdnet(slices, { layers: 3, epochs: 2, maxSeconds: 0, seed: 1 });
+    expect(full.trainingInfo).toMatchObject({ steps: 12, stopped: 'epochs' });
+    model.dispose(); full.dispose();
   });
 });

@@ -215,8 +215,11 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
       else (optimizer as unknown as { learningRate: number }).learningRate = lr;
       let epochLoss = 0;
       const order = slices.map((_, i) => i).sort(() => rand() - 0.5);
+      let done = 0; // steps of this epoch
       for (const i of order) {
         if (signal?.aborted) throw cancelled();
+        if (done > 0 && schedule.overBudget((performance.now() - started) / 1000)) break; // the budget ends a long epoch
+        done++;
         const s = slices[i];
         // One transform ('off') draws nothing, as augment=false always did; 'all' draws exactly as before.
         const t = dihedral(transforms.length > 1 ? transforms[Math.floor(rand() * transforms.length)] : transforms[0], s.width, s.height);
@@ -257,6 +260,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         steps++;
         await new Promise((r) => setImmediate(r)); // lets an abort from the event loop arrive between steps
       }
+      if (done < order.length) epochLoss *= order.length / done; // a cut epoch: the mean over the steps it made
       losses.push(epochLoss);
       const stop = schedule.afterEpoch(epochLoss, (performance.now() - started) / 1000);
       onProgress?.(epoch + 1, epochLoss, schedule.planned);

@@ -2,7 +2,8 @@
 // backend (python/stackseg_msdnet.py's Schedule mirrors this class line by line: keep them in step).
 //  - cosine (or constant) learning rate over the planned epochs (`epochs`, an upper bound);
 //  - time budget (`maxSeconds`, 0 = none): from epoch 5 on, the plan is the epochs that fit the budget at the recent
-//    seconds per epoch (at most `epochs`), so the cosine still ends near 0; a hard stop at the budget;
+//    seconds per epoch (at most `epochs`), so the cosine still ends near 0; a hard stop at the budget, checked
+//    after every step (overBudget), so a long epoch ends early (its loss is the mean over the steps it made);
 //  - plateau (`plateau`): stop when the mean loss of the last window (max(20, epochs/10) epochs) is less than 1 %
 //    below that of the window before (earliest at 60 epochs).
 // And the per-step plan (which slice, which flip/rotation) from the seed, as msdnet.ts draws it.
@@ -25,6 +26,15 @@ export class EpochSchedule {
 
   lr(epoch: number): number {
     return this.p.lrSchedule === 'cosine' ? this.p.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / this.planned)) : this.p.learningRate;
+  }
+
+  /**
+   * True once the time budget is spent: training stops after the current step, not the current epoch (an epoch
+   * of several 2048² slices on a CPU takes minutes, far past a budget of 120 s).
+   */
+  overBudget(elapsedSeconds: number): boolean {
+    const budget = this.p.maxSeconds ?? 0;
+    return budget > 0 && elapsedSeconds >= budget;
   }
 
   /** Records an epoch's loss; true when training should stop after it. */
