@@ -5,6 +5,7 @@
 
 import { tf } from '../tfBackend';
 import { dihedral, applyMapChannels } from './augment';
+import { TRANSFORMS } from './symmetry';
 import { forward, type MsdnetArch, type MsdnetWeights } from './network';
 
 /** Pixels in one BatchNorm re-estimation batch. */
@@ -32,7 +33,7 @@ export function updateRunningStats(w: MsdnetWeights, moments: Moments, momentum:
  * odd k swap width and height), as in training mode; the groups are combined by pixel count.
  */
 export async function recomputeBatchNorm(arch: MsdnetArch, w: MsdnetWeights,
-  slices: Array<{ image: Float32Array; width: number; height: number }>, transforms: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7],
+  slices: Array<{ image: Float32Array; width: number; height: number }>, transforms: readonly number[] = TRANSFORMS.all,
   signal?: AbortSignal): Promise<void> {
   const sumMean = new Float64Array(arch.layers * arch.width);
   const sumSquare = new Float64Array(arch.layers * arch.width);

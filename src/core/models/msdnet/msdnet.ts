@@ -29,7 +29,7 @@ import { loadWeights, saveWeights } from './io';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './native';
-import { EpochSchedule, type StopReason } from './schedule';
+import { drawTransform, EpochSchedule, type StopReason } from './schedule';
 import { augmentTransforms, TRANSFORMS, type AugmentParam } from './symmetry';
 
 export interface MsdnetParams {
@@ -221,8 +221,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         if (done > 0 && schedule.overBudget((performance.now() - started) / 1000)) break; // the budget ends a long epoch
         done++;
         const s = slices[i];
-        // One transform ('off') draws nothing, as augment=false always did; 'all' draws exactly as before.
-        const t = dihedral(transforms.length > 1 ? transforms[Math.floor(rand() * transforms.length)] : transforms[0], s.width, s.height);
+        const t = dihedral(drawTransform(transforms, rand), s.width, s.height);
         if (native) {
           // Run layer by layer, giving the event loop a turn every ~20 ms: cancel stops within a step of a large slice.
           const parts = native.stepParts(applyMapChannels(images[i], t, C), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);

@@ -9,6 +9,7 @@
 // And the per-step plan (which slice, which flip/rotation) from the seed, as msdnet.ts draws it.
 
 import { mulberry32 } from '../../random';
+import { TRANSFORMS } from './symmetry';
 
 export interface ScheduleParams { epochs: number; learningRate: number; lrSchedule: 'constant' | 'cosine'; maxSeconds?: number; plateau?: boolean }
 export type StopReason = 'epochs' | 'time budget' | 'plateau';
@@ -73,13 +74,21 @@ export class EpochSchedule {
  * false = [0]). Returns [slice, k] pairs, epochs * slices of them.
  */
 export function trainingPlan(slices: number, epochs: number, seed: number, transforms: readonly number[] | boolean): Int32Array {
-  const ks = transforms === true ? [0, 1, 2, 3, 4, 5, 6, 7] : transforms === false ? [0] : transforms;
+  const ks = transforms === true ? TRANSFORMS.all : transforms === false ? TRANSFORMS.off : transforms;
   const rand = mulberry32(seed + 1);
   const out = new Int32Array(epochs * slices * 2);
   let j = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = Array.from({ length: slices }, (_, i) => i).sort(() => rand() - 0.5);
-    for (const i of order) { out[j++] = i; out[j++] = ks.length > 1 ? ks[Math.floor(rand() * ks.length)] : ks[0]; }
+    for (const i of order) { out[j++] = i; out[j++] = drawTransform(ks, rand); }
   }
   return out;
+}
+
+/**
+ * One step's flip/rotation k from `transforms`, as both msdnet.ts and trainingPlan draw it: a single transform
+ * draws nothing (as augment=false always did), all 8 draw exactly as before augment=auto.
+ */
+export function drawTransform(transforms: readonly number[], rand: () => number): number {
+  return transforms.length > 1 ? transforms[Math.floor(rand() * transforms.length)] : transforms[0];
 }
