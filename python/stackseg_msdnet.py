@@ -235,8 +235,12 @@ class Schedule:
         self.lr0, self.cosine = float(r['learningRate']), r['lrSchedule'] == 'cosine'
         self.max_seconds, self.plateau = float(r.get('maxSeconds') or 0), bool(r.get('plateau'))
         self.losses, self.elapsed, self.reason = [], [], 'epochs'
+        self.anneal = None  # on a plateau: (first epoch, rate then, most epochs)
 
     def lr(self, epoch):
+        if self.anneal:
+            start, lr, _ = self.anneal
+            return lr * 0.5 * (1 + math.cos(math.pi * (epoch - start + 0.5) / (self.planned - start)))
         return self.lr0 * 0.5 * (1 + math.cos(math.pi * epoch / self.planned)) if self.cosine else self.lr0
 
     def over_budget(self, elapsed):
@@ -258,16 +262,20 @@ class Schedule:
                 k = min(10, e - 1)
                 rate = (elapsed - self.elapsed[e - 1 - k]) / k
                 fit = e + math.floor((self.max_seconds - elapsed) / rate) if rate > 0 else self.max_epochs
-                self.planned = max(e + 1, min(self.max_epochs, fit))
-                self.reason = 'time budget' if self.planned < self.max_epochs else 'epochs'
-        if self.plateau:
+                most = self.anneal[0] + self.anneal[2] if self.anneal else self.max_epochs
+                self.planned = max(e + 1, min(most, fit))
+                if not self.anneal:
+                    self.reason = 'time budget' if self.planned < self.max_epochs else 'epochs'
+        if self.plateau and not self.anneal:
             window = max(20, self.max_epochs // 10)
             if e >= max(60, 2 * window):
                 recent = sum(self.losses[-window:]) / window
                 before = sum(self.losses[-2 * window:-window]) / window
-                if before - recent < 0.01 * before:
+                if before - recent < 0.01 * before:  # anneal to 0 over half a window, then stop
                     self.reason = 'plateau'
-                    return True
+                    epochs = max(1, window // 2)
+                    self.anneal = (e, self.lr(e), epochs)
+                    self.planned = min(self.planned, e + epochs)
         return False
 
 

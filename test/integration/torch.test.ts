@@ -176,6 +176,8 @@ withTorch('torch script schedule', () => {
       { params: { epochs: 400, learningRate: 0.01, lrSchedule: 'cosine' as const, maxSeconds: 60, plateau: true }, loss: (e: number) => 1 / e, time: (e: number) => 9 + e * 0.9 },
       { params: { epochs: 300, learningRate: 0.02, lrSchedule: 'cosine' as const, maxSeconds: 0, plateau: true }, loss: (e: number) => 0.1 + 0.001 * Math.sin(e), time: (e: number) => e },
       { params: { epochs: 50, learningRate: 0.01, lrSchedule: 'constant' as const }, loss: () => 1, time: (e: number) => e },
+      // a plateau at 80 whose anneal the budget cuts short
+      { params: { epochs: 400, learningRate: 0.01, lrSchedule: 'cosine' as const, maxSeconds: 100, plateau: true }, loss: (e: number) => 0.1 + 0.001 * Math.sin(e), time: (e: number) => 1.2 * e },
     ];
     for (const c of cases) {
       const ts = new EpochSchedule(c.params);

@@ -35,8 +35,30 @@ describe('EpochSchedule', () => {
     const flat = new EpochSchedule({ epochs: 400, learningRate: 0.01, lrSchedule: 'cosine', plateau: true });
     let stoppedAt = 0;
     for (let e = 1; e <= 400 && !stoppedAt; e++) if (flat.afterEpoch(0.1 + 0.001 * Math.sin(e), e)) stoppedAt = e;
-    expect(stoppedAt).toBe(80); // window max(20, 400/10) = 40: the first check at 2 windows
+    // window max(20, 400/10) = 40: the first check at 2 windows (80), then 20 epochs of anneal
+    expect(stoppedAt).toBe(100);
     expect(flat.reason).toBe('plateau');
+  });
+
+  it('anneals from the rate at the plateau to ~0 over half a window, then stops', () => {
+    const s = new EpochSchedule({ epochs: 400, learningRate: 0.01, lrSchedule: 'cosine', plateau: true });
+    for (let e = 1; e <= 80; e++) expect(s.afterEpoch(0.1, e)).toBe(false);
+    const atPlateau = 0.01 * 0.5 * (1 + Math.cos((Math.PI * 80) / 400));
+    expect(s.planned).toBe(100);
+    const lrs = Array.from({ length: 20 }, (_, i) => s.lr(80 + i));
+    expect(lrs[0]).toBeCloseTo(atPlateau, 4);
+    expect(lrs[19]).toBeLessThan(atPlateau * 0.01);
+    lrs.slice(1).forEach((v, i) => expect(v).toBeLessThan(lrs[i]));
+    // a loss that falls again does not restart anything
+    for (let e = 81; e < 100; e++) expect(s.afterEpoch(1 / e, e)).toBe(false);
+    expect(s.afterEpoch(0.01, 100)).toBe(true);
+  });
+
+  it('the time budget shortens the anneal and its cosine still ends near 0', () => {
+    const s = new EpochSchedule({ epochs: 400, learningRate: 0.01, lrSchedule: 'cosine', plateau: true, maxSeconds: 90 });
+    for (let e = 1; e <= 80; e++) expect(s.afterEpoch(0.1, e)).toBe(false); // 1 s per epoch: 10 more fit at 80
+    expect(s.planned).toBe(90);
+    expect(s.lr(89)).toBeLessThan(s.lr(80) * 0.02);
   });
 });
 
