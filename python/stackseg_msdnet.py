@@ -226,6 +226,21 @@ def recompute_batchnorm(net, images, device, transforms=ALL_TRANSFORMS):
 
 # ---------------------------------------------------------------- training
 
+def crop_grid(w, h, crop):
+    """schedule.ts cropGrid: (crop width, crop height, crops) of a slice larger than crop (0 = never), else None."""
+    if not crop or crop <= 0 or (w <= crop and h <= crop):
+        return None
+    return min(w, crop), min(h, crop)
+
+
+def batchnorm_region(w, h, crop):
+    """schedule.ts batchNormRegion: (x, y, w, h), the centre at most 2 x crop each way of a slice that trains on crops."""
+    if crop_grid(w, h, crop) is None:
+        return 0, 0, w, h
+    cw, ch = min(w, 2 * crop), min(h, 2 * crop)
+    return (w - cw) >> 1, (h - ch) >> 1, cw, ch
+
+
 class Schedule:
     """schedule.ts's EpochSchedule: cosine (or constant) learning rate over planned epochs that shrink to fit the time
     budget, and a plateau stop. Keep the two in step."""
@@ -291,7 +306,7 @@ def train(workdir):
     classes = arch['classes']
     images_flat = np.fromfile(os.path.join(workdir, 'images.f32'), dtype='<f4')
     targets_flat = np.fromfile(os.path.join(workdir, 'targets.f32'), dtype='<f4')
-    plan = np.fromfile(os.path.join(workdir, 'plan.i32'), dtype='<i4').reshape(-1, 2)
+    plan = np.fromfile(os.path.join(workdir, 'plan.i32'), dtype='<i4').reshape(-1, 4)  # slice, k, crop x, crop y
     images, targets, o1, o2 = [], [], 0, 0
     channels = int(arch.get('inChannels', 1))  # 2.5-D: 2k+1 input planes per slice, channel-major
     for s in r['slices']:
@@ -305,34 +320,45 @@ def train(workdir):
         else torch.optim.SGD(params, lr=r['learningRate'])
     schedule, steps, losses = Schedule(r), 0, []
     n_slices = len(images)
+    crop = int(r.get('cropSize') or 0)
+    grids = [crop_grid(s['width'], s['height'], crop) for s in r['slices']]
+    n_steps = int(r.get('stepsPerEpoch') or n_slices)
     started = time.perf_counter()
     for epoch in range(schedule.max_epochs):
         lr = schedule.lr(epoch)
         for g in opt.param_groups:
             g['lr'] = lr
         epoch_loss = torch.zeros((), device=device)
-        done = 0  # steps of this epoch; schedule.ts overBudget: the budget ends a long epoch
-        for j in range(n_slices):
+        done = counted = 0  # steps of this epoch (schedule.ts overBudget: the budget ends a long epoch), those with a loss
+        for j in range(n_steps):
             if done > 0 and schedule.over_budget(time.perf_counter() - started):
                 break
             done += 1
-            i, k = (int(v) for v in plan[epoch * n_slices + j])
+            i, k, x0, y0 = (int(v) for v in plan[epoch * n_steps + j])
+            g = grids[i]
+            if g is None:
+                x, target, denominator = xs[i], targets[i], r['denominators'][i]
+            else:  # a crop, normalised by its own weight; one with no labelled pixel teaches nothing (msdnet.ts)
+                x = xs[i][..., y0:y0 + g[1], x0:x0 + g[0]]
+                target = targets[i][:, y0:y0 + g[1], x0:x0 + g[0]]
+                denominator = float(target.sum())
+                if not denominator > 0:
+                    continue
+            counted += 1
             moments = []
             opt.zero_grad(set_to_none=True)
-            logits = net.forward(dihedral(xs[i], k), True, moments)
-            target = dihedral(targets[i], k)
-            loss = -(target * F.log_softmax(logits[0], 0)).sum() / r['denominators'][i]
+            logits = net.forward(dihedral(x, k), True, moments)
+            target = dihedral(target, k)
+            loss = -(target * F.log_softmax(logits[0], 0)).sum() / denominator
             loss.backward()
             opt.step()
             with torch.no_grad():
                 for l, (m, v) in enumerate(moments):  # the EMA of updateRunningStats, biased variance as native.ts
                     net.means[l] += BATCHNORM_MOMENTUM * (m - net.means[l])
                     net.vars[l] += BATCHNORM_MOMENTUM * (v - net.vars[l])
-                epoch_loss += loss.detach() / n_slices
+                epoch_loss += loss.detach()
             steps += 1
-        value = float(epoch_loss)  # one device sync per epoch
-        if done < n_slices:
-            value *= n_slices / done  # a cut epoch: the mean over the steps it made
+        value = float(epoch_loss) / counted if counted else 0.0  # one device sync per epoch; the mean over the steps with a loss
         losses.append(value)
         elapsed = time.perf_counter() - started
         stop = schedule.after_epoch(value, elapsed)
@@ -340,7 +366,8 @@ def train(workdir):
         if stop:
             break
     if r.get('bnRecompute', True):
-        recompute_batchnorm(net, images, device, r.get('transforms') or ALL_TRANSFORMS)
+        regions = [batchnorm_region(s['width'], s['height'], crop) for s in r['slices']]
+        recompute_batchnorm(net, [img[..., y:y + h, x:x + w] for img, (x, y, w, h) in zip(images, regions)], device, r.get('transforms') or ALL_TRANSFORMS)
     seconds = time.perf_counter() - started
     training_info = {'losses': losses, 'seconds': seconds, 'steps': steps, 'labelledPixels': r.get('labelledPixels', []),
                      'engine': 'torch', 'device': info['device'], 'stopped': schedule.reason}

@@ -140,6 +140,25 @@ withTorch('torch backend against the native path', () => {
     }
   });
 
+  it('cropSize: trains on the same random crops as the native path (losses, BatchNorm on the centre, non-square)', async () => {
+    const s = toySlice(52, 37);
+    const params = { epochs: 3, seed: 4, bnRecompute: true, pseudoLabels: true, layers: 5, width: 1, dilations: [1, 2, 3], cropSize: 16 };
+    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
+    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
+      augment: true, tta: true, normalization: 'percentile', device: 'cpu' });
+    try {
+      expect(native.trainingInfo!.steps).toBe(3 * 4 * 3); // 4 x 3 crops of 16 tile 52 x 37, 3 epochs
+      expect(torch.trainingInfo.steps).toBe(native.trainingInfo!.steps);
+      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      const fromTorch = await loadMsdnet(torch.modelDir, 'wasm');
+      const a = await native.predict(s.image, s.width, s.height), b = await fromTorch.predict(s.image, s.width, s.height);
+      expect(maxDiff(a.probs, b.probs)).toBeLessThan(1e-3);
+      fromTorch.dispose();
+    } finally {
+      native.dispose();
+    }
+  });
+
   it('trains like the native path (same losses, weights) and each engine segments the other\'s model', async () => {
     const s = toySlice(48, 40);
     const params = { epochs: 4, seed: 3, bnRecompute: true, pseudoLabels: true, layers: 5, width: 1, dilations: [1, 2, 3] };

@@ -2,7 +2,9 @@
 // and the step plan drawn as msdnet.ts draws it. The torch script's copy is checked against this one in
 // test/integration/torch.test.ts.
 import { describe, expect, it } from 'vitest';
-import { EpochSchedule, trainingPlan } from '../../src/core/models/msdnet/schedule';
+import { batchNormRegion, cropGrid, EpochSchedule, stepPlan, trainingPlan } from '../../src/core/models/msdnet/schedule';
+import { croppedDihedral, dihedral } from '../../src/core/models/msdnet/augment';
+import { TRANSFORMS } from '../../src/core/models/msdnet/symmetry';
 import { trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { mulberry32 } from '../../src/core/random';
 
@@ -97,5 +99,66 @@ describe('time budget within an epoch', () => {
     const full = await trainMsdnet(slices, { layers: 3, epochs: 2, maxSeconds: 0, seed: 1 });
     expect(full.trainingInfo).toMatchObject({ steps: 12, stopped: 'epochs' });
     model.dispose(); full.dispose();
+  });
+});
+
+describe('training on crops (cropSize)', () => {
+  it('slices that fit draw exactly as before; larger ones tile into crops with origins inside the slice', () => {
+    expect(cropGrid(256, 256, 256)).toEqual({ width: 256, height: 256, count: 1, crops: false });
+    expect(cropGrid(2048, 300, 256)).toEqual({ width: 256, height: 256, count: 8 * 2, crops: true });
+    expect(cropGrid(2048, 2048, 0).crops).toBe(false);
+    const fit = stepPlan([{ width: 64, height: 64 }, { width: 64, height: 64 }], 3, 5, TRANSFORMS.all, 64);
+    expect(Array.from(fit.plan).filter((_, j) => j % 4 < 2)).toEqual(Array.from(trainingPlan(2, 3, 5, true)));
+    const sizes = [{ width: 100, height: 40 }, { width: 30, height: 30 }];
+    const { plan, stepsPerEpoch } = stepPlan(sizes, 50, 1, TRANSFORMS.all, 32);
+    expect(stepsPerEpoch).toBe(4 * 2 + 1);
+    const seen = new Set<string>();
+    for (let j = 0; j < plan.length; j += 4) {
+      const [i, , x, y] = plan.subarray(j, j + 4);
+      if (i === 1) { expect([x, y]).toEqual([0, 0]); continue; }
+      expect(x).toBeGreaterThanOrEqual(0); expect(x).toBeLessThanOrEqual(100 - 32);
+      expect(y).toBeGreaterThanOrEqual(0); expect(y).toBeLessThanOrEqual(40 - 32);
+      seen.add(`${x},${y}`);
+    }
+    expect(seen.size).toBeGreaterThan(100); // random origins, not a fixed grid
+    // every epoch has 8 steps of slice 0 and 1 of slice 1
+    for (let e = 0; e < 50; e++) expect(Array.from(plan.subarray(e * 36, e * 36 + 36)).filter((v, j) => j % 4 === 0 && v === 0)).toHaveLength(8);
+  });
+
+  it('croppedDihedral reads the crop, flipped/rotated, straight from the slice', () => {
+    const W = 7, H = 5, x0 = 2, y0 = 1, cw = 4, ch = 3;
+    for (let k = 0; k < 8; k++) {
+      const t = croppedDihedral(k, cw, ch, x0, y0, W), d = dihedral(k, cw, ch);
+      expect([t.width, t.height]).toEqual([d.width, d.height]);
+      t.map.forEach((src, i) => {
+        const m = d.map[i];
+        expect(src).toBe((y0 + Math.floor(m / cw)) * W + x0 + (m % cw));
+        expect(src).toBeLessThan(W * H);
+      });
+    }
+  });
+
+  it('BatchNorm is re-measured on the centre of a cropped slice, at most 2 x cropSize each way', () => {
+    expect(batchNormRegion(2048, 300, 256)).toEqual({ x: 768, y: 0, width: 512, height: 300 });
+    expect(batchNormRegion(200, 200, 256)).toEqual({ x: 0, y: 0, width: 200, height: 200 });
+  });
+
+  it('native training on crops: steps per epoch tile the slice; a strokes-only crop with no stroke is skipped', async () => {
+    const W = 48, rand = mulberry32(9);
+    const image = Float32Array.from({ length: W * W }, (_, i) => ((i % W) > W / 2 ? 1 : 0) + 0.1 * rand());
+    const labels = new Uint8Array(W * W);
+    for (let y = 0; y < 8; y++) for (let x = 0; x < W; x++) labels[y * W + x] = x > W / 2 ? 2 : 1; // strokes in the top rows only
+    const slices = [{ image, labels, width: W, height: W }];
+    const model = await trainMsdnet(slices, { layers: 3, epochs: 20, seed: 2, cropSize: 16, pseudoLabels: 'off', bnRecompute: true });
+    // 9 crops an epoch; those below row 8 hold no stroke and teach nothing, so fewer steps than 9 x 20 have a loss
+    const info = model.trainingInfo!;
+    expect(info.losses).toHaveLength(20);
+    info.losses.forEach((l) => expect(Number.isFinite(l)).toBe(true));
+    expect(info.losses[19]).toBeLessThan(info.losses[0]);
+    expect(info.steps).toBeGreaterThan(20);
+    expect(info.steps).toBeLessThan(9 * 20);
+    const whole = await trainMsdnet(slices, { layers: 3, epochs: 2, seed: 2, cropSize: 0, pseudoLabels: 'off' });
+    expect(whole.trainingInfo!.steps).toBe(2);
+    model.dispose(); whole.dispose();
   });
 });

@@ -94,6 +94,7 @@ export const MODELS: Record<ModelKind, ModelSpec> = {
       { key: 'epochs', type: 'int', default: 400, min: 1, max: 100000, description: 'most passes over the labeled slices (training stops earlier when the loss plateaus or the time budget is spent)' },
       { key: 'maxSeconds', type: 'number', default: 120, min: 0, max: 1e7, description: 'training time budget in seconds (0 = none): the learning-rate schedule shrinks to the epochs that fit' },
       { key: 'plateau', type: 'bool', default: true, description: 'stop when the training loss plateaus (< 1 % lower over the last window of epochs)' },
+      { key: 'cropSize', type: 'int', default: 256, min: 0, max: 65536, description: 'slices larger than this train on random cropSize x cropSize crops, as many an epoch as tile the slice, so a step costs the same on 256² and 2048² slices (a CPU makes thousands of steps in the time budget, not two); BatchNorm is re-measured on the centre, at most 2 x cropSize each way; 0 = whole slices' },
       { key: 'learningRate', type: 'number', default: 0.01, min: 1e-6, max: 10, description: 'optimizer learning rate' },
       { key: 'optimizer', type: 'enum', default: 'adam', choices: ['adam', 'sgd'], description: 'optimizer' },
       { key: 'lrSchedule', type: 'enum', default: 'cosine', choices: ['constant', 'cosine'], description: 'learning-rate schedule over the epochs' },

@@ -31,6 +31,16 @@ export function dihedral(k: number, width: number, height: number): Dihedral {
   return out;
 }
 
+/**
+ * dihedral(k) of the crop cw x ch at (x0, y0) of a slice `width` wide: its map indexes the whole slice, so
+ * applyMapChannels and transformTargets read the crop straight from the slice.
+ */
+export function croppedDihedral(k: number, cw: number, ch: number, x0: number, y0: number, width: number): Dihedral {
+  const t = dihedral(k, cw, ch), map = new Int32Array(t.map.length);
+  for (let i = 0; i < map.length; i++) { const m = t.map[i], y = (m / cw) | 0; map[i] = (y0 + y) * width + x0 + (m - y * cw); }
+  return { map, width: t.width, height: t.height };
+}
+
 export function applyMap<T extends Float32Array | Uint8Array>(src: T, t: Dihedral): T {
   const out = new (src.constructor as { new(n: number): T })(t.map.length);
   for (let i = 0; i < out.length; i++) out[i] = src[t.map[i]];

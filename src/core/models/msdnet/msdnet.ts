@@ -21,7 +21,7 @@
 import { StackSegError } from '../../../shared/errors';
 import { mulberry32 } from '../../random';
 import { initBackend, tf, type BackendPreference } from '../tfBackend';
-import { applyMapChannels, dihedral, accumulateInverse, interleave, normalize, type Normalization } from './augment';
+import { applyMapChannels, croppedDihedral, dihedral, accumulateInverse, interleave, normalize, type Normalization } from './augment';
 import { channelNormalization, imageChannels, inputPlanes, inputSpec, planesPerChannel, type InputSmoothing, type InputSpec } from './inputPlanes';
 import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './batchnorm';
@@ -29,7 +29,7 @@ import { loadWeights, saveWeights } from './io';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './native';
-import { drawTransform, EpochSchedule, type StopReason } from './schedule';
+import { batchNormRegion, cropGrid, drawEpoch, EpochSchedule, type StopReason } from './schedule';
 import { augmentTransforms, TRANSFORMS, type AugmentParam } from './symmetry';
 
 export interface MsdnetParams {
@@ -65,6 +65,8 @@ export interface MsdnetParams {
   inputSigmas: number[];
   /** '2d': the slice smoothed in-plane; '3d': the z window Gaussian-weighted too; '3d-only': that, with the slice alone as raw input. */
   inputSmoothing: InputSmoothing;
+  /** Slices larger than this train on random crops of this size, as many an epoch as tile them (0 = whole slices; schedule.ts cropGrid). */
+  cropSize: number;
   /** Stop when the loss plateaus (msdnet/schedule.ts); epochs is then an upper bound. */
   plateau: boolean;
   backend: BackendPreference;
@@ -75,7 +77,7 @@ export const MSDNET_DEFAULTS: MsdnetParams = {
   layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], epochs: 50, learningRate: 0.01, optimizer: 'adam',
   lrSchedule: 'cosine', classWeights: 'none', augment: 'all', tta: true, bnRecompute: true,
   normalization: 'percentile', pseudoLabels: false, teacherWeight: 1, maxSeconds: 0, plateau: false, backend: 'auto', seed: 0, contextSlices: 0,
-  inputSigmas: [0], inputSmoothing: '2d',
+  inputSigmas: [0], inputSmoothing: '2d', cropSize: 0,
 };
 
 /** context (2.5-D, contextSlices = k): the raw slices z-k..z+k (image is the middle one), mirrored at the ends (volumeChunks.ts contextWindow). */
@@ -208,23 +210,29 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   const started = performance.now();
   let steps = 0;
   const schedule = new EpochSchedule(p); // the torch backend follows the same schedule
+  const grids = slices.map((s) => cropGrid(s.width, s.height, p.cropSize));
   try {
     for (let epoch = 0; epoch < p.epochs; epoch++) {
       const lr = schedule.lr(epoch);
       if (p.optimizer === 'sgd') (optimizer as tf.SGDOptimizer).setLearningRate(lr);
       else (optimizer as unknown as { learningRate: number }).learningRate = lr;
       let epochLoss = 0;
-      const order = slices.map((_, i) => i).sort(() => rand() - 0.5);
-      let done = 0; // steps of this epoch
-      for (const i of order) {
+      const order = drawEpoch(slices, grids, transforms, rand);
+      let done = 0, counted = 0; // steps of this epoch, and those with a loss
+      for (const step of order) {
         if (signal?.aborted) throw cancelled();
         if (done > 0 && schedule.overBudget((performance.now() - started) / 1000)) break; // the budget ends a long epoch
         done++;
-        const s = slices[i];
-        const t = dihedral(drawTransform(transforms, rand), s.width, s.height);
+        const i = step.slice, s = slices[i], g = grids[i];
+        const t = g.crops ? croppedDihedral(step.k, g.width, g.height, step.x, step.y, s.width) : dihedral(step.k, s.width, s.height);
+        const target = transformTargets(targets[i], t, arch.classes);
+        // A crop's loss is normalised by its own weight; one with no labelled pixel (strokes only) teaches nothing.
+        const denominator = g.crops ? sumOf(target) : denominators[i];
+        if (!(denominator > 0)) continue;
+        counted++;
         if (native) {
           // Run layer by layer, giving the event loop a turn every ~20 ms: cancel stops within a step of a large slice.
-          const parts = native.stepParts(applyMapChannels(images[i], t, C), t.width, t.height, transformTargets(targets[i], t, arch.classes), denominators[i], lr);
+          const parts = native.stepParts(applyMapChannels(images[i], t, C), t.width, t.height, target, denominator, lr);
           let r: StepResult | undefined, turn = performance.now();
           while (!r) {
             const it = parts.next();
@@ -240,26 +248,27 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
             runMeans[l][o] += BATCHNORM_MOMENTUM * (m - runMeans[l][o]);
             runVars[l][o] += BATCHNORM_MOMENTUM * (r.variances[j] - runVars[l][o]);
           });
-          epochLoss += r.loss / slices.length;
+          epochLoss += r.loss;
           steps++;
           await new Promise((r) => setImmediate(r));
           continue;
         }
         const x = tf.tensor4d(applyMapChannels(images[i], t, C), [1, t.height, t.width, C]);
-        const target = tf.tensor2d(transformTargets(targets[i], t, arch.classes), [t.map.length, arch.classes]);
+        const y = tf.tensor2d(target, [t.map.length, arch.classes]);
         const moments: Array<{ mean: tf.Tensor1D; variance: tf.Tensor1D }> = [];
         const loss = optimizer.minimize(() => {
           moments.length = 0;
           const logits = tf.reshape(forward(arch, weights, x, 'batch', moments), [t.map.length, arch.classes]);
-          return tf.div(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))), denominators[i]) as tf.Scalar;
+          return tf.div(tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(logits)))), denominator) as tf.Scalar;
         }, true, variables)!;
         updateRunningStats(weights, moments, BATCHNORM_MOMENTUM);
-        epochLoss += (await loss.data())[0] / slices.length;
-        tf.dispose([x, target, loss]);
+        epochLoss += (await loss.data())[0];
+        tf.dispose([x, y, loss]);
         steps++;
         await new Promise((r) => setImmediate(r)); // lets an abort from the event loop arrive between steps
       }
-      if (done < order.length) epochLoss *= order.length / done; // a cut epoch: the mean over the steps it made
+      // The mean over the steps with a loss (a cut epoch: over those it made).
+      epochLoss = counted > 0 ? epochLoss / counted : 0;
       losses.push(epochLoss);
       const stop = schedule.afterEpoch(epochLoss, (performance.now() - started) / 1000);
       onProgress?.(epoch + 1, epochLoss, schedule.planned);
@@ -267,7 +276,14 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
     }
     if (signal?.aborted) throw cancelled();
     if (native) writeParams(weights, native.params, runMeans, runVars);
-    if (p.bnRecompute) await recomputeBatchNorm(arch, weights, images.map((img, i) => ({ image: img, width: slices[i].width, height: slices[i].height })), transforms, signal);
+    if (p.bnRecompute) {
+      const regions = slices.map((s, i) => {
+        const r = batchNormRegion(s.width, s.height, p.cropSize);
+        const image = r.width === s.width && r.height === s.height ? images[i] : applyMapChannels(images[i], croppedDihedral(0, r.width, r.height, r.x, r.y, s.width), C);
+        return { image, width: r.width, height: r.height };
+      });
+      await recomputeBatchNorm(arch, weights, regions, transforms, signal);
+    }
   } catch (e) {
     disposeWeights(weights);
     throw e;
@@ -297,12 +313,18 @@ function writeParams(w: MsdnetWeights, p: NativeParams, runMeans: Float32Array[]
 }
 
 function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>, classes: number): Float32Array {
-  const out = new Float32Array(targets.length);
+  const out = new Float32Array(t.map.length * classes);
   for (let i = 0; i < t.map.length; i++) {
     const s = t.map[i] * classes;
     for (let c = 0; c < classes; c++) out[i * classes + c] = targets[s + c];
   }
   return out;
+}
+
+function sumOf(a: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i];
+  return sum;
 }
 
 export async function loadMsdnet(dir: string, backend: BackendPreference = 'auto'): Promise<MsdnetModel> {

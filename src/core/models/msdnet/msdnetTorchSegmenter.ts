@@ -52,7 +52,7 @@ function torchParams(params: ModelParams, device: string): TorchTrainParams {
     learningRate: params.learningRate as number, optimizer: params.optimizer as 'adam' | 'sgd', lrSchedule: params.lrSchedule as 'constant' | 'cosine',
     classWeights: params.classWeights as 'none' | 'balanced', augment: params.augment as TorchTrainParams['augment'], tta: params.tta as boolean,
     bnRecompute: params.bnRecompute as boolean, normalization: 'percentile', pseudoLabels: params.pseudoLabels as TorchTrainParams['pseudoLabels'], teacherWeight: Number(params.teacherWeight ?? 1),
-    contextSlices: Number(params.contextSlices ?? 0), inputSigmas: params.inputSigmas as number[] | undefined, inputSmoothing: params.inputSmoothing as TorchTrainParams['inputSmoothing'], seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, device,
+    contextSlices: Number(params.contextSlices ?? 0), inputSigmas: params.inputSigmas as number[] | undefined, inputSmoothing: params.inputSmoothing as TorchTrainParams['inputSmoothing'], seed: params.seed as number, maxSeconds: (params.maxSeconds as number | undefined) ?? 0, plateau: (params.plateau as boolean | undefined) ?? false, cropSize: Number(params.cropSize ?? 0), device,
   };
 }
 

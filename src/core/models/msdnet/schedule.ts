@@ -81,21 +81,74 @@ export class EpochSchedule {
   }
 }
 
+/** A slice's training crop: its size and how many crops make one epoch's share of it (msdnet `cropSize`). */
+export interface CropGrid { width: number; height: number; count: number; crops: boolean }
+
 /**
- * The step plan msdnet.ts draws from mulberry32(seed + 1): per epoch a shuffled slice order, then per step the
- * flip/rotation k drawn from `transforms` (symmetry.ts TRANSFORMS; one transform draws nothing; true = all 8,
- * false = [0]). Returns [slice, k] pairs, epochs * slices of them.
+ * Slices larger than `cropSize` (0 = never) train on random cropSize x cropSize crops, as many an epoch as tile
+ * the slice: a step costs the same on 256² and 2048² slices, so a CPU makes thousands of steps in the time budget
+ * where whole 2048² slices gave it two (docs/models.md, "Training on crops").
+ */
+export function cropGrid(width: number, height: number, cropSize: number): CropGrid {
+  if (!(cropSize > 0) || (width <= cropSize && height <= cropSize)) return { width, height, count: 1, crops: false };
+  const cw = Math.min(width, cropSize), ch = Math.min(height, cropSize);
+  return { width: cw, height: ch, count: Math.ceil(width / cw) * Math.ceil(height / ch), crops: true };
+}
+
+/**
+ * The region of a slice BatchNorm statistics are re-estimated on: the whole slice, or for a slice that trains on
+ * crops its centre, at most 2 x cropSize each way (8 forward passes of every 2048² slice would take a CPU minutes).
+ */
+export function batchNormRegion(width: number, height: number, cropSize: number): { x: number; y: number; width: number; height: number } {
+  if (!cropGrid(width, height, cropSize).crops) return { x: 0, y: 0, width, height };
+  const w = Math.min(width, 2 * cropSize), h = Math.min(height, 2 * cropSize);
+  return { x: (width - w) >> 1, y: (height - h) >> 1, width: w, height: h };
+}
+
+/** One training step: slice index, flip/rotation k, crop origin (0, 0 without crops). */
+export interface Step { slice: number; k: number; x: number; y: number }
+
+/**
+ * One epoch's steps, drawn from `rand` as both msdnet.ts and the torch plan draw them: a shuffled order of the
+ * slices (each repeated by its crop count), then per step the flip/rotation k and, for a cropped slice, the crop
+ * origin. Slices that fit draw nothing more than before crops existed.
+ */
+export function drawEpoch(sizes: ReadonlyArray<{ width: number; height: number }>, grids: readonly CropGrid[], transforms: readonly number[], rand: () => number): Step[] {
+  const units: number[] = [];
+  grids.forEach((g, i) => { for (let j = 0; j < g.count; j++) units.push(i); });
+  const order = units.sort(() => rand() - 0.5);
+  return order.map((i) => {
+    const k = drawTransform(transforms, rand), g = grids[i];
+    if (!g.crops) return { slice: i, k, x: 0, y: 0 };
+    const x = Math.floor(rand() * (sizes[i].width - g.width + 1)), y = Math.floor(rand() * (sizes[i].height - g.height + 1));
+    return { slice: i, k, x, y };
+  });
+}
+
+/**
+ * The torch script's step plan, as msdnet.ts draws it from mulberry32(seed + 1): [slice, k, x, y] per step, epochs
+ * x (steps an epoch) of them.
+ */
+export function stepPlan(sizes: ReadonlyArray<{ width: number; height: number }>, epochs: number, seed: number,
+  transforms: readonly number[], cropSize: number): { plan: Int32Array; stepsPerEpoch: number } {
+  const grids = sizes.map((s) => cropGrid(s.width, s.height, cropSize));
+  const stepsPerEpoch = grids.reduce((a, g) => a + g.count, 0);
+  const rand = mulberry32(seed + 1);
+  const plan = new Int32Array(epochs * stepsPerEpoch * 4);
+  let j = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (const s of drawEpoch(sizes, grids, transforms, rand)) { plan[j++] = s.slice; plan[j++] = s.k; plan[j++] = s.x; plan[j++] = s.y; }
+  }
+  return { plan, stepsPerEpoch };
+}
+
+/**
+ * [slice, k] pairs of stepPlan for `slices` slices that fit (no crops); true = all 8 transforms, false = [0].
  */
 export function trainingPlan(slices: number, epochs: number, seed: number, transforms: readonly number[] | boolean): Int32Array {
   const ks = transforms === true ? TRANSFORMS.all : transforms === false ? TRANSFORMS.off : transforms;
-  const rand = mulberry32(seed + 1);
-  const out = new Int32Array(epochs * slices * 2);
-  let j = 0;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = Array.from({ length: slices }, (_, i) => i).sort(() => rand() - 0.5);
-    for (const i of order) { out[j++] = i; out[j++] = drawTransform(ks, rand); }
-  }
-  return out;
+  const { plan } = stepPlan(Array.from({ length: slices }, () => ({ width: 1, height: 1 })), epochs, seed, ks, 0);
+  return plan.filter((_, j) => j % 4 < 2);
 }
 
 /**

@@ -20,7 +20,7 @@ import { createWeights, disposeWeights, type MsdnetArch } from './network';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { probePython, scriptError, scriptPath, type PythonInfo } from './python';
-import { trainingPlan } from './schedule';
+import { stepPlan } from './schedule';
 import { augmentTransforms, type AugmentParam } from './symmetry';
 
 export interface TorchRuntime extends Record<string, unknown> {
@@ -34,6 +34,8 @@ export interface TorchTrainParams {
   /** Loss weight of a teacher-labelled pixel (pseudoLabels=teacher, TorchSlice.teacher). */
   teacherWeight?: number;
   maxSeconds?: number; plateau?: boolean; device?: string;
+  /** schedule.ts cropGrid (0 or absent = whole slices). */
+  cropSize?: number;
   /** 2.5-D: k slices each side as input channels (TorchSlice.context holds the 2k+1 raw slices). */
   contextSlices?: number;
   /** Fixed Gaussian-smoothed input planes (inputPlanes.ts), as MsdnetParams. */
@@ -109,10 +111,12 @@ export async function trainTorch(slices: TorchSlice[], p: TorchTrainParams, onPr
     const bytes = (arrays: ArrayBufferView[]) => Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
     await fs.writeFile(join(workDir, 'images.f32'), bytes(inputs));
     await fs.writeFile(join(workDir, 'targets.f32'), bytes(targets));
-    await fs.writeFile(join(workDir, 'plan.i32'), bytes([trainingPlan(slices.length, p.epochs, p.seed, transforms)]));
+    // [slice, k, x, y] per step, as msdnet.ts draws them; the script crops cropSize (schedule.ts cropGrid, batchNormRegion).
+    const { plan, stepsPerEpoch } = stepPlan(slices, p.epochs, p.seed, transforms, p.cropSize ?? 0);
+    await fs.writeFile(join(workDir, 'plan.i32'), bytes([plan]));
     const request = {
       device: p.device ?? 'auto', epochs: p.epochs, learningRate: p.learningRate, optimizer: p.optimizer, lrSchedule: p.lrSchedule,
-      bnRecompute: p.bnRecompute, transforms, maxSeconds: p.maxSeconds ?? 0, plateau: p.plateau ?? false, denominators, labelledPixels: counts,
+      bnRecompute: p.bnRecompute, transforms, maxSeconds: p.maxSeconds ?? 0, plateau: p.plateau ?? false, denominators, labelledPixels: counts, cropSize: p.cropSize ?? 0, stepsPerEpoch,
       slices: slices.map((s) => ({ width: s.width, height: s.height })),
     };
     await fs.writeFile(join(workDir, 'request.json'), JSON.stringify(request));
