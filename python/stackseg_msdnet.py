@@ -234,10 +234,13 @@ def crop_grid(w, h, crop):
 
 
 def batchnorm_region(w, h, crop):
-    """schedule.ts batchNormRegion: (x, y, w, h), the centre at most 2 x crop each way of a slice that trains on crops."""
-    if crop_grid(w, h, crop) is None:
+    """schedule.ts batchNormRegion: (x, y, w, h), the centre at most 2 x crop (1024) each way of a slice that trains
+    on crops, at most 1024 each way of any slice above 1024² pixels, else the whole slice."""
+    crops = crop_grid(w, h, crop) is not None
+    if not crops and w * h <= 1 << 20:
         return 0, 0, w, h
-    cw, ch = min(w, 2 * crop), min(h, 2 * crop)
+    side = min(2 * crop, 1024) if crops else 1024
+    cw, ch = min(w, side), min(h, side)
     return (w - cw) >> 1, (h - ch) >> 1, cw, ch
 
 

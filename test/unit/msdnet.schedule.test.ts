@@ -138,9 +138,12 @@ describe('training on crops (cropSize)', () => {
     }
   });
 
-  it('BatchNorm is re-measured on the centre of a cropped slice, at most 2 x cropSize each way', () => {
+  it("BatchNorm is re-measured on the centre of a cropped slice (at most 2 x cropSize, 1024) or of a slice above 1024²", () => {
     expect(batchNormRegion(2048, 300, 256)).toEqual({ x: 768, y: 0, width: 512, height: 300 });
     expect(batchNormRegion(200, 200, 256)).toEqual({ x: 0, y: 0, width: 200, height: 200 });
+    expect(batchNormRegion(1024, 1024, 0)).toEqual({ x: 0, y: 0, width: 1024, height: 1024 });
+    expect(batchNormRegion(2048, 2048, 0)).toEqual({ x: 512, y: 512, width: 1024, height: 1024 });
+    expect(batchNormRegion(4096, 4096, 2048)).toEqual({ x: 1536, y: 1536, width: 1024, height: 1024 });
   });
 
   it('native training on crops: steps per epoch tile the slice; a strokes-only crop with no stroke is skipped', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src/core/models/tfBackend';
 import { dilatedConv3x3, createWeights, forward, trainableVariables, type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { accumulateInverse, applyMap, dihedral } from '../../src/core/models/msdnet/augment';
-import { loadMsdnet, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
+import { loadMsdnet, MsdnetModel, receptiveRadius, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
 import { mulberry32 } from '../../src/core/random';
 import { fillPseudoLabels } from '../../src/core/models/msdnet/pseudo';
 import { applyThresholdFill, fitThresholdFill } from '../../src/core/features/pseudolabels';
@@ -186,6 +186,34 @@ describe('trainMsdnet', () => {
     const s = disksSlice(16, 0, 1);
     await expect(trainMsdnet([{ ...s, labels: s.labels.map((l) => (l ? 3 : 0)) }], { epochs: 1 })).rejects.toThrow(/at least 2 classes/);
     await expect(trainMsdnet([{ ...s, width: 15 }], { epochs: 1 })).rejects.toThrow(/15 x 16/);
+  });
+});
+
+describe('tiled inference (slices above maxTilePixels)', () => {
+  it('the receptive radius is the sum of the layers\' dilations', () => {
+    expect(receptiveRadius({ layers: 12, width: 1, dilations: [1, 2, 3, 4, 5, 6], inChannels: 1, classes: 2 })).toBe(42);
+    expect(receptiveRadius({ layers: 5, width: 1, dilations: [1, 2, 3], inChannels: 1, classes: 2 })).toBe(9);
+  });
+
+  it('tiles with a receptive-radius halo give the one-pass probabilities (TTA, non-square)', async () => {
+    const rand = mulberry32(11), W = 230, H = 170;
+    const image = Float32Array.from({ length: 48 * 48 }, () => rand());
+    const labels = Uint8Array.from(image, (v, i) => (i % 5 === 0 ? (v > 0.5 ? 2 : 1) : 0));
+    const model = await trainMsdnet([{ image, labels, width: 48, height: 48 }], { layers: 5, dilations: [1, 2, 3], epochs: 2, seed: 1 });
+    const big = Float32Array.from({ length: W * H }, () => rand());
+    const saved = MsdnetModel.maxTilePixels;
+    try {
+      const whole = await model.predict(big, W, H);
+      MsdnetModel.maxTilePixels = 80 * 80; // tiles of 62 + 2 x 9 halo
+      const tiled = await model.predict(big, W, H);
+      let worst = 0;
+      for (let i = 0; i < whole.probs.length; i++) worst = Math.max(worst, Math.abs(whole.probs[i] - tiled.probs[i]));
+      expect(worst).toBeLessThan(1e-5);
+      expect(Array.from(tiled.labels)).toEqual(Array.from(whole.labels));
+    } finally {
+      MsdnetModel.maxTilePixels = saved;
+      model.dispose();
+    }
   });
 });
 

@@ -23,7 +23,7 @@ import { mulberry32 } from '../../random';
 import { initBackend, tf, type BackendPreference } from '../tfBackend';
 import { applyMapChannels, croppedDihedral, dihedral, accumulateInverse, interleave, normalize, type Normalization } from './augment';
 import { channelNormalization, imageChannels, inputPlanes, inputSpec, planesPerChannel, type InputSmoothing, type InputSpec } from './inputPlanes';
-import { createWeights, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
+import { createWeights, dilationOf, disposeWeights, forward, trainableVariables, type MsdnetArch, type MsdnetWeights } from './network';
 import { BATCHNORM_MOMENTUM, recomputeBatchNorm, updateRunningStats } from './batchnorm';
 import { loadWeights, saveWeights } from './io';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
@@ -89,6 +89,9 @@ export type ProgressFn = (epoch: number, loss: number, planned: number) => void;
 export interface TrainingInfo { losses: number[]; seconds: number; steps: number; labelledPixels: number[]; engine: 'native-simd' | 'tfjs'; stopped?: StopReason }
 
 export class MsdnetModel {
+  /** Pixels of one inference pass; larger slices go in tiles (softmaxTiled). 1024² passes in tfjs-wasm, 2048² aborts. */
+  static maxTilePixels = 1 << 20;
+
   constructor(
     readonly arch: MsdnetArch,
     readonly weights: MsdnetWeights,
@@ -115,11 +118,7 @@ export class MsdnetModel {
     const ks = (options.tta ?? this.tta) ? this.transforms : [0];
     for (const k of ks) {
       const t = dihedral(k, width, height);
-      const input = tf.tensor4d(applyMapChannels(x, t, C), [1, t.height, t.width, C]);
-      const softmax = tf.tidy(() => tf.softmax(forward(this.arch, this.weights, input, 'running')));
-      const data = (await softmax.data()) as Float32Array;
-      input.dispose();
-      softmax.dispose();
+      const data = await this.softmaxTiled(applyMapChannels(x, t, C), t.width, t.height, options.signal);
       accumulateInverse(probs, data, t, classes);
       await new Promise((r) => setImmediate(r)); // let the event loop breathe between passes
       if (options.signal?.aborted) throw cancelled(); // and a cancel arrive (up to 8 passes of a large slice take seconds)
@@ -136,6 +135,44 @@ export class MsdnetModel {
     return { labels, probs };
   }
 
+  /**
+   * Softmax of the network on an interleaved image, in tiles of at most MAX_TILE_PIXELS with a halo of the
+   * receptive radius (every pixel reads exactly what it reads in one pass, so the result is the same): XNNPACK in
+   * tfjs-wasm aborts on a 2048² slice (maxTilePixels), and a tile bounds the memory of a pass at any slice size.
+   */
+  private async softmaxTiled(x: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<Float32Array> {
+    const C = this.arch.inChannels, classes = this.arch.classes;
+    const pass = async (data: Float32Array, w: number, h: number) => {
+      const input = tf.tensor4d(data, [1, h, w, C]);
+      const softmax = tf.tidy(() => tf.softmax(forward(this.arch, this.weights, input, 'running')));
+      const out = (await softmax.data()) as Float32Array;
+      input.dispose();
+      softmax.dispose();
+      return out;
+    };
+    const most = MsdnetModel.maxTilePixels;
+    if (width * height <= most) return pass(x, width, height);
+    const halo = receptiveRadius(this.arch), core = Math.max(64, Math.floor(Math.sqrt(most)) - 2 * halo);
+    const out = new Float32Array(width * height * classes);
+    for (let y0 = 0; y0 < height; y0 += core) {
+      for (let x0 = 0; x0 < width; x0 += core) {
+        if (signal?.aborted) throw cancelled();
+        const ax = Math.max(0, x0 - halo), ay = Math.max(0, y0 - halo);
+        const bx = Math.min(width, x0 + core + halo), by = Math.min(height, y0 + core + halo), tw = bx - ax, th = by - ay;
+        const tile = new Float32Array(tw * th * C);
+        for (let y = 0; y < th; y++) tile.set(x.subarray(((ay + y) * width + ax) * C, ((ay + y) * width + bx) * C), y * tw * C);
+        const soft = await pass(tile, tw, th);
+        const cw = Math.min(core, width - x0);
+        for (let y = y0; y < Math.min(height, y0 + core); y++) {
+          const from = ((y - ay) * tw + (x0 - ax)) * classes;
+          out.set(soft.subarray(from, from + cw * classes), (y * width + x0) * classes);
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return out;
+  }
+
   save(dir: string): Promise<void> {
     return saveWeights(dir, this);
   }
@@ -143,6 +180,13 @@ export class MsdnetModel {
   dispose(): void {
     disposeWeights(this.weights);
   }
+}
+
+/** How far (pixels) an output reads its input: each 3x3 layer reaches its dilation further; the 1x1 head adds nothing. */
+export function receptiveRadius(arch: MsdnetArch): number {
+  let r = 0;
+  for (let l = 0; l < arch.layers; l++) r += dilationOf(arch, l);
+  return r;
 }
 
 function checkSlice(length: number, width: number, height: number, what: string): void {

@@ -96,12 +96,15 @@ export function cropGrid(width: number, height: number, cropSize: number): CropG
 }
 
 /**
- * The region of a slice BatchNorm statistics are re-estimated on: the whole slice, or for a slice that trains on
- * crops its centre, at most 2 x cropSize each way (8 forward passes of every 2048² slice would take a CPU minutes).
+ * The region of a slice BatchNorm statistics are re-estimated on: the whole slice, or its centre, at most 2 x cropSize
+ * each way for a slice that trains on crops, and at most 1024 each way for any slice of more than 1024² pixels (8
+ * passes of each whole 2048² slice would take a CPU minutes, and one pass of it aborts tfjs-wasm).
  */
 export function batchNormRegion(width: number, height: number, cropSize: number): { x: number; y: number; width: number; height: number } {
-  if (!cropGrid(width, height, cropSize).crops) return { x: 0, y: 0, width, height };
-  const w = Math.min(width, 2 * cropSize), h = Math.min(height, 2 * cropSize);
+  const crops = cropGrid(width, height, cropSize).crops;
+  if (!crops && width * height <= 1 << 20) return { x: 0, y: 0, width, height };
+  const side = crops ? Math.min(2 * cropSize, 1024) : 1024;
+  const w = Math.min(width, side), h = Math.min(height, side);
   return { x: (width - w) >> 1, y: (height - h) >> 1, width: w, height: h };
 }
 
