@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { trainMsdnet } from '../../src/core/models/msdnet/msdnet';
-import { MsdnetSegmenter, resolveAutoInputs } from '../../src/core/models/msdnet/msdnetSegmenter';
+import { autoTeacherSlices, MsdnetSegmenter, resolveAutoInputs } from '../../src/core/models/msdnet/msdnetSegmenter';
 import { inputSpec } from '../../src/core/models/msdnet/inputPlanes';
 import { trainingTargets } from '../../src/core/models/msdnet/pseudo';
 import { neighbourSlices, runTeacher } from '../../src/core/models/msdnet/teacher';
@@ -157,5 +157,16 @@ describe('pseudoLabels in older job records', () => {
     expect(resolveParams('msdnet', new Map([['pseudoLabels', 'true']])).pseudoLabels).toBe('fill');
     expect(resolveParams('msdnet', {}).pseudoLabels).toBe('teacher');
     expect(() => resolveParams('msdnet', { pseudoLabels: 'maybe' })).toThrow(/teacher\|fill\|off/);
+  });
+});
+
+describe('teacherSlices=-1 on large slices', () => {
+  it('2 + 2k where the training data fits 1.5 GB, fewer (with the reason) where it would not', () => {
+    expect(autoTeacherSlices(3, 2, 1, 256 * 256)).toEqual({ slices: 8 });
+    expect(autoTeacherSlices(0, 0, 1, 2048 * 2048)).toEqual({ slices: 2 });
+    const big = autoTeacherSlices(3, 2, 1, 2048 * 2048);
+    expect(big.slices).toBe(1);
+    expect(big.reason).toMatch(/not 8: 17 training slices of 4194304 pixels would hold 5\.\d GB/);
+    expect(autoTeacherSlices(3, 2, 3, 2048 * 2048).slices).toBe(0);
   });
 });

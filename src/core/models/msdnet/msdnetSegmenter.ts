@@ -118,10 +118,31 @@ export function resolveAutoInputs(input: TrainInput): { input: TrainInput; repor
     Object.assign(report, { contextSlices: k, contextReason: reason });
   }
   const k = Number(params.contextSlices ?? 0);
-  if (Number(params.teacherSlices ?? 0) < 0) report.teacherSlices = params.teacherSlices = 2 + 2 * k;
   const sigmas = params.inputSigmas;
   if (Array.isArray(sigmas) ? sigmas.includes(AUTO_SIGMAS) : Number(sigmas) === AUTO_SIGMAS) report.inputSigmas = params.inputSigmas = k > 0 ? [1, 2] : [0];
+  if (Number(params.teacherSlices ?? 0) < 0) {
+    const ts = autoTeacherSlices(k, (params.inputSigmas as number[] | undefined)?.filter((v) => v > 0).length ?? 0, input.slices.length, input.width * input.height);
+    report.teacherSlices = params.teacherSlices = ts.slices;
+    if (ts.reason) report.teacherSlicesReason = ts.reason;
+  }
   return { input: { ...input, params }, report };
+}
+
+/** What MSDNet's training data may hold in memory when teacherSlices is auto (inputs, targets, teacher, z windows). */
+export const AUTO_TRAINING_BYTES = 1.5 * 2 ** 30;
+
+/**
+ * teacherSlices=-1: 2 + 2k (the slices whose z windows overlap a labelled one), fewer where that many training
+ * slices would not fit AUTO_TRAINING_BYTES: ~80 bytes a pixel with k = 3 (9 input planes, targets, teacher
+ * probabilities, the 7-slice window), so 17 slices of 2048² would take 5.7 GB; there 1 each side, which with crops
+ * still gives 192 steps an epoch.
+ */
+export function autoTeacherSlices(k: number, sigmas: number, labelled: number, pixels: number): { slices: number; reason?: string } {
+  const want = 2 + 2 * k, bytesPerPixel = 4 * ((2 * k + 1) + sigmas + 2 * 2 + (2 * k + 1));
+  const fit = Math.floor((AUTO_TRAINING_BYTES / (bytesPerPixel * pixels * Math.max(1, labelled)) - 1) / 2);
+  if (fit >= want) return { slices: want };
+  const slices = Math.max(0, fit);
+  return { slices, reason: `auto: ${slices}, not ${want}: ${(1 + 2 * want) * Math.max(1, labelled)} training slices of ${pixels} pixels would hold ${((bytesPerPixel * pixels * (1 + 2 * want) * Math.max(1, labelled)) / 2 ** 30).toFixed(1)} GB` };
 }
 
 /** contextSlices=-1 on noisy slices (docs/models.md: 1 gave noisy .9471, 3 with its teacher slices and planes .9486). */
