@@ -326,6 +326,7 @@ def train(workdir):
     crop = int(r.get('cropSize') or 0)
     grids = [crop_grid(s['width'], s['height'], crop) for s in r['slices']]
     n_steps = int(r.get('stepsPerEpoch') or n_slices)
+    halo = sum(arch['dilations'][l % len(arch['dilations'])] for l in range(arch['layers']))  # msdnet.ts receptiveRadius
     started = time.perf_counter()
     for epoch in range(schedule.max_epochs):
         lr = schedule.lr(epoch)
@@ -341,9 +342,13 @@ def train(workdir):
             g = grids[i]
             if g is None:
                 x, target, denominator = xs[i], targets[i], r['denominators'][i]
-            else:  # a crop, normalised by its own weight; one with no labelled pixel teaches nothing (msdnet.ts)
-                x = xs[i][..., y0:y0 + g[1], x0:x0 + g[0]]
-                target = targets[i][:, y0:y0 + g[1], x0:x0 + g[0]]
+            else:  # schedule.ts cropInputRegion: the crop plus a receptive-radius halo, the loss on the crop alone,
+                # normalised by its own weight; one with no labelled pixel teaches nothing (msdnet.ts)
+                ax, ay = max(0, x0 - halo), max(0, y0 - halo)
+                bx, by = min(r['slices'][i]['width'], x0 + g[0] + halo), min(r['slices'][i]['height'], y0 + g[1] + halo)
+                x = xs[i][..., ay:by, ax:bx]
+                target = torch.zeros_like(targets[i][:, ay:by, ax:bx])
+                target[:, y0 - ay:y0 - ay + g[1], x0 - ax:x0 - ax + g[0]] = targets[i][:, y0:y0 + g[1], x0:x0 + g[0]]
                 denominator = float(target.sum())
                 if not denominator > 0:
                     continue

@@ -29,7 +29,7 @@ import { loadWeights, saveWeights } from './io';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './native';
-import { batchNormRegion, cropGrid, drawEpoch, EpochSchedule, type StopReason } from './schedule';
+import { batchNormRegion, cropGrid, cropInputRegion, drawEpoch, EpochSchedule, type StopReason } from './schedule';
 import { augmentTransforms, TRANSFORMS, type AugmentParam } from './symmetry';
 
 export interface MsdnetParams {
@@ -254,7 +254,7 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
   const started = performance.now();
   let steps = 0;
   const schedule = new EpochSchedule(p); // the torch backend follows the same schedule
-  const grids = slices.map((s) => cropGrid(s.width, s.height, p.cropSize));
+  const grids = slices.map((s) => cropGrid(s.width, s.height, p.cropSize)), halo = receptiveRadius(arch);
   try {
     for (let epoch = 0; epoch < p.epochs; epoch++) {
       const lr = schedule.lr(epoch);
@@ -268,10 +268,12 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         if (done > 0 && schedule.overBudget((performance.now() - started) / 1000)) break; // the budget ends a long epoch
         done++;
         const i = step.slice, s = slices[i], g = grids[i];
-        const t = g.crops ? croppedDihedral(step.k, g.width, g.height, step.x, step.y, s.width) : dihedral(step.k, s.width, s.height);
-        const target = transformTargets(targets[i], t, arch.classes);
-        // A crop's loss is normalised by its own weight; one with no labelled pixel (strokes only) teaches nothing.
-        const denominator = g.crops ? sumOf(target) : denominators[i];
+        // A crop reads its core plus a receptive-radius halo and takes the loss on the core alone, normalised by the
+        // core's own weight; one with no labelled pixel (strokes only) teaches nothing.
+        const region = g.crops ? cropInputRegion(step, g, s.width, s.height, halo) : null;
+        const t = region ? croppedDihedral(step.k, region.width, region.height, region.x, region.y, s.width) : dihedral(step.k, s.width, s.height);
+        const target = transformTargets(targets[i], t, arch.classes, region ? { ...step, width: g.width, height: g.height, sliceWidth: s.width } : undefined);
+        const denominator = region ? sumOf(target) : denominators[i];
         if (!(denominator > 0)) continue;
         counted++;
         if (native) {
@@ -356,9 +358,15 @@ function writeParams(w: MsdnetWeights, p: NativeParams, runMeans: Float32Array[]
   put(w.outBias, p.outBias);
 }
 
-function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>, classes: number): Float32Array {
+/** The targets under map t; with `core`, zero outside that rectangle of the slice (a crop's halo takes no loss). */
+function transformTargets(targets: Float32Array, t: ReturnType<typeof dihedral>, classes: number,
+  core?: { x: number; y: number; width: number; height: number; sliceWidth: number }): Float32Array {
   const out = new Float32Array(t.map.length * classes);
   for (let i = 0; i < t.map.length; i++) {
+    if (core) {
+      const y = (t.map[i] / core.sliceWidth) | 0, x = t.map[i] - y * core.sliceWidth;
+      if (x < core.x || x >= core.x + core.width || y < core.y || y >= core.y + core.height) continue;
+    }
     const s = t.map[i] * classes;
     for (let c = 0; c < classes; c++) out[i * classes + c] = targets[s + c];
   }
