@@ -342,16 +342,18 @@ def train(workdir):
             g = grids[i]
             if g is None:
                 x, target, denominator = xs[i], targets[i], r['denominators'][i]
-            else:  # schedule.ts cropInputRegion: the crop plus a receptive-radius halo, the loss on the crop alone,
-                # normalised by its own weight; one with no labelled pixel teaches nothing (msdnet.ts)
-                ax, ay = max(0, x0 - halo), max(0, y0 - halo)
-                bx, by = min(r['slices'][i]['width'], x0 + g[0] + halo), min(r['slices'][i]['height'], y0 + g[1] + halo)
+            else:  # schedule.ts cropCore / cropInputRegion: the crop's part inside the slice plus a receptive-radius
+                # halo, the loss on that core alone over the slice's weight scaled to a crop; no labelled pixel: no step (msdnet.ts)
+                w, h = r['slices'][i]['width'], r['slices'][i]['height']
+                cx, cy = max(0, x0), max(0, y0)
+                cx1, cy1 = min(w, x0 + g[0]), min(h, y0 + g[1])
+                ax, ay, bx, by = max(0, cx - halo), max(0, cy - halo), min(w, cx1 + halo), min(h, cy1 + halo)
                 x = xs[i][..., ay:by, ax:bx]
                 target = torch.zeros_like(targets[i][:, ay:by, ax:bx])
-                target[:, y0 - ay:y0 - ay + g[1], x0 - ax:x0 - ax + g[0]] = targets[i][:, y0:y0 + g[1], x0:x0 + g[0]]
-                denominator = float(target.sum())
-                if not denominator > 0:
+                target[:, cy - ay:cy1 - ay, cx - ax:cx1 - ax] = targets[i][:, cy:cy1, cx:cx1]
+                if not float(target.sum()) > 0:
                     continue
+                denominator = r['denominators'][i] * g[0] * g[1] / (w * h)
             counted += 1
             moments = []
             opt.zero_grad(set_to_none=True)

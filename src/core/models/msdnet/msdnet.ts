@@ -29,7 +29,7 @@ import { loadWeights, saveWeights } from './io';
 import { fillPseudoLabels, pseudoLabelMode, trainingTargets, type PseudoLabelMode, type SoftLabels } from './pseudo';
 import { classTable } from './classes';
 import { NativeMsdnet, type NativeParams, type StepResult } from './native';
-import { batchNormRegion, cropGrid, cropInputRegion, drawEpoch, EpochSchedule, type StopReason } from './schedule';
+import { batchNormRegion, cropCore, cropGrid, cropInputRegion, drawEpoch, EpochSchedule, type StopReason } from './schedule';
 import { augmentTransforms, TRANSFORMS, type AugmentParam } from './symmetry';
 
 export interface MsdnetParams {
@@ -268,12 +268,16 @@ export async function trainMsdnet(slices: TrainingSlice[], params: Partial<Msdne
         if (done > 0 && schedule.overBudget((performance.now() - started) / 1000)) break; // the budget ends a long epoch
         done++;
         const i = step.slice, s = slices[i], g = grids[i];
-        // A crop reads its core plus a receptive-radius halo and takes the loss on the core alone, normalised by the
-        // core's own weight; one with no labelled pixel (strokes only) teaches nothing.
-        const region = g.crops ? cropInputRegion(step, g, s.width, s.height, halo) : null;
+        // A crop reads its core (the part inside the slice) plus a receptive-radius halo and takes the loss on the
+        // core alone, normalised by the slice's weight scaled to one crop's share of its pixels, so that a pixel
+        // weighs the same in every step, whole slice or crop, partial or not; a crop with no labelled pixel
+        // (strokes only) teaches nothing.
+        const core = g.crops ? cropCore(step, g, s.width, s.height) : null;
+        const region = core ? cropInputRegion(core, s.width, s.height, halo) : null;
         const t = region ? croppedDihedral(step.k, region.width, region.height, region.x, region.y, s.width) : dihedral(step.k, s.width, s.height);
-        const target = transformTargets(targets[i], t, arch.classes, region ? { ...step, width: g.width, height: g.height, sliceWidth: s.width } : undefined);
-        const denominator = region ? sumOf(target) : denominators[i];
+        const target = transformTargets(targets[i], t, arch.classes, core ? { ...core, sliceWidth: s.width } : undefined);
+        if (core && !(sumOf(target) > 0)) continue;
+        const denominator = core ? (denominators[i] * g.width * g.height) / (s.width * s.height) : denominators[i];
         if (!(denominator > 0)) continue;
         counted++;
         if (native) {
