@@ -136,9 +136,9 @@ export class MsdnetModel {
   }
 
   /**
-   * Softmax of the network on an interleaved image, in tiles of at most MAX_TILE_PIXELS with a halo of the
+   * Softmax of the network on an interleaved image, in tiles of at most maxTilePixels with a halo of the
    * receptive radius (every pixel reads exactly what it reads in one pass, so the result is the same): XNNPACK in
-   * tfjs-wasm aborts on a 2048² slice (maxTilePixels), and a tile bounds the memory of a pass at any slice size.
+   * tfjs-wasm aborts on a 2048² slice, and a tile bounds the memory of a pass at any slice size.
    */
   private async softmaxTiled(x: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<Float32Array> {
     const C = this.arch.inChannels, classes = this.arch.classes;
@@ -157,13 +157,13 @@ export class MsdnetModel {
     for (let y0 = 0; y0 < height; y0 += core) {
       for (let x0 = 0; x0 < width; x0 += core) {
         if (signal?.aborted) throw cancelled();
-        const ax = Math.max(0, x0 - halo), ay = Math.max(0, y0 - halo);
-        const bx = Math.min(width, x0 + core + halo), by = Math.min(height, y0 + core + halo), tw = bx - ax, th = by - ay;
+        const cw = Math.min(core, width - x0), ch = Math.min(core, height - y0);
+        // The tile around this core, as a training crop reads it (schedule.ts cropInputRegion); rows copied whole.
+        const { x: ax, y: ay, width: tw, height: th } = cropInputRegion({ x: x0, y: y0, width: cw, height: ch }, width, height, halo);
         const tile = new Float32Array(tw * th * C);
-        for (let y = 0; y < th; y++) tile.set(x.subarray(((ay + y) * width + ax) * C, ((ay + y) * width + bx) * C), y * tw * C);
+        for (let y = 0; y < th; y++) tile.set(x.subarray(((ay + y) * width + ax) * C, ((ay + y) * width + ax + tw) * C), y * tw * C);
         const soft = await pass(tile, tw, th);
-        const cw = Math.min(core, width - x0);
-        for (let y = y0; y < Math.min(height, y0 + core); y++) {
+        for (let y = y0; y < y0 + ch; y++) {
           const from = ((y - ay) * tw + (x0 - ax)) * classes;
           out.set(soft.subarray(from, from + cw * classes), (y * width + x0) * classes);
         }

@@ -138,11 +138,13 @@ export const AUTO_TRAINING_BYTES = 1.5 * 2 ** 30;
  * still gives 192 steps an epoch.
  */
 export function autoTeacherSlices(k: number, sigmas: number, labelled: number, pixels: number): { slices: number; reason?: string } {
-  const want = 2 + 2 * k, bytesPerPixel = 4 * ((2 * k + 1) + sigmas + 2 * 2 + (2 * k + 1));
-  const fit = Math.floor((AUTO_TRAINING_BYTES / (bytesPerPixel * pixels * Math.max(1, labelled)) - 1) / 2);
+  const want = 2 + 2 * k, groups = Math.max(1, labelled);
+  // input planes (2k+1 raw, the sigmas), targets and teacher probabilities (2 classes), the z window: float32 each
+  const bytesPerSlice = 4 * ((2 * k + 1) + sigmas + 2 * 2 + (2 * k + 1)) * pixels;
+  const fit = Math.floor((AUTO_TRAINING_BYTES / (bytesPerSlice * groups) - 1) / 2);
   if (fit >= want) return { slices: want };
-  const slices = Math.max(0, fit);
-  return { slices, reason: `auto: ${slices}, not ${want}: ${(1 + 2 * want) * Math.max(1, labelled)} training slices of ${pixels} pixels would hold ${((bytesPerPixel * pixels * (1 + 2 * want) * Math.max(1, labelled)) / 2 ** 30).toFixed(1)} GB` };
+  const slices = Math.max(0, fit), wanted = (1 + 2 * want) * groups;
+  return { slices, reason: `auto: ${slices}, not ${want}: ${wanted} training slices of ${pixels} pixels would hold ${((bytesPerSlice * wanted) / 2 ** 30).toFixed(1)} GB` };
 }
 
 /** contextSlices=-1 on noisy slices (docs/models.md: 1 gave noisy .9471, 3 with its teacher slices and planes .9486). */
