@@ -108,8 +108,8 @@ export function formatsUiTests(ctx) {
         const until = Date.now() + 30_000;
         let depth;
         while (Date.now() < until) {
-          const frame = await viewerFrame(page);
-          depth = await depthShown(frame).catch(() => undefined);
+          const frame = await viewerFrame(page, 5000).catch(() => undefined);
+          depth = frame ? await depthShown(frame).catch(() => undefined) : undefined;
           if (depth === 7) break;
           await page.waitForTimeout(500);
         }

@@ -130,12 +130,23 @@ export async function quickOpen(page, name) {
 
 /** The inner frame (our HTML) of the visible webview: page -> iframe.webview.ready -> iframe#active-frame. */
 export async function viewerFrame(page, timeout = 30_000) {
-  const outer = page.locator('iframe.webview.ready:visible').last();
-  await outer.waitFor({ timeout });
-  const outerFrame = await (await outer.elementHandle()).contentFrame();
-  const inner = outerFrame.locator('iframe#active-frame');
-  await inner.waitFor({ state: 'attached', timeout });
-  return (await inner.elementHandle()).contentFrame();
+  // While one webview closes and another opens, the iframe found can be detached before its frame is read
+  // (contentFrame() is then null): look again until the timeout.
+  const until = Date.now() + timeout;
+  for (;;) {
+    const left = Math.max(1000, until - Date.now());
+    const outer = page.locator('iframe.webview.ready:visible').last();
+    await outer.waitFor({ timeout: left });
+    const outerFrame = await (await outer.elementHandle().catch(() => null))?.contentFrame();
+    if (outerFrame) {
+      const inner = outerFrame.locator('iframe#active-frame');
+      await inner.waitFor({ state: 'attached', timeout: left }).catch(() => {});
+      const frame = await (await inner.elementHandle({ timeout: 1000 }).catch(() => null))?.contentFrame();
+      if (frame) return frame;
+    }
+    if (Date.now() >= until) throw new Error(`no StackSeg webview frame within ${timeout} ms`);
+    await page.waitForTimeout(250);
+  }
 }
 
 /** Where VS Code put the file: 'custom' (a webview editor), 'text' (binary-file fallback), or null (not yet). */
