@@ -129,22 +129,39 @@ export interface Step { slice: number; k: number; x: number; y: number }
 
 /**
  * One epoch's steps, drawn from `rand` as both msdnet.ts and the torch plan draw them: a shuffled order of the
- * slices (each repeated by its crop count), then per step the flip/rotation k and, for a cropped slice, the crop
- * origin. Slices that fit draw nothing more than before crops existed.
+ * slices (each repeated by its crop count), then per cropped slice a grid offset, then per step the flip/rotation
+ * k. Slices that fit draw nothing more than before crops existed.
+ *
+ * A cropped slice's crops tile it exactly once an epoch: the grid of grid.count crops is shifted by a random offset
+ * in [0, overhang] each way (overhang = crops x crop size - slice size), so the crops at the ends stick out of the
+ * slice by random amounts. Every pixel is in exactly one crop an epoch, its borders too (origins drawn within the
+ * slice left the outer crop-width band nearly untrained: hq foam F1 .985 against .990 at cropSize 128), and an
+ * epoch's loss covers the whole slice as a whole-slice step does. Crops drawn independently made the epoch loss
+ * swing by 3x with which edges they happened to cover, and the plateau rule then fired at its earliest epoch
+ * (docs/models.md, "Training on crops"). Where a crop's edge falls does not matter: each crop reads a halo of the
+ * receptive radius (cropInputRegion).
  */
 export function drawEpoch(sizes: ReadonlyArray<{ width: number; height: number }>, grids: readonly CropGrid[], transforms: readonly number[], rand: () => number): Step[] {
   const units: number[] = [];
   grids.forEach((g, i) => { for (let j = 0; j < g.count; j++) units.push(i); });
   const order = units.sort(() => rand() - 0.5);
+  const tiles = grids.map((g, i) => (g.crops ? shiftedTiles(sizes[i], g, rand) : []));
+  const next = grids.map(() => 0);
   return order.map((i) => {
-    const k = drawTransform(transforms, rand), g = grids[i];
-    if (!g.crops) return { slice: i, k, x: 0, y: 0 };
-    // Origins from -(crop - 1): every pixel of the slice is as likely to be in a crop, its borders too (origins
-    // within the slice left the outer crop-width band nearly untrained: hq foam F1 .985 against .990 at cropSize 128).
-    const x = Math.floor(rand() * (sizes[i].width + g.width - 1)) - (g.width - 1);
-    const y = Math.floor(rand() * (sizes[i].height + g.height - 1)) - (g.height - 1);
+    const k = drawTransform(transforms, rand);
+    if (!grids[i].crops) return { slice: i, k, x: 0, y: 0 };
+    const [x, y] = tiles[i][next[i]++];
     return { slice: i, k, x, y };
   });
+}
+
+/** The origins of a grid of crops covering the slice once, shifted left/up by a random amount of its overhang. */
+function shiftedTiles(size: { width: number; height: number }, g: CropGrid, rand: () => number): Array<[number, number]> {
+  const nx = Math.ceil(size.width / g.width), ny = Math.ceil(size.height / g.height);
+  const ox = Math.floor(rand() * (nx * g.width - size.width + 1)), oy = Math.floor(rand() * (ny * g.height - size.height + 1));
+  const out: Array<[number, number]> = [];
+  for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out.push([i * g.width - ox, j * g.height - oy]);
+  return out;
 }
 
 /**
