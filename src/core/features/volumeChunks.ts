@@ -85,7 +85,9 @@ export function resolveDims(params: ModelParams, depth: number): '2d' | '3d' | '
  * the labelled pixels: the std of the cleaner labelled class over the gap between the two class means, after a
  * light (sigma 0.3) smoothing. At or above AUTO_FILL_NOISE (0.2, a contrast-to-noise ratio under 5:1) the slices
  * are noisy and averaging over neighbouring slices helps (foam: noisy .29, noisy_fewangles .34; the others .03-.18).
- * Other than exactly two labelled classes: 2d.
+ * Other than exactly two labelled classes: 2d. Tried with 3 classes (the worst pair of classes neighbouring in mean
+ * deciding) on bench/heldout.mjs's noisy grains: 3-D cost the forest .08-.09 F1 on grains and MSDNet .07, where
+ * on the 2-class noisy grains it gained .01 (docs/models.md, "Stacks the defaults were not tuned on").
  */
 export function autoDims(slices: { normalised: Float32Array; labels: Uint8Array }[], width: number, height: number): { dims: '2d' | '3d'; noise?: number; reason: string } {
   const fit = fitThresholdFill(slices, width, height, { sigma: 0.3 });
