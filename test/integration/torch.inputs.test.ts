@@ -5,15 +5,15 @@
 
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
+import { loadMsdnet, MsdnetModel } from '../../src/core/models/msdnet/msdnet';
 import { type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { planesPerChannel, rawInputPlanes, type InputSpec } from '../../src/core/models/msdnet/inputPlanes';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
-import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
+import { TorchPredictor } from '../../src/core/models/msdnet/torchBackend';
 import { initBackend } from '../../src/core/models/tfBackend';
 import { mulberry32 } from '../../src/core/random';
 import { tempDir } from './helpers';
-import { classMajor, findTorchPython, jitteredWeights, maxDiff } from './torchHelpers';
+import { classMajor, findTorchPython, expectSameLosses, jitteredWeights, maxDiff, trainBothEngines } from './torchHelpers';
 
 const PY = findTorchPython();
 if (!PY) console.log('torch smoothed-input tests skipped: no Python with torch and numpy (install python3-torch)');
@@ -71,12 +71,10 @@ withTorch('MSDNet smoothed inputs: torch against the native path', () => {
     const s = { image: planes[1], labels, width, height, context: planes };
     const params = { epochs: 4, seed: 3, bnRecompute: true, pseudoLabels: 'off' as const, layers: 5, width: 1, dilations: [1, 2, 3],
       contextSlices: 1, inputSigmas: [1, 2], inputSmoothing: '3d' as const };
-    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
-    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
-      augment: true, tta: true, normalization: 'percentile', device: 'cpu' });
+    const { native, torch } = await trainBothEngines([s], params);
     try {
       expect(torch.arch.inChannels).toBe(5);
-      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      expectSameLosses(torch, native);
       const fromTorch = await loadMsdnet(torch.modelDir, 'wasm');
       expect(fromTorch.inputs).toEqual({ contextSlices: 1, sigmas: [1, 2], smoothing: '3d' });
       const a = await native.predict(planes[1], width, height, { context: planes }), b = await fromTorch.predict(planes[1], width, height, { context: planes });

@@ -6,17 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMsdnet, MsdnetModel, trainMsdnet } from '../../src/core/models/msdnet/msdnet';
+import { loadMsdnet, MsdnetModel } from '../../src/core/models/msdnet/msdnet';
 import { type MsdnetArch } from '../../src/core/models/msdnet/network';
 import { resetPythonProbes } from '../../src/core/models/msdnet/python';
 import { EpochSchedule } from '../../src/core/models/msdnet/schedule';
-import { TorchPredictor, trainTorch } from '../../src/core/models/msdnet/torchBackend';
+import { TorchPredictor } from '../../src/core/models/msdnet/torchBackend';
 import { initBackend } from '../../src/core/models/tfBackend';
 import { readStack } from '../../src/core/tiff';
 import { writeStack } from '../../src/core/tiff/writer';
 import { mulberry32 } from '../../src/core/random';
 import { cli, FOAM, hasFoam, ROOT, tempDir } from './helpers';
-import { classMajor, jitteredWeights, maxDiff } from './torchHelpers';
+import { classMajor, expectSameLosses, jitteredWeights, maxDiff, trainBothEngines } from './torchHelpers';
 
 /** The first Python that imports torch: STACKSEG_TEST_PYTHON, STACKSEG_PYTHON, /usr/bin/python3, python3. */
 function findTorchPython(): { python?: string; why: string } {
@@ -125,11 +125,9 @@ withTorch('torch backend against the native path', () => {
   it('augment=half-turn trains like the native path (plan, BatchNorm recompute over k = 0, 2, non-square)', async () => {
     const s = toySlice(36, 28);
     const params = { epochs: 4, seed: 5, bnRecompute: true, pseudoLabels: 'off' as const, layers: 5, width: 1, dilations: [1, 2, 3], augment: 'half-turn' as const };
-    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
-    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
-      tta: true, normalization: 'percentile', device: 'cpu' });
+    const { native, torch } = await trainBothEngines([s], params);
     try {
-      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      expectSameLosses(torch, native);
       const fromTorch = await loadMsdnet(torch.modelDir, 'wasm');
       expect(fromTorch.transforms).toEqual([0, 2]);
       const a = await native.predict(s.image, s.width, s.height), b = await fromTorch.predict(s.image, s.width, s.height);
@@ -143,13 +141,11 @@ withTorch('torch backend against the native path', () => {
   it('cropSize: trains on the same random crops as the native path (losses, BatchNorm on the centre, non-square)', async () => {
     const s = toySlice(52, 37);
     const params = { epochs: 3, seed: 4, bnRecompute: true, pseudoLabels: true, layers: 5, width: 1, dilations: [1, 2, 3], cropSize: 16 };
-    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
-    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
-      augment: true, tta: true, normalization: 'percentile', device: 'cpu' });
+    const { native, torch } = await trainBothEngines([s], params);
     try {
       expect(native.trainingInfo!.steps).toBe(3 * 4 * 3); // 4 x 3 crops of 16 tile 52 x 37, 3 epochs
       expect(torch.trainingInfo.steps).toBe(native.trainingInfo!.steps);
-      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      expectSameLosses(torch, native);
       const fromTorch = await loadMsdnet(torch.modelDir, 'wasm');
       const a = await native.predict(s.image, s.width, s.height), b = await fromTorch.predict(s.image, s.width, s.height);
       expect(maxDiff(a.probs, b.probs)).toBeLessThan(1e-3);
@@ -162,12 +158,10 @@ withTorch('torch backend against the native path', () => {
   it('trains like the native path (same losses, weights) and each engine segments the other\'s model', async () => {
     const s = toySlice(48, 40);
     const params = { epochs: 4, seed: 3, bnRecompute: true, pseudoLabels: true, layers: 5, width: 1, dilations: [1, 2, 3] };
-    const native = await trainMsdnet([s], { ...params, backend: 'wasm' });
-    const torch = await trainTorch([s], { ...params, learningRate: 0.01, optimizer: 'adam', lrSchedule: 'cosine', classWeights: 'none',
-      augment: true, tta: true, normalization: 'percentile', device: 'cpu' });
+    const { native, torch } = await trainBothEngines([s], params);
     try {
       expect(torch.trainingInfo.losses).toHaveLength(4);
-      torch.trainingInfo.losses.forEach((l, i) => expect(Math.abs(l - native.trainingInfo!.losses[i])).toBeLessThan(1e-4 * Math.max(1, l)));
+      expectSameLosses(torch, native);
       const fromTorch = await loadMsdnet(torch.modelDir, 'wasm'); // torch's folder read by the native path
       const a = await native.predict(s.image, s.width, s.height), b = await fromTorch.predict(s.image, s.width, s.height);
       expect(maxDiff(a.probs, b.probs)).toBeLessThan(1e-3);
