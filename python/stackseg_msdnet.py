@@ -227,7 +227,7 @@ def recompute_batchnorm(net, images, device, transforms=ALL_TRANSFORMS):
 # ---------------------------------------------------------------- training
 
 def crop_grid(w, h, crop):
-    """schedule.ts cropGrid: (crop width, crop height, crops) of a slice larger than crop (0 = never), else None."""
+    """schedule.ts cropGrid: (crop width, crop height) of a slice larger than crop (0 = never), else None."""
     if not crop or crop <= 0 or (w <= crop and h <= crop):
         return None
     return min(w, crop), min(h, crop)

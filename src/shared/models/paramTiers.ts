@@ -53,7 +53,7 @@ export const PARAM_UI: Record<ModelKind, Record<string, ParamUi>> = {
     layers: E('Depth of the network; more layers see wider context and train slower.'),
     maxSeconds: A('Training time budget in seconds (0 = none); training stops when it is spent.'),
     plateau: A('Stop training early once the loss stops improving.'),
-    cropSize: A('Larger slices train on random crops of this size in pixels, so each step stays fast (0 = whole slices).'),
+    cropSize: A('Larger slices train on tiles of this size in pixels, so each step stays fast (0 = whole slices).'),
     width: A('Channels per layer.'),
     dilations: A('How far apart each layer looks, in pixels, repeating over the layers.'),
     learningRate: A('Step size of training; lower is steadier and slower.'),

@@ -65,7 +65,7 @@ export interface MsdnetParams {
   inputSigmas: number[];
   /** '2d': the slice smoothed in-plane; '3d': the z window Gaussian-weighted too; '3d-only': that, with the slice alone as raw input. */
   inputSmoothing: InputSmoothing;
-  /** Slices larger than this train on random crops of this size, as many an epoch as tile them (0 = whole slices; schedule.ts cropGrid). */
+  /** Slices larger than this train on crops of this size that tile them once an epoch at a random shift (0 = whole slices; schedule.ts cropGrid, drawEpoch). */
   cropSize: number;
   /** Stop when the loss plateaus (msdnet/schedule.ts); epochs is then an upper bound. */
   plateau: boolean;

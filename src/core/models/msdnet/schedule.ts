@@ -85,8 +85,8 @@ export class EpochSchedule {
 export interface CropGrid { width: number; height: number; count: number; crops: boolean }
 
 /**
- * Slices larger than `cropSize` (0 = never) train on random cropSize x cropSize crops, as many an epoch as tile
- * the slice: a step costs the same on 256² and 2048² slices, so a CPU makes thousands of steps in the time budget
+ * Slices larger than `cropSize` (0 = never) train on cropSize x cropSize crops that tile the slice once an epoch
+ * (drawEpoch): a step costs the same on 256² and 2048² slices, so a CPU makes thousands of steps in the time budget
  * where whole 2048² slices gave it two (docs/models.md, "Training on crops").
  */
 export function cropGrid(width: number, height: number, cropSize: number): CropGrid {
