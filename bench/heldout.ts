@@ -1,7 +1,7 @@
 // The defaults on stacks they were not tuned on (bench/heldout_phantom.ts: 3-class grains), run as a user runs them:
 // `stackseg run --model M` through the CLI with nothing but --set seed=S, then F1 per class from the job's summary.
 // Prints one line per (stack, model, seed): per-class F1, their mean, training and total seconds.
-//   node bench/heldout.mjs [--stacks clean,noisy,blurry,clean2,noisy2] [--models rf,msdnet] [--seeds 0,1] [--set key=value]...
+//   node bench/heldout.mjs [--stacks clean,noisy,blurry,clean2,noisy2,blurry2] [--models rf,msdnet] [--seeds 0,1] [--set key=value]... [--rf-set key=value]...
 import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,10 +15,13 @@ const STACKS: Record<string, GrainOptions> = {
   // two classes (air, grain), as the foam benchmark scores
   clean2: { noise: 0.03, blur: 1.0, seed: 10, inclusions: false },
   noisy2: { noise: 0.15, blur: 1.2, seed: 11, inclusions: false, width: 256, height: 256 },
+  blurry2: { noise: 0.05, blur: 2.2, rings: 0.04, seed: 12, width: 288, height: 352, inclusions: false },
 };
 const args = process.argv.slice(2);
 const arg = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
-const sets = args.flatMap((a, i) => (a === '--set' ? ['--set', args[i + 1]] : []));
+// --set goes to msdnet jobs, --rf-set to rf jobs (e.g. the teacher's depth on its own: --rf-set depth=6)
+const setsOf = (flag: string) => args.flatMap((a, i) => (a === flag ? ['--set', args[i + 1]] : []));
+const sets: Record<string, string[]> = { msdnet: setsOf('--set'), rf: setsOf('--rf-set') };
 
 async function main() {
   const root = join(tmpdir(), 'stackseg-heldout');
@@ -31,7 +34,7 @@ async function main() {
     for (const model of arg('--models', 'rf,msdnet').split(',')) {
       for (const seed of arg('--seeds', '0').split(',')) {
         const classes = (STACKS[name].inclusions === false ? [1, 2] : [1, 2, 3]).flatMap((c) => ['--class', `${c}=${c}`]);
-        const cli = ['bin/stackseg.js', 'run', '--image', image, '--labels', labels, '--model', model, '--truth', truth, ...classes, '--set', `seed=${seed}`, ...(model === 'msdnet' ? sets : [])];
+        const cli = ['bin/stackseg.js', 'run', '--image', image, '--labels', labels, '--model', model, '--truth', truth, ...classes, '--set', `seed=${seed}`, ...(sets[model] ?? [])];
         const t0 = performance.now();
         const r = spawnSync(process.execPath, cli, { encoding: 'utf8', maxBuffer: 1 << 26 });
         const seconds = (performance.now() - t0) / 1000;
