@@ -9,6 +9,7 @@
 //   writeGrains(dir, opts): Promise<{ image, truth, labels }>   the three TIFF paths
 
 import { join } from 'node:path';
+import { gaussianSmooth } from '../src/core/features/filters';
 import { writeStack } from '../src/core/tiff';
 import { gaussian, mulberry32 } from '../src/core/random';
 
@@ -58,7 +59,8 @@ export function makeGrains(o: GrainOptions = {}): Grains {
         plane[y * width + x] = v;
       }
     }
-    const blurred = blur > 0 ? gaussianBlur(plane, width, height, blur) : plane;
+    // The container keeps every grain more than 3 sigma from the edges, where the filter's reflect border reads air.
+    const blurred = blur > 0 ? gaussianSmooth(plane, width, height, blur, 3) : plane;
     const zrand = mulberry32((o.seed ?? 7) * 131 + z + 1);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
@@ -72,21 +74,6 @@ export function makeGrains(o: GrainOptions = {}): Grains {
   }
   paintStrokes(truth.subarray((depth >> 1) * n, ((depth >> 1) + 1) * n), labels.subarray((depth >> 1) * n, ((depth >> 1) + 1) * n), width, height, rand);
   return { width, height, depth, image, truth, labels };
-}
-
-/** Separable Gaussian blur, edges clamped. */
-function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
-  const k = Math.ceil(3 * sigma), kernel = Float32Array.from({ length: 2 * k + 1 }, (_, i) => Math.exp(-((i - k) ** 2) / (2 * sigma * sigma)));
-  const sum = kernel.reduce((a, b) => a + b, 0);
-  kernel.forEach((v, i) => { kernel[i] = v / sum; });
-  const tmp = new Float32Array(w * h), out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let s = 0; for (let i = -k; i <= k; i++) s += kernel[i + k] * src[y * w + Math.min(w - 1, Math.max(0, x + i))]; tmp[y * w + x] = s;
-  }
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let s = 0; for (let i = -k; i <= k; i++) s += kernel[i + k] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x]; out[y * w + x] = s;
-  }
-  return out;
 }
 
 /**
